@@ -1,0 +1,198 @@
+"""Check `tf.gradients` against central finite differences in float64.
+
+The gradient TensorFlow computes is an operation in the graph, built by
+`tf.gradients` from each op's registered gradient. To check it we need a number
+it must equal. Central differences give one for any function f:
+
+    df/dx_i  ~  (f(x + d e_i) - f(x - d e_i)) / (2 d)
+
+with error O(d^2) from truncation and O(eps |f| / d) from rounding, so in
+float64 (eps ~ 1e-16) with d = 1e-5 both are ~1e-10: far below the tolerance.
+
+A layer's output is a tensor, not a number, so we check the scalar
+`y = sum(output * r)` for a fixed random `r`: every element of the Jacobian
+contributes to dy/dx, so a wrong element shows up (with probability 1).
+
+Second order: the gradient `g = dy/dx` is itself a tensor built by ops, so
+checking `sum(g * r2)` the same way checks the gradient of the gradient.
+
+Usage:
+
+    def build(x):
+        return Dense(3, activation="tanh")(x)
+
+    check_gradients(build, {"x": np.random.randn(4, 5)}, name="dense")
+
+`build` is called inside a fresh float64 graph with one placeholder per input;
+every trainable variable it creates is checked as well as every input.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from tfcore import graph as graph_lib
+
+
+class GradientCheckError(AssertionError):
+    """The analytical and numerical gradients disagree; the message says where."""
+
+
+class GradientCheckResult:
+    """Per-tensor worst errors of one check. `ok` is True when all are within tolerance."""
+
+    def __init__(self, name, rtol):
+        self.name = name
+        self.rtol = rtol
+        self.entries = []  # dicts: kind, tensor, index, analytical, numerical, error
+
+    @property
+    def ok(self):
+        return all(e["error"] <= self.rtol for e in self.entries)
+
+    @property
+    def max_error(self):
+        return max((e["error"] for e in self.entries), default=0.0)
+
+    def failures(self):
+        return [e for e in self.entries if e["error"] > self.rtol]
+
+    def __str__(self):
+        lines = ["gradient check of %s (rtol %.1e):" % (self.name, self.rtol)]
+        for e in self.entries:
+            lines.append(
+                "  %-8s %-28s worst at %-14s analytical % .10e numerical % .10e rel.err %.2e %s"
+                % (
+                    e["kind"], e["tensor"], str(e["index"]), e["analytical"], e["numerical"],
+                    e["error"], "ok" if e["error"] <= self.rtol else "FAIL",
+                )
+            )
+        return "\n".join(lines)
+
+
+def relative_error(analytical, numerical, floor=1e-3):
+    """|a - n| / max(|a|, |n|, floor), elementwise.
+
+    The floor keeps elements that are (nearly) zero from turning rounding noise
+    into a huge relative error: below it the comparison is absolute.
+    """
+    a, n = np.asarray(analytical), np.asarray(numerical)
+    return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
+
+
+def _gradients(y, targets):
+    # tf.gradients says None where y does not depend on a target: the gradient is
+    # zero there, and the finite differences will confirm (or refute) it.
+    grads = tf.gradients(y, targets)
+    return [tf.zeros_like(t) if g is None else tf.convert_to_tensor(g) for t, g in zip(targets, grads)]
+
+
+def check_gradients(
+    build,
+    inputs,
+    name=None,
+    order=1,
+    delta=1e-5,
+    rtol=1e-6,
+    floor=1e-3,
+    check_variables=True,
+    seed=0,
+    raise_on_failure=True,
+):
+    """Compare `tf.gradients` with central differences for `build(*inputs)`.
+
+    Args:
+      build: called as `build(**placeholders)` (keyword per input) inside a
+        fresh graph; returns the output tensor (or a list of tensors, summed).
+      inputs: dict name -> NumPy array (cast to float64).
+      name: what is being checked (a layer name), used in messages.
+      order: 1 checks dy/dx; 2 checks d(sum(r2 * dy/dx))/dx (second order).
+      delta: the finite-difference step.
+      rtol: the largest accepted `relative_error`.
+      floor: see `relative_error`.
+      check_variables: also check every trainable variable `build` created
+        (first order: their gradients; the inputs are always checked).
+      seed: seeds the random projections and the graph.
+
+    Returns:
+      a `GradientCheckResult`. With `raise_on_failure`, a failure raises
+      `GradientCheckError` naming the layer, the tensor, the element index and
+      both values.
+    """
+    name = name or getattr(build, "__name__", "function")
+    rng = np.random.RandomState(seed)
+    values = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
+
+    graph = graph_lib.new_graph(seed=seed)
+    with graph.as_default():
+        feeds = {k: graph_lib.placeholder(v.shape, tf.float64, name=k) for k, v in values.items()}
+        output = build(**feeds)
+        outputs = output if isinstance(output, (list, tuple)) else [output]
+        y = tf.add_n([
+            tf.reduce_sum(tf.cast(o, tf.float64) * tf.constant(rng.uniform(-1, 1, o.shape.as_list())))
+            for o in outputs
+        ])
+        variables = tf.compat.v1.trainable_variables() if check_variables else []
+        targets = list(feeds.values()) + list(variables)
+        grads = _gradients(y, targets)
+        if order == 2:
+            # Check the gradient of the gradient with respect to the inputs.
+            n_inputs = len(feeds)
+            y = tf.add_n([
+                tf.reduce_sum(g * tf.constant(rng.uniform(-1, 1, g.shape.as_list())))
+                for g in grads[:n_inputs]
+            ])
+            targets = list(feeds.values())
+            grads = _gradients(y, targets)
+        elif order != 1:
+            raise ValueError("order must be 1 or 2, got %r" % (order,))
+        init = tf.compat.v1.global_variables_initializer()
+
+    result = GradientCheckResult(name, rtol)
+    with graph_lib.session(graph=graph) as sess:
+        sess.run(init)
+        feed = {feeds[k]: v for k, v in values.items()}
+        analytical = sess.run(grads, feed)
+        for target, grad in zip(targets, analytical):
+            is_input = target.op.type == "Placeholder"
+            if is_input:
+                base = feed[target].copy()
+
+                def evaluate(value, target=target):
+                    return sess.run(y, {**feed, target: value})
+            else:
+                base = sess.run(target)
+
+                def evaluate(value, target=target):
+                    sess.run(target.initializer, {target.initial_value: value})
+                    return sess.run(y, feed)
+
+            numerical = np.zeros_like(base)
+            for index in np.ndindex(*base.shape):
+                plus, minus = base.copy(), base.copy()
+                plus[index] += delta
+                minus[index] -= delta
+                numerical[index] = (evaluate(plus) - evaluate(minus)) / (2 * delta)
+            if not is_input:
+                sess.run(target.initializer, {target.initial_value: base})
+            grad = np.asarray(grad, dtype=np.float64).reshape(base.shape)
+            errors = relative_error(grad, numerical, floor)
+            worst = np.unravel_index(np.argmax(errors), errors.shape) if errors.size else ()
+            result.entries.append({
+                "kind": "input" if is_input else "variable",
+                "tensor": target.name.split(":")[0],
+                "index": tuple(int(i) for i in worst),
+                "analytical": float(grad[worst]) if errors.size else 0.0,
+                "numerical": float(numerical[worst]) if errors.size else 0.0,
+                "error": float(errors[worst]) if errors.size else 0.0,
+            })
+
+    if raise_on_failure and not result.ok:
+        lines = ["Gradient check failed for %s (order %d):" % (name, order)]
+        for e in result.failures():
+            lines.append(
+                "  %s %r element %s: expected (numerical) %.10g, got (tf.gradients) %.10g,"
+                " relative error %.3g > %.1g"
+                % (e["kind"], e["tensor"], e["index"], e["numerical"], e["analytical"], e["error"], rtol)
+            )
+        raise GradientCheckError("\n".join(lines))
+    return result

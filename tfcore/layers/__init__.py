@@ -1,0 +1,3 @@
+"""Hand-written layers, one file per concept."""
+
+from tfcore.layers.dense import Dense

@@ -1,0 +1,66 @@
+"""Dense: the fully connected layer.
+
+    y = activation(x W + b)
+
+`x` is (batch, ..., in), `W` (kernel) is (in, units), `b` (bias) is (units,).
+Inputs of rank > 2 are multiplied along their last axis, as Keras does.
+"""
+
+import tensorflow as tf
+
+from tfcore import activations, initializers
+from tfcore.module import Module
+
+
+class Dense(Module):
+    """A fully connected layer: `activation(x @ kernel + bias)`.
+
+    Args:
+      units: the output size (> 0).
+      activation: a name (`"relu"`, `"tanh"`, `"sigmoid"`, `"softmax"`, ...), a
+        callable or None (linear).
+      use_bias: add the bias vector.
+      kernel_initializer: default `glorot_uniform`, which keeps activation
+        variance roughly constant across layers (Keras's default, so tfcore and
+        tf-keras models start from the same distribution).
+      bias_initializer: default zeros: with random kernels nothing needs
+        breaking symmetry in the bias.
+    """
+
+    def __init__(self, units, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", name=None):
+        super().__init__(name=name)
+        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+            raise ValueError("%s: units must be a positive int, got %r" % (self.name, units))
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.input_size = None
+
+    def build(self, input_shape):
+        if input_shape.rank is None or input_shape.rank < 2 or input_shape[-1] is None:
+            raise ValueError(
+                "%s: input must have rank >= 2 and a known last dimension, got shape %s"
+                % (self.name, input_shape)
+            )
+        self.input_size = int(input_shape[-1])
+        self.kernel = self.add_weight("kernel", (self.input_size, self.units), self.kernel_initializer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
+
+    def call(self, inputs, training=False):
+        if inputs.shape.rank is not None and inputs.shape[-1] is not None \
+                and inputs.shape[-1] != self.input_size:
+            raise ValueError(
+                "%s: input has last dimension %d, but the layer was built for %d"
+                % (self.name, inputs.shape[-1], self.input_size)
+            )
+        if inputs.shape.rank == 2:
+            y = tf.matmul(inputs, self.kernel)
+        else:
+            y = tf.tensordot(inputs, self.kernel, axes=[[inputs.shape.rank - 1], [0]])
+        if self.use_bias:
+            y = tf.nn.bias_add(y, self.bias)
+        return self.activation(y)

@@ -1,0 +1,170 @@
+"""The layer protocol: build on first call, then reuse.
+
+A layer (a `Module`) is a small object with three moments in its life:
+
+1. **Construction** takes hyperparameters only and creates nothing, so a layer
+   can be described before any graph exists: `Dense(units=10)`.
+2. **The first call** enters the layer's own name scope (`dense/`, `dense_1/`,
+   ... unique within the graph), reads the sizes it needs from the input
+   (`build(input_shape)`) and creates its variables there.
+3. **Later calls** re-enter the same name scope and reuse the same variables,
+   so a training branch and an evaluation branch of one graph share weights.
+
+Subclasses implement `build(input_shape)` (create variables with `add_weight`)
+and `call(inputs, training)` (the forward ops). Variables are created in the
+same order Keras creates them, so `get_weights` / `set_weights` speak Keras's
+order and layouts and weights can be copied across in either direction.
+"""
+
+import re
+
+import numpy as np
+import tensorflow as tf
+
+from tfcore import graph as graph_lib
+
+
+def _snake_case(name):
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def smart_cond(pred, true_fn, false_fn, name=None):
+    """`true_fn()` or `false_fn()` chosen now if `pred` is a Python bool, else at run time.
+
+    Layers take `training` either as a Python bool (one graph per mode) or as a
+    boolean tensor (one graph, the mode fed at run time); this handles both.
+    """
+    if isinstance(pred, (bool, np.bool_)):
+        return true_fn() if pred else false_fn()
+    if tf.is_tensor(pred):
+        if pred.dtype != tf.bool:
+            raise TypeError("training must be a Python bool or a tf.bool tensor, got %s" % pred.dtype)
+        return tf.cond(pred, true_fn, false_fn, name=name)
+    raise TypeError("training must be a Python bool or a tf.bool tensor, got %r" % (pred,))
+
+
+class Module:
+    """Base class of every tfcore layer. See the module docstring for the protocol."""
+
+    def __init__(self, name=None):
+        self.name = name or _snake_case(type(self).__name__)
+        self.built = False
+        self._graph = None
+        self._scope = None  # the unique absolute name scope, e.g. "dense_1/"
+        self._variables = []
+        self.dtype = None  # the floating dtype of the first input; variables use it
+        self.updates = []  # ops that must run with a training step (moving statistics)
+
+    # -- the protocol -----------------------------------------------------
+    def build(self, input_shape):
+        """Create the variables; `input_shape` is the static shape of the first input."""
+
+    def call(self, inputs, training=False):
+        raise NotImplementedError
+
+    def __call__(self, inputs, training=False, **kwargs):
+        graph = tf.compat.v1.get_default_graph()
+        if self._graph is not None and graph is not self._graph:
+            raise ValueError(
+                "Layer %r was built in another graph; build a new layer for this graph."
+                % self.name
+            )
+        if self._scope is None:
+            with tf.name_scope(self.name) as scope:
+                self._graph, self._scope = graph, scope
+                inputs = self._convert(inputs)
+                first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+                self.dtype = first.dtype if first.dtype.is_floating else tf.float32
+                self.build(self._input_shape(inputs))
+                self.built = True
+                return self.call(inputs, training=training, **kwargs)
+        with tf.name_scope(self._scope):
+            inputs = self._convert(inputs)
+            first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+            if first.dtype.is_floating and first.dtype != self.dtype:
+                raise TypeError(
+                    "%s: input dtype is %s, but the layer was built for %s (its variables' dtype); "
+                    "cast the input with tf.cast" % (self.name, first.dtype.name, self.dtype.name)
+                )
+            return self.call(inputs, training=training, **kwargs)
+
+    def _convert(self, inputs):
+        if isinstance(inputs, (list, tuple)):
+            return type(inputs)(tf.convert_to_tensor(x) for x in inputs)
+        return tf.convert_to_tensor(inputs)
+
+    @staticmethod
+    def _input_shape(inputs):
+        if isinstance(inputs, (list, tuple)):
+            return [x.shape for x in inputs]
+        return inputs.shape
+
+    # -- variables --------------------------------------------------------
+    def add_weight(self, name, shape, initializer, trainable=True, dtype=None):
+        """Create a variable inside the layer's scope and remember it (in order).
+
+        Its dtype is the first input's (float32 normally, float64 in gradient checks).
+        """
+        shape = [int(d) for d in shape]
+        dtype = dtype or self.dtype or tf.float32
+        var = graph_lib.variable(
+            lambda: initializer(shape, dtype), trainable=trainable, name=name, dtype=dtype
+        )
+        self._variables.append(var)
+        return var
+
+    @property
+    def variables(self):
+        """All variables of this layer (and its sublayers), in Keras weight order."""
+        return list(self._variables) + [v for m in self.submodules for v in m.variables]
+
+    @property
+    def trainable_variables(self):
+        return [v for v in self.variables if v.trainable]
+
+    @property
+    def non_trainable_variables(self):
+        return [v for v in self.variables if not v.trainable]
+
+    @property
+    def submodules(self):
+        """Layers this layer owns (override for composite layers)."""
+        return []
+
+    def get_weights(self, session):
+        """The variables' current values as NumPy arrays, in Keras's order and layout."""
+        return session.run(self.variables)
+
+    def set_weights(self, session, weights):
+        """Assign NumPy arrays (Keras's order and layout) to the variables.
+
+        Uses each variable's initializer with its initial value fed, so no new
+        ops are added to the graph (it may already be finalized).
+        """
+        variables = self.variables
+        if len(weights) != len(variables):
+            raise ValueError(
+                "%s.set_weights: expected %d arrays (%s), got %d"
+                % (self.name, len(variables), ", ".join(v.name for v in variables), len(weights))
+            )
+        for var, value in zip(variables, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != tuple(var.shape.as_list()):
+                raise ValueError(
+                    "%s.set_weights: %s has shape %s, got an array of shape %s"
+                    % (self.name, var.name, var.shape.as_list(), value.shape)
+                )
+            session.run(var.initializer, {var.initial_value: value})
+
+    def _check_inner_dims(self, inputs, expected, what="input"):
+        """Fail clearly when a later call's inner size differs from the first call's."""
+        got = inputs.shape[1:]
+        if got.rank is not None and expected is not None and not got.is_compatible_with(expected):
+            raise ValueError(
+                "%s: %s has inner shape %s, but the layer was built for %s"
+                % (self.name, what, got.as_list(), list(expected))
+            )
+
+    def __repr__(self):
+        return "%s(name=%r)" % (type(self).__name__, self.name)
+
