@@ -1,0 +1,417 @@
+"""The training loop: what `fit` does, in plain Python over a built graph.
+
+A model is a graph that is already built (by a builder in `models/`): input
+and target placeholders, a prediction, a loss (the batch mean), a train op
+(from an optimizer's `minimize`) and metric tensors (batch means). The builder
+wraps them in a `TrainGraph`. Training is then nothing but `Session.run`:
+
+    for epoch in range(initial_epoch, epochs):
+        run the reset ops (stateful layers forget the last epoch's state)
+        order = permutation(n) from (seed, epoch)       or 0..n-1 without shuffle
+        for each batch of `batch_size` rows of `order` (the last may be smaller):
+            loss_b, metrics_b = run([train_op, loss, metrics],
+                                    feed={inputs: x[rows], targets: y[rows], training: True})
+        loss = sum_b(size_b * loss_b) / n                (and so for each metric)
+        val_loss, val_metrics = evaluate(validation_data)
+        save a checkpoint (variables + epoch counter + history)
+
+The epoch's figures are batch means weighted by batch size, as Keras reports
+them; since every row is in exactly one batch, they are means over the epoch's
+rows (of the values each row saw while the weights moved). `evaluate` computes
+the same weighted mean with the weights fixed, so with a learning rate of zero
+both agree.
+
+Choices a reader should know:
+
+* **No batch is dropped.** The last, partial batch trains and counts.
+  A model with a *fixed* batch size (a stateful RNN's placeholder is
+  `(batch, ...)` with a number) cannot take a partial batch, so `fit`,
+  `evaluate` and `predict` refuse a row count that is not a multiple of it,
+  with an error saying how many rows to keep. Silently dropping rows would hide
+  data from the learner.
+* **Shuffling is a function of `(seed, epoch)`**, not of a generator's
+  history, so a run resumed at epoch 3 shuffles epoch 3 exactly as an
+  uninterrupted run does.
+* **Stateful models** put their reset ops in the graph collection
+  `"tfcore_reset_states"`; `fit` runs them at the start of every epoch and
+  `evaluate` / `predict` before they start.
+* **Checkpoints** (`checkpoint_dir=`): see `tfcore.checkpoint`. `fit` resumes
+  from the newest checkpoint there and saves after every epoch.
+* **A non-finite loss stops training** with `NonFiniteLossError`; the update of
+  that batch already ran, so the session's weights are suspect, and nothing is
+  saved: the newest checkpoint is the last good epoch.
+"""
+
+import sys
+import time
+import warnings
+
+import numpy as np
+import tensorflow as tf
+import tqdm
+
+from tfcore import checkpoint as checkpoint_lib
+
+RESET_STATES = "tfcore_reset_states"
+DEFAULT_BATCH_SIZE = 32
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite; training stopped. The message names where."""
+
+    def __init__(self, message, epoch, batch, checkpoint):
+        super().__init__(message)
+        self.epoch = epoch
+        self.batch = batch
+        self.checkpoint = checkpoint  # the last good checkpoint's path prefix, or None
+
+
+class TrainGraph:
+    """A built graph and the tensors a training loop needs from it.
+
+    Args:
+      graph: the `tf.Graph` everything below lives in.
+      inputs: the input placeholder, batch first (`(None, ...)`, or a number
+        for a fixed batch size).
+      targets: the target placeholder, batch first (None for predict-only).
+      predictions: the model's output tensor.
+      loss: a scalar, the mean of the per-example losses of the batch.
+      train_op: the op one training step runs (an optimizer's `minimize`,
+        with the layers' update ops already attached).
+      metrics: `{"accuracy": tensor, ...}`, each a batch mean.
+      training: the boolean switch layers read (`placeholder_with_default(False)`),
+        fed True for training steps; None if no layer behaves differently.
+      init_op: the op that initializes a fresh model; default
+        `tf.compat.v1.global_variables_initializer()`.
+      max_to_keep: how many epoch checkpoints the Saver keeps.
+
+    Creating a TrainGraph adds to the graph the run's `epoch` counter (a
+    non-trainable int64 variable) and a `tf.compat.v1.train.Saver` over all
+    global variables, so create it after everything else is built.
+    """
+
+    def __init__(self, graph, inputs, targets=None, predictions=None, loss=None,
+                 train_op=None, metrics=None, training=None, init_op=None, max_to_keep=5):
+        self.graph = graph
+        self.inputs = inputs
+        self.targets = targets
+        self.predictions = predictions
+        self.loss = loss
+        self.train_op = train_op
+        self.metrics = dict(metrics or {})
+        self.training = training
+        for name in self.metrics:
+            if name == "loss" or name.startswith("val_"):
+                raise ValueError("TrainGraph: metric name %r is reserved" % name)
+        with graph.as_default(), tf.name_scope("train"):
+            self.epoch_variable = tf.compat.v1.Variable(
+                0, dtype=tf.int64, trainable=False, name="epoch", use_resource=True)
+            self._epoch_value = tf.compat.v1.placeholder(tf.int64, (), name="epoch_value")
+            self._assign_epoch = self.epoch_variable.assign(self._epoch_value)
+            self.variables = tf.compat.v1.global_variables()
+            self.init_op = init_op if init_op is not None else \
+                tf.compat.v1.variables_initializer(self.variables)
+            self._uninitialized = tf.compat.v1.report_uninitialized_variables(self.variables)
+            self.saver = tf.compat.v1.train.Saver(
+                self.variables, max_to_keep=max_to_keep, save_relative_paths=True)
+
+    @property
+    def reset_ops(self):
+        """The ops that reset stateful layers (the graph collection `tfcore_reset_states`)."""
+        return self.graph.get_collection(RESET_STATES)
+
+    @property
+    def batch_size(self):
+        """The batch size the inputs are fixed to, or None when any size is accepted."""
+        shape = self.inputs.shape
+        return None if shape.rank is None or shape[0] is None else int(shape[0])
+
+    def set_epoch(self, session, epoch):
+        session.run(self._assign_epoch, {self._epoch_value: int(epoch)})
+
+
+class History:
+    """What `fit` returns: per-epoch figures, like Keras's `History`.
+
+    `history` maps `loss`, each metric, and `val_` versions of them to one
+    float per epoch; `epoch` lists the epochs' indices; `epoch_times` the
+    seconds each epoch took (training and validation).
+    """
+
+    def __init__(self, history=None, epoch=None, epoch_times=None):
+        self.history = {k: list(v) for k, v in (history or {}).items()}
+        self.epoch = list(epoch or [])
+        self.epoch_times = list(epoch_times or [])
+
+    def append(self, epoch, logs, seconds):
+        self.epoch.append(int(epoch))
+        self.epoch_times.append(float(seconds))
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def to_dict(self):
+        return {"history": self.history, "epoch": self.epoch, "epoch_times": self.epoch_times}
+
+    def __repr__(self):
+        return "History(epochs=%d, keys=%s)" % (len(self.epoch), sorted(self.history))
+
+
+# ---------------------------------------------------------------------------
+# Checking the arguments before anything runs
+# ---------------------------------------------------------------------------
+
+def _check_batch_size(model, batch_size, what):
+    fixed = model.batch_size
+    if batch_size is None:
+        return fixed or DEFAULT_BATCH_SIZE
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size <= 0:
+        raise ValueError("%s: batch_size must be a positive int, got %r" % (what, batch_size))
+    if fixed is not None and batch_size != fixed:
+        raise ValueError(
+            "%s: batch_size=%d, but the model's inputs have a fixed batch size of %d"
+            % (what, batch_size, fixed))
+    return int(batch_size)
+
+
+def _check_array(array, placeholder, what, role):
+    if placeholder is None:
+        raise ValueError("%s: the model has no %s placeholder" % (what, role))
+    array = np.asarray(array)
+    shape = placeholder.shape
+    if shape.rank is not None:
+        if array.ndim != shape.rank or not shape[1:].is_compatible_with(array.shape[1:]):
+            raise ValueError(
+                "%s: %s has shape %s, but the model's %s placeholder %r takes (batch, %s)"
+                % (what, role, array.shape, role, placeholder.name,
+                   ", ".join("None" if d is None else str(d) for d in shape.as_list()[1:])))
+    return array
+
+
+def _check_data(model, x, y, batch_size, what, y_role="y"):
+    x = _check_array(x, model.inputs, what, "x")
+    n = len(x)
+    if y is not None:
+        y = _check_array(y, model.targets, what, y_role)
+        if len(y) != n:
+            raise ValueError("%s: x has %d rows but %s has %d" % (what, n, y_role, len(y)))
+    if n == 0:
+        raise ValueError("%s: x is empty" % what)
+    if model.batch_size is not None and n % batch_size:
+        raise ValueError(
+            "%s: the model has a fixed batch size of %d (a stateful layer), so the row count "
+            "must be a multiple of it; got %d rows. Keep the first %d rows."
+            % (what, batch_size, n, n - n % batch_size))
+    return x, y
+
+
+def _batches(order, batch_size):
+    """Consecutive slices of `order`; the last one may be shorter (never dropped)."""
+    return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+def epoch_order(n, epoch, seed, shuffle=True):
+    """The order of the `n` rows in epoch `epoch`: a permutation drawn from (seed, epoch).
+
+    Seeding from the pair (not from a generator that advanced through earlier
+    epochs) makes epoch k's order independent of whether epochs 0..k-1 ran in
+    this process, which is what lets a resumed run match an uninterrupted one.
+    """
+    if not shuffle:
+        return np.arange(n)
+    return np.random.default_rng([int(seed), int(epoch)]).permutation(n)
+
+
+# ---------------------------------------------------------------------------
+# Initialisation, evaluation, prediction
+# ---------------------------------------------------------------------------
+
+def initialize(model, session):
+    """Initialize the variables that are not yet initialized.
+
+    A fresh session runs `model.init_op`. Variables already holding values
+    (set by `set_weights`, restored from a checkpoint) are left alone, so
+    weights copied in before `fit` are the ones trained.
+    """
+    missing = {name.decode() for name in session.run(model._uninitialized)}
+    if not missing:
+        return
+    if len(missing) == len(model.variables):
+        session.run(model.init_op)
+    else:
+        session.run([v.initializer for v in model.variables if v.op.name in missing])
+
+
+def reset_states(model, session):
+    """Run the stateful layers' reset ops (nothing if there are none)."""
+    if model.reset_ops:
+        session.run(model.reset_ops)
+
+
+def evaluate(model, session, x, y, batch_size=None):
+    """Loss and metrics on `(x, y)` with the weights fixed: `{"loss": ..., "accuracy": ...}`.
+
+    Each figure is the mean over all rows: batch means weighted by batch size,
+    the last partial batch included. Stateful layers are reset first.
+    """
+    batch_size = _check_batch_size(model, batch_size, "evaluate")
+    x, y = _check_data(model, x, y, batch_size, "evaluate")
+    if model.loss is None:
+        raise ValueError("evaluate: the model has no loss tensor")
+    return _evaluate(model, session, x, y, batch_size)
+
+
+def _evaluate(model, session, x, y, batch_size):
+    reset_states(model, session)
+    names = ["loss"] + list(model.metrics)
+    fetches = [model.loss] + [model.metrics[k] for k in model.metrics]
+    totals = np.zeros(len(names))
+    for rows in _batches(np.arange(len(x)), batch_size):
+        values = session.run(fetches, {model.inputs: x[rows], model.targets: y[rows]})
+        totals += len(rows) * np.asarray(values, dtype=np.float64)
+    return {name: float(total / len(x)) for name, total in zip(names, totals)}
+
+
+def predict(model, session, x, batch_size=None):
+    """The model's predictions for every row of `x`, batch by batch, as one array.
+
+    Stateful layers are reset first.
+    """
+    batch_size = _check_batch_size(model, batch_size, "predict")
+    x, _ = _check_data(model, x, None, batch_size, "predict")
+    if model.predictions is None:
+        raise ValueError("predict: the model has no predictions tensor")
+    reset_states(model, session)
+    outputs = [session.run(model.predictions, {model.inputs: x[rows]})
+               for rows in _batches(np.arange(len(x)), batch_size)]
+    return np.concatenate(outputs, axis=0)
+
+
+# ---------------------------------------------------------------------------
+# fit
+# ---------------------------------------------------------------------------
+
+def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_data=None,
+        checkpoint_dir=None, seed=None, progress=True, initial_epoch=None, on_epoch_end=None):
+    """Train `model` on `(x, y)` until `epochs` epochs are done; return a `History`.
+
+    Args:
+      model: a `TrainGraph`; `session` a session on its graph.
+      x, y: arrays with one row per example.
+      epochs: the total number of epochs (as in Keras: a run resumed after 2
+        epochs with `epochs=4` trains 2 more).
+      batch_size: rows per step; default the model's fixed batch size, else 32.
+      shuffle: a new row order each epoch, drawn from `(seed, epoch)`.
+      validation_data: `(x_val, y_val)`, evaluated after each epoch (`val_loss`, ...).
+      checkpoint_dir: save after every epoch there; resume from its newest
+        checkpoint (weights, optimizer state, epoch counter, history, seed).
+      seed: the shuffling seed; default the one saved in the checkpoint, else
+        the graph's seed, else a fresh random one (saved with the checkpoint).
+      progress: show a tqdm bar per epoch with the running loss and metrics.
+      initial_epoch: the epoch to start at (default: 0, or the checkpoint's).
+      on_epoch_end: `f(epoch, logs)` after each epoch; returning True stops training.
+
+    Raises:
+      ValueError / TypeError: bad arguments, before anything runs.
+      NonFiniteLossError: the loss became NaN or infinite.
+      KeyboardInterrupt: re-raised after saying where the last good checkpoint is.
+    """
+    if model.train_op is None or model.loss is None:
+        raise ValueError("fit: the model needs a loss and a train_op")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError("fit: epochs must be a non-negative int, got %r" % (epochs,))
+    batch_size = _check_batch_size(model, batch_size, "fit")
+    x, y = _check_data(model, x, y, batch_size, "fit")
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("fit: validation_data must be a pair (x_val, y_val)")
+        x_val, y_val = _check_data(model, validation_data[0], validation_data[1], batch_size,
+                                   "fit (validation_data)", y_role="y_val")
+    if shuffle and model.reset_ops:
+        warnings.warn("fit: shuffling a stateful model breaks the state carried from one "
+                      "batch to the next; pass shuffle=False", stacklevel=2)
+
+    # Where to start: a checkpoint, or a fresh (or already set-up) session.
+    history = History()
+    state = checkpoint_lib.restore(model, session, checkpoint_dir) if checkpoint_dir else None
+    start = 0
+    if state is None:
+        initialize(model, session)
+    else:
+        start = state["epoch"]
+        history = History(state["history"], list(range(start)), state["epoch_times"])
+        if seed is None:
+            seed = state.get("seed")
+        _say(progress, "Resumed from %s at epoch %d." % (checkpoint_lib.latest(checkpoint_dir), start))
+    if seed is None:
+        seed = model.graph.seed
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2**63)
+    if initial_epoch is not None:
+        start = int(initial_epoch)
+
+    feed_training = {model.training: True} if model.training is not None else {}
+    names = ["loss"] + list(model.metrics)
+    fetches = [model.train_op, model.loss] + [model.metrics[k] for k in model.metrics]
+    epoch = batch_index = None
+    try:
+        for epoch in range(start, epochs):
+            began = time.perf_counter()
+            reset_states(model, session)
+            batches = _batches(epoch_order(len(x), epoch, seed, shuffle), batch_size)
+            totals, seen = np.zeros(len(names)), 0
+            bar = tqdm.tqdm(total=len(batches), desc="Epoch %d/%d" % (epoch + 1, epochs),
+                            unit="batch", disable=not progress, leave=True, file=sys.stderr)
+            with bar:
+                for batch_index, rows in enumerate(batches):
+                    feed = {model.inputs: x[rows], model.targets: y[rows], **feed_training}
+                    values = np.asarray(session.run(fetches, feed)[1:], dtype=np.float64)
+                    if not np.isfinite(values[0]):
+                        raise _non_finite(values[0], epoch, batch_index, checkpoint_dir)
+                    totals += len(rows) * values
+                    seen += len(rows)
+                    bar.update(1)
+                    bar.set_postfix(_format(dict(zip(names, totals / seen))), refresh=False)
+                logs = dict(zip(names, (totals / seen).tolist()))
+                if validation_data is not None:
+                    val = _evaluate(model, session, x_val, y_val, batch_size)
+                    logs.update({"val_" + k: v for k, v in val.items()})
+                    bar.set_postfix(_format(logs), refresh=True)
+            history.append(epoch, logs, time.perf_counter() - began)
+            batch_index = None
+            if checkpoint_dir:
+                checkpoint_lib.save(model, session, checkpoint_dir, epoch + 1,
+                                    dict(history.to_dict(), seed=int(seed)))
+            if on_epoch_end is not None and on_epoch_end(epoch, logs):
+                break
+    except KeyboardInterrupt:
+        last = checkpoint_lib.latest(checkpoint_dir)
+        where = "in epoch %d, batch %d" % (epoch + 1, batch_index + 1) if batch_index is not None \
+            else "after epoch %d" % (epoch + 1 if epoch is not None else 0)
+        print("\nfit: interrupted %s; %s" % (
+            where, "the last completed epoch is saved in %s; fit(..., checkpoint_dir=%r) resumes "
+            "from it." % (last, checkpoint_dir) if last else "no checkpoint was saved "
+            "(pass checkpoint_dir= to be able to resume)."), file=sys.stderr)
+        raise
+    return history
+
+
+def _non_finite(value, epoch, batch_index, checkpoint_dir):
+    last = checkpoint_lib.latest(checkpoint_dir)
+    return NonFiniteLossError(
+        "fit: the loss is %s in epoch %d, batch %d; training stopped and nothing was saved. "
+        "The session's weights are suspect; %s Lower the learning rate or check the data "
+        "for NaN/inf." % (
+            value, epoch + 1, batch_index + 1,
+            "the last good checkpoint is %s (tfcore.checkpoint.restore loads it)." % last
+            if last else "there is no checkpoint to go back to."),
+        epoch=epoch, batch=batch_index, checkpoint=last)
+
+
+def _format(logs):
+    return {k: "%.4g" % v for k, v in logs.items()}
+
+
+def _say(progress, message):
+    if progress:
+        print(message, file=sys.stderr)
