@@ -1,0 +1,224 @@
+"""BatchNormalization: normalise each feature with batch statistics, learn a scale and shift.
+
+For input x and feature axis `axis` (channels), with the mean taken over every
+other axis (batch and, for images, height and width), n values per feature:
+
+    training:
+        mu      = mean(x)                          per feature
+        var     = mean((x - mu)^2)                 per feature, biased (divide by n)
+        y       = gamma * (x - mu) / sqrt(var + epsilon) + beta
+
+        moving_mean     <- moving_mean * momentum + mu * (1 - momentum)
+        moving_variance <- moving_variance * momentum + v * (1 - momentum)
+
+    inference:
+        y       = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta
+
+gamma (`scale`) and beta (`center`) are trained; the moving statistics are
+non-trainable variables (initialised to 0 and 1) that only the update ops
+change. The update ops are not part of the output's computation: they go to
+`layer.updates` and to the graph's `tf.compat.v1.GraphKeys.UPDATE_OPS`
+collection, and the training step must run them, e.g.
+
+    with tf.control_dependencies(tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)):
+        train_op = optimizer.minimize(loss)
+
+Which variance v feeds the moving average. The normalisation always uses the
+biased `var`. For the moving average, tf-keras 2 (the reference) uses:
+
+  * the biased `var` in its readable path, which it takes for 2-D and 3-D
+    inputs and whenever `fused=False`;
+  * Bessel's unbiased `var * n / (n - 1)` in its fused path
+    (`FusedBatchNormV3`, whose batch-variance output is unbiased), which it
+    takes by default for 4-D and 5-D inputs with the channels on axis 1 or last.
+
+tfcore matches that by default (`unbiased_moving_variance=None`) and lets you
+choose explicitly with True or False. Here `fused` only picks the
+implementation: the readable ops below or one `tf.raw_ops.FusedBatchNormV3`;
+both give the same numbers (forward, gradients and moving statistics).
+
+Why it helps: each layer sees inputs with a stable distribution whatever the
+layers before it do, which allows larger learning rates. Why moving statistics:
+at inference the output must not depend on which other examples share the batch.
+"""
+
+import tensorflow as tf
+
+from tfcore import initializers
+from tfcore.module import Module, smart_cond
+
+
+class BatchNormalization(Module):
+    """Batch normalisation: batch statistics while training, moving statistics at inference.
+
+    Args:
+      axis: the feature (channel) axis, an int; -1 for (batch, features) and
+        NHWC images, 1 for NCHW.
+      momentum: in [0, 1]; how much of the old moving statistic each update
+        keeps (0.99: an average over roughly the last 100 batches).
+      epsilon: > 0, added to the variance so constant features do not divide by 0.
+      center: learn the shift beta (init 0); without it, no beta.
+      scale: learn the scale gamma (init 1); without it, no gamma (fine when the
+        next layer is linear or ReLU-then-linear and can absorb the scale).
+      fused: compute with one `tf.raw_ops.FusedBatchNormV3` op (faster; needs a
+        4-D NHWC float32 input with axis -1 or 3, and epsilon >= 1.001e-5, the
+        kernel's minimum).
+      unbiased_moving_variance: feed the moving variance Bessel's unbiased batch
+        variance (True) or the biased one (False); None follows tf-keras 2
+        (see the module docstring).
+
+    Weights, in Keras's order: gamma (if scale), beta (if center),
+    moving_mean, moving_variance (non-trainable).
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 fused=False, unbiased_moving_variance=None, name=None):
+        super().__init__(name=name)
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise TypeError("%s: axis must be an int, got %r" % (self.name, axis))
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
+                or not 0.0 <= momentum <= 1.0:
+            raise ValueError("%s: momentum must be a number in [0, 1], got %r" % (self.name, momentum))
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
+            raise ValueError("%s: epsilon must be a positive number, got %r" % (self.name, epsilon))
+        if not isinstance(fused, bool):
+            raise TypeError("%s: fused must be True or False, got %r" % (self.name, fused))
+        if fused and epsilon < 1.001e-5:
+            raise ValueError(
+                "%s: fused=True needs epsilon >= 1.001e-5 (FusedBatchNormV3's minimum), got %r"
+                % (self.name, epsilon)
+            )
+        if unbiased_moving_variance not in (None, True, False):
+            raise TypeError(
+                "%s: unbiased_moving_variance must be None, True or False, got %r"
+                % (self.name, unbiased_moving_variance)
+            )
+        self.axis = axis
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.fused = fused
+        self.unbiased_moving_variance = unbiased_moving_variance
+        self.gamma = self.beta = self.moving_mean = self.moving_variance = None
+        self.input_rank = None
+
+    def build(self, input_shape):
+        rank = input_shape.rank
+        if rank is None or rank < 2:
+            raise ValueError(
+                "%s: input must have a known rank >= 2, got shape %s" % (self.name, input_shape)
+            )
+        if not -rank <= self.axis < rank:
+            raise ValueError(
+                "%s: axis %d is out of range for an input of rank %d" % (self.name, self.axis, rank)
+            )
+        self.input_rank = rank
+        self.axis = self.axis % rank
+        if input_shape[self.axis] is None:
+            raise ValueError(
+                "%s: the feature axis %d of the input must have a known size, got shape %s"
+                % (self.name, self.axis, input_shape)
+            )
+        if self.fused and (rank != 4 or self.axis != 3 or self.dtype != tf.float32):
+            raise ValueError(
+                "%s: fused=True needs a 4-D NHWC float32 input with axis -1 (or 3), got shape %s, "
+                "axis %d, dtype %s; use fused=False" % (self.name, input_shape, self.axis, self.dtype.name)
+            )
+        if self.unbiased_moving_variance is None:
+            # Where tf-keras 2 would run its fused kernel (see the module docstring).
+            self.unbiased_moving_variance = rank in (4, 5) and self.axis in (1, rank - 1)
+        self.features = int(input_shape[self.axis])
+        shape = (self.features,)
+        if self.scale:
+            self.gamma = self.add_weight("gamma", shape, initializers.ones)
+        if self.center:
+            self.beta = self.add_weight("beta", shape, initializers.zeros)
+        self.moving_mean = self.add_weight("moving_mean", shape, initializers.zeros, trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", shape, initializers.ones, trainable=False)
+
+    def call(self, inputs, training=False):
+        shape = inputs.shape
+        if shape.rank != self.input_rank or shape[self.axis] not in (None, self.features):
+            raise ValueError(
+                "%s: input has shape %s, but the layer was built for rank %d with %d features on axis %d"
+                % (self.name, shape, self.input_rank, self.features, self.axis)
+            )
+        forward = self._fused if self.fused else self._readable
+        # Each branch returns (y, mean, variance): in training the batch statistics
+        # for the moving averages, at inference the moving statistics themselves.
+        y, mean, variance = smart_cond(
+            training, lambda: forward(inputs, True), lambda: forward(inputs, False)
+        )
+        if tf.is_tensor(training) or training:
+            # No update ops at all for a graph built for inference only.
+            self._add_moving_average_updates(mean, variance, training)
+        return y
+
+    # -- the readable version -------------------------------------------------
+    def _broadcast(self, v):
+        """Reshape a (features,) vector so it broadcasts along the feature axis."""
+        shape = [1] * self.input_rank
+        shape[self.axis] = self.features
+        return tf.reshape(v, shape)
+
+    def _readable(self, x, training):
+        if training:
+            reduce_axes = [i for i in range(self.input_rank) if i != self.axis]
+            mean = tf.reduce_mean(x, axis=reduce_axes)
+            variance = tf.reduce_mean(tf.square(x - self._broadcast(mean)), axis=reduce_axes)
+        else:
+            mean, variance = self.moving_mean.read_value(), self.moving_variance.read_value()
+        inv = tf.math.rsqrt(variance + self.epsilon)
+        if self.scale:
+            inv = inv * self.gamma
+        y = (x - self._broadcast(mean)) * self._broadcast(inv)
+        if self.center:
+            y = y + self._broadcast(self.beta)
+        if training and self.unbiased_moving_variance:
+            variance = variance * self._bessel_factor(x)
+        return y, mean, variance
+
+    def _bessel_factor(self, x):
+        """n / (n - 1), n = values per feature; 1 when n = 1 (as FusedBatchNormV3 does)."""
+        n = tf.cast(tf.size(x) // self.features, x.dtype)
+        return n / tf.maximum(n - 1.0, 1.0)
+
+    # -- the fused version ----------------------------------------------------
+    def _fused(self, x, training):
+        gamma = self.gamma if self.scale else tf.ones([self.features], x.dtype)
+        beta = self.beta if self.center else tf.zeros([self.features], x.dtype)
+        if training:
+            # The kernel ignores mean/variance in training; it wants empty vectors.
+            mean = variance = tf.constant([], x.dtype)
+        else:
+            mean, variance = self.moving_mean.read_value(), self.moving_variance.read_value()
+        y, batch_mean, batch_variance, _, _, _ = tf.raw_ops.FusedBatchNormV3(
+            x=x, scale=gamma, offset=beta, mean=mean, variance=variance,
+            epsilon=self.epsilon, exponential_avg_factor=1.0, data_format="NHWC",
+            is_training=training,
+        )
+        if not training:
+            return y, mean, variance
+        if not self.unbiased_moving_variance:
+            # The kernel's batch variance is the unbiased one; undo Bessel's factor.
+            batch_variance = batch_variance / self._bessel_factor(x)
+        return y, batch_mean, batch_variance
+
+    # -- the moving statistics ------------------------------------------------
+    def _add_moving_average_updates(self, mean, variance, training):
+        # With training fed at run time, the decay is 0 when it is False, so running
+        # the update ops then leaves the moving statistics as they are.
+        decay = smart_cond(
+            training,
+            lambda: tf.constant(1.0 - self.momentum, self.dtype),
+            lambda: tf.constant(0.0, self.dtype),
+        )
+        with tf.name_scope("moving_average_updates"):
+            # moving * momentum + stat * (1 - momentum), written as a subtraction
+            # (as Keras does) so it is one in-place assign.
+            update_mean = self.moving_mean.assign_sub((self.moving_mean - mean) * decay)
+            update_variance = self.moving_variance.assign_sub((self.moving_variance - variance) * decay)
+        for op in (update_mean, update_variance):
+            self.updates.append(op)
+            tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.UPDATE_OPS, op)

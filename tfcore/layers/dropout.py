@@ -1,0 +1,142 @@
+"""Dropout: randomly silence units while training, with inverted scaling.
+
+In training, each element is kept with probability 1 - p and zeroed otherwise:
+
+    u    ~ U[0, 1)                       (one draw per element, or per noise_shape cell)
+    keep = [u >= p]                      (a 0/1 mask; P(keep = 1) = 1 - p)
+    y    = x * keep / (1 - p)
+
+At evaluation the layer is the identity: y = x.
+
+Why divide by 1 - p ("inverted" dropout): E[keep / (1 - p)] = 1, so every
+unit's expected value in training equals its value at evaluation. The scaling
+happens once, while training, and the evaluation graph needs no rescaling at
+all (the original paper instead multiplied the weights by 1 - p at test time).
+The gradient follows from the same formula: dy/dx = keep / (1 - p), so dropped
+units pass no gradient and kept ones pass it scaled.
+
+Reproducible masks, even across a checkpoint and resume. The mask comes from a
+*stateless* random op, a pure function of its seed:
+
+    u = stateless_uniform(shape, seed=[layer_seed, counter])
+
+where `counter` is an int64 variable owned by the layer, read and then
+incremented (assign_add) each time a training-mode mask is drawn. Run k of the
+training step uses counter = k, so the k-th mask depends only on `layer_seed`
+and k. The counter is an ordinary (non-trainable) graph variable, so a
+`tf.compat.v1.train.Saver` checkpoint stores it, and a run restored from a
+checkpoint draws exactly the masks the uninterrupted run would have drawn.
+A stateful op (`tf.random.uniform`) cannot do this: its position in the random
+stream lives inside the op's kernel, not in any variable a checkpoint sees.
+"""
+
+import random
+import zlib
+
+import tensorflow as tf
+
+from tfcore import graph as graph_lib
+from tfcore.module import Module, smart_cond
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each element with probability `rate`, scale the rest by 1/(1 - rate).
+
+    Args:
+      rate: the probability p of dropping an element, in [0, 1). 0 makes the
+        layer the identity.
+      seed: an int, the layer's seed (the first half of the stateless seed
+        pair). None derives one from the graph seed and the layer's unique name
+        (so a seeded graph gives every Dropout layer its own, reproducible
+        stream), or picks a random one when the graph has no seed.
+      noise_shape: the shape of the mask, broadcast against the input; `None`
+        entries take the input's size there. E.g. `(None, 1, 1, None)` on NHWC
+        input drops whole feature maps. Default: the input's shape.
+
+    Variables: none in `variables` (like Keras's Dropout, so `get_weights()` is
+    `[]`). The mask counter is in `state_variables`: a non-trainable int64
+    scalar in the global variables collection, so `global_variables_initializer`
+    starts it at 0 and a Saver checkpoints it.
+
+    One training-mode call of the layer per `Session.run` gives deterministic
+    masks; two training-mode calls of the same layer in one run would share the
+    counter and race for it (build two layers instead).
+    """
+
+    def __init__(self, rate, seed=None, noise_shape=None, name=None):
+        super().__init__(name=name)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)):
+            raise TypeError("%s: rate must be a number in [0, 1), got %r" % (self.name, rate))
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(
+                "%s: rate must be in [0, 1) (the probability of dropping an element), got %r"
+                % (self.name, rate)
+            )
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise TypeError("%s: seed must be an int or None, got %r" % (self.name, seed))
+        if noise_shape is not None:
+            noise_shape = tuple(noise_shape)
+            for dim in noise_shape:
+                if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
+                    raise ValueError(
+                        "%s: noise_shape entries must be positive ints or None, got %r"
+                        % (self.name, noise_shape)
+                    )
+        self.rate = float(rate)
+        self.seed = seed
+        self.noise_shape = noise_shape
+        self.counter = None
+
+    @property
+    def state_variables(self):
+        """Variables that are layer state but not weights: the mask counter."""
+        return [self.counter] if self.counter is not None else []
+
+    def build(self, input_shape):
+        if self.noise_shape is not None and input_shape.rank is not None \
+                and len(self.noise_shape) != input_shape.rank:
+            raise ValueError(
+                "%s: noise_shape %s has %d entries but the input has rank %d"
+                % (self.name, self.noise_shape, len(self.noise_shape), input_shape.rank)
+            )
+        if self.seed is None:
+            self.seed = self._derive_seed()
+        # Created directly, not with add_weight: the counter is not a weight.
+        self.counter = graph_lib.variable(
+            tf.constant(0, tf.int64), trainable=False, name="counter", dtype=tf.int64
+        )
+
+    def _derive_seed(self):
+        graph_seed = self._graph.seed
+        if graph_seed is None:
+            return random.SystemRandom().randrange(2 ** 31)
+        # A stable hash (unlike Python's hash(), which changes per process).
+        key = "%d/%s" % (graph_seed, self._scope)
+        return zlib.crc32(key.encode("utf-8")) & 0x7FFFFFFF
+
+    def _mask_shape(self, inputs):
+        if self.noise_shape is None:
+            return tf.shape(inputs)
+        dynamic = tf.shape(inputs)
+        return tf.stack([
+            dynamic[i] if dim is None else tf.constant(dim, tf.int32)
+            for i, dim in enumerate(self.noise_shape)
+        ])
+
+    def call(self, inputs, training=False):
+        if self.rate == 0.0:
+            return tf.identity(inputs)
+
+        def dropped():
+            counter = self.counter.read_value()
+            # Read before incrementing, so this mask uses the pre-increment value.
+            with tf.control_dependencies([counter]):
+                increment = self.counter.assign_add(1)
+            seed = tf.stack([tf.constant(self.seed, tf.int64), counter])
+            u = tf.random.stateless_uniform(self._mask_shape(inputs), seed=seed, dtype=inputs.dtype)
+            keep = tf.cast(u >= self.rate, inputs.dtype)
+            # The output depends on the increment, so every drawn mask advances the counter.
+            with tf.control_dependencies([increment]):
+                return inputs * keep / (1.0 - self.rate)
+
+        return smart_cond(training, dropped, lambda: tf.identity(inputs))
