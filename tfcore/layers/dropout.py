@@ -4,7 +4,7 @@ In training, each element is kept with probability 1 - p and zeroed otherwise:
 
     u    ~ U[0, 1)                       (one draw per element, or per noise_shape cell)
     keep = [u >= p]                      (a 0/1 mask; P(keep = 1) = 1 - p)
-    y    = x * keep / (1 - p)
+    y    = x * keep / (1 - p)            (computed as x * keep * s, s = 1 / (1 - p))
 
 At evaluation the layer is the identity: y = x.
 
@@ -135,8 +135,11 @@ class Dropout(Module):
             seed = tf.stack([tf.constant(self.seed, tf.int64), counter])
             u = tf.random.stateless_uniform(self._mask_shape(inputs), seed=seed, dtype=inputs.dtype)
             keep = tf.cast(u >= self.rate, inputs.dtype)
+            # One rounding, x * fl(1 / (1 - p)), whatever kernel runs: TF's Div by a
+            # scalar multiplies by the reciprocal anyway, and this says so.
+            scale = tf.constant(1.0 / (1.0 - self.rate), inputs.dtype)
             # The output depends on the increment, so every drawn mask advances the counter.
             with tf.control_dependencies([increment]):
-                return inputs * keep / (1.0 - self.rate)
+                return inputs * keep * scale
 
         return smart_cond(training, dropped, lambda: tf.identity(inputs))
