@@ -1,0 +1,213 @@
+"""Where datasets come from: a data directory, a user cache, or the public origin.
+
+Every loader asks `fetch(dataset)` for a local path and gets one only after the
+data passed the dataset's own verification. The search order is
+
+    1. the data directory: the `data_dir=` argument (the models' `--data-dir`
+       flag passes it), else the environment variable TFCORE_DATA;
+       a file found there is verified and used, never modified;
+    2. the user cache: TFCORE_CACHE, else ~/.cache/tfcore;
+    3. the public origin, downloaded with pooch into the cache.
+
+A download goes to a private staging directory inside the cache, is verified
+there, and only then is moved into place with `os.replace` (atomic on one file
+system). So an interrupted or corrupt download never leaves a file that a later
+run could mistake for good data: the staging directory is always removed.
+
+A corrupt copy in the data directory is refused with an error naming the file
+and the failed check (we never fall back silently: the user put it there on
+purpose). A corrupt copy in the cache is ours: it is deleted and fetched again.
+
+Set TFCORE_OFFLINE=1 (or pass `download=False`) to forbid network access; a
+missing dataset then fails at once with a message saying where to put it.
+
+The layout is the same in the data directory and in the cache:
+
+    mnist.npz
+    global-temp/datapackage.json, global-temp/data/monthly.csv, .../annual.csv
+    scipy-data/face.dat
+"""
+
+import hashlib
+import os
+import pathlib
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence
+
+DATA_ENV = "TFCORE_DATA"
+CACHE_ENV = "TFCORE_CACHE"
+OFFLINE_ENV = "TFCORE_OFFLINE"
+
+
+class DataError(Exception):
+    """Base class of the data loaders' errors."""
+
+
+class DataNotFoundError(DataError, FileNotFoundError):
+    """No local copy of a dataset, and it could not be downloaded."""
+
+
+class DataVerificationError(DataError, ValueError):
+    """A dataset file exists but failed verification (hash, structure, shapes)."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """How to find, download and verify one dataset.
+
+    `path` is relative to the data directory (and to the cache). `download`
+    receives the origin URL and a fresh staging directory and must leave the
+    dataset at `staging / path`; `verify` receives the local path and raises
+    DataVerificationError with what failed. `origins` are tried in order.
+    """
+
+    name: str
+    path: str
+    origins: Sequence[str]
+    verify: Callable[[pathlib.Path], None]
+    download: Callable[[str, pathlib.Path], None] = field(default=None)
+    help: str = ""
+
+    def __post_init__(self):
+        if self.download is None:
+            object.__setattr__(self, "download", self._download_one_file)
+
+    def _download_one_file(self, url, staging):
+        target = staging / self.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        download_file(url, target)
+
+
+def sha256(path, chunk_size=1 << 20):
+    """SHA-256 hex digest of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def data_directory(explicit=None):
+    """The data directory: `explicit`, else $TFCORE_DATA, else None."""
+    chosen = explicit if explicit is not None else os.environ.get(DATA_ENV) or None
+    return pathlib.Path(chosen).expanduser() if chosen else None
+
+
+def cache_dir():
+    """The user cache: $TFCORE_CACHE, else ~/.cache/tfcore (created on demand)."""
+    chosen = os.environ.get(CACHE_ENV) or os.path.join("~", ".cache", "tfcore")
+    return pathlib.Path(chosen).expanduser()
+
+
+def downloads_allowed(download=None):
+    """`download` if given, else False when $TFCORE_OFFLINE is set to a true value."""
+    if download is not None:
+        return bool(download)
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("1", "true", "yes", "on")
+
+
+def download_file(url, target, timeout=60):
+    """Download `url` to the file `target` with pooch's HTTP downloader."""
+    import pooch  # imported here: only downloads need it (and requests)
+
+    downloader = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=timeout)
+    downloader(url, str(target), None)
+
+
+def fetch(dataset, data_dir=None, download=None):
+    """Return a verified local path of `dataset` (see the module docstring for the order)."""
+    tried = []
+    directory = data_directory(data_dir)
+    if directory is not None:
+        source = "data_dir argument" if data_dir is not None else DATA_ENV
+        candidate = directory / dataset.path
+        if candidate.exists():
+            _verify_or_raise(dataset, candidate, f"the data directory ({source})")
+            return candidate
+        tried.append(f"data directory ({source}): {candidate} does not exist")
+    else:
+        tried.append(f"data directory: none given (no data_dir argument, {DATA_ENV} unset)")
+
+    cache = cache_dir()
+    cached = cache / dataset.path
+    if cached.exists():
+        try:
+            dataset.verify(cached)
+            return cached
+        except DataVerificationError as err:
+            # The cache is ours: a damaged copy is removed and fetched again.
+            _remove(cached)
+            tried.append(f"cache: {cached} failed verification and was deleted ({err})")
+    else:
+        tried.append(f"cache ({CACHE_ENV} or ~/.cache/tfcore): {cached} does not exist")
+
+    if not downloads_allowed(download):
+        tried.append(f"download: disabled ({OFFLINE_ENV} is set or download=False)")
+    else:
+        for url in dataset.origins:
+            try:
+                return _download_verified(dataset, url, cache)
+            except DataVerificationError as err:
+                tried.append(f"download {url}: downloaded but failed verification, deleted ({err})")
+            except Exception as err:  # network errors come from requests, urllib3, OSError...
+                tried.append(f"download {url}: failed ({type(err).__name__}: {_first_line(err)})")
+
+    raise DataNotFoundError(_not_found_message(dataset, directory, cached, tried))
+
+
+def _verify_or_raise(dataset, path, where):
+    try:
+        dataset.verify(path)
+    except DataVerificationError as err:
+        raise DataVerificationError(
+            f"{dataset.name}: the copy in {where} at {path} is refused: {err}. "
+            f"Replace it with a good copy, or remove it to use the cache or a download."
+        ) from None
+
+
+def _download_verified(dataset, url, cache):
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=".partial-", dir=cache))
+    try:
+        dataset.download(url, staging)
+        staged = staging / dataset.path
+        dataset.verify(staged)
+        final = cache / dataset.path
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(staged, final)
+        except OSError:
+            # Another process finished first (a directory target is not replaced):
+            # keep its copy if it verifies.
+            dataset.verify(final)
+        return final
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove(path):
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _first_line(err):
+    text = str(err).strip().splitlines()
+    return text[0][:200] if text else ""
+
+
+def _not_found_message(dataset, directory, cached, tried):
+    lines = [f"{dataset.name} ({dataset.path}) was not found and could not be downloaded.", "Tried:"]
+    lines += [f"  - {entry}" for entry in tried]
+    where = f"{directory / dataset.path}" if directory is not None else f"DIR/{dataset.path}"
+    lines += [
+        "To use a local copy, put it at " + where + " and either pass data_dir=DIR "
+        f"(models: --data-dir DIR) or set {DATA_ENV}=DIR; or copy it into the cache at {cached}.",
+    ]
+    if dataset.help:
+        lines.append(dataset.help)
+    return "\n".join(lines)
