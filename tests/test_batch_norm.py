@@ -1,0 +1,238 @@
+"""BatchNormalization: NumPy oracle, gradient checks, training switch, fused == readable, errors."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfcore
+from tfcore.layers.batch_norm import BatchNormalization
+
+
+def _numpy_batch_norm(x, axis, gamma, beta, epsilon):
+    """Training-mode forward in float64 NumPy; returns y, mean, biased variance, n."""
+    x = x.astype(np.float64)
+    axes = tuple(i for i in range(x.ndim) if i != axis % x.ndim)
+    mean = x.mean(axis=axes, keepdims=True)
+    variance = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    y = gamma.reshape(shape) * (x - mean) / np.sqrt(variance + epsilon) + beta.reshape(shape)
+    n = x.size // x.shape[axis]
+    return y, mean.ravel(), variance.ravel(), n
+
+
+def _random_weights(rng, features):
+    gamma = rng.uniform(0.5, 1.5, features).astype(np.float32)
+    beta = rng.uniform(-0.5, 0.5, features).astype(np.float32)
+    moving_mean = rng.uniform(-0.3, 0.3, features).astype(np.float32)
+    moving_variance = rng.uniform(0.5, 2.0, features).astype(np.float32)
+    return gamma, beta, moving_mean, moving_variance
+
+
+# `asked` is the unbiased_moving_variance argument, `unbiased` what it must resolve to:
+# by default (None) Bessel's correction exactly where tf-keras 2 fuses (4-D/5-D, channel axis 1 or last).
+@pytest.mark.parametrize("shape,axis,asked,unbiased", [
+    ((16, 5), -1, None, False), ((4, 3, 3, 5), -1, None, True), ((4, 5, 3, 3), 1, None, True),
+    ((4, 3, 5, 3), 2, None, False), ((6, 4, 3), -1, None, False),
+    ((4, 3, 3, 5), -1, False, False), ((16, 5), -1, True, True),
+])
+def test_batch_norm_training_inference_and_moving_stats_equal_numpy(rng, shape, axis, asked, unbiased):
+    momentum, epsilon, steps = 0.9, 1e-3, 3
+    features = shape[axis]
+    gamma, beta, mm, mv = _random_weights(rng, features)
+    batches = [(rng.randn(*shape) * 2 + 1).astype(np.float32) for _ in range(steps)]
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        xp = tfcore.placeholder((None,) + shape[1:])
+        layer = BatchNormalization(axis=axis, momentum=momentum, epsilon=epsilon,
+                                   unbiased_moving_variance=asked)
+        y_train = layer(xp, training=True)
+        y_infer = layer(xp, training=False)
+        with tfcore.session(graph=graph) as sess:
+            layer.set_weights(sess, [gamma, beta, mm, mv])
+            outs = [sess.run([y_train, layer.updates], {xp: b})[0] for b in batches]
+            moving = sess.run([layer.moving_mean, layer.moving_variance])
+            inferred = sess.run(y_infer, {xp: batches[0]})
+    assert layer.unbiased_moving_variance == unbiased
+    ref_mm, ref_mv = mm.astype(np.float64), mv.astype(np.float64)
+    for batch, out in zip(batches, outs):
+        y, mean, var, n = _numpy_batch_norm(batch, axis, gamma, beta, epsilon)
+        np.testing.assert_allclose(out, y, atol=1e-5)
+        var_for_moving = var * n / (n - 1) if unbiased else var
+        ref_mm = ref_mm * momentum + mean * (1 - momentum)
+        ref_mv = ref_mv * momentum + var_for_moving * (1 - momentum)
+    np.testing.assert_allclose(moving[0], ref_mm, atol=1e-5)
+    np.testing.assert_allclose(moving[1], ref_mv, atol=1e-5)
+    bshape = [1] * len(shape)
+    bshape[axis] = -1
+    ref_inf = gamma.reshape(bshape) * (batches[0] - ref_mm.reshape(bshape)) \
+        / np.sqrt(ref_mv.reshape(bshape) + epsilon) + beta.reshape(bshape)
+    np.testing.assert_allclose(inferred, ref_inf, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape,center,scale", [
+    ((4, 3), True, True), ((3, 2, 2, 3), True, True), ((4, 3), False, True), ((4, 3), True, False),
+])
+def test_batch_norm_passes_gradient_check_in_training_mode(rng, shape, center, scale):
+    tfcore.check_gradients(
+        lambda x: BatchNormalization(center=center, scale=scale)(x, training=True),
+        {"x": rng.randn(*shape)}, name="BatchNormalization(training, shape=%s)" % (shape,),
+    )
+
+
+def test_batch_norm_passes_second_order_gradient_check_in_training_mode(rng):
+    tfcore.check_gradients(
+        lambda x: BatchNormalization()(x, training=True), {"x": rng.randn(5, 3)},
+        name="BatchNormalization(training)", order=2,
+    )
+
+
+class _WithMovingStatistics(BatchNormalization):
+    """Starts from moving statistics other than 0 and 1, so inference is a real normalisation."""
+
+    def add_weight(self, name, shape, initializer, trainable=True, dtype=None):
+        initializer = {"moving_mean": tfcore.initializers.constant(0.3),
+                       "moving_variance": tfcore.initializers.constant(1.7)}.get(name, initializer)
+        return super().add_weight(name, shape, initializer, trainable=trainable, dtype=dtype)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 2, 2, 3)])
+def test_batch_norm_passes_gradient_check_in_inference_mode(rng, shape):
+    tfcore.check_gradients(
+        lambda x: _WithMovingStatistics(name="batch_norm")(x, training=False), {"x": rng.randn(*shape)},
+        name="BatchNormalization(inference)",
+    )
+
+
+def test_batch_norm_training_tensor_switches_output_and_updates(rng):
+    x = (rng.randn(8, 4) * 3 + 2).astype(np.float32)
+    gamma, beta, mm, mv = _random_weights(rng, 4)
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        xp = tfcore.placeholder((None, 4))
+        training = tfcore.placeholder_with_default(False)
+        layer = BatchNormalization(momentum=0.8)
+        y = layer(xp, training=training)
+        ref_train = BatchNormalization(momentum=0.8, name="ref_train")
+        y_train = ref_train(xp, training=True)
+        ref_infer = BatchNormalization(momentum=0.8, name="ref_infer")
+        y_infer = ref_infer(xp, training=False)
+        with tfcore.session(graph=graph) as sess:
+            for l in (layer, ref_train, ref_infer):
+                l.set_weights(sess, [gamma, beta, mm, mv])
+            # training fed False: inference output, and running the updates changes nothing.
+            out, _ = sess.run([y, layer.updates], {xp: x})
+            np.testing.assert_array_equal(sess.run(layer.moving_mean), mm)
+            np.testing.assert_array_equal(sess.run(layer.moving_variance), mv)
+            np.testing.assert_allclose(out, sess.run(y_infer, {xp: x}), atol=1e-6)
+            # training fed True: batch statistics, and the updates move the statistics.
+            out, _ = sess.run([y, layer.updates], {xp: x, training: True})
+            ref_out, _ = sess.run([y_train, ref_train.updates], {xp: x})
+            np.testing.assert_allclose(out, ref_out, atol=1e-6)
+            np.testing.assert_allclose(sess.run(layer.moving_mean), sess.run(ref_train.moving_mean), atol=1e-7)
+            np.testing.assert_allclose(sess.run(layer.moving_variance),
+                                       sess.run(ref_train.moving_variance), atol=1e-7)
+            assert not np.allclose(sess.run(layer.moving_mean), mm)
+    assert ref_infer.updates == []  # a graph built for inference only has no update ops
+
+
+def test_batch_norm_update_ops_are_in_the_update_ops_collection_and_run_with_a_train_step(rng):
+    x = rng.randn(6, 3).astype(np.float32)
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        layer = BatchNormalization(momentum=0.5)
+        y = layer(tf.constant(x), training=True)
+        assert len(layer.updates) == 2
+        collected = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+        assert all(any(u is c for c in collected) for u in layer.updates)
+        loss = tf.reduce_sum(tf.square(y - 1.0))
+        with tf.control_dependencies(collected):
+            train_op = tf.compat.v1.train.GradientDescentOptimizer(0.1).minimize(loss)
+        with tfcore.session(graph=graph) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            sess.run(train_op)
+            moving_mean = sess.run(layer.moving_mean)
+    np.testing.assert_allclose(moving_mean, 0.5 * x.mean(axis=0), atol=1e-6)
+
+
+def _fused_and_readable(rng, shape, center, scale, unbiased, steps=3):
+    """Outputs, gradients and moving statistics of the fused and the readable layer."""
+    features = shape[-1]
+    gamma, beta, mm, mv = _random_weights(rng, features)
+    weights = ([gamma] if scale else []) + ([beta] if center else []) + [mm, mv]
+    batches = [(rng.randn(*shape) * 1.5 - 0.5).astype(np.float32) for _ in range(steps)]
+    r = rng.uniform(-1, 1, shape).astype(np.float32)
+    results = []
+    for fused in (True, False):
+        graph = tfcore.new_graph()
+        with graph.as_default():
+            xp = tfcore.placeholder(shape)
+            layer = BatchNormalization(momentum=0.9, center=center, scale=scale, fused=fused,
+                                       unbiased_moving_variance=unbiased)
+            y_train = layer(xp, training=True)
+            y_infer = layer(xp, training=False)
+            targets = [xp] + layer.trainable_variables
+            g_train = tf.gradients(tf.reduce_sum(y_train * r), targets)
+            g_infer = tf.gradients(tf.reduce_sum(y_infer * r), targets)
+            with tfcore.session(graph=graph) as sess:
+                layer.set_weights(sess, weights)
+                train = [sess.run([y_train, g_train, layer.updates], {xp: b})[:2] for b in batches]
+                infer = sess.run([y_infer, g_infer], {xp: batches[0]})
+                results.append((train, infer, sess.run(layer.variables)))
+    return results
+
+
+@pytest.mark.parametrize("center,scale,unbiased", [
+    (True, True, True), (True, True, False), (False, True, True), (True, False, False), (False, False, True),
+])
+def test_fused_batch_norm_agrees_with_readable_version(rng, center, scale, unbiased):
+    fused, readable = _fused_and_readable(rng, (4, 3, 3, 5), center, scale, unbiased)
+    for (y_f, g_f), (y_r, g_r) in zip(fused[0] + [fused[1]], readable[0] + [readable[1]]):
+        np.testing.assert_allclose(y_f, y_r, atol=1e-5)
+        for a, b in zip(g_f, g_r):
+            np.testing.assert_allclose(a, b, atol=1e-5)
+    for a, b in zip(fused[2], readable[2]):  # weights, moving statistics after 3 steps
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_batch_norm_weights_in_keras_order_with_trainable_flags():
+    with tfcore.new_graph().as_default():
+        layer = BatchNormalization(name="bn")
+        layer(tfcore.placeholder((None, 4)), training=True)
+        assert [v.name for v in layer.variables] == [
+            "bn/gamma:0", "bn/beta:0", "bn/moving_mean:0", "bn/moving_variance:0"]
+        assert layer.trainable_variables == [layer.gamma, layer.beta]
+        assert layer.non_trainable_variables == [layer.moving_mean, layer.moving_variance]
+        bare = BatchNormalization(center=False, scale=False, name="bare")
+        bare(tfcore.placeholder((None, 2, 2, 4)))
+        assert [v.name for v in bare.variables] == ["bare/moving_mean:0", "bare/moving_variance:0"]
+        with tfcore.session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            w = layer.get_weights(sess)
+    np.testing.assert_array_equal(np.stack(w), [[1] * 4, [0] * 4, [0] * 4, [1] * 4])
+
+
+def test_batch_norm_rejects_bad_arguments_naming_the_layer():
+    with pytest.raises(ValueError, match="bn: momentum"):
+        BatchNormalization(momentum=1.5, name="bn")
+    with pytest.raises(ValueError, match="bn: epsilon"):
+        BatchNormalization(epsilon=0.0, name="bn")
+    with pytest.raises(TypeError, match="bn: axis"):
+        BatchNormalization(axis=(1, 2), name="bn")
+    with pytest.raises(ValueError, match="bn: fused=True needs epsilon"):
+        BatchNormalization(fused=True, epsilon=1e-6, name="bn")
+    with tfcore.new_graph().as_default():
+        with pytest.raises(ValueError, match="bn: fused=True needs a 4-D NHWC float32"):
+            BatchNormalization(fused=True, name="bn")(tfcore.placeholder((None, 3)))
+        with pytest.raises(ValueError, match="fused=True needs a 4-D NHWC float32"):
+            BatchNormalization(fused=True, axis=1)(tfcore.placeholder((None, 3, 2, 2)))
+        with pytest.raises(ValueError, match="fused=True needs a 4-D NHWC float32"):
+            BatchNormalization(fused=True)(tfcore.placeholder((None, 2, 2, 3), tf.float64))
+        with pytest.raises(ValueError, match="axis 2 is out of range"):
+            BatchNormalization(axis=2)(tfcore.placeholder((None, 3)))
+        with pytest.raises(ValueError, match="feature axis"):
+            BatchNormalization()(tfcore.placeholder((None, None)))
+        layer = BatchNormalization(name="bn2")
+        layer(tfcore.placeholder((None, 3)))
+        with pytest.raises(ValueError, match="bn2: .*built for rank 2 with 3 features"):
+            layer(tfcore.placeholder((None, 4)))
