@@ -1,0 +1,591 @@
+"""Recurrent layers: LSTM and GRU cells, and the layers that run them over time.
+
+A recurrent **cell** maps one time step's input `x_t` (batch, features) and the
+previous state to an output and a new state. A **sequence layer** (`LSTM`,
+`GRU`) runs its cell over the time axis of a (batch, time, features) input.
+
+LSTM cell (Hochreiter & Schmidhuber, 1997), gates in Keras's order i, f, c, o:
+
+    [z_i, z_f, z_c, z_o] = x_t W + h_{t-1} U + b          (W: kernel, U: recurrent_kernel)
+    i_t = sigmoid(z_i)                input gate: how much new content to write
+    f_t = sigmoid(z_f)                forget gate: how much old memory to keep
+    g_t = tanh(z_c)                   candidate content
+    o_t = sigmoid(z_o)                output gate: how much memory to show
+    c_t = f_t * c_{t-1} + i_t * g_t   the cell (memory) state
+    h_t = o_t * tanh(c_t)             the hidden state, which is also the output
+
+GRU cell (Cho et al., 2014), gates in Keras's order z, r, h:
+
+    z_t  = sigmoid(x_t W_z + h_{t-1} U_z + b_z)           update gate
+    r_t  = sigmoid(x_t W_r + h_{t-1} U_r + b_r)           reset gate
+    reset_after=True  (Keras 2 default, cuDNN's form; two biases, bias (2, 3H)):
+      h~_t = tanh(x_t W_h + b_h + r_t * (h_{t-1} U_h + b'_h))
+    reset_after=False (the 2014 paper's form; one bias, bias (3H,)):
+      h~_t = tanh(x_t W_h + (r_t * h_{t-1}) U_h + b_h)
+    h_t  = z_t * h_{t-1} + (1 - z_t) * h~_t
+
+Execution strategies (`implementation=`), which give the same numbers:
+
+* `"unroll"`: a Python loop that builds the cell's ops once per time step, each
+  step in its own name scope (`lstm/step_0`, `lstm/step_1`, ...), so a graph
+  picture shows the network unrolled through time. Needs a known number of
+  steps. The readable, teaching version.
+* `"while"`: one `tf.while_loop` whose body is the cell: the graph stays the
+  same size for any sequence length, which may vary from run to run.
+* `"block"` (LSTM only): TensorFlow's fused kernel `tf.raw_ops.BlockLSTM`, one
+  op for the whole sequence (and one for its gradient). It wants time-major
+  input and the gates in the order i, c, f, o; its run-time `forget_bias` is 0
+  because our bias already holds Keras's +1 on the forget gate; no cell
+  clipping (`cell_clip=-1`) and no peepholes (zero `wci`, `wcf`, `wco`). It
+  runs float16/float32 only and the standard activations (tanh, sigmoid).
+
+Defaults, measured on a 2-core CPU (shared with other work, so best-decile
+times) for the time-series example's training step (stateful LSTM, batch 20,
+20 steps, 8 units, then Dense 1, MSE, Adam): per-op dispatch dominates at that
+size. The fused `"block"` LSTM is ~0.5 ms/step; the unrolled graph (~9,000 ops
+with the hand-written activations and their gradients) ~8 ms; the while loop
+~7-12 ms. So `"block"` is the LSTM's default. The GRU has no fused sequence
+kernel; `"unroll"` (~4-8 ms) beats the while loop (~12 ms) and is its default;
+choose `"while"` for sequences whose length is unknown or varies.
+
+**Stateful protocol** (`stateful=True`, which requires `batch_size`): the
+state after the last step of one batch is the initial state of the next, so a
+long series can be fed as consecutive windows, row `k` of every batch
+continuing row `k` of the previous one.
+
+* The carried state lives in non-trainable variables (`layer.states`, zeros
+  at first), one row per sample of the fixed batch. Like Keras's, they are not
+  weights: `get_weights`/`set_weights` leave them out.
+* The new state is assigned as part of the step, not by a separate call: the
+  layer's outputs carry a control dependency on the assignments, so whatever
+  runs the output (a prediction, a loss, a training op) also carries the state.
+* `layer.reset_states_op` (built once) sets the state to zero;
+  `layer.reset_states(session)` runs it. Every stateful layer also adds its
+  reset op to the graph collection `RESET_STATES_COLLECTION`
+  (`"tfcore_reset_states"`); the training loop runs that collection
+  (`reset_all_states(session)`) at the start of each epoch and before
+  evaluation and prediction.
+* Calling the same layer twice (a training branch and an evaluation branch)
+  builds two paths that both read and write the same state variables: each
+  path continues from wherever the last run left the state, so do not fetch
+  both in one `session.run` (their order would be undefined) and reset in
+  between when the two streams are unrelated.
+* A batch of another size is an error: at graph-building time when the batch
+  dimension is known, and at run time (`tf.debugging.assert_equal`) when the
+  placeholder's batch dimension is `None`.
+
+Stacking: a layer with `return_sequences=True` outputs (batch, time, units),
+which is the input the next recurrent layer expects.
+"""
+
+import tensorflow as tf
+
+from tfcore import activations, initializers
+from tfcore import graph as graph_lib
+from tfcore.module import Module
+
+RESET_STATES_COLLECTION = "tfcore_reset_states"
+"""Graph collection holding every stateful recurrent layer's reset op."""
+
+IMPLEMENTATIONS = ("unroll", "while", "block")
+
+
+def reset_states_ops(graph=None):
+    """The reset ops of every stateful layer built in `graph` (default: the current graph)."""
+    graph = graph or tf.compat.v1.get_default_graph()
+    return graph.get_collection(RESET_STATES_COLLECTION)
+
+
+def reset_all_states(session):
+    """Zero the carried state of every stateful layer in the session's graph."""
+    ops = reset_states_ops(session.graph)
+    if ops:
+        session.run(ops)
+
+
+def _check_units(layer_name, units):
+    if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+        raise ValueError("%s: units must be a positive int, got %r" % (layer_name, units))
+
+
+# ---------------------------------------------------------------------------
+# Cells: one time step
+# ---------------------------------------------------------------------------
+
+
+class _Cell(Module):
+    """Shared machinery of the cells: argument checks, variables, the one-step call."""
+
+    state_names = ()
+
+    def __init__(self, units, activation, recurrent_activation, use_bias,
+                 kernel_initializer, recurrent_initializer, bias_initializer, name):
+        super().__init__(name=name)
+        _check_units(self.name, units)
+        self.units = units
+        self.activation = activations.get(activation)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.input_size = None
+
+    @property
+    def state_size(self):
+        return [self.units] * len(self.state_names)
+
+    def build(self, input_shape):
+        if input_shape.rank != 2 or input_shape[-1] is None:
+            raise ValueError(
+                "%s: a cell's input must be (batch, features) with known features, got shape %s"
+                % (self.name, input_shape)
+            )
+        self.input_size = int(input_shape[-1])
+        self._create_weights()
+
+    def build_within(self, input_size, dtype):
+        """Build the variables in a sub-scope of the caller's (the sequence layer's).
+
+        This gives Keras's names (`lstm/lstm_cell/kernel`) and lets the sequence
+        layer call `step` from its own name scopes (`lstm/step_3`), which a
+        first `__call__` per step would not.
+        """
+        with tf.name_scope(self.name) as scope:
+            self._graph, self._scope = tf.compat.v1.get_default_graph(), scope
+            self.dtype = dtype
+            self.build(tf.TensorShape([None, input_size]))
+            self.built = True
+
+    def zero_state(self, batch_size, dtype):
+        """All-zero states for a batch: `[h, c]` for the LSTM, `[h]` for the GRU."""
+        return [tf.zeros([batch_size, size], dtype=dtype) for size in self.state_size]
+
+    def call(self, inputs, training=False, states=None):
+        """One step: `(output, new_states)` from `inputs` (batch, features) and `states`."""
+        if inputs.shape.rank != 2:
+            raise ValueError("%s: inputs must be (batch, features), got shape %s" % (self.name, inputs.shape))
+        self._check_inner_dims(inputs, [self.input_size])
+        if states is None:
+            batch = inputs.shape[0] if inputs.shape[0] is not None else tf.shape(inputs)[0]
+            states = self.zero_state(batch, self.dtype)
+        states = _as_state_list(self.name, states, len(self.state_names))
+        return self.step(inputs, states)
+
+    def step(self, x, states):
+        raise NotImplementedError
+
+
+def _as_state_list(layer_name, states, count):
+    if tf.is_tensor(states) or not isinstance(states, (list, tuple)):
+        states = [states]
+    states = [tf.convert_to_tensor(s) for s in states]
+    if len(states) != count:
+        raise ValueError("%s: expected %d state tensors, got %d" % (layer_name, count, len(states)))
+    return states
+
+
+def _lstm_bias_initializer(bias_initializer, units):
+    """Keras's `unit_forget_bias`: the forget gate's block starts at 1, the rest as given.
+
+    A forget gate near sigmoid(1) = 0.73 keeps most of the memory at the start
+    of training, so gradients can flow back through many steps
+    (Jozefowicz et al., 2015).
+    """
+
+    def init(shape, dtype=tf.float32):
+        return tf.concat([
+            bias_initializer([units], dtype),
+            tf.ones([units], dtype),
+            bias_initializer([2 * units], dtype),
+        ], axis=0)
+
+    return init
+
+
+class LSTMCell(_Cell):
+    """One LSTM step, written out gate by gate (equations in the module docstring).
+
+    Weights, in Keras's order and layout (so they copy to and from tf-keras):
+    `kernel` (features, 4H), `recurrent_kernel` (H, 4H), `bias` (4H,), each
+    split into the gate blocks i, f, c, o.
+
+    Args:
+      units: H, the size of the hidden and cell states.
+      activation: for the candidate and the output squashing (default tanh).
+      recurrent_activation: for the gates (default sigmoid, as in Keras 2;
+        Keras 1 used hard_sigmoid).
+      use_bias: add `bias`.
+      kernel_initializer: default glorot_uniform: keeps the input projection's
+        variance roughly constant (Keras's default).
+      recurrent_initializer: default orthogonal: multiplying the state by an
+        orthogonal matrix at every step preserves its norm, so signals neither
+        explode nor vanish through time at the start of training.
+      bias_initializer: default zeros, with the forget block at 1 when
+        `unit_forget_bias` (Keras's default; see `_lstm_bias_initializer`).
+    """
+
+    state_names = ("h", "c")
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", unit_forget_bias=True, name=None):
+        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, name)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def _create_weights(self):
+        h4 = 4 * self.units
+        self.kernel = self.add_weight("kernel", (self.input_size, h4), self.kernel_initializer)
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, h4),
+                                                self.recurrent_initializer)
+        if self.use_bias:
+            init = self.bias_initializer
+            if self.unit_forget_bias:
+                init = _lstm_bias_initializer(init, self.units)
+            self.bias = self.add_weight("bias", (h4,), init)
+
+    def step(self, x, states):
+        h, c = states
+        z = tf.matmul(x, self.kernel) + tf.matmul(h, self.recurrent_kernel)
+        if self.use_bias:
+            z = tf.nn.bias_add(z, self.bias)
+        z_i, z_f, z_c, z_o = tf.split(z, 4, axis=1)
+        i = self.recurrent_activation(z_i)
+        f = self.recurrent_activation(z_f)
+        o = self.recurrent_activation(z_o)
+        c = f * c + i * self.activation(z_c)
+        h = o * self.activation(c)
+        return h, [h, c]
+
+
+class GRUCell(_Cell):
+    """One GRU step, written out gate by gate (equations in the module docstring).
+
+    Weights, in Keras's order and layout: `kernel` (features, 3H),
+    `recurrent_kernel` (H, 3H), `bias` (2, 3H) with `reset_after=True` (row 0
+    for the input projection, row 1 for the recurrent one) or (3H,) with
+    `reset_after=False`; gate blocks z, r, h.
+
+    Args:
+      units: H, the size of the hidden state.
+      activation: for the candidate (default tanh).
+      recurrent_activation: for the gates (default sigmoid, as in Keras 2).
+      use_bias: add the bias.
+      kernel_initializer: default glorot_uniform (Keras's default).
+      recurrent_initializer: default orthogonal: preserves the state's norm
+        through time at the start of training.
+      bias_initializer: default zeros.
+      reset_after: apply the reset gate after the recurrent matmul (Keras 2's
+        default and cuDNN's form) or before it (the original paper's).
+    """
+
+    state_names = ("h",)
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", reset_after=True, name=None):
+        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, name)
+        self.reset_after = bool(reset_after)
+
+    def _create_weights(self):
+        h3 = 3 * self.units
+        self.kernel = self.add_weight("kernel", (self.input_size, h3), self.kernel_initializer)
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, h3),
+                                                self.recurrent_initializer)
+        if self.use_bias:
+            shape = (2, h3) if self.reset_after else (h3,)
+            self.bias = self.add_weight("bias", shape, self.bias_initializer)
+
+    def step(self, x, states):
+        (h,) = states
+        x_proj = tf.matmul(x, self.kernel)
+        if self.use_bias:
+            input_bias = self.bias[0] if self.reset_after else self.bias
+            x_proj = tf.nn.bias_add(x_proj, input_bias)
+        x_z, x_r, x_h = tf.split(x_proj, 3, axis=1)
+        if self.reset_after:
+            h_proj = tf.matmul(h, self.recurrent_kernel)
+            if self.use_bias:
+                h_proj = tf.nn.bias_add(h_proj, self.bias[1])
+            h_z, h_r, h_h = tf.split(h_proj, 3, axis=1)
+            z = self.recurrent_activation(x_z + h_z)
+            r = self.recurrent_activation(x_r + h_r)
+            candidate = self.activation(x_h + r * h_h)
+        else:
+            u_zr, u_h = tf.split(self.recurrent_kernel, [2 * self.units, self.units], axis=1)
+            h_z, h_r = tf.split(tf.matmul(h, u_zr), 2, axis=1)
+            z = self.recurrent_activation(x_z + h_z)
+            r = self.recurrent_activation(x_r + h_r)
+            candidate = self.activation(x_h + tf.matmul(r * h, u_h))
+        h = z * h + (1.0 - z) * candidate
+        return h, [h]
+
+
+# ---------------------------------------------------------------------------
+# Sequence layers: a cell run over time
+# ---------------------------------------------------------------------------
+
+
+class _Recurrent(Module):
+    """Runs a cell over (batch, time, features); the strategies and the stateful protocol."""
+
+    def __init__(self, cell, return_sequences, return_state, go_backwards, stateful,
+                 batch_size, implementation, name):
+        super().__init__(name=name)
+        self.cell = cell
+        self.units = cell.units
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        if implementation not in self._implementations:
+            raise ValueError("%s: implementation must be one of %s, got %r"
+                             % (self.name, ", ".join(repr(i) for i in self._implementations),
+                                implementation))
+        self.implementation = implementation
+        if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool)
+                                       or batch_size <= 0):
+            raise ValueError("%s: batch_size must be a positive int, got %r" % (self.name, batch_size))
+        if self.stateful and batch_size is None:
+            raise ValueError(
+                "%s: stateful=True needs a fixed batch_size (row k of each batch continues row k "
+                "of the previous one), e.g. %s(units, stateful=True, batch_size=20)"
+                % (self.name, type(self).__name__)
+            )
+        self.batch_size = batch_size
+        self.input_size = None
+        self.states = []  # the carried state variables of a stateful layer
+        self.reset_states_op = None
+
+    @property
+    def submodules(self):
+        return [self.cell]
+
+    # -- building ----------------------------------------------------------
+    def build(self, input_shape):
+        if input_shape.rank != 3 or input_shape[-1] is None:
+            raise ValueError(
+                "%s: inputs must be (batch, time, features) with known features, got shape %s"
+                % (self.name, input_shape)
+            )
+        self._check_batch(input_shape[0])
+        self.input_size = int(input_shape[-1])
+        self.cell.build_within(self.input_size, self.dtype)
+        if self.stateful:
+            self.states = [
+                graph_lib.variable(
+                    lambda: tf.zeros([self.batch_size, self.units], self.dtype),
+                    trainable=False, name="state_" + name, dtype=self.dtype,
+                )
+                for name in self.cell.state_names
+            ]
+            self.reset_states_op = tf.group(
+                *[s.assign(tf.zeros([self.batch_size, self.units], self.dtype)) for s in self.states],
+                name="reset_states",
+            )
+            tf.compat.v1.add_to_collection(RESET_STATES_COLLECTION, self.reset_states_op)
+
+    def reset_states(self, session):
+        """Set the carried state of this stateful layer to zero."""
+        if not self.stateful:
+            raise ValueError("%s: reset_states needs a stateful layer (stateful=True)" % self.name)
+        if self.reset_states_op is None:
+            raise ValueError("%s: reset_states before the layer is built (call it on an input first)"
+                             % self.name)
+        session.run(self.reset_states_op)
+
+    def _check_batch(self, batch):
+        if self.stateful and batch is not None and batch != self.batch_size:
+            raise ValueError(
+                "%s: stateful layer built for batch_size %d got a batch of %d; a stateful layer "
+                "carries one state row per sample, so every batch must have exactly %d rows"
+                % (self.name, self.batch_size, batch, self.batch_size)
+            )
+
+    # -- the forward pass ---------------------------------------------------
+    def call(self, inputs, training=False, initial_state=None):
+        if inputs.shape.rank != 3:
+            raise ValueError("%s: inputs must be (batch, time, features), got shape %s"
+                             % (self.name, inputs.shape))
+        if inputs.shape[-1] is not None and inputs.shape[-1] != self.input_size:
+            raise ValueError("%s: inputs have %d features, but the layer was built for %d"
+                             % (self.name, inputs.shape[-1], self.input_size))
+        self._check_batch(inputs.shape[0])
+        if self.stateful:
+            if initial_state is not None:
+                raise ValueError("%s: a stateful layer starts from its state variables; "
+                                 "initial_state is for non-stateful layers" % self.name)
+            if inputs.shape[0] is None:
+                check = tf.debugging.assert_equal(
+                    tf.shape(inputs)[0], self.batch_size,
+                    message="%s: stateful layer built for batch_size %d got another batch size"
+                            % (self.name, self.batch_size))
+                with tf.control_dependencies([check]):
+                    inputs = tf.identity(inputs)
+                inputs.set_shape([self.batch_size, None, self.input_size])
+            states = [s.read_value() for s in self.states]
+        elif initial_state is not None:
+            states = _as_state_list(self.name, initial_state, len(self.cell.state_names))
+            for s in states:
+                if s.shape.rank != 2 or (s.shape[-1] is not None and s.shape[-1] != self.units):
+                    raise ValueError("%s: each initial state must be (batch, %d), got shape %s"
+                                     % (self.name, self.units, s.shape))
+        else:
+            batch = inputs.shape[0] if inputs.shape[0] is not None else tf.shape(inputs)[0]
+            states = self.cell.zero_state(batch, self.dtype)
+
+        run = {"unroll": self._run_unrolled, "while": self._run_while_loop,
+               "block": self._run_block}[self.implementation]
+        outputs, last_output, states = run(inputs, states)
+        result = [outputs if self.return_sequences else last_output]
+        if self.return_state:
+            result += states
+
+        if self.stateful:
+            # The state assignment is part of the step: anything that runs an
+            # output of this layer also stores the state for the next batch.
+            assigns = [var.assign(value) for var, value in zip(self.states, states)]
+            with tf.control_dependencies(assigns):
+                result = [tf.identity(t) for t in result]
+        return result if self.return_state else result[0]
+
+    def _run_unrolled(self, inputs, states):
+        steps = inputs.shape[1]
+        if steps is None:
+            raise ValueError("%s: implementation='unroll' needs a known number of time steps, got "
+                             "shape %s; use implementation='while'" % (self.name, inputs.shape))
+        xs = tf.unstack(inputs, axis=1)
+        if self.go_backwards:
+            xs = xs[::-1]
+        outputs = []
+        for t, x in enumerate(xs):
+            with tf.name_scope("step_%d" % t):
+                output, states = self.cell.step(x, states)
+            outputs.append(output)
+        return tf.stack(outputs, axis=1), outputs[-1], states
+
+    def _run_while_loop(self, inputs, states):
+        x_time_major = tf.transpose(inputs, [1, 0, 2])
+        if self.go_backwards:
+            x_time_major = tf.reverse(x_time_major, [0])
+        steps = tf.shape(x_time_major)[0]
+        xs = tf.TensorArray(self.dtype, size=steps, element_shape=x_time_major.shape[1:])
+        xs = xs.unstack(x_time_major)
+        ys = tf.TensorArray(self.dtype, size=steps,
+                            element_shape=tf.TensorShape([inputs.shape[0], self.units]))
+
+        def body(t, ys, *states):
+            output, states = self.cell.step(xs.read(t), list(states))
+            return (t + 1, ys.write(t, output)) + tuple(states)
+
+        _, ys, *states = tf.while_loop(lambda t, *_: t < steps, body, (0, ys) + tuple(states),
+                                       name="time_loop")
+        outputs = tf.transpose(ys.stack(), [1, 0, 2])
+        return outputs, states[0], states
+
+    def _run_block(self, inputs, states):
+        raise NotImplementedError  # only the LSTM has a fused kernel
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory over a (batch, time, features) input.
+
+    Returns the last output (batch, H), or every step's (batch, time, H) with
+    `return_sequences=True`; with `return_state=True` a list
+    `[output, h, c]`. `initial_state=[h0, c0]` may be passed when calling.
+
+    Args:
+      units: H, the state size.
+      activation, recurrent_activation, use_bias, kernel_initializer,
+        recurrent_initializer, bias_initializer, unit_forget_bias: as for
+        `LSTMCell`, which holds the weights (`lstm/lstm_cell/kernel`, ...).
+      return_sequences: output every step (to stack another recurrent layer).
+      return_state: also return the final states.
+      go_backwards: run from the last step to the first (outputs come in the
+        order they were computed, i.e. reversed, as in Keras).
+      stateful: carry the final state into the next batch (module docstring).
+      batch_size: the fixed batch size a stateful layer requires.
+      implementation: `"block"` (default: fused `BlockLSTM`, the fastest here;
+        float16/32, tanh/sigmoid), `"unroll"` or `"while"`; see the module
+        docstring.
+    """
+
+    _implementations = IMPLEMENTATIONS
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", unit_forget_bias=True, return_sequences=False,
+                 return_state=False, go_backwards=False, stateful=False, batch_size=None,
+                 implementation="block", name=None):
+        _check_units(name or "lstm", units)
+        cell = LSTMCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                        recurrent_initializer, bias_initializer, unit_forget_bias)
+        super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
+                         batch_size, implementation, name)
+        if implementation == "block" and (cell.activation is not activations.tanh
+                                          or cell.recurrent_activation is not activations.sigmoid):
+            raise ValueError("%s: implementation='block' (the fused BlockLSTM kernel) computes tanh "
+                             "and sigmoid only; use implementation='unroll' or 'while' for other "
+                             "activations" % self.name)
+
+    def _run_block(self, inputs, states):
+        if self.dtype not in (tf.float16, tf.float32):
+            raise TypeError("%s: implementation='block' (BlockLSTM) runs float16/float32 only, got "
+                            "%s; use implementation='unroll' or 'while'" % (self.name, self.dtype.name))
+        cell = self.cell
+        x_time_major = tf.transpose(inputs, [1, 0, 2])
+        if self.go_backwards:
+            x_time_major = tf.reverse(x_time_major, [0])
+        # BlockLSTM multiplies [x, h] by one matrix whose gate blocks are in the
+        # order i, c, f, o; Keras's (and ours) are i, f, c, o.
+        def icfo(t):
+            i, f, c, o = tf.split(t, 4, axis=-1)
+            return tf.concat([i, c, f, o], axis=-1)
+
+        w = icfo(tf.concat([cell.kernel, cell.recurrent_kernel], axis=0))
+        b = icfo(cell.bias) if cell.use_bias else tf.zeros([4 * self.units], self.dtype)
+        no_peephole = tf.zeros([self.units], self.dtype)
+        h, c = states
+        fused = tf.raw_ops.BlockLSTM(
+            seq_len_max=tf.cast(tf.shape(x_time_major)[0], tf.int64), x=x_time_major,
+            cs_prev=c, h_prev=h, w=w, wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=b,
+            forget_bias=0.0,  # the +1 is already in the bias (unit_forget_bias)
+            cell_clip=-1.0,  # no clipping of the cell state (the op's default clips at 3)
+            use_peephole=False,
+        )
+        outputs = tf.transpose(fused.h, [1, 0, 2])
+        return outputs, fused.h[-1], [fused.h[-1], fused.cs[-1]]
+
+
+class GRU(_Recurrent):
+    """Gated recurrent unit over a (batch, time, features) input.
+
+    Returns the last output (batch, H), or every step's (batch, time, H) with
+    `return_sequences=True`; with `return_state=True` a list `[output, h]`.
+    `initial_state=h0` (or `[h0]`) may be passed when calling.
+
+    Args:
+      units: H, the state size.
+      activation, recurrent_activation, use_bias, kernel_initializer,
+        recurrent_initializer, bias_initializer, reset_after: as for `GRUCell`,
+        which holds the weights (`gru/gru_cell/kernel`, ...).
+      return_sequences, return_state, go_backwards, stateful, batch_size: as
+        for `LSTM`.
+      implementation: `"unroll"` (default: the faster one here for short
+        sequences of known length) or `"while"`.
+    """
+
+    _implementations = ("unroll", "while")
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", reset_after=True, return_sequences=False,
+                 return_state=False, go_backwards=False, stateful=False, batch_size=None,
+                 implementation="unroll", name=None):
+        _check_units(name or "gru", units)
+        cell = GRUCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                       recurrent_initializer, bias_initializer, reset_after)
+        super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
+                         batch_size, implementation, name)
