@@ -133,7 +133,7 @@ class Conv2D(Module):
     def __init__(self, filters, kernel_size, strides=1, padding="SAME", dilation_rate=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", trainable=True, name=None):
-        super().__init__(name=name)
+        super().__init__(name=name or "conv2d")
         if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters <= 0:
             raise ValueError("%s: filters must be a positive int, got %r" % (self.name, filters))
         self.filters = int(filters)

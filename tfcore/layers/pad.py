@@ -54,7 +54,7 @@ class ZeroPadding1D(Module):
     """
 
     def __init__(self, padding=1, name=None):
-        super().__init__(name=name)
+        super().__init__(name=name or "zero_padding1d")
         self.padding = _before_after(padding, self.name, "padding")
 
     def call(self, inputs, training=False):
@@ -73,7 +73,7 @@ class ZeroPadding2D(Module):
     """
 
     def __init__(self, padding=1, name=None):
-        super().__init__(name=name)
+        super().__init__(name=name or "zero_padding2d")
         if _is_int(padding):
             padding = (padding, padding)
         if not isinstance(padding, (tuple, list)) or len(padding) != 2:

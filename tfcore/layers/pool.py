@@ -36,8 +36,10 @@ from tfcore.module import Module
 class _Pool2D(Module):
     """Shared arguments and checks of MaxPool2D and AvgPool2D."""
 
+    default_name = None  # "max_pool2d" / "avg_pool2d", set by the subclasses
+
     def __init__(self, pool_size=2, strides=None, padding="VALID", name=None):
-        super().__init__(name=name)
+        super().__init__(name=name or self.default_name)
         self.pool_size = normalize_pair(pool_size, self.name, "pool_size")
         # Keras's default: non-overlapping windows.
         self.strides = self.pool_size if strides is None else normalize_pair(strides, self.name, "strides")
@@ -71,6 +73,8 @@ class MaxPool2D(_Pool2D):
       padding: "VALID" (default, windows inside the image) or "SAME"; any case.
     """
 
+    default_name = "max_pool2d"
+
     def _pool(self, inputs, ksize, strides, padding):
         return tf.nn.max_pool2d(inputs, ksize=ksize, strides=strides, padding=padding)
 
@@ -84,6 +88,8 @@ class AvgPool2D(_Pool2D):
       padding: "VALID" (default) or "SAME"; any case. With SAME, border windows
         average only the pixels inside the image (see the module docstring).
     """
+
+    default_name = "avg_pool2d"
 
     def _pool(self, inputs, ksize, strides, padding):
         return tf.nn.avg_pool2d(inputs, ksize=ksize, strides=strides, padding=padding)
