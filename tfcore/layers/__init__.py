@@ -1,3 +1,20 @@
-"""Hand-written layers, one file per concept."""
+"""Hand-written layers, one file per concept.
 
+    dense.py       Dense                       y = activation(x W + b)
+    conv.py        Conv2D                      2-D cross-correlation, SAME/VALID, strides, dilation
+    pool.py        MaxPool2D, AvgPool2D        window max / mean
+    pad.py         ZeroPadding1D, ZeroPadding2D
+    dropout.py     Dropout                     random mask, inverted scaling, training only
+    batch_norm.py  BatchNormalization          batch statistics in training, moving ones at inference
+    reshape.py     Flatten
+    recurrent.py   LSTMCell, GRUCell, LSTM, GRU (stacked, stateful)
+"""
+
+from tfcore.layers.batch_norm import BatchNormalization
+from tfcore.layers.conv import Conv2D
 from tfcore.layers.dense import Dense
+from tfcore.layers.dropout import Dropout
+from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D
+from tfcore.layers.pool import AvgPool2D, MaxPool2D
+from tfcore.layers.recurrent import GRU, LSTM, GRUCell, LSTMCell
+from tfcore.layers.reshape import Flatten
