@@ -178,7 +178,7 @@ def _resume_model():
     return build_regression(seed=7, hidden=6, dropout=0.3, optimizer=Adam(0.01, decay=1e-3))
 
 
-def test_interrupted_then_resumed_run_equals_an_uninterrupted_run(tmp_path):
+def test_interrupted_then_resumed_run_equals_an_uninterrupted_run(tmp_path, capsys):
     x, y = regression_data(n=30)
     x_val, y_val = regression_data(n=9, seed=2)
     settings = dict(epochs=4, batch_size=8, seed=11, shuffle=True,
@@ -195,6 +195,7 @@ def test_interrupted_then_resumed_run_equals_an_uninterrupted_run(tmp_path):
         with pytest.raises(KeyboardInterrupt):
             fit(model, interrupting, x, y, checkpoint_dir=str(tmp_path / "resumed"), **settings)
     assert os.path.basename(checkpoint.latest(str(tmp_path / "resumed"))) == "ckpt-2"
+    assert "interrupted in epoch 3, batch 2" in capsys.readouterr().err
 
     # A new graph and session continue from the checkpoint of epoch 2.
     model = _resume_model()
@@ -388,6 +389,14 @@ def test_fixed_batch_size_models_refuse_row_counts_that_are_not_a_multiple():
             evaluate(model, sess, x, y, batch_size=5)
         with pytest.raises(ValueError, match="multiple"):
             predict(model, sess, x)
+
+
+def test_shuffling_a_stateful_model_warns():
+    model = build_stateful(batch=4)
+    x, y = np.zeros((8, 2), np.float32), np.zeros((8, 1), np.float32)
+    with tfcore.session(model.graph) as sess:
+        with pytest.warns(UserWarning, match="shuffle=False"):
+            fit(model, sess, x, y, epochs=1, shuffle=True, progress=False)
 
 
 # ---------------------------------------------------------------------------

@@ -6,7 +6,8 @@ A run is fully described by two things, written side by side in one directory:
   step counter (Adam's `m`, `v`, `iterations`), the carried state of stateful
   RNNs, dropout mask counters, and the run's `epoch` counter. A
   `tf.compat.v1.train.Saver` writes them as `ckpt-<epoch>.index/.data-*` and
-  keeps the file `checkpoint` pointing at the latest;
+  keeps the file `checkpoint` pointing at the latest (no `.meta` graph: the
+  builder's code rebuilds the graph, then the values are loaded into it);
 * **the run's bookkeeping**, which is not a tensor: the History so far and the
   shuffling seed, as JSON in `train_state.json`.
 
@@ -55,7 +56,8 @@ def save(model, session, directory, epoch, state):
         json.dump(state, f, indent=1)
     os.replace(temporary, state_path)  # atomic: never a half-written state file
     model.set_epoch(session, epoch)
-    return model.saver.save(session, os.path.join(directory, PREFIX), global_step=int(epoch))
+    return model.saver.save(session, os.path.join(directory, PREFIX), global_step=int(epoch),
+                            write_meta_graph=False)
 
 
 def restore(model, session, directory, checkpoint=None):

@@ -372,28 +372,35 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
                     seen += len(rows)
                     bar.update(1)
                     bar.set_postfix(_format(dict(zip(names, totals / seen))), refresh=False)
+                batch_index = None
                 logs = dict(zip(names, (totals / seen).tolist()))
                 if validation_data is not None:
                     val = _evaluate(model, session, x_val, y_val, batch_size)
                     logs.update({"val_" + k: v for k, v in val.items()})
                     bar.set_postfix(_format(logs), refresh=True)
             history.append(epoch, logs, time.perf_counter() - began)
-            batch_index = None
             if checkpoint_dir:
                 checkpoint_lib.save(model, session, checkpoint_dir, epoch + 1,
                                     dict(history.to_dict(), seed=int(seed)))
             if on_epoch_end is not None and on_epoch_end(epoch, logs):
                 break
     except KeyboardInterrupt:
-        last = checkpoint_lib.latest(checkpoint_dir)
-        where = "in epoch %d, batch %d" % (epoch + 1, batch_index + 1) if batch_index is not None \
-            else "after epoch %d" % (epoch + 1 if epoch is not None else 0)
-        print("\nfit: interrupted %s; %s" % (
-            where, "the last completed epoch is saved in %s; fit(..., checkpoint_dir=%r) resumes "
-            "from it." % (last, checkpoint_dir) if last else "no checkpoint was saved "
-            "(pass checkpoint_dir= to be able to resume)."), file=sys.stderr)
+        _say_interrupted(epoch, batch_index, checkpoint_dir)
         raise
     return history
+
+
+def _say_interrupted(epoch, batch_index, checkpoint_dir):
+    where = "before the first epoch" if epoch is None else "in epoch %d" % (epoch + 1)
+    if batch_index is not None:
+        where += ", batch %d" % (batch_index + 1)
+    last = checkpoint_lib.latest(checkpoint_dir)
+    if last:
+        then = "the last completed epoch is saved as %s; fit(..., checkpoint_dir=%r) resumes there." % (
+            last, checkpoint_dir)
+    else:
+        then = "no checkpoint was saved (pass checkpoint_dir= to be able to resume)."
+    print("\nfit: interrupted %s; %s" % (where, then), file=sys.stderr)
 
 
 def _non_finite(value, epoch, batch_index, checkpoint_dir):
