@@ -122,15 +122,20 @@ def _download_package(url, staging):
         resources = [r for r in descriptor["resources"] if r.get("name") in ("monthly", "annual")]
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise DataVerificationError(f"{url}: not a data package descriptor ({err})") from None
+    changed = len(resources) != len(descriptor["resources"])
     for resource in resources:
         if not isinstance(resource.get("path"), str):
             raise DataVerificationError(f"{url}: resource {resource['name']} has no single path")
         # Relative paths resolve against the descriptor's URL; absolute ones stay.
         local = f"data/{resource['name']}.csv"
         download_file(urllib.parse.urljoin(url, resource["path"]), root / local)
+        changed = changed or resource["path"] != local
         resource["path"] = local
-    descriptor["resources"] = resources
-    (root / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    if changed:
+        # Only a descriptor that pointed elsewhere is rewritten: an unchanged one
+        # keeps its bytes, so a copy equal to the pinned snapshot stays pinned.
+        descriptor["resources"] = resources
+        (root / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
 
 
 def _dataset(pinned):

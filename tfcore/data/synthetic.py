@@ -20,8 +20,8 @@ LogisticRegression 0.715 test accuracy, while a Dense 50 tanh -> Dense 1
 sigmoid network trained as in the chapter (sum-of-squares loss, gradient
 descent lr 0.025, batch 50, 200 epochs, Glorot-uniform weights) reached
 0.95-0.97 over three initialisations in a NumPy re-implementation. Over seeds
-0..300 the logistic baseline ranged 0.57-0.84 and the MLP 0.72-0.95. Other
-seeds give other problems, not wrong ones.
+0..9 the logistic baseline ranged 0.57-0.84. Other seeds give other problems,
+not wrong ones.
 
 `synthetic_like(name, n, seed)` returns random arrays with the shapes and
 value ranges each example model consumes, for step-time benchmarks that must

@@ -1,0 +1,480 @@
+"""Data loaders: staged copies load and verify; bad copies are refused; downloads are safe.
+
+Oracles: the staged files parsed independently (csv, numpy, hashlib),
+scipy.datasets.face itself (in a subprocess pointed at a copy of face.dat),
+direct scikit-learn calls, NumPy loops. Downloads are simulated by a local
+HTTP server on 127.0.0.1 serving copies of the staged files; nothing here uses
+the internet.
+"""
+
+import csv
+import dataclasses
+import functools
+import hashlib
+import http.server
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+from tfcore.data import cache as cache_module
+from tfcore.data import face as face_module
+from tfcore.data import global_temp as temp_module
+from tfcore.data import mnist as mnist_module
+from tfcore.data.cache import DataNotFoundError, DataVerificationError
+from tfcore.data.face import load_face
+from tfcore.data.global_temp import (
+    GlobalTempSnapshotWarning,
+    load_global_temp,
+    make_windows,
+    scale_series,
+    unscale_series,
+)
+from tfcore.data.mnist import load_mnist, one_hot, scale_images
+from tfcore.data.synthetic import SHAPES, classification, synthetic_like
+
+README_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+README_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+@pytest.fixture
+def staged():
+    path = os.environ.get("TFCORE_DATA")
+    if not path or not (pathlib.Path(path) / "mnist.npz").is_file():
+        pytest.skip("the staged data directory (../shared/data or TFCORE_DATA) is not available")
+    return pathlib.Path(path)
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """A private, empty cache for this test (the conftest one is shared by the session)."""
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("TFCORE_CACHE", str(directory))
+    monkeypatch.delenv("TFCORE_OFFLINE", raising=False)
+    return directory
+
+
+@pytest.fixture
+def empty_data_dir(tmp_path):
+    directory = tmp_path / "data"
+    directory.mkdir()
+    return directory
+
+
+def files_under(directory):
+    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*")) if directory.exists() else []
+
+
+@pytest.fixture
+def server(tmp_path):
+    """An HTTP server on 127.0.0.1 serving tmp_path/'www'; yields (root dir, base URL)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def with_origin(monkeypatch, module, attribute, url):
+    dataset = getattr(module, attribute)
+    monkeypatch.setattr(module, attribute, dataclasses.replace(dataset, origins=(url,)))
+
+
+# ----------------------------------------------------------------------------- MNIST
+
+
+def test_staged_mnist_has_keras_layout_readme_label_counts_and_the_idx_digests(staged, cache):
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert {a.dtype for a in (x_train, y_train, x_test, y_test)} == {np.dtype(np.uint8)}
+    assert np.bincount(y_train).tolist() == README_TRAIN_COUNTS
+    assert np.bincount(y_test).tolist() == README_TEST_COUNTS
+    # Independent oracle: the arrays equal the staged file read with plain numpy.
+    with np.load(staged / "mnist.npz") as f:
+        np.testing.assert_array_equal(x_train, f["x_train"])
+        np.testing.assert_array_equal(y_test, f["y_test"])
+    # The IDX digest is hashlib over a hand-built IDX header + bytes (README values).
+    header = bytes([0, 0, 8, 1]) + (10000).to_bytes(4, "big")
+    assert hashlib.sha256(header + y_test.tobytes()).hexdigest() == (
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
+    )
+    assert files_under(cache) == []
+
+
+def test_mnist_copy_that_differs_bytewise_but_not_in_content_is_accepted_and_data_dir_untouched(
+    staged, cache, empty_data_dir
+):
+    with np.load(staged / "mnist.npz") as f:
+        arrays = {k: f[k] for k in f.files}
+    np.savez(empty_data_dir / "mnist.npz", **arrays)  # uncompressed: other bytes, same data
+    assert cache_module.sha256(empty_data_dir / "mnist.npz") != cache_module.sha256(staged / "mnist.npz")
+    before = files_under(empty_data_dir)
+    (x_train, _), (_, y_test) = load_mnist(data_dir=empty_data_dir)
+    np.testing.assert_array_equal(x_train, arrays["x_train"])
+    np.testing.assert_array_equal(y_test, arrays["y_test"])
+    assert files_under(empty_data_dir) == before
+    assert files_under(cache) == []
+
+
+def test_mnist_file_with_keras_file_hash_is_accepted_without_decoding(tmp_path, monkeypatch):
+    fake = tmp_path / "mnist.npz"
+    fake.write_bytes(b"stands in for Keras's own file")
+    monkeypatch.setattr(mnist_module, "KERAS_FILE_SHA256", hashlib.sha256(fake.read_bytes()).hexdigest())
+    mnist_module.verify_mnist(fake)  # would raise "not a readable .npz" if it decoded
+    monkeypatch.setattr(mnist_module, "KERAS_FILE_SHA256", "0" * 64)
+    with pytest.raises(DataVerificationError, match="not a readable .npz"):
+        mnist_module.verify_mnist(fake)
+
+
+def test_mnist_with_one_changed_pixel_is_refused_naming_file_and_array(staged, cache, empty_data_dir):
+    with np.load(staged / "mnist.npz") as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["x_test"] = arrays["x_test"].copy()
+    arrays["x_test"][123, 14, 14] ^= 1
+    np.savez_compressed(empty_data_dir / "mnist.npz", **arrays)
+    with pytest.raises(DataVerificationError) as err:
+        load_mnist(data_dir=empty_data_dir)
+    message = str(err.value)
+    assert str(empty_data_dir / "mnist.npz") in message and "x_test" in message and "digest" in message
+    assert files_under(cache) == []
+
+
+def test_mnist_with_wrong_labels_is_refused_by_label_counts(staged, cache, empty_data_dir):
+    with np.load(staged / "mnist.npz") as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["y_train"] = arrays["y_train"].copy()
+    arrays["y_train"][0] = (arrays["y_train"][0] + 1) % 10
+    np.savez(empty_data_dir / "mnist.npz", **arrays)
+    with pytest.raises(DataVerificationError, match="y_train label counts"):
+        load_mnist(data_dir=empty_data_dir)
+
+
+def test_truncated_mnist_is_refused_as_unreadable(staged, cache, empty_data_dir):
+    (empty_data_dir / "mnist.npz").write_bytes((staged / "mnist.npz").read_bytes()[:100000])
+    with pytest.raises(DataVerificationError, match=r"mnist\.npz.*not a readable \.npz"):
+        load_mnist(data_dir=empty_data_dir)
+    assert files_under(cache) == []
+
+
+def test_scale_images_and_one_hot_match_numpy():
+    images = np.array([[0, 128, 255]], dtype=np.uint8)
+    scaled = scale_images(images)
+    assert scaled.dtype == np.float32
+    np.testing.assert_allclose(scaled, images.astype(np.float64) / 255.0, rtol=1e-7)
+    labels = np.array([3, 0, 9, 3])
+    np.testing.assert_array_equal(one_hot(labels), np.eye(10, dtype=np.float32)[labels])
+    with pytest.raises(ValueError, match="one_hot"):
+        one_hot(np.array([10]))
+
+
+# ----------------------------------------------------------------------------- global-temp
+
+
+def csv_series(path, source):
+    with open(path, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["Source"].lower() == source.lower()]
+    rows.sort(key=lambda r: r["Year"])
+    return [r["Year"] for r in rows], np.array([float(r["Mean"]) for r in rows])
+
+
+def test_staged_gcag_1880_to_2016_has_1644_values_equal_to_the_csv_sorted(staged, cache):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GlobalTempSnapshotWarning)  # the staged copy is the pinned one
+        dates, values = load_global_temp()
+    assert len(dates) == len(values) == 1644
+    assert dates[0] == "1880-01" and dates[-1] == "2016-12"
+    all_dates, all_values = csv_series(staged / "global-temp" / "data" / "monthly.csv", "gcag")
+    first = all_dates.index("1880-01")
+    assert dates == all_dates[first : first + 1644]
+    np.testing.assert_array_equal(values, all_values[first : first + 1644])
+    assert files_under(cache) == []
+
+
+def test_global_temp_source_is_case_insensitive_and_none_bounds_give_whole_series(staged, cache):
+    dates, values = load_global_temp(source="gistemp", start=None, end=None)
+    expected_dates, expected_values = csv_series(staged / "global-temp" / "data" / "monthly.csv", "GISTEMP")
+    assert dates == expected_dates and len(dates) == 1728
+    np.testing.assert_array_equal(values, expected_values)
+
+
+def test_global_temp_bad_arguments_name_the_loader(staged, cache):
+    with pytest.raises(ValueError, match="load_global_temp: start"):
+        load_global_temp(start="1880-13")
+    with pytest.raises(ValueError, match="outside"):
+        load_global_temp(end="2999-01")
+    with pytest.raises(ValueError, match="not in the data"):
+        load_global_temp(source="hadcrut")
+
+
+def copy_global_temp(staged, data_dir):
+    shutil.copytree(staged / "global-temp", data_dir / "global-temp")
+    for path in (data_dir / "global-temp").rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)  # the staged copy is read-only
+    return data_dir / "global-temp" / "data" / "monthly.csv"
+
+
+def test_global_temp_with_a_bad_date_is_refused_naming_the_line(staged, cache, empty_data_dir):
+    monthly = copy_global_temp(staged, empty_data_dir)
+    monthly.write_text(monthly.read_text().replace("gcag,1850-03,", "gcag,1850-3,", 1))
+    with pytest.raises(DataVerificationError, match=r"global-temp.*refused.*monthly.csv line 4 Year"):
+        load_global_temp(data_dir=empty_data_dir)
+    assert files_under(cache) == []
+
+
+def test_global_temp_with_missing_column_is_refused(staged, cache, empty_data_dir):
+    monthly = copy_global_temp(staged, empty_data_dir)
+    monthly.write_text("\n".join(line.rsplit(",", 1)[0] for line in monthly.read_text().splitlines()))
+    with pytest.raises(DataVerificationError, match="refused"):
+        load_global_temp(data_dir=empty_data_dir)
+
+
+def test_global_temp_revised_value_is_accepted_with_warning_but_refused_when_pinned(staged, cache, empty_data_dir):
+    monthly = copy_global_temp(staged, empty_data_dir)
+    text = monthly.read_text()
+    line = next(l for l in text.splitlines() if l.startswith("gcag,1880-01,"))
+    monthly.write_text(text.replace(line, "gcag,1880-01,0.5"))
+    with pytest.warns(GlobalTempSnapshotWarning):
+        dates, values = load_global_temp(data_dir=empty_data_dir)
+    assert dates[0] == "1880-01" and values[0] == 0.5
+    with pytest.raises(DataVerificationError, match="pinned"):
+        load_global_temp(data_dir=empty_data_dir, pinned=True)
+
+
+def test_make_windows_matches_a_numpy_loop_without_off_by_one(rng):
+    series = rng.randn(57)
+    x, y = make_windows(series, window=20)
+    expected_x = np.zeros((37, 20, 1))
+    expected_y = np.zeros((37, 1))
+    for i in range(37):
+        expected_x[i, :, 0] = series[i : i + 20]
+        expected_y[i, 0] = series[i + 20]
+    np.testing.assert_array_equal(x, expected_x)
+    np.testing.assert_array_equal(y, expected_y)
+    assert make_windows(np.arange(1600.0), window=20)[0].shape == (1580, 20, 1)
+    with pytest.raises(ValueError, match="make_windows"):
+        make_windows(np.arange(20.0), window=20)
+    with pytest.raises(ValueError, match="make_windows: window"):
+        make_windows(series, window=0)
+
+
+def test_scale_series_matches_minmax_formula_and_inverts(rng):
+    series = rng.randn(50) * 3.0 + 1.0
+    scaled, scaler = scale_series(series, feature_range=(-1, 1))
+    expected = -1.0 + (series - series.min()) * 2.0 / (series.max() - series.min())
+    np.testing.assert_allclose(scaled, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(unscale_series(scaled[:, None], scaler)[:, 0], series, rtol=1e-12)
+    train_only, _ = scale_series(series, fit_on=series[:30])
+    np.testing.assert_allclose(train_only[:30].min(), -1.0)
+    np.testing.assert_allclose(train_only[:30].max(), 1.0)
+
+
+# ----------------------------------------------------------------------------- face
+
+
+def scipy_face(tmp_path, face_dat):
+    """scipy.datasets.face(gray=False/True) in a subprocess whose pooch cache holds `face_dat`."""
+    xdg = tmp_path / "xdg"
+    (xdg / "scipy-data").mkdir(parents=True)
+    shutil.copyfile(face_dat, xdg / "scipy-data" / "face.dat")
+    out = tmp_path / "scipy_face.npz"
+    code = (
+        "import sys, numpy as np, scipy.datasets as d;"
+        "np.savez(sys.argv[1], rgb=d.face(), gray=d.face(gray=True))"
+    )
+    env = dict(os.environ, XDG_CACHE_HOME=str(xdg))
+    subprocess.run([sys.executable, "-c", code, str(out)], check=True, env=env, timeout=120)
+    with np.load(out) as f:
+        return f["rgb"], f["gray"]
+
+
+def test_face_equals_scipy_datasets_face_in_rgb_and_gray(staged, cache, tmp_path):
+    expected_rgb, expected_gray = scipy_face(tmp_path, staged / "scipy-data" / "face.dat")
+    gray = load_face()
+    rgb = load_face(gray=False)
+    assert gray.shape == (768, 1024) and gray.dtype == np.uint8
+    assert rgb.shape == (768, 1024, 3) and rgb.dtype == np.uint8 and rgb.flags.writeable
+    np.testing.assert_array_equal(rgb, expected_rgb)
+    np.testing.assert_array_equal(gray, expected_gray)
+
+
+def test_face_with_a_flipped_byte_is_refused_by_sha256(staged, cache, empty_data_dir):
+    data = bytearray((staged / "scipy-data" / "face.dat").read_bytes())
+    data[1000] ^= 0xFF
+    (empty_data_dir / "scipy-data").mkdir()
+    (empty_data_dir / "scipy-data" / "face.dat").write_bytes(bytes(data))
+    with pytest.raises(DataVerificationError, match=r"face\.dat.*SHA-256"):
+        load_face(data_dir=empty_data_dir)
+    assert files_under(cache) == []
+
+
+# ----------------------------------------------------------------------------- offline and downloads
+
+
+def test_offline_with_no_copy_says_where_to_put_the_file_and_what_was_tried(cache, empty_data_dir):
+    with pytest.raises(DataNotFoundError) as err:
+        load_mnist(data_dir=empty_data_dir, download=False)
+    message = str(err.value)
+    for needed in (str(empty_data_dir / "mnist.npz"), "TFCORE_DATA", "--data-dir", str(cache / "mnist.npz"),
+                   "download: disabled"):
+        assert needed in message, needed
+    assert files_under(cache) == []
+
+
+def test_offline_env_var_disables_downloads(cache, empty_data_dir, monkeypatch):
+    monkeypatch.setenv("TFCORE_OFFLINE", "1")
+    with pytest.raises(DataNotFoundError, match="TFCORE_OFFLINE"):
+        load_face(data_dir=empty_data_dir)
+
+
+def test_unreachable_origin_is_reported_with_its_url(cache, empty_data_dir, monkeypatch, server):
+    _, base = server
+    url = base + "/no-such/mnist.npz"  # 404 from a live local server: no internet needed
+    with_origin(monkeypatch, mnist_module, "MNIST", url)
+    with pytest.raises(DataNotFoundError) as err:
+        load_mnist(data_dir=empty_data_dir)
+    assert url in str(err.value) and "failed" in str(err.value)
+    assert files_under(cache) == []
+
+
+def test_download_lands_in_cache_only_after_verification(staged, cache, empty_data_dir, monkeypatch, server):
+    root, base = server
+    shutil.copyfile(staged / "mnist.npz", root / "mnist.npz")
+    with_origin(monkeypatch, mnist_module, "MNIST", base + "/mnist.npz")
+    (x_train, y_train), _ = load_mnist(data_dir=empty_data_dir)
+    assert files_under(cache) == ["mnist.npz"]  # no staging directory left behind
+    assert cache_module.sha256(cache / "mnist.npz") == cache_module.sha256(staged / "mnist.npz")
+    assert np.bincount(y_train).tolist() == README_TRAIN_COUNTS
+    assert files_under(empty_data_dir) == []
+    # The second call is served by the cache: the origin is gone.
+    (root / "mnist.npz").unlink()
+    (x_again, _), _ = load_mnist(data_dir=empty_data_dir)
+    np.testing.assert_array_equal(x_again, x_train)
+
+
+def test_corrupt_download_leaves_nothing_in_the_cache(staged, cache, empty_data_dir, monkeypatch, server):
+    root, base = server
+    data = bytearray((staged / "scipy-data" / "face.dat").read_bytes())
+    data[-10] ^= 0x01
+    (root / "face.dat").write_bytes(bytes(data))
+    with_origin(monkeypatch, face_module, "FACE", base + "/face.dat")
+    with pytest.raises(DataNotFoundError, match="failed verification"):
+        load_face(data_dir=empty_data_dir)
+    assert files_under(cache) == []
+
+
+def test_damaged_cache_copy_is_replaced_by_a_verified_download(staged, cache, empty_data_dir, monkeypatch, server):
+    root, base = server
+    shutil.copyfile(staged / "scipy-data" / "face.dat", root / "face.dat")
+    (cache / "scipy-data").mkdir(parents=True)
+    (cache / "scipy-data" / "face.dat").write_bytes(b"half a file")
+    with_origin(monkeypatch, face_module, "FACE", base + "/face.dat")
+    load_face(data_dir=empty_data_dir)
+    assert cache_module.sha256(cache / "scipy-data" / "face.dat") == face_module.FACE_SHA256
+    assert files_under(cache) == ["scipy-data", "scipy-data/face.dat"]
+
+
+def test_global_temp_download_fetches_descriptor_and_resources_into_cache(staged, cache, empty_data_dir, monkeypatch, server):
+    root, base = server
+    shutil.copytree(staged / "global-temp", root / "global-temp")
+    monkeypatch.setattr(temp_module, "ORIGINS", (base + "/global-temp/datapackage.json",))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GlobalTempSnapshotWarning)  # same bytes: still the pinned snapshot
+        dates, values = load_global_temp(data_dir=empty_data_dir)
+    assert files_under(cache) == [
+        "global-temp", "global-temp/data", "global-temp/data/annual.csv",
+        "global-temp/data/monthly.csv", "global-temp/datapackage.json",
+    ]
+    expected_dates, expected_values = load_global_temp(data_dir=staged)
+    assert dates == expected_dates
+    np.testing.assert_array_equal(values, expected_values)
+
+
+def test_global_temp_download_with_broken_csv_leaves_nothing(staged, cache, empty_data_dir, monkeypatch, server):
+    root, base = server
+    monthly = copy_global_temp(staged, root)
+    monthly.write_text(monthly.read_text().replace("gcag,1850-01,-0.6746", "gcag,1850-01,warm", 1))
+    monkeypatch.setattr(temp_module, "ORIGINS", (base + "/global-temp/datapackage.json",))
+    with pytest.raises(DataNotFoundError, match="failed verification"):
+        load_global_temp(data_dir=empty_data_dir)
+    assert files_under(cache) == []
+
+
+# ----------------------------------------------------------------------------- generated data
+
+
+def test_classification_equals_make_classification_with_the_documented_settings():
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import train_test_split
+
+    (x, y), (x_test, y_test) = classification("logistic", seed=3)
+    expected_x, expected_y = make_classification(
+        n_samples=500, n_features=2, n_informative=2, n_redundant=0, n_classes=2,
+        n_clusters_per_class=1, random_state=3,
+    )
+    np.testing.assert_array_equal(x, expected_x.astype(np.float32))
+    np.testing.assert_array_equal(y[:, 0], expected_y)
+    assert x.dtype == y.dtype == np.float32 and x_test.shape == (0, 2) and y_test.shape == (0, 1)
+
+    (x_train, y_train), (x_test, y_test) = classification("mlp", seed=5)
+    mx, my = make_classification(
+        n_samples=1000, n_features=3, n_informative=3, n_redundant=0, n_classes=2,
+        n_clusters_per_class=3, random_state=5,
+    )
+    ex_train, ex_test, ey_train, ey_test = train_test_split(mx, my, test_size=0.2, random_state=5)
+    np.testing.assert_array_equal(x_train, ex_train.astype(np.float32))
+    np.testing.assert_array_equal(y_test[:, 0], ey_test)
+    assert x_train.shape == (800, 3) and x_test.shape == (200, 3)
+    with pytest.raises(ValueError, match="classification: kind"):
+        classification("svm")
+
+
+def test_default_logistic_problem_reaches_the_chapter_loss_with_the_chapter_settings():
+    # NumPy gradient descent, lr 0.025, 5000 steps from zero (the chapter's recipe).
+    (x, y), _ = classification("logistic")
+    x, y = x.astype(np.float64), y[:, 0].astype(np.float64)
+    w, b = np.zeros(2), 0.0
+    for _ in range(5000):
+        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+        w -= 0.025 * x.T @ (p - y) / len(y)
+        b -= 0.025 * np.mean(p - y)
+    p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+    loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    assert abs(loss - 0.26) < 0.02  # the chapter reports ~0.26
+
+
+def test_default_mlp_problem_gives_the_chapter_logistic_baseline():
+    from sklearn.linear_model import LogisticRegression
+
+    (x_train, y_train), (x_test, y_test) = classification("mlp")
+    score = LogisticRegression().fit(x_train, y_train[:, 0]).score(x_test, y_test[:, 0])
+    assert abs(score - 0.715) < 0.03  # the chapter reports ~0.715
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_synthetic_like_has_each_models_shapes_and_is_seeded(name):
+    x, y = synthetic_like(name, n=3, seed=7)
+    x_shape, y_shape, _ = SHAPES[name]
+    assert x.shape == (3,) + x_shape and x.dtype == np.float32
+    assert (y is None) == (y_shape is None)
+    if y is not None:
+        assert y.shape == (3,) + y_shape and y.dtype == np.float32
+    again, _ = synthetic_like(name, n=3, seed=7)
+    other, _ = synthetic_like(name, n=3, seed=8)
+    np.testing.assert_array_equal(x, again)
+    assert not np.array_equal(x, other)
+
+
+def test_synthetic_like_rejects_unknown_names():
+    with pytest.raises(ValueError, match="synthetic_like: name"):
+        synthetic_like("resnet")
