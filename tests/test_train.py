@@ -379,6 +379,33 @@ def test_stateful_reset_runs_at_each_epoch_start_and_before_evaluate_and_predict
         assert sess.run(model.resets) == 3 + 2 + 2 + 2
 
 
+def test_stateful_lstm_starts_every_epoch_and_evaluation_from_a_zero_state():
+    # The train op only runs the forward pass (which carries the LSTM's state),
+    # so the weights never move: with the reset at each epoch start every epoch
+    # sees the same state sequence and reports the same loss, and so does
+    # evaluate. Without the reset, epoch 2 would start from epoch 1's last state.
+    from tfcore.layers.recurrent import LSTM
+
+    rng = np.random.RandomState(0)
+    x, y = rng.randn(16, 3, 1).astype(np.float32), rng.randn(16, 1).astype(np.float32)
+    graph = tfcore.new_graph(0)
+    with graph.as_default():
+        inputs, targets = tfcore.placeholder((4, 3, 1)), tfcore.placeholder((4, 1))
+        lstm = LSTM(4, stateful=True, batch_size=4)
+        prediction = Dense(1)(lstm(inputs))
+        loss = tf.reduce_mean(tf.square(prediction - targets))
+        model = TrainGraph(graph, inputs, targets, prediction, loss, tf.group(loss))
+    with tfcore.session(graph) as sess:
+        history = fit(model, sess, x, y, epochs=3, shuffle=False, progress=False)
+        carried_state = sess.run(lstm.states)
+        evaluated = evaluate(model, sess, x, y)["loss"]
+        first_batch_twice = [predict(model, sess, x[:4]) for _ in range(2)]
+    assert history.history["loss"][0] == history.history["loss"][1] == history.history["loss"][2]
+    np.testing.assert_allclose(evaluated, history.history["loss"][0], rtol=1e-6)
+    assert np.abs(carried_state[0]).max() > 0  # the state did carry within an epoch
+    np.testing.assert_array_equal(first_batch_twice[0], first_batch_twice[1])
+
+
 def test_fixed_batch_size_models_refuse_row_counts_that_are_not_a_multiple():
     model = build_stateful(batch=4)
     x, y = np.zeros((10, 2), np.float32), np.zeros((10, 1), np.float32)
