@@ -104,19 +104,23 @@ def test_batch_norm_passes_gradient_check_in_inference_mode(rng, shape):
     )
 
 
-def test_batch_norm_training_tensor_switches_output_and_updates(rng):
-    x = (rng.randn(8, 4) * 3 + 2).astype(np.float32)
+@pytest.mark.parametrize("shape,fused", [((8, 4), False), ((3, 2, 2, 4), False), ((3, 2, 2, 4), True)])
+def test_batch_norm_training_tensor_switches_output_and_updates(rng, shape, fused):
+    x = (rng.randn(*shape) * 3 + 2).astype(np.float32)
     gamma, beta, mm, mv = _random_weights(rng, 4)
     graph = tfcore.new_graph()
     with graph.as_default():
-        xp = tfcore.placeholder((None, 4))
+        xp = tfcore.placeholder((None,) + shape[1:])
         training = tfcore.placeholder_with_default(False)
-        layer = BatchNormalization(momentum=0.8)
+        layer = BatchNormalization(momentum=0.8, fused=fused)
         y = layer(xp, training=training)
-        ref_train = BatchNormalization(momentum=0.8, name="ref_train")
+        # The references: the same layer built once per mode with Python bools.
+        ref_train = BatchNormalization(momentum=0.8, fused=fused, name="ref_train")
         y_train = ref_train(xp, training=True)
-        ref_infer = BatchNormalization(momentum=0.8, name="ref_infer")
+        ref_infer = BatchNormalization(momentum=0.8, fused=fused, name="ref_infer")
         y_infer = ref_infer(xp, training=False)
+        grad = tf.gradients(tf.reduce_sum(tf.sin(y)), [xp] + layer.trainable_variables)
+        grad_train = tf.gradients(tf.reduce_sum(tf.sin(y_train)), [xp] + ref_train.trainable_variables)
         with tfcore.session(graph=graph) as sess:
             for l in (layer, ref_train, ref_infer):
                 l.set_weights(sess, [gamma, beta, mm, mv])
@@ -126,9 +130,11 @@ def test_batch_norm_training_tensor_switches_output_and_updates(rng):
             np.testing.assert_array_equal(sess.run(layer.moving_variance), mv)
             np.testing.assert_allclose(out, sess.run(y_infer, {xp: x}), atol=1e-6)
             # training fed True: batch statistics, and the updates move the statistics.
-            out, _ = sess.run([y, layer.updates], {xp: x, training: True})
-            ref_out, _ = sess.run([y_train, ref_train.updates], {xp: x})
+            out, g, _ = sess.run([y, grad, layer.updates], {xp: x, training: True})
+            ref_out, ref_g, _ = sess.run([y_train, grad_train, ref_train.updates], {xp: x})
             np.testing.assert_allclose(out, ref_out, atol=1e-6)
+            for a, b in zip(g, ref_g):
+                np.testing.assert_allclose(a, b, atol=1e-6)
             np.testing.assert_allclose(sess.run(layer.moving_mean), sess.run(ref_train.moving_mean), atol=1e-7)
             np.testing.assert_allclose(sess.run(layer.moving_variance),
                                        sess.run(ref_train.moving_variance), atol=1e-7)

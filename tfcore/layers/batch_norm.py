@@ -217,8 +217,10 @@ class BatchNormalization(Module):
         with tf.name_scope("moving_average_updates"):
             # moving * momentum + stat * (1 - momentum), written as a subtraction
             # (as Keras does) so it is one in-place assign.
-            update_mean = self.moving_mean.assign_sub((self.moving_mean - mean) * decay)
-            update_variance = self.moving_variance.assign_sub((self.moving_variance - variance) * decay)
+            update_mean = self.moving_mean.assign_sub(
+                (self.moving_mean - mean) * decay, read_value=False, name="update_moving_mean")
+            update_variance = self.moving_variance.assign_sub(
+                (self.moving_variance - variance) * decay, read_value=False, name="update_moving_variance")
         for op in (update_mean, update_variance):
             self.updates.append(op)
             tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.UPDATE_OPS, op)
