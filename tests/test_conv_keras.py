@@ -1,0 +1,109 @@
+"""Conv2D equals tf-keras Conv2D with copied weights (forward, input and weight gradients).
+
+`compare_with_keras` is shared by the other spatial-layer oracle tests.
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.oracle import keras
+import tfcore
+from tfcore.layers.conv import Conv2D
+
+pytestmark = pytest.mark.keras
+
+
+def compare_with_keras(layer, ref, x, rng, atol=1e-5):
+    """Run tf-keras `ref` (eager, GradientTape) and tfcore `layer` (graph, tf.gradients) on `x`.
+
+    Keras's weights (randomly perturbed, so biases are not zero) are copied into
+    `layer`. Checks the outputs and the gradients of `sum(y * r)` for a random
+    `r` with respect to the input and every trainable weight, max abs diff <= atol.
+    """
+    ref.build(x.shape)
+    weights = [w + rng.uniform(-0.5, 0.5, w.shape).astype(np.float32) for w in ref.get_weights()]
+    ref.set_weights(weights)
+    xv = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xv)
+        y_ref = ref(xv)
+        r = rng.uniform(-1, 1, y_ref.shape).astype(np.float32)
+        loss = tf.reduce_sum(y_ref * r)
+    g_ref = tape.gradient(loss, [xv] + ref.trainable_weights)
+
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        xp = tfcore.placeholder((None,) + x.shape[1:])
+        y = layer(xp)
+        grads = tf.gradients(tf.reduce_sum(y * r), [xp] + layer.trainable_variables)
+        with tfcore.session(graph=graph) as sess:
+            layer.set_weights(sess, weights)
+            out, g = sess.run([y, grads], {xp: x})
+    assert out.shape == tuple(y_ref.shape)
+    assert y.shape.as_list()[1:] == list(y_ref.shape[1:])
+    np.testing.assert_allclose(out, y_ref.numpy(), rtol=0, atol=atol)
+    assert len(g) == len(g_ref)
+    for a, b in zip(g, g_ref):
+        np.testing.assert_allclose(a, b.numpy(), rtol=0, atol=atol * max(1.0, np.abs(b).max()))
+
+
+CASES = [
+    # (input shape, filters, kernel, strides, padding, dilation, activation)
+    ((2, 9, 9, 3), 4, 1, 1, "same", 1, None),
+    ((2, 9, 9, 3), 4, 3, 1, "same", 1, "relu"),
+    ((2, 9, 9, 3), 4, 3, 1, "valid", 1, None),
+    ((2, 8, 11, 2), 3, 5, 1, "SAME", 1, "tanh"),
+    ((2, 8, 11, 2), 3, 5, 2, "VALID", 1, None),
+    ((3, 7, 10, 2), 5, (3, 5), 2, "same", 1, None),
+    ((1, 10, 7, 4), 2, (5, 2), (2, 1), "valid", 1, "sigmoid"),
+    ((2, 11, 9, 2), 3, 3, 1, "same", 2, None),
+    ((2, 12, 9, 2), 3, (3, 2), 1, "valid", 2, None),
+    ((2, 10, 13, 1), 2, (2, 3), 1, "same", (2, 3), None),
+    ((1, 9, 9, 2), 2, 5, 1, "same", 2, None),
+]
+
+
+@pytest.mark.parametrize("shape,filters,kernel,strides,padding,dilation,activation", CASES)
+def test_conv2d_forward_and_gradients_equal_keras(rng, shape, filters, kernel, strides, padding,
+                                                  dilation, activation):
+    x = rng.randn(*shape).astype(np.float32)
+    compare_with_keras(
+        Conv2D(filters, kernel, strides=strides, padding=padding, dilation_rate=dilation,
+               activation=activation),
+        keras.layers.Conv2D(filters, kernel, strides=strides, padding=padding.lower(),
+                            dilation_rate=dilation, activation=activation),
+        x, rng,
+    )
+
+
+def test_conv2d_without_bias_equals_keras(rng):
+    x = rng.randn(2, 6, 7, 3).astype(np.float32)
+    compare_with_keras(Conv2D(4, 3, use_bias=False),
+                       keras.layers.Conv2D(4, 3, padding="same", use_bias=False), x, rng)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_conv2d_equals_keras_on_random_shapes(seed):
+    rng = np.random.RandomState(seed)
+    kernel = tuple(rng.randint(1, 5, size=2))
+    dilated = rng.rand() < 0.5
+    dilation = tuple(rng.randint(1, 3, size=2)) if dilated else (1, 1)
+    strides = (1, 1) if dilated else tuple(rng.randint(1, 3, size=2))
+    padding = ["same", "valid"][rng.randint(2)]
+    shape = (int(rng.randint(1, 4)), int(rng.randint(9, 14)), int(rng.randint(9, 14)), int(rng.randint(1, 4)))
+    filters = int(rng.randint(1, 5))
+    x = rng.randn(*shape).astype(np.float32)
+    compare_with_keras(
+        Conv2D(filters, kernel, strides=strides, padding=padding, dilation_rate=dilation),
+        keras.layers.Conv2D(filters, kernel, strides=strides, padding=padding, dilation_rate=dilation),
+        x, rng,
+    )
+
+
+def test_keras_also_refuses_strides_with_dilation():
+    # The error tfcore raises mirrors a real Keras restriction.
+    with pytest.raises(ValueError):
+        keras.layers.Conv2D(2, 3, strides=2, dilation_rate=2)
+    with pytest.raises(ValueError, match="strides > 1 together with dilation_rate > 1"):
+        Conv2D(2, 3, strides=2, dilation_rate=2)
