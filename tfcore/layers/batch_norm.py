@@ -10,6 +10,7 @@ other axis (batch and, for images, height and width), n values per feature:
 
         moving_mean     <- moving_mean * momentum + mu * (1 - momentum)
         moving_variance <- moving_variance * momentum + v * (1 - momentum)
+                           (v = var, or var * n / (n - 1): see below)
 
     inference:
         y       = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta
@@ -101,7 +102,7 @@ class BatchNormalization(Module):
         self.fused = fused
         self.unbiased_moving_variance = unbiased_moving_variance
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
-        self.input_rank = None
+        self.input_rank = self.features = None
 
     def build(self, input_shape):
         rank = input_shape.rank
