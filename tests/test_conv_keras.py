@@ -61,6 +61,7 @@ CASES = [
     ((2, 12, 9, 2), 3, (3, 2), 1, "valid", 2, None),
     ((2, 10, 13, 1), 2, (2, 3), 1, "same", (2, 3), None),
     ((1, 9, 9, 2), 2, 5, 1, "same", 2, None),
+    ((2, 10, 9, 2), 2, (2, 4), 1, "same", (3, 1), None),  # even dilated sizes: uneven SAME pads
 ]
 
 
