@@ -181,7 +181,11 @@ def binary_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mean"):
         y, p = _float_inputs(labels, probabilities, name, "probabilities")
         p = tf.clip_by_value(p, epsilon, 1.0 - epsilon)
         # Keras adds epsilon again inside the logs; kept so the numbers match it.
-        elementwise = -(y * tf.math.log(p + epsilon) + (1.0 - y) * tf.math.log(1.0 - p + epsilon))
+        # The max(., 0) changes nothing (p <= 1 - eps) but stops Grappler from
+        # folding (1 - p) + eps into (1 + eps) - p, which in float32 rounds
+        # 1 + eps and shifts the loss near p = 1 away from Keras's value.
+        one_minus_p = tf.maximum(1.0 - p, tf.zeros_like(p))
+        elementwise = -(y * tf.math.log(p + epsilon) + (1.0 - y) * tf.math.log(one_minus_p + epsilon))
         per_example = _last_axis(elementwise, tf.reduce_mean, name)
         return _reduce(per_example, reduction)
 
