@@ -57,7 +57,12 @@ DEFAULT_BATCH_SIZE = 32
 
 
 class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or infinite; training stopped. The message names where."""
+    """The loss became NaN or infinite; training stopped. The message names where.
+
+    `epoch` and `batch` are 0-based indices (the message counts from 1, like
+    the progress bar), so `epoch` is also the number of completed epochs and
+    `checkpoint` (the newest, last good one, or None) is `.../ckpt-<epoch>`.
+    """
 
     def __init__(self, message, epoch, batch, checkpoint):
         super().__init__(message)
@@ -81,8 +86,8 @@ class TrainGraph:
       metrics: `{"accuracy": tensor, ...}`, each a batch mean.
       training: the boolean switch layers read (`placeholder_with_default(False)`),
         fed True for training steps; None if no layer behaves differently.
-      init_op: the op that initializes a fresh model; default
-        `tf.compat.v1.global_variables_initializer()`.
+      init_op: the op that initializes a fresh model; default: the initializers
+        of all global variables (what `global_variables_initializer()` runs).
       max_to_keep: how many epoch checkpoints the Saver keeps.
 
     Creating a TrainGraph adds to the graph the run's `epoch` counter (a
@@ -127,6 +132,7 @@ class TrainGraph:
         return None if shape.rank is None or shape[0] is None else int(shape[0])
 
     def set_epoch(self, session, epoch):
+        """Store the number of completed epochs in the graph (checkpoints save it)."""
         session.run(self._assign_epoch, {self._epoch_value: int(epoch)})
 
 
@@ -342,7 +348,7 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
         history = History(state["history"], list(range(start)), state["epoch_times"])
         if seed is None:
             seed = state.get("seed")
-        _say(progress, "Resumed from %s at epoch %d." % (checkpoint_lib.latest(checkpoint_dir), start))
+        _say(progress, "Resumed from %s after epoch %d." % (checkpoint_lib.latest(checkpoint_dir), start))
     if seed is None:
         seed = model.graph.seed
     if seed is None:
