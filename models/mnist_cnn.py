@@ -1,0 +1,117 @@
+"""The chapter's deep CNN for MNIST digits.
+
+    Dropout 0.25 on the input
+    Conv 16 3x3 SAME + ReLU  -> Dropout 0.5
+    Conv 16 3x3 SAME + ReLU  -> Dropout 0.5 -> AvgPool 2x2 SAME      28 -> 14
+    Conv 32 3x3 SAME + ReLU                 -> AvgPool 2x2 SAME      14 -> 7
+    Conv 64 3x3 SAME + ReLU  -> Dropout 0.5 -> AvgPool 2x2 SAME       7 -> 4
+    Flatten (4*4*64 = 1024) -> Dense 512 ReLU -> Dropout 0.5 -> Dense 10 softmax
+
+555,546 parameters. Categorical cross-entropy; Adam (lr 0.001, Keras 2 time
+decay 1e-5 per step); batch 256. `batchnorm=True` builds the chapter's variant:
+BatchNormalization between each hidden conv/dense and its ReLU, and no dropout.
+
+The softmax and the cross-entropy are computed together from the logits
+(`log_softmax`), which is the same function as Keras's softmax followed by
+categorical cross-entropy, without the round trip through probabilities.
+"""
+
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+import tfcore
+from models import common
+from tfcore import losses, metrics, optimizers, train
+from tfcore.data import load_mnist, one_hot, scale_images
+from tfcore.layers import AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten
+
+
+def network(x, training, batchnorm=False, fused_batchnorm=False):
+    """The forward pass from (batch, 28, 28, 1) pixels to (batch, 10) logits."""
+
+    def hidden(layer, h, activation="relu"):
+        # conv/dense -> [batch norm] -> ReLU: the activation comes after the normalisation.
+        if not batchnorm:
+            return layer(h)
+        layer.activation = tfcore.activations.get(None)
+        h = BatchNormalization(fused=fused_batchnorm and h.shape.rank == 4)(layer(h), training=training)
+        return tfcore.activations.get(activation)(h)
+
+    def dropout(rate, h):
+        return h if batchnorm else Dropout(rate)(h, training=training)
+
+    h = dropout(0.25, x)
+    h = dropout(0.5, hidden(Conv2D(16, 3, padding="SAME", activation="relu"), h))
+    h = dropout(0.5, hidden(Conv2D(16, 3, padding="SAME", activation="relu"), h))
+    h = AvgPool2D(2, padding="SAME")(h)
+    h = hidden(Conv2D(32, 3, padding="SAME", activation="relu"), h)
+    h = AvgPool2D(2, padding="SAME")(h)
+    h = dropout(0.5, hidden(Conv2D(64, 3, padding="SAME", activation="relu"), h))
+    h = AvgPool2D(2, padding="SAME")(h)
+    h = Flatten()(h)
+    h = dropout(0.5, hidden(Dense(512, activation="relu"), h))
+    return Dense(10)(h)
+
+
+def build(batchnorm=False, learning_rate=1e-3, decay=1e-5, seed=0, device=None,
+          batch_size=None, fused_batchnorm=False):
+    """The training graph: placeholders, network, loss, Adam step, accuracy."""
+    graph = tfcore.new_graph(seed=seed)
+    with graph.as_default(), common.device_scope(device):
+        x = tfcore.placeholder((batch_size, 28, 28, 1), name="pixels")
+        y = tfcore.placeholder((batch_size, 10), name="one_hot_labels")
+        training = tfcore.placeholder_with_default(False, name="training")
+        logits = network(x, training, batchnorm, fused_batchnorm)
+        probabilities = tfcore.activations.softmax(logits)
+        loss = losses.softmax_cross_entropy_with_logits(y, logits)
+        train_op = optimizers.Adam(learning_rate, decay=decay).minimize(loss)
+        accuracy = metrics.accuracy(y, logits, kind="categorical")
+        model = train.TrainGraph(graph, x, y, probabilities, loss, train_op,
+                                 metrics={"accuracy": accuracy}, training=training)
+    return model
+
+
+def load(data_dir=None, limit=None):
+    """MNIST scaled to [0, 1] with a channel axis, one-hot labels; `limit` trims the training set."""
+    (x_train, y_train), (x_test, y_test) = load_mnist(data_dir)
+    x_train, x_test = scale_images(x_train)[..., None], scale_images(x_test)[..., None]
+    y_train, y_test = one_hot(y_train), one_hot(y_test)
+    if limit:
+        x_train, y_train = x_train[:limit], y_train[:limit]
+    return (x_train, y_train), (x_test, y_test)
+
+
+def main(argv=None):
+    p = common.parser("mnist_cnn", __doc__.splitlines()[0], epochs=5, batch_size=256)
+    p.add_argument("--batchnorm", action="store_true",
+                   help="BatchNormalization before each hidden activation instead of dropout")
+    p.add_argument("--limit", type=int, default=None, help="use only the first N training images")
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--decay", type=float, default=1e-5)
+    args = common.parse(p, argv)
+    if args.quick:
+        args.epochs, args.limit = min(args.epochs, 1), args.limit or 6000
+    (x_train, y_train), (x_test, y_test) = load(args.data_dir, args.limit)
+    model = build(args.batchnorm, args.learning_rate, args.decay, args.seed, args.device)
+    with tfcore.session(graph=model.graph) as sess:
+        history = train.fit(model, sess, x_train, y_train, epochs=args.epochs,
+                            batch_size=args.batch_size, validation_data=(x_test, y_test),
+                            seed=args.seed, progress=args.progress,
+                            checkpoint_dir=common.checkpoint_dir(args))
+        scores = train.evaluate(model, sess, x_test, y_test, batch_size=1000)
+    h = history.history
+    for epoch, (acc, seconds) in enumerate(zip(h["val_accuracy"], history.epoch_times), 1):
+        print("epoch %3d  val_accuracy %.4f  (%.1f s)" % (epoch, acc, seconds))
+    results = {"test_accuracy": scores["accuracy"], "test_loss": scores["loss"],
+               "epochs": len(h["loss"]), "seconds_per_epoch": float(np.mean(history.epoch_times))
+               if history.epoch_times else None}
+    print("test accuracy %.4f after %d epochs" % (scores["accuracy"], len(h["loss"])))
+    common.plot_history(h, args.out)
+    common.write_metrics(args.out, results, h, common.settings(args, epoch_times=history.epoch_times))
+    return results
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
