@@ -248,6 +248,27 @@ def test_fit_with_all_epochs_done_returns_the_saved_history_without_training(tmp
     assert again.history == first.history and again.epoch == [0, 1]
 
 
+def test_restore_cuts_a_state_file_that_is_ahead_of_the_checkpoint_and_refuses_a_missing_one(tmp_path):
+    # save() writes the JSON before the checkpoint, so after a crash between the
+    # two the JSON is one epoch ahead: restoring the older checkpoint cuts it back.
+    x, y = regression_data(n=16)
+    model = build_regression()
+    with tfcore.session(model.graph) as sess:
+        history = fit(model, sess, x, y, epochs=3, checkpoint_dir=str(tmp_path), progress=False)
+    model = build_regression()
+    with tfcore.session(model.graph) as sess:
+        state = checkpoint.restore(model, sess, str(tmp_path), checkpoint=str(tmp_path / "ckpt-2"))
+    assert state["epoch"] == 2
+    assert state["history"]["loss"] == history.history["loss"][:2]
+    assert len(state["epoch_times"]) == 2
+
+    os.remove(tmp_path / checkpoint.STATE_FILE)
+    model = build_regression()
+    with tfcore.session(model.graph) as sess:
+        with pytest.raises(ValueError, match="no train_state.json"):
+            fit(model, sess, x, y, epochs=4, checkpoint_dir=str(tmp_path), progress=False)
+
+
 def test_keyboard_interrupt_after_an_epoch_keeps_its_checkpoint_and_says_where(tmp_path, capsys):
     x, y = regression_data(n=16)
     model = build_regression()
