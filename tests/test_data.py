@@ -251,6 +251,16 @@ def test_global_temp_revised_value_is_accepted_with_warning_but_refused_when_pin
         load_global_temp(data_dir=empty_data_dir, pinned=True)
 
 
+def test_pinned_request_refuses_but_keeps_a_valid_newer_copy_in_the_cache(staged, cache, empty_data_dir):
+    cache.mkdir()
+    monthly = copy_global_temp(staged, cache)
+    monthly.write_text(monthly.read_text().replace("gcag,1880-01,-0.3939", "gcag,1880-01,0.1", 1))
+    before = files_under(cache)
+    with pytest.raises(DataVerificationError, match="pinned"):
+        load_global_temp(data_dir=empty_data_dir, pinned=True, download=False)
+    assert files_under(cache) == before
+
+
 def test_make_windows_matches_a_numpy_loop_without_off_by_one(rng):
     series = rng.randn(57)
     x, y = make_windows(series, window=20)
@@ -387,7 +397,7 @@ def test_damaged_cache_copy_is_replaced_by_a_verified_download(staged, cache, em
 def test_global_temp_download_fetches_descriptor_and_resources_into_cache(staged, cache, empty_data_dir, monkeypatch, server):
     root, base = server
     shutil.copytree(staged / "global-temp", root / "global-temp")
-    monkeypatch.setattr(temp_module, "ORIGINS", (base + "/global-temp/datapackage.json",))
+    with_origin(monkeypatch, temp_module, "GLOBAL_TEMP", base + "/global-temp/datapackage.json")
     with warnings.catch_warnings():
         warnings.simplefilter("error", GlobalTempSnapshotWarning)  # same bytes: still the pinned snapshot
         dates, values = load_global_temp(data_dir=empty_data_dir)
@@ -404,7 +414,7 @@ def test_global_temp_download_with_broken_csv_leaves_nothing(staged, cache, empt
     root, base = server
     monthly = copy_global_temp(staged, root)
     monthly.write_text(monthly.read_text().replace("gcag,1850-01,-0.6746", "gcag,1850-01,warm", 1))
-    monkeypatch.setattr(temp_module, "ORIGINS", (base + "/global-temp/datapackage.json",))
+    with_origin(monkeypatch, temp_module, "GLOBAL_TEMP", base + "/global-temp/datapackage.json")
     with pytest.raises(DataNotFoundError, match="failed verification"):
         load_global_temp(data_dir=empty_data_dir)
     assert files_under(cache) == []

@@ -138,23 +138,14 @@ def _download_package(url, staging):
         (root / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
 
 
-def _dataset(pinned):
-    def verify(directory):
-        if pinned and not is_pinned(directory):
-            raise DataVerificationError(
-                f"{directory}: pinned=True but the files differ from the pinned snapshot "
-                f"(SHA-256 of {', '.join(PINNED_SHA256)})"
-            )
-        _read_monthly(directory)
-
-    return Dataset(
-        name="global-temp data package",
-        path="global-temp",
-        origins=ORIGINS,
-        verify=verify,
-        download=_download_package,
-        help="The directory holds datapackage.json and data/monthly.csv (datahub.io core/global-temp).",
-    )
+GLOBAL_TEMP = Dataset(
+    name="global-temp data package",
+    path="global-temp",
+    origins=ORIGINS,
+    verify=_read_monthly,
+    download=_download_package,
+    help="The directory holds datapackage.json and data/monthly.csv (datahub.io core/global-temp).",
+)
 
 
 def load_global_temp(data_dir=None, source="gcag", start="1880-01", end="2016-12", pinned=False, download=None):
@@ -162,15 +153,22 @@ def load_global_temp(data_dir=None, source="gcag", start="1880-01", end="2016-12
 
     `source` is matched case-insensitively ('gcag' or 'GISTEMP'); `start` and
     `end` are inclusive 'YYYY-MM' bounds (None: the whole series). The chapter's
-    1880-01 .. 2016-12 GCAG series has 1,644 values.
+    1880-01 .. 2016-12 GCAG series has 1,644 values. `pinned=True` accepts only
+    the snapshot the documented figures come from.
     """
     first = parse_month(start, "load_global_temp: start") if start is not None else None
     last = parse_month(end, "load_global_temp: end") if end is not None else None
     if first and last and first > last:
         raise ValueError(f"load_global_temp: start {start} is after end {end}")
 
-    directory = fetch(_dataset(pinned), data_dir=data_dir, download=download)
-    if not pinned and not is_pinned(directory):
+    directory = fetch(GLOBAL_TEMP, data_dir=data_dir, download=download)
+    if not is_pinned(directory):
+        if pinned:
+            # Not a damaged copy, so it is not deleted from the cache: only refused.
+            raise DataVerificationError(
+                f"{directory}: pinned=True but the files differ from the pinned snapshot "
+                f"(SHA-256 of {', '.join(PINNED_SHA256)})"
+            )
         warnings.warn(
             f"{directory} is a valid global-temp copy but not the pinned snapshot; "
             "figures may differ from the documented ones",
