@@ -483,6 +483,10 @@ class _Recurrent(Module):
         _, ys, *states = tf.while_loop(lambda t, *_: t < steps, body, (0, ys) + tuple(states),
                                        name="time_loop")
         outputs = tf.transpose(ys.stack(), [1, 0, 2])
+        # The loop forgets the static sizes; restore what is known.
+        outputs.set_shape([inputs.shape[0], inputs.shape[1], self.units])
+        for state in states:
+            state.set_shape([inputs.shape[0], self.units])
         return outputs, states[0], states
 
     def _run_block(self, inputs, states):
