@@ -207,7 +207,7 @@ def test_conv2d_rejects_wrong_rank_and_channel_change():
             Conv2D(2, 3)(tfcore.placeholder((None, 8, 3)))
         layer = Conv2D(2, 3, name="edges")
         layer(tfcore.placeholder((None, 8, 8, 3)))
-        with pytest.raises(ValueError, match="edges: input has 1 channels, but the layer was built for 3"):
+        with pytest.raises(ValueError, match="edges: input has 1 channels, but .* built for 3"):
             layer(tfcore.placeholder((None, 8, 8, 1)))
         with pytest.raises(ValueError, match="edges: input must have rank 4"):
             layer(tfcore.placeholder((None, 8, 8, 3, 1)))
@@ -225,5 +225,5 @@ def test_from_kernel_rejects_bad_kernel_bias_and_channel_mismatch():
     with pytest.raises(ValueError, match=r"from_kernel: bias must have shape \(2,\)"):
         Conv2D.from_kernel(np.ones((3, 3, 1, 2)), bias=np.ones(3))
     with tfcore.new_graph().as_default():
-        with pytest.raises(ValueError, match="conv2d: the kernel expects 1 input channels, but the input has 3"):
+        with pytest.raises(ValueError, match="conv2d: the kernel expects 1 input channels, but .* 3"):
             Conv2D.from_kernel(np.ones((3, 3, 1, 1)))(tfcore.placeholder((None, 5, 5, 3)))

@@ -92,7 +92,8 @@ def test_conv2d_equals_keras_on_random_shapes(seed):
     dilation = tuple(rng.randint(1, 3, size=2)) if dilated else (1, 1)
     strides = (1, 1) if dilated else tuple(rng.randint(1, 3, size=2))
     padding = ["same", "valid"][rng.randint(2)]
-    shape = (int(rng.randint(1, 4)), int(rng.randint(9, 14)), int(rng.randint(9, 14)), int(rng.randint(1, 4)))
+    shape = (int(rng.randint(1, 4)), int(rng.randint(9, 14)), int(rng.randint(9, 14)),
+             int(rng.randint(1, 4)))
     filters = int(rng.randint(1, 5))
     x = rng.randn(*shape).astype(np.float32)
     compare_with_keras(

@@ -45,7 +45,8 @@ def test_pooling_equals_keras_on_random_shapes(layer_class, keras_name, seed):
     pool_size = tuple(int(p) for p in rng.randint(1, 4, size=2))
     strides = None if rng.rand() < 0.3 else tuple(int(s) for s in rng.randint(1, 4, size=2))
     padding = ["same", "valid"][rng.randint(2)]
-    shape = (int(rng.randint(1, 4)), int(rng.randint(5, 12)), int(rng.randint(5, 12)), int(rng.randint(1, 4)))
+    shape = (int(rng.randint(1, 4)), int(rng.randint(5, 12)), int(rng.randint(5, 12)),
+             int(rng.randint(1, 4)))
     x = rng.randn(*shape).astype(np.float32)
     ref = getattr(keras.layers, keras_name)(pool_size, strides=strides, padding=padding)
     compare_with_keras(layer_class(pool_size, strides=strides, padding=padding), ref, x, rng)

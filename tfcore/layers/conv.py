@@ -229,10 +229,19 @@ class Conv2D(Module):
         return self.activation(y)
 
     def _atrous_conv(self, inputs, effective):
-        """A dilated, stride-1 convolution as an ordinary one on space-to-batch sub-images."""
+        """A dilated, stride-1 convolution as an ordinary one on space-to-batch sub-images.
+
+        Pad as SAME/VALID would for the effective kernel, plus `extra` pixels at
+        the end so each padded size is a multiple of d. `tf.space_to_batch` then
+        deals the pixels into d sub-images per axis (pixel p goes to sub-image
+        p mod d, position p // d), where the dilated kernel's taps are adjacent:
+        a VALID undilated conv on each gives every output pixel, and
+        `tf.batch_to_space` interleaves them back and crops the `extra` ones.
+        """
         rates = list(self.dilation_rate)
         # Static sizes where known (so the output keeps a static shape), else run-time sizes.
-        size = [inputs.shape[a] if inputs.shape[a] is not None else tf.shape(inputs)[a] for a in (1, 2)]
+        size = [inputs.shape[a] if inputs.shape[a] is not None else tf.shape(inputs)[a]
+                for a in (1, 2)]
         paddings, crops = [], []
         for n, k_eff, d in zip(size, effective, rates):
             total = k_eff - 1 if self.padding == "SAME" else 0

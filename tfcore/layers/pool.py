@@ -42,7 +42,8 @@ class _Pool2D(Module):
         super().__init__(name=name or self.default_name)
         self.pool_size = normalize_pair(pool_size, self.name, "pool_size")
         # Keras's default: non-overlapping windows.
-        self.strides = self.pool_size if strides is None else normalize_pair(strides, self.name, "strides")
+        self.strides = (self.pool_size if strides is None
+                        else normalize_pair(strides, self.name, "strides"))
         self.padding = normalize_padding(padding, self.name)
 
     def build(self, input_shape):
