@@ -34,7 +34,7 @@ import pathlib
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 DATA_ENV = "TFCORE_DATA"
@@ -58,27 +58,19 @@ class DataVerificationError(DataError, ValueError):
 class Dataset:
     """How to find, download and verify one dataset.
 
-    `path` is relative to the data directory (and to the cache). `download`
-    receives the origin URL and a fresh staging directory and must leave the
-    dataset at `staging / path`; `verify` receives the local path and raises
-    DataVerificationError with what failed. `origins` are tried in order.
+    `path` is relative to the data directory (and to the cache). `verify`
+    receives the local path and raises DataVerificationError saying what failed.
+    `origins` are tried in order; by default each is one file saved as `path`,
+    while a custom `download(url, staging)` (a data package of several files)
+    must leave the dataset at `staging / path`.
     """
 
     name: str
     path: str
     origins: Sequence[str]
     verify: Callable[[pathlib.Path], None]
-    download: Callable[[str, pathlib.Path], None] = field(default=None)
+    download: Optional[Callable[[str, pathlib.Path], None]] = None
     help: str = ""
-
-    def __post_init__(self):
-        if self.download is None:
-            object.__setattr__(self, "download", self._download_one_file)
-
-    def _download_one_file(self, url, staging):
-        target = staging / self.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        download_file(url, target)
 
 
 def sha256(path, chunk_size=1 << 20):
@@ -172,8 +164,12 @@ def _download_verified(dataset, url, cache):
     cache.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(prefix=".partial-", dir=cache))
     try:
-        dataset.download(url, staging)
         staged = staging / dataset.path
+        if dataset.download is None:
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            download_file(url, staged)
+        else:
+            dataset.download(url, staging)
         dataset.verify(staged)
         final = cache / dataset.path
         final.parent.mkdir(parents=True, exist_ok=True)
