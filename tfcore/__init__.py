@@ -2,9 +2,20 @@
 
 Every layer is written by hand from TensorFlow ops, every gradient comes from
 `tf.gradients`, and every optimizer is a handful of explicit update ops.
+
+    tfcore.graph        graphs, placeholders, variables, sessions, devices
+    tfcore.module       the layer protocol (build on first call, weights in Keras order)
+    tfcore.layers       Dense, Conv2D, pooling, padding, Dropout, BatchNormalization,
+                        Flatten, LSTM/GRU cells and sequence layers
+    tfcore.activations  tfcore.initializers  tfcore.losses  tfcore.metrics
+    tfcore.optimizers   SGD, Momentum, Adam (Keras 2 time decay) as update ops
+    tfcore.gradcheck    tf.gradients against central differences in float64
+    tfcore.train        fit / evaluate / predict, History, checkpoints
+    tfcore.data         MNIST, global-temp, the SciPy face, the chapter's generated data
 """
 
-from tfcore import activations, initializers
+from tfcore import activations, initializers, losses, metrics, optimizers
+from tfcore.gradcheck import GradientCheckError, check_gradients
 from tfcore.graph import (
     available_devices,
     constant,
@@ -17,7 +28,6 @@ from tfcore.graph import (
     session_config,
     variable,
 )
-from tfcore.gradcheck import GradientCheckError, check_gradients
 from tfcore.module import Module, smart_cond
 
 __version__ = "0.1.0"
