@@ -1,0 +1,75 @@
+"""python benchmarks/run.py: the example models' training steps timed per device, tf-keras beside them.
+
+    python benchmarks/run.py                      every model, every device present, tf-keras peer
+    python benchmarks/run.py --device gpu         fails clearly when TensorFlow sees no GPU
+    python benchmarks/run.py --model mnist_cnn,lstm_temperature --steps 20 --rounds 5
+    python benchmarks/run.py --quick --peer none  a smoke run
+
+The flags come from one registry (`benchmarks/params.py`) and are validated
+before TensorFlow is imported, because two process-wide switches must be set
+before that import:
+
+* `TF_USE_LEGACY_KERAS=1` when the peer is tf-keras, so `tf.keras` is Keras 2;
+* `TF_ENABLE_ONEDNN_OPTS`: `--onednn auto` (the default) sets it to 1 unless
+  the environment already sets it (TensorFlow leaves oneDNN off on CPUs
+  without AVX-512, where it measured ~1.4x faster here); `on`/`off` force it.
+  Both sides of every comparison run in this one process, so they share it.
+
+The header printed first says which of these were set and by whom.
+"""
+
+import os
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from benchmarks import params as params_lib  # noqa: E402  (no TensorFlow imported yet)
+
+
+def set_process_switches(params):
+    """Environment switches TensorFlow reads once, at import; call before importing it."""
+    if params.onednn == "auto":
+        if "TF_ENABLE_ONEDNN_OPTS" in os.environ:
+            source = "environment"
+        else:
+            os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
+            source = "set by run.py (--onednn auto)"
+    else:
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if params.onednn == "on" else "0"
+        source = "set by run.py (--onednn %s)" % params.onednn
+    os.environ["TFCORE_BENCH_ONEDNN_SOURCE"] = source
+    if params.peer == "keras":
+        os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    if params.xla:
+        flags = os.environ.get("TF_XLA_FLAGS", "")
+        if "--tf_xla_cpu_global_jit" not in flags:
+            os.environ["TF_XLA_FLAGS"] = (flags + " --tf_xla_cpu_global_jit").strip()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def main(argv=None):
+    params = params_lib.parse(argv)
+    if "tensorflow" in sys.modules and params.peer == "keras" \
+            and os.environ.get("TF_USE_LEGACY_KERAS") != "1":
+        sys.exit("run.py: TensorFlow is already imported without TF_USE_LEGACY_KERAS=1; "
+                 "run the benchmark in a fresh process or pass --peer none")
+    set_process_switches(params)
+    from benchmarks import harness  # imports TensorFlow
+
+    try:
+        devices = harness.select_devices(params)
+    except ValueError as err:
+        print("run.py: --device %s: %s" % (params.device, err), file=sys.stderr)
+        return 2
+    del devices
+    doc = harness.run(params, command="python benchmarks/run.py " + " ".join(
+        sys.argv[1:] if argv is None else argv))
+    print()
+    print(harness.text_table(doc))
+    harness.write_outputs(doc, params)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
