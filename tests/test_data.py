@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -370,6 +371,19 @@ def test_download_lands_in_cache_only_after_verification(staged, cache, empty_da
     (root / "mnist.npz").unlink()
     (x_again, _), _ = load_mnist(data_dir=empty_data_dir)
     np.testing.assert_array_equal(x_again, x_train)
+
+
+def test_stale_staging_directories_are_swept_but_fresh_ones_kept(staged, cache, empty_data_dir, monkeypatch, server):
+    root, base = server
+    shutil.copyfile(staged / "scipy-data" / "face.dat", root / "face.dat")
+    stale, fresh = cache / ".partial-old", cache / ".partial-live"
+    for directory in (stale, fresh):
+        directory.mkdir(parents=True)
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(stale, (two_days_ago, two_days_ago))
+    with_origin(monkeypatch, face_module, "FACE", base + "/face.dat")
+    load_face(data_dir=empty_data_dir)
+    assert files_under(cache) == [".partial-live", "scipy-data", "scipy-data/face.dat"]
 
 
 def test_corrupt_download_leaves_nothing_in_the_cache(staged, cache, empty_data_dir, monkeypatch, server):

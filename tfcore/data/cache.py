@@ -34,12 +34,14 @@ import pathlib
 import shutil
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 DATA_ENV = "TFCORE_DATA"
 CACHE_ENV = "TFCORE_CACHE"
 OFFLINE_ENV = "TFCORE_OFFLINE"
+STALE_SECONDS = 24 * 3600
 
 
 class DataError(Exception):
@@ -162,6 +164,12 @@ def _verify_or_raise(dataset, path, where):
 
 def _download_verified(dataset, url, cache):
     cache.mkdir(parents=True, exist_ok=True)
+    # A process killed mid-download leaves its staging directory behind; it can
+    # never be mistaken for data, but it wastes space. A day is far longer than
+    # any download, so another process's live staging directory is not touched.
+    for stale in cache.glob(".partial-*"):
+        if time.time() - stale.stat().st_mtime > STALE_SECONDS:
+            shutil.rmtree(stale, ignore_errors=True)
     staging = pathlib.Path(tempfile.mkdtemp(prefix=".partial-", dir=cache))
     try:
         staged = staging / dataset.path
