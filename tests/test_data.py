@@ -252,6 +252,16 @@ def test_global_temp_revised_value_is_accepted_with_warning_but_refused_when_pin
         load_global_temp(data_dir=empty_data_dir, pinned=True)
 
 
+def test_global_temp_with_a_missing_month_reports_the_gap(staged, cache, empty_data_dir):
+    monthly = copy_global_temp(staged, empty_data_dir)
+    lines = monthly.read_text().splitlines(keepends=True)
+    monthly.write_text("".join(l for l in lines if not l.startswith("gcag,1900-05,")))
+    with pytest.warns(GlobalTempSnapshotWarning), pytest.raises(DataVerificationError, match="gap before 1900-06"):
+        load_global_temp(data_dir=empty_data_dir)
+    with pytest.raises(ValueError, match="after end"):
+        load_global_temp(data_dir=empty_data_dir, start="1990-01", end="1980-01")
+
+
 def test_pinned_request_refuses_but_keeps_a_valid_newer_copy_in_the_cache(staged, cache, empty_data_dir):
     cache.mkdir()
     monthly = copy_global_temp(staged, cache)
