@@ -207,6 +207,22 @@ def test_gru_unroll_and_while_agree_forward_and_backward(rng, reset_after):
         np.testing.assert_allclose(b, a, atol=1e-6, rtol=1e-6)
 
 
+@pytest.mark.parametrize("implementation", ["unroll", "block"])
+def test_lstm_and_gru_without_bias_equal_numpy_equations_with_zero_bias(rng, implementation):
+    x = rng.randn(3, 4, 2).astype(np.float32)
+    zeros = np.zeros((3, 2))
+    (seq, h, c), (kernel, recurrent) = _run(
+        lambda: LSTM(2, use_bias=False, return_sequences=True, return_state=True,
+                     implementation=implementation), x, rng, dtype=tf.float32)
+    ref_seq, ref_h, ref_c = np_lstm(x, kernel, recurrent, np.zeros(8), zeros, zeros)
+    for got, ref in [(seq, ref_seq), (h, ref_h), (c, ref_c)]:
+        np.testing.assert_allclose(got, ref, atol=1e-6)
+    seq, (kernel, recurrent) = _run(lambda: GRU(2, use_bias=False, return_sequences=True),
+                                    x, rng, dtype=tf.float32)
+    ref_seq, _ = np_gru(x, kernel, recurrent, np.zeros((2, 6)), zeros, reset_after=True)
+    np.testing.assert_allclose(seq, ref_seq, atol=1e-6)
+
+
 def test_two_layer_stack_equals_numpy_equations(rng):
     x = rng.randn(2, 6, 3)
     graph = tfcore.new_graph()
@@ -445,7 +461,8 @@ def test_wrong_feature_size_after_the_first_call_is_a_clear_error():
     with tfcore.new_graph().as_default():
         layer = LSTM(2)
         layer(tfcore.placeholder((None, 4, 3)))
-        with pytest.raises(ValueError, match="lstm: inputs have 5 features, but the layer was built for 3"):
+        with pytest.raises(ValueError,
+                           match="lstm: inputs have 5 features, but the layer was built for 3"):
             layer(tfcore.placeholder((None, 4, 5)))
 
 
@@ -465,7 +482,8 @@ def test_stateful_batch_size_mismatch_is_a_clear_error_statically_and_at_run_tim
         with tfcore.session() as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             assert sess.run(y, {xp: np.zeros((3, 4, 1))}).shape == (3, 2)
-            with pytest.raises(tf.errors.InvalidArgumentError, match="gru: stateful layer built for batch_size 3"):
+            with pytest.raises(tf.errors.InvalidArgumentError,
+                               match="gru: stateful layer built for batch_size 3"):
                 sess.run(y, {xp: np.zeros((5, 4, 1))})
 
 

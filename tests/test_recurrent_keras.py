@@ -93,7 +93,8 @@ def test_initial_weights_copy_from_tfcore_to_keras(rng, kind):
     ref = keras_class(5, go_backwards=True, return_sequences=True, **options)
     ref.build((3, 6, 4))
     ref.set_weights(weights)
-    np.testing.assert_allclose(got, ref(x, initial_state=[tf.constant(s) for s in state]).numpy(), atol=1e-5)
+    expected = ref(x, initial_state=[tf.constant(s) for s in state]).numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
 @pytest.mark.parametrize("first,second", [("lstm", "lstm"), ("gru", "lstm")])

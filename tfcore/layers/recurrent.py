@@ -164,7 +164,8 @@ class _Cell(Module):
     def call(self, inputs, training=False, states=None):
         """One step: `(output, new_states)` from `inputs` (batch, features) and `states`."""
         if inputs.shape.rank != 2:
-            raise ValueError("%s: inputs must be (batch, features), got shape %s" % (self.name, inputs.shape))
+            raise ValueError("%s: inputs must be (batch, features), got shape %s"
+                             % (self.name, inputs.shape))
         self._check_inner_dims(inputs, [self.input_size])
         if states is None:
             batch = inputs.shape[0] if inputs.shape[0] is not None else tf.shape(inputs)[0]
