@@ -14,11 +14,18 @@ def main(argv=None):
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     names = EXAMPLES if argv[0] == "all" else (argv[0],)
     rest = argv[1:]
+    from tfcore.data import DataError
+    from tfcore.train import NonFiniteLossError
+
     for name in names:
         print("\n== %s ==" % name)
         module = importlib.import_module("models." + name)
         extra = ["--out", "runs/" + name] if argv[0] == "all" and "--out" not in rest else []
-        module.main(rest + extra)
+        try:
+            module.main(rest + extra)
+        except (DataError, NonFiniteLossError) as err:
+            print("error: %s" % err, file=sys.stderr)
+            return 1
     return 0
 
 

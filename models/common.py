@@ -11,12 +11,26 @@ import os
 import pathlib
 import platform
 import shutil
+import sys
 import time
 
 import numpy as np
 import tensorflow as tf
 
 import tfcore
+
+
+def cli(main):
+    """Run `main(sys.argv[1:])`; data and training failures end with their message, not a traceback."""
+    from tfcore.data import DataError
+    from tfcore.train import NonFiniteLossError
+
+    try:
+        main(sys.argv[1:])
+    except (DataError, NonFiniteLossError) as err:
+        sys.exit("error: %s" % err)
+    except KeyboardInterrupt:
+        sys.exit(130)  # fit already said where the last checkpoint is
 
 
 def parser(name, description, epochs, batch_size):

@@ -8,8 +8,6 @@
 curves are plotted in three panels.
 """
 
-import sys
-
 import numpy as np
 import tensorflow as tf
 
@@ -65,4 +63,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    common.cli(main)

@@ -13,8 +13,6 @@ keep the output the size of the input. The same graph is built twice: once with
 `tf.nn.conv2d` directly and once through tfcore's `Conv2D` with a fixed kernel.
 """
 
-import sys
-
 import numpy as np
 import tensorflow as tf
 
@@ -74,4 +72,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    common.cli(main)

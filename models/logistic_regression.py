@@ -10,8 +10,6 @@ loss settles near 0.26; scikit-learn's LogisticRegression on the same data
 scores about the same accuracy.
 """
 
-import sys
-
 import numpy as np
 import tensorflow as tf
 
@@ -95,4 +93,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    common.cli(main)

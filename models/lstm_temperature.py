@@ -20,8 +20,6 @@ Reported: validation MSE on the scaled series (the chapter: 0.010) and in
 degrees C squared, against persistence (predict the window's last value).
 """
 
-import sys
-
 import numpy as np
 import tensorflow as tf
 
@@ -134,4 +132,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    common.cli(main)

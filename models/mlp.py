@@ -13,8 +13,6 @@ The reported `loss` is the mean squared error per example (the objective
 divided by the batch size), so epochs with a smaller last batch compare fairly.
 """
 
-import sys
-
 import tensorflow as tf
 
 import tfcore
@@ -67,4 +65,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    common.cli(main)

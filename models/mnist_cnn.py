@@ -16,8 +16,6 @@ The softmax and the cross-entropy are computed together from the logits
 categorical cross-entropy, without the round trip through probabilities.
 """
 
-import sys
-
 import numpy as np
 import tensorflow as tf
 
@@ -114,4 +112,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    common.cli(main)
