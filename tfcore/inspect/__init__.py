@@ -1,0 +1,1 @@
+"""See what a graph-mode model is made of (filled in below)."""
