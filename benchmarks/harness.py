@@ -75,7 +75,10 @@ RESULT_FIELDS = {
     "gflops_per_s": "train_flops_per_step / median_s / 1e9",
     "percent_of_peak": "gflops_per_s / the device's TF matmul peak * 100",
     "first_step_s": "build + session or compile + first step, seconds",
-    "epoch": "{samples, steps, seconds: [...], samples_per_s} of whole-epoch wall times, or null",
+    "epoch": "{samples, steps, seconds: [...], samples_per_s} of whole-epoch wall times (tfcore: "
+             "tfcore.train.fit; tf-keras: model.fit), or null",
+    "epoch_step_loop": "tfcore only: the same epoch as reset + the timed step function per batch",
+    "graph_ops_per_step": "tfcore only: ops the step's fetches depend on (before Grappler)",
 }
 
 
@@ -158,20 +161,20 @@ def configure_threads(params):
 def select_devices(params):
     """(devices to run, skipped [(what, why)]); raises ValueError naming the devices TF sees."""
     spec = params.device
-    present = tfcore.available_devices(getattr(params, "cpu_devices", None))
+    present = tfcore.available_devices(params.cpu_devices)
     if spec in (None, "all"):
         skipped = []
         if not any("GPU" in d for d in present):
             skipped.append(("gpu", "TensorFlow sees no GPU; devices here: %s. For GPU support "
                             "install `pip install 'tensorflow[and-cuda]'`" % ", ".join(present)))
         return present, skipped
-    return [tfcore.resolve_device(spec, getattr(params, "cpu_devices", None))], []
+    return [tfcore.resolve_device(spec, params.cpu_devices)], []
 
 
 def session_config(params):
     return tfcore.session_config(intra_op_threads=params.intra_op_threads,
                                  inter_op_threads=params.inter_op_threads, xla=params.xla,
-                                 cpu_devices=getattr(params, "cpu_devices", None) or 1)
+                                 cpu_devices=params.cpu_devices)
 
 
 # ---------------------------------------------------------------------------
@@ -299,8 +302,9 @@ class TfcoreBench:
             self.flops *= flops_lib.TRAINING_MULTIPLIER
         self.x, self.y = x, y
         self.cursor = 0
+        self.reset_ops = m.reset_ops
         if params.feed == "dataset":
-            self._build_dataset_step(fetches)
+            self._build_dataset_step(fetches)  # the imported graph has its own reset ops
         else:
             self.session = tfcore.session(graph=m.graph, config=session_config(params))
             self.session.run(m.init_op)
@@ -318,7 +322,8 @@ class TfcoreBench:
                     self._run = run
             else:
                 self._run = lambda *batch: self.session.run(fetches, dict(zip(feeds, batch), **extra))
-        self.reset_ops = m.reset_ops
+        # Ops the step depends on, before Grappler rewrites them: what one session run dispatches.
+        self.graph_ops = len(flops_lib.forward_ops(fetches))
         self.build_seconds = time.perf_counter() - began
 
     def _build_dataset_step(self, fetches):
@@ -381,6 +386,18 @@ class TfcoreBench:
                   progress=False, seed=self.params.seed)
         return time.perf_counter() - began
 
+    def time_epoch_fast(self, x, y):
+        """Wall seconds of one epoch as this harness steps: reset, then the step function per batch."""
+        if self.forward_only:
+            return None
+        began = time.perf_counter()
+        if self.reset_ops:
+            self.session.run(self.reset_ops)
+        b = self.batch
+        for start in range(0, len(x) - b + 1, b):
+            self._run(x[start:start + b], y[start:start + b])
+        return time.perf_counter() - began
+
     def close(self):
         self.session.close()
 
@@ -439,7 +456,7 @@ def bench_model(name, device, params, peak, peer_module=None, say=print):
             peer.step_once(x[:batch], None if y is None else y[:batch])
         peer.time_fit(x, y, max(params.warmup, 2))  # trace fit's own step function
     rounds = {"tfcore": [], "train_on_batch": [], "fit": []}
-    epochs = {"tfcore": [], "keras": []}
+    epochs = {"tfcore": [], "tfcore_fast": [], "keras": []}
     for _ in range(params.rounds):
         rounds["tfcore"].append(ours.time_steps(params.steps))
         if peer is not None:
@@ -447,6 +464,7 @@ def bench_model(name, device, params, peak, peer_module=None, say=print):
             rounds["fit"].append(peer.time_fit(x, y, params.steps)[0])
         if params.epoch and not ours.forward_only:
             epochs["tfcore"].append(ours.time_epoch(x_epoch, y_epoch))
+            epochs["tfcore_fast"].append(ours.time_epoch_fast(x_epoch, y_epoch))
             if peer is not None:
                 epochs["keras"].append(peer.time_epoch(x_epoch, y_epoch))
     ours.close()
@@ -455,6 +473,8 @@ def bench_model(name, device, params, peak, peer_module=None, say=print):
     path = "session.run (%s)" % params.feed
     entries = [_entry(name, device, "tfcore", path, batch, rounds["tfcore"], flops, peak_gflops,
                       first_step, _epoch_doc(len(x_epoch), batch, epochs["tfcore"]))]
+    entries[0]["epoch_step_loop"] = _epoch_doc(len(x_epoch), batch, epochs["tfcore_fast"])
+    entries[0]["graph_ops_per_step"] = ours.graph_ops
     if peer is not None:
         fwd = ours.forward_only
         entries.append(_entry(name, device, "tf-keras", "predict_on_batch" if fwd else "train_on_batch",
@@ -484,6 +504,9 @@ def compare(entries):
         ep, pe = ours[0]["epoch"], (best["epoch"] or next((p["epoch"] for p in peers if p["epoch"]), None))
         if ep and pe:
             doc["epoch_ratio"] = float(np.median(pe["seconds"]) / np.median(ep["seconds"]))
+        fast = ours[0].get("epoch_step_loop")
+        if fast and pe:
+            doc["epoch_step_loop_ratio"] = float(np.median(pe["seconds"]) / np.median(fast["seconds"]))
         if ours[0]["first_step_s"] and any(p["first_step_s"] for p in peers):
             doc["first_step_ratio"] = max(p["first_step_s"] or 0 for p in peers) / ours[0]["first_step_s"]
         out.append(doc)
@@ -548,22 +571,29 @@ def table_rows(doc):
     for e in doc["results"]:
         c = comps.get((e["model"], e["device"])) if e["framework"] == "tfcore" else None
         ratio = None if c is None else "%.2f (%.2f-%.2f)" % (c["ratio_median"], c["ratio_min"], c["ratio_max"])
-        epoch = e["epoch"]
+        epoch_ratio = None
+        if c is not None and "epoch_ratio" in c:
+            epoch_ratio = "%.2f / %.2f" % (c["epoch_ratio"], c.get("epoch_step_loop_ratio", float("nan")))
+        epoch, loop = e["epoch"], e.get("epoch_step_loop")
+        epoch_text = "-"
+        if epoch:
+            epoch_text = "%.3f" % float(np.median(epoch["seconds"]))
+            if loop:
+                epoch_text += " / %.3f" % float(np.median(loop["seconds"]))
+            epoch_text += " (%d)" % epoch["samples"]
         rows.append([e["model"], e["device"].replace("/device:", ""), e["framework"], e["path"],
                      str(e["batch_size"]), "%.2f" % (1e3 * e["median_s"]),
                      "%.2f" % (1e3 * e["iqr_s"]),
                      "%.2f-%.2f" % (1e3 * e["min_s"], 1e3 * e["max_s"]),
                      "%.0f" % e["samples_per_s"], _fmt(e["gflops_per_s"], "%.2f"),
                      _fmt(e["percent_of_peak"], "%.1f"), _fmt(e["first_step_s"], "%.2f"),
-                     "-" if not epoch else "%.3f (%d)" % (float(np.median(epoch["seconds"])),
-                                                         epoch["samples"]),
-                     ratio or "-"])
+                     epoch_text, ratio or "-", epoch_ratio or "-"])
     return rows
 
 
 COLUMNS = ["model", "device", "framework", "path", "batch", "median ms", "IQR ms", "min-max ms",
-           "samples/s", "GFLOP/s", "% peak", "1st step s", "epoch s (samples)",
-           "tfcore/keras x (min-max)"]
+           "samples/s", "GFLOP/s", "% peak", "1st step s", "epoch s: fit / loop (samples)",
+           "step x keras (min-max)", "epoch x keras: fit / loop"]
 
 
 def text_table(doc):

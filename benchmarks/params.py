@@ -73,6 +73,8 @@ FLAGS = (
     Flag("quick", False, "a smoke run: 1 warm-up step, 3 steps, 1 round, small peak matmul",
          type=bool, action="store_true"),
     Flag("seed", 0, "graph and data seed", type=int),
+    Flag("cpu_devices", 1, "logical CPU devices each session exposes (/device:CPU:0..N-1); with "
+         "--device all each is benchmarked, exercising the multi-device paths on one CPU", type=int),
 )
 # Switches whose default is on get a --no-... flag instead.
 NEGATED = {"fused_batchnorm": "use the readable batch norm in the CNN-BN model instead of the fused "
@@ -103,6 +105,7 @@ class Params:
     peak_size: int = 2048
     quick: bool = False
     seed: int = 0
+    cpu_devices: int = 1
     # Filled in by validation:
     models: list = field(default_factory=list)
     intra_op_threads: int = 0
@@ -206,8 +209,9 @@ def validate(params):
     elif params.peer == "keras" and not keras_installed():
         raise ParamsError("--peer keras needs tf-keras: pip install 'tf-keras>=2.21,<2.22' "
                           "(or pass --peer none)")
-    if params.feed == "dataset" and "lstm_temperature" in params.models and params.models != ["lstm_temperature"]:
-        pass  # allowed: the LSTM's dataset feeds the windows in order, as the stateful protocol needs
-    if params.data == "real" and params.xla and params.quick:
-        pass
+    if not isinstance(params.cpu_devices, int) or params.cpu_devices < 1:
+        raise ParamsError("--cpu-devices must be a positive int (got %r)" % params.cpu_devices)
+    if params.cpu_devices > 1 and params.peer == "keras":
+        raise ParamsError("--cpu-devices > 1 makes logical CPU devices for tfcore's sessions only; "
+                          "the tf-keras peer cannot use them: pass --peer none")
     return params
