@@ -51,8 +51,10 @@ import tensorflow as tf
 import tqdm
 
 from tfcore import checkpoint as checkpoint_lib
+from tfcore.layers.recurrent import RESET_STATES_COLLECTION
 
-RESET_STATES = "tfcore_reset_states"
+# The graph collection where stateful layers put their reset ops (see layers/recurrent.py).
+RESET_STATES = RESET_STATES_COLLECTION
 DEFAULT_BATCH_SIZE = 32
 
 
