@@ -142,7 +142,8 @@ def build(network, loss_fn, optimizer, inputs, targets, devices, training=None,
     Returns:
       A TrainGraph: `predictions` is the towers' outputs concatenated (in the
       batch's order), `loss` and metrics are the whole batch's means, and
-      `train_op` is one step. `model.tower_losses` lists the towers' losses.
+      `train_op` is one step. `model.tower_losses` and `model.tower_outputs`
+      list each tower's loss and network output.
 
     Raises:
       ValueError: no devices, or the network made new variables on a later tower.
@@ -170,11 +171,14 @@ def build(network, loss_fn, optimizer, inputs, targets, devices, training=None,
         for i, device in enumerate(devices):
             before = set(v.ref() for v in graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES))
             updates_before = len(graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS))
-            with tf.name_scope("tower_%d" % i), \
-                    tf.compat.v1.device(variables_on(variable_device, device)):
+            with tf.compat.v1.device(variables_on(variable_device, device)):
+                # The network outside the tower's name scope: its variables get
+                # the names they have in a one-device graph ("dense/kernel"),
+                # so checkpoints move between the two.
                 out = network(xs[i], training)
-                loss = loss_fn(ys[i], out)
-                values = {k: fn(ys[i], out) for k, fn in (metrics or {}).items()}
+                with tf.name_scope("tower_%d" % i) as tower_scope:
+                    loss = loss_fn(ys[i], out)
+                    values = {k: fn(ys[i], out) for k, fn in (metrics or {}).items()}
                 if i == 0:
                     trainable = graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
                     update_ops = graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)[updates_before:]
@@ -186,7 +190,8 @@ def build(network, loss_fn, optimizer, inputs, targets, devices, training=None,
                             "parallel.build: the network made new variables on tower %d (%s); "
                             "build the layers once and call the same layer objects on every tower"
                             % (i, ", ".join(new)))
-                tower_grads.append(optimizer.compute_gradients(loss, trainable))
+                with tf.name_scope(tower_scope):  # re-enter "tower_i/", not "tower_i_1/"
+                    tower_grads.append(optimizer.compute_gradients(loss, trainable))
             outputs.append(out)
             losses.append(loss)
             tower_metrics.append(values)
@@ -206,6 +211,7 @@ def build(network, loss_fn, optimizer, inputs, targets, devices, training=None,
         model = train.TrainGraph(graph, inputs, targets, predictions, total_loss, train_op,
                                  metrics=combined, training=training)
     model.tower_losses = losses
+    model.tower_outputs = outputs
     model.devices = devices
     return model
 
