@@ -1,0 +1,63 @@
+"""The tf-keras peer of the benchmark: same architectures as tfcore's models, timed both ways."""
+
+import numpy as np
+import pytest
+
+from tests.oracle import keras  # noqa: F401  (skips unless TF_USE_LEGACY_KERAS=1)
+
+from benchmarks import harness, peers  # noqa: E402
+from benchmarks.params import MODELS, make_params  # noqa: E402
+
+pytestmark = pytest.mark.keras
+
+
+def small_params(**options):
+    defaults = dict(warmup=1, steps=2, rounds=1, peer="keras", json="", markdown="", plot="",
+                    peak_size=128, epoch=False, device="cpu")
+    defaults.update(options)
+    return make_params(**defaults)
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if m != "laplacian"])
+def test_peer_has_the_same_parameter_count_as_the_tfcore_model(model):
+    params = small_params(model=model, batch_size=20 if model == "lstm_temperature" else None)
+    batch = params.batch_for(model)
+    ours = harness.build_tfcore(model, "/device:CPU:0", params)
+    with ours.graph.as_default():
+        import tensorflow as tf
+        trainable = tf.compat.v1.trainable_variables()
+    expected = sum(int(np.prod(v.shape.as_list())) for v in trainable)
+    twin = peers.build(model, batch)
+    assert twin.count_params() - sum(int(np.prod(w.shape)) for w in twin.non_trainable_weights) \
+        == expected
+
+
+def test_laplacian_peer_filters_with_the_discrete_laplacian():
+    from models.laplacian import LAPLACIAN
+    from scipy.signal import correlate2d
+
+    twin = peers.build("laplacian", 1)
+    (kernel,) = twin.layers[0].get_weights()
+    np.testing.assert_array_equal(kernel[:, :, 0, 0], LAPLACIAN)
+    image = np.random.RandomState(0).rand(768, 1024).astype(np.float32)
+    got = twin.predict_on_batch(image[None, :, :, None])[0, :, :, 0]
+    np.testing.assert_allclose(got, correlate2d(image, LAPLACIAN, mode="same"), atol=1e-4)
+
+
+@pytest.mark.parametrize("model", ["lstm_temperature", "mlp", "laplacian"])
+def test_peer_paths_are_timed_alternately_with_tfcore(model):
+    params = small_params(model=model, rounds=2, epoch=model != "laplacian")
+    doc = harness.run(params, say=lambda *a, **k: None)
+    paths = [(e["framework"], e["path"]) for e in doc["results"]]
+    forward = model == "laplacian"
+    assert paths == [("tfcore", "session.run (callable)"),
+                     ("tf-keras", "predict_on_batch" if forward else "train_on_batch"),
+                     ("tf-keras", "predict" if forward else "fit")]
+    for entry in doc["results"]:
+        assert len(entry["step_times_s"]) == 4 and len(entry["round_medians_s"]) == 2
+    (comparison,) = doc["comparisons"]
+    best = min(doc["results"][1:], key=lambda e: e["median_s"])
+    expected = np.array(best["round_medians_s"]) / np.array(doc["results"][0]["round_medians_s"])
+    np.testing.assert_allclose(comparison["ratio_per_round"], expected)
+    if not forward:
+        assert doc["results"][2]["epoch"]["samples"] == {"lstm_temperature": 1400, "mlp": 800}[model]
