@@ -1,1 +1,47 @@
-"""See what a graph-mode model is made of (filled in below)."""
+"""See what a graph-mode model is made of.
+
+    from tfcore import inspect
+    s = inspect.summary(model)            # per-layer table: shapes, parameters, FLOPs
+    print(inspect.graph_stats(model))     # node counts: forward, + gradients, + optimizer
+    inspect.render(model, "model.png")    # the layer graph, shapes on the arrows
+    inspect.write_graph(model, "logs")    # for `tensorboard --logdir logs`
+    inspect.placement_report(model)       # where one traced training step ran
+
+or from a shell: `python -m tfcore.inspect mnist_cnn --picture docs/mnist_cnn.png`.
+
+Everything is read from the graph itself, so it works for any graph:
+
+    layers.py       the layers are the top-level name scopes (each tfcore layer builds
+                    in its own); parameters from the variable collections; `summary`
+    flops.py        forward FLOPs per op from static shapes, with the conventions of
+                    `tf.compat.v1.profiler` (2 m k n per MatMul, ...); `profiler_flops`
+    graph_stats.py  op-type histograms, node counts per stage, GraphDef size
+    picture.py      graphviz (`dot`) or matplotlib drawing of the layer graph
+    tensorboard.py  `tf.compat.v1.summary.FileWriter` export
+    placement.py    RunMetadata step stats and partition graphs: ops per device,
+                    _Send/_Recv copies, soft-placement fallbacks
+
+The profiler, compared. `tf.compat.v1.profiler.profile(graph,
+options=ProfileOptionBuilder.float_operation())` counts FLOPs from the
+formulas TensorFlow registers per op type (`RegisterStatistics(type, "flops")`):
+a multiply-add is 2 FLOPs (MatMul 2 m k n, Conv2D 2 kh kw cin per output
+element), elementwise ops 1 per element. It counts *every* op of the graph
+that has a formula, the initialisers' arithmetic included (a uniform
+initialiser's `Mul` and `AddV2` over the kernel), and the gradient and
+optimizer ops if they are there; it needs fully defined static shapes and
+silently counts 0 for an op with a `None` dimension; it counts nothing for
+op types without a formula (Relu, Tanh, Exp, BlockLSTM, FusedBatchNorm, ...).
+`summary` counts only the forward ops of the model, uses the profiler's
+formula wherever there is one (so on a fixed-batch graph the two agree op by
+op) and adds documented formulas for the rest (see `flops.py`).
+"""
+
+from tfcore.inspect.flops import op_flops, profiler_flops
+from tfcore.inspect.graph_stats import GraphStats, graph_stats
+from tfcore.inspect.layers import LayerRow, Summary, summary
+from tfcore.inspect.picture import render, to_dot
+from tfcore.inspect.placement import PlacementReport, placement_report
+from tfcore.inspect.tensorboard import write_graph
+
+__all__ = ["summary", "Summary", "LayerRow", "op_flops", "profiler_flops", "graph_stats",
+           "GraphStats", "render", "to_dot", "write_graph", "placement_report", "PlacementReport"]

@@ -1,0 +1,93 @@
+"""`python -m tfcore.inspect MODEL [--picture out.png] [--tensorboard DIR] [--placement]`.
+
+MODEL is an example in `models/` (`mnist_cnn`, `mlp`, `logistic_regression`,
+`lstm_temperature`, `laplacian`, `gradients`) or `package.module[:function]`
+whose function (default `build`) returns a TrainGraph, a `tf.Graph` or a
+`(graph, tensors...)` tuple. Prints the per-layer summary and the graph
+statistics; the flags add a picture, a TensorBoard event file and a traced
+step's device placement.
+"""
+
+import argparse
+import importlib
+import inspect as python_inspect
+import sys
+
+import tensorflow as tf
+
+from tfcore.inspect.graph_stats import graph_stats
+from tfcore.inspect.layers import resolve, summary
+from tfcore.inspect.picture import render
+from tfcore.inspect.placement import placement_report
+from tfcore.inspect.tensorboard import write_graph
+
+
+def load_builder(spec):
+    """The build function named by `spec`: `mnist_cnn`, `models.mlp`, `pkg.mod:function`."""
+    module_name, _, function = spec.partition(":")
+    candidates = [module_name] if "." in module_name else ["models." + module_name, module_name]
+    for name in candidates:
+        try:
+            module = importlib.import_module(name)
+            break
+        except ModuleNotFoundError as err:
+            if err.name not in (name, name.split(".")[0]):
+                raise
+    else:
+        raise SystemExit("tfcore.inspect: no model %r (try mnist_cnn, mlp, logistic_regression, "
+                         "lstm_temperature, laplacian, or package.module:function)" % spec)
+    return getattr(module, function or "build")
+
+
+def build_model(builder, batch_size=None, device=None):
+    """Call `builder` with the keyword arguments it accepts among batch_size and device."""
+    accepted = python_inspect.signature(builder).parameters
+    kwargs = {}
+    if batch_size is not None and "batch_size" in accepted:
+        kwargs["batch_size"] = batch_size
+    if device is not None and "device" in accepted:
+        kwargs["device"] = device
+    model = builder(**kwargs)
+    if isinstance(model, tuple):  # (graph, tensors...) with tensors possibly nested
+        model = (model[0],) + tuple(tf.nest.flatten(list(model[1:])))
+    return model
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m tfcore.inspect", description=__doc__.splitlines()[0])
+    p.add_argument("model", help="an example in models/ (mnist_cnn, mlp, ...) or package.module[:function]")
+    p.add_argument("--picture", metavar="FILE", help="draw the layer graph to FILE (.png, .svg, .pdf)")
+    p.add_argument("--engine", default="auto", choices=("auto", "graphviz", "matplotlib"),
+                   help="picture renderer (auto: graphviz's dot if installed, else matplotlib)")
+    p.add_argument("--tensorboard", metavar="DIR", help="write the graph for `tensorboard --logdir DIR`")
+    p.add_argument("--placement", action="store_true", help="run one traced step and report devices")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="build with this batch size where the model takes one; FLOPs count a None "
+                        "batch dimension as this (default 1: per example)")
+    p.add_argument("--device", default=None, help="build under tf.device (cpu, gpu, gpu:N)")
+    p.add_argument("--cpu-devices", type=int, default=1, help="CPU devices of the placement session")
+    args = p.parse_args(argv)
+
+    model = build_model(load_builder(args.model), args.batch_size, args.device)
+    graph, outputs = resolve(model)
+    s = summary(model, batch_size=args.batch_size)
+    print()
+    print(graph_stats(model if not isinstance(model, tuple) else graph))
+    if args.picture:
+        engine = render(s, args.picture, engine=args.engine, title=args.model)
+        print("\npicture (%s): %s" % (engine, args.picture))
+    if args.tensorboard:
+        path = write_graph(graph, args.tensorboard)
+        print("\nTensorBoard event file: %s\n  view it with: tensorboard --logdir %s" % (path, args.tensorboard))
+    if args.placement:
+        print("\nplacement of one %s:" % ("training step" if hasattr(model, "train_op") else "run"))
+        if hasattr(model, "train_op") and model.train_op is not None:
+            placement_report(model, batch_size=args.batch_size or 2, cpu_devices=args.cpu_devices)
+        else:
+            placement_report(graph, fetches=outputs, batch_size=args.batch_size or 2,
+                             cpu_devices=args.cpu_devices)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
