@@ -112,3 +112,14 @@ def test_examples_refuse_a_missing_gpu_with_the_devices_that_exist(capsys):
         gradients.main(["--device", "gpu"])
     assert err.value.code == 2
     assert "/device:CPU:0" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_mnist_cnn_reaches_97_percent_in_a_short_run(tmp_path):
+    # The chapter: 0.962 after epoch 1, 0.982 after 3 (dropout slows the first epoch;
+    # measured here: 0.952 after 1, 0.970 after 2). Three full epochs at batch 256.
+    results = mnist_cnn.main(["--out", str(tmp_path), "--epochs", "3", "--no-progress"])
+    assert results["test_accuracy"] >= 0.97
+    doc = json.loads((tmp_path / "metrics.json").read_text())
+    assert len(doc["history"]["val_accuracy"]) == 3
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
