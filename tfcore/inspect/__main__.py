@@ -78,7 +78,8 @@ def main(argv=None):
         print("\npicture (%s): %s" % (engine, args.picture))
     if args.tensorboard:
         path = write_graph(graph, args.tensorboard)
-        print("\nTensorBoard event file: %s\n  view it with: tensorboard --logdir %s" % (path, args.tensorboard))
+        print("\nTensorBoard event file: %s\n  view it with: tensorboard --logdir %s"
+              % (path, args.tensorboard))
     if args.placement:
         print("\nplacement of one %s:" % ("training step" if hasattr(model, "train_op") else "run"))
         if hasattr(model, "train_op") and model.train_op is not None:

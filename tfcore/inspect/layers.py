@@ -334,7 +334,8 @@ def summary(model, outputs=None, batch_size=None, scope="", print_fn=print):
 def format_shape(shape):
     if shape is None:
         return "<unknown>"
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    dims = ", ".join("None" if d is None else str(d) for d in shape)
+    return "(%s%s)" % (dims, "," if len(shape) == 1 else "")  # (5,) like a Python tuple
 
 
 def format_table(s):

@@ -56,9 +56,10 @@ def to_dot(s, title=None):
     """The layer graph of the `Summary` `s` as graphviz DOT text (top to bottom)."""
     boxes, arrows = _picture_parts(s)
     q = lambda text: '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")  # noqa: E731
-    lines = ["digraph layers {", "  rankdir=TB;",
-             '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica", fontsize=10];',
-             '  edge [fontname="Helvetica", fontsize=9, color="#555555"];']
+    lines = ["digraph layers {", "  rankdir=TB; ranksep=0.22; nodesep=0.3;",
+             '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica",'
+             ' fontsize=11, margin="0.15,0.04"];',
+             '  edge [fontname="Helvetica", fontsize=10, color="#555555"];']
     if title:
         lines.append("  labelloc=t; label=%s; fontname=Helvetica;" % q(title))
     for name, label in boxes:
@@ -71,7 +72,7 @@ def to_dot(s, title=None):
 
 def _render_graphviz(s, path, title):
     fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
-    subprocess.run([shutil.which("dot"), "-T" + fmt, "-Gdpi=110" if fmt == "png" else "-Gdpi=72",
+    subprocess.run([shutil.which("dot"), "-T" + fmt, "-Gdpi=130" if fmt == "png" else "-Gdpi=72",
                     "-o", path], input=to_dot(s, title).encode(), check=True)
 
 
