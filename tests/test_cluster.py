@@ -165,36 +165,42 @@ def test_sync_1ps_2workers_reach_single_process_accuracy_and_a_restarted_job_res
 
 @pytest.mark.slow
 def test_async_worker_killed_and_restarted_continues_from_the_chiefs_state(processes, tmp_path):
-    steps = 1000
+    steps, more = 1000, 200
     path = write_cluster(tmp_path)
     out = [str(tmp_path / ("worker%d.json" % i)) for i in range(2)]
     processes.start("ps0", "--job", "ps", "--task", 0, "--cluster", path)
-    common = ["--cluster", path, "--mode", "async", "--steps", steps, "--timeout", TIMEOUT,
-              "--log-every", 20]
+    common = ["--cluster", path, "--mode", "async", "--timeout", TIMEOUT, "--log-every", 20]
     chief = processes.start("worker0", "--job", "worker", "--task", 0, "--out", out[0],
-                            "--checkpoint-dir", tmp_path / "ckpt", *common)
-    worker = processes.start("worker1", "--job", "worker", "--task", 1, "--out", out[1], *common)
+                            "--steps", steps, "--checkpoint-dir", tmp_path / "ckpt", *common)
+    worker = processes.start("worker1", "--job", "worker", "--task", 1, "--out", out[1],
+                             "--steps", steps, *common)
 
-    # Kill worker 1 once it has taken part in training, then start it again.
+    # Kill worker 1 (SIGKILL, mid-training) once it has taken part in training.
     deadline = time.monotonic() + TIMEOUT
     seen = []
     while not seen:
         assert time.monotonic() < deadline, processes.read(worker)
         assert worker.poll() is None, "worker 1 ended before it was killed:\n" + processes.read(worker)
-        seen = [int(g) for g in re.findall(r"global step (\d+)", processes.read(worker))[1:]]
+        seen = [int(g) for g in re.findall(r"local step \d+, global step (\d+)",
+                                           processes.read(worker))]
         time.sleep(0.05)
     processes.kill(worker)
-    before_kill = max(seen)
-    restarted = processes.start("worker1_again", "--job", "worker", "--task", 1, "--out", out[1],
-                                *common)
-    processes.wait(restarted)
     processes.wait(chief)
-    again, final = summary(out[1]), summary(out[0])
-    assert before_kill > 0
-    assert again["first_global_step"] >= before_kill  # continued from the ps, not reset
+    final = summary(out[0])
     assert final["global_step"] >= steps
-    oracle = single_process(steps)
-    assert abs(final["accuracy"] - oracle["accuracy"]) <= 0.02
+    assert abs(final["accuracy"] - single_process(steps)["accuracy"]) <= 0.02
+
+    # Start worker 1 again, with a further goal: it must find the chief's
+    # weights and step on the ps (not zeros, not step 0) and train on from there.
+    restarted = processes.start("worker1_again", "--job", "worker", "--task", 1, "--out", out[1],
+                                "--steps", final["global_step"] + more, *common)
+    processes.wait(restarted)
+    again = summary(out[1])
+    assert again["first_global_step"] == final["global_step"] > max(seen) > 0
+    assert again["first_loss"] == pytest.approx(final["loss"], rel=1e-6)
+    assert again["first_loss"] < np.log(2) - 0.1  # zero weights would give ln 2
+    assert again["local_steps"] == more and again["global_step"] == final["global_step"] + more
+    assert abs(again["accuracy"] - single_process(steps + more)["accuracy"]) <= 0.02
 
 
 def test_cluster_file_errors_name_the_job(tmp_path):

@@ -243,9 +243,10 @@ def run_worker(cluster, task, model="logistic", mode="async", steps=1000, batch_
                log_every=100, out=None):
     """Train until the global step reaches `steps`; return (and write to `out`) a summary.
 
-    The summary has `first_global_step` (where this worker joined),
-    `global_step` (at the end), `local_steps` and, from the chief, the final
-    `loss` and `accuracy` on all the rows.
+    The summary has `first_global_step` and `first_loss` (the state this
+    worker found when it joined), `global_step` (at the end), `local_steps`,
+    and the final `loss` and `accuracy` on all the rows (the loss is the
+    model's, e.g. the MLP's mean squared error).
     """
     num_workers = len(cluster["worker"])
     if not 0 <= task < num_workers:
@@ -271,7 +272,9 @@ def run_worker(cluster, task, model="logistic", mode="async", steps=1000, batch_
                                        "within %g s" % (name, timeout))
                 time.sleep(0.2)
         first = int(sess.run(worker.global_step))
-        print("%s: starting at global step %d" % (name, first), flush=True)
+        everything = {worker.x: x_all, worker.y: y_all}
+        first_loss = float(sess.run(worker.loss, everything))
+        print("%s: starting at global step %d, loss %.4f" % (name, first, first_loss), flush=True)
         local_steps, offset = 0, 0
         global_step = first
         while global_step < steps:
@@ -286,14 +289,12 @@ def run_worker(cluster, task, model="logistic", mode="async", steps=1000, batch_
                       flush=True)
             if worker.is_chief and checkpoint_dir and global_step % save_steps == 0:
                 _save(worker, sess, checkpoint_dir, global_step)
+        if worker.is_chief and checkpoint_dir:
+            _save(worker, sess, checkpoint_dir, global_step)
+        loss, accuracy = sess.run([worker.loss, worker.accuracy], everything)
         summary = {"task": task, "mode": mode, "first_global_step": first,
-                   "global_step": global_step, "local_steps": local_steps}
-        if worker.is_chief:
-            if checkpoint_dir:
-                _save(worker, sess, checkpoint_dir, global_step)
-            loss, accuracy = sess.run([worker.loss, worker.accuracy],
-                                      {worker.x: x_all, worker.y: y_all})
-            summary.update(loss=float(loss), accuracy=float(accuracy))
+                   "first_loss": first_loss, "global_step": global_step,
+                   "local_steps": local_steps, "loss": float(loss), "accuracy": float(accuracy)}
     print("%s: done %s" % (name, json.dumps(summary)), flush=True)
     if out:
         with open(out, "w") as f:
