@@ -79,6 +79,7 @@ RESULT_FIELDS = {
              "tfcore.train.fit; tf-keras: model.fit), or null",
     "epoch_step_loop": "tfcore only: the same epoch as reset + the timed step function per batch",
     "graph_ops_per_step": "tfcore only: ops the step's fetches depend on (before Grappler)",
+    "cores_busy": "tfcore only: median process CPU seconds per step / median wall seconds",
 }
 
 
@@ -302,12 +303,16 @@ class TfcoreBench:
             self.flops *= flops_lib.TRAINING_MULTIPLIER
         self.x, self.y = x, y
         self.cursor = 0
+        self.cpu_times = []
         self.reset_ops = m.reset_ops
         if params.feed == "dataset":
             self._build_dataset_step(fetches)  # the imported graph has its own reset ops
         else:
             self.session = tfcore.session(graph=m.graph, config=session_config(params))
-            self.session.run(m.init_op)
+            if isinstance(m, train.TrainGraph):
+                train.initialize(m, self.session)
+            else:
+                self.session.run(m.init_op)
             feeds = [m.inputs] + ([m.targets] if m.targets is not None else [])
             self.feed_list = feeds
             extra = {m.training: True} if m.training is not None else {}
@@ -369,12 +374,15 @@ class TfcoreBench:
         self._run(*self.next_batch())
 
     def time_steps(self, steps):
+        """Wall seconds of each of `steps` steps (and, in `self.cpu_times`, process CPU seconds)."""
         times = []
         for _ in range(steps):
             batch = self.next_batch()
+            cpu = time.process_time()
             began = time.perf_counter()
             self._run(*batch)
             times.append(time.perf_counter() - began)
+            self.cpu_times.append(time.process_time() - cpu)
         return times
 
     def time_epoch(self, x, y):
@@ -475,6 +483,9 @@ def bench_model(name, device, params, peak, peer_module=None, say=print):
                       first_step, _epoch_doc(len(x_epoch), batch, epochs["tfcore"]))]
     entries[0]["epoch_step_loop"] = _epoch_doc(len(x_epoch), batch, epochs["tfcore_fast"])
     entries[0]["graph_ops_per_step"] = ours.graph_ops
+    # CPU seconds per wall second: how many cores the step kept busy (2 = both, here).
+    entries[0]["cores_busy"] = float(np.median(ours.cpu_times[-len(entries[0]["step_times_s"]):])
+                                     / entries[0]["median_s"])
     if peer is not None:
         fwd = ours.forward_only
         entries.append(_entry(name, device, "tf-keras", "predict_on_batch" if fwd else "train_on_batch",
