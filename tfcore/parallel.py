@@ -275,10 +275,14 @@ def samples_per_second(model, session, x, y, batch_size, steps=20, warmup=3):
             "step_times": times}
 
 
-def benchmark(towers=1, batch_size=512, steps=20, warmup=3, kind="cpu", threads=0, seed=0):
+def benchmark(towers=1, batch_size=512, steps=20, warmup=3, kind="cpu", intra_op_threads=0,
+              inter_op_threads=0, seed=0):
     """Samples/s of one MLP training step on `towers` devices (logical CPUs or GPUs).
 
-    This is the function the benchmark's `--towers N` calls.
+    This is the function the benchmark's `--towers N` calls. Logical CPU
+    devices share one process's thread pools: with `intra_op_threads=1` a
+    tower's matmul uses one core, and `inter_op_threads` decides how many
+    towers' ops run at the same time.
     """
     model = build_mlp(towers=towers, seed=seed, kind=kind)
     rng = np.random.default_rng(seed)
@@ -286,10 +290,12 @@ def benchmark(towers=1, batch_size=512, steps=20, warmup=3, kind="cpu", threads=
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch_size)]
     cpu_devices = towers if kind == "cpu" else 1
     with tfcore.session(graph=model.graph, cpu_devices=cpu_devices,
-                        intra_op_threads=threads, inter_op_threads=threads) as sess:
+                        intra_op_threads=intra_op_threads,
+                        inter_op_threads=inter_op_threads) as sess:
         train.initialize(model, sess)
         result = samples_per_second(model, sess, x, y, batch_size, steps, warmup)
-    result.update(towers=towers, batch_size=batch_size, kind=kind)
+    result.update(towers=towers, batch_size=batch_size, kind=kind,
+                  intra_op_threads=intra_op_threads, inter_op_threads=inter_op_threads)
     return result
 
 
@@ -301,14 +307,18 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--kind", choices=("cpu", "gpu"), default="cpu")
-    p.add_argument("--threads", type=int, default=0, help="intra/inter-op threads (0: TF chooses)")
+    p.add_argument("--intra-op-threads", type=int, default=0, help="threads inside one op (0: TF chooses)")
+    p.add_argument("--inter-op-threads", type=int, default=0, help="ops run at once (0: TF chooses)")
     p.add_argument("--json", default=None, help="also write the results here")
     args = p.parse_args(argv)
-    print("TensorFlow %s, %s towers, batch %d, %d timed steps after %d warm-up"
-          % (tf.__version__, args.kind, args.batch_size, args.steps, args.warmup))
+    print("TensorFlow %s, %s towers, batch %d, %d timed steps after %d warm-up, "
+          "intra/inter-op threads %d/%d (0: TF chooses)"
+          % (tf.__version__, args.kind, args.batch_size, args.steps, args.warmup,
+             args.intra_op_threads, args.inter_op_threads))
     results = []
     for n in args.towers:
-        r = benchmark(n, args.batch_size, args.steps, args.warmup, args.kind, args.threads)
+        r = benchmark(n, args.batch_size, args.steps, args.warmup, args.kind,
+                      args.intra_op_threads, args.inter_op_threads)
         results.append(r)
         print("towers %d: median step %.2f ms (min %.2f, max %.2f), %.0f samples/s"
               % (n, 1e3 * r["median_step_s"], 1e3 * r["min_step_s"], 1e3 * r["max_step_s"],
