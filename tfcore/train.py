@@ -118,7 +118,10 @@ class TrainGraph:
             self.variables = tf.compat.v1.global_variables()
             self.init_op = init_op if init_op is not None else \
                 tf.compat.v1.variables_initializer(self.variables)
-            self._uninitialized = tf.compat.v1.report_uninitialized_variables(self.variables)
+            # tf.identity marks the result used: report_uninitialized_variables complains
+            # at graph teardown about a result that was never consumed.
+            self._uninitialized = tf.identity(
+                tf.compat.v1.report_uninitialized_variables(self.variables), name="uninitialized")
             self.saver = tf.compat.v1.train.Saver(
                 self.variables, max_to_keep=max_to_keep, save_relative_paths=True)
 
