@@ -203,6 +203,38 @@ def test_async_worker_killed_and_restarted_continues_from_the_chiefs_state(proce
     assert abs(again["accuracy"] - single_process(steps + more)["accuracy"]) <= 0.02
 
 
+@pytest.mark.parametrize("mode", ["async", "sync"])
+@pytest.mark.parametrize("model", sorted(cluster_lib.MODELS))
+def test_worker_graph_puts_variables_on_ps_tasks_and_compute_on_the_worker(model, mode):
+    # Building the graph needs no server: placement is decided when ops are made.
+    cluster = {"ps": ["127.0.0.1:1", "127.0.0.1:2"], "worker": ["127.0.0.1:3", "127.0.0.1:4"]}
+    features = 2 if model == "logistic" else 3
+    worker = cluster_lib.WorkerGraph(cluster, task=1, model=model, mode=mode, features=features)
+    ops = worker.graph.get_operations()
+    variables = [op for op in ops if op.type == "VarHandleOp"]
+    ps_tasks = {op.device for op in variables}
+    # replica_device_setter spreads the variables round robin over both ps tasks.
+    assert ps_tasks == {"/job:ps/task:0", "/job:ps/task:1"}
+    matmuls = [op for op in ops if op.type == "MatMul"]
+    assert matmuls and all(op.device == "/job:worker/task:1" for op in matmuls)
+    if mode == "sync":
+        # Each accumulator sits with its variable (colocation), on a ps task.
+        accumulators = [op for op in ops if op.type.endswith("ConditionalAccumulator")]
+        assert len(accumulators) == len([v for v in variables if "global_step" not in v.name])
+        for acc in accumulators:
+            assert acc.colocation_groups()[0].decode().startswith("loc:@")
+            (var,) = [v for v in variables if acc.colocation_groups()[0].decode() == "loc:@" + v.name]
+            assert var.device.startswith("/job:ps/") and acc.device == var.device
+
+
+def test_worker_graph_refuses_unknown_mode_and_model():
+    cluster = {"ps": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"]}
+    with pytest.raises(ValueError, match="WorkerGraph: mode"):
+        cluster_lib.WorkerGraph(cluster, 0, mode="semi")
+    with pytest.raises(ValueError, match="WorkerGraph: model"):
+        cluster_lib.WorkerGraph(cluster, 0, model="cnn")
+
+
 def test_cluster_file_errors_name_the_job(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"ps": ["127.0.0.1:1"], "worker": []}))
