@@ -326,7 +326,7 @@ class TfcoreBench:
                 else:
                     self._run = run
             else:
-                self._run = lambda *batch: self.session.run(fetches, dict(zip(feeds, batch), **extra))
+                self._run = lambda *batch: self.session.run(fetches, {**dict(zip(feeds, batch)), **extra})
         # Ops the step depends on, before Grappler rewrites them: what one session run dispatches.
         self.graph_ops = len(flops_lib.forward_ops(fetches))
         self.build_seconds = time.perf_counter() - began

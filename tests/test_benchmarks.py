@@ -74,6 +74,21 @@ def test_each_feed_trains_the_stateful_lstm_and_counts_its_epoch(feed):
         assert entry["epoch"]["samples"] == 1400
 
 
+@pytest.mark.parametrize("feed", ["feed_dict", "callable", "dataset"])
+def test_each_feed_steps_a_model_with_a_training_switch(feed):
+    # The CNN's dropout reads the `training` placeholder: every feed must set it to True.
+    params = small_params(model="mnist_cnn", device="cpu", feed=feed, batch_size=4)
+    bench = harness.TfcoreBench("mnist_cnn", "/device:CPU:0", params,
+                                *harness.load_data("mnist_cnn", 8, params))
+    counters = [v for v in bench.model.graph.get_collection("variables") if "counter" in v.name]
+    times = bench.time_steps(2)
+    assert len(times) == 2
+    assert len(counters) == 5
+    if feed != "dataset":  # each dropout mask drawn advances its counter (training was True)
+        assert all(value == 2 for value in bench.session.run(counters))
+    bench.close()
+
+
 def test_soft_placement_runs_a_gpu_pinned_model_on_this_machine():
     # The GPU code path (ops built under tf.device('/device:GPU:0')) runs here through
     # soft placement, and its step loss equals the same model pinned to the CPU.
