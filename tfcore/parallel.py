@@ -162,8 +162,9 @@ def build(network, loss_fn, optimizer, inputs, targets, devices, training=None,
             with tf.control_dependencies([enough]):
                 xs = split_batch(inputs, count, "split_inputs")
             ys = split_batch(targets, count, "split_targets")
-            weights = [tf.cast(n, inputs.dtype if inputs.dtype.is_floating else tf.float32)
-                       / tf.cast(rows, inputs.dtype if inputs.dtype.is_floating else tf.float32)
+            share_dtype = inputs.dtype if inputs.dtype.is_floating else tf.float32
+            # weights[i] = n_i / n, each tower's share of the batch's rows.
+            weights = [tf.cast(n, share_dtype) / tf.cast(rows, share_dtype)
                        for n in tf.unstack(tower_sizes(rows, count))]
         outputs, losses, tower_metrics, tower_grads = [], [], [], []
         update_ops = []
