@@ -136,8 +136,11 @@ def header(env, params, devices, skipped):
         % (env["cpu"], env["cores"], env["intra_op_threads"], env["inter_op_threads"],
            ", ".join(env["gpus"]) or "none"),
         "oneDNN: TF_ENABLE_ONEDNN_OPTS=%s (%s; read when TensorFlow is imported); "
-        "TF_USE_LEGACY_KERAS=%s; XLA %s" % (env["TF_ENABLE_ONEDNN_OPTS"], env["onednn_set_by"],
-                                            env["TF_USE_LEGACY_KERAS"], "on" if params.xla else "off"),
+        "TF_USE_LEGACY_KERAS=%s (%s); XLA %s" % (
+            env["TF_ENABLE_ONEDNN_OPTS"] or "unset", env["onednn_set_by"],
+            env["TF_USE_LEGACY_KERAS"] or "unset",
+            "set by run.py for the tf-keras peer" if params.peer == "keras" else "no peer",
+            "on" if params.xla else "off"),
         "Devices: %s%s; load average %s" % (", ".join(devices), "".join(
             "; skipped %s (%s)" % s for s in skipped),
             " ".join("%.2f" % v for v in env["load_average"] or [])),

@@ -63,8 +63,8 @@ def main(argv=None):
         print("run.py: --device %s: %s" % (params.device, err), file=sys.stderr)
         return 2
     del devices
-    doc = harness.run(params, command="python benchmarks/run.py " + " ".join(
-        sys.argv[1:] if argv is None else argv))
+    doc = harness.run(params, command=("python benchmarks/run.py " + " ".join(
+        sys.argv[1:] if argv is None else argv)).strip())
     print()
     print(harness.text_table(doc))
     harness.write_outputs(doc, params)
