@@ -49,6 +49,9 @@ from tfcore.data import synthetic_like
 
 SCHEMA = "tfcore-benchmark/1"
 EPOCH_STEPS_CAP = 16  # the CNNs' 60,000-image epoch (235 steps) would take minutes per side
+# Models whose step is dispatch-bound, where a whole epoch in one session run is worth
+# measuring (the CNNs' steps are arithmetic; their loop graph would only cost build time).
+IN_GRAPH_EPOCH_MODELS = ("lstm_temperature", "mlp", "logistic_regression")
 
 # The documented fields of the JSON document (tests check them).
 JSON_FIELDS = {
@@ -78,6 +81,8 @@ RESULT_FIELDS = {
     "epoch": "{samples, steps, seconds: [...], samples_per_s} of whole-epoch wall times (tfcore: "
              "tfcore.train.fit; tf-keras: model.fit), or null",
     "epoch_step_loop": "tfcore only: the same epoch as reset + the timed step function per batch",
+    "epoch_in_graph": "tfcore only (LSTM, MLP, logistic regression): the same epoch as one session "
+                      "run of a tf.while_loop over the step, data as graph constants; or null",
     "graph_ops_per_step": "tfcore only: ops the step's fetches depend on (before Grappler)",
     "cores_busy": "tfcore only: median process CPU seconds per step / median wall seconds",
 }
@@ -409,8 +414,61 @@ class TfcoreBench:
             self._run(x[start:start + b], y[start:start + b])
         return time.perf_counter() - began
 
+    def build_epoch_in_graph(self, x, y):
+        """One session run per epoch: the training step imported into a `tf.while_loop` body.
+
+        The epoch's batches are constants in the graph (data already in device memory);
+        iteration k gathers batch k and runs the step's ops (extracted from the model's
+        graph: the ancestors of the train op and the loss, with `training` mapped to True).
+        Variables are the imported model's own (resource handles by name), so the loop's
+        steps update them one after the other; the body's output depends on the train
+        op, which orders iteration k + 1 after iteration k. Returns the mean loss.
+        """
+        m, b = self.model, self.batch
+        steps = len(x) // b
+        graph_def = m.graph.as_graph_def()
+        step_def = tf.compat.v1.graph_util.extract_sub_graph(
+            graph_def, [m.train_op.name, m.loss.op.name])
+        graph = tf.Graph()
+        graph.seed = m.graph.seed
+        with graph.as_default(), tf.device(self.device):
+            tf.graph_util.import_graph_def(graph_def, name="model")  # variables, init, reset
+            xs = tf.constant(x[:steps * b].reshape((steps, b) + x.shape[1:]))
+            ys = tf.constant(y[:steps * b].reshape((steps, b) + y.shape[1:]))
+
+            def body(i, total):
+                input_map = {m.inputs.name: tf.gather(xs, i), m.targets.name: tf.gather(ys, i)}
+                if m.training is not None:
+                    input_map[m.training.name] = tf.constant(True)
+                loss, step = tf.graph_util.import_graph_def(
+                    step_def, input_map=input_map, return_elements=[m.loss.name, m.train_op.name],
+                    name="step")
+                with tf.control_dependencies([step]):
+                    return i + 1, total + loss
+
+            _, total = tf.while_loop(lambda i, total: i < steps, body,
+                                     [tf.constant(0), tf.constant(0.0, m.loss.dtype)])
+            epoch_loss = total / steps
+        lookup = lambda t: graph.as_graph_element("model/" + t.name)  # noqa: E731
+        session = tfcore.session(graph=graph, config=session_config(self.params))
+        session.run(lookup(m.init_op))
+        reset = [lookup(op) for op in m.reset_ops]
+        self._epoch_graph = (session, reset, epoch_loss)
+        return session, reset, epoch_loss
+
+    def time_epoch_in_graph(self):
+        """Wall seconds of one epoch in one session run (plus one for the reset ops)."""
+        session, reset, epoch_loss = self._epoch_graph
+        began = time.perf_counter()
+        if reset:
+            session.run(reset)
+        session.run(epoch_loss)
+        return time.perf_counter() - began
+
     def close(self):
         self.session.close()
+        if getattr(self, "_epoch_graph", None):
+            self._epoch_graph[0].close()
 
 
 # ---------------------------------------------------------------------------
@@ -467,7 +525,12 @@ def bench_model(name, device, params, peak, peer_module=None, say=print):
             peer.step_once(x[:batch], None if y is None else y[:batch])
         peer.time_fit(x, y, max(params.warmup, 2))  # trace fit's own step function
     rounds = {"tfcore": [], "train_on_batch": [], "fit": []}
-    epochs = {"tfcore": [], "tfcore_fast": [], "keras": []}
+    epochs = {"tfcore": [], "tfcore_fast": [], "tfcore_in_graph": [], "keras": []}
+    in_graph = (params.epoch and not ours.forward_only and name in IN_GRAPH_EPOCH_MODELS
+                and params.feed != "dataset")
+    if in_graph:
+        ours.build_epoch_in_graph(x_epoch, y_epoch)
+        ours.time_epoch_in_graph()  # warm-up: the first run optimises the loop graph
     for _ in range(params.rounds):
         rounds["tfcore"].append(ours.time_steps(params.steps))
         if peer is not None:
@@ -476,6 +539,8 @@ def bench_model(name, device, params, peak, peer_module=None, say=print):
         if params.epoch and not ours.forward_only:
             epochs["tfcore"].append(ours.time_epoch(x_epoch, y_epoch))
             epochs["tfcore_fast"].append(ours.time_epoch_fast(x_epoch, y_epoch))
+            if in_graph:
+                epochs["tfcore_in_graph"].append(ours.time_epoch_in_graph())
             if peer is not None:
                 epochs["keras"].append(peer.time_epoch(x_epoch, y_epoch))
     ours.close()
@@ -485,6 +550,7 @@ def bench_model(name, device, params, peak, peer_module=None, say=print):
     entries = [_entry(name, device, "tfcore", path, batch, rounds["tfcore"], flops, peak_gflops,
                       first_step, _epoch_doc(len(x_epoch), batch, epochs["tfcore"]))]
     entries[0]["epoch_step_loop"] = _epoch_doc(len(x_epoch), batch, epochs["tfcore_fast"])
+    entries[0]["epoch_in_graph"] = _epoch_doc(len(x_epoch), batch, epochs["tfcore_in_graph"])
     entries[0]["graph_ops_per_step"] = ours.graph_ops
     # CPU seconds per wall second: how many cores the step kept busy (2 = both, here).
     entries[0]["cores_busy"] = float(np.median(ours.cpu_times[-len(entries[0]["step_times_s"]):])
@@ -518,9 +584,10 @@ def compare(entries):
         ep, pe = ours[0]["epoch"], (best["epoch"] or next((p["epoch"] for p in peers if p["epoch"]), None))
         if ep and pe:
             doc["epoch_ratio"] = float(np.median(pe["seconds"]) / np.median(ep["seconds"]))
-        fast = ours[0].get("epoch_step_loop")
-        if fast and pe:
-            doc["epoch_step_loop_ratio"] = float(np.median(pe["seconds"]) / np.median(fast["seconds"]))
+        for key in ("epoch_step_loop", "epoch_in_graph"):
+            fast = ours[0].get(key)
+            if fast and pe:
+                doc[key + "_ratio"] = float(np.median(pe["seconds"]) / np.median(fast["seconds"]))
         if ours[0]["first_step_s"] and any(p["first_step_s"] for p in peers):
             doc["first_step_ratio"] = max(p["first_step_s"] or 0 for p in peers) / ours[0]["first_step_s"]
         out.append(doc)
@@ -587,13 +654,15 @@ def table_rows(doc):
         ratio = None if c is None else "%.2f (%.2f-%.2f)" % (c["ratio_median"], c["ratio_min"], c["ratio_max"])
         epoch_ratio = None
         if c is not None and "epoch_ratio" in c:
-            epoch_ratio = "%.2f / %.2f" % (c["epoch_ratio"], c.get("epoch_step_loop_ratio", float("nan")))
-        epoch, loop = e["epoch"], e.get("epoch_step_loop")
+            epoch_ratio = " / ".join("%.2f" % c[k] if k in c else "-" for k in (
+                "epoch_ratio", "epoch_step_loop_ratio", "epoch_in_graph_ratio"))
+        epoch = e["epoch"]
         epoch_text = "-"
         if epoch:
-            epoch_text = "%.3f" % float(np.median(epoch["seconds"]))
-            if loop:
-                epoch_text += " / %.3f" % float(np.median(loop["seconds"]))
+            epoch_text = " / ".join(
+                "%.3f" % float(np.median(d["seconds"])) if d else "-"
+                for d in ([epoch] if e["framework"] != "tfcore"
+                          else [epoch, e.get("epoch_step_loop"), e.get("epoch_in_graph")]))
             epoch_text += " (%d)" % epoch["samples"]
         rows.append([e["model"], e["device"].replace("/device:", ""), e["framework"], e["path"],
                      str(e["batch_size"]), "%.2f" % (1e3 * e["median_s"]),
@@ -606,8 +675,8 @@ def table_rows(doc):
 
 
 COLUMNS = ["model", "device", "framework", "path", "batch", "median ms", "IQR ms", "min-max ms",
-           "samples/s", "GFLOP/s", "% peak", "1st step s", "epoch s: fit / loop (samples)",
-           "step x keras (min-max)", "epoch x keras: fit / loop"]
+           "samples/s", "GFLOP/s", "% peak", "1st step s", "epoch s: fit / loop / in-graph (samples)",
+           "step x keras (min-max)", "epoch x keras: fit / loop / in-graph"]
 
 
 def text_table(doc):

@@ -89,6 +89,26 @@ def test_each_feed_steps_a_model_with_a_training_switch(feed):
     bench.close()
 
 
+@pytest.mark.parametrize("model", ["lstm_temperature", "mlp"])
+def test_epoch_in_one_session_run_trains_exactly_as_the_step_loop(model):
+    # Oracle: the same steps run one session run each. Two epochs, so the second starts
+    # from weights (and Adam moments) the first one left, in both.
+    params = small_params(model=model)
+    x, y = harness.load_data(model, 80 if model == "lstm_temperature" else 150, params)
+    bench = harness.TfcoreBench(model, "/device:CPU:0", params, x, y)
+    session, reset, epoch_loss = bench.build_epoch_in_graph(x, y)
+    b, m = bench.batch, bench.model
+    for _ in range(2):
+        if reset:
+            session.run(reset)
+        got = session.run(epoch_loss)
+        if m.reset_ops:
+            bench.session.run(m.reset_ops)
+        losses = [bench._run(x[i:i + b], y[i:i + b])[1] for i in range(0, len(x) - b + 1, b)]
+        np.testing.assert_allclose(got, np.mean(losses), rtol=1e-5)
+    bench.close()
+
+
 def test_soft_placement_runs_a_gpu_pinned_model_on_this_machine():
     # The GPU code path (ops built under tf.device('/device:GPU:0')) runs here through
     # soft placement, and its step loss equals the same model pinned to the CPU.
