@@ -23,9 +23,10 @@ Method (after tf_cnn_benchmarks):
   max of the per-round ratios. With a GPU present, the GPU / CPU speed-up the
   same way.
 * Each side's time to first step (build + session/compile + first step) and
-  the wall time of one epoch (`train.fit` for tfcore, `model.fit` for the
-  peer; the CNNs' 60,000-image epoch is capped at `EPOCH_STEPS_CAP` steps,
-  see `epoch_rows`; the JSON records the epoch's size).
+  the wall time of one epoch (`train.fit`, the bare step loop and, for
+  dispatch-bound models, the epoch in one session run for tfcore; `model.fit`
+  for the peer; the CNNs' 60,000-image epoch is capped at `EPOCH_STEPS_CAP`
+  steps, see `epoch_rows`; the JSON records the epoch's size).
 
 `run(params)` returns the result document (the JSON's content, fields in
 `JSON_FIELDS` below) and `write_outputs` writes JSON, Markdown and the chart.
@@ -43,7 +44,7 @@ import tensorflow as tf
 
 import tfcore
 from benchmarks import flops as flops_lib
-from benchmarks.params import DEFAULT_BATCH, EPOCH_SAMPLES
+from benchmarks.params import EPOCH_SAMPLES
 from tfcore import train
 from tfcore.data import synthetic_like
 
