@@ -86,6 +86,10 @@ RESULT_FIELDS = {
                       "run of a tf.while_loop over the step, data as graph constants; or null",
     "graph_ops_per_step": "tfcore only: ops the step's fetches depend on (before Grappler)",
     "cores_busy": "tfcore only: median process CPU seconds per step / median wall seconds",
+    "forward_flops_per_layer": "tfcore only: analytic forward FLOPs by layer (name scope)",
+    "profiler_forward_flops": "tfcore only: tf.compat.v1.profiler's float_ops for the forward "
+                              "Conv2D/MatMul/BiasAdd ops (fixed-batch graphs; null where the "
+                              "batch is None); equals their analytic count (else a warning)",
 }
 
 
@@ -307,9 +311,10 @@ class TfcoreBench:
         self.forward_only = self.model.train_op is None
         m = self.model
         fetches = [m.loss] if self.forward_only else [m.train_op, m.loss] + list(m.metrics.values())
-        self.flops = flops_lib.forward_flops(m.loss, batch=self.batch)
-        if not self.forward_only:
-            self.flops *= flops_lib.TRAINING_MULTIPLIER
+        forward, self.flops_per_layer = flops_lib.forward_flops(m.loss, batch=self.batch,
+                                                                per_layer=True)
+        self.flops = forward * (1 if self.forward_only else flops_lib.TRAINING_MULTIPLIER)
+        self.profiler_forward_flops = self._profiler_check(forward)
         self.x, self.y = x, y
         self.cursor = 0
         self.cpu_times = []
@@ -339,6 +344,23 @@ class TfcoreBench:
         # Ops the step depends on, before Grappler rewrites them: what one session run dispatches.
         self.graph_ops = len(flops_lib.forward_ops(fetches))
         self.build_seconds = time.perf_counter() - began
+
+    def _profiler_check(self, forward):
+        """tf.compat.v1.profiler's count of the same forward ops (None if a batch is not fixed).
+
+        The analytic count must equal it; a mismatch is reported, not hidden.
+        """
+        # The profiler has no FLOP count for BlockLSTM: compare the op types it knows.
+        counted = [op for op in flops_lib.forward_ops(self.model.loss)
+                   if op.type in ("Conv2D", "MatMul", "BiasAdd")]
+        if any(flops_lib.op_flops(op) is None for op in counted):
+            return None  # a None batch dimension: the profiler cannot count it either
+        analytic = sum(flops_lib.op_flops(op) for op in counted)
+        profiled = flops_lib.profiler_flops(self.model.graph, [op.name for op in counted])
+        if profiled != analytic:
+            print("warning: %s: analytic conv/matmul/bias FLOPs %d != profiler's %d"
+                  % (self.name, analytic, profiled), file=sys.stderr)
+        return profiled
 
     def _build_dataset_step(self, fetches):
         # Re-import the model's graph with a tf.data iterator in place of the placeholders
@@ -553,6 +575,8 @@ def bench_model(name, device, params, peak, peer_module=None, say=print):
     entries[0]["epoch_step_loop"] = _epoch_doc(len(x_epoch), batch, epochs["tfcore_fast"])
     entries[0]["epoch_in_graph"] = _epoch_doc(len(x_epoch), batch, epochs["tfcore_in_graph"])
     entries[0]["graph_ops_per_step"] = ours.graph_ops
+    entries[0]["forward_flops_per_layer"] = ours.flops_per_layer
+    entries[0]["profiler_forward_flops"] = ours.profiler_forward_flops
     # CPU seconds per wall second: how many cores the step kept busy (2 = both, here).
     entries[0]["cores_busy"] = float(np.median(ours.cpu_times[-len(entries[0]["step_times_s"]):])
                                      / entries[0]["median_s"])

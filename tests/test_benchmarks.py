@@ -58,6 +58,9 @@ def test_every_model_runs_two_timed_steps_on_every_device(model):
         assert entry["framework"] == "tfcore" and entry["model"] == model
         assert len(entry["step_times_s"]) == 2 and min(entry["step_times_s"]) > 0
         check_statistics(entry)
+        # Fixed-batch graphs are cross-checked against the profiler at run time.
+        if model in ("mnist_cnn", "mnist_cnn_bn", "laplacian"):
+            assert entry["profiler_forward_flops"] == sum(entry["forward_flops_per_layer"].values())
 
 
 @pytest.mark.parametrize("feed", ["feed_dict", "callable", "dataset"])
