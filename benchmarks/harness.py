@@ -739,7 +739,11 @@ def plot(doc, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    entries = doc["results"]
+    # The Laplacian's forward-only paths share the bars of the training paths they mirror.
+    role = {"fit": "fit / predict", "predict": "fit / predict",
+            "train_on_batch": "train_on_batch / predict_on_batch",
+            "predict_on_batch": "train_on_batch / predict_on_batch"}
+    entries = [dict(e, path=role.get(e["path"], e["path"])) for e in doc["results"]]
     labels = sorted({(e["model"], e["device"].replace("/device:", "")) for e in entries})
     series = sorted({(e["framework"], e["path"]) for e in entries})
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(labels)), 4.2))
