@@ -361,9 +361,13 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
     if initial_epoch is not None:
         start = int(initial_epoch)
 
-    feed_training = {model.training: True} if model.training is not None else {}
+    # One training step as a callable: the same feeds as session.run(fetches, feed_dict),
+    # with the fetch/feed bookkeeping done once instead of at every step.
+    feeds = [model.inputs, model.targets] + ([model.training] if model.training is not None else [])
+    switch = [True] if model.training is not None else []
     names = ["loss"] + list(model.metrics)
     fetches = [model.train_op, model.loss] + [model.metrics[k] for k in model.metrics]
+    train_step = session.make_callable(fetches, feed_list=feeds)
     epoch = batch_index = None
     try:
         for epoch in range(start, epochs):
@@ -375,8 +379,7 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
                             unit="batch", disable=not progress, leave=True, file=sys.stderr)
             with bar:
                 for batch_index, rows in enumerate(batches):
-                    feed = {model.inputs: x[rows], model.targets: y[rows], **feed_training}
-                    values = np.asarray(session.run(fetches, feed)[1:], dtype=np.float64)
+                    values = np.asarray(train_step(x[rows], y[rows], *switch)[1:], dtype=np.float64)
                     if not np.isfinite(values[0]):
                         raise _non_finite(values[0], epoch, batch_index, checkpoint_dir)
                     totals += len(rows) * values
