@@ -384,8 +384,9 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
                         raise _non_finite(values[0], epoch, batch_index, checkpoint_dir)
                     totals += len(rows) * values
                     seen += len(rows)
-                    bar.update(1)
-                    bar.set_postfix(_format(dict(zip(names, totals / seen))), refresh=False)
+                    if progress:  # formatting the running figures costs more than a small step
+                        bar.update(1)
+                        bar.set_postfix(_format(dict(zip(names, totals / seen))), refresh=False)
                 batch_index = None
                 logs = dict(zip(names, (totals / seen).tolist()))
                 if validation_data is not None:
