@@ -186,9 +186,10 @@ def select_devices(params):
 
 
 def session_config(params):
+    # CPU towers run on logical CPU devices, which the session has to expose.
     return tfcore.session_config(intra_op_threads=params.intra_op_threads,
                                  inter_op_threads=params.inter_op_threads, xla=params.xla,
-                                 cpu_devices=params.cpu_devices)
+                                 cpu_devices=max(params.cpu_devices, params.towers))
 
 
 # ---------------------------------------------------------------------------
@@ -282,7 +283,8 @@ def build_tfcore(name, device, params):
     if name in ("mnist_cnn", "mnist_cnn_bn"):
         from models import mnist_cnn
         return mnist_cnn.build(batchnorm=name == "mnist_cnn_bn", seed=params.seed, device=device,
-                               batch_size=batch, fused_batchnorm=params.fused_batchnorm)
+                               batch_size=batch, fused_batchnorm=params.fused_batchnorm,
+                               towers=params.towers)
     if name == "lstm_temperature":
         from models import lstm_temperature
         return lstm_temperature.build(batch_size=batch, seed=params.seed, device=device,

@@ -73,6 +73,8 @@ FLAGS = (
     Flag("quick", False, "a smoke run: 1 warm-up step, 3 steps, 1 round, small peak matmul",
          type=bool, action="store_true"),
     Flag("seed", 0, "graph and data seed", type=int),
+    Flag("towers", 1, "split each CNN training batch over N devices of the benchmarked device's "
+         "kind (tfcore.parallel; on a CPU the sessions expose N logical CPU devices)", type=int),
     Flag("cpu_devices", 1, "logical CPU devices each session exposes (/device:CPU:0..N-1); with "
          "--device all each is benchmarked, exercising the multi-device paths on one CPU", type=int),
 )
@@ -105,6 +107,7 @@ class Params:
     peak_size: int = 2048
     quick: bool = False
     seed: int = 0
+    towers: int = 1
     cpu_devices: int = 1
     # Filled in by validation:
     models: list = field(default_factory=list)
@@ -163,6 +166,10 @@ def parse(argv=None):
         p.error(str(err))
 
 
+# The models whose builders take `towers=` (in-graph replication, tfcore.parallel).
+TOWER_MODELS = ("mnist_cnn", "mnist_cnn_bn")
+
+
 def validate(params):
     """Check every parameter and the combinations up front; fill in the derived fields."""
     if params.quick:
@@ -209,6 +216,11 @@ def validate(params):
     elif params.peer == "keras" and not keras_installed():
         raise ParamsError("--peer keras needs tf-keras: pip install 'tf-keras>=2.21,<2.22' "
                           "(or pass --peer none)")
+    if not isinstance(params.towers, int) or isinstance(params.towers, bool) or params.towers < 1:
+        raise ParamsError("--towers must be a positive int (got %r)" % (params.towers,))
+    if params.towers > 1 and set(params.models) - set(TOWER_MODELS):
+        raise ParamsError("--towers applies to the CNNs (%s); pass --model %s"
+                          % (", ".join(TOWER_MODELS), ",".join(TOWER_MODELS)))
     if not isinstance(params.cpu_devices, int) or params.cpu_devices < 1:
         raise ParamsError("--cpu-devices must be a positive int (got %r)" % params.cpu_devices)
     if params.cpu_devices > 1 and params.peer == "keras":

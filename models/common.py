@@ -76,6 +76,11 @@ def checkpoint_dir(args):
     return str(path)
 
 
+def device_kind(device):
+    """"cpu" or "gpu": the kind of a resolved device string (None: "cpu")."""
+    return "gpu" if device and "GPU" in device.upper() else "cpu"
+
+
 def device_scope(device):
     """`tf.device(device)`, or no pinning when `device` is None."""
     return tf.device(device) if device else _Nothing()

@@ -21,50 +21,78 @@ import tensorflow as tf
 
 import tfcore
 from models import common
-from tfcore import losses, metrics, optimizers, train
+from tfcore import losses, metrics, optimizers, parallel, train
 from tfcore.data import load_mnist, one_hot, scale_images
 from tfcore.layers import AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten
+from tfcore.module import Module
 
 
-def network(x, training, batchnorm=False, fused_batchnorm=False):
-    """The forward pass from (batch, 28, 28, 1) pixels to (batch, 10) logits."""
+def network(batchnorm=False, fused_batchnorm=False):
+    """The layers, made once; returns `forward(x, training) -> logits`.
 
-    def hidden(layer, h, activation="relu"):
-        # conv/dense -> [batch norm] -> ReLU: the activation comes after the normalisation.
-        if not batchnorm:
-            return layer(h)
-        layer.activation = tfcore.activations.get(None)
-        h = BatchNormalization(fused=fused_batchnorm and h.shape.rank == 4)(layer(h), training=training)
-        return tfcore.activations.get(activation)(h)
+    The list reads as the architecture. Calling `forward` again (an evaluation
+    branch, or another tower) reuses the same layers and so the same variables.
+    """
+    relu = tfcore.activations.relu
 
-    def dropout(rate, h):
-        return h if batchnorm else Dropout(rate)(h, training=training)
+    def conv(filters):
+        # With batch norm the ReLU comes after the normalisation, not inside the conv.
+        return Conv2D(filters, 3, padding="SAME", activation=None if batchnorm else "relu")
 
-    h = dropout(0.25, x)
-    h = dropout(0.5, hidden(Conv2D(16, 3, padding="SAME", activation="relu"), h))
-    h = dropout(0.5, hidden(Conv2D(16, 3, padding="SAME", activation="relu"), h))
-    h = AvgPool2D(2, padding="SAME")(h)
-    h = hidden(Conv2D(32, 3, padding="SAME", activation="relu"), h)
-    h = AvgPool2D(2, padding="SAME")(h)
-    h = dropout(0.5, hidden(Conv2D(64, 3, padding="SAME", activation="relu"), h))
-    h = AvgPool2D(2, padding="SAME")(h)
-    h = Flatten()(h)
-    h = dropout(0.5, hidden(Dense(512, activation="relu"), h))
-    return Dense(10)(h)
+    def normalize():
+        return BatchNormalization(fused=fused_batchnorm)
+
+    if batchnorm:
+        layers = [conv(16), normalize(), relu,
+                  conv(16), normalize(), relu, AvgPool2D(2, padding="SAME"),
+                  conv(32), normalize(), relu, AvgPool2D(2, padding="SAME"),
+                  conv(64), normalize(), relu, AvgPool2D(2, padding="SAME"),
+                  Flatten(),
+                  Dense(512), BatchNormalization(), relu,
+                  Dense(10)]
+    else:
+        layers = [Dropout(0.25),
+                  conv(16), Dropout(0.5),
+                  conv(16), Dropout(0.5), AvgPool2D(2, padding="SAME"),
+                  conv(32), AvgPool2D(2, padding="SAME"),
+                  conv(64), Dropout(0.5), AvgPool2D(2, padding="SAME"),
+                  Flatten(),
+                  Dense(512, activation="relu"), Dropout(0.5),
+                  Dense(10)]
+
+    def forward(x, training):
+        for layer in layers:
+            x = layer(x, training=training) if isinstance(layer, Module) else layer(x)
+        return x
+
+    return forward
 
 
 def build(batchnorm=False, learning_rate=1e-3, decay=1e-5, seed=0, device=None,
-          batch_size=None, fused_batchnorm=False):
-    """The training graph: placeholders, network, loss, Adam step, accuracy."""
+          batch_size=None, fused_batchnorm=False, towers=1):
+    """The training graph: placeholders, network, loss, Adam step, accuracy.
+
+    `towers=N` splits each batch over N devices of `device`'s kind (`/cpu:0..N-1`
+    need `tfcore.session(cpu_devices=N)`), sharing the variables; see tfcore.parallel.
+    """
     graph = tfcore.new_graph(seed=seed)
-    with graph.as_default(), common.device_scope(device):
+    with graph.as_default(), common.device_scope(device if towers == 1 else None):
         x = tfcore.placeholder((batch_size, 28, 28, 1), name="pixels")
         y = tfcore.placeholder((batch_size, 10), name="one_hot_labels")
         training = tfcore.placeholder_with_default(False, name="training")
-        logits = network(x, training, batchnorm, fused_batchnorm)
+        forward = network(batchnorm, fused_batchnorm)
+        optimizer = optimizers.Adam(learning_rate, decay=decay)
+        if towers > 1:
+            model = parallel.build(
+                forward, losses.softmax_cross_entropy_with_logits, optimizer, x, y,
+                parallel.tower_devices(towers, common.device_kind(device)), training=training,
+                metrics={"accuracy": lambda labels, logits: metrics.accuracy(labels, logits)})
+            model.predictions = tfcore.activations.softmax(model.predictions)
+            return model
+        logits = forward(x, training)
         probabilities = tfcore.activations.softmax(logits)
         loss = losses.softmax_cross_entropy_with_logits(y, logits)
-        train_op = optimizers.Adam(learning_rate, decay=decay).minimize(loss)
+        train_op = optimizer.minimize(loss)
         accuracy = metrics.accuracy(y, logits, kind="categorical")
         model = train.TrainGraph(graph, x, y, probabilities, loss, train_op,
                                  metrics={"accuracy": accuracy}, training=training)
@@ -88,12 +116,15 @@ def main(argv=None):
     p.add_argument("--limit", type=int, default=None, help="use only the first N training images")
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--decay", type=float, default=1e-5)
+    p.add_argument("--towers", type=int, default=1,
+                   help="split each batch over N devices of --device's kind (logical CPUs here)")
     args = common.parse(p, argv)
     if args.quick:
         args.epochs, args.limit = min(args.epochs, 1), args.limit or 6000
     (x_train, y_train), (x_test, y_test) = load(args.data_dir, args.limit)
-    model = build(args.batchnorm, args.learning_rate, args.decay, args.seed, args.device)
-    with tfcore.session(graph=model.graph) as sess:
+    model = build(args.batchnorm, args.learning_rate, args.decay, args.seed, args.device,
+                  towers=args.towers)
+    with tfcore.session(graph=model.graph, cpu_devices=max(1, args.towers)) as sess:
         history = train.fit(model, sess, x_train, y_train, epochs=args.epochs,
                             batch_size=args.batch_size, validation_data=(x_test, y_test),
                             seed=args.seed, progress=args.progress,

@@ -264,3 +264,19 @@ def test_device_gpu_without_a_gpu_fails_naming_the_devices_and_the_install():
     assert result.returncode != 0
     assert "/device:CPU:0" in result.stderr
     assert "pip install 'tensorflow[and-cuda]'" in result.stderr
+
+
+def test_cnn_towers_are_timed_and_recorded():
+    params = small_params(model="mnist_cnn", device="cpu", batch_size=8, towers=2)
+    doc = harness.run(params, say=quiet)
+    (entry,) = doc["results"]
+    assert doc["params"]["towers"] == 2
+    assert len(entry["step_times_s"]) == 2 and min(entry["step_times_s"]) > 0
+    check_statistics(entry)
+
+
+def test_towers_are_refused_for_models_without_them():
+    with pytest.raises(ParamsError, match="--towers applies to the CNNs"):
+        make_params(model="mlp", towers=2)
+    with pytest.raises(ParamsError, match="--towers must be a positive int"):
+        make_params(model="mnist_cnn", towers=0)

@@ -208,3 +208,25 @@ def test_dropout_rejects_non_numeric_rate_and_bad_noise_shape():
     with tfcore.new_graph().as_default():
         with pytest.raises(ValueError, match="noise_shape .* rank 2"):
             Dropout(0.5, noise_shape=(None, 1, 1))(tfcore.placeholder((None, 3)), training=True)
+
+
+def test_two_training_calls_in_one_run_draw_independent_reproducible_masks():
+    def masks():
+        graph = tfcore.new_graph(seed=11)
+        with graph.as_default():
+            layer = Dropout(0.5)
+            ones = tf.ones((4, 64))
+            first, second = layer(ones, training=True), layer(ones, training=True)
+            init = tf.compat.v1.global_variables_initializer()
+        with tfcore.session(graph=graph) as sess:
+            sess.run(init)
+            return [sess.run([first, second]) for _ in range(2)], len(layer.state_variables)
+
+    runs, counters = masks()
+    again, _ = masks()
+    assert counters == 2  # one counter per training-mode call site
+    for (a, b), (a2, b2) in zip(runs, again):
+        assert not np.array_equal(a, b)  # the two call sites do not share a mask
+        np.testing.assert_array_equal(a, a2)  # and each is reproducible from the seed
+        np.testing.assert_array_equal(b, b2)
+    assert not np.array_equal(runs[0][0], runs[1][0])  # each run advances the counters

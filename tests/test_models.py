@@ -123,3 +123,22 @@ def test_mnist_cnn_reaches_97_percent_in_a_short_run(tmp_path):
     doc = json.loads((tmp_path / "metrics.json").read_text())
     assert len(doc["history"]["val_accuracy"]) == 3
     assert (tmp_path / "curves.png").stat().st_size > 10_000
+
+
+def test_mnist_cnn_on_two_towers_runs_each_tower_on_its_own_device():
+    import tensorflow as tf
+
+    model = mnist_cnn.build(towers=2, batch_size=8)
+    x = np.random.RandomState(0).uniform(0, 1, (8, 28, 28, 1)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[np.arange(8) % 10]
+    options = tf.compat.v1.RunOptions(trace_level=tf.compat.v1.RunOptions.FULL_TRACE)
+    metadata = tf.compat.v1.RunMetadata()
+    with tfcore.session(graph=model.graph, cpu_devices=2) as sess:
+        train.initialize(model, sess)
+        loss, _ = sess.run([model.loss, model.train_op],
+                           {model.inputs: x, model.targets: y, model.training: True},
+                           options=options, run_metadata=metadata)
+    conv_devices = {d.device[-5:] for d in metadata.step_stats.dev_stats
+                    for n in d.node_stats if n.node_name.startswith("conv2d") and "Conv2D" in n.node_name}
+    assert np.isfinite(loss)
+    assert conv_devices == {"CPU:0", "CPU:1"}

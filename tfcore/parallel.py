@@ -170,7 +170,9 @@ def build(network, loss_fn, optimizer, inputs, targets, devices, training=None,
         update_ops = []
         trainable = None
         for i, device in enumerate(devices):
-            before = set(v.ref() for v in graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES))
+            # Weights must be shared; per-call state (a Dropout call site's mask
+            # counter) may be created by each tower.
+            before = set(v.ref() for v in graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES))
             updates_before = len(graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS))
             with tf.compat.v1.device(variables_on(variable_device, device)):
                 # The network outside the tower's name scope: its variables get
@@ -184,7 +186,7 @@ def build(network, loss_fn, optimizer, inputs, targets, devices, training=None,
                     trainable = graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
                     update_ops = graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)[updates_before:]
                 else:
-                    new = [v.name for v in graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)
+                    new = [v.name for v in graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
                            if v.ref() not in before]
                     if new:
                         raise ValueError(

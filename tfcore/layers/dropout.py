@@ -33,6 +33,7 @@ stream lives inside the op's kernel, not in any variable a checkpoint sees.
 import random
 import zlib
 
+import numpy as np
 import tensorflow as tf
 
 from tfcore import graph as graph_lib
@@ -58,9 +59,9 @@ class Dropout(Module):
     scalar in the global variables collection, so `global_variables_initializer`
     starts it at 0 and a Saver checkpoints it.
 
-    One training-mode call of the layer per `Session.run` gives deterministic
-    masks; two training-mode calls of the same layer in one run would share the
-    counter and race for it (build two layers instead).
+    Each training-mode call site of the layer (a second tower, say) gets its own
+    counter and its own seed, so calls that run in the same `Session.run` draw
+    independent masks deterministically instead of racing for one counter.
     """
 
     def __init__(self, rate, seed=None, noise_shape=None, name=None):
@@ -86,11 +87,12 @@ class Dropout(Module):
         self.seed = seed
         self.noise_shape = noise_shape
         self.counter = None
+        self.counters = []  # one per training-mode call site; counters[0] is `counter`
 
     @property
     def state_variables(self):
         """Variables that are layer state but not weights: the mask counter."""
-        return [self.counter] if self.counter is not None else []
+        return list(self.counters) or ([self.counter] if self.counter is not None else [])
 
     def build(self, input_shape):
         if self.noise_shape is not None and input_shape.rank is not None \
@@ -114,6 +116,18 @@ class Dropout(Module):
         key = "%d/%s" % (graph_seed, self._scope)
         return zlib.crc32(key.encode("utf-8")) & 0x7FFFFFFF
 
+    def _call_site(self):
+        """(seed, counter variable) of a new training-mode call of this layer."""
+        index = len(self.counters)
+        if index == 0:
+            self.counters.append(self.counter)
+            return self.seed, self.counter
+        counter = graph_lib.variable(
+            tf.constant(0, tf.int64), trainable=False, name="counter_%d" % index, dtype=tf.int64
+        )
+        self.counters.append(counter)
+        return zlib.crc32(("%d/%d" % (self.seed, index)).encode("utf-8")) & 0x7FFFFFFF, counter
+
     def _mask_shape(self, inputs):
         if self.noise_shape is None:
             return tf.shape(inputs)
@@ -127,13 +141,17 @@ class Dropout(Module):
         if self.rate == 0.0:
             return tf.identity(inputs)
 
+        if isinstance(training, (bool, np.bool_)) and not training:
+            return tf.identity(inputs)
+        seed, counter_variable = self._call_site()
+
         def dropped():
-            counter = self.counter.read_value()
+            counter = counter_variable.read_value()
             # Read before incrementing, so this mask uses the pre-increment value.
             with tf.control_dependencies([counter]):
-                increment = self.counter.assign_add(1)
-            seed = tf.stack([tf.constant(self.seed, tf.int64), counter])
-            u = tf.random.stateless_uniform(self._mask_shape(inputs), seed=seed, dtype=inputs.dtype)
+                increment = counter_variable.assign_add(1)
+            seed_pair = tf.stack([tf.constant(seed, tf.int64), counter])
+            u = tf.random.stateless_uniform(self._mask_shape(inputs), seed=seed_pair, dtype=inputs.dtype)
             keep = tf.cast(u >= self.rate, inputs.dtype)
             # One rounding, x * fl(1 / (1 - p)), whatever kernel runs: TF's Div by a
             # scalar multiplies by the reciprocal anyway, and this says so.
