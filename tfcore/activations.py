@@ -19,7 +19,10 @@ def linear(x):
 
 
 def relu(x):
-    return tf.maximum(x, tf.zeros_like(x))
+    # 0 first: Maximum's gradient goes to its first argument on a tie, so x gets
+    # none at x = 0, the subgradient tf.nn.relu (and Keras) use. A scalar 0
+    # allocates no zeros tensor; its own (unused) gradient is pruned by Grappler.
+    return tf.maximum(tf.constant(0, x.dtype), x)
 
 
 def _abs(x):
