@@ -1,0 +1,111 @@
+"""The layer protocol: nothing built at construction, variables on first call, reuse, weights in order."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfcore
+from tfcore import initializers
+from tfcore.layers import BatchNormalization, Conv2D, Dense
+
+
+def test_constructor_creates_nothing_and_first_call_builds_in_a_unique_scope():
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        a, b = Dense(3), Dense(3)
+        assert a.variables == [] and not a.built
+        assert tf.compat.v1.global_variables() == []
+        x = tfcore.placeholder((None, 4))
+        a(x), b(x), a(x)
+        assert [v.name for v in a.variables] == ["dense/kernel:0", "dense/bias:0"]
+        assert [v.name for v in b.variables] == ["dense_1/kernel:0", "dense_1/bias:0"]
+        assert len(tf.compat.v1.global_variables()) == 4  # the third call reused a's
+
+
+def test_default_names_follow_keras():
+    with tfcore.new_graph().as_default():
+        conv, norm = Conv2D(2, 3), BatchNormalization()
+        norm(conv(tfcore.placeholder((None, 5, 5, 1))))
+    assert conv.name == "conv2d" and norm.name == "batch_normalization"
+    assert [v.name for v in norm.variables] == [
+        "batch_normalization/gamma:0", "batch_normalization/beta:0",
+        "batch_normalization/moving_mean:0", "batch_normalization/moving_variance:0"]
+    assert [v.name for v in norm.trainable_variables] == [
+        "batch_normalization/gamma:0", "batch_normalization/beta:0"]
+
+
+def test_get_and_set_weights_round_trip_in_keras_layout(rng):
+    graph = tfcore.new_graph(seed=1)
+    with graph.as_default():
+        layer = Dense(3)
+        y = layer(tfcore.placeholder((None, 2)))
+        init = tf.compat.v1.global_variables_initializer()
+    ops_before = len(graph.get_operations())
+    graph.finalize()  # set_weights must add no ops
+    kernel, bias = rng.randn(2, 3).astype(np.float32), rng.randn(3).astype(np.float32)
+    with tfcore.session(graph=graph) as sess:
+        sess.run(init)
+        layer.set_weights(sess, [kernel, bias])
+        got = layer.get_weights(sess)
+        out = sess.run(y, {y.graph.get_tensor_by_name("Placeholder:0"): np.eye(2, dtype=np.float32)})
+    np.testing.assert_array_equal(got[0], kernel)
+    np.testing.assert_array_equal(got[1], bias)
+    np.testing.assert_allclose(out, kernel + bias, rtol=1e-6)
+    assert len(graph.get_operations()) == ops_before
+
+
+def test_set_weights_errors_name_the_layer_and_the_variable():
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        layer = Dense(3)
+        layer(tfcore.placeholder((None, 2)))
+    with tfcore.session(graph=graph) as sess:
+        with pytest.raises(ValueError, match="dense.set_weights: expected 2 arrays"):
+            layer.set_weights(sess, [np.zeros((2, 3))])
+        with pytest.raises(ValueError, match="dense/kernel:0 has shape \\[2, 3\\]"):
+            layer.set_weights(sess, [np.zeros((3, 3)), np.zeros(3)])
+
+
+def test_a_layer_is_bound_to_the_graph_it_was_built_in():
+    layer = Dense(2)
+    with tfcore.new_graph().as_default():
+        layer(tfcore.placeholder((None, 2)))
+    with tfcore.new_graph().as_default():
+        with pytest.raises(ValueError, match="built in another graph"):
+            layer(tfcore.placeholder((None, 2)))
+
+
+def test_variables_take_the_first_inputs_dtype_and_refuse_another():
+    with tfcore.new_graph().as_default():
+        layer = Dense(2)
+        layer(tfcore.placeholder((None, 2), tf.float64))
+        assert layer.kernel.dtype.base_dtype == tf.float64
+        with pytest.raises(TypeError, match="built for float64"):
+            layer(tfcore.placeholder((None, 2), tf.float32))
+
+
+def test_training_accepts_a_bool_or_a_boolean_tensor_only():
+    with tfcore.new_graph().as_default():
+        assert tfcore.smart_cond(True, lambda: 1, lambda: 2) == 1
+        flag = tfcore.placeholder_with_default(False)
+        out = tfcore.smart_cond(flag, lambda: tf.constant(1), lambda: tf.constant(2))
+        with tfcore.session() as sess:
+            assert sess.run(out) == 2 and sess.run(out, {flag: True}) == 1
+        with pytest.raises(TypeError, match="training must be"):
+            tfcore.smart_cond("yes", lambda: 1, lambda: 2)
+
+
+def test_glorot_uniform_limits_and_orthogonal_rows():
+    graph = tfcore.new_graph(seed=3)
+    with graph.as_default():
+        glorot = initializers.glorot_uniform((3, 3, 4, 8))
+        ortho = initializers.orthogonal((6, 6), tf.float64)
+        wide = initializers.orthogonal((3, 5), tf.float64)
+    with tfcore.session(graph=graph) as sess:
+        g, q, w = sess.run([glorot, ortho, wide])
+    limit = np.sqrt(6.0 / (3 * 3 * 4 + 3 * 3 * 8))  # fans include the receptive field
+    assert np.abs(g).max() <= limit and np.abs(g).max() > 0.9 * limit
+    np.testing.assert_allclose(q.T @ q, np.eye(6), atol=1e-12)
+    np.testing.assert_allclose(w @ w.T, np.eye(3), atol=1e-12)
+    with pytest.raises(ValueError, match="Unknown initializer"):
+        initializers.get("lecun")
