@@ -352,6 +352,7 @@ class Adam(Optimizer):
         self.beta_1 = self._check_number("beta_1", beta_1, low=0.0, high=1.0, high_open=True)
         self.beta_2 = self._check_number("beta_2", beta_2, low=0.0, high=1.0, high_open=True)
         self.epsilon = self._check_number("epsilon", epsilon, low=0.0, low_open=True)
+        self._corrected_rates = {}  # dtype -> this step's bias-corrected rate
 
     def _create_slots(self, var):
         self._add_slot(var, "adam_m")
@@ -362,8 +363,7 @@ class Adam(Optimizer):
         m_slot, v_slot = self.get_slot(var, "adam_m"), self.get_slot(var, "adam_v")
         beta_1 = tf.constant(self.beta_1, dtype)
         beta_2 = tf.constant(self.beta_2, dtype)
-        t = self._step_count(dtype) + 1.0
-        lr_t = lr * tf.sqrt(1.0 - tf.pow(beta_2, t)) / (1.0 - tf.pow(beta_1, t))
+        lr_t = self._bias_corrected_rate(lr, dtype)
         # m + (1 - beta_1)(g - m) is beta_1 m + (1 - beta_1) g rearranged as the
         # ResourceApplyAdam kernel does, so float32 results match Keras closely.
         m = m_slot + (grad - m_slot) * (1.0 - beta_1)
@@ -374,6 +374,20 @@ class Adam(Optimizer):
             v_slot.assign(v, read_value=False),
             var.assign_sub(w_step, read_value=False),
         )
+
+    def _bias_corrected_rate(self, lr, dtype):
+        """lr_t = lr_k sqrt(1 - beta_2^t) / (1 - beta_1^t), t = k + 1: one tensor per step and dtype.
+
+        Shared by every variable's update: at small sizes a step's cost is its op
+        count, and this scalar is the same for all of them.
+        """
+        if dtype not in self._corrected_rates:
+            with tf.name_scope("bias_corrected_learning_rate"):
+                t = self._step_count(dtype) + 1.0
+                self._corrected_rates[dtype] = lr * tf.sqrt(
+                    1.0 - tf.pow(tf.constant(self.beta_2, dtype), t)) / (
+                    1.0 - tf.pow(tf.constant(self.beta_1, dtype), t))
+        return self._corrected_rates[dtype]
 
     def __repr__(self):
         return "Adam(learning_rate=%g, beta_1=%g, beta_2=%g, epsilon=%g, decay=%g)" % (

@@ -107,6 +107,7 @@ class TrainGraph:
         self.train_op = train_op
         self.metrics = dict(metrics or {})
         self.training = training
+        self._callables = {}
         for name in self.metrics:
             if name == "loss" or name.startswith("val_"):
                 raise ValueError("TrainGraph: metric name %r is reserved" % name)
@@ -135,6 +136,19 @@ class TrainGraph:
         """The batch size the inputs are fixed to, or None when any size is accepted."""
         shape = self.inputs.shape
         return None if shape.rank is None or shape[0] is None else int(shape[0])
+
+    def callable(self, session, fetches, feeds):
+        """`session.make_callable(fetches, feed_list=feeds)`, made once per session.
+
+        Each callable gets its own executor (partitioned and optimised graph), so
+        making a new one per `fit` call would repeat that work every time.
+        """
+        key = (tuple(id(f) for f in fetches), tuple(id(f) for f in feeds))
+        cached = self._callables.get(key)
+        if cached is None or cached[0] is not session:
+            cached = (session, session.make_callable(fetches, feed_list=feeds))
+            self._callables[key] = cached
+        return cached[1]
 
     def set_epoch(self, session, epoch):
         """Store the number of completed epochs in the graph (checkpoints save it)."""
@@ -367,7 +381,7 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
     switch = [True] if model.training is not None else []
     names = ["loss"] + list(model.metrics)
     fetches = [model.train_op, model.loss] + [model.metrics[k] for k in model.metrics]
-    train_step = session.make_callable(fetches, feed_list=feeds)
+    train_step = model.callable(session, fetches, feeds)
     epoch = batch_index = None
     try:
         for epoch in range(start, epochs):
