@@ -26,6 +26,9 @@ against `tf.compat.v1.profiler` on graphs with a fixed batch.
 
 import numpy as np
 
+from tfcore.inspect import flops as inspect_flops
+from tfcore.inspect.layers import ancestors
+
 TRAINING_MULTIPLIER = 3  # forward + backward (input gradients + weight gradients)
 
 
@@ -67,17 +70,8 @@ def op_flops(op, batch=None):
 
 
 def forward_ops(fetches):
-    """The ops the fetched tensors depend on (their ancestors), in no particular order."""
-    fetches = fetches if isinstance(fetches, (list, tuple)) else [fetches]
-    seen, stack = set(), [t.op if hasattr(t, "op") else t for t in fetches]
-    while stack:
-        op = stack.pop()
-        if op in seen:
-            continue
-        seen.add(op)
-        stack.extend(t.op for t in op.inputs)
-        stack.extend(op.control_inputs)
-    return seen
+    """The ops the fetched tensors depend on (their ancestors): `tfcore.inspect`'s walk."""
+    return ancestors(fetches if isinstance(fetches, (list, tuple)) else [fetches])
 
 
 def layer_of(op_name):
@@ -111,22 +105,10 @@ def profiler_flops(graph, op_names=None):
     """`tf.compat.v1.profiler`'s float_ops for `graph`, in total or for the named ops only.
 
     The profiler also counts initializer arithmetic; pass `op_names` to compare
-    like with like.
+    like with like. (The per-op profile comes from `tfcore.inspect`.)
     """
-    import tensorflow as tf
-
-    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
-    options["output"] = "none"
-    profile = tf.compat.v1.profiler.profile(graph, options=options)
+    per_op = inspect_flops.profiler_flops(graph)
     if op_names is None:
-        return int(profile.total_float_ops)
+        return sum(per_op.values())
     wanted = set(op_names)
-    by_name = {}
-
-    def walk(node):
-        by_name[node.name] = int(node.float_ops)
-        for child in node.children:
-            walk(child)
-
-    walk(profile)
-    return sum(by_name.get(name, 0) for name in wanted)
+    return sum(v for name, v in per_op.items() if name in wanted)
