@@ -142,3 +142,17 @@ def test_mnist_cnn_on_two_towers_runs_each_tower_on_its_own_device():
                     for n in d.node_stats if n.node_name.startswith("conv2d") and "Conv2D" in n.node_name}
     assert np.isfinite(loss)
     assert conv_devices == {"CPU:0", "CPU:1"}
+
+
+def test_mnist_cnn_histories_are_identical_for_the_same_seed():
+    (x, y), (xt, yt) = mnist_cnn.load(limit=512)
+
+    def run(seed):
+        model = mnist_cnn.build(seed=seed)
+        with tfcore.session(graph=model.graph) as sess:
+            return train.fit(model, sess, x, y, epochs=1, batch_size=128, seed=seed,
+                             validation_data=(xt[:256], yt[:256]), progress=False).history
+
+    first = run(3)
+    assert first == run(3)
+    assert first != run(4)  # the seed matters: initial weights, dropout masks, order
