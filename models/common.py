@@ -6,6 +6,7 @@ runs, then calls `write_metrics` and saves its figures with `save_figure`.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import pathlib
@@ -83,15 +84,7 @@ def device_kind(device):
 
 def device_scope(device):
     """`tf.device(device)`, or no pinning when `device` is None."""
-    return tf.device(device) if device else _Nothing()
-
-
-class _Nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
+    return tf.device(device) if device else contextlib.nullcontext()
 
 
 def settings(args, **extra):
