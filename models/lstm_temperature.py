@@ -21,7 +21,6 @@ degrees C squared, against persistence (predict the window's last value).
 """
 
 import numpy as np
-import tensorflow as tf
 
 import tfcore
 from models import common

@@ -25,7 +25,6 @@ categorical cross-entropy, without the round trip through probabilities.
 """
 
 import numpy as np
-import tensorflow as tf
 
 import tfcore
 from models import common

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfcore
+from tests.helpers import run_batch_norm
 from tfcore.layers.batch_norm import BatchNormalization
 
 
@@ -170,21 +171,9 @@ def _fused_and_readable(rng, shape, center, scale, unbiased, steps=3):
     r = rng.uniform(-1, 1, shape).astype(np.float32)
     results = []
     for fused in (True, False):
-        graph = tfcore.new_graph()
-        with graph.as_default():
-            xp = tfcore.placeholder(shape)
-            layer = BatchNormalization(momentum=0.9, center=center, scale=scale, fused=fused,
-                                       unbiased_moving_variance=unbiased)
-            y_train = layer(xp, training=True)
-            y_infer = layer(xp, training=False)
-            targets = [xp] + layer.trainable_variables
-            g_train = tf.gradients(tf.reduce_sum(y_train * r), targets)
-            g_infer = tf.gradients(tf.reduce_sum(y_infer * r), targets)
-            with tfcore.session(graph=graph) as sess:
-                layer.set_weights(sess, weights)
-                train = [sess.run([y_train, g_train, layer.updates], {xp: b})[:2] for b in batches]
-                infer = sess.run([y_infer, g_infer], {xp: batches[0]})
-                results.append((train, infer, sess.run(layer.variables)))
+        layer = BatchNormalization(momentum=0.9, center=center, scale=scale, fused=fused,
+                                   unbiased_moving_variance=unbiased)
+        results.append(run_batch_norm(layer, weights, batches, r))
     return results
 
 

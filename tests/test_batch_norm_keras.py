@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from tests.oracle import keras
-import tfcore
+from tests.helpers import run_batch_norm
 from tfcore.layers.batch_norm import BatchNormalization
 
 pytestmark = pytest.mark.keras
@@ -38,23 +38,6 @@ def _keras_run(ref, batches, r):
     grads = tape.gradient(loss, [x] + ref.trainable_weights)
     infer = (y.numpy(), [g.numpy() for g in grads])
     return train, infer, ref.get_weights()
-
-
-def _tfcore_run(layer, weights, batches, r):
-    shape = batches[0].shape
-    graph = tfcore.new_graph()
-    with graph.as_default():
-        xp = tfcore.placeholder((None,) + shape[1:])
-        y_train = layer(xp, training=True)
-        y_infer = layer(xp, training=False)
-        targets = [xp] + layer.trainable_variables
-        g_train = tf.gradients(tf.reduce_sum(y_train * r), targets)
-        g_infer = tf.gradients(tf.reduce_sum(y_infer * r), targets)
-        with tfcore.session(graph=graph) as sess:
-            layer.set_weights(sess, weights)
-            train = [sess.run([y_train, g_train, layer.updates], {xp: b})[:2] for b in batches]
-            infer = sess.run([y_infer, g_infer], {xp: batches[0]})
-            return train, infer, layer.get_weights(sess)
 
 
 CASES = [
@@ -93,7 +76,7 @@ def test_batch_norm_training_moving_stats_inference_and_gradients_equal_keras(
     expected = _keras_run(ref, batches, r)
     layer = BatchNormalization(axis=axis, momentum=0.9, epsilon=1e-3, center=center, scale=scale,
                                **kwargs)
-    got = _tfcore_run(layer, weights, batches, r)
+    got = run_batch_norm(layer, weights, batches, r)
 
     (train_k, infer_k, weights_k), (train_t, infer_t, weights_t) = expected, got
     for step, ((y_k, g_k), (y_t, g_t)) in enumerate(zip(train_k + [infer_k], train_t + [infer_t])):

@@ -1,8 +1,6 @@
 """Dense: gradient check, weight protocol, clear errors."""
 
-import numpy as np
 import pytest
-import tensorflow as tf
 
 import tfcore
 from tfcore.layers import Dense

@@ -6,16 +6,8 @@ import scipy.special
 import tensorflow as tf
 
 import tfcore
+from tests.helpers import evaluate
 from tfcore import losses
-
-
-def _run(build):
-    """Build `build()` in a fresh graph and return the evaluated result(s)."""
-    graph = tfcore.new_graph()
-    with graph.as_default():
-        fetches = build()
-    with tfcore.session(graph=graph) as sess:
-        return sess.run(fetches)
 
 
 def _one_hot(rng, batch, classes):
@@ -32,7 +24,7 @@ def _probabilities(rng, shape):
 def test_softmax_cross_entropy_equals_tf_nn_per_example(rng, shape):
     logits = rng.randn(*shape) * 3
     labels = _probabilities(rng, shape)  # soft labels too, as tf.nn allows
-    ours, ref = _run(lambda: (
+    ours, ref = evaluate(lambda: (
         losses.softmax_cross_entropy_with_logits(labels, logits, reduction="none"),
         tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits),
     ))
@@ -43,7 +35,7 @@ def test_softmax_cross_entropy_equals_tf_nn_per_example(rng, shape):
 def test_sparse_softmax_cross_entropy_equals_tf_nn(rng):
     logits = rng.randn(7, 5) * 3
     labels = rng.randint(0, 5, 7)
-    ours, ref = _run(lambda: (
+    ours, ref = evaluate(lambda: (
         losses.sparse_softmax_cross_entropy_with_logits(labels, logits, reduction="none"),
         tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits),
     ))
@@ -67,7 +59,7 @@ def test_sparse_label_out_of_range_fails_at_run_time():
 def test_sigmoid_cross_entropy_equals_tf_nn_mean_over_last_axis(rng, shape):
     logits = rng.randn(*shape) * 4
     labels = rng.uniform(0, 1, shape)
-    ours, ref = _run(lambda: (
+    ours, ref = evaluate(lambda: (
         losses.sigmoid_cross_entropy_with_logits(labels, logits, reduction="none"),
         tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits),
     ))
@@ -83,7 +75,7 @@ def test_categorical_crossentropy_equals_numpy_keras2_formula(rng):
     eps = 1e-7
     q = np.clip(p / p.sum(-1, keepdims=True), eps, 1 - eps)
     expected = -(labels * np.log(q)).sum(-1)
-    ours = _run(lambda: losses.categorical_crossentropy(labels, p, reduction="none"))
+    ours = evaluate(lambda: losses.categorical_crossentropy(labels, p, reduction="none"))
     np.testing.assert_allclose(ours, expected, rtol=1e-12)
     assert np.isfinite(ours).all()
 
@@ -91,7 +83,7 @@ def test_categorical_crossentropy_equals_numpy_keras2_formula(rng):
 def test_categorical_crossentropy_of_softmax_equals_cross_entropy_of_logits(rng):
     logits = rng.randn(5, 3)
     labels = _one_hot(rng, 5, 3)
-    a, b = _run(lambda: (
+    a, b = evaluate(lambda: (
         losses.categorical_crossentropy(labels, tf.nn.softmax(logits)),
         losses.softmax_cross_entropy_with_logits(labels, logits),
     ))
@@ -105,13 +97,13 @@ def test_binary_crossentropy_equals_numpy_keras2_formula(rng):
     eps = 1e-7
     q = np.clip(p, eps, 1 - eps)
     expected = (-(y * np.log(q + eps) + (1 - y) * np.log(1 - q + eps))).mean(-1)
-    ours = _run(lambda: losses.binary_crossentropy(y, p, reduction="none"))
+    ours = evaluate(lambda: losses.binary_crossentropy(y, p, reduction="none"))
     np.testing.assert_allclose(ours, expected, rtol=1e-12)
 
 
 def test_mean_squared_error_equals_numpy(rng):
     y, p = rng.randn(4, 3, 2), rng.randn(4, 3, 2)
-    none, mean, total = _run(lambda: [
+    none, mean, total = evaluate(lambda: [
         losses.mean_squared_error(y, p, reduction=r) for r in ("none", "mean", "sum")
     ])
     per_example = ((y - p) ** 2).mean(-1)
@@ -122,7 +114,7 @@ def test_mean_squared_error_equals_numpy(rng):
 
 def test_sum_of_squares_is_the_full_sum_and_twice_tf_nn_l2_loss(rng):
     y, p = rng.randn(5, 3), rng.randn(5, 3)
-    ours, l2, per_example, mean = _run(lambda: (
+    ours, l2, per_example, mean = evaluate(lambda: (
         losses.sum_of_squares(y, p), tf.nn.l2_loss(y - p),
         losses.sum_of_squares(y, p, reduction="none"), losses.sum_of_squares(y, p, reduction="mean"),
     ))
@@ -138,7 +130,7 @@ def test_sum_of_squares_is_the_full_sum_and_twice_tf_nn_l2_loss(rng):
 ])
 def test_mean_and_sum_reductions_reduce_the_per_example_losses(rng, loss):
     labels, preds = _one_hot(rng, 6, 3), _probabilities(rng, (6, 3))
-    none, mean, total = _run(lambda: [loss(labels, preds, reduction=r) for r in ("none", "mean", "sum")])
+    none, mean, total = evaluate(lambda: [loss(labels, preds, reduction=r) for r in ("none", "mean", "sum")])
     assert none.shape == (6,)
     np.testing.assert_allclose(mean, none.mean(), rtol=1e-12)
     np.testing.assert_allclose(total, none.sum(), rtol=1e-12)
@@ -147,7 +139,7 @@ def test_mean_and_sum_reductions_reduce_the_per_example_losses(rng, loss):
 def test_float32_labels_with_float64_logits_and_int_one_hot_labels_work(rng):
     logits = rng.randn(3, 4)
     labels = _one_hot(rng, 3, 4)
-    a, b = _run(lambda: (
+    a, b = evaluate(lambda: (
         losses.softmax_cross_entropy_with_logits(labels.astype(np.int32), logits),
         losses.softmax_cross_entropy_with_logits(labels.astype(np.float32), logits),
     ))
@@ -169,7 +161,7 @@ def test_extreme_logits_give_finite_losses_and_gradients_equal_to_tf_nn():
         grads = [tf.gradients(tf.reduce_sum(t), z)[0] for t in ours + refs]
         return ours, refs, grads
 
-    ours, refs, grads = _run(build)
+    ours, refs, grads = evaluate(build)
     for a, b in zip(ours, refs):
         assert np.isfinite(a).all()
         np.testing.assert_allclose(a, b, rtol=1e-6)

@@ -5,21 +5,14 @@ import pytest
 import tensorflow as tf
 
 import tfcore
+from tests.helpers import evaluate
 from tfcore.metrics import accuracy
-
-
-def _run(tensor_fn):
-    graph = tfcore.new_graph()
-    with graph.as_default():
-        t = tensor_fn()
-    with tfcore.session(graph=graph) as sess:
-        return sess.run(t)
 
 
 def test_categorical_accuracy_equals_numpy(rng):
     p = rng.randn(50, 4)
     labels = np.eye(4)[rng.randint(0, 4, 50)]
-    got = _run(lambda: accuracy(labels, p))
+    got = evaluate(lambda: accuracy(labels, p))
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, np.mean(labels.argmax(-1) == p.argmax(-1)), rtol=1e-6)
 
@@ -27,7 +20,7 @@ def test_categorical_accuracy_equals_numpy(rng):
 def test_categorical_accuracy_over_time_steps_equals_numpy(rng):
     p = rng.randn(6, 5, 3)
     labels = np.eye(3)[rng.randint(0, 3, (6, 5))]
-    got = _run(lambda: accuracy(labels, p))
+    got = evaluate(lambda: accuracy(labels, p))
     np.testing.assert_allclose(got, np.mean(labels.argmax(-1) == p.argmax(-1)), rtol=1e-6)
 
 
@@ -35,7 +28,7 @@ def test_categorical_accuracy_over_time_steps_equals_numpy(rng):
 def test_sparse_accuracy_equals_numpy(rng, label_shape):
     p = rng.randn(40, 5)
     labels = rng.randint(0, 5, label_shape)
-    got = _run(lambda: accuracy(labels, p, kind="sparse"))
+    got = evaluate(lambda: accuracy(labels, p, kind="sparse"))
     np.testing.assert_allclose(got, np.mean(labels.reshape(-1) == p.argmax(-1)), rtol=1e-6)
 
 
@@ -43,14 +36,14 @@ def test_sparse_accuracy_equals_numpy(rng, label_shape):
 def test_binary_accuracy_equals_numpy(rng, threshold):
     p = rng.uniform(0, 1, (60, 1))
     labels = rng.randint(0, 2, (60, 1)).astype(np.float32)
-    got = _run(lambda: accuracy(labels, p, kind="binary", threshold=threshold))
+    got = evaluate(lambda: accuracy(labels, p, kind="binary", threshold=threshold))
     np.testing.assert_allclose(got, np.mean(labels == (p > threshold)), rtol=1e-6)
 
 
 def test_binary_accuracy_on_logits_with_threshold_zero_equals_numpy(rng):
     z = rng.randn(30)
     labels = rng.randint(0, 2, 30)
-    got = _run(lambda: accuracy(labels, z, kind="binary", threshold=0.0))
+    got = evaluate(lambda: accuracy(labels, z, kind="binary", threshold=0.0))
     np.testing.assert_allclose(got, np.mean(labels == (z > 0)), rtol=1e-6)
 
 

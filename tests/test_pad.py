@@ -2,19 +2,10 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import tfcore
+from tests.helpers import run_layer
 from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D
-
-
-def run(layer, x):
-    graph = tfcore.new_graph()
-    with graph.as_default():
-        xp = tfcore.placeholder((None,) + x.shape[1:], tf.float64)
-        y = layer(xp)
-        with tfcore.session(graph=graph) as sess:
-            return sess.run(y, {xp: x}), y.shape
 
 
 @pytest.mark.parametrize("padding,np_padding", [
@@ -22,7 +13,7 @@ def run(layer, x):
 ])
 def test_zero_padding_1d_equals_numpy_pad(rng, padding, np_padding):
     x = rng.randn(2, 5, 3)
-    y, static = run(ZeroPadding1D(padding), x)
+    y, static = run_layer(ZeroPadding1D(padding), x)
     expected = np.pad(x, [(0, 0), np_padding, (0, 0)])
     np.testing.assert_array_equal(y, expected)
     assert static.as_list() == [None] + list(expected.shape[1:])
@@ -34,7 +25,7 @@ def test_zero_padding_1d_equals_numpy_pad(rng, padding, np_padding):
 ])
 def test_zero_padding_2d_equals_numpy_pad(rng, padding, np_padding):
     x = rng.randn(2, 4, 5, 3)
-    y, static = run(ZeroPadding2D(padding), x)
+    y, static = run_layer(ZeroPadding2D(padding), x)
     expected = np.pad(x, [(0, 0), *np_padding, (0, 0)])
     np.testing.assert_array_equal(y, expected)
     assert static.as_list() == [None] + list(expected.shape[1:])

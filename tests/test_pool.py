@@ -4,9 +4,9 @@ import math
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import tfcore
+from tests.helpers import run_layer
 from tfcore.layers.pool import AvgPool2D, MaxPool2D
 
 
@@ -29,15 +29,6 @@ def pool_reference(x, pool_size, strides, padding, reduce):
     return y
 
 
-def run(layer, x):
-    graph = tfcore.new_graph()
-    with graph.as_default():
-        xp = tfcore.placeholder((None,) + x.shape[1:], tf.float64)
-        y = layer(xp)
-        with tfcore.session(graph=graph) as sess:
-            return sess.run(y, {xp: x}), y.shape
-
-
 CASES = [
     # (input shape, pool_size, strides, padding)
     ((2, 7, 9, 3), 2, None, "VALID"),
@@ -58,7 +49,7 @@ CASES = [
 def test_pooling_equals_numpy_equation(rng, layer_class, reduce, shape, pool_size, strides, padding):
     x = rng.randn(*shape)
     layer = layer_class(pool_size, strides=strides, padding=padding)
-    y, static = run(layer, x)
+    y, static = run_layer(layer, x)
     expected = pool_reference(x, layer.pool_size, layer.strides, layer.padding, reduce)
     assert y.shape == expected.shape
     assert static.as_list() == [None] + list(expected.shape[1:])
@@ -67,7 +58,7 @@ def test_pooling_equals_numpy_equation(rng, layer_class, reduce, shape, pool_siz
 
 def test_same_average_pooling_of_a_constant_image_is_that_constant_at_the_borders():
     # Dividing by pool_size**2 instead of the valid count would shrink the borders.
-    y, _ = run(AvgPool2D(3, strides=2, padding="SAME"), np.full((1, 6, 7, 2), 2.5))
+    y, _ = run_layer(AvgPool2D(3, strides=2, padding="SAME"), np.full((1, 6, 7, 2), 2.5))
     np.testing.assert_allclose(y, np.full((1, 3, 4, 2), 2.5), rtol=1e-12)
 
 

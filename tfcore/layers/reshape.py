@@ -14,7 +14,6 @@ If the inner sizes are themselves unknown, the batch is read at run time
 instead and the inner size inferred. A rank-1 input (batch,) becomes (batch, 1).
 """
 
-import numpy as np
 import tensorflow as tf
 
 from tfcore.module import Module

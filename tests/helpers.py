@@ -1,0 +1,45 @@
+"""Small helpers several test modules share: run a graph once, run a layer, run batch norm."""
+
+import tensorflow as tf
+
+import tfcore
+
+
+def evaluate(build):
+    """Build `build()` in a fresh graph and return its fetches' values."""
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        fetches = build()
+    with tfcore.session(graph=graph) as sess:
+        return sess.run(fetches)
+
+
+def run_layer(layer, x, dtype=tf.float64):
+    """`layer` on NumPy `x` (any batch size): (output value, static output shape)."""
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        xp = tfcore.placeholder((None,) + x.shape[1:], dtype)
+        y = layer(xp)
+        with tfcore.session(graph=graph) as sess:
+            return sess.run(y, {xp: x}), y.shape
+
+
+def run_batch_norm(layer, weights, batches, r):
+    """Training steps on `batches`, then inference on the first batch, with `weights` set first.
+
+    Returns (per-step [output, gradients], [inference output, gradients], final weights);
+    gradients are of sum(y * r) with respect to the input and the trainable variables.
+    """
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        xp = tfcore.placeholder((None,) + batches[0].shape[1:])
+        y_train = layer(xp, training=True)
+        y_infer = layer(xp, training=False)
+        targets = [xp] + layer.trainable_variables
+        g_train = tf.gradients(tf.reduce_sum(y_train * r), targets)
+        g_infer = tf.gradients(tf.reduce_sum(y_infer * r), targets)
+        with tfcore.session(graph=graph) as sess:
+            layer.set_weights(sess, weights)
+            train = [sess.run([y_train, g_train, layer.updates], {xp: b})[:2] for b in batches]
+            infer = sess.run([y_infer, g_infer], {xp: batches[0]})
+            return train, infer, layer.get_weights(sess)
