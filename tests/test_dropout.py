@@ -17,12 +17,24 @@ def _run(fetches, feed=None, runs=1, graph=None, init=True):
 
 
 def _oracle_mask(shape, seed, counter, rate, dtype=tf.float32):
-    """The keep mask the layer must draw: stateless_uniform(seed=[seed, counter]) >= rate, eagerly."""
-    u = tf.random.stateless_uniform(shape, seed=tf.constant([seed, counter], tf.int64), dtype=dtype)
-    return (u.numpy() >= rate)
+    """The keep mask the layer must draw, eagerly, with NumPy doing the byte split.
+
+    rate * 2**w whole for w = 8 (else 16): the words' little-endian w-bit parts >= rate * 2**w.
+    Otherwise: stateless_uniform(seed=[seed, counter]) >= rate.
+    """
+    seed_pair = tf.constant([seed, counter], tf.int64)
+    for bits, small in ((8, np.uint8), (16, np.uint16)):
+        if float(rate * 2 ** bits).is_integer():
+            size = int(np.prod(shape))
+            words = tf.random.stateless_uniform([-(-size * bits // 32)], seed=seed_pair,
+                                                dtype=tf.uint32, minval=None, maxval=None)
+            parts = words.numpy().astype("<u4").view(small)[:size]
+            return parts.reshape(shape) >= rate * 2 ** bits
+    u = tf.random.stateless_uniform(shape, seed=seed_pair, dtype=dtype)
+    return u.numpy() >= rate
 
 
-@pytest.mark.parametrize("rate", [0.25, 0.5, 0.8])
+@pytest.mark.parametrize("rate", [0.25, 0.5, 0.8, 1 / 256, 255 / 256, 3 / 65536])
 def test_dropout_zero_fraction_is_rate_within_five_binomial_sigmas(rate):
     shape = (400, 250)
     graph = tfcore.new_graph(seed=3)
@@ -71,13 +83,15 @@ def test_dropout_is_identity_at_evaluation_for_bool_and_tensor_training(rng):
     assert counter == 1
 
 
-def test_dropout_masks_are_stateless_uniform_of_seed_and_counter(rng):
-    rate, seed, shape = 0.4, 1234, (6, 7)
+@pytest.mark.parametrize("rate, bits", [(0.4, None), (0.25, 8), (0.5, 8), (3 / 65536, 16)])
+def test_dropout_masks_are_stateless_uniform_of_seed_and_counter(rng, rate, bits):
+    seed, shape = 1234, (6, 7)  # 42 elements: not a whole number of words
     x = (rng.rand(*shape) + 0.5).astype(np.float32)
     graph = tfcore.new_graph()
     with graph.as_default():
         layer = Dropout(rate, seed=seed)
         y = layer(tf.constant(x), training=True)
+        assert layer.mask_bits == bits
         with tfcore.session(graph=graph) as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             outs = [sess.run(y) for _ in range(3)]
