@@ -66,6 +66,9 @@ FLAGS = (
     Flag("lstm_implementation", "block", "the LSTM's strategy: block (fused BlockLSTM), unroll, while",
          choices=("block", "unroll", "while")),
     Flag("epoch", True, "", type=bool, action="store_true"),
+    Flag("steps_per_run", 0, "training steps per session run in the epoch timed through "
+         "tfcore.train.fit (its steps_per_run=); 0 (default) = the whole epoch in one run, "
+         "1 = one run per batch", type=int),
     Flag("json", "runs/benchmarks/results.json", "where to write the JSON ('' to skip)"),
     Flag("markdown", "runs/benchmarks/results.md", "where to write the Markdown table ('' to skip)"),
     Flag("plot", "runs/benchmarks/samples_per_second.png", "where to write the bar chart ('' to skip)"),
@@ -101,6 +104,7 @@ class Params:
     fused_batchnorm: bool = True
     lstm_implementation: str = "block"
     epoch: bool = True
+    steps_per_run: int = 0
     json: str = "runs/benchmarks/results.json"
     markdown: str = "runs/benchmarks/results.md"
     plot: str = "runs/benchmarks/samples_per_second.png"
@@ -190,7 +194,8 @@ def validate(params):
     params.models = list(dict.fromkeys(names))
     if params.device is not None and not _DEVICE_RE.match(str(params.device)):
         raise ParamsError("--device: %r is not cpu, gpu, gpu:N, /device:GPU:N or all" % params.device)
-    for name, low in (("warmup", 0), ("steps", 2), ("rounds", 1), ("peak_size", 64)):
+    for name, low in (("warmup", 0), ("steps", 2), ("rounds", 1), ("peak_size", 64),
+                      ("steps_per_run", 0)):
         value = getattr(params, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             raise ParamsError("--%s must be an int >= %d (got %r)%s" % (

@@ -312,3 +312,32 @@ def test_numpy_int_steps_per_run_is_accepted():
     x, y = regression_data(8)
     _, state, kinds = train(build_dense, x, y, np.int64(2), epochs=1, batch_size=4, seed=0)
     assert [k for k in kinds if k != "other"] == ["steps"] and state["rows_seen"] == 8
+
+
+# ---------------------------------------------------------------------------
+# The benchmark's --steps-per-run (benchmarks/params.py, harness.time_epoch)
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("steps_per_run, built", [(0, [(70, 20)]), (1, []), (30, [(30, 20)])])
+def test_benchmark_epoch_runs_fit_with_steps_per_run_zero_meaning_the_whole_epoch(steps_per_run,
+                                                                                  built):
+    from benchmarks import harness
+    from benchmarks.params import make_params
+
+    params = make_params(model="lstm_temperature", device="cpu", peer="none", warmup=1, steps=2,
+                         rounds=1, json="", markdown="", plot="", peak_size=128,
+                         steps_per_run=steps_per_run)
+    x, y = harness.load_data("lstm_temperature", 1400, params)
+    bench = harness.TfcoreBench("lstm_temperature", "/device:CPU:0", params, x, y)
+    try:
+        assert bench.time_epoch(x, y) > 0
+        assert sorted(bench.model._multi_steps) == built  # 1,400 windows, batch 20: 70 steps
+    finally:
+        bench.close()
+
+
+def test_benchmark_refuses_a_negative_steps_per_run():
+    from benchmarks.params import ParamsError, make_params
+
+    with pytest.raises(ParamsError, match="--steps-per-run must be an int >= 0"):
+        make_params(model="mlp", steps_per_run=-1)
