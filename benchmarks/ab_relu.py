@@ -1,10 +1,13 @@
-"""Lever 8 of NOTES.md: the MNIST CNN step with tfcore's relu (max(x, 0)) vs tf.nn.relu, A B A B.
+"""Levers 8 and 15 of NOTES.md: the MNIST CNN step with three relus, A B C A B C.
 
     python benchmarks/ab_relu.py [bn]
 
-Both graphs are built in this process (the second with `tfcore.activations`' "relu"
-entry swapped for `tf.nn.relu` while building; tfcore itself is not changed) and
-stepped alternately, 4 rounds x 6 steps each; prints wall and process-CPU medians.
+tfcore's relu (max(0, x) with its derivative [x > 0] stated), the same max(0, x)
+differentiated by TensorFlow (GreaterEqual + Select against a zero), and tf.nn.relu
+(Grappler fuses it into the convolution). All graphs are built in this process (with
+`tfcore.activations`' "relu" entry swapped while building; tfcore itself is not
+changed) and stepped alternately, 4 rounds x 6 steps each; prints wall and
+process-CPU medians.
 """
 
 import os
@@ -40,7 +43,9 @@ def main():
     rng = np.random.RandomState(0)
     x = rng.rand(256, 28, 28, 1).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, 256)]
-    steps = {"max(x, 0)": step_function(activations.relu, batchnorm),
+    derived = lambda x: tf.maximum(tf.constant(0, x.dtype), x)  # noqa: E731
+    steps = {"tfcore": step_function(activations.relu, batchnorm),
+             "derived": step_function(derived, batchnorm),
              "tf.nn.relu": step_function(tf.nn.relu, batchnorm)}
     for run in steps.values():
         for _ in range(3):

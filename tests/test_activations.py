@@ -69,3 +69,19 @@ def test_derivatives_at_exactly_zero_are_right():
 def test_unknown_activation_is_a_clear_error():
     with pytest.raises(ValueError, match="Unknown activation 'swish'.*relu"):
         activations.get("swish")
+
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
+def test_relu_and_its_stated_derivative_match_tf_nn_relu_at_infinities_nan_and_signed_zeros(dtype):
+    x = np.array([-np.inf, np.inf, np.nan, -0.0, 0.0, -1e-30, 1e-30, 3.0])
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        xp = tfcore.placeholder(x.shape, dtype)
+        outs = []
+        for fn in (activations.relu, tf.nn.relu):
+            y = fn(xp)
+            outs += [y, tf.gradients(y, xp, grad_ys=tf.fill(tf.shape(xp), tf.constant(2.0, dtype)))[0]]
+    with tfcore.session(graph=graph) as sess:
+        ours, our_grad, ref, ref_grad = sess.run(outs, {xp: x})
+    np.testing.assert_array_equal(ours, ref)  # NaN == NaN here; -0.0 == 0.0
+    np.testing.assert_array_equal(our_grad, ref_grad)

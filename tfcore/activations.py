@@ -2,7 +2,7 @@
 
 Each is stable for large |x|: no `exp` of a large positive number is ever taken.
 
-    relu(x)        = max(x, 0)
+    relu(x)        = max(x, 0),   relu'(x) = [x > 0]
     tanh(x)        = (1 - e^{-2|x|}) / (1 + e^{-2|x|}) * sign(x)
     sigmoid(x)     = 1 / (1 + e^{-x})          for x >= 0
                    = e^{x} / (1 + e^{x})       for x <  0
@@ -19,10 +19,21 @@ def linear(x):
 
 
 def relu(x):
-    # 0 first: Maximum's gradient goes to its first argument on a tie, so x gets
-    # none at x = 0, the subgradient tf.nn.relu (and Keras) use. A scalar 0
-    # allocates no zeros tensor; its own (unused) gradient is pruned by Grappler.
-    return tf.maximum(tf.constant(0, x.dtype), x)
+    x = tf.convert_to_tensor(x)
+    return _relu(x)
+
+
+@tf.custom_gradient
+def _relu(x):
+    def derivative(dy):
+        # d relu / dx = [x > 0]: 0 at x = 0, the subgradient tf.nn.relu (and Keras)
+        # use. Stated rather than derived: TF's derivative of max(0, x) is a
+        # comparison and a select against a broadcast zero, which measured twice
+        # the time of this mask multiply on the MNIST CNN's activations.
+        return dy * tf.cast(x > 0, dy.dtype)
+
+    # A scalar 0 allocates no zeros tensor.
+    return tf.maximum(tf.constant(0, x.dtype), x), derivative
 
 
 def _abs(x):
