@@ -8,6 +8,10 @@ Variants (each changes one thing while the graph is built; tfcore itself is not 
                 instead of tfcore's stated derivative [x > 0]
   float-masks   dropout draws one float per element instead of bytes of uint32 words
   tf.nn.relu    TensorFlow's fused relu (Grappler folds it into the convolution)
+  no-dropout-no-relu
+                not the model: dropout and relu made the identity, so the step is the
+                convolutions, pooling, dense layers and Adam alone; its time bounds
+                what any dropout or activation trick could reach
 
 All graphs live in this process and are stepped alternately (`--rounds` x `--steps`
 each, after 3 untimed steps), so load drift hits every variant alike; prints the wall
@@ -57,11 +61,23 @@ def float_masks():
         dropout.Dropout._keep = keep
 
 
+@contextlib.contextmanager
+def no_dropout_no_relu():
+    call = dropout.Dropout.call
+    dropout.Dropout.call = lambda self, inputs, training=False: tf.identity(inputs)
+    try:
+        with relu_as(tf.identity):
+            yield
+    finally:
+        dropout.Dropout.call = call
+
+
 VARIANTS = {
     "tfcore": contextlib.nullcontext,
     "derived-relu": lambda: relu_as(lambda x: tf.maximum(tf.constant(0, x.dtype), x)),
     "float-masks": float_masks,
     "tf.nn.relu": lambda: relu_as(tf.nn.relu),
+    "no-dropout-no-relu": no_dropout_no_relu,
 }
 
 
@@ -104,7 +120,7 @@ def main(argv=None):
     print("load average %s" % " ".join("%.2f" % v for v in os.getloadavg()))
     base = np.median(wall[names[0]])
     for name in steps:
-        print("%-13s median %6.1f ms  min %6.1f ms  CPU median %6.1f ms  time / %s's %.2f" % (
+        print("%-18s median %6.1f ms  min %6.1f ms  CPU median %6.1f ms  time / %s's %.2f" % (
             name, 1e3 * np.median(wall[name]), 1e3 * min(wall[name]), 1e3 * np.median(cpu[name]),
             names[0], np.median(wall[name]) / base))
 
