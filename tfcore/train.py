@@ -161,8 +161,9 @@ class TrainGraph:
     def callable(self, session, fetches, feeds):
         """`session.make_callable(fetches, feed_list=feeds)`, made once per session.
 
-        Each callable gets its own executor (partitioned and optimised graph), so
-        making a new one per `fit` call would repeat that work every time.
+        With a feed list, TensorFlow's callable is a thin wrapper over
+        `session.run` (the session itself caches the partitioned, optimised graph
+        per feed/fetch signature), so what this saves is Python bookkeeping.
         """
         key = (tuple(id(f) for f in fetches), tuple(id(f) for f in feeds))
         cached = self._callables.get(key)
