@@ -167,6 +167,8 @@ def test_json_markdown_and_chart_have_the_documented_fields(tmp_path):
     assert {"tensorflow", "build", "cpu", "cores", "TF_ENABLE_ONEDNN_OPTS"} <= set(loaded["environment"])
     assert loaded["environment"]["tensorflow"] == tf.__version__
     peak = loaded["peak"]["/device:CPU:0"]
+    # Measured before and after the models (5 + 5 runs); the peak is the fastest of all.
+    assert len(peak["tf_times_s"]) == 10 and len(peak["numpy_times_s"]) == 10
     np.testing.assert_allclose(peak["tf_gflops"], 2 * 128 ** 3 / min(peak["tf_times_s"]) / 1e9)
     for entry in loaded["results"]:
         assert set(harness.RESULT_FIELDS) <= set(entry)
@@ -174,6 +176,8 @@ def test_json_markdown_and_chart_have_the_documented_fields(tmp_path):
         check_statistics(entry)
         np.testing.assert_allclose(entry["gflops_per_s"],
                                    entry["train_flops_per_step"] / entry["median_s"] / 1e9)
+        np.testing.assert_allclose(entry["percent_of_peak"],
+                                   100 * entry["gflops_per_s"] / peak["tf_gflops"])
     markdown = (tmp_path / "r.md").read_text()
     assert "| logistic_regression | CPU:0 | tfcore |" in markdown
     assert (tmp_path / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
