@@ -214,9 +214,16 @@ def test_dropout_rejects_rate_outside_zero_one_naming_the_layer(rate):
         Dropout(rate, name="my_drop")
 
 
+def test_dropout_accepts_numpy_scalar_rates():
+    for rate in (np.float32(0.5), np.float64(0.25), np.int64(0)):
+        assert Dropout(rate).rate == float(rate)
+    assert Dropout(np.float32(0.5)).mask_bits == 8 and Dropout(np.float32(0.1)).mask_bits is None
+
+
 def test_dropout_rejects_non_numeric_rate_and_bad_noise_shape():
-    with pytest.raises(TypeError, match="dropout: rate"):
-        Dropout("0.5")
+    for rate in ("0.5", True, np.bool_(False), None):
+        with pytest.raises(TypeError, match="dropout: rate"):
+            Dropout(rate)
     with pytest.raises(ValueError, match="noise_shape"):
         Dropout(0.5, noise_shape=(None, 0))
     with tfcore.new_graph().as_default():

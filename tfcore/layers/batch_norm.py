@@ -43,6 +43,8 @@ layers before it do, which allows larger learning rates. Why moving statistics:
 at inference the output must not depend on which other examples share the batch.
 """
 
+import numbers
+
 import tensorflow as tf
 
 from tfcore import initializers
@@ -75,12 +77,12 @@ class BatchNormalization(Module):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  fused=False, unbiased_moving_variance=None, name=None):
         super().__init__(name=name)
-        if isinstance(axis, bool) or not isinstance(axis, int):
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
             raise TypeError("%s: axis must be an int, got %r" % (self.name, axis))
-        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
+        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) \
                 or not 0.0 <= momentum <= 1.0:
             raise ValueError("%s: momentum must be a number in [0, 1], got %r" % (self.name, momentum))
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
             raise ValueError("%s: epsilon must be a positive number, got %r" % (self.name, epsilon))
         if not isinstance(fused, bool):
             raise TypeError("%s: fused must be True or False, got %r" % (self.name, fused))
@@ -94,7 +96,7 @@ class BatchNormalization(Module):
                 "%s: unbiased_moving_variance must be None, True or False, got %r"
                 % (self.name, unbiased_moving_variance)
             )
-        self.axis = axis
+        self.axis = int(axis)
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
         self.center = bool(center)

@@ -6,6 +6,8 @@
 Inputs of rank > 2 are multiplied along their last axis, as Keras does.
 """
 
+import numbers
+
 import tensorflow as tf
 
 from tfcore import activations, initializers
@@ -30,9 +32,9 @@ class Dense(Module):
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", name=None):
         super().__init__(name=name)
-        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+        if not isinstance(units, numbers.Integral) or isinstance(units, bool) or units <= 0:
             raise ValueError("%s: units must be a positive int, got %r" % (self.name, units))
-        self.units = units
+        self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)

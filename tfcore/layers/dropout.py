@@ -43,6 +43,7 @@ element as above. Which path a layer takes is `Dropout.mask_bits` (8, 16, or
 None for floats); the masks are the same pure function of (seed, counter).
 """
 
+import numbers
 import random
 import zlib
 
@@ -79,19 +80,20 @@ class Dropout(Module):
 
     def __init__(self, rate, seed=None, noise_shape=None, name=None):
         super().__init__(name=name)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)):
+        if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, numbers.Real):
             raise TypeError("%s: rate must be a number in [0, 1), got %r" % (self.name, rate))
         if not 0.0 <= rate < 1.0:
             raise ValueError(
                 "%s: rate must be in [0, 1) (the probability of dropping an element), got %r"
                 % (self.name, rate)
             )
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
             raise TypeError("%s: seed must be an int or None, got %r" % (self.name, seed))
         if noise_shape is not None:
             noise_shape = tuple(noise_shape)
             for dim in noise_shape:
-                if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
+                if dim is not None and (isinstance(dim, bool) or not isinstance(dim, numbers.Integral)
+                                        or dim < 1):
                     raise ValueError(
                         "%s: noise_shape entries must be positive ints or None, got %r"
                         % (self.name, noise_shape)
@@ -100,8 +102,9 @@ class Dropout(Module):
         # The narrowest integer width w with rate * 2**w whole: masks compare w-bit
         # uniform integers with that threshold (see the module docstring).
         self.mask_bits = next((w for w in (8, 16) if (self.rate * 2 ** w).is_integer()), None)
-        self.seed = seed
-        self.noise_shape = noise_shape
+        self.seed = None if seed is None else int(seed)
+        self.noise_shape = None if noise_shape is None else tuple(
+            None if dim is None else int(dim) for dim in noise_shape)
         self.counter = None
         self.counters = []  # one per training-mode call site; counters[0] is `counter`
 

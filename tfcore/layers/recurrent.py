@@ -78,6 +78,8 @@ Stacking: a layer with `return_sequences=True` outputs (batch, time, units),
 which is the input the next recurrent layer expects.
 """
 
+import numbers
+
 import tensorflow as tf
 
 from tfcore import activations, initializers
@@ -104,7 +106,7 @@ def reset_all_states(session):
 
 
 def _check_units(layer_name, units):
-    if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+    if not isinstance(units, numbers.Integral) or isinstance(units, bool) or units <= 0:
         raise ValueError("%s: units must be a positive int, got %r" % (layer_name, units))
 
 
@@ -122,7 +124,7 @@ class _Cell(Module):
                  kernel_initializer, recurrent_initializer, bias_initializer, name):
         super().__init__(name=name)
         _check_units(self.name, units)
-        self.units = units
+        self.units = int(units)
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
@@ -346,7 +348,8 @@ class _Recurrent(Module):
                              % (self.name, ", ".join(repr(i) for i in self._implementations),
                                 implementation))
         self.implementation = implementation
-        if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool)
+        if batch_size is not None and (not isinstance(batch_size, numbers.Integral)
+                                       or isinstance(batch_size, bool)
                                        or batch_size <= 0):
             raise ValueError("%s: batch_size must be a positive int, got %r" % (self.name, batch_size))
         if self.stateful and batch_size is None:
@@ -355,7 +358,7 @@ class _Recurrent(Module):
                 "of the previous one), e.g. %s(units, stateful=True, batch_size=20)"
                 % (self.name, type(self).__name__)
             )
-        self.batch_size = batch_size
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.input_size = None
         self.states = []  # the carried state variables of a stateful layer
         self.reset_states_op = None
