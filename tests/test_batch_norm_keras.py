@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from tests.oracle import keras
+import tfcore
 from tests.helpers import run_batch_norm
 from tfcore.layers.batch_norm import BatchNormalization
 
@@ -87,3 +88,34 @@ def test_batch_norm_training_moving_stats_inference_and_gradients_equal_keras(
     assert len(weights_t) == len(weights_k)
     for a, b, name in zip(weights_t, weights_k, [w.name for w in ref.weights]):
         np.testing.assert_allclose(a, b, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("shape,axis", [((4, 3, 3, 5), -1), ((3, 4, 2, 2, 3), 1)])
+def test_float64_batch_norm_moving_variance_equals_keras_readable_path(rng, shape, axis):
+    # tf-keras fuses 4-D/5-D inputs by default, but not float64 ones (its fused
+    # kernel has no float64 version): their moving variance gets the biased variance.
+    features = shape[axis]
+    ref = keras.layers.BatchNormalization(axis=axis, momentum=0.5, dtype="float64")
+    ref.build(shape)
+    weights = [rng.uniform(0.5, 1.5, features), rng.uniform(-0.5, 0.5, features),
+               rng.uniform(-0.3, 0.3, features), rng.uniform(0.5, 2.0, features)]
+    ref.set_weights(weights)
+    batches = [rng.randn(*shape) * 2 + 0.5 for _ in range(STEPS)]
+    r = rng.uniform(-1, 1, shape)
+    train_k, infer_k, weights_k = _keras_run(ref, batches, r)
+
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        xp = tfcore.placeholder((None,) + shape[1:], tf.float64)
+        layer = BatchNormalization(axis=axis, momentum=0.5)
+        y_train, y_infer = layer(xp, training=True), layer(xp, training=False)
+        with tfcore.session(graph=graph) as sess:
+            layer.set_weights(sess, weights)
+            train_t = [sess.run([y_train, layer.updates], {xp: b})[0] for b in batches]
+            infer_t = sess.run(y_infer, {xp: batches[0]})
+            weights_t = layer.get_weights(sess)
+    for (y_k, _), y_t in zip(train_k, train_t):
+        np.testing.assert_allclose(y_t, y_k, atol=1e-10)
+    for a, b, name in zip(weights_t, weights_k, [w.name for w in ref.weights]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, err_msg=name)
+    np.testing.assert_allclose(infer_t, infer_k[0], atol=1e-10)

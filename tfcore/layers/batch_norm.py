@@ -31,7 +31,9 @@ biased `var`. For the moving average, tf-keras 2 (the reference) uses:
     inputs and whenever `fused=False`;
   * Bessel's unbiased `var * n / (n - 1)` in its fused path
     (`FusedBatchNormV3`, whose batch-variance output is unbiased), which it
-    takes by default for 4-D and 5-D inputs with the channels on axis 1 or last.
+    takes by default for 4-D and 5-D float16/bfloat16/float32 inputs with the
+    channels on axis 1 or last (not for float64: the kernel has no float64
+    version).
 
 tfcore matches that by default (`unbiased_moving_variance=None`) and lets you
 choose explicitly with True or False. Here `fused` only picks the
@@ -129,8 +131,12 @@ class BatchNormalization(Module):
                 "axis %d, dtype %s; use fused=False" % (self.name, input_shape, self.axis, self.dtype.name)
             )
         if self.unbiased_moving_variance is None:
-            # Where tf-keras 2 would run its fused kernel (see the module docstring).
-            self.unbiased_moving_variance = rank in (4, 5) and self.axis in (1, rank - 1)
+            # Where tf-keras 2 would run its fused kernel (see the module docstring);
+            # the kernel has no float64 version, so float64 takes the readable path.
+            self.unbiased_moving_variance = (
+                rank in (4, 5) and self.axis in (1, rank - 1)
+                and self.dtype in (tf.float16, tf.bfloat16, tf.float32)
+            )
         self.features = int(input_shape[self.axis])
         shape = (self.features,)
         if self.scale:
