@@ -173,3 +173,27 @@ def test_stateful_lstm_equals_stateful_keras_lstm_batch_after_batch(rng, impleme
                 for a, b in zip(sess.run(layer.states), expected_states[round_]):
                     np.testing.assert_allclose(a, b, atol=1e-5)
                 layer.reset_states(sess)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_while_loop_takes_a_batch_one_initial_state_with_an_unknown_batch_input(rng, kind):
+    # The state's static batch (1) is known where the input's is not; the loop
+    # must let it vary (1 broadcasts against x W to an unknown batch).
+    shape, units = (1, 3, 2), 4
+    ref = _keras_layer(kind, units, rng, shape, return_state=True)
+    x = rng.randn(*shape).astype(np.float32)
+    initial = [rng.randn(1, units).astype(np.float32) for _ in range(2 if kind == "lstm" else 1)]
+    expected = ref(x, initial_state=[tf.constant(s) for s in initial])
+    weights = ref.get_weights()
+
+    tfcore_class, _, options = KINDS[kind]
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        xp = tfcore.placeholder((None,) + shape[1:])
+        layer = tfcore_class(units, return_state=True, implementation="while", **options)
+        out = layer(xp, initial_state=[tf.constant(s) for s in initial])
+        with tfcore.session(graph=graph) as sess:
+            layer.set_weights(sess, weights)
+            got = sess.run(out, {xp: x})
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b.numpy(), atol=1e-5)

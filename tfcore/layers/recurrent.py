@@ -484,8 +484,12 @@ class _Recurrent(Module):
             output, states = self.cell.step(xs.read(t), list(states))
             return (t + 1, ys.write(t, output)) + tuple(states)
 
+        # The states' batch size may be known statically where the input's is not
+        # (an initial state of batch 1, which broadcasts against x W): let it vary.
+        invariants = (tf.TensorShape([]), tf.TensorShape(None)) + tuple(
+            tf.TensorShape([None, self.units]) for _ in states)
         _, ys, *states = tf.while_loop(lambda t, *_: t < steps, body, (0, ys) + tuple(states),
-                                       name="time_loop")
+                                       shape_invariants=invariants, name="time_loop")
         outputs = tf.transpose(ys.stack(), [1, 0, 2])
         # The loop forgets the static sizes; restore what is known.
         outputs.set_shape([inputs.shape[0], inputs.shape[1], self.units])
