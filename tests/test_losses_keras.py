@@ -97,3 +97,13 @@ def test_mean_squared_error_equals_keras(rng, shape):
     y = rng.randn(*shape).astype(np.float32)
     p = rng.randn(*shape).astype(np.float32)
     _compare(_ours(losses.mean_squared_error, y, p), _keras(keras.losses.MeanSquaredError(), y, p))
+
+
+@pytest.mark.parametrize("shape", [(8, 5), (3, 4, 5)])
+def test_sparse_softmax_cross_entropy_takes_keras_trailing_unit_label_axis(rng, shape):
+    logits = rng.randn(*shape).astype(np.float32)
+    labels = rng.randint(0, shape[-1], size=shape[:-1] + (1,)).astype(np.int64)
+    got = _ours(losses.sparse_softmax_cross_entropy_with_logits, labels, logits)
+    expected = _keras(keras.losses.SparseCategoricalCrossentropy(from_logits=True), labels, logits)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-6, atol=1e-7)

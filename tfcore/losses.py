@@ -105,6 +105,8 @@ def softmax_cross_entropy_with_logits(labels, logits, reduction="mean"):
 def sparse_softmax_cross_entropy_with_logits(labels, logits, reduction="mean"):
     """Cross-entropy of integer class `labels` (shape = logits' without the last axis).
 
+    Labels with a trailing axis of size 1, (batch, 1) for (batch, classes)
+    logits, are accepted too, as in Keras.
     A label outside [0, classes) fails at run time with InvalidArgumentError.
     """
     name = "sparse_softmax_cross_entropy_with_logits"
@@ -119,6 +121,11 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, reduction="mean"):
                 "%s: labels must be integer class indices, got %s (one-hot labels go to "
                 "softmax_cross_entropy_with_logits)" % (name, labels.dtype.name)
             )
+        # Keras accepts (batch, 1) class labels as well as (batch,) (and so on for
+        # longer shapes): a trailing label axis of size 1 is dropped.
+        if labels.shape.rank is not None and labels.shape.rank == logits.shape.rank \
+                and labels.shape[-1] == 1:
+            labels = tf.squeeze(labels, axis=-1)
         if logits.shape.rank is None or logits.shape.rank < 1 \
                 or not labels.shape.is_compatible_with(logits.shape[:-1]):
             raise ValueError(
