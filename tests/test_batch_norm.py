@@ -217,11 +217,13 @@ def test_batch_norm_rejects_bad_arguments_naming_the_layer():
     with pytest.raises(ValueError, match="bn: fused=True needs epsilon"):
         BatchNormalization(fused=True, epsilon=1e-6, name="bn")
     with tfcore.new_graph().as_default():
-        with pytest.raises(ValueError, match="bn: fused=True needs a 4-D NHWC float32"):
+        with pytest.raises(ValueError, match="bn: fused=True needs a 4-D or 5-D float32"):
             BatchNormalization(fused=True, name="bn")(tfcore.placeholder((None, 3)))
-        with pytest.raises(ValueError, match="fused=True needs a 4-D NHWC float32"):
-            BatchNormalization(fused=True, axis=1)(tfcore.placeholder((None, 3, 2, 2)))
-        with pytest.raises(ValueError, match="fused=True needs a 4-D NHWC float32"):
+        with pytest.raises(ValueError, match="fused=True needs a 4-D or 5-D float32"):
+            BatchNormalization(fused=True, axis=2)(tfcore.placeholder((None, 3, 2, 2)))
+        with pytest.raises(ValueError, match="fused=True needs a 4-D or 5-D float32"):
+            BatchNormalization(fused=True, axis=3)(tfcore.placeholder((None, 3, 2, 2, 2)))
+        with pytest.raises(ValueError, match="fused=True needs a 4-D or 5-D float32"):
             BatchNormalization(fused=True)(tfcore.placeholder((None, 2, 2, 3), tf.float64))
         with pytest.raises(ValueError, match="axis 2 is out of range"):
             BatchNormalization(axis=2)(tfcore.placeholder((None, 3)))

@@ -53,6 +53,10 @@ CASES = [
     ((4, 3, 3, 5), -1, True, True, False, {"unbiased_moving_variance": False}),
     ((4, 3, 3, 5), -1, False, True, False, {"fused": True, "unbiased_moving_variance": False}),
     ((4, 5, 3, 3), 1, True, True, False, {"unbiased_moving_variance": False}),
+    # tfcore's fused kernel in every layout tf-keras fuses: NCHW, NDHWC, NCDHW
+    ((4, 5, 3, 3), 1, True, True, True, {"fused": True}),
+    ((3, 2, 3, 2, 4), -1, True, True, None, {"fused": True}),
+    ((3, 4, 2, 3, 2), 1, False, True, None, {"fused": True}),
 ]
 
 

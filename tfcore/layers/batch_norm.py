@@ -52,6 +52,9 @@ import tensorflow as tf
 from tfcore import initializers
 from tfcore.module import Module, smart_cond
 
+# (rank, feature axis) -> the layout FusedBatchNormV3 calls it.
+_FUSED_DATA_FORMATS = {(4, 3): "NHWC", (4, 1): "NCHW", (5, 4): "NDHWC", (5, 1): "NCDHW"}
+
 
 class BatchNormalization(Module):
     """Batch normalisation: batch statistics while training, moving statistics at inference.
@@ -66,7 +69,8 @@ class BatchNormalization(Module):
       scale: learn the scale gamma (init 1); without it, no gamma (fine when the
         next layer is linear or ReLU-then-linear and can absorb the scale).
       fused: compute with one `tf.raw_ops.FusedBatchNormV3` op (faster; needs a
-        4-D NHWC float32 input with axis -1 or 3, and epsilon >= 1.001e-5, the
+        4-D or 5-D float32 input with the channels first or last, i.e. NHWC,
+        NCHW, NDHWC or NCDHW, as tf-keras's fused path, and epsilon >= 1.001e-5, the
         kernel's minimum).
       unbiased_moving_variance: feed the moving variance Bessel's unbiased batch
         variance (True) or the biased one (False); None follows tf-keras 2
@@ -106,7 +110,7 @@ class BatchNormalization(Module):
         self.fused = fused
         self.unbiased_moving_variance = unbiased_moving_variance
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
-        self.input_rank = self.features = None
+        self.input_rank = self.features = self.data_format = None
 
     def build(self, input_shape):
         rank = input_shape.rank
@@ -125,10 +129,12 @@ class BatchNormalization(Module):
                 "%s: the feature axis %d of the input must have a known size, got shape %s"
                 % (self.name, self.axis, input_shape)
             )
-        if self.fused and (rank != 4 or self.axis != 3 or self.dtype != tf.float32):
+        self.data_format = _FUSED_DATA_FORMATS.get((rank, self.axis))
+        if self.fused and (self.data_format is None or self.dtype != tf.float32):
             raise ValueError(
-                "%s: fused=True needs a 4-D NHWC float32 input with axis -1 (or 3), got shape %s, "
-                "axis %d, dtype %s; use fused=False" % (self.name, input_shape, self.axis, self.dtype.name)
+                "%s: fused=True needs a 4-D or 5-D float32 input with the channels on axis 1 or "
+                "last (NHWC, NCHW, NDHWC, NCDHW), got shape %s, axis %d, dtype %s; use fused=False"
+                % (self.name, input_shape, self.axis, self.dtype.name)
             )
         if self.unbiased_moving_variance is None:
             # Where tf-keras 2 would run its fused kernel (see the module docstring);
@@ -204,7 +210,7 @@ class BatchNormalization(Module):
             mean, variance = self.moving_mean.read_value(), self.moving_variance.read_value()
         y, batch_mean, batch_variance, _, _, _ = tf.raw_ops.FusedBatchNormV3(
             x=x, scale=gamma, offset=beta, mean=mean, variance=variance,
-            epsilon=self.epsilon, exponential_avg_factor=1.0, data_format="NHWC",
+            epsilon=self.epsilon, exponential_avg_factor=1.0, data_format=self.data_format,
             is_training=training,
         )
         if not training:
