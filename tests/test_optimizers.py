@@ -74,6 +74,47 @@ def test_adam_equals_numpy_recurrence_with_decay(rng):
         np.testing.assert_allclose(weights[k + 1], w, rtol=1e-10, atol=1e-12)
 
 
+def test_adam_amsgrad_equals_numpy_recurrence_and_differs_from_adam(rng):
+    # beta_2 = 0.5 lets v follow the shrinking gradients down, so max(v_hat, v) matters.
+    lr, b1, b2, eps, decay = 0.3, 0.9, 0.5, 1e-7, 0.01
+    weights, _, _, grad = _quadratic(rng, Adam(lr, b1, b2, eps, decay=decay, amsgrad=True), steps=12)
+    w = weights[0]
+    m, v, vhat = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
+    plain = w
+    pm, pv = np.zeros_like(w), np.zeros_like(w)
+    for k in range(12):
+        t = k + 1
+        lr_t = lr / (1.0 + decay * k) * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        g = grad(w)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        vhat = np.maximum(vhat, v)
+        w = w - lr_t * m / (np.sqrt(vhat) + eps)
+        np.testing.assert_allclose(weights[k + 1], w, rtol=1e-10, atol=1e-12)
+        pg = grad(plain)
+        pm, pv = b1 * pm + (1 - b1) * pg, b2 * pv + (1 - b2) * pg * pg
+        plain = plain - lr_t * pm / (np.sqrt(pv) + eps)
+    assert np.abs(weights[-1] - plain).max() > 1e-3  # the maximum did change the path
+
+
+def test_sgd_with_momentum_is_momentum_and_without_has_no_slot():
+    # Keras 2 spells momentum as SGD(momentum=...): the same update as Momentum(...).
+    make = (lambda: SGD(0.05, momentum=0.8, nesterov=True, decay=0.1),
+            lambda: Momentum(0.05, 0.8, nesterov=True, decay=0.1))
+    runs = [_quadratic(np.random.RandomState(0), m(), steps=5)[0] for m in make]
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(runs[0][-1], _quadratic(np.random.RandomState(0), SGD(0.05, decay=0.1), steps=5)[0][-1])
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        w = tfcore.variable(np.ones(3))
+        plain, moving = SGD(0.1), SGD(0.1, momentum=0.5)
+        plain.minimize(tf.reduce_sum(w * w))
+        moving.minimize(tf.reduce_sum(w * w))
+    assert [v.name for v in plain.variables] == [plain.iterations.name]
+    assert len(moving.variables) == 2 and moving.get_slot(w, "momentum") is moving.variables[1]
+
+
 def test_adam_first_step_moves_each_weight_by_learning_rate():
     # A known property: m_hat / sqrt(v_hat) = g / |g| on step 1, so |dw| = lr (up to eps).
     graph = tfcore.new_graph()
@@ -214,6 +255,7 @@ def test_optimizer_refuses_a_second_graph():
     (lambda: SGD(decay=-0.1), "decay"),
     (lambda: Momentum(momentum=-0.1), "momentum"),
     (lambda: Momentum(momentum=1.5), "momentum"),
+    (lambda: SGD(momentum=-0.5), "momentum"),
     (lambda: Adam(beta_1=1.0), "beta_1"),
     (lambda: Adam(beta_1=-0.1), "beta_1"),
     (lambda: Adam(beta_2=1.0), "beta_2"),

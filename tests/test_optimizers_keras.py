@@ -84,3 +84,27 @@ def test_sgd_with_decay_equals_keras_legacy_sgd(rng):
     for k, (a, b) in enumerate(zip(ours, ref)):
         for wa, wb in zip(a, b):
             np.testing.assert_allclose(wa, wb, atol=1e-6, rtol=0, err_msg="step %d" % (k + 1))
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_momentum_argument_equals_keras_legacy_sgd(rng, nesterov):
+    ours, ref = _train_both(
+        rng,
+        lambda: SGD(learning_rate=0.05, momentum=0.7, nesterov=nesterov, decay=0.05),
+        lambda: keras.optimizers.legacy.SGD(learning_rate=0.05, momentum=0.7, nesterov=nesterov, decay=0.05),
+    )
+    for k, (a, b) in enumerate(zip(ours, ref)):
+        for wa, wb in zip(a, b):
+            np.testing.assert_allclose(wa, wb, atol=1e-6, rtol=0, err_msg="step %d" % (k + 1))
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.05])
+def test_adam_amsgrad_equals_keras_legacy_adam_amsgrad_for_25_steps(rng, decay):
+    ours, ref = _train_both(
+        rng,
+        lambda: Adam(learning_rate=0.02, beta_2=0.9, decay=decay, amsgrad=True),
+        lambda: keras.optimizers.legacy.Adam(learning_rate=0.02, beta_2=0.9, decay=decay, amsgrad=True),
+    )
+    for k, (a, b) in enumerate(zip(ours, ref)):
+        for wa, wb in zip(a, b):
+            np.testing.assert_allclose(wa, wb, atol=1e-6, rtol=0, err_msg="step %d" % (k + 1))

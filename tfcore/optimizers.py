@@ -33,12 +33,13 @@ Adam (Kingma & Ba; "epsilon hat" form, as `ResourceApplyAdam` and Keras 2):
     v    <- beta_2 v + (1 - beta_2) g^2         second moment (mean of g^2)
     lr_t  = lr_k sqrt(1 - beta_2^t) / (1 - beta_1^t)     bias correction
     w    <- w - lr_t m / (sqrt(v) + epsilon)
+    (amsgrad: v_hat <- max(v_hat, v), and sqrt(v_hat) in place of sqrt(v))
 
 Epsilon is added to sqrt(v) and is not bias-corrected: it is the paper's
 "epsilon hat", not the epsilon of its Algorithm 1.
 
 State: `iterations` (an int64 variable, not trainable) and per-variable slots
-(`<variable>/momentum`, `<variable>/adam_m`, `<variable>/adam_v`), all created
+(`<variable>/momentum`, `<variable>/adam_m`, `<variable>/adam_v`, `<variable>/adam_vhat`), all created
 on the first `apply_gradients` and listed in `optimizer.variables` so that
 checkpoints save them. One session run of the train op runs every update;
 `iterations` is incremented only after all of them (control dependencies).
@@ -46,6 +47,7 @@ checkpoints save them. One session run of the train op runs every update;
 
 import numbers
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -282,29 +284,15 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Plain gradient descent: w <- w - lr_k g.
-
-    Args:
-      learning_rate: lr (> 0).
-      decay: Keras 2 time decay (>= 0).
-    """
-
-    def __init__(self, learning_rate=0.01, decay=0.0, name=None):
-        super().__init__(learning_rate, decay, name)
-
-    def _apply_dense(self, grad, var, lr):
-        return var.assign_sub(lr * grad, read_value=False)
-
-
-class Momentum(Optimizer):
-    """Gradient descent with momentum, as Keras 2's `SGD(momentum=...)`.
+    """Gradient descent, as Keras 2's `SGD`: w <- w - lr_k g, or with momentum
 
         v <- momentum v - lr_k g
         w <- w + v                       (nesterov: w + momentum v - lr_k g)
 
     This is Keras's form, with lr inside the velocity; `tf.compat.v1.train.
     MomentumOptimizer` keeps v <- momentum v + g and steps w -= lr v, which is
-    the same only while lr is constant (not with decay).
+    the same only while lr is constant (not with decay). With momentum 0 (the
+    default) there is no velocity slot and `nesterov` changes nothing, as in Keras.
 
     Args:
       learning_rate: lr (> 0).
@@ -313,15 +301,18 @@ class Momentum(Optimizer):
       decay: Keras 2 time decay (>= 0).
     """
 
-    def __init__(self, learning_rate=0.01, momentum=0.9, nesterov=False, decay=0.0, name=None):
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, decay=0.0, name=None):
         super().__init__(learning_rate, decay, name)
         self.momentum = self._check_number("momentum", momentum, low=0.0, high=1.0)
         self.nesterov = bool(nesterov)
 
     def _create_slots(self, var):
-        self._add_slot(var, "momentum")
+        if self.momentum > 0:
+            self._add_slot(var, "momentum")
 
     def _apply_dense(self, grad, var, lr):
+        if self.momentum == 0:
+            return var.assign_sub(lr * grad, read_value=False)
         velocity = self.get_slot(var, "momentum")
         momentum = tf.constant(self.momentum, dtype=var.dtype.base_dtype)
         v = momentum * velocity - lr * grad
@@ -334,6 +325,17 @@ class Momentum(Optimizer):
             var.assign_add(step, read_value=False),
         )
 
+    def __repr__(self):
+        return "%s(learning_rate=%g, momentum=%g, nesterov=%s, decay=%g)" % (
+            type(self).__name__, self.learning_rate, self.momentum, self.nesterov, self.decay)
+
+
+class Momentum(SGD):
+    """`SGD` with momentum 0.9 by default (the same update; see `SGD`)."""
+
+    def __init__(self, learning_rate=0.01, momentum=0.9, nesterov=False, decay=0.0, name=None):
+        super().__init__(learning_rate, momentum, nesterov, decay, name)
+
 
 class Adam(Optimizer):
     """Adam, exactly as `tf_keras.optimizers.legacy.Adam` (see the module docstring).
@@ -344,19 +346,26 @@ class Adam(Optimizer):
       beta_2: decay of the second-moment average, in [0, 1).
       epsilon: added to sqrt(v) (> 0); Keras 2's default 1e-7.
       decay: Keras 2 time decay (>= 0).
+      amsgrad: AMSGrad (Reddi et al.): divide by the running maximum of v,
+        v_hat <- max(v_hat, v), so the per-weight step never grows back.
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=0.0,
-                 name=None):
+                 amsgrad=False, name=None):
         super().__init__(learning_rate, decay, name)
         self.beta_1 = self._check_number("beta_1", beta_1, low=0.0, high=1.0, high_open=True)
         self.beta_2 = self._check_number("beta_2", beta_2, low=0.0, high=1.0, high_open=True)
         self.epsilon = self._check_number("epsilon", epsilon, low=0.0, low_open=True)
+        if not isinstance(amsgrad, (bool, np.bool_)):
+            raise TypeError("%s: amsgrad must be True or False, got %r" % (self.name, amsgrad))
+        self.amsgrad = bool(amsgrad)
         self._corrected_rates = {}  # dtype -> this step's bias-corrected rate
 
     def _create_slots(self, var):
         self._add_slot(var, "adam_m")
         self._add_slot(var, "adam_v")
+        if self.amsgrad:
+            self._add_slot(var, "adam_vhat")
 
     def _apply_dense(self, grad, var, lr):
         dtype = var.dtype.base_dtype
@@ -368,12 +377,13 @@ class Adam(Optimizer):
         # ResourceApplyAdam kernel does, so float32 results match Keras closely.
         m = m_slot + (grad - m_slot) * (1.0 - beta_1)
         v = v_slot + (tf.square(grad) - v_slot) * (1.0 - beta_2)
+        updates = [m_slot.assign(m, read_value=False), v_slot.assign(v, read_value=False)]
+        if self.amsgrad:
+            vhat_slot = self.get_slot(var, "adam_vhat")
+            v = tf.maximum(vhat_slot, v)
+            updates.append(vhat_slot.assign(v, read_value=False))
         w_step = lr_t * m / (tf.sqrt(v) + tf.constant(self.epsilon, dtype))
-        return tf.group(
-            m_slot.assign(m, read_value=False),
-            v_slot.assign(v, read_value=False),
-            var.assign_sub(w_step, read_value=False),
-        )
+        return tf.group(*updates, var.assign_sub(w_step, read_value=False))
 
     def _bias_corrected_rate(self, lr, dtype):
         """lr_t = lr_k sqrt(1 - beta_2^t) / (1 - beta_1^t), t = k + 1: one tensor per step and dtype.
@@ -390,5 +400,6 @@ class Adam(Optimizer):
         return self._corrected_rates[dtype]
 
     def __repr__(self):
-        return "Adam(learning_rate=%g, beta_1=%g, beta_2=%g, epsilon=%g, decay=%g)" % (
-            self.learning_rate, self.beta_1, self.beta_2, self.epsilon, self.decay)
+        return "Adam(learning_rate=%g, beta_1=%g, beta_2=%g, epsilon=%g, decay=%g%s)" % (
+            self.learning_rate, self.beta_1, self.beta_2, self.epsilon, self.decay,
+            ", amsgrad=True" if self.amsgrad else "")
