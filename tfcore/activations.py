@@ -1,13 +1,43 @@
 """Activation functions, written by hand from elementary ops.
 
-Each is stable for large |x|: no `exp` of a large positive number is ever taken.
+Each is stable for large |x|: no `exp` of a large positive number is ever taken
+(except by `exponential`, whose value is that number). Every one has the
+semantics of the Keras 2 (tf-keras) function of the same name, defaults included.
 
-    relu(x)        = max(x, 0),   relu'(x) = [x > 0]
-    tanh(x)        = (1 - e^{-2|x|}) / (1 + e^{-2|x|}) * sign(x)
-    sigmoid(x)     = 1 / (1 + e^{-x})          for x >= 0
-                   = e^{x} / (1 + e^{x})       for x <  0
-    softmax(x)_i   = e^{x_i - m} / sum_j e^{x_j - m},   m = max_j x_j
-    log_softmax(x) = (x - m) - log sum_j e^{x_j - m}
+    linear(x)       = x
+    relu(x)         = max(x, 0),   relu'(x) = [x > 0]
+    tanh(x)         = (1 - e^{-2|x|}) / (1 + e^{-2|x|}) * sign(x)   (via expm1)
+    sigmoid(x)      = 1 / (1 + e^{-x})          for x >= 0
+                    = e^{x} / (1 + e^{x})       for x <  0
+    softmax(x)_i    = e^{x_i - m} / sum_j e^{x_j - m},   m = max_j x_j
+    log_softmax(x)  = (x - m) - log sum_j e^{x_j - m}
+    elu(x, a=1)     = x                  for x > 0
+                    = a (e^{x} - 1)      for x <= 0   (expm1: exact near 0)
+    selu(x)         = s x                for x >= 0
+                    = s a (e^{x} - 1)    for x <  0
+                      a = 1.6732632423543772, s = 1.0507009873554805
+    softplus(x)     = log(1 + e^{x}) = max(x, 0) + log(1 + e^{-|x|})
+    softsign(x)     = x / (1 + |x|)
+    swish(x)        = x sigmoid(x)                       (also "silu")
+    mish(x)         = x tanh(softplus(x))
+    gelu(x)         = x Phi(x) = x erfc(-x / sqrt 2) / 2  (Phi: the N(0, 1) CDF)
+    gelu(x, approximate=True)
+                    = x (1 + tanh(u)) / 2 = x sigmoid(2u),
+                      u = sqrt(2 / pi) (x + 0.044715 x^3)
+    hard_sigmoid(x) = clip(0.2 x + 0.5, 0, 1)            (Keras 2's slope, not 1/6)
+    exponential(x)  = e^{x}
+    leaky_relu(x, a=0.2) = x for x > 0, a x otherwise
+    relu6(x)        = min(max(x, 0), 6)
+    thresholded_relu(x, theta=1) = x [x > theta]
+
+Derivatives at the kinks are those of TensorFlow's kernels (and so of Keras):
+elu'(0) = a, selu'(0) = s, leaky_relu'(0) = a, relu6'(0) = relu6'(6) = 0,
+hard_sigmoid'(+-2.5) = 0.2.
+
+`get` also accepts the names of Keras's activation layers, which Keras's `get`
+turns into those layers with their default arguments: "ReLU", "ELU", "Softmax",
+"LeakyReLU" (slope 0.3, where the function leaky_relu has 0.2) and
+"ThresholdedReLU".
 """
 
 import tensorflow as tf
@@ -43,8 +73,11 @@ def _abs(x):
 
 
 def tanh(x):
-    e = tf.exp(-2.0 * _abs(x))  # in (0, 1]: never overflows
-    t = (1.0 - e) / (1.0 + e)
+    # m = e^{-2|x|} - 1 is in (-1, 0]: never overflows. expm1, not exp - 1: for
+    # small |x|, 1 - e^{-2|x|} would cancel to a few digits (to 0 for |x| < 1e-17),
+    # while -m / (2 + m) keeps tanh(x) ~ x to full precision.
+    m = tf.math.expm1(-2.0 * _abs(x))
+    t = -m / (2.0 + m)
     return tf.where(x >= 0, t, -t)
 
 
@@ -67,6 +100,113 @@ def log_softmax(x, axis=-1):
     return shifted - tf.math.log(tf.reduce_sum(tf.exp(shifted), axis=axis, keepdims=True))
 
 
+# SELU's constants (Klambauer et al. 2017): with them, a layer keeps inputs of
+# mean 0 and variance 1 at mean 0 and variance 1 (for LeCun-normal weights).
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def elu(x, alpha=1.0):
+    """Exponential linear unit: x for x > 0, alpha (e^x - 1) otherwise."""
+    x = tf.convert_to_tensor(x)
+    # The unused branch must not overflow (e^1000 = inf, and `where` would pass
+    # 0 * inf = NaN back as its gradient): it only sees min(x, 0).
+    negative = tf.where(x > 0, tf.zeros_like(x), x)
+    # expm1, not exp(x) - 1, which loses every digit as x -> 0 (tf.nn.elu does that).
+    # `x > 0` puts x = 0 in the exponential branch: elu'(0) = alpha, as Keras.
+    return tf.where(x > 0, x, alpha * tf.math.expm1(negative))
+
+
+def selu(x):
+    """Scaled ELU with the fixed constants that make a layer self-normalising."""
+    x = tf.convert_to_tensor(x)
+    negative = tf.where(x >= 0, tf.zeros_like(x), x)
+    # `x >= 0`, unlike elu: selu'(0) = scale, as tf.nn.selu's kernel (Keras uses it).
+    return _SELU_SCALE * tf.where(x >= 0, x, _SELU_ALPHA * tf.math.expm1(negative))
+
+
+def softplus(x):
+    """log(1 + e^x), computed as max(x, 0) + log(1 + e^{-|x|})."""
+    x = tf.convert_to_tensor(x)
+    # e^{-|x|} is in (0, 1]: log1p never overflows and keeps its digits when
+    # e^{-|x|} is tiny. The `where` (not tf.maximum) states the derivative of
+    # max(x, 0) at 0 as 1, so that softplus'(0) = 1 - 1/2 = sigmoid(0).
+    return tf.where(x >= 0, x, tf.zeros_like(x)) + tf.math.log1p(tf.exp(-_abs(x)))
+
+
+def softsign(x):
+    """x / (1 + |x|): a sigmoid-shaped curve with polynomial, not exponential, tails."""
+    x = tf.convert_to_tensor(x)
+    return x / (1.0 + _abs(x))
+
+
+def swish(x):
+    """x sigmoid(x), also called SiLU."""
+    x = tf.convert_to_tensor(x)
+    return x * sigmoid(x)
+
+
+def mish(x):
+    """x tanh(softplus(x))."""
+    x = tf.convert_to_tensor(x)
+    return x * tanh(softplus(x))
+
+
+def gelu(x, approximate=False):
+    """Gaussian error linear unit: x Phi(x), Phi the standard normal CDF.
+
+    Exact: Phi(x) = erfc(-x / sqrt 2) / 2. erfc, not 1 + erf(x / sqrt 2): for
+    x << 0 the sum cancels to 0 while erfc keeps the tiny value.
+    Approximate (Hendrycks & Gimpel): (1 + tanh(u)) / 2 with
+    u = sqrt(2 / pi) (x + 0.044715 x^3), computed as the equal sigmoid(2u),
+    which, unlike 1 + tanh(u), does not cancel for x << 0.
+    """
+    x = tf.convert_to_tensor(x)
+    if approximate:
+        u = 0.7978845608028654 * (x + 0.044715 * x * x * x)  # sqrt(2 / pi)
+        return x * sigmoid(2.0 * u)
+    return 0.5 * x * tf.math.erfc(-0.7071067811865476 * x)  # 1 / sqrt 2
+
+
+def hard_sigmoid(x):
+    """Piecewise-linear sigmoid: 0 below -2.5, 1 above 2.5, 0.2 x + 0.5 between.
+
+    Keras 2's slope 0.2 (Keras 3 uses 1/6: relu6(x + 3) / 6).
+    """
+    x = tf.convert_to_tensor(x)
+    # clip_by_value passes the gradient at the ends (+-2.5) too, as in Keras.
+    return tf.clip_by_value(0.2 * x + 0.5, 0.0, 1.0)
+
+
+def exponential(x):
+    """e^x. It overflows to inf for x > ~88 (float32) or ~709 (float64), as e^x must."""
+    return tf.exp(x)
+
+
+def leaky_relu(x, alpha=0.2):
+    """x for x > 0, alpha x otherwise (tf.nn.leaky_relu's default slope, which Keras's get returns)."""
+    x = tf.convert_to_tensor(x)
+    return tf.where(x > 0, x, alpha * x)
+
+
+def relu6(x):
+    """min(max(x, 0), 6); the derivative is [0 < x < 6], 0 at both kinks, as tf.nn.relu6."""
+    x = tf.convert_to_tensor(x)
+    six = tf.constant(6, x.dtype)
+    return tf.where(x > 0, tf.where(x < six, x, six), tf.zeros_like(x))
+
+
+def thresholded_relu(x, theta=1.0):
+    """x where x > theta, else 0 (Keras's ThresholdedReLU layer)."""
+    x = tf.convert_to_tensor(x)
+    return x * tf.cast(x > theta, x.dtype)
+
+
+def _leaky_relu_layer(x):
+    # Keras's LeakyReLU layer defaults to slope 0.3, its leaky_relu function to 0.2.
+    return leaky_relu(x, alpha=0.3)
+
+
 _BY_NAME = {
     None: linear,
     "linear": linear,
@@ -75,6 +215,25 @@ _BY_NAME = {
     "sigmoid": sigmoid,
     "softmax": softmax,
     "log_softmax": log_softmax,
+    "elu": elu,
+    "selu": selu,
+    "softplus": softplus,
+    "softsign": softsign,
+    "swish": swish,
+    "silu": swish,
+    "mish": mish,
+    "gelu": gelu,
+    "hard_sigmoid": hard_sigmoid,
+    "exponential": exponential,
+    "leaky_relu": leaky_relu,
+    "relu6": relu6,
+    # Keras's get also takes its activation layers' class names (with their
+    # default arguments); PReLU is not here: it has a trained slope, a weight.
+    "ReLU": relu,
+    "ELU": elu,
+    "Softmax": softmax,
+    "LeakyReLU": _leaky_relu_layer,
+    "ThresholdedReLU": thresholded_relu,
 }
 
 
