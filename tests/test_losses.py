@@ -256,3 +256,75 @@ def test_unknown_reduction_and_bad_epsilon_raise_value_error():
             losses.mean_squared_error(tf.zeros((2, 2)), tf.zeros((2, 2)), reduction="average")
         with pytest.raises(ValueError, match="categorical_crossentropy: epsilon"):
             losses.categorical_crossentropy(tf.zeros((2, 2)), tf.zeros((2, 2)), epsilon=0.0)
+
+
+# -- label smoothing (Keras 2: y (1 - s) + s / K, binary K = 2) ---------------
+
+def _smoothed(labels, s, classes):
+    return labels * (1 - s) + s / classes
+
+
+@pytest.mark.parametrize("s", [0.1, 1.0])
+def test_label_smoothing_equals_the_loss_of_numpy_smoothed_labels(rng, s):
+    logits = rng.randn(6, 4) * 3
+    one_hot = _one_hot(rng, 6, 4)
+    binary = rng.randint(0, 2, (6, 4)).astype(float)
+    p = scipy.special.softmax(logits, axis=-1)
+    q = scipy.special.expit(logits)
+    pairs = [  # (smoothed by the loss, the same loss of labels smoothed here)
+        (lambda: losses.softmax_cross_entropy_with_logits(one_hot, logits, "none", label_smoothing=s),
+         lambda: tf.nn.softmax_cross_entropy_with_logits(labels=_smoothed(one_hot, s, 4), logits=logits)),
+        (lambda: losses.categorical_crossentropy(one_hot, p, reduction="none", label_smoothing=s),
+         lambda: losses.categorical_crossentropy(_smoothed(one_hot, s, 4), p, reduction="none")),
+        (lambda: losses.sigmoid_cross_entropy_with_logits(binary, logits, "none", label_smoothing=s),
+         lambda: tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+             labels=_smoothed(binary, s, 2), logits=logits), axis=-1)),
+        (lambda: losses.binary_crossentropy(binary, q, reduction="none", label_smoothing=s),
+         lambda: losses.binary_crossentropy(_smoothed(binary, s, 2), q, reduction="none")),
+    ]
+    for ours, ref in pairs:
+        a, b = evaluate(lambda: (ours(), ref()))
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    # Full smoothing makes the labels uniform: the loss no longer depends on them.
+    if s == 1.0:
+        a, b = evaluate(lambda: (
+            losses.softmax_cross_entropy_with_logits(one_hot, logits, "none", label_smoothing=1.0),
+            losses.softmax_cross_entropy_with_logits(one_hot[::-1], logits, "none", label_smoothing=1.0),
+        ))
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_label_smoothing_uses_the_class_count_of_an_unknown_width(rng):
+    logits = rng.randn(3, 5)
+    labels = _one_hot(rng, 3, 5)
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        z = tfcore.placeholder((None, None), tf.float64)
+        y = tfcore.placeholder((None, None), tf.float64)
+        loss = losses.softmax_cross_entropy_with_logits(y, z, "none", label_smoothing=0.2)
+        ref = tf.nn.softmax_cross_entropy_with_logits(labels=_smoothed(labels, 0.2, 5), logits=logits)
+    with tfcore.session(graph=graph) as sess:
+        a, b = sess.run([loss, ref], {z: logits, y: labels})
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_label_smoothed_losses_pass_gradient_check(rng):
+    labels = _one_hot(rng, 3, 4)
+    tfcore.check_gradients(
+        lambda z: losses.softmax_cross_entropy_with_logits(labels, z, label_smoothing=0.2),
+        {"z": rng.randn(3, 4)}, name="softmax_cross_entropy(label_smoothing=0.2)", order=2)
+    tfcore.check_gradients(
+        lambda z: losses.sigmoid_cross_entropy_with_logits(labels, z, label_smoothing=0.2),
+        {"z": rng.randn(3, 4) + 0.3}, name="sigmoid_cross_entropy(label_smoothing=0.2)")
+
+
+@pytest.mark.parametrize("loss", [losses.softmax_cross_entropy_with_logits, losses.categorical_crossentropy,
+                                  losses.sigmoid_cross_entropy_with_logits, losses.binary_crossentropy])
+def test_label_smoothing_outside_0_1_or_not_a_number_is_a_clear_error(loss):
+    with tfcore.new_graph().as_default():
+        for bad in (-0.1, 1.5, float("nan")):
+            with pytest.raises(ValueError, match=loss.__name__ + ": label_smoothing must be in \\[0, 1\\]"):
+                loss(tf.zeros((2, 3)), tf.ones((2, 3)) / 3, label_smoothing=bad)
+        for bad in ("0.1", None, True):
+            with pytest.raises(TypeError, match=loss.__name__ + ": label_smoothing must be a number"):
+                loss(tf.zeros((2, 3)), tf.ones((2, 3)) / 3, label_smoothing=bad)

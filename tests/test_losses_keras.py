@@ -107,3 +107,35 @@ def test_sparse_softmax_cross_entropy_takes_keras_trailing_unit_label_axis(rng, 
     expected = _keras(keras.losses.SparseCategoricalCrossentropy(from_logits=True), labels, logits)
     np.testing.assert_allclose(got[0], expected[0], rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(got[1], expected[1], rtol=1e-6, atol=1e-7)
+
+
+def _softmax(logits):
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    return (e / e.sum(-1, keepdims=True)).astype(np.float32)
+
+
+@pytest.mark.parametrize("s", [0.1, 0.5, 1.0])
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_categorical_label_smoothing_equals_keras(rng, s, from_logits):
+    logits = (rng.randn(8, 5) * 3).astype(np.float32)
+    predictions = logits if from_logits else _softmax(logits)
+    labels = _one_hot(rng, 8, 5)
+    ours = losses.softmax_cross_entropy_with_logits if from_logits else losses.categorical_crossentropy
+    _compare(
+        _ours(lambda y, p: ours(y, p, label_smoothing=s), labels, predictions),
+        _keras(keras.losses.CategoricalCrossentropy(from_logits=from_logits, label_smoothing=s), labels, predictions),
+    )
+
+
+@pytest.mark.parametrize("s", [0.1, 0.5, 1.0])
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_binary_label_smoothing_equals_keras(rng, s, from_logits):
+    logits = (rng.randn(8, 3) * 3).astype(np.float32)
+    predictions = logits if from_logits else (1 / (1 + np.exp(-logits))).astype(np.float32)
+    labels = rng.randint(0, 2, (8, 3)).astype(np.float32)
+    ours = losses.sigmoid_cross_entropy_with_logits if from_logits else losses.binary_crossentropy
+    _compare(
+        _ours(lambda y, p: ours(y, p, label_smoothing=s), labels, predictions),
+        _keras(keras.losses.BinaryCrossentropy(from_logits=from_logits, label_smoothing=s), labels, predictions),
+    )
+

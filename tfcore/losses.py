@@ -32,12 +32,20 @@ last axis. Binary cross-entropy from probabilities (Keras 2):
     p <- clip(p, eps, 1 - eps)
     -(y log(p + eps) + (1 - y) log(1 - p + eps)),  mean over the last axis
 
+Label smoothing s in [0, 1] (Keras 2; `label_smoothing=0.0`, the default, leaves
+the labels alone) pulls the labels towards uniform before any of the four
+cross-entropies above, so that a confident model is not pushed to infinite logits:
+
+    categorical (K classes on the last axis):  y <- y (1 - s) + s / K
+    binary (each output its own 2 classes):    y <- y (1 - s) + s / 2
+
 Mean squared error (Keras): mean over the last axis of (y - p)^2.
 
 Sum of squares (the chapter's "L2 loss"): sum over everything of (y - p)^2. Its
 default reduction is "sum". Note `tf.nn.l2_loss(t)` is sum(t^2) / 2: half of it.
 """
 
+import numpy as np
 import tensorflow as tf
 
 from tfcore import activations
@@ -90,14 +98,41 @@ def _check_epsilon(epsilon, loss_name):
         raise ValueError("%s: epsilon must be in (0, 0.5), got %r" % (loss_name, epsilon))
 
 
-def softmax_cross_entropy_with_logits(labels, logits, reduction="mean"):
-    """Cross-entropy of one-hot (or soft) `labels` against softmax(`logits`)."""
+def _check_label_smoothing(label_smoothing, loss_name):
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float, np.integer, np.floating)):
+        raise TypeError("%s: label_smoothing must be a number in [0, 1], got %r" % (loss_name, label_smoothing))
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError("%s: label_smoothing must be in [0, 1], got %r" % (loss_name, label_smoothing))
+    return float(label_smoothing)
+
+
+def _smooth_labels(labels, label_smoothing, classes):
+    """y (1 - s) + s / classes; `classes` is the class-axis length (2 for binary labels)."""
+    if label_smoothing == 0.0:
+        return labels  # no ops in the graph when smoothing is off
+    return labels * (1.0 - label_smoothing) + label_smoothing / classes
+
+
+def _class_count(x):
+    """The length of the class (last) axis: a Python number when static, else a tensor."""
+    if x.shape.rank is not None and x.shape[-1] is not None:
+        return float(x.shape[-1])
+    return tf.cast(tf.shape(x)[-1], x.dtype)
+
+
+def softmax_cross_entropy_with_logits(labels, logits, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of one-hot (or soft) `labels` against softmax(`logits`).
+
+    `label_smoothing` s replaces the labels by y (1 - s) + s / classes, as Keras 2.
+    """
     name = "softmax_cross_entropy_with_logits"
     _check_reduction(reduction, name)
+    label_smoothing = _check_label_smoothing(label_smoothing, name)
     with tf.name_scope("softmax_cross_entropy"):
         labels, logits = _float_inputs(labels, logits, name, "logits")
         if logits.shape.rank is not None and logits.shape.rank < 1:
             raise ValueError("%s: logits must have a class axis, got a scalar" % name)
+        labels = _smooth_labels(labels, label_smoothing, _class_count(logits))
         per_example = -tf.reduce_sum(labels * activations.log_softmax(logits), axis=-1)
         return _reduce(per_example, reduction)
 
@@ -146,46 +181,59 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, reduction="mean"):
         return _reduce(per_example, reduction)
 
 
-def categorical_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mean"):
+def categorical_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mean", label_smoothing=0.0):
     """Cross-entropy of one-hot `labels` against `probabilities` (a softmax output).
 
     Keras 2 semantics: the probabilities are renormalised to sum to 1 and clipped
     to [epsilon, 1 - epsilon] so that log never sees 0. Prefer
     `softmax_cross_entropy_with_logits` when the logits are at hand: it needs no
     clipping and keeps gradients for confident wrong predictions.
+    `label_smoothing` s replaces the labels by y (1 - s) + s / classes.
     """
     name = "categorical_crossentropy"
     _check_reduction(reduction, name)
     _check_epsilon(epsilon, name)
+    label_smoothing = _check_label_smoothing(label_smoothing, name)
     with tf.name_scope("categorical_crossentropy"):
         labels, p = _float_inputs(labels, probabilities, name, "probabilities")
         if p.shape.rank is not None and p.shape.rank < 1:
             raise ValueError("%s: probabilities must have a class axis, got a scalar" % name)
+        labels = _smooth_labels(labels, label_smoothing, _class_count(p))
         p = p / tf.reduce_sum(p, axis=-1, keepdims=True)
         p = tf.clip_by_value(p, epsilon, 1.0 - epsilon)
         per_example = -tf.reduce_sum(labels * tf.math.log(p), axis=-1)
         return _reduce(per_example, reduction)
 
 
-def sigmoid_cross_entropy_with_logits(labels, logits, reduction="mean"):
-    """Binary cross-entropy of `labels` in [0, 1] against sigmoid(`logits`), stably."""
+def sigmoid_cross_entropy_with_logits(labels, logits, reduction="mean", label_smoothing=0.0):
+    """Binary cross-entropy of `labels` in [0, 1] against sigmoid(`logits`), stably.
+
+    `label_smoothing` s replaces the labels by y (1 - s) + s / 2, as Keras 2.
+    """
     name = "sigmoid_cross_entropy_with_logits"
     _check_reduction(reduction, name)
+    label_smoothing = _check_label_smoothing(label_smoothing, name)
     with tf.name_scope("sigmoid_cross_entropy"):
         y, z = _float_inputs(labels, logits, name, "logits")
+        y = _smooth_labels(y, label_smoothing, 2.0)
         abs_z = tf.where(z >= 0, z, -z)  # not tf.abs: its gradient at 0 is 0
         elementwise = tf.maximum(z, tf.zeros_like(z)) - z * y + tf.math.log1p(tf.exp(-abs_z))
         per_example = _last_axis(elementwise, tf.reduce_mean, name)
         return _reduce(per_example, reduction)
 
 
-def binary_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mean"):
-    """Binary cross-entropy of `labels` against `probabilities` (a sigmoid output), Keras 2 style."""
+def binary_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mean", label_smoothing=0.0):
+    """Binary cross-entropy of `labels` against `probabilities` (a sigmoid output), Keras 2 style.
+
+    `label_smoothing` s replaces the labels by y (1 - s) + s / 2.
+    """
     name = "binary_crossentropy"
     _check_reduction(reduction, name)
     _check_epsilon(epsilon, name)
+    label_smoothing = _check_label_smoothing(label_smoothing, name)
     with tf.name_scope("binary_crossentropy"):
         y, p = _float_inputs(labels, probabilities, name, "probabilities")
+        y = _smooth_labels(y, label_smoothing, 2.0)
         p = tf.clip_by_value(p, epsilon, 1.0 - epsilon)
         # Keras adds epsilon again inside the logs; kept so the numbers match it.
         # The max(., 0) changes nothing (p <= 1 - eps) but stops Grappler from
