@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.oracle import keras
+from tests.oracle import compare_layer_with_keras, keras
 import tfcore
 from tfcore import activations
 from tfcore.layers.conv import Conv2D
@@ -91,63 +91,34 @@ def test_activation_by_name_equals_keras_values_and_gradients(name, dtype, rng):
     np.testing.assert_allclose(our_grad, ref_grad, rtol=rtol, atol=atol)
 
 
-@pytest.mark.parametrize("approximate", [False, True])
-def test_gelu_approximate_argument_equals_keras(approximate, rng):
-    x = _inputs(rng, np.float32)
+def _compare_function(ours_fn, keras_fn, x):
+    """ours_fn on a placeholder vs keras_fn eagerly: values and gradients of the sum."""
     graph = tfcore.new_graph()
     with graph.as_default():
         xp = tfcore.placeholder(x.shape)
-        y = activations.gelu(xp, approximate=approximate)
+        y = ours_fn(xp)
         (g,) = tf.gradients(y, xp)
     with tfcore.session(graph=graph) as sess:
         ours, our_grad = sess.run([y, g], {xp: x})
     xv = tf.constant(x)
     with tf.GradientTape() as tape:
         tape.watch(xv)
-        ref = keras.activations.gelu(xv, approximate=approximate)
+        ref = keras_fn(xv)
     np.testing.assert_allclose(ours, ref.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(our_grad, tape.gradient(ref, xv).numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+def test_gelu_approximate_argument_equals_keras(approximate, rng):
+    _compare_function(lambda t: activations.gelu(t, approximate=approximate),
+                      lambda t: keras.activations.gelu(t, approximate=approximate),
+                      _inputs(rng, np.float32))
 
 
 def test_elu_alpha_argument_equals_keras(rng):
-    x = _inputs(rng, np.float32)[:4]
-    graph = tfcore.new_graph()
-    with graph.as_default():
-        xp = tfcore.placeholder(x.shape)
-        y = activations.elu(xp, alpha=0.5)
-        (g,) = tf.gradients(y, xp)
-    with tfcore.session(graph=graph) as sess:
-        ours, our_grad = sess.run([y, g], {xp: x})
-    xv = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(xv)
-        ref = keras.activations.elu(xv, alpha=0.5)
-    np.testing.assert_allclose(ours, ref.numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(our_grad, tape.gradient(ref, xv).numpy(), rtol=1e-5, atol=1e-6)
-
-
-def _compare_layer(ref, ours, x, rng):
-    ref.build(x.shape)
-    weights = [w + rng.uniform(-0.3, 0.3, w.shape).astype(np.float32) for w in ref.get_weights()]
-    ref.set_weights(weights)
-    xv = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(xv)
-        y_ref = ref(xv)
-        loss = tf.reduce_sum(y_ref * y_ref)
-    g_ref = tape.gradient(loss, [xv] + ref.trainable_weights)
-
-    graph = tfcore.new_graph()
-    with graph.as_default():
-        xp = tfcore.placeholder((None,) + x.shape[1:])
-        y = ours(xp)
-        grads = tf.gradients(tf.reduce_sum(y * y), [xp] + ours.trainable_variables)
-        with tfcore.session(graph=graph) as sess:
-            ours.set_weights(sess, weights)
-            out, g = sess.run([y, grads], {xp: x})
-    np.testing.assert_allclose(out, y_ref.numpy(), rtol=1e-5, atol=1e-5)
-    for a, b in zip(g, g_ref):
-        np.testing.assert_allclose(a, b.numpy(), rtol=1e-4, atol=1e-4)
+    _compare_function(lambda t: activations.elu(t, alpha=0.5),
+                      lambda t: keras.activations.elu(t, alpha=0.5),
+                      _inputs(rng, np.float32)[:4])
 
 
 # exponential: a Dense with random weights would overflow; it gets the same
@@ -155,16 +126,17 @@ def _compare_layer(ref, ours, x, rng):
 @pytest.mark.parametrize("name", [n for n in KERAS_NAMES if n not in OVERFLOWS])
 def test_dense_with_activation_name_equals_keras_dense(name, rng):
     x = (rng.randn(5, 7) * 2).astype(np.float32)
-    _compare_layer(keras.layers.Dense(4, activation=name), Dense(4, activation=name), x, rng)
+    compare_layer_with_keras(keras.layers.Dense(4, activation=name), Dense(4, activation=name), x, rng)
 
 
 def test_dense_with_exponential_activation_equals_keras_dense(rng):
     x = (rng.randn(5, 7) * 0.3).astype(np.float32)
-    _compare_layer(keras.layers.Dense(4, activation="exponential"), Dense(4, activation="exponential"), x, rng)
+    compare_layer_with_keras(keras.layers.Dense(4, activation="exponential"),
+                             Dense(4, activation="exponential"), x, rng)
 
 
 @pytest.mark.parametrize("name", ["elu", "selu", "gelu", "swish", "mish", "hard_sigmoid", "softplus"])
 def test_conv2d_with_activation_name_equals_keras_conv2d(name, rng):
     x = rng.randn(2, 5, 5, 3).astype(np.float32)
-    _compare_layer(keras.layers.Conv2D(4, 3, padding="same", activation=name),
-                   Conv2D(4, 3, padding="SAME", activation=name), x, rng)
+    compare_layer_with_keras(keras.layers.Conv2D(4, 3, padding="same", activation=name),
+                             Conv2D(4, 3, padding="SAME", activation=name), x, rng)

@@ -51,6 +51,14 @@ def _train_both(rng, make_tfcore, make_keras):
     return ours, ref_weights
 
 
+def _assert_same_path(ours, ref):
+    """Every weight after every step within 1e-6."""
+    assert len(ours) == len(ref) == STEPS
+    for k, (a, b) in enumerate(zip(ours, ref)):
+        for wa, wb in zip(a, b):
+            np.testing.assert_allclose(wa, wb, atol=1e-6, rtol=0, err_msg="step %d" % (k + 1))
+
+
 @pytest.mark.parametrize("decay", [0.0, 0.05])
 def test_adam_with_time_decay_equals_keras_legacy_adam_for_25_steps(rng, decay):
     ours, ref = _train_both(
@@ -58,9 +66,7 @@ def test_adam_with_time_decay_equals_keras_legacy_adam_for_25_steps(rng, decay):
         lambda: Adam(learning_rate=0.01, decay=decay),
         lambda: keras.optimizers.legacy.Adam(learning_rate=0.01, decay=decay),
     )
-    for k, (a, b) in enumerate(zip(ours, ref)):
-        for wa, wb in zip(a, b):
-            np.testing.assert_allclose(wa, wb, atol=1e-6, rtol=0, err_msg="step %d" % (k + 1))
+    _assert_same_path(ours, ref)
 
 
 @pytest.mark.parametrize("nesterov", [False, True])
@@ -70,9 +76,7 @@ def test_momentum_with_decay_equals_keras_legacy_sgd_momentum(rng, nesterov):
         lambda: Momentum(learning_rate=0.05, momentum=0.9, nesterov=nesterov, decay=0.1),
         lambda: keras.optimizers.legacy.SGD(learning_rate=0.05, momentum=0.9, nesterov=nesterov, decay=0.1),
     )
-    for k, (a, b) in enumerate(zip(ours, ref)):
-        for wa, wb in zip(a, b):
-            np.testing.assert_allclose(wa, wb, atol=1e-6, rtol=0, err_msg="step %d" % (k + 1))
+    _assert_same_path(ours, ref)
 
 
 def test_sgd_with_decay_equals_keras_legacy_sgd(rng):
@@ -81,9 +85,7 @@ def test_sgd_with_decay_equals_keras_legacy_sgd(rng):
         lambda: SGD(learning_rate=0.1, decay=0.2),
         lambda: keras.optimizers.legacy.SGD(learning_rate=0.1, decay=0.2),
     )
-    for k, (a, b) in enumerate(zip(ours, ref)):
-        for wa, wb in zip(a, b):
-            np.testing.assert_allclose(wa, wb, atol=1e-6, rtol=0, err_msg="step %d" % (k + 1))
+    _assert_same_path(ours, ref)
 
 
 @pytest.mark.parametrize("nesterov", [False, True])
@@ -93,9 +95,7 @@ def test_sgd_momentum_argument_equals_keras_legacy_sgd(rng, nesterov):
         lambda: SGD(learning_rate=0.05, momentum=0.7, nesterov=nesterov, decay=0.05),
         lambda: keras.optimizers.legacy.SGD(learning_rate=0.05, momentum=0.7, nesterov=nesterov, decay=0.05),
     )
-    for k, (a, b) in enumerate(zip(ours, ref)):
-        for wa, wb in zip(a, b):
-            np.testing.assert_allclose(wa, wb, atol=1e-6, rtol=0, err_msg="step %d" % (k + 1))
+    _assert_same_path(ours, ref)
 
 
 @pytest.mark.parametrize("decay", [0.0, 0.05])
@@ -105,6 +105,4 @@ def test_adam_amsgrad_equals_keras_legacy_adam_amsgrad_for_25_steps(rng, decay):
         lambda: Adam(learning_rate=0.02, beta_2=0.9, decay=decay, amsgrad=True),
         lambda: keras.optimizers.legacy.Adam(learning_rate=0.02, beta_2=0.9, decay=decay, amsgrad=True),
     )
-    for k, (a, b) in enumerate(zip(ours, ref)):
-        for wa, wb in zip(a, b):
-            np.testing.assert_allclose(wa, wb, atol=1e-6, rtol=0, err_msg="step %d" % (k + 1))
+    _assert_same_path(ours, ref)
