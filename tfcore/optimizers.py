@@ -50,6 +50,13 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
+# Graph collections through which training code finds an optimizer's state without
+# holding the optimizer: the base learning-rate variables (what a schedule or
+# ReduceLROnPlateau changes) and every variable an optimizer created (what
+# `TrainGraph.get_weights` leaves out: the model's weights are the rest).
+LEARNING_RATES = "tfcore_learning_rates"
+OPTIMIZER_VARIABLES = "tfcore_optimizer_variables"
+
 
 def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
@@ -78,6 +85,7 @@ class Optimizer:
         self._slot_vars = []  # the variables the slots belong to, in order
         self._learning_rates = {}  # dtype -> the decayed learning-rate tensor
         self._learning_rate_tensor = None
+        self._base_learning_rate = None  # the variable holding lr, made with the other state
 
     # -- validation -------------------------------------------------------
     def _check_number(self, argument, value, low=None, high=None, low_open=False, high_open=False):
@@ -233,6 +241,15 @@ class Optimizer:
                 self._iterations = tf.compat.v1.Variable(
                     0, dtype=tf.int64, trainable=False, name="iterations", use_resource=True
                 )
+                # The base rate lr is a variable, so callbacks can change it between
+                # epochs and checkpoints save it; float64 holds the Python float exactly,
+                # and casting it to a float32 model rounds it as tf.constant would.
+                self._base_learning_rate = tf.compat.v1.Variable(
+                    self.learning_rate, dtype=tf.float64, trainable=False,
+                    name="base_learning_rate", use_resource=True)
+                tf.compat.v1.add_to_collection(LEARNING_RATES, self._base_learning_rate)
+                tf.compat.v1.add_to_collection(OPTIMIZER_VARIABLES, self._iterations)
+                tf.compat.v1.add_to_collection(OPTIMIZER_VARIABLES, self._base_learning_rate)
             for var in var_list:
                 if var.ref() not in self._slots:
                     self._slots[var.ref()] = {}
@@ -254,6 +271,7 @@ class Optimizer:
                 name=slot_name, use_resource=True,
             )
         self._slots[var.ref()][slot_name] = slot
+        tf.compat.v1.add_to_collection(OPTIMIZER_VARIABLES, slot)
         if slot_name not in self._slot_names:
             self._slot_names.append(slot_name)
         return slot
@@ -268,7 +286,7 @@ class Optimizer:
             # Outside any control dependencies: fetching the rate for logging
             # must not run (or need the feeds of) a training step.
             with tf.control_dependencies(None), tf.name_scope("learning_rate"):
-                lr = tf.constant(self.learning_rate, dtype=dtype)
+                lr = tf.cast(self._base_learning_rate, dtype)
                 if self.decay > 0.0:
                     lr = lr / (1.0 + tf.constant(self.decay, dtype) * self._step_count(dtype))
             self._learning_rates[dtype] = lr
