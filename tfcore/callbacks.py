@@ -193,6 +193,7 @@ class EarlyStopping(Callback):
         self.best_weights = self.model.get_weights(self.session)
         path = self._weights_path()
         if path:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
             temporary = path + ".tmp.npz"
             np.savez(temporary, *self.best_weights)
             os.replace(temporary, path)
