@@ -207,3 +207,48 @@ def test_fit_refuses_something_that_is_not_a_callback():
 def test_bad_callback_arguments_name_the_callback_and_the_argument(make, message):
     with pytest.raises((ValueError, TypeError), match=message):
         make()
+
+
+def read_events(directory):
+    from tensorboard.backend.event_processing import event_accumulator
+
+    events = event_accumulator.EventAccumulator(str(directory), size_guidance={
+        event_accumulator.SCALARS: 0, event_accumulator.HISTOGRAMS: 0})
+    return events.Reload()
+
+
+def test_tensorboard_event_files_read_back_by_tensorboard_equal_the_history(tmp_path):
+    board = callbacks.TensorBoard(tmp_path, histogram_freq=2, update_freq=2)
+    schedule = callbacks.LearningRateScheduler(lambda epoch, lr: 0.3 / (1 + epoch))
+    history, _ = train([schedule, board], epochs=3)
+    train_events, val_events = read_events(tmp_path / "train"), read_events(tmp_path / "validation")
+    for key, values in history.history.items():
+        name = "epoch_" + {"lr": "learning_rate"}.get(key, key).replace("val_", "")
+        events = (val_events if key.startswith("val_") else train_events).Scalars(name)
+        assert [e.step for e in events] == [0, 1, 2]
+        np.testing.assert_allclose([e.value for e in events], values, rtol=1e-6)  # float32
+    # 6 batches an epoch, every second one: steps 1, 3, 5, 7, ...
+    assert [e.step for e in train_events.Scalars("batch_loss")] == list(range(1, 18, 2))
+    histograms = train_events.Tags()["histograms"]
+    assert "dense/kernel" in histograms and "dense/kernel/gradient" in histograms
+    assert [e.step for e in train_events.Histograms("dense/kernel")] == [0, 2]
+    assert train_events.Tags()["graph"]
+
+
+def test_tensorboard_gradient_histograms_are_the_gradients_on_the_first_validation_batch(tmp_path):
+    model = build_regression()
+    history, weights = train([callbacks.TensorBoard(tmp_path, histogram_freq=1)], epochs=1,
+                             model=model)
+    x, y = regression_data(n=48)
+    kernel, bias = weights[0], weights[1]  # Dense(1) on x: no hidden layer in this model
+    error = x[:8] @ kernel + bias - y[:8]
+    gradient = 2 * x[:8].T @ error / 8
+    histogram = read_events(tmp_path / "train").Histograms("dense/kernel/gradient")[0].histogram_value
+    assert histogram.num == gradient.size
+    np.testing.assert_allclose([histogram.min, histogram.max, histogram.sum],
+                               [gradient.min(), gradient.max(), gradient.sum()], rtol=1e-5)
+
+
+def test_tensorboard_refuses_a_bad_update_freq():
+    with pytest.raises(ValueError, match="TensorBoard: update_freq"):
+        callbacks.TensorBoard("logs", update_freq="batch")

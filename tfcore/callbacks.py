@@ -459,6 +459,104 @@ class ModelCheckpoint(Callback):
         self.best = float(state["best"])
 
 
+class TensorBoard(Callback):
+    """Curves, histograms and the graph for TensorBoard, written while training runs (Keras 2's).
+
+    Written with `tf.compat.v1.summary.FileWriter` under `log_dir`, in the
+    layout Keras 2 uses so that `tensorboard --logdir log_dir` shows the two
+    runs side by side:
+
+        log_dir/train/        epoch_<name> for loss and each metric (step = epoch),
+                              epoch_learning_rate (the base lr), the graph,
+                              batch_<name> every `update_freq` batches (step = batch
+                              counted over the run) when `update_freq` is an int,
+                              <variable> and <variable>/gradient histograms every
+                              `histogram_freq` epochs
+        log_dir/validation/   epoch_<name> for the val_ figures (the prefix dropped)
+
+    The gradient histograms are the gradients of the loss on one fixed batch
+    (the first of the validation data, else of the training data, with the
+    training switch off) so that epochs are compared on the same rows.
+    """
+
+    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, update_freq="epoch"):
+        super().__init__()
+        if update_freq != "epoch" and (isinstance(update_freq, bool) or not isinstance(update_freq, int)
+                                       or update_freq <= 0):
+            raise ValueError("TensorBoard: update_freq must be 'epoch' or a positive int (batches), "
+                             "got %r" % (update_freq,))
+        if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int) or histogram_freq < 0:
+            raise ValueError("TensorBoard: histogram_freq must be an int >= 0, got %r" % (histogram_freq,))
+        self.log_dir, self.histogram_freq = os.fspath(log_dir), histogram_freq
+        self.write_graph, self.update_freq = write_graph, update_freq
+        self._histograms = self._histogram_graph = None
+        self.writers, self._epoch = {}, 0
+        if update_freq != "epoch":  # only then does fit need to call a batch hook
+            self.on_train_batch_end = self._write_batch
+
+    def on_train_begin(self, logs=None):
+        graph = self.model.graph
+        with graph.as_default():  # FileWriter refuses to start while eager execution is on
+            self.writers = {
+                "train": tf.compat.v1.summary.FileWriter(
+                    os.path.join(self.log_dir, "train"), graph=graph if self.write_graph else None),
+                "validation": tf.compat.v1.summary.FileWriter(os.path.join(self.log_dir, "validation"))}
+        if self.histogram_freq and self._histogram_graph is not graph:
+            self._histograms, self._histogram_graph = self._build_histograms(), graph
+
+    def _build_histograms(self):
+        """One op writing every trainable variable's and its gradient's histogram."""
+        model = self.model
+        with model.graph.as_default(), tf.name_scope("tensorboard"):
+            variables = model.graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
+            gradients = tf.gradients(model.loss, variables)
+            summaries = []
+            for variable, gradient in zip(variables, gradients):
+                name = variable.op.name
+                # The raw op takes the tag as given (summary.histogram would prefix the scope).
+                summaries.append(tf.raw_ops.HistogramSummary(tag=name, values=variable))
+                if gradient is not None:
+                    summaries.append(tf.raw_ops.HistogramSummary(tag=name + "/gradient",
+                                                                 values=gradient))
+            return tf.raw_ops.MergeSummary(inputs=summaries)
+
+    def _write_scalars(self, writer, prefix, values, step):
+        summary = tf.compat.v1.Summary(value=[
+            tf.compat.v1.Summary.Value(tag=prefix + name, simple_value=float(value))
+            for name, value in values.items()])
+        self.writers[writer].add_summary(summary, step)
+
+    def _write_batch(self, batch, logs=None):
+        step = self._epoch * self.params.get("steps", 0) + batch
+        if (step + 1) % self.update_freq == 0:
+            self._write_scalars("train", "batch_", logs or {}, step)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        if self.model.learning_rates:
+            logs.setdefault("lr", self.model.get_learning_rate(self.session))
+        train = {("learning_rate" if k == "lr" else k): v for k, v in logs.items()
+                 if not k.startswith("val_")}
+        self._write_scalars("train", "epoch_", train, epoch)
+        validation = {k[len("val_"):]: v for k, v in logs.items() if k.startswith("val_")}
+        if validation:
+            self._write_scalars("validation", "epoch_", validation, epoch)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            x, y = self.params["sample_batch"]
+            feed = {self.model.inputs: x, self.model.targets: y}
+            self.writers["train"].add_summary(self.session.run(self._histograms, feed), epoch)
+        for writer in self.writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}
+
+
 class CallbackList:
     """The callbacks of one `fit`, called in order; `fit` talks to this, not to each callback.
 

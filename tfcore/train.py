@@ -541,7 +541,8 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
     steps = _Steps(model, session, len(x), batch_size, steps_per_run)
     callbacks = CallbackList(callbacks, model, session, dict(
         epochs=epochs, steps=steps.per_epoch, batch_size=batch_size, steps_per_run=steps_per_run,
-        checkpoint_dir=checkpoint_dir, verbose=int(bool(progress))))
+        checkpoint_dir=checkpoint_dir, verbose=int(bool(progress)),
+        sample_batch=_first_batch(validation_data or (x, y), batch_size)))
     callbacks.on_train_begin(saved_callbacks)
     epoch = None
     try:
@@ -622,6 +623,11 @@ def _start(model, session, checkpoint_dir, seed, initial_epoch, progress):
     if initial_epoch is not None:
         start = int(initial_epoch)
     return history, start, seed, saved_callbacks
+
+
+def _first_batch(data, batch_size):
+    """The first `batch_size` rows of `(x, y)`: a fixed batch callbacks may inspect (TensorBoard)."""
+    return tuple(array[:batch_size] for array in data)
 
 
 def _progress_bar(progress, total, epoch, epochs):
