@@ -50,6 +50,7 @@ def parser(name, description, epochs, batch_size):
     p.add_argument("--fresh", action="store_true",
                    help="discard the checkpoints in --out instead of resuming from them")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    add_shipping_flags(p, trains=epochs is not None)
     return p
 
 
@@ -150,3 +151,39 @@ def plot_history(history, out, name="curves", metrics=("loss", "accuracy")):
         ax.grid(alpha=0.3)
         ax.legend()
     return save_figure(fig, out, name)
+
+
+# ---------------------------------------------------------------------------
+# Watching and shipping a trained model: --tensorboard, --export, --verbose
+# ---------------------------------------------------------------------------
+
+def add_shipping_flags(p, trains=True):
+    """--verbose for every example; --tensorboard DIR and --export DIR for those that train."""
+    p.add_argument("--verbose", action="store_true",
+                   help="show TensorFlow's start-up lines too (hidden by default: tfcore.quiet)")
+    if trains:
+        p.add_argument("--tensorboard", metavar="DIR", default=None,
+                       help="write TensorBoard curves, histograms and the graph to DIR while training")
+        p.add_argument("--export", metavar="DIR", default=None,
+                       help="after training, write DIR/saved_model (serving_default) and, for a "
+                            "model without state, DIR/frozen_graph.pb")
+
+
+def fit(args, model, session, x, y, **settings):
+    """`tfcore.train.fit` with --tensorboard's callback, then --export's files; returns the History."""
+    from tfcore import callbacks, export, train
+
+    extra = [callbacks.TensorBoard(args.tensorboard, histogram_freq=1)] if args.tensorboard else []
+    history = train.fit(model, session, x, y, callbacks=extra + settings.pop("callbacks", []),
+                        **settings)
+    if args.export:
+        target = pathlib.Path(args.export)
+        if (target / "saved_model").exists():
+            shutil.rmtree(target / "saved_model")  # a re-run replaces its own export
+        export.save(model, session, target / "saved_model")
+        written = [str(target / "saved_model")]
+        if not model.reset_ops:  # a frozen graph cannot carry a stateful layer's state
+            export.freeze(model, session, str(target / "frozen_graph.pb"))
+            written.append(str(target / "frozen_graph.pb"))
+        print("exported %s" % " and ".join(written))
+    return history

@@ -61,7 +61,7 @@ def main(argv=None):
     (x, y), _ = classification("logistic")
     model = build(x.shape[1], args.learning_rate, args.seed, args.device)
     with tfcore.session(graph=model.graph) as sess:
-        history = train.fit(model, sess, x, y, epochs=args.epochs, batch_size=args.batch_size,
+        history = common.fit(args, model, sess, x, y, epochs=args.epochs, batch_size=args.batch_size,
                             shuffle=False, seed=args.seed, progress=False, on_epoch_end=report)
         scores = train.evaluate(model, sess, x, y)
         kernel, bias = model.layer.get_weights(sess)

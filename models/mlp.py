@@ -50,7 +50,7 @@ def main(argv=None):
     _, baseline = sklearn_baseline(x_train, y_train, x_test, y_test)
     model = build(x_train.shape[1], args.hidden, args.learning_rate, args.seed, args.device)
     with tfcore.session(graph=model.graph) as sess:
-        history = train.fit(model, sess, x_train, y_train, epochs=args.epochs,
+        history = common.fit(args, model, sess, x_train, y_train, epochs=args.epochs,
                             batch_size=args.batch_size, shuffle=True, seed=args.seed,
                             validation_data=(x_test, y_test), progress=args.progress,
                             checkpoint_dir=common.checkpoint_dir(args))

@@ -11,12 +11,21 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
     tfcore.optimizers   SGD, Momentum, Adam (Keras 2 time decay) as update ops
     tfcore.gradcheck    tf.gradients against central differences in float64
     tfcore.train        fit / evaluate / predict, History, checkpoints
+    tfcore.callbacks    Keras 2's callbacks for fit: EarlyStopping, ReduceLROnPlateau, TensorBoard, ...
+    tfcore.export       a SavedModel (serving_default) or a frozen GraphDef for inference
+    tfcore.quiet        the command lines' filter of TensorFlow's start-up banners
     tfcore.data         MNIST, global-temp, the SciPy face, the chapter's generated data
 """
 
-from tfcore import activations, initializers, losses, metrics, optimizers
-from tfcore.gradcheck import GradientCheckError, check_gradients
-from tfcore.graph import (
+# First, before anything imports TensorFlow: tfcore's command lines hide its start-up
+# banners (tfcore/quiet.py; a library import is left alone).
+from tfcore import quiet
+
+quiet.when_run_as_cli()
+
+from tfcore import activations, initializers, losses, metrics, optimizers  # noqa: E402
+from tfcore.gradcheck import GradientCheckError, check_gradients  # noqa: E402
+from tfcore.graph import (  # noqa: E402
     available_devices,
     constant,
     interactive_session,
@@ -28,6 +37,6 @@ from tfcore.graph import (
     session_config,
     variable,
 )
-from tfcore.module import Module, smart_cond
+from tfcore.module import Module, smart_cond  # noqa: E402
 
 __version__ = "0.1.0"

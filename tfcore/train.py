@@ -67,6 +67,7 @@ import tensorflow as tf
 import tqdm
 
 from tfcore import checkpoint as checkpoint_lib
+from tfcore import quiet
 from tfcore.callbacks import CallbackList
 from tfcore.layers.recurrent import RESET_STATES_COLLECTION
 from tfcore.optimizers import LEARNING_RATES, OPTIMIZER_VARIABLES
@@ -638,7 +639,10 @@ def _progress_bar(progress, total, epoch, epochs):
 def _save(model, session, checkpoint_dir, epoch, history, seed, callbacks):
     """The checkpoint of a completed epoch: variables, History, seed, callbacks' state."""
     state = dict(history.to_dict(), seed=int(seed), callbacks=callbacks.get_states())
-    checkpoint_lib.save(model, session, checkpoint_dir, epoch + 1, state)
+    # The v1 Saver deletes checkpoints past max_to_keep through a deprecated helper of
+    # its own; tf.compat.v1 has no other Saver, so exactly that notice is filtered.
+    with quiet.deprecations_filtered("remove_checkpoint"):
+        checkpoint_lib.save(model, session, checkpoint_dir, epoch + 1, state)
 
 
 class _Steps:
