@@ -478,8 +478,7 @@ class TfcoreBench:
         m, b = self.model, self.batch
         steps = len(x) // b
         graph_def = m.graph.as_graph_def()
-        step_def = tf.compat.v1.graph_util.extract_sub_graph(
-            graph_def, [m.train_op.name, m.loss.op.name])
+        step_def = train.sub_graph_def(graph_def, [m.train_op.name, m.loss.op.name])
         graph = tf.Graph()
         graph.seed = m.graph.seed
         with graph.as_default(), tf.device(self.device):
