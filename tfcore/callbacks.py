@@ -584,25 +584,24 @@ class CallbackList:
         if saved_states is not None:
             self.set_states(saved_states)
 
-    def on_train_end(self, logs=None):
+    def _call(self, hook, *args):
         for callback in self.callbacks:
-            callback.on_train_end(logs or {})
+            getattr(callback, hook)(*args)
+
+    def on_train_end(self, logs=None):
+        self._call("on_train_end", logs or {})
 
     def on_epoch_begin(self, epoch, logs=None):
-        for callback in self.callbacks:
-            callback.on_epoch_begin(epoch, logs if logs is not None else {})
+        self._call("on_epoch_begin", epoch, logs if logs is not None else {})
 
     def on_epoch_end(self, epoch, logs):
-        for callback in self.callbacks:
-            callback.on_epoch_end(epoch, logs)
+        self._call("on_epoch_end", epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
-        for callback in self.callbacks:
-            callback.on_train_batch_begin(batch, logs if logs is not None else {})
+        self._call("on_train_batch_begin", batch, logs if logs is not None else {})
 
     def on_train_batch_end(self, batch, logs):
-        for callback in self.callbacks:
-            callback.on_train_batch_end(batch, logs)
+        self._call("on_train_batch_end", batch, logs)
 
     def get_states(self):
         """`[{"class": name, "state": {...}}, ...]`, one per callback, for the checkpoint."""

@@ -5,7 +5,9 @@ and target placeholders, a prediction, a loss (the batch mean), a train op
 (from an optimizer's `minimize`) and metric tensors (batch means). The builder
 wraps them in a `TrainGraph`. Training is then nothing but `Session.run`:
 
+    check the arguments; start from a checkpoint or a fresh session
     for epoch in range(initial_epoch, epochs):
+        callbacks.on_epoch_begin(epoch)
         run the reset ops (stateful layers forget the last epoch's state)
         order = permutation(n) from (seed, epoch)       or 0..n-1 without shuffle
         for each batch of `batch_size` rows of `order` (the last may be smaller):
@@ -13,7 +15,13 @@ wraps them in a `TrainGraph`. Training is then nothing but `Session.run`:
                                     feed={inputs: x[rows], targets: y[rows], training: True})
         loss = sum_b(size_b * loss_b) / n                (and so for each metric)
         val_loss, val_metrics = evaluate(validation_data)
-        save a checkpoint (variables + epoch counter + history)
+        callbacks.on_epoch_end(epoch, logs)              (EarlyStopping may ask to stop)
+        save a checkpoint (variables + epoch counter + history + callbacks' state)
+        stop if a callback asked
+
+`fit` below reads the same way; its named steps are `_check_fit` and `_start`
+(the first line), `_Steps.train_epoch` (the batch loop and the weighted means)
+and `_save` (the checkpoint).
 
 The epoch's figures are batch means weighted by batch size, as Keras reports
 them; since every row is in exactly one batch, they are means over the epoch's
@@ -40,6 +48,9 @@ Choices a reader should know:
 * **A non-finite loss stops training** with `NonFiniteLossError`; the update of
   that batch already ran, so the session's weights are suspect, and nothing is
   saved: the newest checkpoint is the last good epoch.
+* **Callbacks** (`callbacks=[...]`, `tfcore.callbacks`): Keras 2's hooks and
+  callbacks; their state is saved with each checkpoint, so a resumed run
+  stops, or lowers its learning rate, at the same epoch as an uninterrupted one.
 * **Several steps per session run** (`steps_per_run=N`, Keras's
   `steps_per_execution`). A session run has a fixed cost (~0.5 ms on a CPU)
   that a small model's step (the stateful LSTM's: 0.2 MFLOP) does not hide.
@@ -150,6 +161,9 @@ class TrainGraph:
         self.inputs = inputs
         self.targets = targets
         self.predictions = predictions
+        # The loss fit reports and evaluate computes. Keras reports the total that is
+        # minimised: a builder whose train op minimises loss + a regularization term
+        # (weight decay, activity penalties) passes that total here.
         self.loss = loss
         self.train_op = train_op
         self.metrics = dict(metrics or {})
