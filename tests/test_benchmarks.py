@@ -340,6 +340,9 @@ def test_output_paths_are_checked_writable_before_measuring(tmp_path):
     with pytest.raises(ParamsError, match="--markdown .* is a directory"):
         small_params(markdown=str(tmp_path))
     assert small_params(json=str(tmp_path / "new" / "r.json")).json.endswith("r.json")
+
+
+def test_output_paths_in_a_read_only_directory_are_refused(tmp_path):
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
