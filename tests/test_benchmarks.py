@@ -267,7 +267,7 @@ def test_bad_parameters_and_combinations_are_refused():
 def _run_py(*args):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     return subprocess.run([sys.executable, str(RUN_PY), *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+                          env=env, timeout=300, cwd=ROOT)
 
 
 def test_bad_flags_fail_before_tensorflow_is_imported():
