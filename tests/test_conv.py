@@ -1,6 +1,5 @@
-"""Conv2D: equals the docstring's equation (NumPy), tf.nn ops and SciPy; gradient checks; errors."""
-
-import math
+"""Conv2D: equals the docstring's equation (tfcore.reference's NumPy loops), tf.nn ops and SciPy;
+gradient checks; errors."""
 
 import numpy as np
 import pytest
@@ -8,33 +7,8 @@ import scipy.signal
 import tensorflow as tf
 
 import tfcore
+from tfcore import reference
 from tfcore.layers.conv import Conv2D
-
-
-def conv2d_reference(x, kernel, bias, strides, padding, dilation):
-    """The module docstring's equation, evaluated with NumPy loops (the oracle)."""
-    n, height, width, _ = x.shape
-    kh, kw, _, filters = kernel.shape
-    (sh, sw), (dh, dw) = strides, dilation
-    out_sizes, shifts = [], []
-    for size, k, s, d in ((height, kh, sh, dh), (width, kw, sw, dw)):
-        k_eff = (k - 1) * d + 1
-        if padding == "VALID":
-            out, shift = math.ceil((size - k_eff + 1) / s), 0
-        else:
-            out = math.ceil(size / s)
-            shift = max((out - 1) * s + k_eff - size, 0) // 2
-        out_sizes.append(out)
-        shifts.append(shift)
-    y = np.zeros((n, out_sizes[0], out_sizes[1], filters))
-    for i in range(out_sizes[0]):
-        for j in range(out_sizes[1]):
-            for u in range(kh):
-                for v in range(kw):
-                    r, c = i * sh + u * dh - shifts[0], j * sw + v * dw - shifts[1]
-                    if 0 <= r < height and 0 <= c < width:
-                        y[:, i, j, :] += x[:, r, c, :] @ kernel[u, v]
-    return y + bias
 
 
 def run_conv(layer, x, batch_none=True, spatial_none=False):
@@ -75,7 +49,7 @@ def test_conv2d_equals_numpy_equation(rng, shape, filters, kernel, strides, padd
     x = rng.randn(*shape)
     layer = Conv2D(filters, kernel, strides=strides, padding=padding, dilation_rate=dilation)
     y, (k, b), static = run_conv(layer, x)
-    expected = conv2d_reference(x, k, b, layer.strides, layer.padding, layer.dilation_rate)
+    expected = reference.conv2d(x, k, b, layer.strides, layer.padding, layer.dilation_rate)
     assert y.shape == expected.shape
     assert static.as_list() == [None] + list(expected.shape[1:])
     np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
