@@ -109,8 +109,8 @@ def check_window_fits(inputs, window, padding, layer, what):
         if dim is None and size > 1:
             assertions.append(tf.debugging.assert_greater_equal(
                 tf.shape(inputs)[axis], size,
-                message="%s: with padding 'VALID' the %s (%d along axis %d) is larger than the "
-                        "fed input; use padding 'SAME' or a larger input" % (layer, what, size, axis)))
+                message="%s: with VALID padding the %s (%d along axis %d) is larger than the "
+                        "fed input; use SAME padding or a larger input" % (layer, what, size, axis)))
     if not assertions:
         return inputs
     with tf.control_dependencies(assertions):

@@ -456,8 +456,9 @@ class Conv2D(_Conv):
         super().__init__(filters, kernel_size, strides=strides, padding=padding, **kwargs)
 
     def call(self, inputs, training=False):
-        """y[n, i, j, o] = activation( b[o] + Σ_{u<kh, v<kw, c<C_in} xp[n, i*sh + u*dh, j*sw + v*dw, c] · K[u, v, c, o] )
+        """y[n, i, j, o] = activation( b[o] + Σ_{u, v, c} xp[n, i*sh + u*dh, j*sw + v*dw, c] · K[u, v, c, o] )
 
+        summed over the kernel's taps u < kh, v < kw and the input channels c < C_in,
         where xp is x padded with zeros as the padding says (module docstring):
         SAME puts p // 2 rows/columns before the image, VALID none.
         """

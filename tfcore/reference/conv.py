@@ -1,7 +1,8 @@
 """Convolution with NumPy loops: the equation of tfcore/layers/conv.py, term by term.
 
-    y[n, i, j, o] = b[o] + Σ_{u<kh, v<kw, c<C_in} x[n, i*sh + u*dh - pt, j*sw + v*dw - pl, c] · K[u, v, c, o]
+    y[n, i, j, o] = b[o] + Σ_{u, v, c} x[n, i*sh + u*dh - pt, j*sw + v*dw - pl, c] · K[u, v, c, o]
 
+over u < kh, v < kw, c < C_in,
 where x is zero outside the image and (pt, pl) is the padding before (top, left).
 """
 
