@@ -6,15 +6,21 @@
     pad.py         ZeroPadding1D, ZeroPadding2D
     dropout.py     Dropout                     random mask, inverted scaling, training only
     batch_norm.py  BatchNormalization          batch statistics in training, moving ones at inference
-    reshape.py     Flatten
+    reshape.py     Flatten, Reshape, Permute, RepeatVector
+    upsampling.py  UpSampling2D                nearest / bilinear
+    cropping.py    Cropping1D, Cropping2D
+    merge.py       Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate
     recurrent.py   LSTMCell, GRUCell, LSTM, GRU (stacked, stateful)
 """
 
 from tfcore.layers.batch_norm import BatchNormalization
 from tfcore.layers.conv import Conv2D
+from tfcore.layers.cropping import Cropping1D, Cropping2D
 from tfcore.layers.dense import Dense
 from tfcore.layers.dropout import Dropout
+from tfcore.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D
 from tfcore.layers.pool import AvgPool2D, MaxPool2D
 from tfcore.layers.recurrent import GRU, LSTM, GRUCell, LSTMCell
-from tfcore.layers.reshape import Flatten
+from tfcore.layers.reshape import Flatten, Permute, RepeatVector, Reshape
+from tfcore.layers.upsampling import UpSampling2D
