@@ -6,6 +6,7 @@
     pad.py         ZeroPadding1D, ZeroPadding2D
     dropout.py     Dropout                     random mask, inverted scaling, training only
     batch_norm.py  BatchNormalization          batch statistics in training, moving ones at inference
+    layer_norm.py  LayerNormalization          per-example statistics over the feature axes
     reshape.py     Flatten, Reshape, Permute, RepeatVector
     upsampling.py  UpSampling2D                nearest / bilinear
     cropping.py    Cropping1D, Cropping2D
@@ -18,6 +19,7 @@ from tfcore.layers.conv import Conv2D
 from tfcore.layers.cropping import Cropping1D, Cropping2D
 from tfcore.layers.dense import Dense
 from tfcore.layers.dropout import Dropout
+from tfcore.layers.layer_norm import LayerNormalization
 from tfcore.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D
 from tfcore.layers.pool import AvgPool2D, MaxPool2D
