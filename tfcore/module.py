@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import graph as graph_lib
-from tfcore import regularizers
+from tfcore import constraints, regularizers
 
 
 def _snake_case(name):
@@ -135,6 +135,17 @@ class Module:
             with tf.control_dependencies(None), tf.name_scope(name + "/regularizer"):
                 self._add_loss(regularizer(var))
         return var
+
+    def set_regularizers_and_constraints(self, kernel_regularizer=None, bias_regularizer=None,
+                                         activity_regularizer=None, kernel_constraint=None,
+                                         bias_constraint=None):
+        """Resolve Keras's identifiers ("l2", "max_norm", dicts, callables) for a layer's
+        constructor, so bad ones fail early; `add_weight` receives them in `build`."""
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def _add_loss(self, penalty):
         self._losses.append(penalty)

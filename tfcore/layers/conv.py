@@ -126,13 +126,17 @@ class Conv2D(Module):
       bias_initializer: default zeros (random kernels already break symmetry).
       trainable: False stores kernel and bias as non-trainable variables (a fixed
         filter); see also `Conv2D.from_kernel`.
+      kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+        bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
 
     Weights, in Keras's order and layout: kernel (kh, kw, C_in, C_out), bias (C_out,).
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="SAME", dilation_rate=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", trainable=True, name=None):
+                 bias_initializer="zeros", trainable=True, kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, name=None):
         super().__init__(name=name or "conv2d")
         if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters <= 0:
             raise ValueError("%s: filters must be a positive int, got %r" % (self.name, filters))
@@ -151,6 +155,8 @@ class Conv2D(Module):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.trainable = bool(trainable)
+        self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
+                                              kernel_constraint, bias_constraint)
         self.input_channels = None
         self.fixed_input_channels = None  # set by from_kernel: the kernel's C_in
 
@@ -203,11 +209,13 @@ class Conv2D(Module):
         kh, kw = self.kernel_size
         self.kernel = self.add_weight(
             "kernel", (kh, kw, self.input_channels, self.filters), self.kernel_initializer,
-            trainable=self.trainable,
+            trainable=self.trainable, regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         if self.use_bias:
             self.bias = self.add_weight(
-                "bias", (self.filters,), self.bias_initializer, trainable=self.trainable
+                "bias", (self.filters,), self.bias_initializer, trainable=self.trainable,
+                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
             )
 
     def call(self, inputs, training=False):
