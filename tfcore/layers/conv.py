@@ -277,7 +277,8 @@ class _Conv(Module):
     def __init__(self, filters, kernel_size, strides=1, padding="VALID", dilation_rate=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", trainable=True, implementation="fused",
-                 gradient="auto", name=None):
+                 gradient="auto", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, name=None):
         super().__init__(name=name)
         self.filters = positive_int(filters, self.name, "filters")
         self.kernel_size = normalize_tuple(kernel_size, self.rank, self.name, "kernel_size")
@@ -295,6 +296,8 @@ class _Conv(Module):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.trainable = bool(trainable)
+        self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
+                                              kernel_constraint, bias_constraint)
         self.input_channels = None
         self.fixed_input_channels = None  # set by from_kernel: the kernel's C_in
 
@@ -343,10 +346,12 @@ class _Conv(Module):
                              "(shape %s)" % (self.name, expected, self.input_channels, input_shape))
         self.kernel = self.add_weight(
             "kernel", self.kernel_size + (self.input_channels, self.filters),
-            self.kernel_initializer, trainable=self.trainable)
+            self.kernel_initializer, trainable=self.trainable,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         if self.use_bias:
             self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
-                                        trainable=self.trainable)
+                                        trainable=self.trainable, regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     def _checked(self, inputs):
         """`inputs` after the checks of every call: rank, dtype, channels, window size."""
@@ -396,6 +401,8 @@ class Conv1D(_Conv):
         "patches" (im2col + one matmul, see `conv_patches`).
       gradient: "auto" (default, `tf.gradients`) or "manual" (the backward pass
         written in `conv_patches`; needs implementation="patches").
+      kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+        bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
 
     Weights, in Keras's order and layout: kernel (k, C_in, C_out), bias (C_out,).
     """
@@ -444,6 +451,8 @@ class Conv2D(_Conv):
         one matmul, see `conv_patches`).
       gradient: "auto" (default, `tf.gradients`) or "manual" (the backward pass
         written in `conv_patches`; needs implementation="patches").
+      kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+        bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
 
     Weights, in Keras's order and layout: kernel (kh, kw, C_in, C_out), bias (C_out,).
     """

@@ -38,10 +38,16 @@ class Dense(Module):
         tf-keras models start from the same distribution).
       bias_initializer: default zeros: with random kernels nothing needs
         breaking symmetry in the bias.
+      kernel_regularizer, bias_regularizer, activity_regularizer: penalties
+        added to the layer's `losses` (`tfcore.regularizers`: "l1", "l2", ...).
+      kernel_constraint, bias_constraint: projections the optimizer applies
+        after each step (`tfcore.constraints`: "max_norm", "non_neg", ...).
     """
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", gradient="auto", name=None):
+                 bias_initializer="zeros", gradient="auto", kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, name=None):
         super().__init__(name=name)
         if not isinstance(units, numbers.Integral) or isinstance(units, bool) or units <= 0:
             raise ValueError("%s: units must be a positive int, got %r" % (self.name, units))
@@ -51,6 +57,8 @@ class Dense(Module):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.gradient = check_gradient(self.name, gradient)
+        self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
+                                              kernel_constraint, bias_constraint)
         self.input_size = None
 
     def build(self, input_shape):
@@ -60,9 +68,11 @@ class Dense(Module):
                 % (self.name, input_shape)
             )
         self.input_size = int(input_shape[-1])
-        self.kernel = self.add_weight("kernel", (self.input_size, self.units), self.kernel_initializer)
+        self.kernel = self.add_weight("kernel", (self.input_size, self.units), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
 
     def call(self, inputs, training=False):
         if inputs.shape.rank is not None and inputs.shape[-1] is not None \
