@@ -226,8 +226,9 @@ def check(exercise, function, seed=0, cases=None, print_fn=print):
     return CheckResult(spec.name, len(all_cases), len(all_cases))
 
 
-def list_exercises(out=sys.stdout):
+def list_exercises(out=None):
     """Print every exercise: its signature, what it computes, its oracle."""
+    out = out or sys.stdout
     for spec in EXERCISES.values():
         out.write("%s\n    %s\n    %s\n    oracle: %s; gradients checked for: %s\n\n"
                   % (spec.name, spec.signature, spec.doc, spec.oracle_name, ", ".join(spec.differentiable)))
