@@ -1,9 +1,24 @@
 """`python -m models NAME [flags]` runs one example; `python -m models all --quick` runs the tour."""
 
 import importlib
+import os
 import sys
 
 EXAMPLES = ("gradients", "logistic_regression", "mlp", "laplacian", "mnist_cnn", "lstm_temperature")
+
+
+def _out_per_example(argv, name):
+    """`--out DIR` (or the default `runs`) becomes `DIR/NAME` for each example of `all`."""
+    argv, base = list(argv), "runs"
+    for i, arg in enumerate(argv):
+        if arg == "--out" and i + 1 < len(argv):
+            base = argv.pop(i + 1)
+            argv.pop(i)
+            break
+        if arg.startswith("--out="):
+            base = argv.pop(i)[len("--out="):]
+            break
+    return argv + ["--out", os.path.join(base, name)]
 
 
 def main(argv=None):
@@ -20,9 +35,12 @@ def main(argv=None):
     for name in names:
         print("\n== %s ==" % name)
         module = importlib.import_module("models." + name)
-        extra = ["--out", "runs/" + name] if argv[0] == "all" and "--out" not in rest else []
+        args = rest
+        if argv[0] == "all":
+            # Each example gets its own directory (its checkpoints must not meet another's).
+            args = _out_per_example(rest, name)
         try:
-            module.main(rest + extra)
+            module.main(args)
         except (DataError, NonFiniteLossError) as err:
             print("error: %s" % err, file=sys.stderr)
             return 1
