@@ -114,8 +114,7 @@ from tfcore import activations, initializers
 from tfcore import graph as graph_lib
 from tfcore.module import Module, check_gradient
 
-RESET_STATES_COLLECTION = "tfcore_reset_states"
-"""Graph collection holding every stateful recurrent layer's reset op."""
+RESET_STATES_COLLECTION = graph_lib.RESET_STATES_COLLECTION  # defined in tfcore/graph.py
 
 IMPLEMENTATIONS = ("unroll", "while", "block")
 
