@@ -163,7 +163,6 @@ def restore(model, session, directory, checkpoint=None):
         return None
     damaged = []
     for prefix in candidates:
-        _check_same_model(model, prefix, directory)
         try:
             state = _restore_one(model, session, directory, prefix)
         except _Damaged as err:
@@ -186,12 +185,8 @@ class _Damaged(Exception):
     """One checkpoint failed verification; the message names the file and the reason."""
 
 
-def _check_same_model(model, prefix, directory):
-    """Refuse a checkpoint whose variables are not the model's (another run's directory)."""
-    try:
-        saved = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
-    except Exception:  # an unreadable index is damage; _restore_one reports it
-        return
+def _check_same_model(model, prefix, saved):
+    """Refuse a checkpoint whose variables (`saved`: name -> shape) are not the model's."""
     wanted = {v.op.name: v.shape.as_list() for v in model.variables}
     missing = sorted(set(wanted) - set(saved))
     reshaped = sorted(k for k in set(wanted) & set(saved) if list(saved[k]) != wanted[k])
@@ -208,6 +203,11 @@ def _check_same_model(model, prefix, directory):
 def _restore_one(model, session, directory, prefix):
     """Restore `prefix` (verifying every tensor's checksum) and read its bookkeeping."""
     name = os.path.basename(prefix)
+    try:
+        saved = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+    except Exception as err:  # the reader raises OpError, but also IndexError and others
+        raise _Damaged("%s.index (%s)" % (prefix, _first_line(err))) from None
+    _check_same_model(model, prefix, saved)
     try:
         model.saver.restore(session, prefix)  # CRC32C of every tensor is checked while read
     except (tf.errors.OpError, ValueError) as err:
