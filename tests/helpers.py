@@ -68,3 +68,35 @@ def run_layers_with_gradients(layers, x, dtype=tf.float64, unknown_spatial=False
             grads = [tf.gradients(tf.reduce_sum(y * tf.cast(r, dtype)), [xp] + layer.trainable_variables)
                      for y, layer in zip(ys, layers)]
             return list(zip(*sess.run([ys, grads], {xp: x})))
+
+
+_MISSING = {}
+
+
+def require_data(*names):
+    """Skip the calling test, with the reason, unless each named dataset can be had.
+
+    `names` are "mnist", "face" and "global-temp". A dataset counts as present
+    when `tfcore.data`'s fetch finds a verified copy (data directory, cache, or
+    a download when $TFCORE_OFFLINE allows one); a fresh clone without
+    ../shared/data and without network skips these tests instead of failing.
+    """
+    import pytest
+
+    from tfcore.data import DataError
+    from tfcore.data.cache import fetch
+    from tfcore.data.face import FACE
+    from tfcore.data.global_temp import GLOBAL_TEMP
+    from tfcore.data.mnist import MNIST
+
+    datasets = {"mnist": MNIST, "face": FACE, "global-temp": GLOBAL_TEMP}
+    for name in names:
+        if name not in _MISSING:
+            try:
+                fetch(datasets[name])
+                _MISSING[name] = None
+            except DataError as err:
+                _MISSING[name] = str(err).splitlines()[0]
+        if _MISSING[name]:
+            pytest.skip("needs the %s dataset: %s (set TFCORE_DATA or allow a download)"
+                        % (name, _MISSING[name]))
