@@ -79,6 +79,20 @@ def relative_error(analytical, numerical, floor=1e-3):
     return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
 
 
+def central_differences(evaluate, base, delta=1e-5):
+    """d evaluate / d base by central differences: (f(x + d e_i) - f(x - d e_i)) / 2d per element.
+
+    `evaluate(array)` returns the scalar f at `array` (same shape as `base`).
+    """
+    numerical = np.zeros_like(base)
+    for index in np.ndindex(*base.shape):
+        plus, minus = base.copy(), base.copy()
+        plus[index] += delta
+        minus[index] -= delta
+        numerical[index] = (evaluate(plus) - evaluate(minus)) / (2 * delta)
+    return numerical
+
+
 def _gradients(y, targets):
     # tf.gradients says None where y does not depend on a target: the gradient is
     # zero there, and the finite differences will confirm (or refute) it.
@@ -131,7 +145,7 @@ def check_gradients(
         feed = {feeds[k]: v for k, v in values.items()}
         analytical = sess.run(grads, feed)
         for target, grad in zip(targets, analytical):
-            base, numerical = _central_differences(sess, y, feed, target, delta)
+            base, numerical = _target_differences(sess, y, feed, target, delta)
             grad = np.asarray(grad, dtype=np.float64).reshape(base.shape)
             result.entries.append(_worst(target, grad, numerical, floor))
 
@@ -180,7 +194,7 @@ def _check_graph(build, values, order, check_variables, rng, seed):
     return graph, feeds, y, targets, grads
 
 
-def _central_differences(sess, y, feed, target, delta):
+def _target_differences(sess, y, feed, target, delta):
     """`(value, dy/dtarget by central differences)` for an input placeholder or a variable.
 
     A variable is moved through its initializer, and put back afterwards.
@@ -198,12 +212,7 @@ def _central_differences(sess, y, feed, target, delta):
             sess.run(target.initializer, {target.initial_value: value})
             return sess.run(y, feed)
 
-    numerical = np.zeros_like(base)
-    for index in np.ndindex(*base.shape):
-        plus, minus = base.copy(), base.copy()
-        plus[index] += delta
-        minus[index] -= delta
-        numerical[index] = (evaluate(plus) - evaluate(minus)) / (2 * delta)
+    numerical = central_differences(evaluate, base, delta)
     if not is_input:
         sess.run(target.initializer, {target.initial_value: base})
     return base, numerical

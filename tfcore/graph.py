@@ -59,14 +59,16 @@ def placeholder_with_default(value, shape=(), name=None):
     return tf.compat.v1.placeholder_with_default(value, shape=shape, name=name)
 
 
-def variable(initial_value, trainable=True, name=None, dtype=None):
+def variable(initial_value, trainable=True, name=None, dtype=None, constraint=None):
     """A resource variable: state that persists across `Session.run` calls.
 
     `trainable=False` keeps it out of `tf.compat.v1.trainable_variables()`, so
     optimizers leave it alone (moving statistics, carried RNN state).
+    `constraint` (see `tfcore.constraints`) is applied by the optimizers after each update.
     """
     return tf.compat.v1.Variable(
-        initial_value, trainable=trainable, name=name, dtype=dtype, use_resource=True
+        initial_value, trainable=trainable, name=name, dtype=dtype, use_resource=True,
+        constraint=constraint,
     )
 
 
