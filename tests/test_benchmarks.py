@@ -326,6 +326,7 @@ def test_params_defaults_come_from_the_flags_alone():
     (["--cpu-devices", "0"], "--cpu-devices must be an int >= 1"),
     (["--batch-size", "0"], "--batch-size must be an int >= 1"),
     (["--peak-size", "8"], "--peak-size must be an int >= 64"),
+    (["--seed", "-1"], "--seed must be an int >= 0"),
     (["--warmup", "x"], "argument --warmup: invalid int value"),
     (["--stepz", "3"], "unrecognized arguments: --stepz"),
     (["--step", "3"], "unrecognized arguments: --step"),  # no abbreviations
