@@ -435,3 +435,17 @@ def test_bad_gradient_arguments_are_clear_errors_naming_the_layer():
         BatchNormalization(fused=True, gradient="manual")
     with pytest.raises(ValueError, match="lstm: gradient='manual' .*'unroll' or 'while'"):
         LSTM(2, gradient="manual")  # the default implementation is the fused "block"
+
+
+def test_manual_step_hides_its_intermediates_from_tf_gradients(rng):
+    """The limit of tf.custom_gradient: gradients reach the step's inputs, not its insides."""
+    got = {}
+    for gradient in ("auto", "manual"):
+        with tfcore.new_graph().as_default() as graph:
+            x = tfcore.placeholder((2, 3), tf.float64)
+            h, _ = LSTMCell(2, gradient=gradient)(x)
+            # The first Split in the step cuts z into the gates' pre-activations; z_i is output 0.
+            z_i = next(op for op in graph.get_operations() if op.type == "Split").outputs[0]
+            got[gradient] = tf.gradients(h, [z_i, x])
+    assert got["auto"][0] is not None and got["auto"][1] is not None
+    assert got["manual"][0] is None and got["manual"][1] is not None
