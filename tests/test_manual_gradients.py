@@ -31,7 +31,7 @@ def _uses_custom_gradient(graph):
     return any("_gradient_op_type" in node.attr for node in nodes)
 
 
-def _outputs_and_gradients(build, inputs, gradient, seed=0):
+def _outputs_and_gradients(build, inputs, gradient, seed=0, dtype=tf.float64):
     """Build `build(gradient, **placeholders)` in a fresh float64 graph with random weights.
 
     Returns (outputs, gradients of sum(outputs * r) with respect to every input
@@ -41,13 +41,14 @@ def _outputs_and_gradients(build, inputs, gradient, seed=0):
     rng = np.random.RandomState(seed)
     graph = tfcore.new_graph(seed=seed)
     with graph.as_default():
-        feeds = {k: tfcore.placeholder(v.shape, tf.float64, name=k) for k, v in inputs.items()}
+        feeds = {k: tfcore.placeholder(v.shape, dtype, name=k) for k, v in inputs.items()}
         outputs = build(gradient, **feeds)
         outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-        loss = tf.add_n([tf.reduce_sum(o * rng.uniform(-1, 1, o.shape.as_list())) for o in outputs])
+        loss = tf.add_n([tf.reduce_sum(o * tf.constant(rng.uniform(-1, 1, o.shape.as_list()), dtype))
+                         for o in outputs])
         variables = tf.compat.v1.trainable_variables()
         grads = tf.gradients(loss, list(feeds.values()) + variables)
-        floats = [v for v in tf.compat.v1.global_variables() if v.dtype.base_dtype == tf.float64]
+        floats = [v for v in tf.compat.v1.global_variables() if v.dtype.base_dtype == dtype]
         init = tf.compat.v1.global_variables_initializer()
     names = list(inputs) + [v.name for v in variables]
     with tfcore.session(graph=graph) as sess:
@@ -59,19 +60,25 @@ def _outputs_and_gradients(build, inputs, gradient, seed=0):
     return values, dict(zip(names, grad_values)), _uses_custom_gradient(graph)
 
 
-def assert_manual_equals_auto(build, inputs, what):
-    """The manual backward pass equals tf.gradients' to 1e-6 relative in float64; same outputs."""
-    auto_out, auto_grads, auto_custom = _outputs_and_gradients(build, inputs, "auto")
-    manual_out, manual_grads, manual_custom = _outputs_and_gradients(build, inputs, "manual")
+def assert_manual_equals_auto(build, inputs, what, dtype=tf.float64):
+    """The manual backward pass equals tf.gradients' to 1e-6 relative in float64; same outputs.
+
+    In float32 the tolerance is 1e-4 relative to each gradient's largest element:
+    the two backward passes round differently.
+    """
+    tol, out_tol = (1e-6, 1e-12) if dtype == tf.float64 else (1e-4, 1e-5)
+    auto_out, auto_grads, auto_custom = _outputs_and_gradients(build, inputs, "auto", dtype=dtype)
+    manual_out, manual_grads, manual_custom = _outputs_and_gradients(build, inputs, "manual", dtype=dtype)
     assert manual_custom, "%s: gradient='manual' built no tf.custom_gradient" % what
     assert list(manual_grads) == list(auto_grads)
     for a, m in zip(auto_out, manual_out):
-        np.testing.assert_allclose(m, a, rtol=1e-12, atol=1e-12, err_msg="%s: output" % what)
+        np.testing.assert_allclose(m, a, rtol=out_tol, atol=out_tol, err_msg="%s: output" % what)
     for name, a in auto_grads.items():
         m = manual_grads[name]
         assert m is not None and a is not None, "%s: no gradient for %s" % (what, name)
         scale = max(np.abs(a).max(), 1e-300)
-        np.testing.assert_allclose(m, a, rtol=1e-6, atol=1e-6 * scale * 1e-3,
+        atol = tol * scale * (1e-3 if dtype == tf.float64 else 1.0)
+        np.testing.assert_allclose(m, a, rtol=tol, atol=atol,
                                    err_msg="%s: manual vs auto gradient of %s" % (what, name))
     return auto_custom
 
@@ -366,6 +373,63 @@ def test_a_wrong_step_derivative_is_caught_by_the_comparison(rng, monkeypatch):
 
     with pytest.raises(AssertionError, match="manual vs auto gradient"):
         assert_manual_equals_auto(build, {"x": rng.randn(3, 2)}, "LSTMCell(wrong)")
+
+
+# ---------------------------------------------------------------------------
+# Random configurations, and float32
+# ---------------------------------------------------------------------------
+
+def _random_case(rng, kind):
+    """(what, build, inputs) for one random configuration of `kind` (sizes, batch, rank, axis, flags)."""
+    batch, size, units = rng.randint(1, 5), rng.randint(1, 6), rng.randint(1, 5)
+    if kind == "dense":
+        shape = (batch,) + tuple(int(d) for d in rng.randint(1, 4, rng.randint(0, 2))) + (size,)
+        activation = rng.choice(["linear", "relu", "tanh", "sigmoid", "softplus"])
+        return ("Dense(%d, %s) on %s" % (units, activation, shape),
+                lambda gradient, x: Dense(units, activation=activation, gradient=gradient)(x),
+                {"x": rng.randn(*shape)})
+    if kind == "batch_norm":
+        shape = (batch + 1,) + tuple(int(d) for d in rng.randint(1, 4, rng.randint(1, 3)))
+        axis, training = int(rng.randint(-len(shape), len(shape))), bool(rng.randint(2))
+        return ("BatchNormalization(axis=%d, training=%s) on %s" % (axis, training, shape),
+                lambda gradient, x: BatchNormalization(axis=axis, gradient=gradient)(x, training=training),
+                {"x": rng.randn(*shape) * 2})
+    if kind == "cross_entropy":
+        shape, smoothing = (batch, size + 1), float(rng.choice([0.0, 0.1]))
+        return ("softmax_cross_entropy(%s, smoothing %s)" % (shape, smoothing),
+                lambda gradient, labels, logits: tf.reshape(losses.softmax_cross_entropy_with_logits(
+                    labels, logits, label_smoothing=smoothing, gradient=gradient), [1]),
+                {"labels": _soft_labels(rng, shape), "logits": rng.randn(*shape) * 2})
+    cell_class = LSTMCell if kind == "lstm_cell" else GRUCell
+    kwargs = {"reset_after": bool(rng.randint(2))} if cell_class is GRUCell else {}
+    states = {"s%d" % k: rng.randn(batch, units) for k in range(len(cell_class.state_names))}
+
+    def build(gradient, x, **states):
+        output, new_states = cell_class(units, gradient=gradient, **kwargs)(
+            x, states=[states[k] for k in sorted(states)])
+        return [output] + new_states
+
+    return ("%s(%d, %s), batch %d" % (cell_class.__name__, units, kwargs, batch), build,
+            {"x": rng.randn(batch, size), **states})
+
+
+def test_random_configurations_manual_gradient_equals_tf_gradients():
+    rng = np.random.RandomState(7)
+    for kind in ["dense", "batch_norm", "lstm_cell", "gru_cell", "cross_entropy"] * 3:
+        what, build, inputs = _random_case(rng, kind)
+        assert_manual_equals_auto(build, inputs, what)
+
+
+def test_float32_manual_gradients_equal_tf_gradients(rng):
+    def build(gradient, x, y):
+        h = LSTM(4, return_sequences=True, implementation="while", gradient=gradient)(x)
+        h = BatchNormalization(axis=-1, gradient=gradient)(h, training=True)
+        h = Dropout(0.5, seed=1, gradient=gradient)(h, training=True)
+        logits = Dense(3, activation="relu", gradient=gradient)(h)
+        return tf.reshape(losses.softmax_cross_entropy_with_logits(y, logits, gradient=gradient), [1])
+
+    inputs = {"x": rng.randn(3, 4, 2), "y": np.eye(3)[rng.randint(0, 3, (3, 4))]}
+    assert_manual_equals_auto(build, inputs, "float32 LSTM-BN-Dropout-Dense-CE", dtype=tf.float32)
 
 
 # ---------------------------------------------------------------------------
