@@ -8,7 +8,11 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
     tfcore.layers       Dense, Conv2D, pooling, padding, Dropout, BatchNormalization,
                         Flatten, LSTM/GRU cells and sequence layers
     tfcore.activations  tfcore.initializers  tfcore.losses  tfcore.metrics
-    tfcore.optimizers   SGD, Momentum, Adam (Keras 2 time decay) as update ops
+    tfcore.optimizers   SGD, Momentum, Adam, RMSprop, Adagrad, Adadelta, Adamax, Nadam
+                        (Keras 2 legacy semantics: time decay, clipping) as update ops
+    tfcore.schedules    learning-rate schedules (ExponentialDecay, CosineDecay, ...)
+    tfcore.regularizers l1, l2, l1_l2 penalties; add_regularization(loss)
+    tfcore.constraints  max_norm, non_neg, unit_norm, min_max_norm
     tfcore.gradcheck    tf.gradients against central differences in float64
     tfcore.train        fit / evaluate / predict, History, checkpoints
     tfcore.callbacks    Keras 2's callbacks for fit: EarlyStopping, ReduceLROnPlateau, TensorBoard, ...
@@ -23,7 +27,8 @@ from tfcore import quiet
 
 quiet.when_run_as_cli()
 
-from tfcore import activations, initializers, losses, metrics, optimizers  # noqa: E402
+from tfcore import (activations, constraints, initializers, losses, metrics,  # noqa: E402
+                    optimizers, regularizers, schedules)
 from tfcore.gradcheck import GradientCheckError, check_gradients  # noqa: E402
 from tfcore.graph import (  # noqa: E402
     available_devices,

@@ -80,7 +80,7 @@ import tqdm
 from tfcore import checkpoint as checkpoint_lib
 from tfcore import quiet
 from tfcore.callbacks import CallbackList
-from tfcore.layers.recurrent import RESET_STATES_COLLECTION
+from tfcore.graph import RESET_STATES_COLLECTION
 from tfcore.optimizers import LEARNING_RATES, OPTIMIZER_VARIABLES
 
 # The graph collection where stateful layers put their reset ops (see layers/recurrent.py).
@@ -224,9 +224,8 @@ class TrainGraph:
         * `xs`, `ys`: placeholders `(steps, batch_size) + inputs.shape[1:]` (and
           the targets'), the run's batches stacked;
         * the loop's body imports the training step, i.e. the sub-graph of the
-          train op, the loss and the metrics
-          (`tf.compat.v1.graph_util.extract_sub_graph` of the graph as it is
-          now), with `inputs`, `targets` and `training` mapped to `xs[i]`,
+          train op, the loss and the metrics (`sub_graph_def` of the graph as
+          it is now), with `inputs`, `targets` and `training` mapped to `xs[i]`,
           `ys[i]` and `True`, and writes `[loss, metric, ...]` (float64) to row
           i of a `TensorArray`;
         * `i + 1`, the row and the loss's finiteness are computed under
@@ -311,13 +310,15 @@ class TrainGraph:
     def get_learning_rate(self, session):
         """The base learning rate lr (of the first optimizer), as a float."""
         if not self.learning_rates:
-            raise ValueError("TrainGraph: the graph has no tfcore optimizer, so no learning rate")
+            raise ValueError("TrainGraph: the graph has no tfcore optimizer with a learning-rate "
+                             "variable (an optimizer whose rate is a schedule has none)")
         return float(session.run(self.learning_rates[0]))
 
     def set_learning_rate(self, session, value):
         """Set every optimizer's base learning rate lr to `value` (Keras 2 decay still applies)."""
         if not self.learning_rates:
-            raise ValueError("TrainGraph: the graph has no tfcore optimizer, so no learning rate")
+            raise ValueError("TrainGraph: the graph has no tfcore optimizer with a learning-rate "
+                             "variable (an optimizer whose rate is a schedule has none)")
         variables = self.learning_rates
         self._assign(session, "learning_rate", variables, [value] * len(variables))
 
