@@ -415,8 +415,7 @@ class ModelCheckpoint(Callback):
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  mode="auto", initial_value_threshold=None):
         super().__init__()
-        self._monitor = _Monitor("Can save best model only with %s available, skipping. ModelCheckpoint"
-                                 % monitor, monitor, mode,
+        self._monitor = _Monitor("ModelCheckpoint (save_best_only)", monitor, mode,
                                  lambda m: "acc" in m or m.startswith("fmeasure"))
         self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
         self.save_best_only = bool(save_best_only)
