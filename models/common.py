@@ -331,8 +331,9 @@ def fit(args, model, session, x, y, **settings):
     from tfcore import callbacks, export, train
 
     target = pathlib.Path(args.export) if args.export else None
-    if target is not None and (target / "saved_model").exists():  # say so before training
-        sys.exit("error: --export: %s already exists; remove it or choose another directory"
+    if target is not None and (target / "saved_model").exists() \
+            and any((target / "saved_model").iterdir()):  # say so before training
+        sys.exit("error: --export: %s already holds files; remove it or choose another directory"
                  % (target / "saved_model"))
     extra = [callbacks.TensorBoard(args.tensorboard, histogram_freq=1)] if args.tensorboard else []
     history = train.fit(model, session, x, y, callbacks=extra + settings.pop("callbacks", []),

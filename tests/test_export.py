@@ -69,6 +69,7 @@ def exported(tmp_path_factory):
     images = rng.rand(48, 28, 28, 1).astype(np.float32)
     labels = np.eye(10, dtype=np.float32)[rng.randint(10, size=48)]
     lstm = lstm_temperature.build(batch_size=4, window=5, seed=2)
+    (tmp / "lstm").mkdir()  # an empty directory is a fine place for a SavedModel
     windows = rng.uniform(-1, 1, (16, 5, 1)).astype(np.float32)
     jobs, expected = [], []
     with tf.compat.v1.Session(graph=cnn.graph) as sess:
@@ -76,7 +77,7 @@ def exported(tmp_path_factory):
         expected += [predict(cnn, sess, images[:10])] * 2
         export.save(cnn, sess, tmp / "cnn", input_name="images", output_name="probabilities")
         names = export.freeze(cnn, sess, str(tmp / "cnn.pb"))
-        with pytest.raises(ValueError, match="already exists"):
+        with pytest.raises(ValueError, match="already exists and is not an empty directory"):
             export.save(cnn, sess, tmp / "cnn")
     np.save(tmp / "images.npy", images[:10])
     jobs.append(dict(kind="saved_model", path=str(tmp / "cnn"), x=str(tmp / "images.npy"),

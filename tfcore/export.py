@@ -82,8 +82,8 @@ def save(model, session, directory, input_name="inputs", output_name="prediction
     Args:
       model: a `tfcore.train.TrainGraph` (its `inputs` and `predictions` are served).
       session: the session holding the trained values.
-      directory: where to write; it must not exist yet (a SavedModel is never
-        written over another).
+      directory: where to write: a new or an empty directory (a SavedModel
+        is never written over another).
       input_name, output_name: the names a caller uses in the signature.
 
     Returns the directory. A stateful model's state is zeroed first (see the
@@ -91,8 +91,9 @@ def save(model, session, directory, input_name="inputs", output_name="prediction
     """
     _check(model, "export.save")
     directory = os.fspath(directory)
-    if os.path.exists(directory):
-        raise ValueError("export.save: %s already exists; choose a new directory" % directory)
+    if os.path.exists(directory) and (not os.path.isdir(directory) or os.listdir(directory)):
+        raise ValueError("export.save: %s already exists and is not an empty directory; choose "
+                         "a new one (a SavedModel is never written over another)" % directory)
     if input_name == output_name:
         raise ValueError("export.save: input_name and output_name must differ, both are %r"
                          % input_name)
