@@ -146,6 +146,11 @@ def test_each_cli_runs_without_banners_or_deprecation_notices_on_stderr(name, tm
         assert (tmp_path / "export" / "saved_model" / "saved_model.pb").exists()
         assert (tmp_path / "export" / "frozen_graph.pb").exists()
         assert list((tmp_path / "tb" / "train").glob("events.out.tfevents.*"))
+        # Run again with more epochs: it resumes from the checkpoints, quietly too.
+        done = run_cli(CLIS[name][:CLIS[name].index("--tensorboard")] + ["--epochs", "3"],
+                       tmp_path)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert [line for line in done.stderr.splitlines() if NOISE.search(line)] == []
 
 
 @pytest.mark.slow

@@ -615,13 +615,20 @@ def _check_fit(model, x, y, epochs, batch_size, steps_per_run, validation_data, 
     return batch_size, steps_per_run, x, y, validation_data
 
 
+# The v1 Saver keeps its list of checkpoints (max_to_keep) through helpers of its own
+# that TensorFlow has deprecated (deleting old ones, reading their times back on
+# resume); tf.compat.v1 has no other Saver, so exactly those notices are filtered.
+_SAVER_DEPRECATIONS = ("remove_checkpoint", "get_checkpoint_mtimes")
+
+
 def _start(model, session, checkpoint_dir, seed, initial_epoch, progress):
     """Where training starts: a checkpoint, or a fresh (or already set-up) session.
 
     Returns `(history, first epoch, shuffling seed, the callbacks' saved state or None)`.
     """
     model.stop_training = False
-    state = checkpoint_lib.restore(model, session, checkpoint_dir) if checkpoint_dir else None
+    with quiet.deprecations_filtered(*_SAVER_DEPRECATIONS):
+        state = checkpoint_lib.restore(model, session, checkpoint_dir) if checkpoint_dir else None
     history, start, saved_callbacks = History(), 0, None
     if state is None:
         initialize(model, session)
@@ -654,9 +661,7 @@ def _progress_bar(progress, total, epoch, epochs):
 def _save(model, session, checkpoint_dir, epoch, history, seed, callbacks):
     """The checkpoint of a completed epoch: variables, History, seed, callbacks' state."""
     state = dict(history.to_dict(), seed=int(seed), callbacks=callbacks.get_states())
-    # The v1 Saver deletes checkpoints past max_to_keep through a deprecated helper of
-    # its own; tf.compat.v1 has no other Saver, so exactly that notice is filtered.
-    with quiet.deprecations_filtered("remove_checkpoint"):
+    with quiet.deprecations_filtered(*_SAVER_DEPRECATIONS):
         checkpoint_lib.save(model, session, checkpoint_dir, epoch + 1, state)
 
 
