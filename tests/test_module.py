@@ -109,3 +109,16 @@ def test_glorot_uniform_limits_and_orthogonal_rows():
     np.testing.assert_allclose(w @ w.T, np.eye(3), atol=1e-12)
     with pytest.raises(ValueError, match="Unknown initializer"):
         initializers.get("lecun")
+
+
+def test_set_weights_works_outside_the_graph_block_where_tensorflow_is_eager():
+    # A learner (or a notebook) calls set_weights after leaving `with graph.as_default():`.
+    graph = tfcore.new_graph(0)
+    with graph.as_default():
+        x = tfcore.placeholder((None, 2))
+        layer = Dense(3)
+        y = layer(x)
+    kernel, bias = np.arange(6.0).reshape(2, 3), np.array([1.0, -1.0, 0.5])
+    with tfcore.session(graph=graph) as sess:
+        layer.set_weights(sess, [kernel, bias])
+        np.testing.assert_allclose(sess.run(y, {x: [[1.0, 2.0]]}), [[1.0, 2.0]] @ kernel + bias)

@@ -149,14 +149,17 @@ class Module:
                 "%s.set_weights: expected %d arrays (%s), got %d"
                 % (self.name, len(variables), ", ".join(v.name for v in variables), len(weights))
             )
-        for var, value in zip(variables, weights):
-            value = np.asarray(value)
-            if tuple(value.shape) != tuple(var.shape.as_list()):
-                raise ValueError(
-                    "%s.set_weights: %s has shape %s, got an array of shape %s"
-                    % (self.name, var.name, var.shape.as_list(), value.shape)
-                )
-            session.run(var.initializer, {var.initial_value: value})
+        # In the session's graph: outside `graph.as_default()` TensorFlow 2 is eager,
+        # and a graph variable's initial value cannot be reached from there.
+        with session.graph.as_default():
+            for var, value in zip(variables, weights):
+                value = np.asarray(value)
+                if tuple(value.shape) != tuple(var.shape.as_list()):
+                    raise ValueError(
+                        "%s.set_weights: %s has shape %s, got an array of shape %s"
+                        % (self.name, var.name, var.shape.as_list(), value.shape)
+                    )
+                session.run(var.initializer, {var.initial_value: value})
 
     def _check_inner_dims(self, inputs, expected, what="input"):
         """Fail clearly when a later call's inner size differs from the first call's."""
