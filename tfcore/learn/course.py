@@ -192,7 +192,7 @@ def regenerate(path):
     for run in reversed(runs):  # from the end, so earlier line numbers stay valid
         printed = normalise(run.printed)
         old = run.block.output
-        if old is not None and normalise(old.text) == printed:
+        if (old is None and not printed) or (old is not None and normalise(old.text) == printed):
             continue
         changed += 1
         new = ["", "```output"] + printed.splitlines() + ["```"] if printed else []
