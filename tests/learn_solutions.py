@@ -182,3 +182,15 @@ def relu_raises(x):
 
 def dense_returns_wrong_shape(x, w, b):
     return tf.matmul(x, w)[:, :1] + b[:1]
+
+
+def dense_in_float32(x, w, b):
+    return tf.matmul(tf.cast(x, tf.float32), tf.cast(w, tf.float32)) + tf.cast(b, tf.float32)
+
+
+def lstm_cell_returns_h_only(x, h, c, kernel, recurrent_kernel, bias):
+    return lstm_cell(x, h, c, kernel, recurrent_kernel, bias)[0]
+
+
+def relu_with_other_argument_names(features):
+    return tf.maximum(features, tf.zeros_like(features))
