@@ -15,6 +15,7 @@ import pytest
 
 from tfcore.__main__ import main as front_door
 from tfcore.learn import course
+from tfcore.learn.__main__ import main as learn_main
 
 CHAPTERS = course.chapters()
 
@@ -176,3 +177,13 @@ def test_python_m_tfcore_is_the_front_door():
     done = subprocess.run([sys.executable, "-m", "tfcore"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "01  1. Graphs and sessions" in done.stdout and "python -m tfcore 5" in done.stdout
+
+
+def test_learn_test_and_regenerate_commands_compare_then_rewrite(tmp_path, capsys):
+    path = _chapter(tmp_path, "~~~python\nprint(6 * 7)\n~~~\n\n~~~output\n41\n~~~\n")
+    assert learn_main(["test", str(path)]) == 1
+    assert "-41" in capsys.readouterr().out
+    assert learn_main(["regenerate", str(path)]) == 0
+    assert "1 output block(s) rewritten" in capsys.readouterr().out
+    assert learn_main(["test", str(path)]) == 0
+    assert "```output\n42\n```" in path.read_text()
