@@ -24,6 +24,7 @@ import difflib
 import io
 import pathlib
 import re
+import textwrap
 import traceback
 
 COURSE_DIR = pathlib.Path(__file__).resolve().parents[2] / "docs" / "learn"
@@ -110,8 +111,8 @@ def normalise(text):
 def run_chapter(path, echo=None):
     """Run a chapter's python blocks in order in one fresh namespace; returns `[BlockRun]`.
 
-    `echo`, a stream (`sys.stdout`), if given, is shown each block's code and then
-    its output as it runs (the front door, `python -m tfcore 5`). A block that
+    `echo`, a stream (`sys.stdout`), if given, is shown each block's code (indented)
+    and then its output as it runs (the front door, `python -m tfcore 5`). A block that
     raises stops the run.
     """
     path = pathlib.Path(path)
@@ -119,7 +120,8 @@ def run_chapter(path, echo=None):
     runs = []
     for block in parse(path.read_text(), str(path)):
         if echo:
-            echo.write("\n>>> %s, line %d\n%s\n" % (path.name, block.open_line + 1, block.text.rstrip()))
+            echo.write("\n--- %s, line %d ---\n%s\n\n" % (path.name, block.open_line + 1,
+                                                       textwrap.indent(block.text.rstrip(), "    ")))
         # Blank lines before the code make a traceback's line numbers the file's.
         source = "\n" * block.open_line + block.text
         captured, error = io.StringIO(), None
