@@ -110,9 +110,9 @@ def test_cli_expand_prints_the_branches_after_the_summary(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["mnist_cnn", "--batch-size", "0"], "expected a positive integer, got 0"),
-    (["mnist_cnn", "--cpu-devices", "-2"], "expected a positive integer, got -2"),
-    (["mnist_cnn", "--batch-size", "ten"], "expected a positive integer, got 'ten'"),
+    (["mnist_cnn", "--batch-size", "0"], "must be a positive integer, got '0'"),
+    (["mnist_cnn", "--cpu-devices", "-2"], "must be a positive integer, got '-2'"),
+    (["mnist_cnn", "--batch-size", "ten"], "must be a positive integer, got 'ten'"),
     (["no_such_model"], "no model 'no_such_model'"),
     (["models.mlp:no_such_builder"], "models.mlp has no function 'no_such_builder'"),
 ])

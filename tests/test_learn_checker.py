@@ -99,8 +99,8 @@ def test_cli_check_exits_0_when_right_and_1_naming_the_element_when_wrong(capsys
     (["check", "conv2d", "/no/such/file.py:conv2d"], "no such file: /no/such/file.py"),
     (["check", "conv2d", "FILE:no_such_function"], "has no function 'no_such_function'"),
     (["check", "conv2d", "FILE"], "expected FILE.py:FUNCTION"),
-    (["check", "conv2d", "FILE:conv2d", "--cases", "0"], "expected a positive integer, got 0"),
-    (["check", "conv2d", "FILE:conv2d", "--seed", "x"], "expected an integer >= 0, got 'x'"),
+    (["check", "conv2d", "FILE:conv2d", "--cases", "0"], "must be a positive integer, got '0'"),
+    (["check", "conv2d", "FILE:conv2d", "--seed", "x"], "must be an integer >= 0, got 'x'"),
     (["test", "99"], "no chapter '99'"),
     ([], "the following arguments are required"),
 ])

@@ -16,7 +16,7 @@ import sys
 
 import tensorflow as tf
 
-from tfcore.argtypes import positive_int
+from tfcore.cli import positive_int
 from tfcore.inspect.control_flow import control_flow, format_control_flow
 from tfcore.inspect.graph_stats import graph_stats
 from tfcore.inspect.layers import resolve, summary

@@ -7,7 +7,7 @@ Exit status: 0 when everything passed, 1 when a check or a chapter failed,
 import argparse
 import sys
 
-from tfcore.argtypes import non_negative_int, positive_int
+from tfcore.cli import non_negative_int, positive_int
 from tfcore.learn import checker, course
 
 
