@@ -1,7 +1,8 @@
 """`python -m models all --quick`: the tour of every example runs as a command and writes each one's outputs.
 
-(The course's front door, `python -m tfcore`, is tested in test_course.py and
-`python -m tfcore.learn check` in test_learn_checker.py.)
+test_run_dir.py checks `all`'s flags and folders with the examples faked; this
+runs them for real. (The course's front door, `python -m tfcore`, is tested in
+test_course.py and `python -m tfcore.learn check` in test_learn_checker.py.)
 """
 
 import json
@@ -12,15 +13,9 @@ import sys
 
 import pytest
 
-from models.__main__ import EXAMPLES, _out_per_example
+from models.__main__ import EXAMPLES
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def test_all_gives_each_example_its_own_output_directory():
-    assert _out_per_example(["--quick"], "mlp") == ["--quick", "--out", os.path.join("runs", "mlp")]
-    assert _out_per_example(["--out", "o", "--quick"], "mlp") == ["--quick", "--out", os.path.join("o", "mlp")]
-    assert _out_per_example(["--out=o"], "laplacian") == ["--out", os.path.join("o", "laplacian")]
 
 
 @pytest.mark.slow
