@@ -128,7 +128,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     def __call__(self, step):
         with tf.name_scope(self.name or "PiecewiseConstant"):
             k = _step(step)
-            passed = tf.reduce_sum(tf.cast(k > tf.constant(self.boundaries, k.dtype), tf.int32))
+            # k[..., None]: a tensor of steps gives a tensor of rates.
+            passed = tf.reduce_sum(tf.cast(k[..., None] > tf.constant(self.boundaries, k.dtype), tf.int32), -1)
             return tf.gather(tf.constant(self.values, k.dtype), passed)
 
 
