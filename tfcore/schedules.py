@@ -55,50 +55,48 @@ class LearningRateSchedule:
         return "%s(%s)" % (type(self).__name__, args)
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _DecayEveryStep(LearningRateSchedule):
+    """What ExponentialDecay and InverseTimeDecay share: p = k / decay_steps (floored if staircase)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
+        kind = type(self).__name__
+        self.initial_learning_rate = _check(kind, "initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _check(kind, "decay_steps", decay_steps)
+        self.decay_rate = _check(kind, "decay_rate", decay_rate, positive=False)
+        self.staircase = bool(staircase)
+        self.name = name
+
+    def _progress(self, step):
+        """(p, decay_rate) as tensors of the step's float dtype."""
+        k = _step(step)
+        p = k / tf.constant(self.decay_steps, k.dtype)
+        return (tf.floor(p) if self.staircase else p), tf.constant(self.decay_rate, k.dtype)
+
+
+class ExponentialDecay(_DecayEveryStep):
     """lr(k) = initial_learning_rate * decay_rate^(k / decay_steps).
 
     With `staircase=True` the exponent is floor(k / decay_steps): the rate drops
     by decay_rate every decay_steps steps instead of smoothly.
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
-        self.initial_learning_rate = _check("ExponentialDecay", "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _check("ExponentialDecay", "decay_steps", decay_steps)
-        self.decay_rate = _check("ExponentialDecay", "decay_rate", decay_rate)
-        self.staircase = bool(staircase)
-        self.name = name
-
     def __call__(self, step):
         with tf.name_scope(self.name or "ExponentialDecay"):
-            k = _step(step)
-            p = k / tf.constant(self.decay_steps, k.dtype)
-            if self.staircase:
-                p = tf.floor(p)
-            return self.initial_learning_rate * tf.pow(tf.constant(self.decay_rate, k.dtype), p)
+            p, decay_rate = self._progress(step)
+            return self.initial_learning_rate * tf.pow(decay_rate, p)
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_DecayEveryStep):
     """lr(k) = initial_learning_rate / (1 + decay_rate * k / decay_steps).
 
     With `staircase=True`, k / decay_steps is floored. (Keras 2's optimizer
     `decay` argument is this schedule with decay_steps = 1.)
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
-        self.initial_learning_rate = _check("InverseTimeDecay", "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _check("InverseTimeDecay", "decay_steps", decay_steps)
-        self.decay_rate = _check("InverseTimeDecay", "decay_rate", decay_rate, positive=False)
-        self.staircase = bool(staircase)
-        self.name = name
-
     def __call__(self, step):
         with tf.name_scope(self.name or "InverseTimeDecay"):
-            k = _step(step)
-            p = k / tf.constant(self.decay_steps, k.dtype)
-            if self.staircase:
-                p = tf.floor(p)
-            return self.initial_learning_rate / (1.0 + tf.constant(self.decay_rate, k.dtype) * p)
+            p, decay_rate = self._progress(step)
+            return self.initial_learning_rate / (1.0 + decay_rate * p)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
