@@ -41,6 +41,15 @@ def test_piecewise_constant_uses_values_i_up_to_and_including_boundary_i():
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("cycle", [False, True])
+def test_polynomial_decay_equals_numpy(cycle):
+    steps = np.where(STEPS == 0, 1, np.ceil(STEPS / 20)) * 20 if cycle else np.full_like(STEPS, 20)
+    k = STEPS if cycle else np.minimum(STEPS, 20)
+    expected = (0.3 - 0.01) * (1 - k / steps) ** 1.7 + 0.01
+    np.testing.assert_allclose(_at_steps(schedules.PolynomialDecay(0.3, 20, 0.01, 1.7, cycle)), expected,
+                               rtol=1e-12)
+
+
 def test_cosine_decay_equals_numpy_and_stays_at_alpha_after_decay_steps():
     got = _at_steps(schedules.CosineDecay(0.4, 37, alpha=0.05))
     np.testing.assert_allclose(got, 0.4 * _cosine(np.minimum(STEPS, 37) / 37, 0.05), rtol=1e-12)

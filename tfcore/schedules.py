@@ -15,6 +15,7 @@ for an integer k). The formulas, with k the step:
     ExponentialDecay        lr0 * rate^(k / steps)           (staircase: floor(k / steps))
     InverseTimeDecay        lr0 / (1 + rate * k / steps)     (staircase: floor(k / steps))
     PiecewiseConstantDecay  values[i] for boundaries[i-1] < k <= boundaries[i]
+    PolynomialDecay         (lr0 - end) * (1 - min(k, steps) / steps)^power + end
     CosineDecay             lr0 * ((1 - alpha) * 0.5 (1 + cos(pi min(k, steps) / steps)) + alpha)
     CosineDecayRestarts     the same cosine, restarted after each period (SGDR)
 
@@ -129,6 +130,40 @@ class PiecewiseConstantDecay(LearningRateSchedule):
             # k[..., None]: a tensor of steps gives a tensor of rates.
             passed = tf.reduce_sum(tf.cast(k[..., None] > tf.constant(self.boundaries, k.dtype), tf.int32), -1)
             return tf.gather(tf.constant(self.values, k.dtype), passed)
+
+
+class PolynomialDecay(LearningRateSchedule):
+    """From initial_learning_rate down to end_learning_rate along a polynomial of (1 - p):
+
+        p     = min(k, decay_steps) / decay_steps
+        lr(k) = (lr0 - end_learning_rate) * (1 - p)^power + end_learning_rate
+
+    `power=1` is a straight line. With `cycle=True` the decay restarts: decay_steps
+    becomes the first multiple of itself not below k (1 x at k = 0).
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
+                 cycle=False, name=None):
+        self.initial_learning_rate = _check("PolynomialDecay", "initial_learning_rate", initial_learning_rate,
+                                            positive=False)
+        self.decay_steps = _check("PolynomialDecay", "decay_steps", decay_steps)
+        self.end_learning_rate = _check("PolynomialDecay", "end_learning_rate", end_learning_rate,
+                                        positive=False)
+        self.power = _check("PolynomialDecay", "power", power, positive=False)
+        self.cycle = bool(cycle)
+        self.name = name
+
+    def __call__(self, step):
+        with tf.name_scope(self.name or "PolynomialDecay"):
+            k = _step(step)
+            decay_steps = tf.constant(self.decay_steps, k.dtype)
+            if self.cycle:
+                decay_steps = decay_steps * tf.maximum(tf.math.ceil(k / decay_steps), 1.0)
+            else:
+                k = tf.minimum(k, decay_steps)
+            p = k / decay_steps
+            end = self.end_learning_rate
+            return (self.initial_learning_rate - end) * tf.pow(1.0 - p, self.power) + end
 
 
 def _cosine(fraction, alpha, scale=1.0):
