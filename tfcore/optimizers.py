@@ -55,9 +55,9 @@ Sparse gradients. `tf.gradients` of a `tf.gather` (an Embedding lookup) is a
 (their values are summed). Keras 2 updates such a variable in one of three
 ways, and each optimizer here does what its Keras twin does:
 
-    "dense"    the same as the dense gradient with zeros elsewhere (Adam, SGD)
-    "rows"     only the touched rows of w and of the slots change
-               (SGD with momentum, RMSprop with momentum, Adagrad, Adadelta, Adamax)
+    "dense"    the same as the dense gradient with zeros elsewhere (Adam)
+    "rows"     only the touched rows of w and of the slots change (SGD with
+               or without momentum, RMSprop with momentum, Adagrad, Adadelta, Adamax)
     "weights"  the slots decay everywhere, only the touched rows of w move
                (RMSprop without momentum, Nadam)
 
