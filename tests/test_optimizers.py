@@ -482,3 +482,22 @@ def test_clipnorm_with_global_clipnorm_and_nadam_with_a_schedule_are_refused_as_
 def test_keras_lr_keyword_is_the_learning_rate():
     assert tfcore.optimizers.RMSprop(lr=0.05).learning_rate == 0.05
     assert "learning_rate=0.05" in repr(tfcore.optimizers.RMSprop(lr=0.05, clipnorm=1.0))
+
+
+def test_a_changed_learning_rate_is_saved_and_restored_with_the_checkpoint(tmp_path):
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        w = tfcore.variable(np.ones(2), dtype=tf.float64)
+        opt = tfcore.optimizers.RMSprop(0.01, decay=0.1)
+        train = opt.minimize(tf.reduce_sum(tf.square(w)))
+        saver = tf.compat.v1.train.Saver()
+        init = tf.compat.v1.global_variables_initializer()
+    with tfcore.session(graph=graph) as sess:
+        sess.run(init)
+        sess.run(train)
+        opt.set_learning_rate(sess, 0.004)
+        path = saver.save(sess, str(tmp_path / "ckpt"))
+    with tfcore.session(graph=graph) as sess:
+        saver.restore(sess, path)
+        assert opt.get_learning_rate(sess) == 0.004
+        assert sess.run(opt.learning_rate_tensor) == pytest.approx(0.004 / 1.1, rel=1e-12)
