@@ -815,6 +815,7 @@ class Nadam(Optimizer):
       learning_rate: lr (> 0); Keras's default 0.001.
       beta_1, beta_2: in [0, 1).
       epsilon: > 0; Keras 2's default 1e-7.
+      name: the name scope (Keras's positional order: name comes before schedule_decay).
       schedule_decay: the momentum schedule's rate (>= 0), Keras's 0.004.
       **kwargs: clipnorm, clipvalue, global_clipnorm, lr (see `Optimizer`);
         `decay` is accepted and ignored, as by Keras 2.
@@ -822,8 +823,8 @@ class Nadam(Optimizer):
 
     sparse_mode = "weights"
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 schedule_decay=0.004, name=None, decay=None, **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None,
+                 schedule_decay=0.004, decay=None, **kwargs):
         if decay is not None:
             warnings.warn("Nadam: decay=%r is ignored, as by Keras 2's legacy Nadam; its momentum "
                           "schedule uses schedule_decay=%r" % (decay, schedule_decay), stacklevel=2)
