@@ -501,3 +501,17 @@ def test_a_changed_learning_rate_is_saved_and_restored_with_the_checkpoint(tmp_p
         saver.restore(sess, path)
         assert opt.get_learning_rate(sess) == 0.004
         assert sess.run(opt.learning_rate_tensor) == pytest.approx(0.004 / 1.1, rel=1e-12)
+
+
+def test_state_is_found_through_graph_collections_without_the_optimizer():
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        w = tfcore.variable(np.ones(3))
+        nadam, sgd = tfcore.optimizers.Nadam(0.01), SGD(tfcore.schedules.ExponentialDecay(0.1, 10, 0.5))
+        nadam.minimize(tf.reduce_sum(w * w))
+        sgd.minimize(tf.reduce_sum(w * w))
+    rates = graph.get_collection(tfcore.optimizers.LEARNING_RATES)
+    assert rates == [nadam.learning_rate_variable] and rates[0].name == "Nadam/base_learning_rate:0"
+    state = graph.get_collection(tfcore.optimizers.OPTIMIZER_VARIABLES)
+    assert set(v.ref() for v in state) == set(
+        v.ref() for v in nadam.variables + sgd.variables + [nadam.learning_rate_variable])
