@@ -23,6 +23,15 @@ import re
 
 import tensorflow as tf
 
+RESET_STATES_COLLECTION = "tfcore_reset_states"
+"""Graph collection holding every stateful layer's reset op.
+
+A stateful recurrent layer adds its reset op here when it is built;
+`tfcore.train` runs them between epochs and `tfcore.inspect` counts the
+variables they reset as state. It lives in this file, beside the graph, because
+training and inspection read it, not only the layer that fills it.
+"""
+
 
 def new_graph(seed=None):
     """Return a fresh `tf.Graph`, with its graph-level random seed set if given.

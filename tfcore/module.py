@@ -49,6 +49,19 @@ def smart_cond(pred, true_fn, false_fn, name=None):
     raise TypeError("training must be a Python bool or a tf.bool tensor, got %r" % (pred,))
 
 
+GRADIENTS = ("auto", "manual")
+"""The `gradient=` choices of the layers that can state their own backward pass:
+"auto" lets `tf.gradients` derive it from the forward ops; "manual" attaches the
+hand-derived one written next to the forward formula (with `tf.custom_gradient`)."""
+
+
+def check_gradient(owner, gradient):
+    """Return `gradient` if it is one of `GRADIENTS`; otherwise a ValueError naming `owner`."""
+    if not isinstance(gradient, str) or gradient not in GRADIENTS:
+        raise ValueError("%s: gradient must be 'auto' or 'manual', got %r" % (owner, gradient))
+    return gradient
+
+
 class Module:
     """Base class of every tfcore layer. See the module docstring for the protocol."""
 
