@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 import tfcore
-from tests.helpers import run_layer, run_layers_with_gradients
+from tests.helpers import assert_implementations_agree, run_layer, run_layers_with_gradients
 from tfcore import reference
 from tfcore.layers.pool import AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D
 
@@ -146,12 +146,8 @@ def random_pool_case(seed):
 @pytest.mark.parametrize("seed", range(10))
 def test_patches_pooling_equals_fused_pooling_forward_and_backward_in_float32(seed):
     layer_class, kwargs, x, unknown_spatial = random_pool_case(seed)
-    layers = [layer_class(implementation=i, gradient=g, **kwargs) for i, g in IMPLEMENTATIONS]
-    results = run_layers_with_gradients(layers, x.astype(np.float32), tf.float32,
-                                        unknown_spatial=unknown_spatial, seed=seed)
-    for y, (dx,) in results[1:]:
-        np.testing.assert_allclose(y, results[0][0], rtol=0, atol=1e-5)
-        np.testing.assert_allclose(dx, results[0][1][0], rtol=0, atol=1e-5)
+    assert_implementations_agree(layer_class, kwargs, IMPLEMENTATIONS, x.astype(np.float32), 1e-5,
+                                 unknown_spatial=unknown_spatial, seed=seed)
 
 
 @pytest.mark.parametrize("seed", range(10, 16))
