@@ -22,7 +22,10 @@ Two implementations, as for the convolutions (`implementation=`):
   reduction over the window axis (`max_pool_patches`, `avg_pool_patches`).
 
 `gradient="manual"` (patches path only) attaches the backward pass written next
-to each forward formula, with `tf.custom_gradient`.
+to each forward formula, with `tf.custom_gradient`. Second order: each backward
+is built from differentiable ops (the max's winner mask is a comparison, whose
+derivative is zero), so `tf.gradients` of a manual gradient works and agrees
+with central differences (tests/test_pool.py checks order=2).
 
 The layers have no variables; the window may slide over inputs of any size and
 channel count from one call to the next. `tfcore/reference/pool.py` computes
