@@ -3,10 +3,7 @@
 A pooling layer slides a window of (ph, pw) pixels with strides (sh, sw) over
 each channel separately and summarises the window by one number, its max or
 its mean. Output sizes and padding follow the same rules as the convolutions
-(`window_geometry` in conv.py):
-
-    VALID: out = floor((n - p) / s) + 1,   no padding
-    SAME:  out = ceil(n / s),   total pad max((out - 1) s + p - n, 0), half before
+(`window_geometry` in conv.py, with the pool size as the kernel size).
 
 With SAME padding a window at the border hangs over the edge. The padded
 positions are not values that count: max pooling ignores them, and average
