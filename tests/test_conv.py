@@ -274,8 +274,10 @@ def test_patches_path_equals_fused_path_forward_and_backward_in_float32(seed):
 @pytest.mark.parametrize("seed", range(8, 14))
 def test_manual_conv_gradient_equals_tf_gradients_of_the_same_forward_in_float64(seed):
     layer_class, kwargs, x, unknown_spatial = random_conv_case(seed)
-    assert_implementations_agree(layer_class, kwargs, [("patches", "auto"), ("patches", "manual")], x,
-                                 1e-6, unknown_spatial=unknown_spatial, seed=seed)
+    # The first pair is the reference: TensorFlow's gradient of the same (patches) forward pass.
+    implementations = [("patches", "auto"), ("patches", "manual"), ("fused", "auto")]
+    assert_implementations_agree(layer_class, kwargs, implementations, x, 1e-6,
+                                 unknown_spatial=unknown_spatial, seed=seed)
 
 
 MANUAL_GRADIENT_CASES = [

@@ -153,10 +153,13 @@ def test_patches_pooling_equals_fused_pooling_forward_and_backward_in_float32(se
 @pytest.mark.parametrize("seed", range(10, 16))
 def test_manual_pool_gradient_equals_tf_gradients_and_numpy_in_float64(seed):
     layer_class, kwargs, x, unknown_spatial = random_pool_case(seed)
-    layers = [layer_class(implementation="patches", gradient=g, **kwargs) for g in ("auto", "manual")]
-    (y, (auto,)), (_, (manual,)) = run_layers_with_gradients(layers, x, unknown_spatial=unknown_spatial,
-                                                             seed=seed)
+    layers = [layer_class(implementation=i, gradient=g, **kwargs)
+              for i, g in [("patches", "auto"), ("patches", "manual"), ("fused", "auto")]]
+    (y, (auto,)), (_, (manual,)), (y_fused, (fused,)) = run_layers_with_gradients(
+        layers, x, unknown_spatial=unknown_spatial, seed=seed)
     np.testing.assert_allclose(manual, auto, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(y_fused, y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fused, manual, rtol=1e-6, atol=1e-12)
     if x.ndim == 4:  # the NumPy loops of tfcore.reference, given the same dL/dy = r
         numpy_grad = {MaxPool2D: reference.max_pool2d_grad, AvgPool2D: reference.avg_pool2d_grad}
         r = np.random.RandomState(seed).uniform(-1, 1, y.shape)  # as run_layers_with_gradients draws it
