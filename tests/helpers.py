@@ -47,6 +47,24 @@ def run_batch_norm(layer, weights, batches, r):
             return train, infer, layer.get_weights(sess)
 
 
+def assert_implementations_agree(layer_class, kwargs, implementations, x, atol, **run_kwargs):
+    """`layer_class(**kwargs)` gives the same output and gradients with each (implementation, gradient).
+
+    Each array is compared with the first pair's within `atol` times its largest magnitude (at least 1).
+    """
+    layers = [layer_class(implementation=i, gradient=g, **kwargs) for i, g in implementations]
+    dtype = tf.float32 if x.dtype == np.float32 else tf.float64
+    results = run_layers_with_gradients(layers, x, dtype, **run_kwargs)
+    (y0, g0) = results[0]
+    for (implementation, gradient), (y, g) in zip(implementations[1:], results[1:]):
+        what = "%s(%s, implementation=%r, gradient=%r)" % (layer_class.__name__, kwargs, implementation,
+                                                            gradient)
+        for name, a, b in [("output", y, y0)] + [("gradient %d" % i, a, b)
+                                                 for i, (a, b) in enumerate(zip(g, g0))]:
+            np.testing.assert_allclose(a, b, rtol=0, atol=atol * max(np.abs(b).max(), 1.0),
+                                       err_msg="%s: %s" % (what, name))
+
+
 def run_layers_with_gradients(layers, x, dtype=tf.float64, unknown_spatial=False, seed=0):
     """Each of `layers` on the same input and the same weights: [(output, gradients)] per layer.
 
@@ -70,20 +88,3 @@ def run_layers_with_gradients(layers, x, dtype=tf.float64, unknown_spatial=False
                      for y, layer in zip(ys, layers)]
             return list(zip(*sess.run([ys, grads], {xp: x})))
 
-
-def assert_implementations_agree(layer_class, kwargs, implementations, x, atol, **run_kwargs):
-    """`layer_class(**kwargs)` gives the same output and gradients with each (implementation, gradient).
-
-    Each array is compared with the first pair's within `atol` times its largest magnitude (at least 1).
-    """
-    layers = [layer_class(implementation=i, gradient=g, **kwargs) for i, g in implementations]
-    dtype = tf.float32 if x.dtype == np.float32 else tf.float64
-    results = run_layers_with_gradients(layers, x, dtype, **run_kwargs)
-    (y0, g0) = results[0]
-    for (implementation, gradient), (y, g) in zip(implementations[1:], results[1:]):
-        what = "%s(%s, implementation=%r, gradient=%r)" % (layer_class.__name__, kwargs, implementation,
-                                                            gradient)
-        for name, a, b in [("output", y, y0)] + [("gradient %d" % i, a, b)
-                                                 for i, (a, b) in enumerate(zip(g, g0))]:
-            np.testing.assert_allclose(a, b, rtol=0, atol=atol * max(np.abs(b).max(), 1.0),
-                                       err_msg="%s: %s" % (what, name))
