@@ -87,4 +87,3 @@ def run_layers_with_gradients(layers, x, dtype=tf.float64, unknown_spatial=False
             grads = [tf.gradients(tf.reduce_sum(y * tf.cast(r, dtype)), [xp] + layer.trainable_variables)
                      for y, layer in zip(ys, layers)]
             return list(zip(*sess.run([ys, grads], {xp: x})))
-
