@@ -188,3 +188,11 @@ def test_learn_test_and_regenerate_commands_compare_then_rewrite(tmp_path, capsy
     assert "1 output block(s) rewritten" in capsys.readouterr().out
     assert learn_main(["test", str(path)]) == 0
     assert "```output\n42\n```" in path.read_text()
+
+
+def test_without_the_chapters_directory_the_front_door_says_where_they_belong(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(course, "COURSE_DIR", tmp_path / "missing")
+    with pytest.raises(SystemExit) as err:
+        front_door([])
+    assert err.value.code == 1
+    assert "chapters are not at %s" % (tmp_path / "missing") in capsys.readouterr().err

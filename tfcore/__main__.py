@@ -60,7 +60,10 @@ def main(argv=None):
     if not words:
         if args.words:
             p.error("run needs a chapter: python -m tfcore run 5")
-        list_chapters(sys.stdout)
+        try:
+            list_chapters(sys.stdout)
+        except LookupError as err:
+            p.exit(1, "python -m tfcore: %s\n" % err)
         return 0
     if len(words) > 1:
         p.error("one chapter at a time, got %s" % " ".join(words))

@@ -55,12 +55,17 @@ class ChapterError(ValueError):
     """The chapter's Markdown breaks the format (an unclosed fence, an output block with no code)."""
 
 
-def chapters(directory=COURSE_DIR):
+def chapters(directory=None):
     """The chapter files, in order: `NN_name.md` (README.md, the index, is not a chapter)."""
-    return sorted(p for p in pathlib.Path(directory).glob("[0-9][0-9]_*.md"))
+    directory = pathlib.Path(directory or COURSE_DIR)
+    if not directory.is_dir():
+        # The chapters (and models/, which they import) live in a checkout, not in a wheel.
+        raise LookupError("the course's chapters are not at %s: run from a tfcore checkout "
+                          "(git clone, then pip install -e .)" % directory)
+    return sorted(p for p in directory.glob("[0-9][0-9]_*.md"))
 
 
-def find_chapter(spec, directory=COURSE_DIR):
+def find_chapter(spec, directory=None):
     """The chapter named by `spec`: a number (`5`, `05`), a file stem (`05_conv`) or a path."""
     path = pathlib.Path(spec)
     if path.suffix == ".md" and path.is_file():
@@ -70,7 +75,7 @@ def find_chapter(spec, directory=COURSE_DIR):
         if spec.isdigit() and int(p.name[:2]) == int(spec) or p.stem == spec:
             return p
     raise LookupError("no chapter %r in %s; chapters: %s"
-                      % (spec, directory, ", ".join(p.stem for p in found) or "none"))
+                      % (spec, directory or COURSE_DIR, ", ".join(p.stem for p in found) or "none"))
 
 
 def parse(text, name="chapter"):
