@@ -3,8 +3,8 @@
 Pass them as argparse's `type=`; each returns the converted value or raises
 `argparse.ArgumentTypeError`, which argparse turns into
 
-    usage: python -m models.mlp [-h] ...
-    python -m models.mlp: error: argument --batch-size: must be a positive integer, got '0'
+    usage: python -m models.EXAMPLE [-h] ...
+    python -m models.EXAMPLE: error: argument --batch-size: must be a positive integer, got '0'
 
 so a typo costs nothing, instead of a traceback after minutes of training.
 

@@ -58,8 +58,8 @@ checkpoint stays the last good one (the chief also refuses to save weights
 that are not finite).
 
 This module is the mechanism: a model is any `model_fn(x, y) -> (predictions,
-loss, objective, optimizer)`. The runnable demo, with the chapter's logistic
-regression and MLP, is `python -m models.cluster` (see docs/parallel.md):
+loss, objective, optimizer)`. The runnable demo, which picks the examples
+and the data, is `python -m models.cluster` (see docs/parallel.md):
 
     python -m models.cluster --cluster cluster.json --new-local-cluster --ps 1 --workers 2
     python -m models.cluster --job ps --task 0 --cluster cluster.json

@@ -32,9 +32,9 @@ When towers help: on N GPUs (`devices=tower_devices(N, "gpu")`), each tower's
 heavy ops (convolutions, matmuls) run in parallel and only gradients move. On
 this project's 2-core CPU the logical CPU devices (`session(cpu_devices=N)`)
 share the same cores and thread pools, so towers mostly show the mechanics;
-see docs/parallel.md for measured figures. `python -m models.towers` times
-one MLP step on 1..N towers; `models.mnist_cnn.build(towers=N)` and the
-benchmark's `--towers N` build their models with `build` below.
+see docs/parallel.md for measured figures. The demo `python -m models.towers`
+times one training step on 1..N towers; the examples' builders that take
+`towers=N` (and so the benchmark's `--towers N`) call `build` below.
 """
 
 import numpy as np
