@@ -39,7 +39,7 @@ from tfcore.data.global_temp import (
     unscale_series,
 )
 from tfcore.data.mnist import load_mnist, one_hot, scale_images
-from tfcore.data.synthetic import SHAPES, classification, synthetic_like
+from tfcore.data.synthetic import classification, synthetic
 
 README_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 README_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -496,23 +496,47 @@ def test_default_mlp_problem_gives_the_chapter_logistic_baseline():
     assert abs(score - 0.715) < 0.03  # the chapter reports ~0.715
 
 
-@pytest.mark.parametrize("name", sorted(SHAPES))
-def test_synthetic_like_has_each_models_shapes_and_is_seeded(name):
-    x, y = synthetic_like(name, n=3, seed=7)
-    x_shape, y_shape, _ = SHAPES[name]
-    assert x.shape == (3,) + x_shape and x.dtype == np.float32
+@pytest.mark.parametrize("x_shape,x_values,y_shape,y_values", [
+    ((28, 28, 1), ("uniform", 0.0, 1.0), (10,), ("one_hot",)),
+    ((20, 1), ("uniform", -1.0, 1.0), (1,), ("uniform", -1.0, 1.0)),
+    ((3,), ("normal", 0.0, 1.0), (1,), ("integers", 0, 2)),
+    ((7, 5, 1), ("integers", 0, 256), None, None),
+])
+def test_synthetic_arrays_have_the_asked_shapes_ranges_and_seed(x_shape, x_values, y_shape, y_values):
+    x, y = synthetic(500, x_shape, x_values, y_shape, y_values, seed=7)
+    assert x.shape == (500,) + x_shape and x.dtype == np.float32
     assert (y is None) == (y_shape is None)
-    if y is not None:
-        assert y.shape == (3,) + y_shape and y.dtype == np.float32
-    again, _ = synthetic_like(name, n=3, seed=7)
-    other, _ = synthetic_like(name, n=3, seed=8)
+    for array, values in ((x, x_values), (y, y_values)):
+        if array is None:
+            continue
+        kind = values[0]
+        if kind in ("uniform", "integers"):
+            assert values[1] <= array.min() and array.max() < values[2]
+        if kind == "integers":
+            np.testing.assert_array_equal(array, np.round(array))
+            assert len(np.unique(array)) == min(values[2] - values[1], array.size)
+        if kind == "normal":  # 1,500 draws: mean within 4 standard errors, std within 10%
+            assert abs(array.mean() - values[1]) < 4 * values[2] / np.sqrt(array.size)
+            assert abs(array.std() / values[2] - 1) < 0.1
+        if kind == "one_hot":
+            np.testing.assert_array_equal(array.sum(axis=-1), 1.0)
+            assert set(np.unique(array)) == {0.0, 1.0}
+    again, _ = synthetic(500, x_shape, x_values, y_shape, y_values, seed=7)
+    other, _ = synthetic(500, x_shape, x_values, y_shape, y_values, seed=8)
     np.testing.assert_array_equal(x, again)
     assert not np.array_equal(x, other)
 
 
-def test_synthetic_like_rejects_unknown_names():
-    with pytest.raises(ValueError, match="synthetic_like: name"):
-        synthetic_like("resnet")
+@pytest.mark.parametrize("args,match", [
+    ((0, (3,), ("normal", 0, 1)), "n must be a positive int"),
+    ((4, (3, 0), ("normal", 0, 1)), "x_shape must be"),
+    ((4, (3,), ("gamma", 1, 1)), "x_values must be one of"),
+    ((4, (3,), ("uniform", 0)), "x_values must be one of"),
+    ((4, (3,), ("uniform", 0, 1), (1,), "one_hot"), "y_values must be one of"),
+])
+def test_synthetic_rejects_bad_arguments_naming_them(args, match):
+    with pytest.raises(ValueError, match="synthetic: " + match):
+        synthetic(*args)
 
 
 # ----------------------------------------------------------------------------- faults: offline,

@@ -1,4 +1,10 @@
-"""Flatten: turn each example into one vector.
+"""Shape layers: Flatten, Reshape, Permute, RepeatVector.
+
+None of them computes anything: they move the same numbers to new positions,
+so their gradients move the output's gradient back (a reshape, the inverse
+permutation, a sum over the copies). They never touch the batch axis.
+
+Flatten turns each example into one vector:
 
     y[n, :] = x[n, ...] read in row-major (C) order,   y has shape (batch, prod(inner))
 
@@ -14,9 +20,16 @@ If the inner sizes are themselves unknown, the batch is read at run time
 instead and the inner size inferred. A rank-1 input (batch,) becomes (batch, 1).
 """
 
+import numbers
+
+import numpy as np
 import tensorflow as tf
 
 from tfcore.module import Module
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 class Flatten(Module):
@@ -39,3 +52,91 @@ class Flatten(Module):
         if inner.is_fully_defined():
             y.set_shape([inputs.shape[0], 0])
         return y
+
+
+class Reshape(Module):
+    """Reshapes each example to `target_shape`: (batch, ...) -> (batch, *target_shape).
+
+        y[n].flat == x[n].flat   (row-major order is kept; only the shape changes)
+
+    Args:
+      target_shape: a tuple of positive ints, without the batch axis; at most
+        one entry may be -1, meaning "whatever the example's size leaves over"
+        (NumPy's rule, as in Keras).
+    """
+
+    def __init__(self, target_shape, name=None):
+        super().__init__(name=name)
+        if (not isinstance(target_shape, (tuple, list)) or not all(_is_int(d) for d in target_shape)
+                or any(d == 0 or d < -1 for d in target_shape)):
+            raise ValueError("%s: target_shape must be a tuple of positive ints (one may be -1), "
+                             "got %r" % (self.name, target_shape))
+        if list(target_shape).count(-1) > 1:
+            raise ValueError("%s: target_shape may hold at most one -1, got %r"
+                             % (self.name, tuple(target_shape)))
+        self.target_shape = tuple(int(d) for d in target_shape)
+
+    def _static_target(self, inner):
+        """target_shape with its -1 resolved from the known inner size (and the sizes checked)."""
+        size, known = inner.num_elements(), int(np.prod([d for d in self.target_shape if d != -1]))
+        if -1 in self.target_shape and size % known == 0:
+            return [size // known if d == -1 else d for d in self.target_shape]
+        if -1 not in self.target_shape and size == known:
+            return list(self.target_shape)
+        raise ValueError("%s: cannot reshape examples of shape %s (%d values) to %r"
+                         % (self.name, inner.as_list(), size, self.target_shape))
+
+    def call(self, inputs, training=False):
+        if inputs.shape.rank is None or inputs.shape.rank < 1:
+            raise ValueError("%s: input must have a known rank >= 1 (a batch axis), got shape %s"
+                             % (self.name, inputs.shape))
+        inner = inputs.shape[1:]
+        target = self._static_target(inner) if inner.is_fully_defined() else self.target_shape
+        # The batch is read at run time, so any batch size (and an unknown one) works.
+        y = tf.reshape(inputs, tf.concat([tf.shape(inputs)[:1], target], axis=0))
+        y.set_shape([inputs.shape[0]] + [d if d != -1 else None for d in target])
+        return y
+
+
+class Permute(Module):
+    """Permutes the non-batch axes: y[n, i_1, ..., i_k] = x[n, j_1, ..., j_k] with j_{dims[a]} = i_a.
+
+    Args:
+      dims: a permutation of 1..k (1-based: axis 0 is the batch and stays put),
+        e.g. `Permute((2, 1))` swaps the two axes of (batch, steps, features).
+    """
+
+    def __init__(self, dims, name=None):
+        super().__init__(name=name)
+        if (not isinstance(dims, (tuple, list)) or not all(_is_int(d) for d in dims)
+                or sorted(dims) != list(range(1, len(dims) + 1))):
+            raise ValueError("%s: dims must be a permutation of 1..k (1-based, the batch axis "
+                             "stays first), got %r" % (self.name, dims))
+        self.dims = tuple(int(d) for d in dims)
+
+    def call(self, inputs, training=False):
+        if inputs.shape.rank != len(self.dims) + 1:
+            raise ValueError("%s: dims %r permute %d axes, so the input must have rank %d, got "
+                             "shape %s" % (self.name, self.dims, len(self.dims),
+                                           len(self.dims) + 1, inputs.shape))
+        return tf.transpose(inputs, (0,) + self.dims)
+
+
+class RepeatVector(Module):
+    """Repeats each vector n times: (batch, features) -> (batch, n, features), y[b, t] = x[b].
+
+    Args:
+      n: the number of copies (> 0). Its gradient sums the n copies' gradients.
+    """
+
+    def __init__(self, n, name=None):
+        super().__init__(name=name)
+        if not _is_int(n) or n <= 0:
+            raise ValueError("%s: n must be a positive int, got %r" % (self.name, n))
+        self.n = int(n)
+
+    def call(self, inputs, training=False):
+        if inputs.shape.rank != 2:
+            raise ValueError("%s: input must have rank 2 (batch, features), got shape %s"
+                             % (self.name, inputs.shape))
+        return tf.tile(tf.expand_dims(inputs, 1), [1, self.n, 1])

@@ -1,0 +1,64 @@
+"""NumPy references for N-D convolutions and pooling (the equations of conv.py / conv3d.py / pool3d.py).
+
+Used by the non-keras tests of Conv3D, Conv2DTranspose, DepthwiseConv2D,
+SeparableConv2D and the 3-D pools: an independent oracle in float64.
+"""
+
+import itertools
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def same_padding(size, window, stride):
+    """(before, after) that SAME padding adds: output ceil(size / stride), extra pixel at the end."""
+    out = math.ceil(size / stride)
+    total = max((out - 1) * stride + window - size, 0)
+    return total // 2, total - total // 2
+
+
+def dilate(kernel, rates):
+    """Insert rate - 1 zeros between the taps of the first len(rates) axes of `kernel`."""
+    for axis, d in enumerate(rates):
+        if d > 1:
+            shape = list(kernel.shape)
+            shape[axis] = (shape[axis] - 1) * d + 1
+            out = np.zeros(shape, kernel.dtype)
+            index = [slice(None)] * kernel.ndim
+            index[axis] = slice(None, None, d)
+            out[tuple(index)] = kernel
+            kernel = out
+    return kernel
+
+
+def conv(x, kernel, strides, padding, dilation=None):
+    """y[n, p..., o] = sum_{t..., c} xpad[n, p*s + t, c] K_dilated[t..., c, o] for channels-last x."""
+    spatial = x.ndim - 2
+    kernel = dilate(kernel, dilation or (1,) * spatial)
+    window = kernel.shape[:spatial]
+    pads = [(0, 0)] + [same_padding(x.shape[a + 1], window[a], strides[a]) if padding == "SAME"
+                       else (0, 0) for a in range(spatial)] + [(0, 0)]
+    patches = sliding_window_view(np.pad(x, pads), window, axis=tuple(range(1, spatial + 1)))
+    patches = patches[(slice(None),) + tuple(slice(None, None, s) for s in strides)]
+    pos, taps = "pqr"[:spatial], "tuv"[:spatial]
+    return np.einsum("n%sc%s,%sco->n%so" % (pos, taps, taps, pos), patches, kernel)
+
+
+def pool(x, pool_size, strides, padding, reduce):
+    """`reduce` over each window's voxels inside the input (padding never counts), channels last."""
+    spatial = x.ndim - 2
+    ranges = []
+    for a in range(spatial):
+        size, p, s = x.shape[a + 1], pool_size[a], strides[a]
+        if padding == "VALID":
+            out, shift = math.ceil((size - p + 1) / s), 0
+        else:
+            out, shift = math.ceil(size / s), same_padding(size, p, s)[0]
+        ranges.append([(max(i * s - shift, 0), min(i * s - shift + p, size)) for i in range(out)])
+    y = np.zeros((x.shape[0],) + tuple(len(r) for r in ranges) + (x.shape[-1],))
+    for index in itertools.product(*[range(len(r)) for r in ranges]):
+        window = tuple(slice(*ranges[a][i]) for a, i in enumerate(index))
+        block = x[(slice(None),) + window]
+        y[(slice(None),) + index] = reduce(block, axis=tuple(range(1, spatial + 1)))
+    return y

@@ -1,0 +1,119 @@
+"""Conv3D: the 3-D convolution layer over volumes (NDHWC).
+
+The chapter notes that convolution is not only for images: the same sliding
+dot product works on vectors (Conv1D) and on volumes (a CT scan, a video's
+frames x height x width). With input `x` of shape (batch, D, H, W, C_in),
+kernel `K` of shape (kd, kh, kw, C_in, C_out), strides s, dilation d and bias b:
+
+    y[n, p, i, j, o] = activation( b[o] + sum_{t, u, v, c}
+                         x[n, p*s_d + t*d_d - pf, i*s_h + u*d_h - pt, j*s_w + v*d_w - pl, c]
+                         * K[t, u, v, c, o] )
+
+exactly Conv2D's formula with one more spatial axis; the output sizes follow
+the same SAME / VALID rules (conv.py's docstring) on each of the three axes.
+
+Dilation (d > 1, strides 1) runs as Conv2D's does, an ordinary convolution on
+the dilated sub-volumes (`tf.nn.with_space_to_batch` deals them out and
+interleaves the results back), because not every CPU kernel of Conv3D's
+gradient accepts dilation rates above 1.
+
+The argument checks for three spatial axes (`normalize_triple`,
+`check_window_fits_3d`) live here; pool3d.py uses them too.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from tfcore import activations, initializers
+from tfcore.layers.checks import check_rank, normalize_padding
+from tfcore.module import Module
+
+
+def normalize_triple(value, layer, arg):
+    """An int or three ints -> a triple of positive ints; else a ValueError naming the layer."""
+    def is_int(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+    if is_int(value):
+        value = (value,) * 3
+    if not isinstance(value, (tuple, list)) or len(value) != 3 or not all(is_int(v) for v in value):
+        raise ValueError("%s: %s must be an int or a triple of ints, got %r" % (layer, arg, value))
+    if min(value) <= 0:
+        raise ValueError("%s: %s must be positive, got %r" % (layer, arg, tuple(value)))
+    return tuple(int(v) for v in value)
+
+
+def check_window_fits_3d(inputs, window, padding, layer, what):
+    """With VALID padding a window larger than the volume leaves no output at all."""
+    for axis, size in zip((1, 2, 3), window):
+        dim = inputs.shape[axis]
+        if padding == "VALID" and dim is not None and dim < size:
+            raise ValueError(
+                "%s: with padding 'VALID' the %s (%d along axis %d) is larger than the input (%d); "
+                "use padding 'SAME' or a larger input, input shape %s"
+                % (layer, what, size, axis, dim, inputs.shape))
+
+
+class Conv3D(Module):
+    """A 3-D convolution over NDHWC volumes: `activation(conv3d(x, kernel) + bias)`.
+
+    Args:
+      filters: the number of output channels C_out (> 0).
+      kernel_size: (kd, kh, kw), an int or a triple.
+      strides: an int or a triple (default 1).
+      padding: "valid" (default, as Keras) or "same"; any case.
+      dilation_rate: an int or a triple (default 1); > 1 only with strides 1 (as Keras).
+      activation, use_bias, kernel_initializer (glorot_uniform with Keras's
+        convolution fans), bias_initializer (zeros): as Conv2D.
+
+    Weights, in Keras's order and layout: kernel (kd, kh, kw, C_in, C_out), bias (C_out,).
+    """
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
+                 activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", name=None):
+        super().__init__(name=name or "conv3d")
+        if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters <= 0:
+            raise ValueError("%s: filters must be a positive int, got %r" % (self.name, filters))
+        self.filters = int(filters)
+        self.kernel_size = normalize_triple(kernel_size, self.name, "kernel_size")
+        self.strides = normalize_triple(strides, self.name, "strides")
+        self.padding = normalize_padding(padding, self.name)
+        self.dilation_rate = normalize_triple(dilation_rate, self.name, "dilation_rate")
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                "%s: strides > 1 together with dilation_rate > 1 are not supported (as in Keras); "
+                "got strides=%r, dilation_rate=%r" % (self.name, self.strides, self.dilation_rate))
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.input_channels = None
+
+    def build(self, input_shape):
+        if input_shape.rank != 5 or input_shape[-1] is None:
+            raise ValueError(
+                "%s: input must have rank 5 (batch, depth, height, width, channels) with a known "
+                "channel count, got shape %s" % (self.name, input_shape))
+        self.input_channels = int(input_shape[-1])
+        shape = self.kernel_size + (self.input_channels, self.filters)
+        self.kernel = self.add_weight("kernel", shape, self.kernel_initializer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+
+    def call(self, inputs, training=False):
+        check_rank(inputs, 5, self.name, "(batch, depth, height, width, channels)")
+        self._check_inner_dims(inputs, [None, None, None, self.input_channels])
+        effective = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate)]
+        check_window_fits_3d(inputs, effective, self.padding, self.name, "kernel")
+
+        def conv(x, num_spatial_dims, padding):
+            return tf.nn.conv3d(x, self.kernel, strides=[1, *self.strides, 1], padding=padding)
+
+        if max(self.dilation_rate) == 1:
+            y = conv(inputs, 3, self.padding)
+        else:
+            y = tf.nn.with_space_to_batch(inputs, list(self.dilation_rate), self.padding, conv,
+                                          filter_shape=list(self.kernel_size))
+        if self.use_bias:
+            y = tf.nn.bias_add(y, self.bias)
+        return self.activation(y)

@@ -1,0 +1,84 @@
+"""Global pooling: one number per channel, summarising the whole sequence or image.
+
+For a sequence x of shape (batch, steps, channels) and an image of shape
+(batch, H, W, channels) (channels_last, the default):
+
+    GlobalAveragePooling1D:  y[n, c] = 1/T * sum_t x[n, t, c]
+    GlobalMaxPooling1D:      y[n, c] = max_t x[n, t, c]
+    GlobalAveragePooling2D:  y[n, c] = 1/(H W) * sum_{i, j} x[n, i, j, c]
+    GlobalMaxPooling2D:      y[n, c] = max_{i, j} x[n, i, j, c]
+
+A common head for a convolutional network: it replaces Flatten + a large Dense
+and works for any input size. `keepdims=True` keeps the pooled axes with size
+1 ((batch, 1, channels) / (batch, 1, 1, channels)), as in Keras.
+
+With a mask (from Embedding(mask_zero=True) or Masking), the 1-D average only
+counts the unmasked steps, as Keras's does:
+
+    y[n, c] = sum_t m[n, t] x[n, t, c] / sum_t m[n, t]
+
+(the max ignores the mask, as Keras's GlobalMaxPooling1D does).
+"""
+
+import tensorflow as tf
+
+from tfcore.module import Module
+
+DATA_FORMATS = ("channels_last", "channels_first")
+
+
+class _GlobalPool(Module):
+    """Shared arguments and checks; subclasses set `rank` (3 or 4) and `reduce`."""
+
+    rank = None
+    layout = None
+
+    def __init__(self, data_format="channels_last", keepdims=False, name=None):
+        super().__init__(name=name)
+        if data_format not in DATA_FORMATS:
+            raise ValueError("%s: data_format must be 'channels_last' or 'channels_first', got %r"
+                             % (self.name, data_format))
+        self.data_format = data_format
+        self.keepdims = bool(keepdims)
+
+    def _axes(self, inputs):
+        if inputs.shape.rank != self.rank:
+            raise ValueError("%s: input must have rank %d %s, got shape %s"
+                             % (self.name, self.rank, self.layout, inputs.shape))
+        first = 1 if self.data_format == "channels_last" else 2
+        return list(range(first, first + self.rank - 2))
+
+    def call(self, inputs, training=False):
+        return self.reduce(inputs, axis=self._axes(inputs), keepdims=self.keepdims)
+
+
+class GlobalAveragePooling1D(_GlobalPool):
+    """The mean over the steps axis (of the unmasked steps, given `mask` (batch, steps))."""
+
+    rank, layout, reduce = 3, "(batch, steps, channels)", staticmethod(tf.reduce_mean)
+
+    def call(self, inputs, training=False, mask=None):
+        axes = self._axes(inputs)
+        if mask is None:
+            return tf.reduce_mean(inputs, axis=axes, keepdims=self.keepdims)
+        m = tf.expand_dims(tf.cast(mask, inputs.dtype), -1 if self.data_format == "channels_last" else 1)
+        total = tf.reduce_sum(inputs * m, axis=axes, keepdims=self.keepdims)
+        return total / tf.reduce_sum(m, axis=axes, keepdims=self.keepdims)
+
+
+class GlobalMaxPooling1D(_GlobalPool):
+    """The maximum over the steps axis."""
+
+    rank, layout, reduce = 3, "(batch, steps, channels)", staticmethod(tf.reduce_max)
+
+
+class GlobalAveragePooling2D(_GlobalPool):
+    """The mean over height and width."""
+
+    rank, layout, reduce = 4, "(batch, height, width, channels)", staticmethod(tf.reduce_mean)
+
+
+class GlobalMaxPooling2D(_GlobalPool):
+    """The maximum over height and width."""
+
+    rank, layout, reduce = 4, "(batch, height, width, channels)", staticmethod(tf.reduce_max)
