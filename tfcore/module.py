@@ -98,10 +98,12 @@ class Module:
                 self.dtype = first.dtype if first.dtype.is_floating else tf.float32
                 self.build(self._input_shape(inputs))
                 self.built = True
+                self._check_not_integer(first)
                 return self._regularize_activity(self.call(inputs, training=training, **kwargs))
         with tf.name_scope(self._scope):
             inputs = self._convert(inputs)
             first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+            self._check_not_integer(first)
             if first.dtype.is_floating and first.dtype != self.dtype:
                 raise TypeError(
                     "%s: input dtype is %s, but the layer was built for %s (its variables' dtype); "
@@ -114,6 +116,20 @@ class Module:
             for penalty in regularizers.activity_penalty(self.activity_regularizer, outputs):
                 self._add_loss(penalty)
         return outputs
+
+    def _check_not_integer(self, first):
+        """An integer (or bool) input to a layer with floating weights is refused by name.
+
+        Layers without weights (Flatten, padding, pooling of ints) may move any dtype.
+        """
+        if first.dtype.is_floating or first.dtype.is_complex:
+            return
+        weights = [v for v in self.variables if v.dtype.base_dtype.is_floating]
+        if weights:
+            raise TypeError(
+                "%s (%s): input dtype is %s, but the layer computes with %s weights; cast the "
+                "input first, e.g. tf.cast(x, tf.float32) (and scale it: images 0..255 -> 0..1)"
+                % (self.name, type(self).__name__, first.dtype.name, weights[0].dtype.base_dtype.name))
 
     def _convert(self, inputs):
         if isinstance(inputs, (list, tuple)):
@@ -189,7 +205,15 @@ class Module:
 
     def get_weights(self, session):
         """The variables' current values as NumPy arrays, in Keras's order and layout."""
+        self._check_built("get_weights")
         return session.run(self.variables)
+
+    def _check_built(self, method):
+        if not self.built:
+            raise ValueError(
+                "%s.%s: the layer was never called, so it has no weights yet (they are made on "
+                "the first call, sized from its input); call it on an input first: y = layer(x)"
+                % (self.name, method))
 
     def set_weights(self, session, weights):
         """Assign NumPy arrays (Keras's order and layout) to the variables.
@@ -197,6 +221,7 @@ class Module:
         Uses each variable's initializer with its initial value fed, so no new
         ops are added to the graph (it may already be finalized).
         """
+        self._check_built("set_weights")
         variables = self.variables
         if len(weights) != len(variables):
             raise ValueError(
