@@ -6,6 +6,7 @@ runs, then calls `write_metrics` and saves its figures with `save_figure`.
 """
 
 import argparse
+import atexit
 import contextlib
 import fcntl
 import json
@@ -170,7 +171,15 @@ def _lock(p, out):
     handle.truncate()
     handle.write("%d\n" % os.getpid())
     handle.flush()
+    if not _LOCKS:
+        atexit.register(_release_all)
     _LOCKS[key] = handle
+
+
+def _release_all():
+    """Close the lock files at exit (the OS would release the locks anyway, even after kill -9)."""
+    while _LOCKS:
+        _LOCKS.popitem()[1].close()
 
 
 def _read_manifest(out):
