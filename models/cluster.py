@@ -61,7 +61,7 @@ def parser():
     p.add_argument("--checkpoint-dir", type=types.writable_dir, default=None,
                    help="the chief saves and restores here")
     p.add_argument("--save-steps", type=types.positive_int, default=100)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=types.SEED, default=0, help="graph seed (0 .. 2**31 - 1)")
     p.add_argument("--timeout", type=types.positive_float, default=60.0,
                    help="seconds any wait may take (the ps coming up, a step, the chief)")
     p.add_argument("--log-every", type=types.non_negative_int, default=100, help="0: no step log")

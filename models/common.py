@@ -79,11 +79,12 @@ def parser(name, description, epochs, batch_size):
                         "(fresh, or resumed from --out) is only evaluated and metrics.json written")
     p.add_argument("--batch-size", type=tfcore.cli.positive_int, default=batch_size,
                    help="rows per step (default %(default)s)")
-    p.add_argument("--data-dir", default=None,
+    p.add_argument("--data-dir", type=tfcore.cli.existing_dir, default=None,
                    help="folder with the staged datasets (default: $TFCORE_DATA, then the cache)")
     p.add_argument("--out", type=tfcore.cli.writable_dir, default=os.path.join("runs", name),
                    help="the run's folder: metrics.json, figures, checkpoints (default %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="graph, initialisation and shuffling seed")
+    p.add_argument("--seed", type=tfcore.cli.SEED, default=0,
+                   help="graph, initialisation and shuffling seed (0 .. 2**31 - 1)")
     p.add_argument("--device", default=None,
                    help="cpu, gpu, gpu:N or /device:GPU:N (default: TensorFlow chooses)")
     p.add_argument("--quick", action="store_true", help="a short run for a tour or a smoke test")

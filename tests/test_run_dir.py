@@ -40,6 +40,8 @@ def exit_of(main, argv, capsys):
     (mlp.main, ["--learning-rate", "nan"], "--learning-rate: must be a number >= 0"),
     (mlp.main, ["--hidden", "0"], "--hidden: must be a positive integer"),
     (mlp.main, ["--bogus-flag"], "unrecognized arguments: --bogus-flag"),
+    (mlp.main, ["--seed", "-1"], "--seed: must be an integer in [0, 2147483647]"),
+    (mlp.main, ["--data-dir", "/no/such/folder"], "--data-dir: /no/such/folder is not an existing folder"),
     (mnist_cnn.main, ["--limit", "0"], "--limit: must be a positive integer"),
     (mnist_cnn.main, ["--towers", "0"], "--towers: must be a positive integer"),
     (mnist_cnn.main, ["--decay=-1e-5"], "--decay: must be a number >= 0"),
