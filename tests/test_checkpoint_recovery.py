@@ -24,6 +24,8 @@ from tfcore.layers.dense import Dense
 from tfcore.optimizers import Adam
 from tfcore.train import TrainGraph, fit
 
+from tests.helpers import hold_lock
+
 EPOCHS = 4
 SETTINGS = dict(batch_size=8, seed=5, progress=False)
 
@@ -168,6 +170,32 @@ def test_temporary_files_are_unique_to_the_process_and_never_left_behind(tmp_pat
     with pytest.raises(TypeError):
         checkpoint.write_atomically(str(target), 3)  # a failed write leaves no temporary file
     assert os.listdir(tmp_path) == ["state.json"] and target.read_text() == "two"
+
+
+def test_checkpoint_data_without_any_index_is_refused_not_trained_over(tmp_path):
+    run(tmp_path, epochs=3)
+    for name in os.listdir(tmp_path):
+        if name.endswith(".index") or name == checkpoint.INDEX_FILE:
+            os.remove(tmp_path / name)
+    model = build()
+    with tfcore.session(model.graph) as sess:
+        with pytest.raises(checkpoint.CheckpointError, match=r"data without any .index file \(ckpt-2.data-"):
+            fit(model, sess, *data(), epochs=EPOCHS, checkpoint_dir=str(tmp_path), **SETTINGS)
+    assert data_file(tmp_path, 3).exists()
+
+
+def test_a_second_process_cannot_train_into_a_checkpoint_directory_in_use(tmp_path):
+    holder = hold_lock(tmp_path)
+    try:
+        model = build()
+        with tfcore.session(model.graph) as sess:
+            with pytest.raises(checkpoint.DirectoryInUse, match=r"%s is in use by another run \(process %d\)"
+                               % (tmp_path, holder.pid)):
+                fit(model, sess, *data(), epochs=1, checkpoint_dir=str(tmp_path), **SETTINGS)
+        assert not [n for n in os.listdir(tmp_path) if n.startswith("ckpt")]
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 CHILD = textwrap.dedent("""
