@@ -65,6 +65,10 @@ def check_gradient(owner, gradient):
 class Module:
     """Base class of every tfcore layer. See the module docstring for the protocol."""
 
+    # A layer whose input is integer ids (an embedding lookup) sets this to True;
+    # any other layer with floating weights refuses an integer input by name.
+    integer_inputs = False
+
     def __init__(self, name=None):
         self.name = name or _snake_case(type(self).__name__)
         self.built = False
@@ -122,7 +126,7 @@ class Module:
 
         Layers without weights (Flatten, padding, pooling of ints) may move any dtype.
         """
-        if first.dtype.is_floating or first.dtype.is_complex:
+        if first.dtype.is_floating or first.dtype.is_complex or self.integer_inputs:
             return
         weights = [v for v in self.variables if v.dtype.base_dtype.is_floating]
         if weights:
