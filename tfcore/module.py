@@ -131,9 +131,9 @@ class Module:
         weights = [v for v in self.variables if v.dtype.base_dtype.is_floating]
         if weights:
             raise TypeError(
-                "%s (%s): input dtype is %s, but the layer computes with %s weights; cast the "
-                "input first, e.g. tf.cast(x, tf.float32) (and scale it: images 0..255 -> 0..1)"
-                % (self.name, type(self).__name__, first.dtype.name, weights[0].dtype.base_dtype.name))
+                "%s: input must be a floating tensor (float16/32/64), got %s: the %s computes "
+                "with %s weights; cast it first, e.g. tf.cast(x, tf.float32) (images: / 255)"
+                % (self.name, first.dtype.name, type(self).__name__, weights[0].dtype.base_dtype.name))
 
     def _convert(self, inputs):
         if isinstance(inputs, (list, tuple)):
