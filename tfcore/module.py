@@ -78,7 +78,7 @@ class Module:
         self.dtype = None  # the floating dtype of the first input; variables use it
         self.updates = []  # ops that must run with a training step (moving statistics)
         self.activity_regularizer = None  # penalty(output) / batch size, added on every call
-        self._losses = []  # regularization penalties (scalar tensors)
+        self._weight_losses, self._activity_losses = [], []  # regularization penalties (scalars)
 
     # -- the protocol -----------------------------------------------------
     def build(self, input_shape):
@@ -118,7 +118,8 @@ class Module:
     def _regularize_activity(self, outputs):
         if self.activity_regularizer is not None:
             for penalty in regularizers.activity_penalty(self.activity_regularizer, outputs):
-                self._add_loss(penalty)
+                self._activity_losses.append(penalty)
+                tf.compat.v1.add_to_collection(regularizers.REGULARIZATION_LOSSES, penalty)
         return outputs
 
     def _check_not_integer(self, first):
@@ -166,7 +167,9 @@ class Module:
             # Outside any control dependencies or tf.cond branch the layer may be
             # built in: the penalty is part of every training step's loss.
             with tf.control_dependencies(None), tf.name_scope(name + "/regularizer"):
-                self._add_loss(regularizer(var))
+                penalty = regularizer(var)
+            self._weight_losses.append(penalty)
+            tf.compat.v1.add_to_collection(regularizers.REGULARIZATION_LOSSES, penalty)
         return var
 
     def set_regularizers_and_constraints(self, kernel_regularizer=None, bias_regularizer=None,
@@ -180,14 +183,14 @@ class Module:
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
 
-    def _add_loss(self, penalty):
-        self._losses.append(penalty)
-        tf.compat.v1.add_to_collection(regularizers.REGULARIZATION_LOSSES, penalty)
-
     @property
     def losses(self):
-        """The regularization penalties of this layer (and its sublayers), as scalar tensors."""
-        return list(self._losses) + [p for m in self.submodules for p in m.losses]
+        """The regularization penalties of this layer (and its sublayers), as scalar tensors.
+
+        Keras's order: the activity penalties of the calls so far, then the weights' penalties.
+        """
+        own = self._activity_losses + self._weight_losses
+        return own + [p for m in self.submodules for p in m.losses]
 
     @property
     def variables(self):
