@@ -119,3 +119,27 @@ def require_data(*names):
         if _MISSING[name]:
             pytest.skip("needs the %s dataset: %s (set TFCORE_DATA or allow a download)"
                         % (name, _MISSING[name]))
+
+
+_HOLDER = """
+import fcntl, os, time
+# tfcore.checkpoint.lock's protocol without importing TensorFlow (fast).
+handle = open(os.path.join(%r, ".tfcore.lock"), "a+")
+fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+handle.truncate(0)
+handle.write("%%d\\n" %% os.getpid())
+handle.flush()
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+def hold_lock(directory):
+    """Start a process that holds `directory`'s tfcore lock; returns it once it does (kill it after)."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER % str(directory)],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    return holder

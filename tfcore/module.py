@@ -65,6 +65,10 @@ def check_gradient(owner, gradient):
 class Module:
     """Base class of every tfcore layer. See the module docstring for the protocol."""
 
+    # A layer whose input is integer ids (an embedding lookup) sets this to True;
+    # any other layer with floating weights refuses an integer input by name.
+    integer_inputs = False
+
     def __init__(self, name=None):
         self.name = name or _snake_case(type(self).__name__)
         self.built = False
@@ -98,10 +102,12 @@ class Module:
                 self.dtype = first.dtype if first.dtype.is_floating else tf.float32
                 self.build(self._input_shape(inputs))
                 self.built = True
+                self._check_not_integer(first)
                 return self._regularize_activity(self.call(inputs, training=training, **kwargs))
         with tf.name_scope(self._scope):
             inputs = self._convert(inputs)
             first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+            self._check_not_integer(first)
             if first.dtype.is_floating and first.dtype != self.dtype:
                 raise TypeError(
                     "%s: input dtype is %s, but the layer was built for %s (its variables' dtype); "
@@ -115,6 +121,20 @@ class Module:
                 self._activity_losses.append(penalty)
                 tf.compat.v1.add_to_collection(regularizers.REGULARIZATION_LOSSES, penalty)
         return outputs
+
+    def _check_not_integer(self, first):
+        """An integer (or bool) input to a layer with floating weights is refused by name.
+
+        Layers without weights (Flatten, padding, pooling of ints) may move any dtype.
+        """
+        if first.dtype.is_floating or first.dtype.is_complex or self.integer_inputs:
+            return
+        weights = [v for v in self.variables if v.dtype.base_dtype.is_floating]
+        if weights:
+            raise TypeError(
+                "%s: input must be a floating tensor (float16/32/64), got %s: the %s computes "
+                "with %s weights; cast it first, e.g. tf.cast(x, tf.float32) (images: / 255)"
+                % (self.name, first.dtype.name, type(self).__name__, weights[0].dtype.base_dtype.name))
 
     def _convert(self, inputs):
         if isinstance(inputs, (list, tuple)):
@@ -192,7 +212,15 @@ class Module:
 
     def get_weights(self, session):
         """The variables' current values as NumPy arrays, in Keras's order and layout."""
+        self._check_built("get_weights")
         return session.run(self.variables)
+
+    def _check_built(self, method):
+        if not self.built:
+            raise ValueError(
+                "%s.%s: the layer was never called, so it has no weights yet (they are made on "
+                "the first call, sized from its input); call it on an input first: y = layer(x)"
+                % (self.name, method))
 
     def set_weights(self, session, weights):
         """Assign NumPy arrays (Keras's order and layout) to the variables.
@@ -200,6 +228,7 @@ class Module:
         Uses each variable's initializer with its initial value fed, so no new
         ops are added to the graph (it may already be finalized).
         """
+        self._check_built("set_weights")
         variables = self.variables
         if len(weights) != len(variables):
             raise ValueError(
