@@ -285,9 +285,14 @@ class _Conv(Module):
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", trainable=True, implementation="fused",
                  gradient="auto", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, name=None):
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 groups=1, name=None):
         super().__init__(name=name)
         self.filters = positive_int(filters, self.name, "filters")
+        self.groups = positive_int(groups, self.name, "groups")
+        if self.filters % self.groups:
+            raise ValueError("%s: filters (%d) must be divisible by groups (%d), as in Keras"
+                             % (self.name, self.filters, self.groups))
         self.kernel_size = normalize_tuple(kernel_size, self.rank, self.name, "kernel_size")
         self.strides = normalize_tuple(strides, self.rank, self.name, "strides")
         self.padding = normalize_padding(padding, self.name, self.paddings)
@@ -347,12 +352,18 @@ class _Conv(Module):
             raise ValueError("%s: the input's channel count (last axis) must be known, got shape %s"
                              % (self.name, input_shape))
         self.input_channels = int(input_shape[-1])
+        if self.input_channels % self.groups:
+            raise ValueError("%s: the input's %d channels must be divisible by groups (%d), as in "
+                             "Keras; input shape %s" % (self.name, self.input_channels, self.groups,
+                                                        input_shape))
         expected = self.fixed_input_channels
-        if expected is not None and expected != self.input_channels:
+        if expected is not None and expected * self.groups != self.input_channels:
             raise ValueError("%s: the kernel expects %d input channels, but the input has %d "
-                             "(shape %s)" % (self.name, expected, self.input_channels, input_shape))
+                             "(shape %s)" % (self.name, expected * self.groups, self.input_channels,
+                                             input_shape))
+        # With groups, each filter sees only its group's C_in / groups channels.
         self.kernel = self.add_weight(
-            "kernel", self.kernel_size + (self.input_channels, self.filters),
+            "kernel", self.kernel_size + (self.input_channels // self.groups, self.filters),
             self.kernel_initializer, trainable=self.trainable,
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         if self.use_bias:
@@ -371,13 +382,35 @@ class _Conv(Module):
         return check_window_fits(inputs, effective, self.padding, self.name, what)
 
     def _convolve(self, x):
-        """The convolution plus bias, by the chosen implementation."""
+        """The convolution plus bias, by the chosen implementation, one group at a time.
+
+        Grouped convolution (`groups` = G) splits the C_in input channels and
+        the C_out filters into G consecutive blocks; output block g sees only
+        input block g, through kernel[..., g*C_out/G : (g+1)*C_out/G]:
+
+            y[..., g-th block of outputs] = conv(x[..., g-th block of inputs], K_g) + b_g
+
+        Each group is an ordinary convolution (G = 1: the whole layer), and the
+        G results are concatenated along the channels. `tf.nn.conv2d` accepts a
+        grouped kernel directly, but only some CPU builds run it (oneDNN), and
+        not for every dtype; the split below runs everywhere.
+        """
+        bias = self.bias if self.use_bias else None
+        if self.groups == 1:
+            return self._convolve_group(x, self.kernel, bias)
+        inputs = tf.split(x, self.groups, axis=-1)
+        kernels = tf.split(self.kernel, self.groups, axis=-1)
+        biases = tf.split(bias, self.groups) if bias is not None else [None] * self.groups
+        return tf.concat([self._convolve_group(*group) for group in zip(inputs, kernels, biases)],
+                         axis=-1)
+
+    def _convolve_group(self, x, kernel, bias):
+        """One ordinary convolution of `x` with `kernel`, plus `bias` (None: no bias)."""
         if self.implementation == "patches":
             window = Window(self.kernel_size, self.strides, self.dilation_rate, self.padding)
-            return conv_patches(x, self.kernel, self.bias if self.use_bias else None, window,
-                                manual=self.gradient == "manual")
-        y = self._fused(x)
-        return tf.nn.bias_add(y, self.bias) if self.use_bias else y
+            return conv_patches(x, kernel, bias, window, manual=self.gradient == "manual")
+        y = self._fused(x, kernel)
+        return tf.nn.bias_add(y, bias) if bias is not None else y
 
 
 def _implementation_and_gradient(implementation, gradient, layer):
@@ -410,8 +443,9 @@ class Conv1D(_Conv):
         written in `conv_patches`; needs implementation="patches").
       kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
         bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
+      groups: G (default 1), as Conv2D: G independent convolutions side by side.
 
-    Weights, in Keras's order and layout: kernel (k, C_in, C_out), bias (C_out,).
+    Weights, in Keras's order and layout: kernel (k, C_in / G, C_out), bias (C_out,).
     """
 
     rank = 1
@@ -427,11 +461,11 @@ class Conv1D(_Conv):
         """
         return self.activation(self._convolve(self._checked(inputs)))
 
-    def _fused(self, x):
+    def _fused(self, x, kernel):
         if self.padding == "CAUSAL":  # pad the past, then an ordinary VALID convolution
             x = tf.pad(x, [[0, 0], [(self.kernel_size[0] - 1) * self.dilation_rate[0], 0], [0, 0]])
         padding = "SAME" if self.padding == "SAME" else "VALID"
-        y = fused_conv2d(x[:, tf.newaxis], self.kernel[tf.newaxis], (1,) + self.strides,
+        y = fused_conv2d(x[:, tf.newaxis], kernel[tf.newaxis], (1,) + self.strides,
                          padding, (1,) + self.dilation_rate)
         return y[:, 0]
 
@@ -460,8 +494,12 @@ class Conv2D(_Conv):
         written in `conv_patches`; needs implementation="patches").
       kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
         bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
+      groups: G (default 1), Keras's grouped convolution: the input channels and
+        the filters are split into G consecutive blocks, and output block g is
+        computed from input block g only (G = C_in: one kernel per channel).
+        C_in and filters must be divisible by G. See `_Conv._convolve`.
 
-    Weights, in Keras's order and layout: kernel (kh, kw, C_in, C_out), bias (C_out,).
+    Weights, in Keras's order and layout: kernel (kh, kw, C_in / G, C_out), bias (C_out,).
     """
 
     rank = 2
@@ -480,5 +518,5 @@ class Conv2D(_Conv):
         """
         return self.activation(self._convolve(self._checked(inputs)))
 
-    def _fused(self, x):
-        return fused_conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate)
+    def _fused(self, x, kernel):
+        return fused_conv2d(x, kernel, self.strides, self.padding, self.dilation_rate)
