@@ -52,8 +52,10 @@ import tensorflow as tf
 
 from tfcore import activations, initializers
 from tfcore.layers.checks import (  # noqa: F401  (check_rank, normalize_pair: re-exported)
-    check_input, check_rank, check_window_fits, is_int, normalize_choice, normalize_pair,
+    check_input, check_rank, check_window_fits, is_int, layout_of, normalize_choice, normalize_pair,
     normalize_padding, normalize_tuple, positive_int)
+from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
+                                  to_data_format)
 from tfcore.module import Module
 
 PADDINGS = ("SAME", "VALID")
@@ -286,8 +288,9 @@ class _Conv(Module):
                  bias_initializer="zeros", trainable=True, implementation="fused",
                  gradient="auto", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 groups=1, name=None):
+                 groups=1, data_format=None, name=None):
         super().__init__(name=name)
+        self.data_format = normalize_data_format(data_format, self.name)
         self.filters = positive_int(filters, self.name, "filters")
         self.groups = positive_int(groups, self.name, "groups")
         if self.filters % self.groups:
@@ -348,9 +351,10 @@ class _Conv(Module):
 
     def build(self, input_shape):
         # The rank is checked by `call`, on every input; here only the channel count matters.
+        input_shape = channels_last_shape(input_shape, self.data_format)
         if input_shape.rank is None or input_shape[-1] is None:
-            raise ValueError("%s: the input's channel count (last axis) must be known, got shape %s"
-                             % (self.name, input_shape))
+            raise ValueError("%s: the input's channel count must be known, got shape %s (as %s)"
+                             % (self.name, input_shape, self.layout))
         self.input_channels = int(input_shape[-1])
         if self.input_channels % self.groups:
             raise ValueError("%s: the input's %d channels must be divisible by groups (%d), as in "
@@ -371,9 +375,18 @@ class _Conv(Module):
                                         trainable=self.trainable, regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint)
 
+    def _call(self, inputs):
+        """activation(conv(x) + b), computed channels-last (layout.py), the activation last.
+
+        The activation acts on the output in the layer's own layout, as Keras's
+        does (a softmax runs over the last axis, whichever that is).
+        """
+        check_input(inputs, self.rank + 2, self.name, layout_of(self.layout, self.data_format))
+        y = self._convolve(self._checked(to_channels_last(inputs, self.data_format)))
+        return self.activation(to_data_format(y, self.data_format))
+
     def _checked(self, inputs):
-        """`inputs` after the checks of every call: rank, dtype, channels, window size."""
-        check_input(inputs, self.rank + 2, self.name, self.layout)
+        """Channels-last `inputs` after the checks of every call: channels, window size."""
         if inputs.shape[-1] is not None and inputs.shape[-1] != self.input_channels:
             raise ValueError("%s: input has %d channels, but the layer was built for %d"
                              % (self.name, inputs.shape[-1], self.input_channels))
@@ -444,6 +457,8 @@ class Conv1D(_Conv):
       kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
         bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
       groups: G (default 1), as Conv2D: G independent convolutions side by side.
+      data_format: "channels_last" (default; None means it too, as Keras) or
+        "channels_first" ((batch, channels, steps)); see tfcore/layers/layout.py.
 
     Weights, in Keras's order and layout: kernel (k, C_in / G, C_out), bias (C_out,).
     """
@@ -459,7 +474,7 @@ class Conv1D(_Conv):
         where xp is x with zeros padded before (and, for SAME, after) the steps,
         as the padding says (`window_geometry`): CAUSAL pads (k - 1) d zeros before.
         """
-        return self.activation(self._convolve(self._checked(inputs)))
+        return self._call(inputs)
 
     def _fused(self, x, kernel):
         if self.padding == "CAUSAL":  # pad the past, then an ordinary VALID convolution
@@ -498,6 +513,8 @@ class Conv2D(_Conv):
         the filters are split into G consecutive blocks, and output block g is
         computed from input block g only (G = C_in: one kernel per channel).
         C_in and filters must be divisible by G. See `_Conv._convolve`.
+      data_format: "channels_last" (default or None, NHWC) or "channels_first" (NCHW:
+        computed as NHWC between two transposes, see tfcore/layers/layout.py).
 
     Weights, in Keras's order and layout: kernel (kh, kw, C_in / G, C_out), bias (C_out,).
     """
@@ -516,7 +533,7 @@ class Conv2D(_Conv):
         where xp is x padded with zeros as the padding says (`window_geometry`):
         SAME puts p // 2 rows/columns before the image, VALID none.
         """
-        return self.activation(self._convolve(self._checked(inputs)))
+        return self._call(inputs)
 
     def _fused(self, x, kernel):
         return fused_conv2d(x, kernel, self.strides, self.padding, self.dilation_rate)
