@@ -28,6 +28,10 @@ The file reads in three parts:
    gradient of the patches path with the backward pass written out in
    `conv_patches`, attached with `tf.custom_gradient`.
 
+Groups and layouts. `groups=G` splits the channels into G independent
+convolutions (`_Conv._convolve`); `data_format="channels_first"` computes the
+same channels-last ops between two transposes (tfcore/layers/layout.py).
+
 Dilation on the fused path. `tf.nn.conv2d(..., dilations=...)` computes the
 forward pass, but TensorFlow's CPU kernels for its gradients reject dilation
 rates above 1. So a dilated convolution is computed the way
