@@ -82,7 +82,8 @@ def _with_moving_statistics(**kwargs):
 @pytest.mark.parametrize("shape", [(4, 3), (2, 2, 2, 3)])
 def test_batch_norm_passes_gradient_check_in_inference_mode(rng, shape):
     tfcore.check_gradients(
-        lambda x: _with_moving_statistics(name="batch_norm")(x, training=False), {"x": rng.randn(*shape)},
+        lambda x: _with_moving_statistics(name="batch_norm")(x, training=False),
+        {"x": rng.randn(*shape)},
         name="BatchNormalization(inference)",
     )
 

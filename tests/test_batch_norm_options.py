@@ -14,7 +14,8 @@ from tfcore import regularizers
 from tfcore.layers.batch_norm import BatchNormalization
 
 
-@pytest.mark.parametrize("shape,axis", [((5, 3, 4, 2), [1, 3]), ((4, 3, 5), [-1, -2]), ((3, 2, 3, 2, 2), [1, 2, 4])])
+@pytest.mark.parametrize("shape,axis", [
+    ((5, 3, 4, 2), [1, 3]), ((4, 3, 5), [-1, -2]), ((3, 2, 3, 2, 2), [1, 2, 4])])
 def test_list_axis_normalizes_each_feature_combination_like_numpy(rng, shape, axis):
     x = rng.randn(*shape) * 3 + 1
     kept = sorted(a % len(shape) for a in axis)

@@ -24,7 +24,8 @@ def test_channels_first_conv2d_equals_keras_on_random_shapes(seed, implementatio
     rng = np.random.RandomState(300 + seed)
     groups = [1, 1, 2][seed]
     kernel = tuple(int(k) for k in rng.randint(1, 4, size=2))
-    kwargs = dict(strides=tuple(int(s) for s in rng.randint(1, 3, size=2)), padding=["same", "valid"][seed % 2],
+    kwargs = dict(strides=tuple(int(s) for s in rng.randint(1, 3, size=2)),
+                  padding=["same", "valid"][seed % 2],
                   groups=groups, activation=["softmax", "relu", None][seed], **FIRST)
     filters = groups * int(rng.randint(1, 4))
     x = rng.randn(int(rng.randint(1, 3)), groups * int(rng.randint(1, 3)), int(rng.randint(6, 10)),

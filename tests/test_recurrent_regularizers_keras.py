@@ -73,7 +73,8 @@ CONSTRAINTS = dict(kernel_constraint=("MaxNorm", dict(max_value=0.6)),
 def test_constrained_recurrent_layer_trains_like_keras_for_12_steps(rng, layer):
     ours_class = {"LSTM": LSTM, "GRU": GRU}[layer]
     extra = dict(reset_after=False) if layer == "GRU" else {}  # a (3H,) bias: one norm over axis 0
-    _train_both(rng, lambda: getattr(keras.layers, layer)(3, **_make(keras.constraints, CONSTRAINTS), **extra),
+    _train_both(rng,
+                lambda: getattr(keras.layers, layer)(3, **_make(keras.constraints, CONSTRAINTS), **extra),
                 lambda: ours_class(3, **_make(constraints, CONSTRAINTS), **extra), (4, 5, 2),
                 lambda o: o.Adam(0.05))
 
