@@ -115,3 +115,12 @@ def check_window_fits(inputs, window, padding, layer, what):
         return inputs
     with tf.control_dependencies(assertions):
         return tf.identity(inputs)
+
+
+def layout_of(layout, data_format):
+    """The axes' names in `data_format`, for messages: "(batch, height, width, channels)"
+    becomes "(batch, channels, height, width)" for "channels_first"."""
+    if data_format != "channels_first":
+        return layout
+    axes = layout.strip("()").split(", ")
+    return "(%s)" % ", ".join([axes[0], axes[-1]] + axes[1:-1])

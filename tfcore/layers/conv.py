@@ -28,6 +28,10 @@ The file reads in three parts:
    gradient of the patches path with the backward pass written out in
    `conv_patches`, attached with `tf.custom_gradient`.
 
+Groups and layouts. `groups=G` splits the channels into G independent
+convolutions (`_Conv._convolve`); `data_format="channels_first"` computes the
+same channels-last ops between two transposes (tfcore/layers/layout.py).
+
 Dilation on the fused path. `tf.nn.conv2d(..., dilations=...)` computes the
 forward pass, but TensorFlow's CPU kernels for its gradients reject dilation
 rates above 1. So a dilated convolution is computed the way
@@ -52,8 +56,10 @@ import tensorflow as tf
 
 from tfcore import activations, initializers
 from tfcore.layers.checks import (  # noqa: F401  (check_rank, normalize_pair: re-exported)
-    check_input, check_rank, check_window_fits, is_int, normalize_choice, normalize_pair,
+    check_input, check_rank, check_window_fits, is_int, layout_of, normalize_choice, normalize_pair,
     normalize_padding, normalize_tuple, positive_int)
+from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
+                                  to_data_format)
 from tfcore.module import Module
 
 PADDINGS = ("SAME", "VALID")
@@ -285,9 +291,15 @@ class _Conv(Module):
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", trainable=True, implementation="fused",
                  gradient="auto", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, name=None):
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 groups=1, data_format=None, name=None):
         super().__init__(name=name)
+        self.data_format = normalize_data_format(data_format, self.name)
         self.filters = positive_int(filters, self.name, "filters")
+        self.groups = positive_int(groups, self.name, "groups")
+        if self.filters % self.groups:
+            raise ValueError("%s: filters (%d) must be divisible by groups (%d), as in Keras"
+                             % (self.name, self.filters, self.groups))
         self.kernel_size = normalize_tuple(kernel_size, self.rank, self.name, "kernel_size")
         self.strides = normalize_tuple(strides, self.rank, self.name, "strides")
         self.padding = normalize_padding(padding, self.name, self.paddings)
@@ -343,16 +355,23 @@ class _Conv(Module):
 
     def build(self, input_shape):
         # The rank is checked by `call`, on every input; here only the channel count matters.
+        input_shape = channels_last_shape(input_shape, self.data_format)
         if input_shape.rank is None or input_shape[-1] is None:
-            raise ValueError("%s: the input's channel count (last axis) must be known, got shape %s"
-                             % (self.name, input_shape))
+            raise ValueError("%s: the input's channel count must be known, got shape %s (as %s)"
+                             % (self.name, input_shape, self.layout))
         self.input_channels = int(input_shape[-1])
+        if self.input_channels % self.groups:
+            raise ValueError("%s: the input's %d channels must be divisible by groups (%d), as in "
+                             "Keras; input shape %s" % (self.name, self.input_channels, self.groups,
+                                                        input_shape))
         expected = self.fixed_input_channels
-        if expected is not None and expected != self.input_channels:
+        if expected is not None and expected * self.groups != self.input_channels:
             raise ValueError("%s: the kernel expects %d input channels, but the input has %d "
-                             "(shape %s)" % (self.name, expected, self.input_channels, input_shape))
+                             "(shape %s)" % (self.name, expected * self.groups, self.input_channels,
+                                             input_shape))
+        # With groups, each filter sees only its group's C_in / groups channels.
         self.kernel = self.add_weight(
-            "kernel", self.kernel_size + (self.input_channels, self.filters),
+            "kernel", self.kernel_size + (self.input_channels // self.groups, self.filters),
             self.kernel_initializer, trainable=self.trainable,
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         if self.use_bias:
@@ -360,9 +379,18 @@ class _Conv(Module):
                                         trainable=self.trainable, regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint)
 
+    def _call(self, inputs):
+        """activation(conv(x) + b), computed channels-last (layout.py), the activation last.
+
+        The activation acts on the output in the layer's own layout, as Keras's
+        does (a softmax runs over the last axis, whichever that is).
+        """
+        check_input(inputs, self.rank + 2, self.name, layout_of(self.layout, self.data_format))
+        y = self._convolve(self._checked(to_channels_last(inputs, self.data_format)))
+        return self.activation(to_data_format(y, self.data_format))
+
     def _checked(self, inputs):
-        """`inputs` after the checks of every call: rank, dtype, channels, window size."""
-        check_input(inputs, self.rank + 2, self.name, self.layout)
+        """Channels-last `inputs` after the checks of every call: channels, window size."""
         if inputs.shape[-1] is not None and inputs.shape[-1] != self.input_channels:
             raise ValueError("%s: input has %d channels, but the layer was built for %d"
                              % (self.name, inputs.shape[-1], self.input_channels))
@@ -371,13 +399,35 @@ class _Conv(Module):
         return check_window_fits(inputs, effective, self.padding, self.name, what)
 
     def _convolve(self, x):
-        """The convolution plus bias, by the chosen implementation."""
+        """The convolution plus bias, by the chosen implementation, one group at a time.
+
+        Grouped convolution (`groups` = G) splits the C_in input channels and
+        the C_out filters into G consecutive blocks; output block g sees only
+        input block g, through kernel[..., g*C_out/G : (g+1)*C_out/G]:
+
+            y[..., g-th block of outputs] = conv(x[..., g-th block of inputs], K_g) + b_g
+
+        Each group is an ordinary convolution (G = 1: the whole layer), and the
+        G results are concatenated along the channels. `tf.nn.conv2d` accepts a
+        grouped kernel directly, but only some CPU builds run it (oneDNN), and
+        not for every dtype; the split below runs everywhere.
+        """
+        bias = self.bias if self.use_bias else None
+        if self.groups == 1:
+            return self._convolve_group(x, self.kernel, bias)
+        inputs = tf.split(x, self.groups, axis=-1)
+        kernels = tf.split(self.kernel, self.groups, axis=-1)
+        biases = tf.split(bias, self.groups) if bias is not None else [None] * self.groups
+        return tf.concat([self._convolve_group(*group) for group in zip(inputs, kernels, biases)],
+                         axis=-1)
+
+    def _convolve_group(self, x, kernel, bias):
+        """One ordinary convolution of `x` with `kernel`, plus `bias` (None: no bias)."""
         if self.implementation == "patches":
             window = Window(self.kernel_size, self.strides, self.dilation_rate, self.padding)
-            return conv_patches(x, self.kernel, self.bias if self.use_bias else None, window,
-                                manual=self.gradient == "manual")
-        y = self._fused(x)
-        return tf.nn.bias_add(y, self.bias) if self.use_bias else y
+            return conv_patches(x, kernel, bias, window, manual=self.gradient == "manual")
+        y = self._fused(x, kernel)
+        return tf.nn.bias_add(y, bias) if bias is not None else y
 
 
 def _implementation_and_gradient(implementation, gradient, layer):
@@ -410,8 +460,11 @@ class Conv1D(_Conv):
         written in `conv_patches`; needs implementation="patches").
       kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
         bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
+      groups: G (default 1), as Conv2D: G independent convolutions side by side.
+      data_format: "channels_last" (default; None means it too, as Keras) or
+        "channels_first" ((batch, channels, steps)); see tfcore/layers/layout.py.
 
-    Weights, in Keras's order and layout: kernel (k, C_in, C_out), bias (C_out,).
+    Weights, in Keras's order and layout: kernel (k, C_in / G, C_out), bias (C_out,).
     """
 
     rank = 1
@@ -425,13 +478,13 @@ class Conv1D(_Conv):
         where xp is x with zeros padded before (and, for SAME, after) the steps,
         as the padding says (`window_geometry`): CAUSAL pads (k - 1) d zeros before.
         """
-        return self.activation(self._convolve(self._checked(inputs)))
+        return self._call(inputs)
 
-    def _fused(self, x):
+    def _fused(self, x, kernel):
         if self.padding == "CAUSAL":  # pad the past, then an ordinary VALID convolution
             x = tf.pad(x, [[0, 0], [(self.kernel_size[0] - 1) * self.dilation_rate[0], 0], [0, 0]])
         padding = "SAME" if self.padding == "SAME" else "VALID"
-        y = fused_conv2d(x[:, tf.newaxis], self.kernel[tf.newaxis], (1,) + self.strides,
+        y = fused_conv2d(x[:, tf.newaxis], kernel[tf.newaxis], (1,) + self.strides,
                          padding, (1,) + self.dilation_rate)
         return y[:, 0]
 
@@ -460,8 +513,14 @@ class Conv2D(_Conv):
         written in `conv_patches`; needs implementation="patches").
       kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
         bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
+      groups: G (default 1), Keras's grouped convolution: the input channels and
+        the filters are split into G consecutive blocks, and output block g is
+        computed from input block g only (G = C_in: one kernel per channel).
+        C_in and filters must be divisible by G. See `_Conv._convolve`.
+      data_format: "channels_last" (default or None, NHWC) or "channels_first" (NCHW:
+        computed as NHWC between two transposes, see tfcore/layers/layout.py).
 
-    Weights, in Keras's order and layout: kernel (kh, kw, C_in, C_out), bias (C_out,).
+    Weights, in Keras's order and layout: kernel (kh, kw, C_in / G, C_out), bias (C_out,).
     """
 
     rank = 2
@@ -478,7 +537,7 @@ class Conv2D(_Conv):
         where xp is x padded with zeros as the padding says (`window_geometry`):
         SAME puts p // 2 rows/columns before the image, VALID none.
         """
-        return self.activation(self._convolve(self._checked(inputs)))
+        return self._call(inputs)
 
-    def _fused(self, x):
-        return fused_conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate)
+    def _fused(self, x, kernel):
+        return fused_conv2d(x, kernel, self.strides, self.padding, self.dilation_rate)

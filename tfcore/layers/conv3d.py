@@ -64,13 +64,16 @@ class Conv3D(Module):
       dilation_rate: an int or a triple (default 1); > 1 only with strides 1 (as Keras).
       activation, use_bias, kernel_initializer (glorot_uniform with Keras's
         convolution fans), bias_initializer (zeros): as Conv2D.
+      kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+        bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
 
     Weights, in Keras's order and layout: kernel (kd, kh, kw, C_in, C_out), bias (C_out,).
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", name=None):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, name=None):
         super().__init__(name=name or "conv3d")
         if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters <= 0:
             raise ValueError("%s: filters must be a positive int, got %r" % (self.name, filters))
@@ -87,6 +90,8 @@ class Conv3D(Module):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
+                                              kernel_constraint, bias_constraint)
         self.input_channels = None
 
     def build(self, input_shape):
@@ -96,9 +101,13 @@ class Conv3D(Module):
                 "channel count, got shape %s" % (self.name, input_shape))
         self.input_channels = int(input_shape[-1])
         shape = self.kernel_size + (self.input_channels, self.filters)
-        self.kernel = self.add_weight("kernel", shape, self.kernel_initializer)
+        self.kernel = self.add_weight("kernel", shape, self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     def call(self, inputs, training=False):
         check_rank(inputs, 5, self.name, "(batch, depth, height, width, channels)")

@@ -116,7 +116,7 @@ import numbers
 
 import tensorflow as tf
 
-from tfcore import activations, initializers
+from tfcore import activations, constraints, initializers, regularizers
 from tfcore import graph as graph_lib
 from tfcore.module import Module, check_gradient
 
@@ -154,9 +154,16 @@ class _Cell(Module):
     state_names = ()
 
     def __init__(self, units, activation, recurrent_activation, use_bias,
-                 kernel_initializer, recurrent_initializer, bias_initializer, name, gradient="auto"):
+                 kernel_initializer, recurrent_initializer, bias_initializer, name, gradient="auto",
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None):
         super().__init__(name=name)
         _check_units(self.name, units)
+        # Keras's identifiers ("l2", "max_norm", ...) resolved now, so a bad one fails here.
+        self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, None,
+                                              kernel_constraint, bias_constraint)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
         self.gradient = check_gradient(self.name, gradient)
         self.units = int(units)
         self.activation = activations.get(activation)
@@ -192,6 +199,24 @@ class _Cell(Module):
             self.dtype = dtype
             self.build(tf.TensorShape([None, input_size]))
             self.built = True
+
+    def _add_cell_weights(self, gates, bias_shape, bias_initializer):
+        """kernel (features, gates*H), recurrent_kernel (H, gates*H) and the bias, in Keras's order.
+
+        Each weight carries its regularizer (its penalty joins the layer's
+        `losses`) and its constraint (applied by the optimizer after each update).
+        """
+        width = gates * self.units
+        self.kernel = self.add_weight("kernel", (self.input_size, width), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.recurrent_kernel = self.add_weight(
+            "recurrent_kernel", (self.units, width), self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", bias_shape, bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     def zero_state(self, batch_size, dtype):
         """All-zero states for a batch: `[h, c]` for the LSTM, `[h]` for the GRU."""
@@ -310,27 +335,27 @@ class LSTMCell(_Cell):
         `unit_forget_bias` (Keras's default; see `_lstm_bias_initializer`).
       gradient: "auto" (tf.gradients differentiates the step's ops) or
         "manual" (one step of backprop through time, written out in `step`).
+      kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
+        recurrent_constraint, bias_constraint (keywords): Keras's, one per weight
+        (`tfcore.regularizers`, `tfcore.constraints`); see `_Cell._add_cell_weights`.
     """
 
     state_names = ("h", "c")
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias=True, gradient="auto", name=None):
+                 bias_initializer="zeros", unit_forget_bias=True, gradient="auto", name=None,
+                 **regularizers_and_constraints):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, name, gradient)
+                         recurrent_initializer, bias_initializer, name, gradient,
+                         **regularizers_and_constraints)
         self.unit_forget_bias = bool(unit_forget_bias)
 
     def _create_weights(self):
-        h4 = 4 * self.units
-        self.kernel = self.add_weight("kernel", (self.input_size, h4), self.kernel_initializer)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, h4),
-                                                self.recurrent_initializer)
-        if self.use_bias:
-            init = self.bias_initializer
-            if self.unit_forget_bias:
-                init = _lstm_bias_initializer(init, self.units)
-            self.bias = self.add_weight("bias", (h4,), init)
+        init = self.bias_initializer
+        if self.unit_forget_bias:
+            init = _lstm_bias_initializer(init, self.units)
+        self._add_cell_weights(4, (4 * self.units,), init)
 
     def forward(self, x, h, c, kernel, recurrent_kernel, bias=None):
         """The step's equations; returns h_t, c_t and what the backward pass reuses."""
@@ -401,25 +426,25 @@ class GRUCell(_Cell):
         default and cuDNN's form) or before it (the original paper's).
       gradient: "auto" (tf.gradients differentiates the step's ops) or
         "manual" (one step of backprop through time, written out in `step`).
+      kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
+        recurrent_constraint, bias_constraint (keywords): Keras's, one per weight
+        (`tfcore.regularizers`, `tfcore.constraints`); see `_Cell._add_cell_weights`.
     """
 
     state_names = ("h",)
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", reset_after=True, gradient="auto", name=None):
+                 bias_initializer="zeros", reset_after=True, gradient="auto", name=None,
+                 **regularizers_and_constraints):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, name, gradient)
+                         recurrent_initializer, bias_initializer, name, gradient,
+                         **regularizers_and_constraints)
         self.reset_after = bool(reset_after)
 
     def _create_weights(self):
         h3 = 3 * self.units
-        self.kernel = self.add_weight("kernel", (self.input_size, h3), self.kernel_initializer)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, h3),
-                                                self.recurrent_initializer)
-        if self.use_bias:
-            shape = (2, h3) if self.reset_after else (h3,)
-            self.bias = self.add_weight("bias", shape, self.bias_initializer)
+        self._add_cell_weights(3, (2, h3) if self.reset_after else (h3,), self.bias_initializer)
 
     def forward(self, x, h, kernel, recurrent_kernel, bias=None):
         """The step's equations; returns h_t and what the backward pass reuses.
@@ -684,8 +709,12 @@ class LSTM(_Recurrent):
     Args:
       units: H, the state size.
       activation, recurrent_activation, use_bias, kernel_initializer,
-        recurrent_initializer, bias_initializer, unit_forget_bias: as for
-        `LSTMCell`, which holds the weights (`lstm/lstm_cell/kernel`, ...).
+        recurrent_initializer, bias_initializer, unit_forget_bias, kernel_regularizer,
+        recurrent_regularizer, bias_regularizer, kernel_constraint, recurrent_constraint,
+        bias_constraint: as for `LSTMCell`, which holds the weights
+        (`lstm/lstm_cell/kernel`, ...).
+      activity_regularizer: a penalty on the layer's output(s), divided by the
+        batch size, as Keras's (`tfcore.regularizers`).
       return_sequences: output every step (to stack another recurrent layer).
       return_state: also return the final states.
       go_backwards: run from the last step to the first (outputs come in the
@@ -704,12 +733,19 @@ class LSTM(_Recurrent):
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias=True, return_sequences=False,
+                 bias_initializer="zeros", unit_forget_bias=True,
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, return_sequences=False,
                  return_state=False, go_backwards=False, stateful=False, batch_size=None,
                  implementation="block", gradient="auto", name=None):
         _check_units(name or "lstm", units)
         cell = LSTMCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                        recurrent_initializer, bias_initializer, unit_forget_bias, gradient)
+                        recurrent_initializer, bias_initializer, unit_forget_bias, gradient,
+                        kernel_regularizer=kernel_regularizer,
+                        recurrent_regularizer=recurrent_regularizer,
+                        bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                        recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
                          batch_size, implementation, name)
         if implementation == "block" and gradient == "manual":
@@ -722,6 +758,7 @@ class LSTM(_Recurrent):
             raise ValueError("%s: implementation='block' (the fused BlockLSTM kernel) computes tanh "
                              "and sigmoid only; use implementation='unroll' or 'while' for other "
                              "activations" % self.name)
+        self.activity_regularizer = regularizers.get(activity_regularizer)  # on the layer's output
 
     def _run_block(self, inputs, states):
         if self.dtype not in (tf.float16, tf.float32):
@@ -762,7 +799,8 @@ class GRU(_Recurrent):
     Args:
       units: H, the state size.
       activation, recurrent_activation, use_bias, kernel_initializer,
-        recurrent_initializer, bias_initializer, reset_after: as for `GRUCell`,
+        recurrent_initializer, bias_initializer, reset_after, the regularizers and
+        constraints (activity_regularizer on the layer's output): as for `LSTM`, `GRUCell`,
         which holds the weights (`gru/gru_cell/kernel`, ...).
       return_sequences, return_state, go_backwards, stateful, batch_size: as
         for `LSTM`.
@@ -776,11 +814,19 @@ class GRU(_Recurrent):
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", reset_after=True, return_sequences=False,
+                 bias_initializer="zeros", reset_after=True,
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, return_sequences=False,
                  return_state=False, go_backwards=False, stateful=False, batch_size=None,
                  implementation="unroll", gradient="auto", name=None):
         _check_units(name or "gru", units)
         cell = GRUCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                       recurrent_initializer, bias_initializer, reset_after, gradient)
+                       recurrent_initializer, bias_initializer, reset_after, gradient,
+                       kernel_regularizer=kernel_regularizer,
+                       recurrent_regularizer=recurrent_regularizer,
+                       bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                       recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
                          batch_size, implementation, name)
+        self.activity_regularizer = regularizers.get(activity_regularizer)  # on the layer's output

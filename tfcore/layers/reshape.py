@@ -25,6 +25,7 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
+from tfcore.layers.layout import normalize_data_format, to_channels_last
 from tfcore.module import Module
 
 
@@ -33,7 +34,18 @@ def _is_int(value):
 
 
 class Flatten(Module):
-    """Reshapes (batch, d1, d2, ...) to (batch, d1 * d2 * ...)."""
+    """Reshapes (batch, d1, d2, ...) to (batch, d1 * d2 * ...).
+
+    Args:
+      data_format: "channels_last" (default or None) or "channels_first": as
+        Keras, a channels_first input (batch, C, d1, ...) is first moved to
+        channels-last (batch, d1, ..., C), so the vector has the same order as
+        for the channels-last input and a Dense layer after it takes the same weights.
+    """
+
+    def __init__(self, data_format=None, name=None):
+        super().__init__(name=name)
+        self.data_format = normalize_data_format(data_format, self.name)
 
     def call(self, inputs, training=False):
         if inputs.shape.rank is None or inputs.shape.rank < 1:
@@ -43,6 +55,7 @@ class Flatten(Module):
             )
         if inputs.shape.rank == 1:
             return tf.expand_dims(inputs, 1)
+        inputs = to_channels_last(inputs, self.data_format)
         inner = inputs.shape[1:]
         if inner.is_fully_defined() and inner.num_elements() > 0:
             return tf.reshape(inputs, [-1, inner.num_elements()])
