@@ -15,13 +15,17 @@
     global_pool.py GlobalAveragePooling1D/2D, GlobalMaxPooling1D/2D
     conv3d.py      Conv3D                      3-D cross-correlation over volumes
     pool3d.py      MaxPool3D, AvgPool3D
+    conv_transpose.py  Conv2DTranspose         the transpose (input gradient) of a strided Conv2D
+    depthwise_conv.py  DepthwiseConv2D, SeparableConv2D   per-channel (+ 1x1) convolutions
 """
 
 from tfcore.layers.batch_norm import BatchNormalization
 from tfcore.layers.conv import Conv2D
 from tfcore.layers.conv3d import Conv3D
+from tfcore.layers.conv_transpose import Conv2DTranspose
 from tfcore.layers.cropping import Cropping1D, Cropping2D
 from tfcore.layers.dense import Dense
+from tfcore.layers.depthwise_conv import DepthwiseConv2D, SeparableConv2D
 from tfcore.layers.dropout import Dropout
 from tfcore.layers.global_pool import (GlobalAveragePooling1D, GlobalAveragePooling2D,
                                       GlobalMaxPooling1D, GlobalMaxPooling2D)
