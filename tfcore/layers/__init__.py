@@ -12,6 +12,8 @@
     cropping.py    Cropping1D, Cropping2D
     merge.py       Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate
     recurrent.py   LSTMCell, GRUCell, LSTM, GRU (stacked, stateful)
+    embedding.py   Embedding                   ids -> rows of a learned table (mask_zero)
+    masking.py     Masking                     steps equal to mask_value are padding
     global_pool.py GlobalAveragePooling1D/2D, GlobalMaxPooling1D/2D
     conv3d.py      Conv3D                      3-D cross-correlation over volumes
     pool3d.py      MaxPool3D, AvgPool3D
@@ -27,9 +29,11 @@ from tfcore.layers.cropping import Cropping1D, Cropping2D
 from tfcore.layers.dense import Dense
 from tfcore.layers.depthwise_conv import DepthwiseConv2D, SeparableConv2D
 from tfcore.layers.dropout import Dropout
+from tfcore.layers.embedding import Embedding
 from tfcore.layers.global_pool import (GlobalAveragePooling1D, GlobalAveragePooling2D,
                                       GlobalMaxPooling1D, GlobalMaxPooling2D)
 from tfcore.layers.layer_norm import LayerNormalization
+from tfcore.layers.masking import Masking
 from tfcore.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D
 from tfcore.layers.pool import AvgPool2D, MaxPool2D

@@ -1,0 +1,75 @@
+"""Embedding: integer ids to dense vectors, by table lookup.
+
+A vocabulary of `input_dim` tokens, each with a learned row of `output_dim`
+numbers in a table E (input_dim, output_dim):
+
+    y[n, t, :] = E[ids[n, t], :]
+
+It is the same as a Dense layer (no bias) applied to one-hot vectors,
+onehot(id) E, but without building the one-hot vectors: `tf.gather` reads the
+rows. Its gradient is therefore sparse: only the rows that were looked up get
+one, dL/dE[k] = sum over positions with id k of dL/dy there. TensorFlow
+represents it as `tf.IndexedSlices` (the row indices and their gradient rows)
+instead of a dense (input_dim, output_dim) tensor; tfcore's optimizers turn it
+into a dense gradient before updating.
+
+Masking. With `mask_zero=True`, id 0 means "padding": sequences of different
+lengths are padded with 0 to one length, and `compute_mask(ids)` gives the
+boolean mask ids != 0 (batch, time) that the recurrent layers take as `mask=`,
+so that padded steps do not change their state (recurrent.py). Id 0 then
+cannot be a real token, so `input_dim` should be vocabulary size + 1.
+"""
+
+import numbers
+
+import tensorflow as tf
+
+from tfcore import initializers
+from tfcore.module import Module
+
+
+class Embedding(Module):
+    """Looks up a learned vector for each integer id: (batch, ...) ids -> (batch, ..., output_dim).
+
+    Args:
+      input_dim: the vocabulary size (the largest id + 1).
+      output_dim: the size of each vector.
+      embeddings_initializer: default "uniform", U(-0.05, 0.05), Keras's default.
+      mask_zero: treat id 0 as padding; `compute_mask` then returns ids != 0.
+      dtype: the table's dtype (default float32; the ids say nothing about it).
+
+    Weights: embeddings (input_dim, output_dim).
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", mask_zero=False,
+                 dtype=tf.float32, name=None):
+        super().__init__(name=name)
+        for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
+                raise ValueError("%s: %s must be a positive int, got %r" % (self.name, arg, value))
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.mask_zero = bool(mask_zero)
+        self.table_dtype = tf.as_dtype(dtype)
+        if not self.table_dtype.is_floating:
+            raise ValueError("%s: dtype must be a floating dtype, got %s" % (self.name, dtype))
+
+    def build(self, input_shape):
+        self.dtype = self.table_dtype  # not the ids' dtype
+        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
+                                          self.embeddings_initializer)
+
+    def _ids(self, inputs):
+        if inputs.dtype.is_floating or inputs.dtype.is_integer:
+            # Keras casts float ids too (a float placeholder holding whole numbers).
+            return inputs if inputs.dtype in (tf.int32, tf.int64) else tf.cast(inputs, tf.int32)
+        raise TypeError("%s: ids must be integers, got dtype %s" % (self.name, inputs.dtype.name))
+
+    def call(self, inputs, training=False):
+        return tf.gather(self.embeddings, self._ids(inputs))
+
+    def compute_mask(self, inputs):
+        """The padding mask ids != 0 (same shape as the ids), or None without `mask_zero`."""
+        if not self.mask_zero:
+            return None
+        return tf.not_equal(self._ids(tf.convert_to_tensor(inputs)), 0)
