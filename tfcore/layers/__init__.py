@@ -13,6 +13,7 @@
     merge.py       Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate
     recurrent.py   LSTMCell, GRUCell, LSTM, GRU (stacked, stateful)
     simple_rnn.py  SimpleRNNCell, SimpleRNN    h_t = activation(x_t W + h_{t-1} U + b)
+    wrappers.py    TimeDistributed, Bidirectional
     embedding.py   Embedding                   ids -> rows of a learned table (mask_zero)
     masking.py     Masking                     steps equal to mask_value are padding
     global_pool.py GlobalAveragePooling1D/2D, GlobalMaxPooling1D/2D
@@ -43,3 +44,4 @@ from tfcore.layers.recurrent import GRU, LSTM, GRUCell, LSTMCell
 from tfcore.layers.reshape import Flatten, Permute, RepeatVector, Reshape
 from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell
 from tfcore.layers.upsampling import UpSampling2D
+from tfcore.layers.wrappers import Bidirectional, TimeDistributed
