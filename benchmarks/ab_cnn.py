@@ -1,6 +1,10 @@
-"""Levers 8, 15 and 16 of NOTES.md: the MNIST CNN step built in variants, A B C ... in one process.
+"""Levers 8, 15 and 16 of NOTES.md: a model's step built in variants, A B C ... in one process.
 
-    python benchmarks/ab_cnn.py [bn] [--rounds 4] [--steps 6] [--variants tfcore,float-masks,...]
+    python benchmarks/ab_cnn.py MODEL [--rounds 4] [--steps 6] [--variants tfcore,float-masks,...]
+
+MODEL is a trainable model of the registry (`benchmarks/registry.py`); NOTES.md's
+levers measured the MNIST CNN and its batch-norm variant (`[bn]` then, the `_bn` model now),
+built with the fused batch norm, at the model's default batch, on synthetic data.
 
 Variants (each changes one thing while the graph is built; tfcore itself is not changed):
   tfcore        tfcore as it is
@@ -31,7 +35,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import tfcore  # noqa: E402
-from models import mnist_cnn  # noqa: E402
+from benchmarks.harness import load_data  # noqa: E402
+from benchmarks.params import make_params  # noqa: E402
+from benchmarks.registry import MODELS  # noqa: E402
 from tfcore import activations, train  # noqa: E402
 from tfcore.layers import dropout  # noqa: E402
 
@@ -81,18 +87,22 @@ VARIANTS = {
 }
 
 
-def step_function(variant, batchnorm):
+def step_function(variant, params):
+    """The training step of `params.models[0]` built under `variant`: a callable of (x, y)."""
+    name = params.models[0]
     with VARIANTS[variant]():
-        model = mnist_cnn.build(batchnorm=batchnorm, batch_size=256, fused_batchnorm=True)
+        model = MODELS[name].build(params, None, params.batch_for(name))
     session = tfcore.session(graph=model.graph)
     train.initialize(model, session)
-    return session.make_callable([model.train_op, model.loss],
-                                 feed_list=[model.inputs, model.targets, model.training])
+    feeds = [model.inputs, model.targets] + ([model.training] if model.training is not None else [])
+    run = session.make_callable([model.train_op, model.loss], feed_list=feeds)
+    return (lambda x, y: run(x, y, True)) if model.training is not None else run
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("bn", nargs="?", choices=["bn"], help="the batch-norm variant of the CNN")
+    p.add_argument("model", choices=[m.name for m in MODELS.values() if not m.forward_only],
+                   help="the registry's model whose step is varied")
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--steps", type=int, default=6)
     p.add_argument("--variants", default=",".join(VARIANTS),
@@ -102,19 +112,20 @@ def main(argv=None):
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
         p.error("unknown variant(s) %s; choose from %s" % (", ".join(unknown), ", ".join(VARIANTS)))
-    rng = np.random.RandomState(0)
-    x = rng.rand(256, 28, 28, 1).astype(np.float32)
-    y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, 256)]
-    steps = {name: step_function(name, args.bn == "bn") for name in names}
+    params = make_params(model=args.model, peer="none", json="", markdown="", plot="")
+    batch = params.batch_for(args.model)
+    x, y = load_data(args.model, batch, params)
+    x, y = x[:batch], y[:batch]
+    steps = {name: step_function(name, params) for name in names}
     for run in steps.values():
         for _ in range(3):
-            run(x, y, True)
+            run(x, y)
     wall, cpu = {k: [] for k in steps}, {k: [] for k in steps}
     for _ in range(args.rounds):
         for name, run in steps.items():
             for _ in range(args.steps):
                 c, t = time.process_time(), time.perf_counter()
-                run(x, y, True)
+                run(x, y)
                 wall[name].append(time.perf_counter() - t)
                 cpu[name].append(time.process_time() - c)
     print("load average %s" % " ".join("%.2f" % v for v in os.getloadavg()))

@@ -1,8 +1,9 @@
 """The benchmark's parameters: one registry for the command line and for library use.
 
-Every knob is declared once in `FLAGS` (name, default, help, choices). The
+Every knob is declared once in `FLAGS` (name, default, help, choices, minimum),
+and `Params` is generated from that list, so each default has one source. The
 command line (`run.py`) builds its `argparse` parser from that list; tests and
-notebooks call `make_params(model=["mlp"], steps=2, ...)` and get the same
+notebooks call `make_params(model=[NAME], steps=2, ...)` and get the same
 validated `Params` object, so the CLI stays a thin shell over the harness.
 
 This module imports no TensorFlow: `run.py` parses and validates the flags
@@ -12,17 +13,14 @@ once, when TensorFlow is imported.
 """
 
 import argparse
+import dataclasses
 import importlib.util
+import os
+import pathlib
 import re
-from dataclasses import dataclass, field, fields
 
-MODELS = ("mnist_cnn", "mnist_cnn_bn", "lstm_temperature", "mlp", "logistic_regression", "laplacian")
-# What one "sample" is, and the default batch of each model (the chapter's).
-DEFAULT_BATCH = {"mnist_cnn": 256, "mnist_cnn_bn": 256, "lstm_temperature": 20, "mlp": 50,
-                 "logistic_regression": 500, "laplacian": 1}
-# The chapter's training-set sizes: one epoch is this many samples.
-EPOCH_SAMPLES = {"mnist_cnn": 60000, "mnist_cnn_bn": 60000, "lstm_temperature": 1400, "mlp": 800,
-                 "logistic_regression": 500, "laplacian": 1}
+from benchmarks.registry import MODELS
+
 FEEDS = ("feed_dict", "callable", "dataset")
 
 _DEVICE_RE = re.compile(r"^(cpu|gpu)(:\d+)?$|^all$|^/device:(cpu|gpu):\d+$", re.IGNORECASE)
@@ -32,7 +30,7 @@ class ParamsError(ValueError):
     """A parameter or a combination of parameters is invalid; the message says which."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Flag:
     name: str  # the attribute name; the flag is --name-with-dashes
     default: object
@@ -40,16 +38,20 @@ class Flag:
     type: object = str
     choices: tuple = None
     action: str = None  # "store_true" for switches
+    minimum: int = None  # an int flag's lowest valid value
 
 
 FLAGS = (
     Flag("device", None, "cpu, gpu, gpu:N, /device:GPU:N or all (default: every device present)"),
     Flag("model", None, "comma-separated models or 'all' (default all): " + ", ".join(MODELS)),
     Flag("batch_size", None, "rows per step for every model (default: each model's own: "
-         + ", ".join("%s %d" % kv for kv in DEFAULT_BATCH.items()) + ")", type=int),
-    Flag("warmup", 3, "untimed steps before timing (graph optimisation, allocator warm-up)", type=int),
-    Flag("steps", 10, "timed steps per block; each side runs --rounds blocks", type=int),
-    Flag("rounds", 3, "blocks per side, alternating tfcore / tf-keras A B A B", type=int),
+         + ", ".join("%s %d" % (m.name, m.batch) for m in MODELS.values()) + ")", type=int,
+         minimum=1),
+    Flag("warmup", 3, "untimed steps before timing (graph optimisation, allocator warm-up)", type=int,
+         minimum=0),
+    Flag("steps", 10, "timed steps per block (at least 2, for a spread); each side runs --rounds "
+         "blocks", type=int, minimum=2),
+    Flag("rounds", 3, "blocks per side, alternating tfcore / tf-keras A B A B", type=int, minimum=1),
     Flag("threads", "0", "intra-op threads, or INTRA,INTER (0 = TensorFlow's choice)"),
     Flag("xla", False, "XLA auto-clustering (sets TF_XLA_FLAGS=--tf_xla_cpu_global_jit on CPU "
          "and jit_compile in the peer)", type=bool, action="store_true"),
@@ -62,67 +64,51 @@ FLAGS = (
     Flag("feed", "callable", "how tfcore's timed step gets its batch: feed_dict (session.run with a "
          "feed dict), callable (Session.make_callable: the same feed, less Python per run) or "
          "dataset (a tf.data iterator over the same arrays, prefetched)", choices=FEEDS),
-    Flag("fused_batchnorm", True, "", type=bool, action="store_true"),
+    Flag("fused_batchnorm", True, "use the readable batch norm in the CNN-BN model instead of the "
+         "fused kernel (FusedBatchNormV3)", type=bool, action="store_false"),
     Flag("lstm_implementation", "block", "the LSTM's strategy: block (fused BlockLSTM), unroll, while",
          choices=("block", "unroll", "while")),
-    Flag("epoch", True, "", type=bool, action="store_true"),
+    Flag("epoch", True, "skip the whole-epoch wall-time measurement", type=bool, action="store_false"),
     Flag("steps_per_run", 0, "training steps per session run in the epoch timed through "
          "tfcore.train.fit (its steps_per_run=); 0 (default) = the whole epoch in one run, "
-         "1 = one run per batch", type=int),
+         "1 = one run per batch", type=int, minimum=0),
     Flag("json", "runs/benchmarks/results.json", "where to write the JSON ('' to skip)"),
     Flag("markdown", "runs/benchmarks/results.md", "where to write the Markdown table ('' to skip)"),
     Flag("plot", "runs/benchmarks/samples_per_second.png", "where to write the bar chart ('' to skip)"),
-    Flag("peak_size", 2048, "side of the square float32 matmul that measures the peak", type=int),
+    Flag("peak_size", 2048, "side of the square float32 matmul that measures the peak", type=int,
+         minimum=64),
     Flag("quick", False, "a smoke run: 1 warm-up step, 3 steps, 1 round, small peak matmul",
          type=bool, action="store_true"),
     Flag("seed", 0, "graph and data seed", type=int),
     Flag("towers", 1, "split each CNN training batch over N devices of the benchmarked device's "
-         "kind (tfcore.parallel; on a CPU the sessions expose N logical CPU devices)", type=int),
+         "kind (tfcore.parallel; on a CPU the sessions expose N logical CPU devices)", type=int,
+         minimum=1),
     Flag("cpu_devices", 1, "logical CPU devices each session exposes (/device:CPU:0..N-1); with "
-         "--device all each is benchmarked, exercising the multi-device paths on one CPU", type=int),
+         "--device all each is benchmarked, exercising the multi-device paths on one CPU", type=int,
+         minimum=1),
 )
-# Switches whose default is on get a --no-... flag instead.
-NEGATED = {"fused_batchnorm": "use the readable batch norm in the CNN-BN model instead of the fused "
-                              "kernel (FusedBatchNormV3)",
-           "epoch": "skip the whole-epoch wall-time measurement"}
+OUTPUTS = ("json", "markdown", "plot")  # the flags that name files the run writes
 
 
-@dataclass
-class Params:
-    device: object = None
-    model: object = None
-    batch_size: int = None
-    warmup: int = 3
-    steps: int = 10
-    rounds: int = 3
-    threads: str = "0"
-    xla: bool = False
-    onednn: str = "auto"
-    data: str = "synthetic"
-    peer: str = None
-    feed: str = "callable"
-    fused_batchnorm: bool = True
-    lstm_implementation: str = "block"
-    epoch: bool = True
-    steps_per_run: int = 0
-    json: str = "runs/benchmarks/results.json"
-    markdown: str = "runs/benchmarks/results.md"
-    plot: str = "runs/benchmarks/samples_per_second.png"
-    peak_size: int = 2048
-    quick: bool = False
-    seed: int = 0
-    towers: int = 1
-    cpu_devices: int = 1
-    # Filled in by validation:
-    models: list = field(default_factory=list)
-    intra_op_threads: int = 0
-    inter_op_threads: int = 0
+def _batch_for(self, model):
+    """The batch of `model` in this run: --batch-size, or the model's default."""
+    return self.batch_size or MODELS[model].batch
 
-    def batch_for(self, model):
-        return self.batch_size or DEFAULT_BATCH[model]
 
-    def as_dict(self):
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+def _as_dict(self):
+    return dataclasses.asdict(self)
+
+
+# One attribute per flag, its default the flag's (FLAGS is the one source of defaults),
+# plus the fields `validate` derives. As tf_cnn_benchmarks' make_params does.
+Params = dataclasses.make_dataclass(
+    "Params",
+    [(f.name, object, dataclasses.field(default=f.default)) for f in FLAGS] + [
+        ("models", list, dataclasses.field(default_factory=list)),  # the --model names, resolved
+        ("intra_op_threads", int, 0),  # --threads, parsed
+        ("inter_op_threads", int, 0)],
+    namespace={"batch_for": _batch_for, "as_dict": _as_dict,
+               "__doc__": "The benchmark's parameters: every flag of FLAGS, then the derived fields."})
 
 
 def keras_installed():
@@ -131,20 +117,19 @@ def keras_installed():
 
 
 def parser():
-    """The `argparse` parser of `run.py`, generated from `FLAGS`."""
+    """The `argparse` parser of `run.py`, generated from `FLAGS` (no abbreviated flags)."""
     p = argparse.ArgumentParser(
-        prog="python benchmarks/run.py",
+        prog="python benchmarks/run.py", allow_abbrev=False,
         description="Training-step times of tfcore's example models on each device, with the "
                     "same models in tf-keras measured in the same run.")
     for flag in FLAGS:
-        option = "--" + flag.name.replace("_", "-")
-        if flag.name in NEGATED:
-            p.add_argument("--no-" + flag.name.replace("_", "-"), dest=flag.name,
-                           action="store_false", help=NEGATED[flag.name])
+        dashed = flag.name.replace("_", "-")
+        if flag.action == "store_false":  # a switch that is on by default: --no-NAME
+            p.add_argument("--no-" + dashed, dest=flag.name, action="store_false", help=flag.help)
         elif flag.action == "store_true":
-            p.add_argument(option, dest=flag.name, action="store_true", help=flag.help)
+            p.add_argument("--" + dashed, dest=flag.name, action="store_true", help=flag.help)
         else:
-            p.add_argument(option, dest=flag.name, type=flag.type, choices=flag.choices,
+            p.add_argument("--" + dashed, dest=flag.name, type=flag.type, choices=flag.choices,
                            default=flag.default, help=flag.help)
     p.set_defaults(**{f.name: f.default for f in FLAGS})
     return p
@@ -161,7 +146,7 @@ def make_params(**options):
 
 
 def parse(argv=None):
-    """Parse and validate the command line; a bad flag or combination exits with argparse's error."""
+    """Parse and validate the command line; a bad flag or combination exits 2 with argparse's error."""
     p = parser()
     args = p.parse_args(argv)
     try:
@@ -170,19 +155,35 @@ def parse(argv=None):
         p.error(str(err))
 
 
-# The models whose builders take `towers=` (in-graph replication, tfcore.parallel).
-TOWER_MODELS = ("mnist_cnn", "mnist_cnn_bn")
-
-
 def validate(params):
     """Check every parameter and the combinations up front; fill in the derived fields."""
     if params.quick:
         params.warmup, params.steps, params.rounds = min(params.warmup, 1), min(params.steps, 3), 1
         params.peak_size = min(params.peak_size, 1024)
-    if isinstance(params.model, str):
-        names = [m.strip() for m in params.model.split(",") if m.strip()]
+    params.models = _resolve_models(params.model)
+    if params.device is not None and not _DEVICE_RE.match(str(params.device)):
+        raise ParamsError("--device: %r is not cpu, gpu, gpu:N, /device:GPU:N or all" % params.device)
+    _check_ints(params)
+    _check_batch(params)
+    match = re.match(r"^\s*(\d+)\s*(?:,\s*(\d+)\s*)?$", str(params.threads))
+    if not match:
+        raise ParamsError("--threads must be N or INTRA,INTER with non-negative ints (got %r)"
+                          % params.threads)
+    params.intra_op_threads = int(match.group(1))
+    params.inter_op_threads = int(match.group(2)) if match.group(2) else 0
+    _check_peer(params)
+    _check_devices(params)
+    for name in OUTPUTS:
+        _check_writable(name, getattr(params, name))
+    return params
+
+
+def _resolve_models(model):
+    """The list of model names `--model` asks for (comma-separated, a list, or 'all')."""
+    if isinstance(model, str):
+        names = [m.strip() for m in model.split(",") if m.strip()]
     else:
-        names = list(params.model or ["all"])
+        names = list(model or ["all"])
     if "all" in names:
         if len(names) > 1:
             raise ParamsError("--model: 'all' cannot be combined with other models")
@@ -191,44 +192,71 @@ def validate(params):
     if bad:
         raise ParamsError("--model: unknown model(s) %s; choose from %s or all"
                           % (", ".join(bad), ", ".join(MODELS)))
-    params.models = list(dict.fromkeys(names))
-    if params.device is not None and not _DEVICE_RE.match(str(params.device)):
-        raise ParamsError("--device: %r is not cpu, gpu, gpu:N, /device:GPU:N or all" % params.device)
-    for name, low in (("warmup", 0), ("steps", 2), ("rounds", 1), ("peak_size", 64),
-                      ("steps_per_run", 0)):
-        value = getattr(params, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise ParamsError("--%s must be an int >= %d (got %r)%s" % (
-                name.replace("_", "-"), low, value,
-                "; the spread needs at least 2 timed steps" if name == "steps" else ""))
-    if params.batch_size is not None and (not isinstance(params.batch_size, int) or params.batch_size < 1):
-        raise ParamsError("--batch-size must be a positive int (got %r)" % params.batch_size)
-    if params.batch_size is not None and "lstm_temperature" in params.models \
-            and EPOCH_SAMPLES["lstm_temperature"] % params.batch_size:
-        raise ParamsError("--batch-size %d does not divide the stateful LSTM's 1,400 training windows "
-                          "(a stateful model needs full batches); use a divisor such as 20, or "
-                          "leave lstm_temperature out of --model" % params.batch_size)
-    if params.batch_size is not None and params.batch_size != 1 and params.models == ["laplacian"]:
-        raise ParamsError("--batch-size: the Laplacian filters one 768x1024 image per run")
-    match = re.match(r"^\s*(\d+)\s*(?:,\s*(\d+)\s*)?$", str(params.threads))
-    if not match:
-        raise ParamsError("--threads must be N or INTRA,INTER with non-negative ints (got %r)"
-                          % params.threads)
-    params.intra_op_threads = int(match.group(1))
-    params.inter_op_threads = int(match.group(2)) if match.group(2) else 0
+    return list(dict.fromkeys(names))
+
+
+def _check_ints(params):
+    """Every int flag is an int (not a bool) at or above its minimum."""
+    for flag in FLAGS:
+        value = getattr(params, flag.name)
+        if flag.type is not int or (value is None and flag.default is None):
+            continue
+        low = flag.minimum
+        if not isinstance(value, int) or isinstance(value, bool) or (low is not None and value < low):
+            raise ParamsError("--%s must be an int%s (got %r)%s" % (
+                flag.name.replace("_", "-"), "" if low is None else " >= %d" % low, value,
+                "; the spread needs at least 2 timed steps" if flag.name == "steps" else ""))
+
+
+def _check_batch(params):
+    """--batch-size against the models: full batches for stateful ones, none for single-batch ones."""
+    if params.batch_size is None:
+        return
+    for spec in (MODELS[m] for m in params.models):
+        if spec.stateful and spec.epoch % params.batch_size:
+            raise ParamsError("--batch-size %d does not divide %s's %s training samples (a "
+                              "stateful model needs full batches); use a divisor such as %d, or "
+                              "leave %s out of --model" % (params.batch_size, spec.name,
+                                                           format(spec.epoch, ","), spec.batch,
+                                                           spec.name))
+    if params.batch_size != 1 and all(MODELS[m].single_batch for m in params.models):
+        raise ParamsError("--batch-size: %s runs one fixed input (%s)"
+                          % (", ".join(params.models), MODELS[params.models[0]].description))
+
+
+def _check_peer(params):
     if params.peer is None:
         params.peer = "keras" if keras_installed() else "none"
     elif params.peer == "keras" and not keras_installed():
         raise ParamsError("--peer keras needs tf-keras: pip install 'tf-keras>=2.21,<2.22' "
                           "(or pass --peer none)")
-    if not isinstance(params.towers, int) or isinstance(params.towers, bool) or params.towers < 1:
-        raise ParamsError("--towers must be a positive int (got %r)" % (params.towers,))
-    if params.towers > 1 and set(params.models) - set(TOWER_MODELS):
-        raise ParamsError("--towers applies to the CNNs (%s); pass --model %s"
-                          % (", ".join(TOWER_MODELS), ",".join(TOWER_MODELS)))
-    if not isinstance(params.cpu_devices, int) or params.cpu_devices < 1:
-        raise ParamsError("--cpu-devices must be a positive int (got %r)" % params.cpu_devices)
+
+
+def _check_devices(params):
+    """--towers only for models that support them; --cpu-devices only without the peer."""
+    tower_models = [m for m in MODELS if MODELS[m].towers]
+    if params.towers > 1 and set(params.models) - set(tower_models):
+        raise ParamsError("--towers applies to %s; pass --model %s"
+                          % (", ".join(tower_models), ",".join(tower_models)))
     if params.cpu_devices > 1 and params.peer == "keras":
         raise ParamsError("--cpu-devices > 1 makes logical CPU devices for tfcore's sessions only; "
                           "the tf-keras peer cannot use them: pass --peer none")
-    return params
+
+
+def _check_writable(name, target):
+    """An output path must be writable before anything is measured ('' skips the output)."""
+    if not target:
+        return
+    path = pathlib.Path(target)
+    if path.is_dir():
+        raise ParamsError("--%s %s is a directory; give a file name" % (name, target))
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise ParamsError("--%s %s is not writable" % (name, target))
+        return
+    folder = path.parent
+    while not folder.exists():  # the run creates the missing folders: check the first that exists
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise ParamsError("--%s %s cannot be written: %s is not a writable directory"
+                          % (name, target, folder))

@@ -5,7 +5,7 @@ and it must be imported in a process where `TF_USE_LEGACY_KERAS=1` was set
 before TensorFlow was imported (`run.py` does it), so that the peer is Keras 2
 (graph functions over eager TensorFlow), not Keras 3.
 
-Each twin has the same layers, initialisers, loss, optimizer (the legacy
+Each twin (declared beside its model in `registry.py`) has the same layers, initialisers, loss, optimizer (the legacy
 Keras 2 optimizers, with the same time decay) and metrics as the tfcore model,
 so both sides do the same arithmetic. Two timings:
 
@@ -16,8 +16,8 @@ so both sides do the same arithmetic. Two timings:
   host arrays, the step function, the callback bookkeeping). `fit` is what
   users run, and it is usually the faster path.
 
-The Laplacian is a forward op only: `predict_on_batch`, and `predict` with a
-callback on `on_predict_batch_end`.
+A forward-only model (the Laplacian) is timed with `predict_on_batch`, and
+`predict` with a callback on `on_predict_batch_end`.
 """
 
 import os
@@ -32,77 +32,13 @@ if os.environ.get("TF_USE_LEGACY_KERAS") != "1":
 import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
-from models.laplacian import LAPLACIAN  # noqa: E402
-
-L = keras.layers
-
-
-def _mnist_cnn(batchnorm, batch_size, compile_options):
-    def hidden(layer_fn, units, layers):
-        if batchnorm:
-            layers += [layer_fn(units, None), L.BatchNormalization(), L.Activation("relu")]
-        else:
-            layers.append(layer_fn(units, "relu"))
-
-    def dropout(rate, layers):
-        if not batchnorm:
-            layers.append(L.Dropout(rate))
-
-    conv = lambda filters, act: L.Conv2D(filters, 3, padding="same", activation=act)  # noqa: E731
-    dense = lambda units, act: L.Dense(units, activation=act)  # noqa: E731
-    layers = [L.InputLayer(input_shape=(28, 28, 1), batch_size=batch_size)]
-    dropout(0.25, layers)
-    hidden(conv, 16, layers)
-    dropout(0.5, layers)
-    hidden(conv, 16, layers)
-    dropout(0.5, layers)
-    layers.append(L.AveragePooling2D(2, padding="same"))
-    hidden(conv, 32, layers)
-    layers.append(L.AveragePooling2D(2, padding="same"))
-    hidden(conv, 64, layers)
-    dropout(0.5, layers)
-    layers += [L.AveragePooling2D(2, padding="same"), L.Flatten()]
-    hidden(dense, 512, layers)
-    dropout(0.5, layers)
-    layers.append(L.Dense(10, activation="softmax"))
-    model = keras.Sequential(layers)
-    model.compile(keras.optimizers.legacy.Adam(1e-3, decay=1e-5), "categorical_crossentropy",
-                  metrics=["accuracy"], **compile_options)
-    return model
+from benchmarks.registry import get  # noqa: E402
 
 
 def build(name, batch_size, seed=0, jit_compile=False):
-    """The compiled tf-keras twin of model `name`."""
+    """The compiled tf-keras twin of model `name` (the registry's `peer`)."""
     keras.utils.set_random_seed(seed)
-    jit = {"jit_compile": True} if jit_compile else {}
-    if name in ("mnist_cnn", "mnist_cnn_bn"):
-        model = _mnist_cnn(name == "mnist_cnn_bn", batch_size, jit)
-    elif name == "lstm_temperature":
-        model = keras.Sequential([
-            L.LSTM(8, stateful=True, batch_input_shape=(batch_size, 20, 1)),
-            L.Dense(1)])
-        model.compile(keras.optimizers.legacy.Adam(1e-3, decay=1e-4), "mse", **jit)
-    elif name == "mlp":
-        model = keras.Sequential([L.InputLayer(input_shape=(3,)), L.Dense(50, activation="tanh"),
-                                  L.Dense(1, activation="sigmoid")])
-        # tfcore minimises the sum of squares over the batch (the chapter's "L2 loss").
-        model.compile(keras.optimizers.legacy.SGD(0.025),
-                      keras.losses.MeanSquaredError(reduction="sum"), metrics=["accuracy"], **jit)
-    elif name == "logistic_regression":
-        model = keras.Sequential([L.InputLayer(input_shape=(2,)),
-                                  L.Dense(1, kernel_initializer="zeros", bias_initializer="zeros")])
-        model.compile(keras.optimizers.legacy.SGD(0.025),
-                      keras.losses.BinaryCrossentropy(from_logits=True),
-                      metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)], **jit)
-    elif name == "laplacian":
-        model = keras.Sequential([L.InputLayer(input_shape=(768, 1024, 1), batch_size=1),
-                                  L.Conv2D(1, 3, padding="same", use_bias=False)])
-        model.layers[0].set_weights([LAPLACIAN.reshape(3, 3, 1, 1)])
-        model.compile(**jit)
-        return model
-    else:
-        raise ValueError("peers.build: unknown model %r" % name)
-    return model
+    return get(name).peer(keras, batch_size, jit_compile)
 
 
 class _StepClock(keras.callbacks.Callback):
@@ -138,14 +74,15 @@ class KerasPeer:
 
     def __init__(self, name, device, batch_size, seed=0, jit_compile=False):
         self.name, self.device, self.batch_size = name, device, batch_size
-        self.forward_only = name == "laplacian"
+        self.spec = get(name)
+        self.forward_only = self.spec.forward_only
         began = time.perf_counter()
         with tf.device(device):
             self.model = build(name, batch_size, seed, jit_compile)
         self.build_seconds = time.perf_counter() - began
 
     def reset(self):
-        if self.name == "lstm_temperature":
+        if self.spec.stateful:
             self.model.reset_states()
 
     def first_step(self, x, y):

@@ -2,7 +2,7 @@
 
     python benchmarks/run.py                      every model, every device present, tf-keras peer
     python benchmarks/run.py --device gpu         fails clearly when TensorFlow sees no GPU
-    python benchmarks/run.py --model mnist_cnn,lstm_temperature --steps 20 --rounds 5
+    python benchmarks/run.py --model NAME,NAME --steps 20 --rounds 5   (names: benchmarks/registry.py)
     python benchmarks/run.py --quick --peer none  a smoke run
 
 The flags come from one registry (`benchmarks/params.py`) and are validated
@@ -55,19 +55,18 @@ def main(argv=None):
         sys.exit("run.py: TensorFlow is already imported without TF_USE_LEGACY_KERAS=1; "
                  "run the benchmark in a fresh process or pass --peer none")
     set_process_switches(params)
-    from benchmarks import harness  # imports TensorFlow
+    from benchmarks import environment, harness, report  # imports TensorFlow
 
     try:
-        devices = harness.select_devices(params)
+        environment.select_devices(params)
     except ValueError as err:
         print("run.py: --device %s: %s" % (params.device, err), file=sys.stderr)
         return 2
-    del devices
     doc = harness.run(params, command=("python benchmarks/run.py " + " ".join(
         sys.argv[1:] if argv is None else argv)).strip())
     print()
-    print(harness.text_table(doc))
-    harness.write_outputs(doc, params)
+    print(report.text_table(doc))
+    report.write_outputs(doc, params)
     return 0
 
 

@@ -7,74 +7,225 @@ runs, then calls `write_metrics` and saves its figures with `save_figure`.
 
 import argparse
 import contextlib
+import fcntl
 import json
 import os
 import pathlib
 import platform
+import re
 import shutil
 import sys
 import time
+import warnings
 
 import numpy as np
 import tensorflow as tf
 
 import tfcore
+import tfcore.cli
+from tfcore import checkpoint
+
+
+def failures():
+    """The errors an example ends with as a one-line message: data, training, checkpoints."""
+    from tfcore.data import DataError
+    from tfcore.train import NonFiniteLossError
+
+    return (DataError, NonFiniteLossError, checkpoint.CheckpointError)
 
 
 def cli(main):
     """Run `main(sys.argv[1:])`; data and training failures end with their message, not a traceback."""
-    from tfcore.data import DataError
-    from tfcore.train import NonFiniteLossError
-
     try:
         main(sys.argv[1:])
-    except (DataError, NonFiniteLossError) as err:
+    except failures() as err:
         sys.exit("error: %s" % err)
     except KeyboardInterrupt:
         sys.exit(130)  # fit already said where the last checkpoint is
 
 
+# Flags that do not change what training computes: a run may resume with other values.
+NOT_SHAPING = frozenset(["epochs", "out", "data_dir", "device", "progress", "fresh", "quick",
+                         "towers", "steps_per_run", "tensorboard", "export"])
+MANIFEST = "tfcore-run.json"
+LOCK = ".tfcore.lock"
+# The files tfcore.checkpoint and TensorFlow's Saver write in a checkpoint folder.
+CHECKPOINT_FILES = re.compile(
+    r"^(checkpoint|train_state\.json|ckpt-\d+(\.index|\.data-\d+-of-\d+|\.json|_temp.*)|\..+\.tmp)$")
+_LOCKS = {}  # resolved --out -> the open lock file this process holds
+_VALIDATING = []
+
+
+class _Validated(Exception):
+    """Raised by `parse` inside `validating()`: the flags are good, nothing was run."""
+
+
+@contextlib.contextmanager
+def validating():
+    """Within this block an example's `main(argv)` only checks its flags, then raises _Validated."""
+    _VALIDATING.append(True)
+    try:
+        yield
+    finally:
+        _VALIDATING.pop()
+
+
 def parser(name, description, epochs, batch_size):
-    """The shared flags: --epochs --batch-size --data-dir --out --seed --device --quick --no-progress."""
+    """The shared flags: --epochs --batch-size --data-dir --out --seed --device --quick --fresh --no-progress."""
     p = argparse.ArgumentParser(prog="python -m models.%s" % name, description=description)
-    p.add_argument("--epochs", type=int, default=epochs, help="training epochs (default %(default)s)")
-    p.add_argument("--batch-size", type=int, default=batch_size, help="rows per step (default %(default)s)")
+    p.add_argument("--epochs", type=tfcore.cli.non_negative_int, default=epochs,
+                   help="training epochs (default %(default)s); 0 trains nothing: the model "
+                        "(fresh, or resumed from --out) is only evaluated and metrics.json written")
+    p.add_argument("--batch-size", type=tfcore.cli.positive_int, default=batch_size,
+                   help="rows per step (default %(default)s)")
     p.add_argument("--data-dir", default=None,
                    help="folder with the staged datasets (default: $TFCORE_DATA, then the cache)")
-    p.add_argument("--out", default=os.path.join("runs", name),
-                   help="folder for metrics.json and the figures (default %(default)s)")
+    p.add_argument("--out", type=tfcore.cli.writable_dir, default=os.path.join("runs", name),
+                   help="the run's folder: metrics.json, figures, checkpoints (default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="graph, initialisation and shuffling seed")
     p.add_argument("--device", default=None,
                    help="cpu, gpu, gpu:N or /device:GPU:N (default: TensorFlow chooses)")
     p.add_argument("--quick", action="store_true", help="a short run for a tour or a smoke test")
     p.add_argument("--fresh", action="store_true",
-                   help="discard the checkpoints in --out instead of resuming from them")
+                   help="start afresh: remove the files tfcore wrote in --out (its manifest lists "
+                        "them; nothing else is touched) instead of resuming")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    p.set_defaults(example=name)
     return p
 
 
-def parse(p, argv):
-    """Parse and validate the shared flags; resolve the device early (clear error if absent)."""
+def parse(p, argv, quick=None):
+    """Parse the flags, then open the run directory; every check happens before any work.
+
+    `quick` ({"epochs": 1, "limit": 6000}) is what --quick changes: epochs are
+    capped at its value, any other setting is filled in where not given.
+    """
     args = p.parse_args(argv)
-    if args.epochs is not None and args.epochs < 0:
-        p.error("--epochs must be >= 0")
-    if args.batch_size is not None and args.batch_size <= 0:
-        p.error("--batch-size must be positive")
     try:
         args.device = tfcore.resolve_device(args.device)
     except ValueError as err:
         p.error(str(err))
-    args.out = pathlib.Path(args.out)
-    args.out.mkdir(parents=True, exist_ok=True)
+    if args.quick:
+        for key, value in (quick or {}).items():
+            current = getattr(args, key)
+            setattr(args, key, min(current, value) if key == "epochs" else
+                    (value if current is None else current))
+    if _VALIDATING:
+        raise _Validated
+    args.out = open_run(p, args)
     return args
 
 
+def open_run(p, args):
+    """Lock `args.out`, check its manifest against these settings, honour --fresh; return the Path.
+
+    One run at a time: a second process on the same folder stops at once,
+    naming the process that holds it. A folder whose checkpoints were made with
+    other settings is not resumed: the differences are listed.
+    """
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    _lock(p, out)
+    settings = shaping_settings(args)
+    manifest = _read_manifest(out)
+    if args.fresh:
+        remove_tfcore_files(out, manifest)
+        manifest = None
+    elif manifest is not None and _checkpoint_files(out):
+        before = dict(manifest.get("settings", {}), example=manifest.get("example"))
+        now = json.loads(json.dumps(_plain(dict(settings, example=args.example))))
+        different = [k for k in sorted(set(before) & set(now)) if before[k] != now[k]]
+        if different:
+            p.exit(2, "%s: error: %s holds checkpoints of a run with other settings: %s.\n"
+                      "Resume it with its settings, or start afresh with --fresh (removes only "
+                      "the files tfcore wrote there) or choose another --out.\n" % (
+                          p.prog, out, "; ".join("%s %r (that run) vs %r (now)" % (k, before[k], now[k])
+                                                 for k in different)))
+    files = manifest.get("files", []) if manifest else []
+    _write_manifest(out, {"example": args.example, "settings": settings, "files": files})
+    return out
+
+
+def shaping_settings(args):
+    """The flags that decide what training computes (not where, how fast or for how long)."""
+    return {k: (str(v) if isinstance(v, pathlib.Path) else v) for k, v in vars(args).items()
+            if k not in NOT_SHAPING and k != "example"}
+
+
+def _lock(p, out):
+    """Hold an exclusive fcntl lock on `out/.tfcore.lock` for this process's lifetime."""
+    key = str(out.resolve())
+    if key in _LOCKS:
+        return
+    handle = open(out / LOCK, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        p.exit(1, "%s: error: %s is in use by another run (process %s); wait for it to end, "
+                  "or choose another --out.\n" % (p.prog, out, holder))
+    handle.seek(0)
+    handle.truncate()
+    handle.write("%d\n" % os.getpid())
+    handle.flush()
+    _LOCKS[key] = handle
+
+
+def _read_manifest(out):
+    path = out / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files", []), list):
+        warnings.warn("%s is damaged; the settings of the run in %s cannot be checked" % (path, out))
+        return None
+    return manifest
+
+
+def _write_manifest(out, manifest):
+    checkpoint.write_atomically(str(out / MANIFEST), json.dumps(_plain(manifest), indent=1) + "\n")
+
+
+def _record(out, path):
+    """Add `path` (a file tfcore just wrote in `out`) to the manifest, if a run is open there."""
+    out = pathlib.Path(out)
+    if str(out.resolve()) not in _LOCKS:
+        return
+    manifest = _read_manifest(out) or {"files": []}
+    name = os.path.relpath(path, out)
+    if name not in manifest["files"]:
+        manifest["files"] = manifest["files"] + [name]
+        _write_manifest(out, manifest)
+
+
+def _checkpoint_files(out):
+    folder = out / "checkpoints"
+    return sorted(folder / n for n in os.listdir(folder) if CHECKPOINT_FILES.match(n)) \
+        if folder.is_dir() else []
+
+
+def remove_tfcore_files(out, manifest):
+    """Remove what tfcore wrote in `out`: the manifest's files and the checkpoint files, nothing else."""
+    root = out.resolve()
+    for name in (manifest or {}).get("files", []):
+        path = (out / name).resolve()
+        if root in path.parents and path.is_file():  # never outside the folder
+            path.unlink()
+    for path in _checkpoint_files(out):
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    with contextlib.suppress(OSError):
+        (out / "checkpoints").rmdir()  # only if nothing of the user's is left in it
+    (out / MANIFEST).unlink(missing_ok=True)
+
+
 def checkpoint_dir(args):
-    """`out/checkpoints`: fit saves every epoch there and resumes from it (unless --fresh)."""
-    path = args.out / "checkpoints"
-    if args.fresh and path.exists():
-        shutil.rmtree(path)
-    return str(path)
+    """`out/checkpoints`: fit saves every epoch there and resumes from it (--fresh emptied it)."""
+    return str(args.out / "checkpoints")
 
 
 def device_kind(device):
@@ -113,7 +264,8 @@ def write_metrics(out, results, history=None, settings=None):
     doc = {"results": _plain(results), "history": _plain(history or {}),
            "settings": _plain(settings or {}), "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
     path = pathlib.Path(out) / "metrics.json"
-    path.write_text(json.dumps(doc, indent=2) + "\n")
+    checkpoint.write_atomically(str(path), json.dumps(doc, indent=2) + "\n")
+    _record(out, path)
     return path
 
 
@@ -130,15 +282,20 @@ def pyplot():
 def save_figure(fig, out, name):
     """Save `fig` as `out/name.png` and close it; return the path."""
     path = pathlib.Path(out) / (name + ".png")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    temporary = path.with_name(".%s.%d.png" % (path.stem, os.getpid()))
+    fig.savefig(temporary, dpi=110, bbox_inches="tight")
+    os.replace(temporary, path)
     pyplot().close(fig)
+    _record(out, path)
     return path
 
 
 def plot_history(history, out, name="curves", metrics=("loss", "accuracy")):
     """Training and validation curves, one panel per metric, like the chapter's."""
+    shown = [m for m in metrics if history.get(m)]
+    if not shown:
+        return None  # --epochs 0: nothing trained, no curves
     plt = pyplot()
-    shown = [m for m in metrics if m in history]
     fig, axes = plt.subplots(1, len(shown), figsize=(5 * len(shown), 3.6), squeeze=False)
     for ax, metric in zip(axes[0], shown):
         epochs = np.arange(1, len(history[metric]) + 1)

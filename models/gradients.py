@@ -13,6 +13,7 @@ import tensorflow as tf
 
 import tfcore
 from models import common
+from tfcore import cli
 
 
 def build(device=None):
@@ -37,7 +38,7 @@ def run(points=200, device=None):
 
 def main(argv=None):
     p = common.parser("gradients", __doc__.splitlines()[0], epochs=None, batch_size=None)
-    p.add_argument("--points", type=int, default=200)
+    p.add_argument("--points", type=cli.int_in(2, 10**7), default=200)
     args = common.parse(p, argv)
     xs, g, dg, d2g = run(args.points, args.device)
     err = {

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 import tfcore
 from models import common
-from tfcore import losses, metrics, optimizers, train
+from tfcore import cli, losses, metrics, optimizers, train
 from tfcore.data import classification
 from tfcore.layers import Dense
 
@@ -54,10 +54,8 @@ def report(epoch, logs):
 
 def main(argv=None):
     p = common.parser("logistic_regression", __doc__.splitlines()[0], epochs=5000, batch_size=500)
-    p.add_argument("--learning-rate", type=float, default=0.025)
-    args = common.parse(p, argv)
-    if args.quick:
-        args.epochs = min(args.epochs, 1000)
+    p.add_argument("--learning-rate", type=cli.non_negative_float, default=0.025)
+    args = common.parse(p, argv, quick={"epochs": 1000})
     (x, y), _ = classification("logistic")
     model = build(x.shape[1], args.learning_rate, args.seed, args.device)
     with tfcore.session(graph=model.graph) as sess:
@@ -80,7 +78,8 @@ def main(argv=None):
     xs = np.linspace(x[:, 0].min(), x[:, 0].max(), 2)
     for (w, b), style, label in (((kernel.ravel(), bias[0]), "k-", "tfcore"),
                                  ((clf.coef_.ravel(), clf.intercept_[0]), "g--", "scikit-learn")):
-        ax.plot(xs, -(w[0] * xs + b) / w[1], style, label=label)  # the line w.x + b = 0
+        if w[1] != 0:  # zero weights (--epochs 0) have no line
+            ax.plot(xs, -(w[0] * xs + b) / w[1], style, label=label)  # the line w.x + b = 0
     ax.set_ylim(x[:, 1].min() - 0.5, x[:, 1].max() + 0.5)
     ax.set_xlabel("feature 1")
     ax.set_ylabel("feature 2")

@@ -20,12 +20,15 @@ Reported: validation MSE on the scaled series (the chapter: 0.010) and in
 degrees C squared, against persistence (predict the window's last value).
 """
 
+import argparse
+
 import numpy as np
 
 import tfcore
 from models import common
-from tfcore import losses, optimizers, train
-from tfcore.data import load_global_temp, make_windows, scale_series, unscale_series
+from tfcore import cli, losses, optimizers, train
+from tfcore.data import DataError, load_global_temp, make_windows, scale_series, unscale_series
+from tfcore.data.global_temp import parse_month
 from tfcore.layers import LSTM, Dense
 
 
@@ -59,25 +62,38 @@ def mse(a, b):
     return float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
 
 
+def month(text):
+    """argparse type: a 'YYYY-MM' month."""
+    try:
+        parse_month(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
+
+
 def main(argv=None):
     p = common.parser("lstm_temperature", __doc__.splitlines()[0], epochs=100, batch_size=20)
-    p.add_argument("--start", default="1880-01")
-    p.add_argument("--end", default="2016-12")
-    p.add_argument("--keep", type=int, default=1600, help="use the first N months")
-    p.add_argument("--window", type=int, default=20)
-    p.add_argument("--train-windows", type=int, default=1400)
-    p.add_argument("--units", type=int, default=8)
+    p.add_argument("--start", type=month, default="1880-01", help="first month, YYYY-MM")
+    p.add_argument("--end", type=month, default="2016-12", help="last month, YYYY-MM")
+    p.add_argument("--keep", type=cli.positive_int, default=1600, help="use the first N months")
+    p.add_argument("--window", type=cli.positive_int, default=20)
+    p.add_argument("--train-windows", type=cli.positive_int, default=1400)
+    p.add_argument("--units", type=cli.positive_int, default=8)
     p.add_argument("--implementation", default="block", choices=("block", "unroll", "while"))
-    p.add_argument("--steps-per-run", type=int, default=0,
+    p.add_argument("--steps-per-run", type=cli.non_negative_int, default=0,
                    help="training steps per session run (fit's steps_per_run); 0 (default): "
                         "the whole epoch in one run, the same training with ~70x fewer runs")
-    args = common.parse(p, argv)
-    if args.steps_per_run < 0:
-        p.error("--steps-per-run must be >= 0 (0: the whole epoch in one run)")
-    if args.quick:
-        args.epochs = min(args.epochs, 10)
-    dates, values, scaled, scaler, d = prepare(args.data_dir, args.start, args.end, args.keep,
-                                               args.window, args.train_windows)
+    args = common.parse(p, argv, quick={"epochs": 10})
+    if not 0 < args.train_windows < args.keep - args.window:
+        p.error("--train-windows %d must leave validation windows: --keep %d months give %d windows "
+                "of --window %d" % (args.train_windows, args.keep, args.keep - args.window, args.window))
+    try:
+        dates, values, scaled, scaler, d = prepare(args.data_dir, args.start, args.end, args.keep,
+                                                   args.window, args.train_windows)
+    except ValueError as err:
+        if isinstance(err, DataError):
+            raise
+        p.error(str(err))  # --start/--end outside the series, or after one another
     for part in ("train", "val"):
         n = len(d["x_" + part])
         if n % args.batch_size:

@@ -18,7 +18,7 @@ import tensorflow as tf
 import tfcore
 from models import common
 from models.logistic_regression import sklearn_baseline
-from tfcore import losses, metrics, optimizers, train
+from tfcore import cli, losses, metrics, optimizers, train
 from tfcore.data import classification
 from tfcore.layers import Dense
 
@@ -41,11 +41,9 @@ def build(features=3, hidden=50, learning_rate=0.025, seed=0, device=None):
 
 def main(argv=None):
     p = common.parser("mlp", __doc__.splitlines()[0], epochs=200, batch_size=50)
-    p.add_argument("--learning-rate", type=float, default=0.025)
-    p.add_argument("--hidden", type=int, default=50)
-    args = common.parse(p, argv)
-    if args.quick:
-        args.epochs = min(args.epochs, 50)
+    p.add_argument("--learning-rate", type=cli.non_negative_float, default=0.025)
+    p.add_argument("--hidden", type=cli.positive_int, default=50)
+    args = common.parse(p, argv, quick={"epochs": 50})
     (x_train, y_train), (x_test, y_test) = classification("mlp")
     _, baseline = sklearn_baseline(x_train, y_train, x_test, y_test)
     model = build(x_train.shape[1], args.hidden, args.learning_rate, args.seed, args.device)

@@ -28,7 +28,7 @@ import numpy as np
 
 import tfcore
 from models import common
-from tfcore import losses, metrics, optimizers, parallel, train
+from tfcore import cli, losses, metrics, optimizers, parallel, train
 from tfcore.data import load_mnist, one_hot, scale_images
 from tfcore.layers import AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten
 from tfcore.module import Module
@@ -120,14 +120,13 @@ def main(argv=None):
     p = common.parser("mnist_cnn", __doc__.splitlines()[0], epochs=5, batch_size=256)
     p.add_argument("--batchnorm", action="store_true",
                    help="BatchNormalization before each hidden activation instead of dropout")
-    p.add_argument("--limit", type=int, default=None, help="use only the first N training images")
-    p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--decay", type=float, default=1e-5)
-    p.add_argument("--towers", type=int, default=1,
+    p.add_argument("--limit", type=cli.positive_int, default=None,
+                   help="use only the first N training images")
+    p.add_argument("--learning-rate", type=cli.non_negative_float, default=1e-3)
+    p.add_argument("--decay", type=cli.non_negative_float, default=1e-5)
+    p.add_argument("--towers", type=cli.positive_int, default=1,
                    help="split each batch over N devices of --device's kind (logical CPUs here)")
-    args = common.parse(p, argv)
-    if args.quick:
-        args.epochs, args.limit = min(args.epochs, 1), args.limit or 6000
+    args = common.parse(p, argv, quick={"epochs": 1, "limit": 6000})
     (x_train, y_train), (x_test, y_test) = load(args.data_dir, args.limit)
     model = build(args.batchnorm, args.learning_rate, args.decay, args.seed, args.device,
                   towers=args.towers)
@@ -138,12 +137,12 @@ def main(argv=None):
                             checkpoint_dir=common.checkpoint_dir(args))
         scores = train.evaluate(model, sess, x_test, y_test, batch_size=1000)
     h = history.history
-    for epoch, (acc, seconds) in enumerate(zip(h["val_accuracy"], history.epoch_times), 1):
+    for epoch, (acc, seconds) in enumerate(zip(h.get("val_accuracy", []), history.epoch_times), 1):
         print("epoch %3d  val_accuracy %.4f  (%.1f s)" % (epoch, acc, seconds))
     results = {"test_accuracy": scores["accuracy"], "test_loss": scores["loss"],
-               "epochs": len(h["loss"]), "seconds_per_epoch": float(np.mean(history.epoch_times))
+               "epochs": len(h.get("loss", [])), "seconds_per_epoch": float(np.mean(history.epoch_times))
                if history.epoch_times else None}
-    print("test accuracy %.4f after %d epochs" % (scores["accuracy"], len(h["loss"])))
+    print("test accuracy %.4f after %d epochs" % (scores["accuracy"], len(h.get("loss", []))))
     common.plot_history(h, args.out)
     common.write_metrics(args.out, results, h, common.settings(args, epoch_times=history.epoch_times))
     return results

@@ -1,5 +1,6 @@
 """Small helpers several test modules share: run a graph once, run a layer, run batch norm."""
 
+import numpy as np
 import tensorflow as tf
 
 import tfcore
@@ -43,3 +44,59 @@ def run_batch_norm(layer, weights, batches, r):
             train = [sess.run([y_train, g_train, layer.updates], {xp: b})[:2] for b in batches]
             infer = sess.run([y_infer, g_infer], {xp: batches[0]})
             return train, infer, layer.get_weights(sess)
+
+
+def run_layers_with_gradients(layers, x, dtype=tf.float64, unknown_spatial=False, seed=0):
+    """Each of `layers` on the same input and the same weights: [(output, gradients)] per layer.
+
+    The first layer's weights are drawn from a seeded normal distribution and
+    copied into the others. The gradients are those of L = sum(y * r), one random
+    `r`, with respect to the input and then each trainable variable. With
+    `unknown_spatial` the placeholder leaves every axis but the channels `None`.
+    """
+    rng = np.random.RandomState(seed)
+    graph = tfcore.new_graph(seed=seed)
+    with graph.as_default():
+        shape = [None] * (x.ndim - 1) + [x.shape[-1]] if unknown_spatial else [None] + list(x.shape[1:])
+        xp = tfcore.placeholder(shape, dtype)
+        ys = [layer(xp) for layer in layers]
+        with tfcore.session(graph=graph) as sess:
+            weights = [rng.randn(*v.shape.as_list()) for v in layers[0].variables]
+            for layer in layers:
+                layer.set_weights(sess, weights)
+            r = rng.uniform(-1, 1, sess.run(ys[0], {xp: x}).shape)
+            grads = [tf.gradients(tf.reduce_sum(y * tf.cast(r, dtype)), [xp] + layer.trainable_variables)
+                     for y, layer in zip(ys, layers)]
+            return list(zip(*sess.run([ys, grads], {xp: x})))
+
+
+_MISSING = {}
+
+
+def require_data(*names):
+    """Skip the calling test, with the reason, unless each named dataset can be had.
+
+    `names` are "mnist", "face" and "global-temp". A dataset counts as present
+    when `tfcore.data`'s fetch finds a verified copy (data directory, cache, or
+    a download when $TFCORE_OFFLINE allows one); a fresh clone without
+    ../shared/data and without network skips these tests instead of failing.
+    """
+    import pytest
+
+    from tfcore.data import DataError
+    from tfcore.data.cache import fetch
+    from tfcore.data.face import FACE
+    from tfcore.data.global_temp import GLOBAL_TEMP
+    from tfcore.data.mnist import MNIST
+
+    datasets = {"mnist": MNIST, "face": FACE, "global-temp": GLOBAL_TEMP}
+    for name in names:
+        if name not in _MISSING:
+            try:
+                fetch(datasets[name])
+                _MISSING[name] = None
+            except DataError as err:
+                _MISSING[name] = str(err).splitlines()[0]
+        if _MISSING[name]:
+            pytest.skip("needs the %s dataset: %s (set TFCORE_DATA or allow a download)"
+                        % (name, _MISSING[name]))

@@ -7,19 +7,7 @@ import tensorflow as tf
 import tfcore
 from tests.helpers import run_batch_norm
 from tfcore.layers.batch_norm import BatchNormalization
-
-
-def _numpy_batch_norm(x, axis, gamma, beta, epsilon):
-    """Training-mode forward in float64 NumPy; returns y, mean, biased variance, n."""
-    x = x.astype(np.float64)
-    axes = tuple(i for i in range(x.ndim) if i != axis % x.ndim)
-    mean = x.mean(axis=axes, keepdims=True)
-    variance = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
-    shape = [1] * x.ndim
-    shape[axis] = -1
-    y = gamma.reshape(shape) * (x - mean) / np.sqrt(variance + epsilon) + beta.reshape(shape)
-    n = x.size // x.shape[axis]
-    return y, mean.ravel(), variance.ravel(), n
+from tfcore.reference import batch_norm_inference, batch_norm_training, moving_average
 
 
 def _random_weights(rng, features):
@@ -57,17 +45,14 @@ def test_batch_norm_training_inference_and_moving_stats_equal_numpy(rng, shape, 
     assert layer.unbiased_moving_variance == unbiased
     ref_mm, ref_mv = mm.astype(np.float64), mv.astype(np.float64)
     for batch, out in zip(batches, outs):
-        y, mean, var, n = _numpy_batch_norm(batch, axis, gamma, beta, epsilon)
+        y, mean, var, n = batch_norm_training(batch, axis, gamma, beta, epsilon)
         np.testing.assert_allclose(out, y, atol=1e-5)
         var_for_moving = var * n / (n - 1) if unbiased else var
-        ref_mm = ref_mm * momentum + mean * (1 - momentum)
-        ref_mv = ref_mv * momentum + var_for_moving * (1 - momentum)
+        ref_mm = moving_average(ref_mm, mean, momentum)
+        ref_mv = moving_average(ref_mv, var_for_moving, momentum)
     np.testing.assert_allclose(moving[0], ref_mm, atol=1e-5)
     np.testing.assert_allclose(moving[1], ref_mv, atol=1e-5)
-    bshape = [1] * len(shape)
-    bshape[axis] = -1
-    ref_inf = gamma.reshape(bshape) * (batches[0] - ref_mm.reshape(bshape)) \
-        / np.sqrt(ref_mv.reshape(bshape) + epsilon) + beta.reshape(bshape)
+    ref_inf = batch_norm_inference(batches[0], axis, gamma, beta, ref_mm, ref_mv, epsilon)
     np.testing.assert_allclose(inferred, ref_inf, atol=1e-5)
 
 

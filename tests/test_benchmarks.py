@@ -15,8 +15,7 @@ import pytest
 import tensorflow as tf
 
 import tfcore
-from benchmarks import flops as flops_lib
-from benchmarks import harness
+from benchmarks import environment, harness, report, timing
 from benchmarks.params import MODELS, ParamsError, make_params, parse
 from tfcore.layers.conv import Conv2D
 from tfcore.layers.dense import Dense
@@ -94,22 +93,23 @@ def test_each_feed_steps_a_model_with_a_training_switch(feed):
 
 @pytest.mark.parametrize("model", ["lstm_temperature", "mlp"])
 def test_epoch_in_one_session_run_trains_exactly_as_the_step_loop(model):
-    # Oracle: the same steps run one session run each. Two epochs, so the second starts
-    # from weights (and Adam moments) the first one left, in both.
+    # Oracle: the same steps run one session run each, in a second model built alike.
+    # Two epochs, so the second starts from weights (and Adam moments) the first one left.
     params = small_params(model=model)
     x, y = harness.load_data(model, 80 if model == "lstm_temperature" else 150, params)
-    bench = harness.TfcoreBench(model, "/device:CPU:0", params, x, y)
-    session, reset, epoch_loss = bench.build_epoch_in_graph(x, y)
-    b, m = bench.batch, bench.model
+    in_graph = harness.TfcoreBench(model, "/device:CPU:0", params, x, y)
+    loop = harness.TfcoreBench(model, "/device:CPU:0", params, x, y)
+    in_graph.build_epoch_in_graph(x, y)
+    b = in_graph.batch
     for _ in range(2):
-        if reset:
-            session.run(reset)
-        got = session.run(epoch_loss)
-        if m.reset_ops:
-            bench.session.run(m.reset_ops)
-        losses = [bench._run(x[i:i + b], y[i:i + b])[1] for i in range(0, len(x) - b + 1, b)]
-        np.testing.assert_allclose(got, np.mean(losses), rtol=1e-5)
-    bench.close()
+        seconds, values = in_graph.run_epoch_in_graph()
+        if loop.reset_ops:
+            loop.session.run(loop.reset_ops)
+        losses = [loop._run(x[i:i + b], y[i:i + b])[1] for i in range(0, len(x) - b + 1, b)]
+        assert seconds > 0
+        np.testing.assert_allclose(values[:, 0], losses, rtol=1e-5)
+    in_graph.close()
+    loop.close()
 
 
 def test_soft_placement_runs_a_gpu_pinned_model_on_this_machine():
@@ -160,10 +160,10 @@ def test_json_markdown_and_chart_have_the_documented_fields(tmp_path):
                           json=str(tmp_path / "r.json"), markdown=str(tmp_path / "r.md"),
                           plot=str(tmp_path / "r.png"))
     doc = harness.run(params, say=quiet, command="test")
-    harness.write_outputs(doc, params, say=quiet)
+    report.write_outputs(doc, params, say=quiet)
     loaded = json.loads((tmp_path / "r.json").read_text())
-    assert set(harness.JSON_FIELDS) <= set(loaded)
-    assert loaded["schema"] == harness.SCHEMA
+    assert set(report.JSON_FIELDS) <= set(loaded)
+    assert loaded["schema"] == report.SCHEMA
     assert {"tensorflow", "build", "cpu", "cores", "TF_ENABLE_ONEDNN_OPTS"} <= set(loaded["environment"])
     assert loaded["environment"]["tensorflow"] == tf.__version__
     peak = loaded["peak"]["/device:CPU:0"]
@@ -171,7 +171,7 @@ def test_json_markdown_and_chart_have_the_documented_fields(tmp_path):
     assert len(peak["tf_times_s"]) == 10 and len(peak["numpy_times_s"]) == 10
     np.testing.assert_allclose(peak["tf_gflops"], 2 * 128 ** 3 / min(peak["tf_times_s"]) / 1e9)
     for entry in loaded["results"]:
-        assert set(harness.RESULT_FIELDS) <= set(entry)
+        assert set(report.RESULT_FIELDS) <= set(entry)
         assert len(entry["step_times_s"]) == 4 and len(entry["round_medians_s"]) == 2
         check_statistics(entry)
         np.testing.assert_allclose(entry["gflops_per_s"],
@@ -183,47 +183,64 @@ def test_json_markdown_and_chart_have_the_documented_fields(tmp_path):
     assert (tmp_path / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def _counted_op_names(graph):
-    return [op.name for op in graph.get_operations() if op.type in ("Conv2D", "MatMul", "BiasAdd")]
+def _profiled(graph, types=timing.PROFILED_TYPES):
+    """The profiler's FLOPs of the graph's ops of `types` (initialisers and the rest left out)."""
+    names = {op.name for op in graph.get_operations() if op.type in types}
+    return sum(v for k, v in tfcore.inspect.profiler_flops(graph).items() if k in names)
 
 
-def test_analytic_dense_flops_equal_the_profiler():
+def test_step_flops_of_dense_layers_equal_the_profiler_layer_by_layer():
     graph = tfcore.new_graph(seed=0)
     with graph.as_default():
         x = tfcore.placeholder((6, 5))
         y = Dense(3, activation="relu")(Dense(7)(x))
-    total, layers = flops_lib.forward_flops(y, per_layer=True)
-    assert total == flops_lib.profiler_flops(graph, _counted_op_names(graph))
+    total, layers = timing.forward_flops(y, batch=6)
+    assert total == _profiled(graph)
     assert layers == {"dense": 2 * 6 * 5 * 7 + 6 * 7, "dense_1": 2 * 6 * 7 * 3 + 6 * 3}
 
 
 @pytest.mark.parametrize("padding,strides", [("SAME", 1), ("VALID", 2)])
-def test_analytic_conv_flops_equal_the_profiler(padding, strides):
+def test_step_flops_of_a_conv_equal_the_profiler(padding, strides):
     graph = tfcore.new_graph(seed=0)
     with graph.as_default():
         x = tfcore.placeholder((2, 9, 9, 3))
         y = Conv2D(4, 3, strides=strides, padding=padding)(x)
-    assert flops_lib.forward_flops(y) == flops_lib.profiler_flops(graph, _counted_op_names(graph))
+    assert timing.forward_flops(y, batch=2)[0] == _profiled(graph)
 
 
-def test_mnist_cnn_training_flops_equal_three_profiled_forward_passes():
-    from models import mnist_cnn
+def test_mnist_cnn_step_flops_are_three_profiled_forward_passes():
+    params = small_params(model="mnist_cnn", batch_size=4)
+    bench = harness.TfcoreBench("mnist_cnn", "/device:CPU:0", params, *harness.load_data(
+        "mnist_cnn", 4, params))
+    bench.check_flops()
+    assert sum(op.type == "Conv2D" for op in bench.model.graph.get_operations()
+               if op.name.startswith("conv2d")) >= 4
+    assert bench.flops == 3 * bench.profiler_forward_flops == 3 * sum(bench.flops_per_layer.values())
+    bench.close()
 
-    model = mnist_cnn.build(batch_size=4)
-    forward = [op.name for op in flops_lib.forward_ops(model.loss)
-               if op.type in ("Conv2D", "MatMul", "BiasAdd")]
-    assert len([n for n in forward if n.endswith("Conv2D")]) == 4
-    profiled = flops_lib.profiler_flops(model.graph, forward)
-    assert flops_lib.training_flops(model.loss) == 3 * profiled
+
+def test_lstm_step_flops_use_the_inspect_formula_of_block_lstm():
+    # One BlockLSTM formula in the project: tfcore.inspect's (the gate matmul, the bias, the
+    # gate functions and the cell update: T * N * (8u(d + u) + 13u), tested there against the
+    # unrolled cell's ops). The benchmark adds the output Dense's matmul and bias.
+    params = small_params(model="lstm_temperature")
+    bench = harness.TfcoreBench("lstm_temperature", "/device:CPU:0", params,
+                                *harness.load_data("lstm_temperature", 20, params))
+    steps, rows, d, u = 20, 20, 1, 8
+    lstm = steps * rows * (8 * u * (d + u) + 13 * u)
+    dense = 2 * rows * u * 1 + rows * 1
+    assert bench.flops_per_layer["lstm"] == lstm
+    assert bench.flops == 3 * (lstm + dense)
+    summary = tfcore.inspect.summary(bench.model, print_fn=None)
+    assert summary.row("lstm").flops == lstm
+    bench.close()
 
 
-def test_unknown_batch_is_filled_in_or_refused():
+def test_unknown_batch_is_filled_in():
     graph = tfcore.new_graph(seed=0)
     with graph.as_default():
         y = Dense(3)(tfcore.placeholder((None, 5)))
-    assert flops_lib.forward_flops(y, batch=10) == 2 * 10 * 5 * 3 + 10 * 3
-    with pytest.raises(ValueError, match="unknown shape"):
-        flops_lib.forward_flops(y)
+    assert timing.forward_flops(y, batch=10)[0] == 2 * 10 * 5 * 3 + 10 * 3
 
 
 def test_bad_parameters_and_combinations_are_refused():
@@ -250,7 +267,7 @@ def test_bad_parameters_and_combinations_are_refused():
 def _run_py(*args):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     return subprocess.run([sys.executable, str(RUN_PY), *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+                          env=env, timeout=300, cwd=ROOT)
 
 
 def test_bad_flags_fail_before_tensorflow_is_imported():
@@ -280,7 +297,115 @@ def test_cnn_towers_are_timed_and_recorded():
 
 
 def test_towers_are_refused_for_models_without_them():
-    with pytest.raises(ParamsError, match="--towers applies to the CNNs"):
+    with pytest.raises(ParamsError, match="--towers applies to mnist_cnn, mnist_cnn_bn"):
         make_params(model="mlp", towers=2)
-    with pytest.raises(ParamsError, match="--towers must be a positive int"):
+    with pytest.raises(ParamsError, match="--towers must be an int >= 1"):
         make_params(model="mnist_cnn", towers=0)
+
+
+def test_params_defaults_come_from_the_flags_alone():
+    from benchmarks.params import FLAGS, Params
+
+    params = Params()
+    assert all(getattr(params, f.name) == f.default for f in FLAGS)
+    parsed = parse(["--peer", "none", "--json", "", "--markdown", "", "--plot", ""])
+    assert all(getattr(parsed, f.name) == f.default for f in FLAGS
+               if f.name not in ("peer", "json", "markdown", "plot"))
+    with pytest.raises(ParamsError, match="unknown parameter"):
+        make_params(stepz=3)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--rounds", "0"], "--rounds must be an int >= 1"),
+    (["--towers", "-1", "--model", "mnist_cnn"], "--towers must be an int >= 1"),
+    (["--cpu-devices", "0"], "--cpu-devices must be an int >= 1"),
+    (["--batch-size", "0"], "--batch-size must be an int >= 1"),
+    (["--peak-size", "8"], "--peak-size must be an int >= 64"),
+    (["--warmup", "x"], "argument --warmup: invalid int value"),
+    (["--stepz", "3"], "unrecognized arguments: --stepz"),
+    (["--step", "3"], "unrecognized arguments: --step"),  # no abbreviations
+])
+def test_bad_flags_exit_2_with_argparses_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse(argv + ["--peer", "none"])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_output_paths_are_checked_writable_before_measuring(tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    with pytest.raises(ParamsError, match="--json .* cannot be written: .* not a writable directory"):
+        small_params(json=str(a_file / "r.json"))
+    with pytest.raises(ParamsError, match="--markdown .* is a directory"):
+        small_params(markdown=str(tmp_path))
+    assert small_params(json=str(tmp_path / "new" / "r.json")).json.endswith("r.json")
+
+
+def test_output_paths_in_a_read_only_directory_are_refused(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        with pytest.raises(ParamsError, match="--json .* cannot be written"):
+            small_params(json=str(locked / "deeper" / "r.json"))
+        with pytest.raises(ParamsError, match="--plot .* cannot be written"):
+            small_params(plot=str(locked / "r.png"))
+    finally:
+        locked.chmod(0o700)
+
+
+def test_a_bad_output_path_fails_before_tensorflow_is_imported(tmp_path):
+    result = _run_py("--model", "mlp", "--peer", "none", "--markdown", str(tmp_path))
+    assert result.returncode == 2
+    assert "is a directory" in result.stderr and "oneDNN" not in result.stderr
+
+
+def test_isa_features_are_read_from_cpuinfo_flags_and_unknown_elsewhere():
+    cpuinfo = "model name\t: Some CPU\nflags\t\t: fpu sse avx2 avx512f amx_tile amx_bf16\n"
+    assert environment.cpu_model(cpuinfo) == "Some CPU"
+    assert environment.isa_features(cpuinfo) == {
+        "AVX2": True, "AVX-512F": True, "AVX512_BF16": False, "AMX-TILE": True, "AMX-BF16": True,
+        "AMX-INT8": False}
+    unknown = environment.isa_features("")
+    assert set(unknown.values()) == {None}
+    assert "unknown" in environment.format_isa(unknown)
+    assert environment.format_isa(environment.isa_features(cpuinfo)).startswith("AVX2 yes, AVX-512F yes")
+    here = environment.isa_features()
+    text = pathlib.Path("/proc/cpuinfo").read_text() if pathlib.Path("/proc/cpuinfo").exists() else ""
+    if "avx2" in text.split():
+        assert here["AVX2"] is True
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_registry_data_fits_each_models_placeholders(name):
+    from benchmarks.registry import get
+
+    spec = get(name)
+    params = small_params(model=name, batch_size=spec.batch if spec.stateful else None)
+    model = spec.build(params, "/device:CPU:0", params.batch_for(name))
+    assert isinstance(model, tfcore.train.TrainGraph)
+    assert (model.train_op is None) == spec.forward_only == (model.targets is None)
+    x, y = harness.load_data(name, 3, params)
+    sample = model.inputs.shape.as_list()
+    if sample[0] is None or len(sample) == len(spec.x[0]) + 1:
+        sample = sample[1:]
+    assert int(np.prod(x.shape[1:])) == int(np.prod(sample))  # a batch of one reshapes to it
+    if y is not None:
+        assert list(y.shape[1:]) == model.targets.shape.as_list()[1:]
+
+
+def test_no_example_is_named_in_the_benchmark_outside_the_registry():
+    from benchmarks.registry import MODELS as SPECS
+
+    offenders = []
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        if path.name != "registry.py":
+            text = path.read_text()
+            offenders += ["%s: %s" % (path.name, n) for n in sorted(SPECS) if n in text]
+    assert not offenders
+    # The library's synthetic data knows no example either: shapes come from the registry.
+    import tfcore.data.synthetic as synthetic_module
+    assert not hasattr(synthetic_module, "SHAPES") and not hasattr(synthetic_module, "synthetic_like")

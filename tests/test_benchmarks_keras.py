@@ -7,6 +7,7 @@ from tests.oracle import keras  # noqa: F401  (skips unless TF_USE_LEGACY_KERAS=
 
 from benchmarks import harness, peers  # noqa: E402
 from benchmarks.params import MODELS, make_params  # noqa: E402
+from benchmarks.registry import get  # noqa: E402
 
 pytestmark = pytest.mark.keras
 
@@ -22,7 +23,7 @@ def small_params(**options):
 def test_peer_has_the_same_parameter_count_as_the_tfcore_model(model):
     params = small_params(model=model, batch_size=20 if model == "lstm_temperature" else None)
     batch = params.batch_for(model)
-    ours = harness.build_tfcore(model, "/device:CPU:0", params)
+    ours = get(model).build(params, "/device:CPU:0", batch)
     with ours.graph.as_default():
         import tensorflow as tf
         trainable = tf.compat.v1.trainable_variables()

@@ -1,6 +1,5 @@
-"""Conv2D: equals the docstring's equation (NumPy), tf.nn ops and SciPy; gradient checks; errors."""
-
-import math
+"""Conv2D: equals the docstring's equation (tfcore.reference's NumPy loops), tf.nn ops and SciPy;
+gradient checks; errors."""
 
 import numpy as np
 import pytest
@@ -8,33 +7,9 @@ import scipy.signal
 import tensorflow as tf
 
 import tfcore
-from tfcore.layers.conv import Conv2D
-
-
-def conv2d_reference(x, kernel, bias, strides, padding, dilation):
-    """The module docstring's equation, evaluated with NumPy loops (the oracle)."""
-    n, height, width, _ = x.shape
-    kh, kw, _, filters = kernel.shape
-    (sh, sw), (dh, dw) = strides, dilation
-    out_sizes, shifts = [], []
-    for size, k, s, d in ((height, kh, sh, dh), (width, kw, sw, dw)):
-        k_eff = (k - 1) * d + 1
-        if padding == "VALID":
-            out, shift = math.ceil((size - k_eff + 1) / s), 0
-        else:
-            out = math.ceil(size / s)
-            shift = max((out - 1) * s + k_eff - size, 0) // 2
-        out_sizes.append(out)
-        shifts.append(shift)
-    y = np.zeros((n, out_sizes[0], out_sizes[1], filters))
-    for i in range(out_sizes[0]):
-        for j in range(out_sizes[1]):
-            for u in range(kh):
-                for v in range(kw):
-                    r, c = i * sh + u * dh - shifts[0], j * sw + v * dw - shifts[1]
-                    if 0 <= r < height and 0 <= c < width:
-                        y[:, i, j, :] += x[:, r, c, :] @ kernel[u, v]
-    return y + bias
+from tests.helpers import run_layers_with_gradients
+from tfcore import reference
+from tfcore.layers.conv import Conv1D, Conv2D
 
 
 def run_conv(layer, x, batch_none=True, spatial_none=False):
@@ -75,7 +50,7 @@ def test_conv2d_equals_numpy_equation(rng, shape, filters, kernel, strides, padd
     x = rng.randn(*shape)
     layer = Conv2D(filters, kernel, strides=strides, padding=padding, dilation_rate=dilation)
     y, (k, b), static = run_conv(layer, x)
-    expected = conv2d_reference(x, k, b, layer.strides, layer.padding, layer.dilation_rate)
+    expected = reference.conv2d(x, k, b, layer.strides, layer.padding, layer.dilation_rate)
     assert y.shape == expected.shape
     assert static.as_list() == [None] + list(expected.shape[1:])
     np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
@@ -227,3 +202,191 @@ def test_from_kernel_rejects_bad_kernel_bias_and_channel_mismatch():
     with tfcore.new_graph().as_default():
         with pytest.raises(ValueError, match="conv2d: the kernel expects 1 input channels, but .* 3"):
             Conv2D.from_kernel(np.ones((3, 3, 1, 1)))(tfcore.placeholder((None, 5, 5, 3)))
+
+
+# ---------------------------------------------------------------------------
+# Conv1D, the patches (im2col) path and the hand-derived gradient
+# ---------------------------------------------------------------------------
+
+CONV1D_CASES = [
+    # (input shape, filters, kernel, strides, padding, dilation)
+    ((2, 9, 3), 4, 3, 1, "valid", 1),
+    ((2, 9, 3), 4, 3, 1, "same", 1),
+    ((1, 10, 2), 3, 4, 1, "SAME", 1),           # even kernel: the extra pad goes after
+    ((2, 11, 2), 3, 3, 1, "causal", 1),
+    ((2, 11, 2), 2, 3, 1, "causal", 3),
+    ((1, 13, 1), 2, 2, 3, "valid", 1),
+    ((2, 12, 2), 3, 5, 2, "same", 1),
+    ((2, 12, 2), 3, 2, 1, "valid", 4),
+    ((1, 7, 3), 2, 3, 3, "causal", 1),
+]
+IMPLEMENTATIONS = [("fused", "auto"), ("patches", "auto"), ("patches", "manual")]
+
+
+@pytest.mark.parametrize("implementation,gradient", IMPLEMENTATIONS)
+@pytest.mark.parametrize("shape,filters,kernel,strides,padding,dilation", CONV1D_CASES)
+def test_conv1d_equals_numpy_equation(rng, shape, filters, kernel, strides, padding, dilation,
+                                      implementation, gradient):
+    x = rng.randn(*shape)
+    layer = Conv1D(filters, kernel, strides=strides, padding=padding, dilation_rate=dilation,
+                   implementation=implementation, gradient=gradient)
+    y, (k, b), static = run_conv(layer, x)
+    expected = reference.conv1d(x, k, b, strides, padding, dilation)
+    assert static.as_list() == [None] + list(expected.shape[1:])
+    np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_causal_conv1d_output_does_not_depend_on_later_steps(rng):
+    x = rng.randn(1, 10, 2)
+    later_changed = x.copy()
+    later_changed[:, 6:] += 1.0
+    layer = Conv1D(3, 3, padding="causal", dilation_rate=2, implementation="patches")
+    y, _, _ = run_conv(layer, x)
+    y_changed, _, _ = run_conv(Conv1D(3, 3, padding="causal", dilation_rate=2), later_changed)
+    np.testing.assert_allclose(y[:, :6], y_changed[:, :6], rtol=1e-12)
+    assert np.abs(y[:, 6:] - y_changed[:, 6:]).max() > 0.1
+
+
+def random_conv_case(seed):
+    """A random Conv1D/Conv2D configuration and input: odd sizes, batch 1, strides or dilation."""
+    rng = np.random.RandomState(seed)
+    rank = int(rng.randint(1, 3))
+    kernel = tuple(int(k) for k in rng.randint(1, 5, size=rank))
+    dilated = rng.rand() < 0.4
+    dilation = tuple(int(d) for d in rng.randint(1, 4, size=rank)) if dilated else 1
+    strides = 1 if dilated else tuple(int(s) for s in rng.randint(1, 4, size=rank))
+    paddings = ["same", "valid"] + (["causal"] if rank == 1 else [])
+    padding = paddings[rng.randint(len(paddings))]
+    spatial = tuple(int(n) for n in rng.randint(9, 14, size=rank))
+    shape = (int(rng.randint(1, 4)),) + spatial + (int(rng.randint(1, 4)),)
+    kwargs = dict(filters=int(rng.randint(1, 5)), kernel_size=kernel, strides=strides,
+                  padding=padding, dilation_rate=dilation, use_bias=rng.rand() < 0.8)
+    return (Conv1D if rank == 1 else Conv2D), kwargs, rng.randn(*shape), rng.rand() < 0.5
+
+
+def assert_all_close(results, rtol, what):
+    """Every (output, gradients) in `results` equals the first, relative to each array's scale."""
+    (y0, g0) = results[0]
+    for y, g in results[1:]:
+        for name, a, b in [("output", y, y0)] + [("gradient %d" % i, a, b)
+                                                 for i, (a, b) in enumerate(zip(g, g0))]:
+            scale = max(np.abs(b).max(), 1.0)
+            np.testing.assert_allclose(a, b, rtol=0, atol=rtol * scale, err_msg="%s: %s" % (what, name))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_patches_path_equals_fused_path_forward_and_backward_in_float32(seed):
+    layer_class, kwargs, x, unknown_spatial = random_conv_case(seed)
+    layers = [layer_class(implementation=i, gradient=g, **kwargs) for i, g in IMPLEMENTATIONS]
+    results = run_layers_with_gradients(layers, x.astype(np.float32), tf.float32,
+                                        unknown_spatial=unknown_spatial, seed=seed)
+    assert_all_close(results, 1e-5, "%s(%s)" % (layer_class.__name__, kwargs))
+
+
+@pytest.mark.parametrize("seed", range(8, 14))
+def test_manual_conv_gradient_equals_tf_gradients_of_the_same_forward_in_float64(seed):
+    layer_class, kwargs, x, unknown_spatial = random_conv_case(seed)
+    layers = [layer_class(implementation="patches", gradient=g, **kwargs) for g in ("auto", "manual")]
+    results = run_layers_with_gradients(layers, x, tf.float64, unknown_spatial=unknown_spatial, seed=seed)
+    assert_all_close(results, 1e-6, "%s(%s)" % (layer_class.__name__, kwargs))
+
+
+MANUAL_GRADIENT_CASES = [
+    ("conv2d_same_stride2", Conv2D, dict(filters=2, kernel_size=3, strides=2, padding="SAME"), (1, 5, 6, 2)),
+    ("conv2d_valid_dilated", Conv2D, dict(filters=2, kernel_size=2, dilation_rate=(2, 1),
+                                          padding="VALID"), (2, 5, 4, 1)),
+    ("conv1d_causal_tanh", Conv1D, dict(filters=2, kernel_size=3, padding="causal",
+                                        activation="tanh"), (2, 6, 2)),
+    ("conv1d_same_stride3", Conv1D, dict(filters=3, kernel_size=4, strides=3, padding="same"), (1, 8, 2)),
+]
+
+
+@pytest.mark.parametrize("label,layer_class,kwargs,shape", MANUAL_GRADIENT_CASES,
+                         ids=[c[0] for c in MANUAL_GRADIENT_CASES])
+def test_manual_conv_gradient_passes_central_differences(rng, label, layer_class, kwargs, shape):
+    tfcore.check_gradients(
+        lambda x: layer_class(implementation="patches", gradient="manual", **kwargs)(x),
+        {"x": rng.randn(*shape)}, name="%s(gradient='manual', %s)" % (layer_class.__name__, label))
+
+
+def test_manual_conv_gradient_is_differentiable_so_second_order_checks_pass(rng):
+    # tf.custom_gradient stops second-order gradients only when its backward is not built
+    # from differentiable ops; conv_patches' backward is (matmul, reshape, pad, slices).
+    tfcore.check_gradients(
+        lambda x: Conv2D(2, 3, activation="tanh", implementation="patches", gradient="manual")(x),
+        {"x": rng.randn(1, 4, 4, 1)}, name="Conv2D(tanh, manual)", order=2)
+
+
+def test_patches_from_kernel_applies_the_laplacian_like_scipy(rng):
+    laplacian = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], np.float64)
+    image = rng.rand(1, 9, 11, 1)
+    with tfcore.new_graph().as_default():
+        layer = Conv2D.from_kernel(laplacian.reshape(3, 3, 1, 1), implementation="patches",
+                                   gradient="manual")
+        y = layer(tf.constant(image))
+        with tfcore.session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            y = sess.run(y)
+    expected = scipy.signal.correlate2d(image[0, :, :, 0], laplacian, mode="same", boundary="fill")
+    np.testing.assert_allclose(y[0, :, :, 0], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_conv1d_weights_follow_keras_layout_and_names():
+    with tfcore.new_graph().as_default():
+        layer = Conv1D(6, 4)
+        y = layer(tfcore.placeholder((None, 10, 3)))
+        assert [v.name for v in layer.variables] == ["conv1d/kernel:0", "conv1d/bias:0"]
+        assert [v.shape.as_list() for v in layer.variables] == [[4, 3, 6], [6]]
+        assert y.shape.as_list() == [None, 7, 6]  # Keras's default padding for Conv1D is VALID
+
+
+def test_conv1d_and_patches_conv_flops_equal_two_k_cin_per_output_plus_bias():
+    # inspect counts op types: the fused path's Conv2D op and the patches path's MatMul
+    # (2 * taps * C_in per output) cost the same; slices, stacks and reshapes are free.
+    from tfcore.inspect import summary
+    batch, steps, cin, cout, k = 2, 11, 3, 4, 3
+    for implementation in ("fused", "patches"):
+        graph = tfcore.new_graph(0)
+        with graph.as_default():
+            y = Conv1D(cout, k, implementation=implementation, name="conv")(
+                tfcore.placeholder((batch, steps, cin)))
+        outputs = batch * (steps - k + 1) * cout
+        assert summary((graph, y), print_fn=None).row("conv").flops == 2 * k * cin * outputs + outputs
+
+
+def test_conv_rejects_bad_implementation_gradient_and_padding_naming_the_layer():
+    with pytest.raises(ValueError, match="conv2d: implementation must be one of 'fused', 'patches'"):
+        Conv2D(2, 3, implementation="im2col")
+    with pytest.raises(ValueError, match="conv1d: gradient must be one of 'auto', 'manual'"):
+        Conv1D(2, 3, implementation="patches", gradient="numeric")
+    with pytest.raises(ValueError, match="conv2d: gradient='manual' .* implementation='patches'"):
+        Conv2D(2, 3, gradient="manual")
+    with pytest.raises(ValueError, match="conv2d: padding must be one of 'SAME', 'VALID'"):
+        Conv2D(2, 3, padding="causal")
+    with pytest.raises(ValueError, match="conv1d: kernel_size must be an int or a tuple of 1 ints"):
+        Conv1D(2, (3, 3))
+    with pytest.raises(ValueError, match="conv1d.from_kernel: kernel must have rank 3"):
+        Conv1D.from_kernel(np.ones((3, 3, 1, 1)))
+
+
+@pytest.mark.parametrize("layer", [Conv2D(2, 3), Conv1D(2, 3, implementation="patches")],
+                         ids=["conv2d", "conv1d"])
+def test_conv_rejects_integer_input_naming_the_layer(layer):
+    shape = (1, 6, 6, 1) if isinstance(layer, Conv2D) else (1, 6, 1)
+    with tfcore.new_graph().as_default():
+        with pytest.raises(TypeError, match=layer.name + ": input must be a floating tensor.*int32"):
+            layer(tfcore.placeholder(shape, tf.int32))
+
+
+@pytest.mark.parametrize("implementation", ["fused", "patches"])
+def test_kernel_larger_than_a_feed_time_size_fails_at_run_time_naming_the_layer(implementation):
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        x = tfcore.placeholder((None, None, None, 1))
+        y = Conv2D(2, (3, 5), padding="VALID", implementation=implementation, name="edges")(x)
+        with tfcore.session(graph=graph) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            assert sess.run(y, {x: np.ones((1, 3, 5, 1))}).shape == (1, 1, 1, 2)
+            message = r"edges: with VALID padding the kernel \(5 along axis 2\) is larger than the fed"
+            with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+                sess.run(y, {x: np.ones((1, 4, 4, 1))})

@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import hashlib
 import http.server
+import json
 import os
 import pathlib
 import shutil
@@ -38,7 +39,7 @@ from tfcore.data.global_temp import (
     unscale_series,
 )
 from tfcore.data.mnist import load_mnist, one_hot, scale_images
-from tfcore.data.synthetic import SHAPES, classification, synthetic_like
+from tfcore.data.synthetic import classification, synthetic
 
 README_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 README_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -495,20 +496,191 @@ def test_default_mlp_problem_gives_the_chapter_logistic_baseline():
     assert abs(score - 0.715) < 0.03  # the chapter reports ~0.715
 
 
-@pytest.mark.parametrize("name", sorted(SHAPES))
-def test_synthetic_like_has_each_models_shapes_and_is_seeded(name):
-    x, y = synthetic_like(name, n=3, seed=7)
-    x_shape, y_shape, _ = SHAPES[name]
-    assert x.shape == (3,) + x_shape and x.dtype == np.float32
+@pytest.mark.parametrize("x_shape,x_values,y_shape,y_values", [
+    ((28, 28, 1), ("uniform", 0.0, 1.0), (10,), ("one_hot",)),
+    ((20, 1), ("uniform", -1.0, 1.0), (1,), ("uniform", -1.0, 1.0)),
+    ((3,), ("normal", 0.0, 1.0), (1,), ("integers", 0, 2)),
+    ((7, 5, 1), ("integers", 0, 256), None, None),
+])
+def test_synthetic_arrays_have_the_asked_shapes_ranges_and_seed(x_shape, x_values, y_shape, y_values):
+    x, y = synthetic(500, x_shape, x_values, y_shape, y_values, seed=7)
+    assert x.shape == (500,) + x_shape and x.dtype == np.float32
     assert (y is None) == (y_shape is None)
-    if y is not None:
-        assert y.shape == (3,) + y_shape and y.dtype == np.float32
-    again, _ = synthetic_like(name, n=3, seed=7)
-    other, _ = synthetic_like(name, n=3, seed=8)
+    for array, values in ((x, x_values), (y, y_values)):
+        if array is None:
+            continue
+        kind = values[0]
+        if kind in ("uniform", "integers"):
+            assert values[1] <= array.min() and array.max() < values[2]
+        if kind == "integers":
+            np.testing.assert_array_equal(array, np.round(array))
+            assert len(np.unique(array)) == min(values[2] - values[1], array.size)
+        if kind == "normal":  # 1,500 draws: mean within 4 standard errors, std within 10%
+            assert abs(array.mean() - values[1]) < 4 * values[2] / np.sqrt(array.size)
+            assert abs(array.std() / values[2] - 1) < 0.1
+        if kind == "one_hot":
+            np.testing.assert_array_equal(array.sum(axis=-1), 1.0)
+            assert set(np.unique(array)) == {0.0, 1.0}
+    again, _ = synthetic(500, x_shape, x_values, y_shape, y_values, seed=7)
+    other, _ = synthetic(500, x_shape, x_values, y_shape, y_values, seed=8)
     np.testing.assert_array_equal(x, again)
     assert not np.array_equal(x, other)
 
 
-def test_synthetic_like_rejects_unknown_names():
-    with pytest.raises(ValueError, match="synthetic_like: name"):
-        synthetic_like("resnet")
+@pytest.mark.parametrize("args,match", [
+    ((0, (3,), ("normal", 0, 1)), "n must be a positive int"),
+    ((4, (3, 0), ("normal", 0, 1)), "x_shape must be"),
+    ((4, (3,), ("gamma", 1, 1)), "x_values must be one of"),
+    ((4, (3,), ("uniform", 0)), "x_values must be one of"),
+    ((4, (3,), ("uniform", 0, 1), (1,), "one_hot"), "y_values must be one of"),
+])
+def test_synthetic_rejects_bad_arguments_naming_them(args, match):
+    with pytest.raises(ValueError, match="synthetic: " + match):
+        synthetic(*args)
+
+
+# ----------------------------------------------------------------------------- faults: offline,
+# descriptors that point elsewhere, declared sizes and hashes, implausible rows, broken archives
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a connection fails the test (the oracle for 'offline means offline')."""
+    import socket
+
+    attempts = []
+
+    def refuse(self, address, *args):
+        attempts.append(address)
+        raise AssertionError("network access to %r while offline" % (address,))
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setenv("TFCORE_OFFLINE", "1")
+    return attempts
+
+
+def descriptor_with(data_dir, change):
+    path = data_dir / "global-temp" / "datapackage.json"
+    package = json.loads(path.read_text())
+    monthly = next(r for r in package["resources"] if r["name"] == "monthly")
+    change(monthly)
+    path.write_text(json.dumps(package))
+    return monthly
+
+
+@pytest.mark.parametrize("path", [
+    "https://example.com/global-temp/monthly.csv", "http://127.0.0.1:9/monthly.csv",
+    "file:///etc/passwd", "/etc/passwd", "../../monthly.csv", "data/../../outside.csv",
+])
+def test_an_offline_loader_with_a_url_or_an_outside_path_in_its_descriptor_is_refused(
+        staged, cache, empty_data_dir, no_network, path):
+    copy_global_temp(staged, empty_data_dir)
+    descriptor_with(empty_data_dir, lambda r: r.update(path=path))
+    with pytest.raises(DataVerificationError, match=r"refused.*only name relative paths inside"):
+        load_global_temp(data_dir=empty_data_dir)
+    assert no_network == []
+
+
+def test_offline_env_wins_over_download_true_and_no_request_reaches_the_origin(
+        cache, empty_data_dir, monkeypatch, server):
+    root, base = server
+    (root / "face.dat").write_bytes(b"x")
+    requests = []
+    handler = http.server.SimpleHTTPRequestHandler
+    monkeypatch.setattr(handler, "do_GET", lambda self: requests.append(self.path))
+    with_origin(monkeypatch, face_module, "FACE", base + "/face.dat")
+    monkeypatch.setenv("TFCORE_OFFLINE", "1")
+    with pytest.raises(DataNotFoundError, match="TFCORE_OFFLINE"):
+        load_face(data_dir=empty_data_dir, download=True)
+    assert requests == []
+
+
+def test_declared_bytes_and_hash_are_checked_and_a_matching_declaration_is_accepted(
+        staged, cache, empty_data_dir):
+    monthly = copy_global_temp(staged, empty_data_dir)
+    size, digest = monthly.stat().st_size, hashlib.sha256(monthly.read_bytes()).hexdigest()
+    md5 = hashlib.md5(monthly.read_bytes()).hexdigest()
+    for declared in ({"bytes": size, "hash": "sha256:" + digest}, {"hash": md5}):
+        descriptor_with(empty_data_dir, lambda r: r.update(declared))
+        with pytest.warns(temp_module.GlobalTempSnapshotWarning):  # the descriptor changed
+            dates, _ = load_global_temp(data_dir=empty_data_dir)
+        assert dates[0] == "1880-01"
+    for declared, message in (({"bytes": size + 1}, "bytes, the descriptor declares"),
+                              ({"bytes": size, "hash": "sha256:" + "0" * 64}, "sha256 is"),
+                              ({"hash": "crc99:abc"}, "unknown")):
+        descriptor_with(empty_data_dir, lambda r: (r.pop("hash", None), r.update(declared)))
+        with pytest.raises(DataVerificationError, match=message):
+            load_global_temp(data_dir=empty_data_dir)
+
+
+def test_a_descriptor_whose_schema_differs_from_the_csv_is_refused(staged, cache, empty_data_dir):
+    copy_global_temp(staged, empty_data_dir)
+    descriptor_with(empty_data_dir, lambda r: r["schema"]["fields"][2].update(type="string"))
+    with pytest.raises(DataVerificationError, match="schema declares"):
+        load_global_temp(data_dir=empty_data_dir)
+
+
+@pytest.mark.parametrize("row, line", [("gcag,1850-02,42.0", 3), ("gcag,1850-02,-7", 3),
+                                       ("gcag,1850-02,1e300", 3)])
+def test_implausible_values_are_refused_naming_the_row(staged, cache, empty_data_dir, row, line):
+    monthly = copy_global_temp(staged, empty_data_dir)
+    lines = monthly.read_text().splitlines()
+    assert lines[line - 1].startswith("gcag,1850-02,")
+    lines[line - 1] = row
+    monthly.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataVerificationError, match=r"line %d \(%s\) is implausible" % (line, row)):
+        load_global_temp(data_dir=empty_data_dir)
+
+
+def test_a_year_before_the_instrumental_record_is_refused(staged, cache, empty_data_dir):
+    monthly = copy_global_temp(staged, empty_data_dir)
+    monthly.write_text(monthly.read_text().replace("gcag,1850-02,", "gcag,1250-02,", 1))
+    with pytest.raises(DataVerificationError, match=r"line 3 \(gcag,1250-02,.*implausible"):
+        load_global_temp(data_dir=empty_data_dir)
+
+
+def small_npz(path, compressed=True):
+    arrays = {"x_train": np.arange(4000, dtype=np.uint8).reshape(5, 800),
+              "y_train": np.zeros(5, np.uint8), "x_test": np.ones((2, 3), np.uint8),
+              "y_test": np.zeros(2, np.uint8)}
+    (np.savez_compressed if compressed else np.savez)(path, **arrays)
+    return path
+
+
+def damage_npz(path, where):
+    data = bytearray(path.read_bytes())
+    if where == "inside a deflate stream":
+        start = data.index(b"x_train.npy") + len(b"x_train.npy") + 40
+        for i in range(start, start + 30):
+            data[i] ^= 0x5A
+    elif where == "the central directory":
+        end = data.rindex(b"PK\x05\x06")
+        data[end - 30:end] = b"\x00" * 30
+    elif where == "cut in half":
+        data = data[:len(data) // 2]
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("where", ["inside a deflate stream", "the central directory", "cut in half"])
+def test_every_archive_decoding_failure_is_a_verification_error_naming_the_file(tmp_path, where):
+    path = small_npz(tmp_path / "mnist.npz")
+    damage_npz(path, where)
+    with pytest.raises(DataVerificationError, match=r"mnist.npz: not a readable .npz archive"):
+        mnist_module._read_npz(path)
+
+
+@pytest.mark.parametrize("relative", ["mnist.npz", "scipy-data/face.dat", "global-temp/datapackage.json",
+                                      "global-temp/data/monthly.csv"])
+def test_a_folder_where_a_file_belongs_is_a_clear_error(staged, cache, empty_data_dir, relative):
+    if relative.startswith("global-temp"):
+        copy_global_temp(staged, empty_data_dir)
+        (empty_data_dir / relative).unlink()
+    (empty_data_dir / relative).mkdir(parents=True)
+    loader = {"mnist.npz": load_mnist, "scipy-data/face.dat": load_face}.get(relative, load_global_temp)
+    with pytest.raises(DataVerificationError, match="is a folder"):
+        loader(data_dir=empty_data_dir)
+
+
+def test_a_file_where_the_global_temp_folder_belongs_is_a_clear_error(cache, empty_data_dir):
+    (empty_data_dir / "global-temp").write_text("not a folder")
+    with pytest.raises(DataVerificationError, match="is a file; expected a folder"):
+        load_global_temp(data_dir=empty_data_dir, download=False)

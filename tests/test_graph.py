@@ -142,3 +142,15 @@ def test_library_imports_no_keras_and_no_private_tensorflow(package):
 def test_importing_tfcore_leaves_eager_mode_alone():
     code = "import tensorflow as tf, tfcore; import sys; sys.exit(0 if tf.executing_eagerly() else 1)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def test_reset_states_collection_lives_in_graph_and_holds_a_stateful_layers_reset_op():
+    from tfcore.graph import RESET_STATES_COLLECTION
+    from tfcore.layers import recurrent
+
+    assert recurrent.RESET_STATES_COLLECTION == RESET_STATES_COLLECTION  # the old name still works
+    graph = tfcore.new_graph(seed=0)
+    with graph.as_default():
+        layer = recurrent.LSTM(3, stateful=True, batch_size=2)
+        layer(tfcore.placeholder((2, 4, 1)))
+    assert graph.get_collection(RESET_STATES_COLLECTION) == [layer.reset_states_op]

@@ -11,6 +11,8 @@ from models import gradients, laplacian, logistic_regression, lstm_temperature, 
 from tfcore import train
 from tfcore.data import classification, load_face
 
+from tests.helpers import require_data
+
 
 def test_gradients_are_3x2_and_6x_to_float32_rounding():
     xs, g, dg, d2g = gradients.run(points=200)
@@ -22,6 +24,7 @@ def test_gradients_are_3x2_and_6x_to_float32_rounding():
 
 
 def test_laplacian_equals_scipy_correlate_on_the_face():
+    require_data("face")
     face = load_face(gray=True).astype(np.float32)
     direct, through_layer = laplacian.edges(face)
     expected = scipy.ndimage.correlate(face.astype(np.float64), laplacian.LAPLACIAN.astype(np.float64),
@@ -68,6 +71,7 @@ def test_mlp_uses_every_sample_including_the_last_partial_batch():
 
 
 def test_lstm_beats_persistence_after_a_short_run(tmp_path):
+    require_data("global-temp")
     results = lstm_temperature.main(["--out", str(tmp_path), "--epochs", "30", "--no-progress"])
     assert results["windows"] == {"train": 1400, "validation": 180}
     assert results["months"][2] == 1600
@@ -77,6 +81,7 @@ def test_lstm_beats_persistence_after_a_short_run(tmp_path):
 
 
 def test_lstm_windows_follow_the_series_without_off_by_one():
+    require_data("global-temp")
     dates, values, scaled, scaler, d = lstm_temperature.prepare()
     assert dates[0] == "1880-01" and len(values) == 1600
     # window i is months i..i+19 and predicts month i+20
@@ -116,6 +121,7 @@ def test_examples_refuse_a_missing_gpu_with_the_devices_that_exist(capsys):
 
 @pytest.mark.slow
 def test_mnist_cnn_reaches_97_percent_in_a_short_run(tmp_path):
+    require_data("mnist")
     # The chapter: 0.962 after epoch 1, 0.982 after 3 (dropout slows the first epoch;
     # measured here: 0.952 after 1, 0.970 after 2). Three full epochs at batch 256.
     results = mnist_cnn.main(["--out", str(tmp_path), "--epochs", "3", "--no-progress"])
@@ -145,6 +151,7 @@ def test_mnist_cnn_on_two_towers_runs_each_tower_on_its_own_device():
 
 
 def test_mnist_cnn_histories_are_identical_for_the_same_seed():
+    require_data("mnist")
     (x, y), (xt, yt) = mnist_cnn.load(limit=512)
 
     def run(seed):

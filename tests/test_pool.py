@@ -1,32 +1,13 @@
-"""MaxPool2D / AvgPool2D: equal the docstring's equations (NumPy); gradient checks; errors."""
-
-import math
+"""MaxPool2D / AvgPool2D: equal the docstring's equations (tfcore.reference's NumPy loops);
+gradient checks; errors."""
 
 import numpy as np
 import pytest
 
 import tfcore
 from tests.helpers import run_layer
+from tfcore import reference
 from tfcore.layers.pool import AvgPool2D, MaxPool2D
-
-
-def pool_reference(x, pool_size, strides, padding, reduce):
-    """The module docstring's equations with NumPy: `reduce` over each window's valid pixels."""
-    n, height, width, channels = x.shape
-    windows = []
-    for size, p, s in ((height, pool_size[0], strides[0]), (width, pool_size[1], strides[1])):
-        if padding == "VALID":
-            out, shift = math.ceil((size - p + 1) / s), 0
-        else:
-            out = math.ceil(size / s)
-            shift = max((out - 1) * s + p - size, 0) // 2
-        # Clip each window to the image: padded positions never count.
-        windows.append([(max(i * s - shift, 0), min(i * s - shift + p, size)) for i in range(out)])
-    y = np.zeros((n, len(windows[0]), len(windows[1]), channels))
-    for i, (r0, r1) in enumerate(windows[0]):
-        for j, (c0, c1) in enumerate(windows[1]):
-            y[:, i, j, :] = reduce(x[:, r0:r1, c0:c1, :], axis=(1, 2))
-    return y
 
 
 CASES = [
@@ -44,13 +25,15 @@ CASES = [
 
 
 @pytest.mark.parametrize("shape,pool_size,strides,padding", CASES)
-@pytest.mark.parametrize("layer_class,reduce", [(MaxPool2D, np.max), (AvgPool2D, np.mean)],
+@pytest.mark.parametrize("layer_class,numpy_pool", [(MaxPool2D, reference.max_pool2d),
+                                                    (AvgPool2D, reference.avg_pool2d)],
                          ids=["max", "avg"])
-def test_pooling_equals_numpy_equation(rng, layer_class, reduce, shape, pool_size, strides, padding):
+def test_pooling_equals_numpy_equation(rng, layer_class, numpy_pool, shape, pool_size, strides,
+                                       padding):
     x = rng.randn(*shape)
     layer = layer_class(pool_size, strides=strides, padding=padding)
     y, static = run_layer(layer, x)
-    expected = pool_reference(x, layer.pool_size, layer.strides, layer.padding, reduce)
+    expected = numpy_pool(x, layer.pool_size, layer.strides, layer.padding)
     assert y.shape == expected.shape
     assert static.as_list() == [None] + list(expected.shape[1:])
     np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)

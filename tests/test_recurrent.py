@@ -10,45 +10,7 @@ import tfcore
 from tfcore.layers.recurrent import (
     GRU, LSTM, RESET_STATES_COLLECTION, GRUCell, LSTMCell, reset_all_states, reset_states_ops,
 )
-
-
-# ---------------------------------------------------------------------------
-# NumPy oracle: the equations of the module docstring, one step at a time
-# ---------------------------------------------------------------------------
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def np_lstm(x, kernel, recurrent_kernel, bias, h, c, go_backwards=False):
-    outputs = []
-    steps = range(x.shape[1])
-    for t in (reversed(steps) if go_backwards else steps):
-        z = x[:, t] @ kernel + h @ recurrent_kernel + bias
-        z_i, z_f, z_c, z_o = np.split(z, 4, axis=1)
-        c = _sigmoid(z_f) * c + _sigmoid(z_i) * np.tanh(z_c)
-        h = _sigmoid(z_o) * np.tanh(c)
-        outputs.append(h)
-    return np.stack(outputs, axis=1), h, c
-
-
-def np_gru(x, kernel, recurrent_kernel, bias, h, reset_after, go_backwards=False):
-    units = recurrent_kernel.shape[0]
-    outputs = []
-    steps = range(x.shape[1])
-    for t in (reversed(steps) if go_backwards else steps):
-        x_z, x_r, x_h = np.split(x[:, t] @ kernel + (bias[0] if reset_after else bias), 3, axis=1)
-        if reset_after:
-            h_z, h_r, h_h = np.split(h @ recurrent_kernel + bias[1], 3, axis=1)
-            z, r = _sigmoid(x_z + h_z), _sigmoid(x_r + h_r)
-            candidate = np.tanh(x_h + r * h_h)
-        else:
-            z = _sigmoid(x_z + h @ recurrent_kernel[:, :units])
-            r = _sigmoid(x_r + h @ recurrent_kernel[:, units:2 * units])
-            candidate = np.tanh(x_h + (r * h) @ recurrent_kernel[:, 2 * units:])
-        h = z * h + (1 - z) * candidate
-        outputs.append(h)
-    return np.stack(outputs, axis=1), h
+from tfcore import reference  # the NumPy oracle: the module docstring's equations, step by step
 
 
 def _random_weights(layer, rng, scale=0.5):
@@ -88,7 +50,7 @@ def test_lstm_equals_numpy_equations_in_float64(rng, implementation, go_backward
         lambda: LSTM(2, return_sequences=True, return_state=True, go_backwards=go_backwards,
                      implementation=implementation),
         x, rng, initial_state=[h0, c0], time_known=implementation == "unroll")
-    ref_seq, ref_h, ref_c = np_lstm(x, *w, h0, c0, go_backwards=go_backwards)
+    ref_seq, ref_h, ref_c = reference.lstm(x, *w, h0, c0, go_backwards=go_backwards)
     np.testing.assert_allclose(seq, ref_seq, atol=1e-12)
     np.testing.assert_allclose(h, ref_h, atol=1e-12)
     np.testing.assert_allclose(c, ref_c, atol=1e-12)
@@ -103,7 +65,7 @@ def test_gru_equals_numpy_equations_in_float64(rng, implementation, reset_after,
         lambda: GRU(2, reset_after=reset_after, return_sequences=True, return_state=True,
                     go_backwards=go_backwards, implementation=implementation),
         x, rng, initial_state=[h0], time_known=implementation == "unroll")
-    ref_seq, ref_h = np_gru(x, *w, h0, reset_after, go_backwards=go_backwards)
+    ref_seq, ref_h = reference.gru(x, *w, h0, reset_after, go_backwards=go_backwards)
     np.testing.assert_allclose(seq, ref_seq, atol=1e-12)
     np.testing.assert_allclose(h, ref_h, atol=1e-12)
 
@@ -123,10 +85,10 @@ def test_cell_called_alone_equals_one_numpy_step(rng, cell_class):
             cell.set_weights(sess, w)
             got, got_states = sess.run([out, new_states], {xp: x, **dict(zip(states, values))})
     if cell_class is LSTMCell:
-        _, ref_h, ref_c = np_lstm(x[:, None], *w, *values)
+        _, ref_h, ref_c = reference.lstm(x[:, None], *w, *values)
         np.testing.assert_allclose(got_states[1], ref_c, atol=1e-12)
     else:
-        _, ref_h = np_gru(x[:, None], *w, *values, reset_after=True)
+        _, ref_h = reference.gru(x[:, None], *w, *values, reset_after=True)
     np.testing.assert_allclose(got, ref_h, atol=1e-12)
     np.testing.assert_allclose(got_states[0], ref_h, atol=1e-12)
 
@@ -214,12 +176,12 @@ def test_lstm_and_gru_without_bias_equal_numpy_equations_with_zero_bias(rng, imp
     (seq, h, c), (kernel, recurrent) = _run(
         lambda: LSTM(2, use_bias=False, return_sequences=True, return_state=True,
                      implementation=implementation), x, rng, dtype=tf.float32)
-    ref_seq, ref_h, ref_c = np_lstm(x, kernel, recurrent, np.zeros(8), zeros, zeros)
+    ref_seq, ref_h, ref_c = reference.lstm(x, kernel, recurrent, np.zeros(8), zeros, zeros)
     for got, ref in [(seq, ref_seq), (h, ref_h), (c, ref_c)]:
         np.testing.assert_allclose(got, ref, atol=1e-6)
     seq, (kernel, recurrent) = _run(lambda: GRU(2, use_bias=False, return_sequences=True),
                                     x, rng, dtype=tf.float32)
-    ref_seq, _ = np_gru(x, kernel, recurrent, np.zeros((2, 6)), zeros, reset_after=True)
+    ref_seq, _ = reference.gru(x, kernel, recurrent, np.zeros((2, 6)), zeros, reset_after=True)
     np.testing.assert_allclose(seq, ref_seq, atol=1e-6)
 
 
@@ -236,8 +198,8 @@ def test_two_layer_stack_equals_numpy_equations(rng):
             first.set_weights(sess, w1)
             second.set_weights(sess, w2)
             got = sess.run(out, {xp: x})
-    seq, _, _ = np_lstm(x, *w1, np.zeros((2, 4)), np.zeros((2, 4)))
-    _, ref = np_gru(seq, *w2, np.zeros((2, 3)), reset_after=True)
+    seq, _, _ = reference.lstm(x, *w1, np.zeros((2, 4)), np.zeros((2, 4)))
+    _, ref = reference.gru(seq, *w2, np.zeros((2, 3)), reset_after=True)
     np.testing.assert_allclose(got, ref, atol=1e-12)
 
 
@@ -419,7 +381,7 @@ def test_running_only_the_training_op_carries_the_state(rng):
             weights = layer.get_weights(sess)
             sess.run(train, {xp: x})
             h, c = sess.run(layer.states)
-    _, ref_h, ref_c = np_lstm(x, *weights, np.zeros((2, 2)), np.zeros((2, 2)))
+    _, ref_h, ref_c = reference.lstm(x, *weights, np.zeros((2, 2)), np.zeros((2, 2)))
     np.testing.assert_allclose(h, ref_h, atol=1e-12)
     np.testing.assert_allclose(c, ref_c, atol=1e-12)
 

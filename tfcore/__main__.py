@@ -1,33 +1,69 @@
-"""`python -m tfcore`: a two-minute tour of the chapter's concepts."""
+"""`python -m tfcore`: the course's front door.
 
-import numpy as np
-import tensorflow as tf
+    python -m tfcore            list the chapters of docs/learn/
+    python -m tfcore 5          run chapter 5's code blocks, printing each block and its output
+    python -m tfcore run 05     the same (a number, a file name such as 05_conv, or a path)
 
-import tfcore
-from tfcore.layers import Dense
+A run ends by saying whether every block printed what the chapter shows (exit 0)
+or which ones differ (exit 1): edit a chapter's code and see what changes.
+"""
+
+import argparse
+import sys
+
+from tfcore.learn import course
 
 
-def main():
-    print("tfcore %s on TensorFlow %s; devices: %s"
-          % (tfcore.__version__, tf.__version__, ", ".join(tfcore.available_devices())))
-    graph = tfcore.new_graph(seed=0)
-    with graph.as_default():
-        x = tfcore.placeholder((None,), name="x")                  # fed at run time
-        g = x ** 3                                                 # an operation
-        (dg,) = tf.gradients(g, x)                                 # 3x^2, also an operation
-        (d2g,) = tf.gradients(dg, x)                               # 6x
-        layer = Dense(2, activation="relu")                        # variables on first call
-        y = layer(tf.reshape(x, (-1, 1)))
-        init = tf.compat.v1.global_variables_initializer()
-    with tfcore.session(graph=graph) as sess:
-        sess.run(init)
-        values = np.array([-2.0, 0.0, 1.0, 3.0], np.float32)
-        out = sess.run({"x^3": g, "3x^2": dg, "6x": d2g, "dense": y}, {x: values})
-    for name, value in out.items():
-        print("%-6s %s" % (name, np.array2string(value, precision=3)))
-    print("graph: %d operations; variables: %s"
-          % (len(graph.get_operations()), ", ".join(v.name for v in layer.variables)))
+def title(path):
+    """The chapter's first heading, without the '#'."""
+    for line in path.read_text().splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return path.stem
+
+
+def list_chapters(out):
+    paths = course.chapters()
+    out.write("The course, docs/learn/ (%d chapters). Read a chapter, then run its code:\n\n" % len(paths))
+    for path in paths:
+        out.write("  %s  %s\n" % (path.name[:2], title(path)))
+    out.write("\n  python -m tfcore 5                 run chapter 5, printing as it goes\n"
+              "  python -m tfcore.learn list        exercises whose solutions the checker verifies\n"
+              "  python -m tfcore.learn check conv2d my_file.py:my_conv2d\n")
+
+
+def run(path, out):
+    out.write("%s\n%s\n" % (title(path), "=" * len(title(path))))
+    runs = course.run_chapter(path, echo=out)
+    problems = course.failures(runs, path)
+    if problems:
+        out.write("\n%d block(s) differ from the chapter:\n%s\n" % (len(problems), "\n".join(problems)))
+        return 1
+    out.write("\n%s: all %d code blocks ran and printed what the chapter shows.\n" % (path.name, len(runs)))
+    return 0
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m tfcore", description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="\n".join(__doc__.splitlines()[2:6]))
+    p.add_argument("words", nargs="*", metavar="[run] CHAPTER",
+                   help="a chapter to run: a number (5), a name (05_conv) or a path")
+    args = p.parse_args(argv)
+    words = args.words[1:] if args.words[:1] == ["run"] else args.words
+    if not words:
+        if args.words:
+            p.error("run needs a chapter: python -m tfcore run 5")
+        list_chapters(sys.stdout)
+        return 0
+    if len(words) > 1:
+        p.error("one chapter at a time, got %s" % " ".join(words))
+    try:
+        path = course.find_chapter(words[0])
+    except LookupError as err:
+        p.error(str(err))
+    return run(path, sys.stdout)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -79,6 +79,20 @@ def relative_error(analytical, numerical, floor=1e-3):
     return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
 
 
+def central_differences(evaluate, base, delta=1e-5):
+    """d evaluate / d base by central differences: (f(x + d e_i) - f(x - d e_i)) / 2d per element.
+
+    `evaluate(array)` returns the scalar f at `array` (same shape as `base`).
+    """
+    numerical = np.zeros_like(base)
+    for index in np.ndindex(*base.shape):
+        plus, minus = base.copy(), base.copy()
+        plus[index] += delta
+        minus[index] -= delta
+        numerical[index] = (evaluate(plus) - evaluate(minus)) / (2 * delta)
+    return numerical
+
+
 def _gradients(y, targets):
     # tf.gradients says None where y does not depend on a target: the gradient is
     # zero there, and the finite differences will confirm (or refute) it.
@@ -166,12 +180,7 @@ def check_gradients(
                     sess.run(target.initializer, {target.initial_value: value})
                     return sess.run(y, feed)
 
-            numerical = np.zeros_like(base)
-            for index in np.ndindex(*base.shape):
-                plus, minus = base.copy(), base.copy()
-                plus[index] += delta
-                minus[index] -= delta
-                numerical[index] = (evaluate(plus) - evaluate(minus)) / (2 * delta)
+            numerical = central_differences(evaluate, base, delta)
             if not is_input:
                 sess.run(target.initializer, {target.initial_value: base})
             grad = np.asarray(grad, dtype=np.float64).reshape(base.shape)

@@ -23,6 +23,15 @@ import re
 
 import tensorflow as tf
 
+RESET_STATES_COLLECTION = "tfcore_reset_states"
+"""Graph collection holding every stateful layer's reset op.
+
+A stateful recurrent layer adds its reset op here when it is built;
+`tfcore.train` runs them between epochs and `tfcore.inspect` counts the
+variables they reset as state. It lives in this file, beside the graph, because
+training and inspection read it, not only the layer that fills it.
+"""
+
 
 def new_graph(seed=None):
     """Return a fresh `tf.Graph`, with its graph-level random seed set if given.
@@ -50,14 +59,16 @@ def placeholder_with_default(value, shape=(), name=None):
     return tf.compat.v1.placeholder_with_default(value, shape=shape, name=name)
 
 
-def variable(initial_value, trainable=True, name=None, dtype=None):
+def variable(initial_value, trainable=True, name=None, dtype=None, constraint=None):
     """A resource variable: state that persists across `Session.run` calls.
 
     `trainable=False` keeps it out of `tf.compat.v1.trainable_variables()`, so
     optimizers leave it alone (moving statistics, carried RNN state).
+    `constraint` (see `tfcore.constraints`) is applied by the optimizers after each update.
     """
     return tf.compat.v1.Variable(
-        initial_value, trainable=trainable, name=name, dtype=dtype, use_resource=True
+        initial_value, trainable=trainable, name=name, dtype=dtype, use_resource=True,
+        constraint=constraint,
     )
 
 

@@ -16,6 +16,12 @@ that no exp of a large number is taken:
     loss = -sum_k y_k log softmax(z)_k = -sum_k y_k (z_k - m - log sum_j e^{z_j - m}),
     m = max_j z_j
 
+Its gradient, with p = softmax(z) and g = dL/dloss for the example
+(`gradient="manual"` states it by hand; "auto" lets tf.gradients derive it):
+
+    dL/dz_k = g (p_k sum_j y_j - y_k)  =  g (p_k - y_k)   when the labels sum to 1
+    dL/dy_k = -g log softmax(z)_k                          (labels get a gradient too)
+
 Sparse labels (an integer class c per example): loss = -log softmax(z)_c.
 
 Cross-entropy from probabilities p (Keras 2 semantics, for a softmax output):
@@ -49,6 +55,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import activations
+from tfcore.module import check_gradient
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -120,21 +127,52 @@ def _class_count(x):
     return tf.cast(tf.shape(x)[-1], x.dtype)
 
 
-def softmax_cross_entropy_with_logits(labels, logits, reduction="mean", label_smoothing=0.0):
+def softmax_cross_entropy_with_logits(labels, logits, reduction="mean", label_smoothing=0.0,
+                                      gradient="auto"):
     """Cross-entropy of one-hot (or soft) `labels` against softmax(`logits`).
 
     `label_smoothing` s replaces the labels by y (1 - s) + s / classes, as Keras 2.
+    `gradient="manual"` uses the hand-derived backward pass
+    (`_cross_entropy_with_manual_gradient`) instead of tf.gradients'; the same numbers.
     """
     name = "softmax_cross_entropy_with_logits"
     _check_reduction(reduction, name)
+    check_gradient(name, gradient)
     label_smoothing = _check_label_smoothing(label_smoothing, name)
     with tf.name_scope("softmax_cross_entropy"):
         labels, logits = _float_inputs(labels, logits, name, "logits")
         if logits.shape.rank is not None and logits.shape.rank < 1:
             raise ValueError("%s: logits must have a class axis, got a scalar" % name)
         labels = _smooth_labels(labels, label_smoothing, _class_count(logits))
-        per_example = -tf.reduce_sum(labels * activations.log_softmax(logits), axis=-1)
+        if gradient == "manual":
+            per_example = _cross_entropy_with_manual_gradient(labels, logits)
+        else:
+            per_example = -tf.reduce_sum(labels * activations.log_softmax(logits), axis=-1)
         return _reduce(per_example, reduction)
+
+
+@tf.custom_gradient
+def _cross_entropy_with_manual_gradient(labels, logits):
+    """Per-example -sum_k y_k log softmax(z)_k, with its backward pass stated by hand.
+
+    The labels here are the smoothed ones: the smoothing op before this function
+    passes their gradient on (times 1 - s) by the chain rule.
+    Second order: `tf.custom_gradient` replaces only the first derivative; the
+    backward pass below is ordinary ops on z, y and g (softmax, log_softmax),
+    which `tf.gradients` differentiates again, exactly.
+    """
+    log_p = activations.log_softmax(logits)
+    per_example = -tf.reduce_sum(labels * log_p, axis=-1)
+
+    def backward(g):
+        g = tf.expand_dims(g, -1)  # one upstream gradient per example, over its classes
+        p = tf.exp(log_p)
+        # dz = g (p sum(y) - y): the familiar p - y when each label row sums to 1.
+        dlogits = g * (p * tf.reduce_sum(labels, axis=-1, keepdims=True) - labels)
+        dlabels = -g * log_p  # dy = -g log p
+        return dlabels, dlogits
+
+    return per_example, backward
 
 
 def sparse_softmax_cross_entropy_with_logits(labels, logits, reduction="mean"):

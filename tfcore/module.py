@@ -11,7 +11,10 @@ A layer (a `Module`) is a small object with three moments in its life:
    so a training branch and an evaluation branch of one graph share weights.
 
 Subclasses implement `build(input_shape)` (create variables with `add_weight`)
-and `call(inputs, training)` (the forward ops). Variables are created in the
+and `call(inputs, training)` (the forward ops). A weight may carry a
+regularizer (its penalty joins the layer's `losses`) and a constraint (the
+optimizer applies it after each update); a layer's `activity_regularizer`
+penalizes its output on every call (see `tfcore.regularizers`). Variables are created in the
 same order Keras creates them, so `get_weights` / `set_weights` speak Keras's
 order and layouts and weights can be copied across in either direction.
 """
@@ -22,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import graph as graph_lib
+from tfcore import constraints, regularizers
 
 
 def _snake_case(name):
@@ -45,6 +49,19 @@ def smart_cond(pred, true_fn, false_fn, name=None):
     raise TypeError("training must be a Python bool or a tf.bool tensor, got %r" % (pred,))
 
 
+GRADIENTS = ("auto", "manual")
+"""The `gradient=` choices of the layers that can state their own backward pass:
+"auto" lets `tf.gradients` derive it from the forward ops; "manual" attaches the
+hand-derived one written next to the forward formula (with `tf.custom_gradient`)."""
+
+
+def check_gradient(owner, gradient):
+    """Return `gradient` if it is one of `GRADIENTS`; otherwise a ValueError naming `owner`."""
+    if not isinstance(gradient, str) or gradient not in GRADIENTS:
+        raise ValueError("%s: gradient must be 'auto' or 'manual', got %r" % (owner, gradient))
+    return gradient
+
+
 class Module:
     """Base class of every tfcore layer. See the module docstring for the protocol."""
 
@@ -56,6 +73,8 @@ class Module:
         self._variables = []
         self.dtype = None  # the floating dtype of the first input; variables use it
         self.updates = []  # ops that must run with a training step (moving statistics)
+        self.activity_regularizer = None  # penalty(output) / batch size, added on every call
+        self._losses = []  # regularization penalties (scalar tensors)
 
     # -- the protocol -----------------------------------------------------
     def build(self, input_shape):
@@ -79,7 +98,7 @@ class Module:
                 self.dtype = first.dtype if first.dtype.is_floating else tf.float32
                 self.build(self._input_shape(inputs))
                 self.built = True
-                return self.call(inputs, training=training, **kwargs)
+                return self._regularize_activity(self.call(inputs, training=training, **kwargs))
         with tf.name_scope(self._scope):
             inputs = self._convert(inputs)
             first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
@@ -88,7 +107,13 @@ class Module:
                     "%s: input dtype is %s, but the layer was built for %s (its variables' dtype); "
                     "cast the input with tf.cast" % (self.name, first.dtype.name, self.dtype.name)
                 )
-            return self.call(inputs, training=training, **kwargs)
+            return self._regularize_activity(self.call(inputs, training=training, **kwargs))
+
+    def _regularize_activity(self, outputs):
+        if self.activity_regularizer is not None:
+            for penalty in regularizers.activity_penalty(self.activity_regularizer, outputs):
+                self._add_loss(penalty)
+        return outputs
 
     def _convert(self, inputs):
         if isinstance(inputs, (list, tuple)):
@@ -102,18 +127,47 @@ class Module:
         return inputs.shape
 
     # -- variables --------------------------------------------------------
-    def add_weight(self, name, shape, initializer, trainable=True, dtype=None):
+    def add_weight(self, name, shape, initializer, trainable=True, dtype=None, regularizer=None,
+                   constraint=None):
         """Create a variable inside the layer's scope and remember it (in order).
 
         Its dtype is the first input's (float32 normally, float64 in gradient checks).
+        `regularizer(var)` becomes one of the layer's `losses`; `constraint`
+        rides on the variable for the optimizer.
         """
         shape = [int(d) for d in shape]
         dtype = dtype or self.dtype or tf.float32
         var = graph_lib.variable(
-            lambda: initializer(shape, dtype), trainable=trainable, name=name, dtype=dtype
+            lambda: initializer(shape, dtype), trainable=trainable, name=name, dtype=dtype,
+            constraint=constraint,
         )
         self._variables.append(var)
+        if regularizer is not None:
+            # Outside any control dependencies or tf.cond branch the layer may be
+            # built in: the penalty is part of every training step's loss.
+            with tf.control_dependencies(None), tf.name_scope(name + "/regularizer"):
+                self._add_loss(regularizer(var))
         return var
+
+    def set_regularizers_and_constraints(self, kernel_regularizer=None, bias_regularizer=None,
+                                         activity_regularizer=None, kernel_constraint=None,
+                                         bias_constraint=None):
+        """Resolve Keras's identifiers ("l2", "max_norm", dicts, callables) for a layer's
+        constructor, so bad ones fail early; `add_weight` receives them in `build`."""
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+
+    def _add_loss(self, penalty):
+        self._losses.append(penalty)
+        tf.compat.v1.add_to_collection(regularizers.REGULARIZATION_LOSSES, penalty)
+
+    @property
+    def losses(self):
+        """The regularization penalties of this layer (and its sublayers), as scalar tensors."""
+        return list(self._losses) + [p for m in self.submodules for p in m.losses]
 
     @property
     def variables(self):

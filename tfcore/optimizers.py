@@ -10,45 +10,67 @@ a tfcore model and a tf-keras model trained from the same weights on the same
 batches stay together step for step.
 
 Notation: k = `iterations` = the number of steps done BEFORE this one (0 on the
-first step), g = the gradient, lr the base learning rate.
+first step), t = k + 1, g = the gradient, lr the base learning rate.
 
-Learning rate with Keras 2 time decay (the first step uses lr itself):
+One step, in the order Keras 2 runs it:
 
-    lr_k = lr / (1 + decay * k)
+    1. g <- clip(g)              clipvalue, then clipnorm, then global_clipnorm
+    2. lr_k = lr / (1 + decay k)            time decay (the first step uses lr);
+                                            lr may be a schedule: lr = schedule(k)
+    3. w, slots <- update(g, w, slots, lr_k)        the optimizer's own rule
+    4. w <- constraint(w)                   if the variable has one
+    5. k <- k + 1
 
-SGD:
+The rules (eps is added as in the kernels Keras 2 calls; see each class):
 
-    w <- w - lr_k g
+    SGD       w <- w - lr_k g
+    Momentum  v <- momentum v - lr_k g;  w <- w + v   (nesterov: w + momentum v - lr_k g)
+    Adam      m <- beta_1 m + (1 - beta_1) g;  v <- beta_2 v + (1 - beta_2) g^2
+              w <- w - lr_k sqrt(1 - beta_2^t) / (1 - beta_1^t) m / (sqrt(v) + eps)
+    RMSprop   ms <- rho ms + (1 - rho) g^2;  w <- w - lr_k g / (sqrt(ms) + eps)
+    Adagrad   a <- a + g^2;  w <- w - lr_k g / (sqrt(a) + eps)
+    Adadelta  a <- rho a + (1 - rho) g^2;  d = sqrt(u + eps) / sqrt(a + eps) g
+              w <- w - lr_k d;  u <- rho u + (1 - rho) d^2
+    Adamax    m <- beta_1 m + (1 - beta_1) g;  v <- max(beta_2 v, |g|)
+              w <- w - lr_k / (1 - beta_1^t) m / (v + eps)
+    Nadam     Adam with Nesterov momentum and Dozat's momentum schedule (see Nadam)
 
-Momentum (Keras's form: the velocity v already contains the learning rate):
-
-    v <- momentum v - lr_k g
-    w <- w + v                                  (classical)
-    w <- w + momentum v - lr_k g                (nesterov: look one step ahead)
-
-Adam (Kingma & Ba; "epsilon hat" form, as `ResourceApplyAdam` and Keras 2):
-
-    t     = k + 1
-    m    <- beta_1 m + (1 - beta_1) g           first moment (mean of g)
-    v    <- beta_2 v + (1 - beta_2) g^2         second moment (mean of g^2)
-    lr_t  = lr_k sqrt(1 - beta_2^t) / (1 - beta_1^t)     bias correction
-    w    <- w - lr_t m / (sqrt(v) + epsilon)
-    (amsgrad: v_hat <- max(v_hat, v), and sqrt(v_hat) in place of sqrt(v))
-
-Epsilon is added to sqrt(v) and is not bias-corrected: it is the paper's
-"epsilon hat", not the epsilon of its Algorithm 1.
-
-State: `iterations` (an int64 variable, not trainable) and per-variable slots
-(`<variable>/momentum`, `<variable>/adam_m`, `<variable>/adam_v`, `<variable>/adam_vhat`), all created
-on the first `apply_gradients` and listed in `optimizer.variables` so that
-checkpoints save them. One session run of the train op runs every update;
+State: `iterations` (an int64 variable, not trainable), the base learning rate
+`learning_rate_variable` (a float64 variable, not trainable) and per-variable
+slots (`<variable>/momentum`, `<variable>/adam_m`, ...), all created on the
+first `apply_gradients`; `optimizer.variables` lists `iterations` and the slots
+in Keras's order. One session run of the train op runs every update;
 `iterations` is incremented only after all of them (control dependencies).
+
+Changing the learning rate while training (the hook for callbacks such as
+ReduceLROnPlateau or LearningRateScheduler): lr lives in
+`learning_rate_variable`, so `optimizer.set_learning_rate(session, 0.0005)`
+changes it for every following step (time decay still divides it), without
+adding ops to a finalized graph; `optimizer.get_learning_rate(session)` reads
+it. Checkpoints save it with the other global variables, as Keras saves its
+`lr`. A schedule is a function of k and cannot be set.
+
+Sparse gradients. `tf.gradients` of a `tf.gather` (an Embedding lookup) is a
+`tf.IndexedSlices`: values for some rows only, maybe with repeated rows
+(their values are summed). Keras 2 updates such a variable in one of three
+ways, and each optimizer here does what its Keras twin does:
+
+    "dense"    the same as the dense gradient with zeros elsewhere (Adam, SGD)
+    "rows"     only the touched rows of w and of the slots change
+               (SGD with momentum, RMSprop with momentum, Adagrad, Adadelta, Adamax)
+    "weights"  the slots decay everywhere, only the touched rows of w move
+               (RMSprop without momentum, Nadam)
+
+A constraint on a variable with a sparse gradient is an error, as in Keras.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 import tensorflow as tf
+
+from tfcore import schedules
 
 
 def _is_number(value):
@@ -56,27 +78,53 @@ def _is_number(value):
 
 
 class Optimizer:
-    """Base class: gradients, slots, the step counter and the decayed learning rate.
+    """Base class: clipping, the learning rate, slots, the step counter, sparse updates.
 
-    Subclasses implement `_create_slots(var)` (via `_add_slot`) and
-    `_apply_dense(grad, var, lr)` returning the op that updates one variable.
+    A subclass lists its slots in `_create_slots(var)` (via `_add_slot`) and
+    writes its rule as `_update(grad, var, slots, c)`: given the gradient, the
+    variable's value and its slots' values (a dict), and this step's
+    coefficients `c` (`c["lr"]` = lr_k, plus what `_prepare` adds), it returns
+    the new value of the variable and a dict of the new slot values. The base
+    class turns that rule into assign ops (dense) or scatter ops (sparse).
 
     Args:
-      learning_rate: the base rate lr (> 0).
+      learning_rate: the base rate lr (> 0), or a `tfcore.schedules` schedule
+        evaluated at k.
       decay: Keras 2 time decay (>= 0): lr_k = lr / (1 + decay * k).
       name: the name scope of the optimizer's ops and of `iterations`.
+      clipnorm: clip each gradient to this L2 norm (`tf.clip_by_norm`).
+      clipvalue: clip each gradient element to [-clipvalue, clipvalue].
+      global_clipnorm: scale all gradients together so that their joint L2
+        norm is at most this (`tf.clip_by_global_norm`); not with clipnorm.
+      lr: Keras 2's old spelling of learning_rate; wins when given.
     """
 
-    def __init__(self, learning_rate, decay=0.0, name=None):
+    sparse_mode = "dense"  # how a tf.IndexedSlices gradient updates (see the module docstring)
+
+    def __init__(self, learning_rate, decay=0.0, name=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, lr=None):
         self.name = name or type(self).__name__
-        self.learning_rate = self._check_number("learning_rate", learning_rate, low=0.0, low_open=True)
+        if lr is not None:
+            learning_rate = lr
+        if isinstance(learning_rate, schedules.LearningRateSchedule):
+            self.learning_rate = learning_rate
+        else:
+            self.learning_rate = self._check_number("learning_rate", learning_rate, low=0.0, low_open=True)
         self.decay = self._check_number("decay", decay, low=0.0)
+        self.clipnorm = self._check_optional("clipnorm", clipnorm)
+        self.clipvalue = self._check_optional("clipvalue", clipvalue)
+        self.global_clipnorm = self._check_optional("global_clipnorm", global_clipnorm)
+        if self.clipnorm is not None and self.global_clipnorm is not None:
+            raise ValueError("%s: give clipnorm or global_clipnorm, not both (as in Keras)" % self.name)
         self._graph = None
         self._iterations = None
+        self._learning_rate_variable = None
+        self._extra_state = []  # scalar state listed after `iterations` (Nadam's momentum cache)
+        self._step_updates = []  # ops run once per step besides the variables' updates
         self._slots = {}  # var.ref() -> {slot name: slot variable}, in creation order
         self._slot_names = []  # in creation order, for `variables`
         self._slot_vars = []  # the variables the slots belong to, in order
-        self._learning_rates = {}  # dtype -> the decayed learning-rate tensor
+        self._coefficients = {}  # dtype -> this step's coefficients (lr_k, ...)
         self._learning_rate_tensor = None
 
     # -- validation -------------------------------------------------------
@@ -95,6 +143,15 @@ class Optimizer:
             raise ValueError("%s: %s must be in %s, got %r" % (self.name, argument, interval, value))
         return value
 
+    def _check_optional(self, argument, value):
+        """None (off) or a number > 0 (the clipping bounds)."""
+        return None if value is None else self._check_number(argument, value, low=0.0, low_open=True)
+
+    def _check_flag(self, argument, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError("%s: %s must be True or False, got %r" % (self.name, argument, value))
+        return bool(value)
+
     # -- public state -----------------------------------------------------
     @property
     def iterations(self):
@@ -103,7 +160,7 @@ class Optimizer:
 
     @property
     def variables(self):
-        """`iterations` and every slot (Keras's order: slot by slot, variable by variable).
+        """`iterations`, any scalar state, then every slot (Keras's order: slot by slot).
 
         Empty until the first `apply_gradients`. Checkpoints save these so that a
         restored run continues with the same moments and the same decayed rate.
@@ -112,7 +169,12 @@ class Optimizer:
             return []
         slots = [self._slots[var.ref()][slot] for slot in self._slot_names
                  for var in self._slot_vars if slot in self._slots[var.ref()]]
-        return [self._iterations] + slots
+        return [self._iterations] + self._extra_state + slots
+
+    @property
+    def learning_rate_variable(self):
+        """The base rate lr as a float64 variable (None with a schedule or before the first apply)."""
+        return self._learning_rate_variable
 
     @property
     def learning_rate_tensor(self):
@@ -122,6 +184,25 @@ class Optimizer:
         alone it is the rate the next step will use.
         """
         return self._learning_rate_tensor
+
+    def get_learning_rate(self, session):
+        """The current base rate lr (a float), as `set_learning_rate` left it."""
+        return float(session.run(self._check_settable("get_learning_rate")))
+
+    def set_learning_rate(self, session, value):
+        """Set the base rate lr for the following steps (callbacks' hook; adds no ops)."""
+        self._check_settable("set_learning_rate")
+        value = self._check_number("learning_rate", value, low=0.0, low_open=True)
+        session.run(self._assign_learning_rate, {self._new_learning_rate: value})
+
+    def _check_settable(self, what):
+        if isinstance(self.learning_rate, schedules.LearningRateSchedule):
+            raise ValueError("%s.%s: the learning rate is a schedule of the step, %r; it has no "
+                             "variable to read or set" % (self.name, what, self.learning_rate))
+        if self._learning_rate_variable is None:
+            raise ValueError("%s.%s: the optimizer has no state yet; call minimize first"
+                             % (self.name, what))
+        return self._learning_rate_variable
 
     def get_slot(self, var, slot_name):
         """The slot variable `slot_name` ("momentum", "adam_m", ...) of `var`."""
@@ -138,6 +219,8 @@ class Optimizer:
 
         Args:
           loss: a scalar tensor (a non-scalar one is summed by `tf.gradients`).
+            To train with the layers' regularization losses, pass
+            `tfcore.regularizers.add_regularization(loss)`.
           var_list: the variables to train; default: the trainable variables of
             the loss's graph.
           update_ops: ops to run with every step (batch-norm moving averages,
@@ -188,9 +271,10 @@ class Optimizer:
             return list(zip(grads, var_list))
 
     def apply_gradients(self, grads_and_vars, name=None):
-        """The op that updates every variable from its gradient, then counts the step.
+        """The op that clips the gradients, updates every variable, then counts the step.
 
-        Creates `iterations` and the slots on first use (in the variables' graph).
+        Creates `iterations`, the learning-rate variable and the slots on first
+        use (in the variables' graph).
         """
         grads_and_vars = list(grads_and_vars)
         if not grads_and_vars:
@@ -206,22 +290,86 @@ class Optimizer:
                 "%s was used in another graph; make a new optimizer for each graph" % self.name
             )
         with graph.as_default(), tf.name_scope(self.name):
-            # Gradients may be IndexedSlices (from tf.gather): make them dense.
-            grads_and_vars = [(tf.convert_to_tensor(g), v) for g, v in grads_and_vars]
             self._create_state([v for _, v in grads_and_vars])
+            grads_and_vars = self._clip(grads_and_vars)
+            coefficients = {v.dtype.base_dtype: self._prepare(v.dtype.base_dtype) for _, v in grads_and_vars}
             # Every gradient is computed before any variable changes, so no
-            # gradient can see a half-updated model. Each update runs where its
-            # variable lives (colocation).
-            with tf.control_dependencies([g for g, _ in grads_and_vars]):
-                updates = []
-                for grad, var in grads_and_vars:
-                    lr = self._decayed_learning_rate(var.dtype.base_dtype)
-                    with tf.name_scope("update_" + var.op.name.replace("/", "_")), \
-                            graph.colocate_with(var.op):
-                        updates.append(self._apply_dense(grad, var, lr))
-            with tf.control_dependencies(updates):
+            # gradient can see a half-updated model.
+            with tf.control_dependencies(_tensors_of(g for g, _ in grads_and_vars)):
+                updates = [self._apply_one(g, v, coefficients[v.dtype.base_dtype])
+                           for g, v in grads_and_vars]
+            with tf.control_dependencies(updates + self._step_updates):
                 step = self._iterations.assign_add(1, read_value=False)
             return tf.group(step, name=name or "apply")
+
+    def _clip(self, grads_and_vars):
+        """Keras 2's order: clipvalue, then clipnorm (each gradient), then global_clipnorm.
+
+        These tf functions accept IndexedSlices and clip their values, as Keras's do.
+        """
+        grads, variables = [g for g, _ in grads_and_vars], [v for _, v in grads_and_vars]
+        if self.clipvalue is not None:
+            with tf.name_scope("clipvalue"):
+                grads = [tf.clip_by_value(g, -self.clipvalue, self.clipvalue) for g in grads]
+        if self.clipnorm is not None:
+            with tf.name_scope("clipnorm"):
+                grads = [tf.clip_by_norm(g, self.clipnorm) for g in grads]
+        if self.global_clipnorm is not None:
+            grads, _ = tf.clip_by_global_norm(grads, self.global_clipnorm, name="global_clipnorm")
+        return list(zip(grads, variables))
+
+    def _apply_one(self, grad, var, coefficients):
+        """One variable's update (dense or sparse), then its constraint, where the variable lives."""
+        with tf.name_scope("update_" + var.op.name.replace("/", "_")), var.graph.colocate_with(var.op):
+            constraint = getattr(var, "constraint", None)
+            if isinstance(grad, tf.IndexedSlices):
+                if constraint is not None:
+                    raise ValueError(
+                        "%s: variable %s has a constraint and a sparse gradient (IndexedSlices); "
+                        "Keras refuses this too: drop the constraint or make the gradient dense "
+                        "with tf.convert_to_tensor" % (self.name, var.name))
+                return self._apply_sparse(grad, var, coefficients)
+            update = self._apply_dense(grad, var, coefficients)
+            if constraint is None:
+                return update
+            # As Keras: the constraint projects the updated value (read after the update).
+            with tf.control_dependencies([update]), tf.name_scope("constraint"):
+                return var.assign(constraint(var), read_value=False)
+
+    def _apply_dense(self, grad, var, coefficients):
+        slots = self._slots[var.ref()]
+        new_var, new_slots = self._update(
+            grad, var.value(), {k: s.value() for k, s in slots.items()}, coefficients)
+        return tf.group(*[slots[k].assign(value, read_value=False) for k, value in new_slots.items()],
+                        var.assign(new_var, read_value=False))
+
+    def _apply_sparse(self, grad, var, coefficients):
+        """Keras 2's sparse update of this optimizer (`sparse_mode`, module docstring)."""
+        if self.sparse_mode == "dense":
+            return self._apply_dense(tf.convert_to_tensor(grad), var, coefficients)
+        # Repeated rows: sum their values, as Keras's _deduplicate_indexed_slices.
+        indices, positions = tf.unique(grad.indices)
+        values = tf.math.unsorted_segment_sum(grad.values, positions, tf.shape(indices)[0])
+        slots = self._slots[var.ref()]
+
+        def scatter(variable, rows):
+            return tf.raw_ops.ResourceScatterUpdate(resource=variable.handle, indices=indices, updates=rows)
+
+        if self.sparse_mode == "rows":
+            rows = {k: tf.gather(s, indices) for k, s in slots.items()}
+            new_rows, new_slot_rows = self._update(values, tf.gather(var, indices), rows, coefficients)
+            return tf.group(*[scatter(slots[k], r) for k, r in new_slot_rows.items()],
+                            scatter(var, new_rows))
+        # "weights": the slots see a dense gradient (zero rows decay), w moves at the rows only.
+        dense = tf.scatter_nd(tf.expand_dims(indices, 1), values, tf.shape(var, out_type=indices.dtype))
+        new_var, new_slots = self._update(
+            dense, var.value(), {k: s.value() for k, s in slots.items()}, coefficients)
+        return tf.group(*[slots[k].assign(value, read_value=False) for k, value in new_slots.items()],
+                        scatter(var, tf.gather(new_var, indices)))
+
+    def _update(self, grad, var, slots, c):
+        """The rule: (new value of var, {slot: new value}) from tensors; see the subclasses."""
+        raise NotImplementedError
 
     # -- state ------------------------------------------------------------
     def _create_state(self, var_list):
@@ -233,25 +381,36 @@ class Optimizer:
                 self._iterations = tf.compat.v1.Variable(
                     0, dtype=tf.int64, trainable=False, name="iterations", use_resource=True
                 )
+                if not isinstance(self.learning_rate, schedules.LearningRateSchedule):
+                    self._create_learning_rate_variable()
             for var in var_list:
                 if var.ref() not in self._slots:
                     self._slots[var.ref()] = {}
                     self._slot_vars.append(var)
                     self._create_slots(var)
 
+    def _create_learning_rate_variable(self):
+        """lr as a float64 variable and the op that assigns a fed value to it."""
+        self._learning_rate_variable = tf.compat.v1.Variable(
+            self.learning_rate, dtype=tf.float64, trainable=False, name="learning_rate",
+            use_resource=True)
+        self._new_learning_rate = tf.compat.v1.placeholder(tf.float64, (), name="new_learning_rate")
+        self._assign_learning_rate = self._learning_rate_variable.assign(
+            self._new_learning_rate, read_value=False)
+
     def _create_slots(self, var):
         """Create the slots of one variable with `_add_slot` (none for plain SGD)."""
 
-    def _add_slot(self, var, slot_name):
-        """A zero-initialised, non-trainable copy of `var`'s shape: `<var>/<slot_name>`."""
+    def _add_slot(self, var, slot_name, initial_value=0.0):
+        """A non-trainable copy of `var`'s shape filled with `initial_value`: `<var>/<slot_name>`."""
         if not var.shape.is_fully_defined():
             raise ValueError("%s: variable %s has no fully known shape" % (self.name, var.name))
         # An absolute name scope (trailing "/") puts the slot next to its variable.
         # Colocated with the variable: on a parameter server the slot lives there too.
         with tf.name_scope(var.op.name + "/"), var.graph.colocate_with(var.op):
             slot = tf.compat.v1.Variable(
-                tf.zeros(var.shape, dtype=var.dtype.base_dtype), trainable=False,
-                name=slot_name, use_resource=True,
+                tf.fill(var.shape, tf.constant(initial_value, var.dtype.base_dtype)),
+                trainable=False, name=slot_name, use_resource=True,
             )
         self._slots[var.ref()][slot_name] = slot
         if slot_name not in self._slot_names:
@@ -262,25 +421,60 @@ class Optimizer:
         """k, the steps done before this one, as a float of `dtype`."""
         return tf.cast(self._iterations, dtype)
 
-    def _decayed_learning_rate(self, dtype):
-        """lr_k = lr / (1 + decay * k), one tensor per dtype (shared by all variables)."""
-        if dtype not in self._learning_rates:
-            # Outside any control dependencies: fetching the rate for logging
-            # must not run (or need the feeds of) a training step.
-            with tf.control_dependencies(None), tf.name_scope("learning_rate"):
-                lr = tf.constant(self.learning_rate, dtype=dtype)
-                if self.decay > 0.0:
-                    lr = lr / (1.0 + tf.constant(self.decay, dtype) * self._step_count(dtype))
-            self._learning_rates[dtype] = lr
-            if self._learning_rate_tensor is None:
-                self._learning_rate_tensor = lr
-        return self._learning_rates[dtype]
+    def _prepare(self, dtype):
+        """This step's coefficients for the variables of `dtype`: built once, shared by all.
 
-    def _apply_dense(self, grad, var, lr):
-        raise NotImplementedError
+        Outside any control dependencies: fetching the rate for logging must not
+        run (or need the feeds of) a training step, and a second `minimize` can
+        reuse them. At small sizes a step's cost is its op count, so scalars
+        every variable needs are computed once.
+        """
+        if dtype not in self._coefficients:
+            with tf.control_dependencies(None), tf.name_scope("coefficients"):
+                self._coefficients[dtype] = self._coefficients_for(dtype)
+            if self._learning_rate_tensor is None:
+                self._learning_rate_tensor = self._coefficients[dtype]["lr"]
+        return self._coefficients[dtype]
+
+    def _coefficients_for(self, dtype):
+        """{"lr": lr_k}; subclasses add their own (bias corrections, ...)."""
+        return {"lr": self._decayed_learning_rate(dtype)}
+
+    def _decayed_learning_rate(self, dtype):
+        """lr_k = lr / (1 + decay * k), lr = schedule(k) when lr is a schedule."""
+        with tf.name_scope("learning_rate"):
+            k = self._step_count(dtype)
+            if isinstance(self.learning_rate, schedules.LearningRateSchedule):
+                lr = tf.cast(self.learning_rate(k), dtype)
+            else:
+                lr = tf.cast(self._learning_rate_variable, dtype)
+            if self.decay > 0.0:
+                lr = lr / (1.0 + tf.constant(self.decay, dtype) * k)
+        return lr
+
+    def _describe(self, **hyper):
+        """`Name(learning_rate=..., <hyper>..., decay=..., clip...)` for __repr__."""
+        parts = ["learning_rate=%s" % _format(self.learning_rate)]
+        parts += ["%s=%s" % (k, _format(v)) for k, v in hyper.items()]
+        parts.append("decay=%s" % _format(self.decay))
+        parts += ["%s=%s" % (k, _format(getattr(self, k)))
+                  for k in ("clipnorm", "clipvalue", "global_clipnorm") if getattr(self, k) is not None]
+        return "%s(%s)" % (type(self).__name__, ", ".join(parts))
 
     def __repr__(self):
-        return "%s(learning_rate=%g, decay=%g)" % (type(self).__name__, self.learning_rate, self.decay)
+        return self._describe()
+
+
+def _format(value):
+    return "%g" % value if _is_number(value) else repr(value)
+
+
+def _tensors_of(grads):
+    """The tensors behind gradients (an IndexedSlices has values and indices)."""
+    tensors = []
+    for g in grads:
+        tensors += [g.values, g.indices] if isinstance(g, tf.IndexedSlices) else [g]
+    return tensors
 
 
 class SGD(Optimizer):
@@ -293,16 +487,21 @@ class SGD(Optimizer):
     MomentumOptimizer` keeps v <- momentum v + g and steps w -= lr v, which is
     the same only while lr is constant (not with decay). With momentum 0 (the
     default) there is no velocity slot and `nesterov` changes nothing, as in Keras.
+    Sparse gradients: only the touched rows of w and v change ("rows").
 
     Args:
-      learning_rate: lr (> 0).
+      learning_rate: lr (> 0) or a schedule.
       momentum: in [0, 1]; how much of the previous velocity carries over.
       nesterov: use Nesterov's look-ahead update.
       decay: Keras 2 time decay (>= 0).
+      **kwargs: clipnorm, clipvalue, global_clipnorm, lr (see `Optimizer`).
     """
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, decay=0.0, name=None):
-        super().__init__(learning_rate, decay, name)
+    sparse_mode = "rows"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, decay=0.0, name=None,
+                 **kwargs):
+        super().__init__(learning_rate, decay, name, **kwargs)
         self.momentum = self._check_number("momentum", momentum, low=0.0, high=1.0)
         self.nesterov = bool(nesterov)
 
@@ -310,56 +509,59 @@ class SGD(Optimizer):
         if self.momentum > 0:
             self._add_slot(var, "momentum")
 
-    def _apply_dense(self, grad, var, lr):
+    def _update(self, grad, var, slots, c):
+        lr = c["lr"]
         if self.momentum == 0:
-            return var.assign_sub(lr * grad, read_value=False)
-        velocity = self.get_slot(var, "momentum")
+            return var - lr * grad, {}
         momentum = tf.constant(self.momentum, dtype=var.dtype.base_dtype)
-        v = momentum * velocity - lr * grad
-        if self.nesterov:
-            step = momentum * v - lr * grad
-        else:
-            step = v
-        return tf.group(
-            velocity.assign(v, read_value=False),
-            var.assign_add(step, read_value=False),
-        )
+        v = momentum * slots["momentum"] - lr * grad
+        step = momentum * v - lr * grad if self.nesterov else v
+        return var + step, {"momentum": v}
 
     def __repr__(self):
-        return "%s(learning_rate=%g, momentum=%g, nesterov=%s, decay=%g)" % (
-            type(self).__name__, self.learning_rate, self.momentum, self.nesterov, self.decay)
+        return self._describe(momentum=self.momentum, nesterov=self.nesterov)
 
 
 class Momentum(SGD):
     """`SGD` with momentum 0.9 by default (the same update; see `SGD`)."""
 
-    def __init__(self, learning_rate=0.01, momentum=0.9, nesterov=False, decay=0.0, name=None):
-        super().__init__(learning_rate, momentum, nesterov, decay, name)
+    def __init__(self, learning_rate=0.01, momentum=0.9, nesterov=False, decay=0.0, name=None,
+                 **kwargs):
+        super().__init__(learning_rate, momentum, nesterov, decay, name, **kwargs)
 
 
 class Adam(Optimizer):
-    """Adam, exactly as `tf_keras.optimizers.legacy.Adam` (see the module docstring).
+    """Adam, exactly as `tf_keras.optimizers.legacy.Adam` (Kingma & Ba, "epsilon hat" form).
+
+        t     = k + 1
+        m    <- beta_1 m + (1 - beta_1) g           first moment (mean of g)
+        v    <- beta_2 v + (1 - beta_2) g^2         second moment (mean of g^2)
+        lr_t  = lr_k sqrt(1 - beta_2^t) / (1 - beta_1^t)     bias correction
+        w    <- w - lr_t m / (sqrt(v) + epsilon)
+        (amsgrad: v_hat <- max(v_hat, v), and sqrt(v_hat) in place of sqrt(v))
+
+    Epsilon is added to sqrt(v) and is not bias-corrected: it is the paper's
+    "epsilon hat", not the epsilon of its Algorithm 1. Sparse gradients update
+    every row, as the dense gradient with zeros would ("dense"), as Keras does.
 
     Args:
-      learning_rate: lr (> 0); 0.001 is the paper's and Keras's default.
+      learning_rate: lr (> 0) or a schedule; 0.001 is the paper's and Keras's default.
       beta_1: decay of the first-moment average, in [0, 1).
       beta_2: decay of the second-moment average, in [0, 1).
       epsilon: added to sqrt(v) (> 0); Keras 2's default 1e-7.
       decay: Keras 2 time decay (>= 0).
       amsgrad: AMSGrad (Reddi et al.): divide by the running maximum of v,
         v_hat <- max(v_hat, v), so the per-weight step never grows back.
+      **kwargs: clipnorm, clipvalue, global_clipnorm, lr (see `Optimizer`).
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=0.0,
-                 amsgrad=False, name=None):
-        super().__init__(learning_rate, decay, name)
+                 amsgrad=False, name=None, **kwargs):
+        super().__init__(learning_rate, decay, name, **kwargs)
         self.beta_1 = self._check_number("beta_1", beta_1, low=0.0, high=1.0, high_open=True)
         self.beta_2 = self._check_number("beta_2", beta_2, low=0.0, high=1.0, high_open=True)
         self.epsilon = self._check_number("epsilon", epsilon, low=0.0, low_open=True)
-        if not isinstance(amsgrad, (bool, np.bool_)):
-            raise TypeError("%s: amsgrad must be True or False, got %r" % (self.name, amsgrad))
-        self.amsgrad = bool(amsgrad)
-        self._corrected_rates = {}  # dtype -> this step's bias-corrected rate
+        self.amsgrad = self._check_flag("amsgrad", amsgrad)
 
     def _create_slots(self, var):
         self._add_slot(var, "adam_m")
@@ -367,39 +569,305 @@ class Adam(Optimizer):
         if self.amsgrad:
             self._add_slot(var, "adam_vhat")
 
-    def _apply_dense(self, grad, var, lr):
+    def _coefficients_for(self, dtype):
+        c = super()._coefficients_for(dtype)
+        t = self._step_count(dtype) + 1.0
+        c["lr_t"] = c["lr"] * tf.sqrt(1.0 - tf.pow(tf.constant(self.beta_2, dtype), t)) / (
+            1.0 - tf.pow(tf.constant(self.beta_1, dtype), t))
+        return c
+
+    def _update(self, grad, var, slots, c):
         dtype = var.dtype.base_dtype
-        m_slot, v_slot = self.get_slot(var, "adam_m"), self.get_slot(var, "adam_v")
-        beta_1 = tf.constant(self.beta_1, dtype)
-        beta_2 = tf.constant(self.beta_2, dtype)
-        lr_t = self._bias_corrected_rate(lr, dtype)
+        beta_1, beta_2 = tf.constant(self.beta_1, dtype), tf.constant(self.beta_2, dtype)
         # m + (1 - beta_1)(g - m) is beta_1 m + (1 - beta_1) g rearranged as the
         # ResourceApplyAdam kernel does, so float32 results match Keras closely.
-        m = m_slot + (grad - m_slot) * (1.0 - beta_1)
-        v = v_slot + (tf.square(grad) - v_slot) * (1.0 - beta_2)
-        updates = [m_slot.assign(m, read_value=False), v_slot.assign(v, read_value=False)]
+        m = slots["adam_m"] + (grad - slots["adam_m"]) * (1.0 - beta_1)
+        v = slots["adam_v"] + (tf.square(grad) - slots["adam_v"]) * (1.0 - beta_2)
+        new_slots = {"adam_m": m, "adam_v": v}
         if self.amsgrad:
-            vhat_slot = self.get_slot(var, "adam_vhat")
-            v = tf.maximum(vhat_slot, v)
-            updates.append(vhat_slot.assign(v, read_value=False))
-        w_step = lr_t * m / (tf.sqrt(v) + tf.constant(self.epsilon, dtype))
-        return tf.group(*updates, var.assign_sub(w_step, read_value=False))
-
-    def _bias_corrected_rate(self, lr, dtype):
-        """lr_t = lr_k sqrt(1 - beta_2^t) / (1 - beta_1^t), t = k + 1: one tensor per step and dtype.
-
-        Shared by every variable's update: at small sizes a step's cost is its op
-        count, and this scalar is the same for all of them.
-        """
-        if dtype not in self._corrected_rates:
-            with tf.name_scope("bias_corrected_learning_rate"):
-                t = self._step_count(dtype) + 1.0
-                self._corrected_rates[dtype] = lr * tf.sqrt(
-                    1.0 - tf.pow(tf.constant(self.beta_2, dtype), t)) / (
-                    1.0 - tf.pow(tf.constant(self.beta_1, dtype), t))
-        return self._corrected_rates[dtype]
+            v = new_slots["adam_vhat"] = tf.maximum(slots["adam_vhat"], v)
+        return var - c["lr_t"] * m / (tf.sqrt(v) + tf.constant(self.epsilon, dtype)), new_slots
 
     def __repr__(self):
-        return "Adam(learning_rate=%g, beta_1=%g, beta_2=%g, epsilon=%g, decay=%g%s)" % (
-            self.learning_rate, self.beta_1, self.beta_2, self.epsilon, self.decay,
-            ", amsgrad=True" if self.amsgrad else "")
+        return self._describe(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
+                              **({"amsgrad": True} if self.amsgrad else {}))
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton), as `tf_keras.optimizers.legacy.RMSprop`.
+
+    Divide the gradient by a running root mean square of recent gradients:
+
+        ms <- rho ms + (1 - rho) g^2
+        centered:  mg <- rho mg + (1 - rho) g,   d = ms - mg^2   (a variance)
+        otherwise: d = ms
+        without momentum:  w <- w - lr_k g / (sqrt(d) + epsilon)
+        with momentum:     mom <- momentum mom + lr_k g / sqrt(d + epsilon)
+                           w <- w - mom
+
+    Note where epsilon goes: Keras 2 runs the momentum variants through the
+    `ResourceApply(Centered)RMSProp` kernels, which add it under the root. The
+    same fact decides sparse gradients: with momentum only the touched rows
+    change ("rows"); without, ms and mg decay everywhere ("weights").
+
+    Args:
+      learning_rate: lr (> 0) or a schedule; Keras's default 0.001.
+      rho: decay of the running averages, in [0, 1].
+      momentum: in [0, 1]; 0 (default) adds no slot.
+      epsilon: > 0; Keras 2's default 1e-7.
+      centered: normalize by the estimated variance instead of the second moment.
+      decay: Keras 2 time decay (>= 0).
+      **kwargs: clipnorm, clipvalue, global_clipnorm, lr (see `Optimizer`).
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+                 decay=0.0, name=None, **kwargs):
+        super().__init__(learning_rate, decay, name, **kwargs)
+        self.rho = self._check_number("rho", rho, low=0.0, high=1.0)
+        self.momentum = self._check_number("momentum", momentum, low=0.0, high=1.0)
+        self.epsilon = self._check_number("epsilon", epsilon, low=0.0, low_open=True)
+        self.centered = self._check_flag("centered", centered)
+        self.sparse_mode = "rows" if self.momentum > 0 else "weights"
+
+    def _create_slots(self, var):
+        self._add_slot(var, "rms")
+        if self.momentum > 0:
+            self._add_slot(var, "momentum")
+        if self.centered:
+            self._add_slot(var, "mg")
+
+    def _update(self, grad, var, slots, c):
+        dtype = var.dtype.base_dtype
+        rho, eps = tf.constant(self.rho, dtype), tf.constant(self.epsilon, dtype)
+        if self.momentum > 0:  # the kernel's arithmetic: ms + (g^2 - ms)(1 - rho)
+            ms = slots["rms"] + (tf.square(grad) - slots["rms"]) * (1.0 - rho)
+        else:
+            ms = rho * slots["rms"] + (1.0 - rho) * tf.square(grad)
+        new_slots, denominator = {"rms": ms}, ms
+        if self.centered:
+            mg = new_slots["mg"] = rho * slots["mg"] + (1.0 - rho) * grad
+            denominator = ms - tf.square(mg)
+        if self.momentum == 0:
+            return var - c["lr"] * grad / (tf.sqrt(denominator) + eps), new_slots
+        mom = tf.constant(self.momentum, dtype) * slots["momentum"] + \
+            c["lr"] * grad / tf.sqrt(denominator + eps)
+        new_slots["momentum"] = mom
+        return var - mom, new_slots
+
+    def __repr__(self):
+        return self._describe(rho=self.rho, momentum=self.momentum, epsilon=self.epsilon,
+                              centered=self.centered)
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al.), as `tf_keras.optimizers.legacy.Adagrad`.
+
+    Each weight's step shrinks with the sum of its squared gradients so far:
+
+        a <- a + g^2                     (a starts at initial_accumulator_value)
+        w <- w - lr_k g / (sqrt(a) + epsilon)
+
+    Sparse gradients change only the touched rows ("rows").
+
+    Args:
+      learning_rate: lr (> 0) or a schedule; Keras's default 0.001.
+      initial_accumulator_value: the accumulator's start (>= 0), Keras's 0.1.
+      epsilon: > 0; Keras 2's default 1e-7.
+      decay: Keras 2 time decay (>= 0).
+      **kwargs: clipnorm, clipvalue, global_clipnorm, lr (see `Optimizer`).
+    """
+
+    sparse_mode = "rows"
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, decay=0.0,
+                 name=None, **kwargs):
+        super().__init__(learning_rate, decay, name, **kwargs)
+        self.initial_accumulator_value = self._check_number(
+            "initial_accumulator_value", initial_accumulator_value, low=0.0)
+        self.epsilon = self._check_number("epsilon", epsilon, low=0.0, low_open=True)
+
+    def _create_slots(self, var):
+        self._add_slot(var, "accumulator", self.initial_accumulator_value)
+
+    def _update(self, grad, var, slots, c):
+        accumulator = slots["accumulator"] + tf.square(grad)
+        eps = tf.constant(self.epsilon, var.dtype.base_dtype)
+        return var - c["lr"] * grad / (tf.sqrt(accumulator) + eps), {"accumulator": accumulator}
+
+    def __repr__(self):
+        return self._describe(initial_accumulator_value=self.initial_accumulator_value,
+                              epsilon=self.epsilon)
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler), as `tf_keras.optimizers.legacy.Adadelta` (`ResourceApplyAdadelta`).
+
+    The step is the gradient scaled by RMS(past steps) / RMS(gradients), so it
+    carries the units of w; Keras 2 still multiplies it by lr (default 0.001;
+    Zeiler's method is lr = 1):
+
+        a <- rho a + (1 - rho) g^2                        accum_grad
+        d  = sqrt(u + epsilon) / sqrt(a + epsilon) g       the step
+        w <- w - lr_k d
+        u <- rho u + (1 - rho) d^2                        accum_var
+
+    Sparse gradients change only the touched rows ("rows").
+
+    Args:
+      learning_rate: lr (> 0) or a schedule; Keras 2's legacy default 0.001.
+      rho: decay of both running averages, in [0, 1].
+      epsilon: > 0; Keras 2's default 1e-7.
+      decay: Keras 2 time decay (>= 0).
+      **kwargs: clipnorm, clipvalue, global_clipnorm, lr (see `Optimizer`).
+    """
+
+    sparse_mode = "rows"
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, decay=0.0, name=None, **kwargs):
+        super().__init__(learning_rate, decay, name, **kwargs)
+        self.rho = self._check_number("rho", rho, low=0.0, high=1.0)
+        self.epsilon = self._check_number("epsilon", epsilon, low=0.0, low_open=True)
+
+    def _create_slots(self, var):
+        self._add_slot(var, "accum_grad")
+        self._add_slot(var, "accum_var")
+
+    def _update(self, grad, var, slots, c):
+        dtype = var.dtype.base_dtype
+        rho, eps = tf.constant(self.rho, dtype), tf.constant(self.epsilon, dtype)
+        accum_grad = slots["accum_grad"] * rho + tf.square(grad) * (1.0 - rho)
+        step = tf.sqrt(slots["accum_var"] + eps) * tf.math.rsqrt(accum_grad + eps) * grad
+        accum_var = slots["accum_var"] * rho + tf.square(step) * (1.0 - rho)
+        return var - step * c["lr"], {"accum_grad": accum_grad, "accum_var": accum_var}
+
+    def __repr__(self):
+        return self._describe(rho=self.rho, epsilon=self.epsilon)
+
+
+class Adamax(Optimizer):
+    """Adamax (Kingma & Ba, section 7.1), as `tf_keras.optimizers.legacy.Adamax`.
+
+    Adam with the infinity norm in place of the second moment:
+
+        m <- beta_1 m + (1 - beta_1) g
+        v <- max(beta_2 v, |g|)
+        w <- w - lr_k / (1 - beta_1^t) m / (v + epsilon)
+
+    Sparse gradients change only the touched rows ("rows").
+
+    Args:
+      learning_rate: lr (> 0) or a schedule; Keras's default 0.001.
+      beta_1, beta_2: in [0, 1).
+      epsilon: > 0; Keras 2's default 1e-7.
+      decay: Keras 2 time decay (>= 0).
+      **kwargs: clipnorm, clipvalue, global_clipnorm, lr (see `Optimizer`).
+    """
+
+    sparse_mode = "rows"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=0.0,
+                 name=None, **kwargs):
+        super().__init__(learning_rate, decay, name, **kwargs)
+        self.beta_1 = self._check_number("beta_1", beta_1, low=0.0, high=1.0, high_open=True)
+        self.beta_2 = self._check_number("beta_2", beta_2, low=0.0, high=1.0, high_open=True)
+        self.epsilon = self._check_number("epsilon", epsilon, low=0.0, low_open=True)
+
+    def _create_slots(self, var):
+        self._add_slot(var, "m")
+        self._add_slot(var, "v")
+
+    def _coefficients_for(self, dtype):
+        c = super()._coefficients_for(dtype)
+        t = self._step_count(dtype) + 1.0
+        c["lr_t"] = c["lr"] / (1.0 - tf.pow(tf.constant(self.beta_1, dtype), t))
+        return c
+
+    def _update(self, grad, var, slots, c):
+        dtype = var.dtype.base_dtype
+        m = slots["m"] + (grad - slots["m"]) * (1.0 - tf.constant(self.beta_1, dtype))
+        v = tf.maximum(tf.constant(self.beta_2, dtype) * slots["v"], tf.abs(grad))
+        return var - c["lr_t"] * (m / (v + tf.constant(self.epsilon, dtype))), {"m": m, "v": v}
+
+    def __repr__(self):
+        return self._describe(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+
+
+class Nadam(Optimizer):
+    """Nadam (Dozat 2016), exactly as `tf_keras.optimizers.legacy.Nadam`.
+
+    Adam with Nesterov momentum, and a momentum coefficient that warms up over
+    the steps (Dozat's schedule, with schedule_decay = 0.004):
+
+        mu_t   = beta_1 (1 - 0.5 * 0.96^(schedule_decay t))         t = k + 1
+        P_t    = P_{t-1} mu_t         (the momentum cache, a variable; P_0 = 1)
+        g'     = g / (1 - P_t)
+        m     <- beta_1 m + (1 - beta_1) g;     m' = m / (1 - P_t mu_{t+1})
+        v     <- beta_2 v + (1 - beta_2) g^2;   v' = v / (1 - beta_2^t)
+        m_bar  = (1 - mu_t) g' + mu_{t+1} m'
+        w     <- w - lr m_bar / (sqrt(v') + epsilon)
+
+    As in Keras 2, lr is not time-decayed: legacy Nadam reads `schedule_decay`
+    and ignores `decay` (a warning says so), and refuses a schedule as
+    learning_rate. Sparse gradients: m and v decay everywhere, only the
+    touched rows of w move ("weights").
+
+    Args:
+      learning_rate: lr (> 0); Keras's default 0.001.
+      beta_1, beta_2: in [0, 1).
+      epsilon: > 0; Keras 2's default 1e-7.
+      schedule_decay: the momentum schedule's rate (>= 0), Keras's 0.004.
+      **kwargs: clipnorm, clipvalue, global_clipnorm, lr (see `Optimizer`);
+        `decay` is accepted and ignored, as by Keras 2.
+    """
+
+    sparse_mode = "weights"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 schedule_decay=0.004, name=None, decay=None, **kwargs):
+        if decay is not None:
+            warnings.warn("Nadam: decay=%r is ignored, as by Keras 2's legacy Nadam; its momentum "
+                          "schedule uses schedule_decay=%r" % (decay, schedule_decay), stacklevel=2)
+        super().__init__(learning_rate, 0.0, name, **kwargs)
+        if isinstance(self.learning_rate, schedules.LearningRateSchedule):
+            raise ValueError("%s: learning_rate cannot be a schedule (Keras 2's legacy Nadam "
+                             "refuses it too); got %r" % (self.name, self.learning_rate))
+        self.beta_1 = self._check_number("beta_1", beta_1, low=0.0, high=1.0, high_open=True)
+        self.beta_2 = self._check_number("beta_2", beta_2, low=0.0, high=1.0, high_open=True)
+        self.epsilon = self._check_number("epsilon", epsilon, low=0.0, low_open=True)
+        self.schedule_decay = self._check_number("schedule_decay", schedule_decay, low=0.0)
+        self._momentum_cache = None
+
+    def _create_slots(self, var):
+        if self._momentum_cache is None:  # P, in the dtype of the first variable (as Keras)
+            self._momentum_cache = tf.compat.v1.Variable(
+                1.0, dtype=var.dtype.base_dtype, trainable=False, name="momentum_cache",
+                use_resource=True)
+            self._extra_state.append(self._momentum_cache)
+        self._add_slot(var, "m")
+        self._add_slot(var, "v")
+
+    def _coefficients_for(self, dtype):
+        beta_1, beta_2 = tf.constant(self.beta_1, dtype), tf.constant(self.beta_2, dtype)
+        t = self._step_count(dtype) + 1.0
+        mu_t = beta_1 * (1.0 - 0.5 * tf.pow(tf.constant(0.96, dtype), self.schedule_decay * t))
+        mu_next = beta_1 * (1.0 - 0.5 * tf.pow(tf.constant(0.96, dtype), self.schedule_decay * (t + 1.0)))
+        schedule = tf.cast(self._momentum_cache, dtype) * mu_t
+        if dtype == self._momentum_cache.dtype.base_dtype:
+            self._step_updates.append(self._momentum_cache.assign(schedule, read_value=False))
+        return {"lr": tf.cast(self._learning_rate_variable, dtype), "mu_t": mu_t, "mu_next": mu_next,
+                "one_minus_schedule": 1.0 - schedule, "one_minus_schedule_next": 1.0 - schedule * mu_next,
+                "v_correction": 1.0 - tf.pow(beta_2, t)}
+
+    def _update(self, grad, var, slots, c):
+        dtype = var.dtype.base_dtype
+        beta_1, beta_2 = tf.constant(self.beta_1, dtype), tf.constant(self.beta_2, dtype)
+        g_prime = grad / c["one_minus_schedule"]
+        m = beta_1 * slots["m"] + (1.0 - beta_1) * grad
+        v = beta_2 * slots["v"] + (1.0 - beta_2) * tf.square(grad)
+        m_bar = (1.0 - c["mu_t"]) * g_prime + c["mu_next"] * (m / c["one_minus_schedule_next"])
+        w = var - c["lr"] * m_bar / (tf.sqrt(v / c["v_correction"]) + tf.constant(self.epsilon, dtype))
+        return w, {"m": m, "v": v}
+
+    def __repr__(self):
+        return self._describe(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
+                              schedule_decay=self.schedule_decay)

@@ -67,7 +67,7 @@ import tensorflow as tf
 import tqdm
 
 from tfcore import checkpoint as checkpoint_lib
-from tfcore.layers.recurrent import RESET_STATES_COLLECTION
+from tfcore.graph import RESET_STATES_COLLECTION
 
 # The graph collection where stateful layers put their reset ops (see layers/recurrent.py).
 RESET_STATES = RESET_STATES_COLLECTION

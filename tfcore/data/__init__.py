@@ -20,4 +20,4 @@ from tfcore.data.global_temp import (
     unscale_series,
 )
 from tfcore.data.mnist import load_mnist, one_hot, scale_images
-from tfcore.data.synthetic import classification, synthetic_like
+from tfcore.data.synthetic import classification, synthetic

@@ -18,8 +18,10 @@ A corrupt copy in the data directory is refused with an error naming the file
 and the failed check (we never fall back silently: the user put it there on
 purpose). A corrupt copy in the cache is ours: it is deleted and fetched again.
 
-Set TFCORE_OFFLINE=1 (or pass `download=False`) to forbid network access; a
-missing dataset then fails at once with a message saying where to put it.
+Set TFCORE_OFFLINE=1 to forbid every network access (it wins over
+`download=True`), or pass `download=False`; a missing dataset then fails at
+once with a message saying where to put it. Nothing else in tfcore.data opens a
+connection: a data package's descriptor may only name files in its own folder.
 
 The layout is the same in the data directory and in the cache:
 
@@ -73,6 +75,7 @@ class Dataset:
     verify: Callable[[pathlib.Path], None]
     download: Optional[Callable[[str, pathlib.Path], None]] = None
     help: str = ""
+    folder: bool = False  # the dataset is a folder (a data package), not one file
 
 
 def sha256(path, chunk_size=1 << 20):
@@ -97,14 +100,22 @@ def cache_dir():
 
 
 def downloads_allowed(download=None):
-    """`download` if given, else False when $TFCORE_OFFLINE is set to a true value."""
-    if download is not None:
-        return bool(download)
-    return os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("1", "true", "yes", "on")
+    """False when $TFCORE_OFFLINE is set to a true value (it wins over everything), else `download`
+    if given, else True."""
+    if offline():
+        return False
+    return True if download is None else bool(download)
+
+
+def offline():
+    """True when $TFCORE_OFFLINE forbids every network access."""
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def download_file(url, target, timeout=60):
-    """Download `url` to the file `target` with pooch's HTTP downloader."""
+    """Download `url` to the file `target` with pooch's HTTP downloader (never when offline)."""
+    if offline():
+        raise DataNotFoundError(f"{url}: not downloaded, {OFFLINE_ENV} forbids network access")
     import pooch  # imported here: only downloads need it (and requests)
 
     downloader = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=timeout)
@@ -119,6 +130,7 @@ def fetch(dataset, data_dir=None, download=None):
         source = "data_dir argument" if data_dir is not None else DATA_ENV
         candidate = directory / dataset.path
         if candidate.exists():
+            _check_kind(dataset, candidate, f"the data directory ({source})")
             _verify_or_raise(dataset, candidate, f"the data directory ({source})")
             return candidate
         tried.append(f"data directory ({source}): {candidate} does not exist")
@@ -129,6 +141,7 @@ def fetch(dataset, data_dir=None, download=None):
     cached = cache / dataset.path
     if cached.exists():
         try:
+            _check_kind(dataset, cached, "the cache")
             dataset.verify(cached)
             return cached
         except DataVerificationError as err:
@@ -150,6 +163,14 @@ def fetch(dataset, data_dir=None, download=None):
                 tried.append(f"download {url}: failed ({type(err).__name__}: {_first_line(err)})")
 
     raise DataNotFoundError(_not_found_message(dataset, directory, cached, tried))
+
+
+def _check_kind(dataset, path, where):
+    """A folder where a file belongs (or the reverse) is refused by name, not by a traceback."""
+    if path.is_dir() != dataset.folder:
+        raise DataVerificationError(
+            f"{dataset.name}: {path} in {where} is a {'folder' if path.is_dir() else 'file'}; "
+            f"expected a {'folder' if dataset.folder else 'file'}. Move it away or replace it.")
 
 
 def _verify_or_raise(dataset, path, where):

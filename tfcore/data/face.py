@@ -46,8 +46,11 @@ def to_gray(rgb):
 def load_face(data_dir=None, gray=True, download=None):
     """The raccoon face as uint8: (768, 1024) if `gray`, else (768, 1024, 3) RGB."""
     path = fetch(FACE, data_dir=data_dir, download=download)
-    with open(path, "rb") as f:
-        raw = bz2.decompress(f.read())
-    rgb = np.frombuffer(raw, dtype=np.uint8).reshape(FACE_SHAPE)
+    try:
+        with open(path, "rb") as f:
+            raw = bz2.decompress(f.read())
+        rgb = np.frombuffer(raw, dtype=np.uint8).reshape(FACE_SHAPE)
+    except (OSError, ValueError, EOFError) as err:  # changed since it was verified
+        raise DataVerificationError(f"{path}: not a bz2 RGB image of {FACE_SHAPE} ({err})") from None
     # frombuffer gives a read-only view of `raw`; callers expect an ordinary array.
     return to_gray(rgb) if gray else rgb.copy()

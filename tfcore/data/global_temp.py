@@ -4,17 +4,19 @@ The Frictionless data package `core/global-temp` (datahub.io; GitHub
 `datasets/global-temp`) holds `data/monthly.csv` with columns
 `Source,Year,Mean`: Source is `gcag` (NOAA Climate at a Glance, base = 20th
 century mean) or `GISTEMP` (NASA, base 1951-1980), Year is `YYYY-MM`, Mean is
-the anomaly in degrees Celsius. It is read through the `datapackage` library
-with `cast=False`, because the descriptor declares Year as a date of format
-`any` and the library would invent a day of the month; we parse `YYYY-MM`
-ourselves and sort by date.
+the anomaly in degrees Celsius. The descriptor is read as JSON and the CSV with
+Python's `csv` module: a data package library would follow a URL in the
+descriptor (network access even with TFCORE_OFFLINE=1) and would invent a day
+of the month for the `YYYY-MM` dates; we parse them ourselves and sort by date.
 
 Verification. The upstream series is revised every month (NOAA re-estimates
 recent anomalies), so a copy downloaded today cannot be held to a fixed hash.
-A copy is accepted when its structure is right: the descriptor opens, the
-`monthly` resource has the columns Source, Year, Mean, every Year is a valid
-`YYYY-MM`, every Mean is a finite number, no (source, month) repeats, and there
-are GCAG rows. A copy whose files equal the snapshot staged for this project
+A copy is accepted when its structure is right: the descriptor opens and names
+only files inside its folder (no URL, no absolute path, no `..`), each file has
+the `bytes` and `hash` the descriptor declares (when it declares them), the
+`monthly` resource has the schema and columns Source, Year, Mean, every Year is
+a valid `YYYY-MM` from 1850 on, every Mean is a finite number within +-5
+degrees C, no (source, month) repeats, and there are GCAG rows. A copy whose files equal the snapshot staged for this project
 (SHA-256 below) is the "pinned" snapshot that the documented figures come
 from; any other accepted copy gives a GlobalTempSnapshotWarning on load, and
 `pinned=True` refuses it.
@@ -25,8 +27,11 @@ For the LSTM example:
     scaling:  s' = a + (s - min) (b - a) / (max - min)   into (a, b) = (-1, 1)
 """
 
+import csv
+import hashlib
 import json
 import math
+import pathlib
 import re
 import urllib.parse
 import warnings
@@ -45,6 +50,10 @@ PINNED_SHA256 = {
     "data/monthly.csv": "b21c8bfd6a775b04f1c42cc70c91e95246b06570391a8f5dec0b9f31888658f1",
 }
 COLUMNS = ["Source", "Year", "Mean"]
+# What a monthly row may hold: the instrumental record starts in 1850, and
+# global monthly anomalies stay within about +-2 degrees C of any base period.
+PLAUSIBLE_YEARS = (1850, 2100)
+PLAUSIBLE_ANOMALY = (-5.0, 5.0)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -61,39 +70,40 @@ def parse_month(text, what="date"):
 
 
 def _read_monthly(directory):
-    """Rows of the monthly resource as (source, 'YYYY-MM', mean), checking the structure."""
-    import datapackage  # imported here: importing it costs ~0.3 s
+    """Rows of the monthly resource as (source, 'YYYY-MM', mean), checking everything first.
 
-    descriptor = directory / "datapackage.json"
-    if not descriptor.is_file():
-        raise DataVerificationError(f"{descriptor}: missing")
+    The descriptor is read as plain JSON and checked by `_monthly_file` before
+    any data file is opened: a path may only name a file inside `directory`
+    (no URL, which a data package library would download, no absolute path, no
+    `..`), and the declared `bytes`, `hash` and schema must match.
+    """
+    monthly = _monthly_file(directory)
     try:
-        package = datapackage.Package(str(descriptor), base_path=str(directory))
-        resource = package.get_resource("monthly")
-        if resource is None:
-            raise DataVerificationError(f"{descriptor}: no resource named 'monthly'")
-        table = resource.read(keyed=False, cast=False)
-        headers = resource.headers
-    except DataVerificationError:
-        raise
-    except Exception as err:  # datapackage/tabulator raise many exception types
-        raise DataVerificationError(
-            f"{directory}: the data package could not be read ({type(err).__name__}: {err})"
-        ) from None
+        with open(monthly, newline="", encoding="utf-8") as f:
+            table = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise DataVerificationError(f"{monthly}: not a readable CSV file ({err})") from None
+    headers = table[0] if table else []
     if headers != COLUMNS:
         raise DataVerificationError(f"{directory}: monthly columns are {headers}, expected {COLUMNS}")
     rows, seen = [], set()
-    for line, row in enumerate(table, start=2):
+    for line, row in enumerate(table[1:], start=2):
         if len(row) != 3:
             raise DataVerificationError(f"{directory}: monthly.csv line {line} has {len(row)} fields, expected 3")
         source, month, mean = (str(value).strip() for value in row)
         try:
-            parse_month(month, what=f"monthly.csv line {line} Year")
+            year, _ = parse_month(month, what=f"monthly.csv line {line} Year")
             value = float(mean)
         except ValueError as err:
             raise DataVerificationError(f"{directory}: {err} (Mean {mean!r})") from None
         if not math.isfinite(value):
             raise DataVerificationError(f"{directory}: monthly.csv line {line} Mean is {mean!r}")
+        if not (PLAUSIBLE_YEARS[0] <= year <= PLAUSIBLE_YEARS[1] and
+                PLAUSIBLE_ANOMALY[0] <= value <= PLAUSIBLE_ANOMALY[1]):
+            raise DataVerificationError(
+                f"{directory}: monthly.csv line {line} ({source},{month},{mean}) is implausible: "
+                f"years {PLAUSIBLE_YEARS[0]}..{PLAUSIBLE_YEARS[1]} and anomalies "
+                f"{PLAUSIBLE_ANOMALY[0]}..{PLAUSIBLE_ANOMALY[1]} degrees C are accepted")
         key = (source.lower(), month)
         if key in seen:
             raise DataVerificationError(f"{directory}: monthly.csv line {line} repeats {source} {month}")
@@ -102,6 +112,69 @@ def _read_monthly(directory):
     if not any(source.lower() == "gcag" for source, _, _ in rows):
         raise DataVerificationError(f"{directory}: monthly.csv has no gcag rows")
     return rows
+
+
+def _monthly_file(directory):
+    """The `monthly` resource's file, after checking the descriptor's paths, sizes, hashes, schema."""
+    descriptor = directory / "datapackage.json"
+    if descriptor.is_dir():
+        raise DataVerificationError(f"{descriptor}: is a folder, expected the descriptor file")
+    if not descriptor.is_file():
+        raise DataVerificationError(f"{descriptor}: missing")
+    try:
+        package = json.loads(descriptor.read_text(encoding="utf-8"))
+        resources = package["resources"]
+        if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
+            raise TypeError("resources is not a list of objects")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        raise DataVerificationError(f"{descriptor}: not a data package descriptor ({err})") from None
+    for resource in resources:
+        _check_resource(directory, descriptor, resource)
+    monthly = [r for r in resources if r.get("name") == "monthly"]
+    if not monthly:
+        raise DataVerificationError(f"{descriptor}: no resource named 'monthly'")
+    fields = (monthly[0].get("schema") or {}).get("fields")
+    if fields is not None:
+        names = [f.get("name") if isinstance(f, dict) else f for f in fields]
+        types = {f.get("name"): f.get("type") for f in fields if isinstance(f, dict)}
+        if names != COLUMNS or types.get("Mean", "number") != "number":
+            raise DataVerificationError(
+                f"{descriptor}: the monthly schema declares fields {names} (Mean: {types.get('Mean')}), "
+                f"expected {COLUMNS} with Mean a number")
+    return directory / monthly[0]["path"]
+
+
+def _check_resource(directory, descriptor, resource):
+    """A resource's `path` names a file inside `directory`, with the declared bytes and hash."""
+    name, path = resource.get("name"), resource.get("path")
+    if not isinstance(path, str) or not path:
+        raise DataVerificationError(f"{descriptor}: resource {name!r} must have one path, got {path!r}")
+    parts = pathlib.PurePosixPath(path).parts
+    if urllib.parse.urlparse(path).scheme or path.startswith(("/", "\\")) or ".." in parts \
+            or pathlib.PureWindowsPath(path).drive:
+        raise DataVerificationError(
+            f"{descriptor}: resource {name!r} path {path!r} is refused: a data package here may "
+            "only name relative paths inside its own folder (no URL, no absolute path, no '..')")
+    local = directory / path
+    if local.is_dir():
+        raise DataVerificationError(f"{local}: is a folder, expected resource {name!r}'s file")
+    if not local.is_file():
+        raise DataVerificationError(f"{local}: missing (resource {name!r} of {descriptor})")
+    if directory.resolve() not in local.resolve().parents:  # a symlink pointing out
+        raise DataVerificationError(f"{local}: resolves outside {directory}")
+    declared = resource.get("bytes")
+    if declared is not None and declared != local.stat().st_size:
+        raise DataVerificationError(
+            f"{local}: {local.stat().st_size} bytes, the descriptor declares {declared}")
+    if resource.get("hash") is not None:
+        algorithm, _, digest = str(resource["hash"]).rpartition(":")
+        algorithm = algorithm or "md5"  # Frictionless: a bare hash is MD5
+        if algorithm not in ("md5", "sha1", "sha256", "sha512"):
+            raise DataVerificationError(f"{descriptor}: resource {name!r} hash algorithm {algorithm!r} unknown")
+        got = hashlib.new(algorithm, local.read_bytes()).hexdigest()
+        if got != digest.lower():
+            raise DataVerificationError(
+                f"{local}: {algorithm} is {got}, the descriptor declares {digest}")
 
 
 def is_pinned(directory):
@@ -144,6 +217,7 @@ GLOBAL_TEMP = Dataset(
     origins=ORIGINS,
     verify=_read_monthly,
     download=_download_package,
+    folder=True,
     help="The directory holds datapackage.json and data/monthly.csv (datahub.io core/global-temp).",
 )
 

@@ -19,6 +19,7 @@ float32 one-hot rows (y[i, label] = 1).
 import hashlib
 import struct
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -63,10 +64,13 @@ def _read_npz(path):
             if missing:
                 raise DataVerificationError(f"{path}: missing arrays {missing}")
             return {key: archive[key] for key in SHAPES}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        if isinstance(err, DataVerificationError):
-            raise
-        raise DataVerificationError(f"{path}: not a readable .npz archive ({err})") from None
+    except DataVerificationError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, NotImplementedError, RuntimeError,
+            zipfile.BadZipFile, zlib.error) as err:
+        # zip structure, zlib streams, CRCs, npy headers: every decoding failure is one error.
+        raise DataVerificationError(
+            f"{path}: not a readable .npz archive ({type(err).__name__}: {err})") from None
 
 
 def check_arrays(arrays, where="mnist.npz"):

@@ -25,9 +25,10 @@ ones):
         models.mlp`), and 0.95-0.97 over three initialisations in a NumPy
         re-implementation.
 
-`synthetic_like(name, n, seed)` returns random arrays with the shapes and
-value ranges each example model consumes, for step-time benchmarks that must
-not depend on a download.
+`synthetic(n, x_shape, x_values, y_shape, y_values, seed)` returns random
+arrays of given shapes and value ranges, for step-time benchmarks that must
+not depend on a download (each example's shapes and ranges are declared in
+the benchmark's model registry, `benchmarks/registry.py`).
 """
 
 import numpy as np
@@ -71,40 +72,48 @@ def classification(kind="logistic", seed=None, test_size=None):
     return (x_train, y_train), (x_test, y_test)
 
 
-# name -> (input shape per sample, target shape per sample or None, description)
-SHAPES = {
-    "mnist_cnn": ((28, 28, 1), (10,), "pixels in [0, 1], one-hot digit"),
-    "lstm_temperature": ((20, 1), (1,), "scaled anomalies in (-1, 1), next value"),
-    "logistic_regression": ((2,), (1,), "two features, binary label 0/1"),
-    "mlp": ((3,), (1,), "three features, binary label 0/1"),
-    "laplacian": ((768, 1024, 1), None, "grey image values 0..255 as float32"),
-    "gradients": ((1,), None, "points x in [-100, 100]"),
+# How `synthetic` draws an array's values: (kind, *arguments).
+DISTRIBUTIONS = {
+    "uniform": "(\"uniform\", low, high): floats in [low, high)",
+    "normal": "(\"normal\", mean, std): Gaussian floats",
+    "integers": "(\"integers\", low, high): whole numbers in [low, high), as floats",
+    "one_hot": "(\"one_hot\",): one-hot rows over the shape's last axis (a random class each)",
 }
 
 
-def synthetic_like(name, n=256, seed=0):
-    """Random float32 (x, y) shaped like model `name`'s data (y is None for image filters).
+def _draw(rng, n, shape, values, what):
+    """n rows of `shape` drawn from `rng` as `values` (one of DISTRIBUTIONS) says."""
+    kind, *args = values if isinstance(values, (tuple, list)) and values else (None,)
+    expected_args = {"uniform": 2, "normal": 2, "integers": 2, "one_hot": 0}
+    if kind not in expected_args or len(args) != expected_args[kind]:
+        raise ValueError(f"synthetic: {what} must be one of {list(DISTRIBUTIONS.values())}, "
+                         f"got {values!r}")
+    if kind == "one_hot":
+        classes = shape[-1]
+        return np.eye(classes)[rng.randint(0, classes, (n,) + tuple(shape[:-1]))]
+    draw = {"uniform": rng.uniform, "normal": rng.normal, "integers": rng.randint}[kind]
+    return draw(args[0], args[1], (n,) + tuple(shape))
 
-    Values follow the real data's ranges (see SHAPES) so that activations and
-    losses behave like the real run; the content is noise.
+
+def synthetic(n, x_shape, x_values, y_shape=None, y_values=None, seed=0):
+    """Random float32 `(x, y)`: `n` rows of `x_shape` (and of `y_shape`; y is None without it).
+
+    `x_values` and `y_values` say how values are drawn (see DISTRIBUTIONS),
+    e.g. `("uniform", 0.0, 1.0)` for pixels or `("one_hot",)` for labels. A
+    stand-in for a model's data in step-time benchmarks, which must not depend
+    on a download: drawn in the real data's ranges, activations and losses
+    behave as in the real run, while the content is noise. The same `seed`
+    gives the same arrays.
     """
-    if name not in SHAPES:
-        raise ValueError(f"synthetic_like: name must be one of {sorted(SHAPES)}, got {name!r}")
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"synthetic_like: n must be a positive int, got {n!r}")
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"synthetic: n must be a positive int, got {n!r}")
+    for what, shape in (("x_shape", x_shape), ("y_shape", y_shape)):
+        if shape is not None and not (isinstance(shape, (tuple, list)) and shape and all(
+                isinstance(d, (int, np.integer)) and d > 0 for d in shape)):
+            raise ValueError(f"synthetic: {what} must be a non-empty tuple of positive ints, "
+                             f"got {shape!r}")
     rng = np.random.RandomState(seed)
-    x_shape, y_shape, _ = SHAPES[name]
-    if name == "mnist_cnn":
-        x = rng.uniform(0.0, 1.0, (n,) + x_shape)
-        y = np.eye(10)[rng.randint(0, 10, n)]
-    elif name == "lstm_temperature":
-        x = rng.uniform(-1.0, 1.0, (n,) + x_shape)
-        y = rng.uniform(-1.0, 1.0, (n,) + y_shape)
-    elif name in ("logistic_regression", "mlp"):
-        x = rng.normal(0.0, 1.0, (n,) + x_shape)
-        y = rng.randint(0, 2, (n,) + y_shape)
-    elif name == "laplacian":
-        x, y = rng.randint(0, 256, (n,) + x_shape), None
-    else:  # gradients
-        x, y = rng.uniform(-100.0, 100.0, (n,) + x_shape), None
-    return x.astype(np.float32), None if y is None else y.astype(np.float32)
+    x = _draw(rng, n, x_shape, x_values, "x_values").astype(np.float32)
+    if y_shape is None:
+        return x, None
+    return x, _draw(rng, n, y_shape, y_values, "y_values").astype(np.float32)

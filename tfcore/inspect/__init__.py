@@ -2,6 +2,7 @@
 
     from tfcore import inspect
     s = inspect.summary(model)            # per-layer table: shapes, parameters, FLOPs
+    print(inspect.format_control_flow(inspect.control_flow(model)))   # inside If / While
     print(inspect.graph_stats(model))     # node counts: forward, + gradients, + optimizer
     inspect.render(model, "model.png")    # the layer graph, shapes on the arrows
     inspect.write_graph(model, "logs")    # for `tensorboard --logdir logs`
@@ -15,6 +16,8 @@ Everything is read from the graph itself, so it works for any graph:
                     in its own); parameters from the variable collections; `summary`
     flops.py        forward FLOPs per op from static shapes, with the conventions of
                     `tf.compat.v1.profiler` (2 m k n per MatMul, ...); `profiler_flops`
+    control_flow.py the functions inside If / While / Case ops (a dropout mask, an
+                    RNN's time step), opened from the graph's function library
     graph_stats.py  op-type histograms, node counts per stage, GraphDef size
     picture.py      graphviz (`dot`) or matplotlib drawing of the layer graph
     tensorboard.py  `tf.compat.v1.summary.FileWriter` export
@@ -36,6 +39,7 @@ formula wherever there is one (so on a fixed-batch graph the two agree op by
 op) and adds documented formulas for the rest (see `flops.py`).
 """
 
+from tfcore.inspect.control_flow import ControlFlowOp, control_flow, format_control_flow
 from tfcore.inspect.flops import op_flops, profiler_flops
 from tfcore.inspect.graph_stats import GraphStats, graph_stats
 from tfcore.inspect.layers import LayerRow, Summary, summary
@@ -44,4 +48,5 @@ from tfcore.inspect.placement import PlacementReport, placement_report
 from tfcore.inspect.tensorboard import write_graph
 
 __all__ = ["summary", "Summary", "LayerRow", "op_flops", "profiler_flops", "graph_stats",
-           "GraphStats", "render", "to_dot", "write_graph", "placement_report", "PlacementReport"]
+           "GraphStats", "render", "to_dot", "write_graph", "placement_report", "PlacementReport",
+           "control_flow", "format_control_flow", "ControlFlowOp"]

@@ -1,11 +1,12 @@
-"""`python -m tfcore.inspect MODEL [--picture out.png] [--tensorboard DIR] [--placement]`.
+"""`python -m tfcore.inspect MODEL [--expand] [--picture out.png] [--tensorboard DIR] [--placement]`.
 
 MODEL is an example in `models/` (`mnist_cnn`, `mlp`, `logistic_regression`,
 `lstm_temperature`, `laplacian`, `gradients`) or `package.module[:function]`
 whose function (default `build`) returns a TrainGraph, a `tf.Graph` or a
 `(graph, tensors...)` tuple. Prints the per-layer summary and the graph
-statistics; the flags add a picture, a TensorBoard event file and a traced
-step's device placement.
+statistics; the flags open the control flow (the ops inside each `If` and
+`While`: the dropout mask, an RNN's time step), and add a picture, a
+TensorBoard event file and a traced step's device placement.
 """
 
 import argparse
@@ -15,6 +16,8 @@ import sys
 
 import tensorflow as tf
 
+from tfcore.cli import positive_int
+from tfcore.inspect.control_flow import control_flow, format_control_flow
 from tfcore.inspect.graph_stats import graph_stats
 from tfcore.inspect.layers import resolve, summary
 from tfcore.inspect.picture import render
@@ -34,9 +37,12 @@ def load_builder(spec):
             if err.name not in (name, name.split(".")[0]):
                 raise
     else:
-        raise SystemExit("tfcore.inspect: no model %r (try mnist_cnn, mlp, logistic_regression, "
-                         "lstm_temperature, laplacian, or package.module:function)" % spec)
-    return getattr(module, function or "build")
+        raise LookupError("no model %r (try mnist_cnn, mlp, logistic_regression, "
+                          "lstm_temperature, laplacian, or package.module:function)" % spec)
+    builder = getattr(module, function or "build", None)
+    if not callable(builder):
+        raise LookupError("%s has no function %r" % (module.__name__, function or "build"))
+    return builder
 
 
 def build_model(builder, batch_size=None, device=None):
@@ -56,21 +62,30 @@ def build_model(builder, batch_size=None, device=None):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m tfcore.inspect", description=__doc__.splitlines()[0])
     p.add_argument("model", help="an example in models/ (mnist_cnn, mlp, ...) or package.module[:function]")
+    p.add_argument("--expand", action="store_true",
+                   help="show the ops inside each layer's control flow (If/While branches)")
     p.add_argument("--picture", metavar="FILE", help="draw the layer graph to FILE (.png, .svg, .pdf)")
     p.add_argument("--engine", default="auto", choices=("auto", "graphviz", "matplotlib"),
                    help="picture renderer (auto: graphviz's dot if installed, else matplotlib)")
     p.add_argument("--tensorboard", metavar="DIR", help="write the graph for `tensorboard --logdir DIR`")
     p.add_argument("--placement", action="store_true", help="run one traced step and report devices")
-    p.add_argument("--batch-size", type=int, default=None,
+    p.add_argument("--batch-size", type=positive_int, default=None,
                    help="build with this batch size where the model takes one; FLOPs count a None "
                         "batch dimension as this (default 1: per example)")
     p.add_argument("--device", default=None, help="build under tf.device (cpu, gpu, gpu:N)")
-    p.add_argument("--cpu-devices", type=int, default=1, help="CPU devices of the placement session")
+    p.add_argument("--cpu-devices", type=positive_int, default=1, help="CPU devices of the placement session")
     args = p.parse_args(argv)
 
-    model = build_model(load_builder(args.model), args.batch_size, args.device)
+    try:
+        builder = load_builder(args.model)
+    except LookupError as err:
+        p.error(str(err))
+    model = build_model(builder, args.batch_size, args.device)
     graph, outputs = resolve(model)
     s = summary(model, batch_size=args.batch_size)
+    if args.expand:
+        print()
+        print(format_control_flow(control_flow(model)))
     print()
     print(graph_stats(model if not isinstance(model, tuple) else graph))
     if args.picture:

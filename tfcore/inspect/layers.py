@@ -32,7 +32,7 @@ import dataclasses
 import tensorflow as tf
 
 from tfcore.inspect import flops as flops_lib
-from tfcore.layers.recurrent import RESET_STATES_COLLECTION
+from tfcore.graph import RESET_STATES_COLLECTION
 
 NO_SCOPE = "(no scope)"
 _INPUT_TYPES = ("Placeholder", "PlaceholderWithDefault")

@@ -1,8 +1,10 @@
 """Hand-written layers, one file per concept.
 
     dense.py       Dense                       y = activation(x W + b)
-    conv.py        Conv2D                      2-D cross-correlation, SAME/VALID, strides, dilation
-    pool.py        MaxPool2D, AvgPool2D        window max / mean
+    checks.py      the argument and input checks the layers share
+    conv.py        Conv1D, Conv2D              cross-correlation, SAME/VALID/causal, strides, dilation;
+                                               fused (tf.nn.conv2d) or patches (im2col + matmul)
+    pool.py        MaxPool1D/2D, AvgPool1D/2D  window max / mean; fused or patches
     pad.py         ZeroPadding1D, ZeroPadding2D
     dropout.py     Dropout                     random mask, inverted scaling, training only
     batch_norm.py  BatchNormalization          batch statistics in training, moving ones at inference
@@ -24,7 +26,7 @@
 """
 
 from tfcore.layers.batch_norm import BatchNormalization
-from tfcore.layers.conv import Conv2D
+from tfcore.layers.conv import Conv1D, Conv2D
 from tfcore.layers.conv3d import Conv3D
 from tfcore.layers.conv_transpose import Conv2DTranspose
 from tfcore.layers.cropping import Cropping1D, Cropping2D
@@ -38,7 +40,7 @@ from tfcore.layers.layer_norm import LayerNormalization
 from tfcore.layers.masking import Masking
 from tfcore.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D
-from tfcore.layers.pool import AvgPool2D, MaxPool2D
+from tfcore.layers.pool import AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D
 from tfcore.layers.pool3d import AvgPool3D, MaxPool3D
 from tfcore.layers.recurrent import GRU, LSTM, GRUCell, LSTMCell
 from tfcore.layers.reshape import Flatten, Permute, RepeatVector, Reshape

@@ -43,6 +43,21 @@ both give the same numbers (forward, gradients and moving statistics).
 Why it helps: each layer sees inputs with a stable distribution whatever the
 layers before it do, which allows larger learning rates. Why moving statistics:
 at inference the output must not depend on which other examples share the batch.
+
+The backward pass (`gradient="manual"`, readable path). With g = dL/dy, sums
+over the n values of each feature, sigma = sqrt(var + epsilon) and
+x_hat = (x - mu) / sigma:
+
+    training:   dx     = (gamma / sigma) / n * (n g - sum(g) - x_hat * sum(g x_hat))
+    inference:  dx     = g * gamma / sqrt(moving_variance + epsilon)
+    both:       dgamma = sum(g x_hat),   dbeta = sum(g)
+
+In training mu and var depend on x, so every x_i moves every output of its
+feature: the two sums are those paths (through mu and through var), folded into
+the three-term formula. The batch statistics enter the hand-written function as
+inputs (the moving averages need them too); their paths are already in dx, so
+it gives them no gradient of their own (counting them again would be wrong).
+At inference the moving statistics are constants (non-trainable): no gradient.
 """
 
 import numbers
@@ -50,7 +65,7 @@ import numbers
 import tensorflow as tf
 
 from tfcore import initializers
-from tfcore.module import Module, smart_cond
+from tfcore.module import Module, check_gradient, smart_cond
 
 # (rank, feature axis) -> the layout FusedBatchNormV3 calls it.
 _FUSED_DATA_FORMATS = {(4, 3): "NHWC", (4, 1): "NCHW", (5, 4): "NDHWC", (5, 1): "NCDHW"}
@@ -75,13 +90,16 @@ class BatchNormalization(Module):
       unbiased_moving_variance: feed the moving variance Bessel's unbiased batch
         variance (True) or the biased one (False); None follows tf-keras 2
         (see the module docstring).
+      gradient: "auto" (`tf.gradients` differentiates the forward ops) or
+        "manual" (the backward pass of the module docstring, written out in
+        `_normalize_with_manual_gradient`; readable path only, fused=False).
 
     Weights, in Keras's order: gamma (if scale), beta (if center),
     moving_mean, moving_variance (non-trainable).
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
-                 fused=False, unbiased_moving_variance=None, name=None):
+                 fused=False, unbiased_moving_variance=None, gradient="auto", name=None):
         super().__init__(name=name)
         if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
             raise TypeError("%s: axis must be an int, got %r" % (self.name, axis))
@@ -102,6 +120,14 @@ class BatchNormalization(Module):
                 "%s: unbiased_moving_variance must be None, True or False, got %r"
                 % (self.name, unbiased_moving_variance)
             )
+        check_gradient(self.name, gradient)
+        if fused and gradient == "manual":
+            raise ValueError(
+                "%s: gradient='manual' is the readable path's hand-derived backward pass; "
+                "fused=True runs FusedBatchNormV3 and its own gradient kernel, use fused=False"
+                % self.name
+            )
+        self.gradient = gradient
         self.axis = int(axis)
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
@@ -184,15 +210,66 @@ class BatchNormalization(Module):
             variance = tf.reduce_mean(tf.square(x - self._broadcast(mean)), axis=reduce_axes)
         else:
             mean, variance = self.moving_mean.read_value(), self.moving_variance.read_value()
-        inv = tf.math.rsqrt(variance + self.epsilon)
-        if self.scale:
-            inv = inv * self.gamma
-        y = (x - self._broadcast(mean)) * self._broadcast(inv)
-        if self.center:
-            y = y + self._broadcast(self.beta)
+        if self.gradient == "manual":
+            y = self._normalize_with_manual_gradient(x, mean, variance, training)
+        else:
+            y = self._normalize(x, mean, variance, self.gamma, self.beta)
         if training and self.unbiased_moving_variance:
             variance = variance * self._bessel_factor(x)
         return y, mean, variance
+
+    def _normalize(self, x, mean, variance, gamma, beta):
+        """y = gamma * (x - mean) / sqrt(variance + epsilon) + beta (gamma, beta None when absent)."""
+        inv = tf.math.rsqrt(variance + self.epsilon)
+        if gamma is not None:
+            inv = inv * gamma
+        y = (x - self._broadcast(mean)) * self._broadcast(inv)
+        if beta is not None:
+            y = y + self._broadcast(beta)
+        return y
+
+    def _normalize_with_manual_gradient(self, x, mean, variance, training):
+        """`_normalize` with the backward pass of the module docstring stated by hand.
+
+        Second order: `tf.custom_gradient` replaces only the first derivative.
+        The backward pass is ordinary differentiable ops on g, x and the batch
+        statistics (themselves ops on x), so `tf.gradients` differentiates it
+        again, exactly (checked against finite differences in
+        tests/test_manual_gradients.py).
+        """
+        reduce_axes = [i for i in range(self.input_rank) if i != self.axis]
+        params = [tf.convert_to_tensor(v) for v in (self.gamma, self.beta) if v is not None]
+
+        @tf.custom_gradient
+        def normalize(x, mean, variance, *params):
+            gamma = params[0] if self.scale else None
+            beta = params[-1] if self.center else None
+            y = self._normalize(x, mean, variance, gamma, beta)
+
+            def backward(g):
+                inv_sigma = self._broadcast(tf.math.rsqrt(variance + self.epsilon))
+                x_hat = (x - self._broadcast(mean)) * inv_sigma
+                sum_g = tf.reduce_sum(g, axis=reduce_axes)
+                sum_g_x_hat = tf.reduce_sum(g * x_hat, axis=reduce_axes)
+                gamma_over_sigma = inv_sigma if gamma is None else self._broadcast(gamma) * inv_sigma
+                if training:
+                    n = tf.cast(tf.size(x) // self.features, x.dtype)
+                    # dx = (gamma / sigma) / n * (n g - sum(g) - x_hat sum(g x_hat))
+                    dx = gamma_over_sigma / n * (
+                        n * g - self._broadcast(sum_g) - x_hat * self._broadcast(sum_g_x_hat))
+                else:
+                    dx = g * gamma_over_sigma  # dx = g gamma / sqrt(moving_variance + eps)
+                # No gradient for the statistics: their paths are in dx (see above).
+                grads = [dx, None, None]
+                if self.scale:
+                    grads.append(sum_g_x_hat)  # dgamma = sum(g x_hat)
+                if self.center:
+                    grads.append(sum_g)  # dbeta = sum(g)
+                return grads
+
+            return y, backward
+
+        return normalize(x, mean, variance, *params)
 
     def _bessel_factor(self, x):
         """n / (n - 1), n = values per feature; 1 when n = 1 (as FusedBatchNormV3 does)."""

@@ -1,99 +1,257 @@
-"""Conv2D: the 2-D convolution layer (NHWC).
+"""Convolution layers: Conv1D over sequences (batch, steps, channels), Conv2D over NHWC images.
 
 What deep-learning libraries call convolution is cross-correlation: the kernel
-slides over the image without being flipped. With input `x` of shape
-(batch, H, W, C_in), kernel `K` of shape (kh, kw, C_in, C_out), strides (sh, sw),
-dilation (dh, dw) and bias `b` of shape (C_out,):
+slides over the input without being flipped, and at every position the output
+is the sum of the input under the kernel times the kernel, over every input
+channel, once per output channel. Each class's equation sits above its `call`.
 
-    y[n, i, j, o] = activation( b[o] + sum_{u, v, c} x[n, i*sh + u*dh - pt, j*sw + v*dw - pl, c]
-                                                     * K[u, v, c, o] )
+The file reads in three parts:
 
-where u < kh, v < kw, c < C_in, and `x` is zero outside the image.
+1. **Window geometry**, shared with pooling (pool.py): how the padding sets the
+   output size, and how to pad. With kernel size k, dilation d (a dilated
+   kernel samples every d-th pixel), the effective size is k_eff = (k - 1) d + 1:
 
-The effective kernel size is k_eff = (k - 1) * d + 1 along each axis (a
-dilated kernel samples every d-th pixel, as if d - 1 zeros sat between its taps).
-The padding decides the output size and the shifts `pt`, `pl`:
+       VALID:  no padding                      out = floor((n - k_eff) / s) + 1
+       SAME:   total pad p = max((out - 1) s + k_eff - n, 0),   out = ceil(n / s)
+               p // 2 before, the rest after (the extra pixel of an odd p goes last)
+       CAUSAL: (Conv1D) k_eff - 1 before, none after: output t sees steps <= t only
 
-    VALID: no padding;              H_out = ceil((H - k_eff + 1) / s),  pt = 0
-    SAME:  pad so that              H_out = ceil(H / s),
-           total pad p = max((H_out - 1) * s + k_eff - H, 0),  pt = p // 2
-           (the extra pixel of an odd total goes to the bottom/right)
+2. **Patches (im2col)**, the from-scratch path: `extract_patches` gathers, for
+   every output position, the input pixels under the window (one strided slice
+   of the padded input per kernel tap); `scatter_patches` (col2im) is its
+   transpose, which the hand-derived gradients need.
 
-Dilation. `tf.nn.conv2d(..., dilations=...)` computes the forward pass, but
-TensorFlow's CPU kernels for its gradients reject dilation rates above 1. So a
-dilated convolution is computed the way `tf.nn.convolution` (and so Keras)
-does it, the "atrous" trick: with rate d, the pixels that a dilated kernel
-touches together are the pixels whose coordinates agree modulo d. Rearranging
-the padded image into dh*dw sub-images of those pixels (`tf.space_to_batch`)
-turns the dilated convolution into an ordinary one on each sub-image, and
-`tf.batch_to_space` interleaves the results back. Both rearrangements are pure
-permutations, so their gradients are too and everything runs on any device.
-Like Keras, strides > 1 together with dilation > 1 are refused.
+3. **The layers.** `implementation=` chooses how the same equation is computed:
+
+   * `"fused"` (default): one TensorFlow kernel, `tf.nn.conv2d` (Conv1D runs it
+     on a height-1 image, as Keras does). The fast path.
+   * `"patches"`: patches, then ONE `tf.matmul` of the (positions, taps * C_in)
+     patch matrix with the kernel reshaped to (taps * C_in, C_out). Readable;
+     equal to the fused path within float rounding.
+
+   `gradient="manual"` (patches path only) replaces TensorFlow's automatic
+   gradient of the patches path with the backward pass written out in
+   `conv_patches`, attached with `tf.custom_gradient`.
+
+Dilation on the fused path. `tf.nn.conv2d(..., dilations=...)` computes the
+forward pass, but TensorFlow's CPU kernels for its gradients reject dilation
+rates above 1. So a dilated convolution is computed the way
+`tf.nn.convolution` (and so Keras) does it, the "atrous" trick: see
+`fused_conv2d`. Like Keras, strides > 1 together with dilation > 1 are refused.
 
 A fixed filter. `Conv2D.from_kernel(array)` builds a layer whose kernel is the
-given array, stored as a non-trainable variable (optimizers leave it alone,
-`get_weights` still shows it). The image-convolution example uses it to apply
-the discrete Laplacian:
+given array, stored as a non-trainable variable. The image-convolution example
+uses it to apply the discrete Laplacian:
 
     laplacian = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], np.float32)
     edges = Conv2D.from_kernel(laplacian.reshape(3, 3, 1, 1), padding="SAME")(image)
+
+`tfcore/reference/conv.py` computes the same equations with NumPy loops.
 """
+
+import collections
+import itertools
 
 import numpy as np
 import tensorflow as tf
 
 from tfcore import activations, initializers
+from tfcore.layers.checks import (  # noqa: F401  (check_rank, normalize_pair: re-exported)
+    check_input, check_rank, check_window_fits, is_int, normalize_choice, normalize_pair,
+    normalize_padding, normalize_tuple, positive_int)
 from tfcore.module import Module
 
 PADDINGS = ("SAME", "VALID")
+IMPLEMENTATIONS = ("fused", "patches")
+GRADIENTS = ("auto", "manual")
+
+# A sliding window along the spatial axes: one entry per axis in each field.
+Window = collections.namedtuple("Window", "size strides dilation padding")
 
 
 # ---------------------------------------------------------------------------
-# Argument checks shared by the spatial layers (pool.py uses them too)
+# 1. Window geometry (shared with pool.py)
 # ---------------------------------------------------------------------------
 
-def normalize_pair(value, layer, arg):
-    """An int or a pair of ints -> a pair of positive ints; else a ValueError naming the layer."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        value = (value, value)
-    if (not isinstance(value, (tuple, list)) or len(value) != 2
-            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)):
-        raise ValueError("%s: %s must be an int or a pair of ints, got %r" % (layer, arg, value))
-    if min(value) <= 0:
-        raise ValueError("%s: %s must be positive, got %r" % (layer, arg, tuple(value)))
-    return int(value[0]), int(value[1])
+def window_geometry(size, k_eff, stride, padding):
+    """(output size, padding before, padding after) along one spatial axis.
+
+    `size` is a Python int when the graph knows it, else a scalar tensor (the
+    size fed at run time); the same formulas serve both. See the module docstring.
+    """
+    if padding == "VALID":
+        return (size - k_eff) // stride + 1, 0, 0
+    out = (size + stride - 1) // stride  # ceil(size / stride)
+    if padding == "CAUSAL":
+        return out, k_eff - 1, 0
+    total = (out - 1) * stride + k_eff - size
+    total = max(total, 0) if is_int(total) else tf.maximum(total, 0)
+    return out, total // 2, total - total // 2
 
 
-def normalize_padding(padding, layer):
-    """'same' / 'SAME' / 'valid' / ... -> 'SAME' or 'VALID' (tf.nn accepts upper case only)."""
-    if isinstance(padding, str) and padding.upper() in PADDINGS:
-        return padding.upper()
-    raise ValueError(
-        "%s: padding must be one of %s (any case), got %r"
-        % (layer, ", ".join(repr(p) for p in PADDINGS), padding)
-    )
+def spatial_sizes(x):
+    """The spatial sizes of (batch, *spatial, channels) `x`: ints where known, else tensors."""
+    return [x.shape[a] if x.shape[a] is not None else tf.shape(x)[a]
+            for a in range(1, x.shape.rank - 1)]
 
 
-def check_rank(inputs, rank, layer, layout):
-    """Fail clearly when the input's rank is not `rank`."""
-    if inputs.shape.rank != rank:
-        raise ValueError(
-            "%s: input must have rank %d %s, got shape %s" % (layer, rank, layout, inputs.shape)
-        )
+def pad_for_window(x, window, value=0.0):
+    """`x` padded as `window.padding` says, with `value`: (padded, [(before, after)], out sizes)."""
+    pads, out_sizes = [], []
+    for n, k, s, d in zip(spatial_sizes(x), window.size, window.strides, window.dilation):
+        out, before, after = window_geometry(n, (k - 1) * d + 1, s, window.padding)
+        pads.append((before, after))
+        out_sizes.append(out)
+    if all(p == (0, 0) for p in pads):
+        return x, pads, out_sizes
+    padded = tf.pad(x, [[0, 0]] + [list(p) for p in pads] + [[0, 0]],
+                    constant_values=tf.constant(value, x.dtype))
+    return padded, pads, out_sizes
 
 
-def check_window_fits(inputs, window, padding, layer, what):
-    """With VALID padding a window larger than the image leaves no output at all."""
-    if padding != "VALID":
-        return
-    for axis, size in zip((1, 2), window):
-        dim = inputs.shape[axis]
-        if dim is not None and dim < size:
-            raise ValueError(
-                "%s: with padding 'VALID' the %s (%d along axis %d) is larger than the "
-                "input (%d); use padding 'SAME' or a larger input, input shape %s"
-                % (layer, what, size, axis, dim, inputs.shape)
-            )
+def crop(padded, pads, sizes):
+    """The inverse of padding: the `sizes` pixels after each axis's `before` pad."""
+    index = [slice(None)] + [slice(b, b + n) for (b, _), n in zip(pads, sizes)] + [slice(None)]
+    return padded[tuple(index)]
+
+
+# ---------------------------------------------------------------------------
+# 2. Patches (im2col) and their transpose (col2im)
+# ---------------------------------------------------------------------------
+
+def _taps(window):
+    """The kernel taps in row-major order: (0, 0), (0, 1), ..., (kh - 1, kw - 1)."""
+    return list(itertools.product(*(range(k) for k in window.size)))
+
+
+def _tap_slice(offsets, window, out_sizes):
+    """The slices of the padded input that kernel tap `offsets` reads at every output position.
+
+    Output position i along an axis reads padded pixel i*s + u*d: starting at
+    u*d, every s-th pixel, `out` of them.
+    """
+    index = [slice(None)]
+    for u, d, s, n in zip(offsets, window.dilation, window.strides, out_sizes):
+        index.append(slice(u * d, u * d + (n - 1) * s + 1, s))
+    return tuple(index + [slice(None)])
+
+
+def extract_patches(padded, window, out_sizes):
+    """(batch, *out_sizes, taps, channels): the padded pixels under the window at every position.
+
+    One strided slice per kernel tap (`_tap_slice`), stacked on a new axis just
+    before the channels: patches[n, i, j, t, c] = padded[n, i*sh + u*dh, j*sw + v*dw, c]
+    for tap t = (u, v). `tf.image.extract_patches` would do the same in one op,
+    but for images only and without showing where each value comes from.
+    """
+    return tf.stack([padded[_tap_slice(t, window, out_sizes)] for t in _taps(window)], axis=-2)
+
+
+def _spread(t, axis, stride, n):
+    """Put stride - 1 zeros after each of the `n` values along `axis` (keeping (n - 1) s + 1)."""
+    if stride == 1:
+        return t
+    t = tf.expand_dims(t, axis + 1)
+    t = tf.pad(t, [[0, 0]] * (axis + 1) + [[0, stride - 1]] + [[0, 0]] * (t.shape.rank - axis - 2))
+    shape = tf.shape(t)
+    t = tf.reshape(t, tf.concat([shape[:axis], [shape[axis] * stride], shape[axis + 2:]], 0))
+    index = [slice(None)] * axis + [slice(0, (n - 1) * stride + 1)]
+    return t[tuple(index)]
+
+
+def scatter_patches(dpatches, padded_sizes, window, out_sizes):
+    """col2im, the transpose of `extract_patches`: each tap's values go back where they were read.
+
+    For tap t, the slice dpatches[..., t, :] is spread to its strided places
+    (`_spread`), then padded with zeros to the padded input's size, starting at
+    the tap's offset u*d. A pixel read by several windows (overlapping windows,
+    or several taps) receives the sum of their values.
+    """
+    total = 0
+    for index, offsets in enumerate(_taps(window)):
+        tap = dpatches[..., index, :]
+        pads = [[0, 0]]
+        for axis, (u, d, s, n) in enumerate(zip(offsets, window.dilation, window.strides, out_sizes)):
+            tap = _spread(tap, axis + 1, s, n)
+            pads.append([u * d, padded_sizes[axis] - u * d - ((n - 1) * s + 1)])
+        total += tf.pad(tap, pads + [[0, 0]])
+    return total
+
+
+# ---------------------------------------------------------------------------
+# 3. The two ways to compute a convolution
+# ---------------------------------------------------------------------------
+
+def fused_conv2d(x, kernel, strides, padding, dilation):
+    """`tf.nn.conv2d`; with dilation > 1 the atrous trick, whose gradients run on any device.
+
+    With rate d, the pixels a dilated kernel touches together are those whose
+    coordinates agree modulo d. Pad as SAME/VALID would for the effective kernel,
+    plus `extra` pixels at the end so each padded size is a multiple of d;
+    `tf.space_to_batch` then deals the pixels into d sub-images per axis (pixel p
+    goes to sub-image p mod d, position p // d), where the taps are adjacent: a
+    VALID undilated conv on each gives every output pixel, and
+    `tf.batch_to_space` interleaves them back and crops the `extra` ones. Both
+    rearrangements are permutations, so their gradients are too.
+    """
+    if max(dilation) == 1:
+        return tf.nn.conv2d(x, kernel, strides=[1, *strides, 1], padding=padding)
+    paddings, crops = [], []
+    for n, k, d in zip(spatial_sizes(x), kernel.shape[:2], dilation):
+        total = (int(k) - 1) * d if padding == "SAME" else 0
+        extra = (d - (n + total) % d) % d
+        paddings.append([total // 2, total - total // 2 + extra])
+        crops.append([0, extra])
+    y = tf.nn.conv2d(tf.space_to_batch(x, list(dilation), paddings), kernel,
+                     strides=[1, 1, 1, 1], padding="VALID")
+    return tf.batch_to_space(y, list(dilation), crops)
+
+
+def conv_patches(x, kernel, bias, window, manual=False):
+    """Convolution as im2col: patches, then ONE matrix product (plus the bias).
+
+    Forward, with P one row per output position (M = batch * H_out * W_out) and
+    one column per kernel tap and input channel:
+
+        P = patches(pad(x))          (M, kh*kw*C_in)
+        K = reshape(kernel)          (kh*kw*C_in, C_out)   the same (tap, channel) order
+        Y = P K + b                  (M, C_out), reshaped to (batch, H_out, W_out, C_out)
+
+    Backward (`manual=True`), given dY = dL/dY, by the chain rule through Y = P K + b:
+
+        dK = Pᵀ dY                   every position's patch, weighted by its output gradient
+        db = Σ_rows dY               the bias was added to every row
+        dP = dY Kᵀ                   (M, kh*kw*C_in)
+        dX = crop(col2im(dP))        each column back to the pixels its tap read, summed
+
+    Second order: the backward is made of differentiable ops (matmul, reshape,
+    pad, slices), so `tf.gradients` of the manual gradient works too.
+    """
+    taps_by_channels = int(np.prod(kernel.shape[:-1]))
+    filters = int(kernel.shape[-1])
+
+    def forward(x, kernel, *bias):
+        padded, pads, out_sizes = pad_for_window(x, window)
+        patches = extract_patches(padded, window, out_sizes)
+        rows = tf.reshape(patches, [-1, taps_by_channels])
+        k = tf.reshape(kernel, [taps_by_channels, filters])
+        y = tf.matmul(rows, k)
+        if bias:
+            y = tf.nn.bias_add(y, bias[0])
+        y = tf.reshape(y, tf.concat([tf.shape(patches)[:-2], [filters]], 0))
+
+        def backward(dy):
+            dy_rows = tf.reshape(dy, [-1, filters])
+            dk = tf.reshape(tf.matmul(rows, dy_rows, transpose_a=True), tf.shape(kernel))
+            dp = tf.reshape(tf.matmul(dy_rows, k, transpose_b=True), tf.shape(patches))
+            dx = crop(scatter_patches(dp, spatial_sizes(padded), window, out_sizes),
+                      pads, spatial_sizes(x))
+            return [dx, dk] + [tf.reduce_sum(dy_rows, axis=0)] * len(bias)
+
+        return y, backward
+
+    args = [x, tf.convert_to_tensor(kernel)] + ([tf.convert_to_tensor(bias)] if bias is not None else [])
+    return tf.custom_gradient(forward)(*args) if manual else forward(*args)[0]
 
 
 def _array_initializer(array):
@@ -108,14 +266,177 @@ def _array_initializer(array):
     return init
 
 
-class Conv2D(Module):
+class _Conv(Module):
+    """What Conv1D and Conv2D share: arguments, weights, checks, the two implementations."""
+
+    rank = None            # the number of spatial axes, set by the subclasses
+    layout = None          # e.g. "(batch, height, width, channels)"
+    kernel_layout = None   # e.g. "(kh, kw, C_in, C_out)"
+    paddings = PADDINGS
+
+    def __init__(self, filters, kernel_size, strides=1, padding="VALID", dilation_rate=1,
+                 activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", trainable=True, implementation="fused",
+                 gradient="auto", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, name=None):
+        super().__init__(name=name)
+        self.filters = positive_int(filters, self.name, "filters")
+        self.kernel_size = normalize_tuple(kernel_size, self.rank, self.name, "kernel_size")
+        self.strides = normalize_tuple(strides, self.rank, self.name, "strides")
+        self.padding = normalize_padding(padding, self.name, self.paddings)
+        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, self.name, "dilation_rate")
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                "%s: strides > 1 together with dilation_rate > 1 are not supported (as in Keras); "
+                "got strides=%r, dilation_rate=%r" % (self.name, self.strides, self.dilation_rate))
+        self.implementation, self.gradient = _implementation_and_gradient(
+            implementation, gradient, self.name)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.trainable = bool(trainable)
+        self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
+                                              kernel_constraint, bias_constraint)
+        self.input_channels = None
+        self.fixed_input_channels = None  # set by from_kernel: the kernel's C_in
+
+    @classmethod
+    def from_kernel(cls, kernel, strides=1, padding="SAME", dilation_rate=1, bias=None,
+                    activation=None, trainable=False, name=None, **kwargs):
+        """A layer whose kernel is `kernel`, an array in the layer's kernel layout.
+
+        The kernel (and `bias`, if given, shape (C_out,)) become variables
+        initialised to these values, non-trainable unless `trainable=True`.
+        Without `bias` the layer has no bias. The input must have C_in channels.
+        `kwargs` (implementation, gradient) go to the constructor.
+        """
+        kernel = np.asarray(kernel)
+        layer_name = name or cls.default_name()
+        if kernel.ndim != cls.rank + 2:
+            raise ValueError("%s.from_kernel: kernel must have rank %d %s, got shape %s"
+                             % (layer_name, cls.rank + 2, cls.kernel_layout, kernel.shape))
+        if bias is not None:
+            bias = np.asarray(bias)
+            if bias.shape != (kernel.shape[-1],):
+                raise ValueError("%s.from_kernel: bias must have shape (%d,) to match the kernel, "
+                                 "got %s" % (layer_name, kernel.shape[-1], bias.shape))
+        layer = cls(
+            filters=kernel.shape[-1], kernel_size=kernel.shape[:-2], strides=strides,
+            padding=padding, dilation_rate=dilation_rate, activation=activation,
+            use_bias=bias is not None, kernel_initializer=_array_initializer(kernel),
+            bias_initializer=_array_initializer(bias) if bias is not None else "zeros",
+            trainable=trainable, name=name, **kwargs)
+        layer.fixed_input_channels = kernel.shape[-2]
+        return layer
+
+    @classmethod
+    def default_name(cls):
+        return cls.__name__.lower()
+
+    def build(self, input_shape):
+        # The rank is checked by `call`, on every input; here only the channel count matters.
+        if input_shape.rank is None or input_shape[-1] is None:
+            raise ValueError("%s: the input's channel count (last axis) must be known, got shape %s"
+                             % (self.name, input_shape))
+        self.input_channels = int(input_shape[-1])
+        expected = self.fixed_input_channels
+        if expected is not None and expected != self.input_channels:
+            raise ValueError("%s: the kernel expects %d input channels, but the input has %d "
+                             "(shape %s)" % (self.name, expected, self.input_channels, input_shape))
+        self.kernel = self.add_weight(
+            "kernel", self.kernel_size + (self.input_channels, self.filters),
+            self.kernel_initializer, trainable=self.trainable,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                        trainable=self.trainable, regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+
+    def _checked(self, inputs):
+        """`inputs` after the checks of every call: rank, dtype, channels, window size."""
+        check_input(inputs, self.rank + 2, self.name, self.layout)
+        if inputs.shape[-1] is not None and inputs.shape[-1] != self.input_channels:
+            raise ValueError("%s: input has %d channels, but the layer was built for %d"
+                             % (self.name, inputs.shape[-1], self.input_channels))
+        effective = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate)]
+        what = "dilated kernel" if max(self.dilation_rate) > 1 else "kernel"
+        return check_window_fits(inputs, effective, self.padding, self.name, what)
+
+    def _convolve(self, x):
+        """The convolution plus bias, by the chosen implementation."""
+        if self.implementation == "patches":
+            window = Window(self.kernel_size, self.strides, self.dilation_rate, self.padding)
+            return conv_patches(x, self.kernel, self.bias if self.use_bias else None, window,
+                                manual=self.gradient == "manual")
+        y = self._fused(x)
+        return tf.nn.bias_add(y, self.bias) if self.use_bias else y
+
+
+def _implementation_and_gradient(implementation, gradient, layer):
+    """Check the pair (implementation, gradient): a manual gradient is written for patches."""
+    implementation = normalize_choice(implementation, IMPLEMENTATIONS, layer, "implementation")
+    gradient = normalize_choice(gradient, GRADIENTS, layer, "gradient")
+    if gradient == "manual" and implementation != "patches":
+        raise ValueError(
+            "%s: gradient='manual' is the backward pass of implementation='patches' (the fused "
+            "kernel has TensorFlow's own gradient); pass implementation='patches'" % layer)
+    return implementation, gradient
+
+
+class Conv1D(_Conv):
+    """A 1-D convolution over (batch, steps, channels): `activation(conv(x, kernel) + bias)`.
+
+    Args:
+      filters: the number of output channels C_out (> 0).
+      kernel_size: k, an int (or a 1-tuple).
+      strides: s (default 1).
+      padding: "VALID" (default, as Keras), "SAME" (output ceil(steps / s)) or
+        "CAUSAL" (k_eff - 1 zeros before the sequence only, so output t depends
+        on steps <= t: for forecasting and WaveNet-like stacks); any case.
+      dilation_rate: d (default 1); > 1 only with strides 1.
+      activation, use_bias, kernel_initializer, bias_initializer, trainable: as Conv2D
+        (glorot_uniform with fans k*C_in, k*C_out; zeros).
+      implementation: "fused" (default, `tf.nn.conv2d` on a height-1 image) or
+        "patches" (im2col + one matmul, see `conv_patches`).
+      gradient: "auto" (default, `tf.gradients`) or "manual" (the backward pass
+        written in `conv_patches`; needs implementation="patches").
+      kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+        bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
+
+    Weights, in Keras's order and layout: kernel (k, C_in, C_out), bias (C_out,).
+    """
+
+    rank = 1
+    layout = "(batch, steps, channels)"
+    kernel_layout = "(k, C_in, C_out)"
+    paddings = PADDINGS + ("CAUSAL",)
+
+    def call(self, inputs, training=False):
+        """y[n, t, o] = activation( b[o] + Σ_{u < k, c < C_in} xp[n, t*s + u*d, c] · K[u, c, o] )
+
+        where xp is x with zeros padded before (and, for SAME, after) the steps,
+        as the padding says (module docstring): CAUSAL pads (k - 1) d zeros before.
+        """
+        return self.activation(self._convolve(self._checked(inputs)))
+
+    def _fused(self, x):
+        if self.padding == "CAUSAL":  # pad the past, then an ordinary VALID convolution
+            x = tf.pad(x, [[0, 0], [(self.kernel_size[0] - 1) * self.dilation_rate[0], 0], [0, 0]])
+        padding = "SAME" if self.padding == "SAME" else "VALID"
+        y = fused_conv2d(x[:, tf.newaxis], self.kernel[tf.newaxis], (1,) + self.strides,
+                         padding, (1,) + self.dilation_rate)
+        return y[:, 0]
+
+
+class Conv2D(_Conv):
     """A 2-D convolution over NHWC images: `activation(conv(x, kernel) + bias)`.
 
     Args:
       filters: the number of output channels C_out (> 0).
       kernel_size: kh, kw: an int or a pair.
       strides: sh, sw: an int or a pair (default 1).
-      padding: "SAME" (output size ceil(H / s)) or "VALID" (no padding); any case.
+      padding: "SAME" (default; output size ceil(H / s)) or "VALID" (no padding); any case.
       dilation_rate: dh, dw: an int or a pair (default 1); > 1 only with strides 1.
       activation: a name (`"relu"`, ...), a callable or None (linear).
       use_bias: add a bias per output channel.
@@ -126,130 +447,31 @@ class Conv2D(Module):
       bias_initializer: default zeros (random kernels already break symmetry).
       trainable: False stores kernel and bias as non-trainable variables (a fixed
         filter); see also `Conv2D.from_kernel`.
+      implementation: "fused" (default, `tf.nn.conv2d`) or "patches" (im2col +
+        one matmul, see `conv_patches`).
+      gradient: "auto" (default, `tf.gradients`) or "manual" (the backward pass
+        written in `conv_patches`; needs implementation="patches").
+      kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+        bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
 
     Weights, in Keras's order and layout: kernel (kh, kw, C_in, C_out), bias (C_out,).
     """
 
-    def __init__(self, filters, kernel_size, strides=1, padding="SAME", dilation_rate=1,
-                 activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", trainable=True, name=None):
-        super().__init__(name=name or "conv2d")
-        if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters <= 0:
-            raise ValueError("%s: filters must be a positive int, got %r" % (self.name, filters))
-        self.filters = int(filters)
-        self.kernel_size = normalize_pair(kernel_size, self.name, "kernel_size")
-        self.strides = normalize_pair(strides, self.name, "strides")
-        self.padding = normalize_padding(padding, self.name)
-        self.dilation_rate = normalize_pair(dilation_rate, self.name, "dilation_rate")
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "%s: strides > 1 together with dilation_rate > 1 are not supported (as in Keras); "
-                "got strides=%r, dilation_rate=%r" % (self.name, self.strides, self.dilation_rate)
-            )
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.trainable = bool(trainable)
-        self.input_channels = None
-        self.fixed_input_channels = None  # set by from_kernel: the kernel's C_in
+    rank = 2
+    layout = "(batch, height, width, channels)"
+    kernel_layout = "(kh, kw, C_in, C_out)"
 
-    @classmethod
-    def from_kernel(cls, kernel, strides=1, padding="SAME", dilation_rate=1, bias=None,
-                    activation=None, trainable=False, name=None):
-        """A Conv2D whose kernel is `kernel`, an array of shape (kh, kw, C_in, C_out).
-
-        The kernel (and `bias`, if given, shape (C_out,)) become variables
-        initialised to these values, non-trainable unless `trainable=True`.
-        Without `bias` the layer has no bias. The input must have C_in channels.
-        """
-        kernel = np.asarray(kernel)
-        layer_name = name or "conv2d"
-        if kernel.ndim != 4:
-            raise ValueError(
-                "%s.from_kernel: kernel must have rank 4 (kh, kw, C_in, C_out), got shape %s"
-                % (layer_name, kernel.shape)
-            )
-        if bias is not None:
-            bias = np.asarray(bias)
-            if bias.shape != (kernel.shape[3],):
-                raise ValueError(
-                    "%s.from_kernel: bias must have shape (%d,) to match the kernel, got %s"
-                    % (layer_name, kernel.shape[3], bias.shape)
-                )
-        layer = cls(
-            filters=kernel.shape[3], kernel_size=kernel.shape[:2], strides=strides,
-            padding=padding, dilation_rate=dilation_rate, activation=activation,
-            use_bias=bias is not None, kernel_initializer=_array_initializer(kernel),
-            bias_initializer=_array_initializer(bias) if bias is not None else "zeros",
-            trainable=trainable, name=name,
-        )
-        layer.fixed_input_channels = kernel.shape[2]
-        return layer
-
-    def build(self, input_shape):
-        if input_shape.rank != 4 or input_shape[-1] is None:
-            raise ValueError(
-                "%s: input must have rank 4 (batch, height, width, channels) with a known "
-                "channel count, got shape %s" % (self.name, input_shape)
-            )
-        self.input_channels = int(input_shape[-1])
-        expected = self.fixed_input_channels
-        if expected is not None and expected != self.input_channels:
-            raise ValueError(
-                "%s: the kernel expects %d input channels, but the input has %d (shape %s)"
-                % (self.name, expected, self.input_channels, input_shape)
-            )
-        kh, kw = self.kernel_size
-        self.kernel = self.add_weight(
-            "kernel", (kh, kw, self.input_channels, self.filters), self.kernel_initializer,
-            trainable=self.trainable,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias", (self.filters,), self.bias_initializer, trainable=self.trainable
-            )
+    def __init__(self, filters, kernel_size, strides=1, padding="SAME", **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, **kwargs)
 
     def call(self, inputs, training=False):
-        check_rank(inputs, 4, self.name, "(batch, height, width, channels)")
-        if inputs.shape[-1] is not None and inputs.shape[-1] != self.input_channels:
-            raise ValueError(
-                "%s: input has %d channels, but the layer was built for %d"
-                % (self.name, inputs.shape[-1], self.input_channels)
-            )
-        effective = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate)]
-        check_window_fits(inputs, effective, self.padding, self.name, "dilated kernel"
-                          if max(self.dilation_rate) > 1 else "kernel")
-        if max(self.dilation_rate) == 1:
-            y = tf.nn.conv2d(inputs, self.kernel, strides=[1, *self.strides, 1], padding=self.padding)
-        else:
-            y = self._atrous_conv(inputs, effective)
-        if self.use_bias:
-            y = tf.nn.bias_add(y, self.bias)
-        return self.activation(y)
+        """y[n, i, j, o] = activation( b[o] + Σ_{u, v, c} xp[n, i*sh + u*dh, j*sw + v*dw, c] · K[u, v, c, o] )
 
-    def _atrous_conv(self, inputs, effective):
-        """A dilated, stride-1 convolution as an ordinary one on space-to-batch sub-images.
-
-        Pad as SAME/VALID would for the effective kernel, plus `extra` pixels at
-        the end so each padded size is a multiple of d. `tf.space_to_batch` then
-        deals the pixels into d sub-images per axis (pixel p goes to sub-image
-        p mod d, position p // d), where the dilated kernel's taps are adjacent:
-        a VALID undilated conv on each gives every output pixel, and
-        `tf.batch_to_space` interleaves them back and crops the `extra` ones.
+        summed over the kernel's taps u < kh, v < kw and the input channels c < C_in,
+        where xp is x padded with zeros as the padding says (module docstring):
+        SAME puts p // 2 rows/columns before the image, VALID none.
         """
-        rates = list(self.dilation_rate)
-        # Static sizes where known (so the output keeps a static shape), else run-time sizes.
-        size = [inputs.shape[a] if inputs.shape[a] is not None else tf.shape(inputs)[a]
-                for a in (1, 2)]
-        paddings, crops = [], []
-        for n, k_eff, d in zip(size, effective, rates):
-            total = k_eff - 1 if self.padding == "SAME" else 0
-            before, after = total // 2, total - total // 2
-            # Pad the end further so the padded size is a multiple of d; crop it off afterwards.
-            extra = (d - (n + total) % d) % d
-            paddings.append([before, after + extra])
-            crops.append([0, extra])
-        x = tf.space_to_batch(inputs, rates, paddings)
-        y = tf.nn.conv2d(x, self.kernel, strides=[1, 1, 1, 1], padding="VALID")
-        return tf.batch_to_space(y, rates, crops)
+        return self.activation(self._convolve(self._checked(inputs)))
+
+    def _fused(self, x):
+        return fused_conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate)

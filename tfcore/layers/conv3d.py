@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import activations, initializers
-from tfcore.layers.conv import check_rank, normalize_padding
+from tfcore.layers.checks import check_rank, normalize_padding
 from tfcore.module import Module
 
 

@@ -14,8 +14,8 @@ where the border was cut off (ZeroPadding's gradient is cropping, and back).
 
 import tensorflow as tf
 
-from tfcore.layers.conv import check_rank
-from tfcore.layers.pad import _before_after, _is_int
+from tfcore.layers.checks import check_rank, is_int, normalize_tuple
+from tfcore.layers.pad import BEFORE_AFTER
 from tfcore.module import Module
 
 
@@ -46,7 +46,7 @@ class Cropping1D(Module):
 
     def __init__(self, cropping=(1, 1), name=None):
         super().__init__(name=name or "cropping1d")
-        self.cropping = _before_after(cropping, self.name, "cropping")
+        self.cropping = normalize_tuple(cropping, 2, self.name, "cropping", minimum=0, what=BEFORE_AFTER)
 
     def call(self, inputs, training=False):
         check_rank(inputs, 3, self.name, "(batch, steps, channels)")
@@ -65,7 +65,7 @@ class Cropping2D(Module):
 
     def __init__(self, cropping=((0, 0), (0, 0)), name=None):
         super().__init__(name=name or "cropping2d")
-        if _is_int(cropping):
+        if is_int(cropping):
             cropping = (cropping, cropping)
         if not isinstance(cropping, (tuple, list)) or len(cropping) != 2:
             raise ValueError(
@@ -73,8 +73,10 @@ class Cropping2D(Module):
                 "((top, bottom), (left, right)), got %r" % (self.name, cropping)
             )
         self.cropping = (
-            _before_after(cropping[0], self.name, "cropping[0] (top, bottom)"),
-            _before_after(cropping[1], self.name, "cropping[1] (left, right)"),
+            normalize_tuple(cropping[0], 2, self.name, "cropping[0] (top, bottom)", minimum=0,
+                            what=BEFORE_AFTER),
+            normalize_tuple(cropping[1], 2, self.name, "cropping[1] (left, right)", minimum=0,
+                            what=BEFORE_AFTER),
         )
 
     def call(self, inputs, training=False):

@@ -13,7 +13,10 @@ unit's expected value in training equals its value at evaluation. The scaling
 happens once, while training, and the evaluation graph needs no rescaling at
 all (the original paper instead multiplied the weights by 1 - p at test time).
 The gradient follows from the same formula: dy/dx = keep / (1 - p), so dropped
-units pass no gradient and kept ones pass it scaled.
+units pass no gradient and kept ones pass it scaled. With `gradient="manual"`
+the layer states that backward pass itself, with the forward pass's own mask:
+
+    dx = g * keep / (1 - p)              (g = dL/dy; identity at evaluation: dx = g)
 
 Reproducible masks, even across a checkpoint and resume. The mask comes from a
 *stateless* random op, a pure function of its seed:
@@ -51,7 +54,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import graph as graph_lib
-from tfcore.module import Module, smart_cond
+from tfcore.module import Module, check_gradient, smart_cond
 
 
 class Dropout(Module):
@@ -67,6 +70,8 @@ class Dropout(Module):
       noise_shape: the shape of the mask, broadcast against the input; `None`
         entries take the input's size there. E.g. `(None, 1, 1, None)` on NHWC
         input drops whole feature maps. Default: the input's shape.
+      gradient: "auto" (`tf.gradients` differentiates `x * mask`) or "manual"
+        (the backward pass `dx = g * mask` stated in `_apply_mask`).
 
     Variables: none in `variables` (like Keras's Dropout, so `get_weights()` is
     `[]`). The mask counter is in `state_variables`: a non-trainable int64
@@ -78,8 +83,9 @@ class Dropout(Module):
     independent masks deterministically instead of racing for one counter.
     """
 
-    def __init__(self, rate, seed=None, noise_shape=None, name=None):
+    def __init__(self, rate, seed=None, noise_shape=None, gradient="auto", name=None):
         super().__init__(name=name)
+        self.gradient = check_gradient(self.name, gradient)
         if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, numbers.Real):
             raise TypeError("%s: rate must be a number in [0, 1), got %r" % (self.name, rate))
         if not 0.0 <= rate < 1.0:
@@ -193,6 +199,23 @@ class Dropout(Module):
             scale = tf.constant(1.0 / (1.0 - self.rate), inputs.dtype)
             # The output depends on the increment, so every drawn mask advances the counter.
             with tf.control_dependencies([increment]):
-                return inputs * (tf.cast(keep, inputs.dtype) * scale)
+                return self._apply_mask(inputs, tf.cast(keep, inputs.dtype) * scale)
 
         return smart_cond(training, dropped, lambda: tf.identity(inputs))
+
+    def _apply_mask(self, x, mask):
+        """y = x * mask, mask = keep / (1 - p); with gradient="manual", dx = g * mask by hand."""
+        if self.gradient == "auto":
+            return x * mask
+
+        # The mask is not an input: it is drawn, not learned, so it gets no gradient.
+        # Second order: dx = g * mask is linear in g and free of x, so the second
+        # derivative is 0, as tf.gradients finds for x * mask.
+        @tf.custom_gradient
+        def dropout(x):
+            def backward(g):
+                return g * mask  # dx = g * keep / (1 - p): the forward pass's own mask
+
+            return x * mask, backward
+
+        return dropout(x)

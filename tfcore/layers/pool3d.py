@@ -25,7 +25,7 @@ Two paths give the same numbers:
 
 import tensorflow as tf
 
-from tfcore.layers.conv import check_rank, normalize_padding
+from tfcore.layers.checks import check_rank, normalize_padding
 from tfcore.layers.conv3d import check_window_fits_3d, normalize_triple
 from tfcore.module import Module
 

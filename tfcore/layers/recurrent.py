@@ -24,6 +24,34 @@ GRU cell (Cho et al., 2014), gates in Keras's order z, r, h:
       h~_t = tanh(x_t W_h + (r_t * h_{t-1}) U_h + b_h)
     h_t  = z_t * h_{t-1} + (1 - z_t) * h~_t
 
+One step of backprop through time (`gradient="manual"`, written out in
+`LSTMCell.step` and `GRUCell.step`). Given the gradients arriving at the step's
+outputs (dh_t; for the LSTM also dc_t, from the next step), with a' the
+derivative of an activation at its input (tanh' = 1 - tanh^2,
+sigmoid' = s (1 - s)):
+
+  LSTM:
+    do     = dh_t * tanh(c_t)
+    dc     = dc_t + dh_t * o_t * tanh'(c_t)        c_t reaches the loss directly and through h_t
+    di, df, dg = dc * g_t, dc * c_{t-1}, dc * i_t
+    dc_{t-1} = dc * f_t
+    dz     = [di sigmoid'(z_i), df sigmoid'(z_f), dg tanh'(z_c), do sigmoid'(z_o)]
+    dW = x_t^T dz,  dU = h_{t-1}^T dz,  db = sum_batch dz
+    dx_t = dz W^T,  dh_{t-1} = dz U^T
+
+  GRU (dh = dh_t; a_h the candidate's pre-activation):
+    dz_t = dh * (h_{t-1} - h~_t);   dh~ = dh * (1 - z_t);   dh_{t-1} = dh * z_t + ...
+    da_h = dh~ * tanh'(a_h)
+    reset_after=True:   dr_t = da_h * (h_{t-1} U_h + b'_h),  d(h_{t-1} U_h + b'_h) = da_h * r_t
+    reset_after=False:  d(r_t * h_{t-1}) = da_h U_h^T,  dr_t = that * h_{t-1},
+                        dh_{t-1} += that * r_t,  dU_h = (r_t * h_{t-1})^T da_h
+    then through the gates' sigmoids and the matmuls as for the LSTM.
+
+Run inside `LSTM`/`GRU` (`"unroll"` or `"while"`), tf.gradients chains these
+per-step backward passes from the last step to the first: that chain is backprop
+through time. The derivation is checked against tf.gradients of the same
+forward pass and against finite differences (tests/test_manual_gradients.py).
+
 Execution strategies (`implementation=`), which give the same numbers:
 
 * `"unroll"`: a Python loop that builds the cell's ops once per time step, each
@@ -84,10 +112,9 @@ import tensorflow as tf
 
 from tfcore import activations, initializers
 from tfcore import graph as graph_lib
-from tfcore.module import Module
+from tfcore.module import Module, check_gradient
 
-RESET_STATES_COLLECTION = "tfcore_reset_states"
-"""Graph collection holding every stateful recurrent layer's reset op."""
+RESET_STATES_COLLECTION = graph_lib.RESET_STATES_COLLECTION  # defined in tfcore/graph.py
 
 IMPLEMENTATIONS = ("unroll", "while", "block")
 
@@ -121,9 +148,10 @@ class _Cell(Module):
     state_names = ()
 
     def __init__(self, units, activation, recurrent_activation, use_bias,
-                 kernel_initializer, recurrent_initializer, bias_initializer, name):
+                 kernel_initializer, recurrent_initializer, bias_initializer, name, gradient="auto"):
         super().__init__(name=name)
         _check_units(self.name, units)
+        self.gradient = check_gradient(self.name, gradient)
         self.units = int(units)
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
@@ -178,6 +206,54 @@ class _Cell(Module):
     def step(self, x, states):
         raise NotImplementedError
 
+    def _weight_tensors(self):
+        """[kernel, recurrent_kernel(, bias)] read as tensors: what the manual step takes.
+
+        A function under `tf.custom_gradient` must not read variables itself
+        (graph mode would then want its `variables=` protocol); given their
+        values as inputs, it returns their gradients like any input's, and
+        tf.gradients carries them on to the variables through the reads.
+        """
+        weights = [self.kernel, self.recurrent_kernel] + ([self.bias] if self.use_bias else [])
+        return [tf.convert_to_tensor(w) for w in weights]
+
+
+def _through_activation(activation, z, a, da):
+    """dL/dz from dL/da, for a = activation(z).
+
+    tanh and sigmoid, the cells' defaults, use their textbook derivatives written
+    in terms of the output a; any other activation passes da back through its own
+    gradient (of a local copy of z, so this works inside a loop's backward pass).
+    """
+    if activation is activations.tanh:
+        return da * (1.0 - a * a)  # tanh' = 1 - tanh^2
+    if activation is activations.sigmoid:
+        return da * a * (1.0 - a)  # sigmoid' = s (1 - s)
+    z = tf.identity(z)
+    return tf.gradients(activation(z), z, grad_ys=da)[0]
+
+
+def _sum_to_shape(grad, like):
+    """`grad` summed over the axes `like` was broadcast along (a batch-1 state), as tf.gradients does."""
+    if like.shape.is_fully_defined() and grad.shape.is_fully_defined() and like.shape == grad.shape:
+        return grad
+    axes, _ = tf.raw_ops.BroadcastGradientArgs(s0=tf.shape(like), s1=tf.shape(grad))
+    return tf.reshape(tf.reduce_sum(grad, axis=axes), tf.shape(like))
+
+
+def _matmul_backward(dz, a, w):
+    """Backward of z = a W: (da, dW) = (dz W^T, a^T dz)."""
+    da = _sum_to_shape(tf.matmul(dz, w, transpose_b=True), a)
+    dw = tf.matmul(_broadcast_rows(a, dz), dz, transpose_a=True)
+    return da, dw
+
+
+def _broadcast_rows(t, like):
+    """`t` with as many rows as `like` (a batch-1 state repeated, as the forward pass broadcast it)."""
+    if t.shape[0] is not None and t.shape[0] == like.shape[0]:
+        return t
+    return tf.broadcast_to(t, tf.concat([tf.shape(like)[:1], tf.shape(t)[1:]], axis=0))
+
 
 def _as_state_list(layer_name, states, count):
     if tf.is_tensor(states) or not isinstance(states, (list, tuple)):
@@ -226,15 +302,17 @@ class LSTMCell(_Cell):
         explode nor vanish through time at the start of training.
       bias_initializer: default zeros, with the forget block at 1 when
         `unit_forget_bias` (Keras's default; see `_lstm_bias_initializer`).
+      gradient: "auto" (tf.gradients differentiates the step's ops) or
+        "manual" (one step of backprop through time, written out in `step`).
     """
 
     state_names = ("h", "c")
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias=True, name=None):
+                 bias_initializer="zeros", unit_forget_bias=True, gradient="auto", name=None):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, name)
+                         recurrent_initializer, bias_initializer, name, gradient)
         self.unit_forget_bias = bool(unit_forget_bias)
 
     def _create_weights(self):
@@ -248,17 +326,51 @@ class LSTMCell(_Cell):
                 init = _lstm_bias_initializer(init, self.units)
             self.bias = self.add_weight("bias", (h4,), init)
 
-    def step(self, x, states):
-        h, c = states
-        z = tf.matmul(x, self.kernel) + tf.matmul(h, self.recurrent_kernel)
-        if self.use_bias:
-            z = tf.nn.bias_add(z, self.bias)
+    def forward(self, x, h, c, kernel, recurrent_kernel, bias=None):
+        """The step's equations; returns h_t, c_t and what the backward pass reuses."""
+        z = tf.matmul(x, kernel) + tf.matmul(h, recurrent_kernel)
+        if bias is not None:
+            z = tf.nn.bias_add(z, bias)
         z_i, z_f, z_c, z_o = tf.split(z, 4, axis=1)
         i = self.recurrent_activation(z_i)
         f = self.recurrent_activation(z_f)
         o = self.recurrent_activation(z_o)
-        c = f * c + i * self.activation(z_c)
-        h = o * self.activation(c)
+        g = self.activation(z_c)
+        c = f * c + i * g
+        tanh_c = self.activation(c)
+        h = o * tanh_c
+        return h, c, (z_i, z_f, z_c, z_o, i, f, g, o, tanh_c)
+
+    def step(self, x, states):
+        h, c = states
+        if self.gradient == "auto":
+            h, c, _ = self.forward(x, h, c, self.kernel, self.recurrent_kernel,
+                                   self.bias if self.use_bias else None)
+            return h, [h, c]
+
+        @tf.custom_gradient
+        def lstm_step(x, h_prev, c_prev, kernel, recurrent_kernel, *bias):
+            h, c, (z_i, z_f, z_c, z_o, i, f, g, o, tanh_c) = self.forward(
+                x, h_prev, c_prev, kernel, recurrent_kernel, *bias)
+
+            def backward(dh, dc):
+                act, gate = self.activation, self.recurrent_activation
+                do = dh * tanh_c                                           # h = o tanh(c)
+                dc = dc + _through_activation(act, c, tanh_c, dh * o)      # c: directly and via h
+                di, df, dg, dc_prev = dc * g, dc * c_prev, dc * i, dc * f  # c = f c_prev + i g
+                dz = tf.concat([_through_activation(gate, z_i, i, di),
+                                _through_activation(gate, z_f, f, df),
+                                _through_activation(act, z_c, g, dg),
+                                _through_activation(gate, z_o, o, do)], axis=1)
+                # z = x W + h_prev U + b
+                dx, dw = _matmul_backward(dz, x, kernel)                   # dx = dz W^T, dW = x^T dz
+                dh_prev, du = _matmul_backward(dz, h_prev, recurrent_kernel)  # dh = dz U^T, dU = h^T dz
+                db = [tf.reduce_sum(dz, axis=0)][:len(bias)]               # db = sum dz
+                return [dx, dh_prev, _sum_to_shape(dc_prev, c_prev), dw, du] + db
+
+            return (h, c), backward
+
+        h, c = lstm_step(x, h, c, *self._weight_tensors())
         return h, [h, c]
 
 
@@ -281,15 +393,17 @@ class GRUCell(_Cell):
       bias_initializer: default zeros.
       reset_after: apply the reset gate after the recurrent matmul (Keras 2's
         default and cuDNN's form) or before it (the original paper's).
+      gradient: "auto" (tf.gradients differentiates the step's ops) or
+        "manual" (one step of backprop through time, written out in `step`).
     """
 
     state_names = ("h",)
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", reset_after=True, name=None):
+                 bias_initializer="zeros", reset_after=True, gradient="auto", name=None):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, name)
+                         recurrent_initializer, bias_initializer, name, gradient)
         self.reset_after = bool(reset_after)
 
     def _create_weights(self):
@@ -301,29 +415,82 @@ class GRUCell(_Cell):
             shape = (2, h3) if self.reset_after else (h3,)
             self.bias = self.add_weight("bias", shape, self.bias_initializer)
 
-    def step(self, x, states):
-        (h,) = states
-        x_proj = tf.matmul(x, self.kernel)
-        if self.use_bias:
-            input_bias = self.bias[0] if self.reset_after else self.bias
-            x_proj = tf.nn.bias_add(x_proj, input_bias)
+    def forward(self, x, h, kernel, recurrent_kernel, bias=None):
+        """The step's equations; returns h_t and what the backward pass reuses.
+
+        `recurrent_part` is h_{t-1} U_h + b'_h with reset_after, r_t * h_{t-1} without.
+        """
+        x_proj = tf.matmul(x, kernel)
+        if bias is not None:
+            x_proj = tf.nn.bias_add(x_proj, bias[0] if self.reset_after else bias)
         x_z, x_r, x_h = tf.split(x_proj, 3, axis=1)
         if self.reset_after:
-            h_proj = tf.matmul(h, self.recurrent_kernel)
-            if self.use_bias:
-                h_proj = tf.nn.bias_add(h_proj, self.bias[1])
-            h_z, h_r, h_h = tf.split(h_proj, 3, axis=1)
-            z = self.recurrent_activation(x_z + h_z)
-            r = self.recurrent_activation(x_r + h_r)
-            candidate = self.activation(x_h + r * h_h)
+            h_proj = tf.matmul(h, recurrent_kernel)
+            if bias is not None:
+                h_proj = tf.nn.bias_add(h_proj, bias[1])
+            h_z, h_r, recurrent_part = tf.split(h_proj, 3, axis=1)
+            a_z, a_r = x_z + h_z, x_r + h_r
+            z, r = self.recurrent_activation(a_z), self.recurrent_activation(a_r)
+            a_h = x_h + r * recurrent_part
         else:
-            u_zr, u_h = tf.split(self.recurrent_kernel, [2 * self.units, self.units], axis=1)
+            u_zr, u_h = tf.split(recurrent_kernel, [2 * self.units, self.units], axis=1)
             h_z, h_r = tf.split(tf.matmul(h, u_zr), 2, axis=1)
-            z = self.recurrent_activation(x_z + h_z)
-            r = self.recurrent_activation(x_r + h_r)
-            candidate = self.activation(x_h + tf.matmul(r * h, u_h))
+            a_z, a_r = x_z + h_z, x_r + h_r
+            z, r = self.recurrent_activation(a_z), self.recurrent_activation(a_r)
+            recurrent_part = r * h
+            a_h = x_h + tf.matmul(recurrent_part, u_h)
+        candidate = self.activation(a_h)
         h = z * h + (1.0 - z) * candidate
+        return h, (a_z, a_r, a_h, z, r, candidate, recurrent_part)
+
+    def step(self, x, states):
+        (h,) = states
+        if self.gradient == "auto":
+            h, _ = self.forward(x, h, self.kernel, self.recurrent_kernel,
+                                self.bias if self.use_bias else None)
+            return h, [h]
+
+        @tf.custom_gradient
+        def gru_step(x, h_prev, kernel, recurrent_kernel, *bias):
+            h, saved = self.forward(x, h_prev, kernel, recurrent_kernel, *bias)
+
+            def backward(dh):
+                return self._backward(dh, x, h_prev, kernel, recurrent_kernel, bool(bias), saved)
+
+            return h, backward
+
+        h = gru_step(x, h, *self._weight_tensors())
         return h, [h]
+
+    def _backward(self, dh, x, h_prev, kernel, recurrent_kernel, use_bias, saved):
+        """One GRU step backwards: [dx, dh_prev, dW, dU(, db)] from dh (module docstring)."""
+        a_z, a_r, a_h, z, r, candidate, recurrent_part = saved
+        act, gate = self.activation, self.recurrent_activation
+        dz = dh * (h_prev - candidate)                                # h = z h_prev + (1 - z) h~
+        da_h = _through_activation(act, a_h, candidate, dh * (1.0 - z))
+        dh_prev = dh * z
+        if self.reset_after:                                          # a_h = x_h + r (h U_h + b'_h)
+            dr = da_h * recurrent_part
+            d_recurrent_part = da_h * r
+        else:                                                         # a_h = x_h + (r h) U_h
+            u_zr, u_h = tf.split(recurrent_kernel, [2 * self.units, self.units], axis=1)
+            d_r_h, du_h = _matmul_backward(da_h, recurrent_part, u_h)
+            dr = d_r_h * h_prev
+            dh_prev = dh_prev + d_r_h * r
+        da_z = _through_activation(gate, a_z, z, dz)
+        da_r = _through_activation(gate, a_r, r, dr)
+        dx_proj = tf.concat([da_z, da_r, da_h], axis=1)               # x_proj = x W + b
+        dx, dw = _matmul_backward(dx_proj, x, kernel)
+        if self.reset_after:                                          # h_proj = h U + b'
+            dh_proj = tf.concat([da_z, da_r, d_recurrent_part], axis=1)
+            dh_rec, du = _matmul_backward(dh_proj, h_prev, recurrent_kernel)
+            db = tf.stack([tf.reduce_sum(dx_proj, axis=0), tf.reduce_sum(dh_proj, axis=0)])
+        else:                                                         # [h_z, h_r] = h U_zr
+            dh_rec, du_zr = _matmul_backward(tf.concat([da_z, da_r], axis=1), h_prev, u_zr)
+            du = tf.concat([du_zr, du_h], axis=1)
+            db = tf.reduce_sum(dx_proj, axis=0)
+        dh_prev = _sum_to_shape(dh_prev, h_prev) + dh_rec
+        return [dx, dh_prev, dw, du] + ([db] if use_bias else [])
 
 
 # ---------------------------------------------------------------------------
@@ -522,6 +689,9 @@ class LSTM(_Recurrent):
       implementation: `"block"` (default: fused `BlockLSTM`, the fastest here;
         float16/32, tanh/sigmoid), `"unroll"` or `"while"`; see the module
         docstring.
+      gradient: "auto" or "manual": the cell's hand-derived step backwards,
+        chained through time by tf.gradients (backprop through time); "manual"
+        needs `"unroll"` or `"while"`.
     """
 
     _implementations = IMPLEMENTATIONS
@@ -530,12 +700,17 @@ class LSTM(_Recurrent):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", unit_forget_bias=True, return_sequences=False,
                  return_state=False, go_backwards=False, stateful=False, batch_size=None,
-                 implementation="block", name=None):
+                 implementation="block", gradient="auto", name=None):
         _check_units(name or "lstm", units)
         cell = LSTMCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                        recurrent_initializer, bias_initializer, unit_forget_bias)
+                        recurrent_initializer, bias_initializer, unit_forget_bias, gradient)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
                          batch_size, implementation, name)
+        if implementation == "block" and gradient == "manual":
+            raise ValueError("%s: gradient='manual' is the cell's hand-derived step, which "
+                             "implementation='block' (the fused BlockLSTM kernel and its own "
+                             "gradient kernel) does not run; use implementation='unroll' or 'while'"
+                             % self.name)
         if implementation == "block" and (cell.activation is not activations.tanh
                                           or cell.recurrent_activation is not activations.sigmoid):
             raise ValueError("%s: implementation='block' (the fused BlockLSTM kernel) computes tanh "
@@ -587,6 +762,8 @@ class GRU(_Recurrent):
         for `LSTM`.
       implementation: `"unroll"` (default: the faster one here for short
         sequences of known length) or `"while"`.
+      gradient: "auto" or "manual" (the cell's hand-derived step backwards,
+        chained through time by tf.gradients: backprop through time).
     """
 
     _implementations = ("unroll", "while")
@@ -595,9 +772,9 @@ class GRU(_Recurrent):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", reset_after=True, return_sequences=False,
                  return_state=False, go_backwards=False, stateful=False, batch_size=None,
-                 implementation="unroll", name=None):
+                 implementation="unroll", gradient="auto", name=None):
         _check_units(name or "gru", units)
         cell = GRUCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                       recurrent_initializer, bias_initializer, reset_after)
+                       recurrent_initializer, bias_initializer, reset_after, gradient)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
                          batch_size, implementation, name)

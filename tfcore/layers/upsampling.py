@@ -21,7 +21,7 @@ gradient scatters w and 1 - w back to the two source pixels.
 
 import tensorflow as tf
 
-from tfcore.layers.conv import check_rank, normalize_pair
+from tfcore.layers.checks import check_rank, normalize_pair
 from tfcore.module import Module
 
 INTERPOLATIONS = ("nearest", "bilinear")

@@ -1,0 +1,165 @@
+"""The benchmark's report: the text table, the Markdown file, the JSON and the bar chart.
+
+All of them are views of one result document, the dict `harness.run`
+returns: its fields are documented in `JSON_FIELDS` and `RESULT_FIELDS`
+(tests check that a run fills every one of them).
+"""
+
+import json
+import pathlib
+
+import numpy as np
+
+from benchmarks.environment import format_isa
+
+SCHEMA = "tfcore-benchmark/1"
+
+# The documented fields of the JSON document (tests check them).
+JSON_FIELDS = {
+    "schema": "the format's name and version",
+    "command": "the command line that produced the file",
+    "environment": "TF version and build info, CPU, its ISA features (AVX2, AVX-512F, AVX512_BF16, "
+                   "AMX; null where unknown), cores, threads, oneDNN and Keras switches, load",
+    "params": "every parameter of the run",
+    "devices": "the devices benchmarked",
+    "skipped": "devices asked for but absent, with why",
+    "peak": "per device: measured float32 matmul peak (TF and NumPy), GFLOP/s",
+    "results": "one entry per (model, device, framework, path); see RESULT_FIELDS",
+    "comparisons": "tfcore / tf-keras per model and device (median, min, max of per-round ratios)",
+    "speedups": "GPU / CPU per model and framework, where both were run",
+}
+RESULT_FIELDS = {
+    "model": "model name", "device": "device string", "framework": "tfcore or tf-keras",
+    "path": "session.run (feed), train_on_batch, fit, predict_on_batch, predict",
+    "batch_size": "rows per step", "step_times_s": "every timed step, seconds, in order",
+    "round_medians_s": "the median of each A B A B block",
+    "median_s": "median step time", "q1_s": "first quartile", "q3_s": "third quartile",
+    "iqr_s": "q3 - q1", "min_s": "fastest step", "max_s": "slowest step",
+    "samples_per_s": "batch_size / median_s",
+    "train_flops_per_step": "analytic FLOPs per step (3x forward for training; the forward for a forward-only model)",
+    "gflops_per_s": "train_flops_per_step / median_s / 1e9",
+    "percent_of_peak": "gflops_per_s / the device's TF matmul peak * 100",
+    "first_step_s": "build + session or compile + first step, seconds",
+    "epoch": "{samples, steps, seconds: [...], samples_per_s} of whole-epoch wall times (tfcore: "
+             "tfcore.train.fit with --steps-per-run; tf-keras: model.fit), or null",
+    "epoch_step_loop": "tfcore only: the same epoch as reset + the timed step function per batch",
+    "epoch_in_graph": "tfcore only (dispatch-bound models, the registry's in_graph_epoch): the "
+                      "same epoch as one session run of TrainGraph.multi_step; or null",
+    "graph_ops_per_step": "tfcore only: ops the step's fetches depend on (before Grappler)",
+    "cores_busy": "tfcore only: median process CPU seconds per step / median wall seconds",
+    "forward_flops_per_layer": "tfcore only: analytic forward FLOPs by layer (name scope)",
+    "profiler_forward_flops": "tfcore only: tf.compat.v1.profiler's float_ops for the forward "
+                              "Conv2D/MatMul/BiasAdd ops (fixed-batch graphs; null where the "
+                              "batch is None); equals their analytic count (else a warning)",
+}
+
+
+def _fmt(v, spec):
+    return "-" if v is None else spec % v
+
+
+def table_rows(doc):
+    comps = {(c["model"], c["device"]): c for c in doc["comparisons"]}
+    rows = []
+    for e in doc["results"]:
+        c = comps.get((e["model"], e["device"])) if e["framework"] == "tfcore" else None
+        ratio = None if c is None else "%.2f (%.2f-%.2f)" % (c["ratio_median"], c["ratio_min"], c["ratio_max"])
+        epoch_ratio = None
+        if c is not None and "epoch_ratio" in c:
+            epoch_ratio = " / ".join("%.2f" % c[k] if k in c else "-" for k in (
+                "epoch_ratio", "epoch_step_loop_ratio", "epoch_in_graph_ratio"))
+        epoch = e["epoch"]
+        epoch_text = "-"
+        if epoch:
+            epoch_text = " / ".join(
+                "%.3f" % float(np.median(d["seconds"])) if d else "-"
+                for d in ([epoch] if e["framework"] != "tfcore"
+                          else [epoch, e.get("epoch_step_loop"), e.get("epoch_in_graph")]))
+            epoch_text += " (%d)" % epoch["samples"]
+        rows.append([e["model"], e["device"].replace("/device:", ""), e["framework"], e["path"],
+                     str(e["batch_size"]), "%.2f" % (1e3 * e["median_s"]),
+                     "%.2f" % (1e3 * e["iqr_s"]),
+                     "%.2f-%.2f" % (1e3 * e["min_s"], 1e3 * e["max_s"]),
+                     "%.0f" % e["samples_per_s"], _fmt(e["gflops_per_s"], "%.2f"),
+                     _fmt(e["percent_of_peak"], "%.1f"), _fmt(e["first_step_s"], "%.2f"),
+                     epoch_text, ratio or "-", epoch_ratio or "-"])
+    return rows
+
+
+COLUMNS = ["model", "device", "framework", "path", "batch", "median ms", "IQR ms", "min-max ms",
+           "samples/s", "GFLOP/s", "% peak", "1st step s", "epoch s: fit / loop / in-graph (samples)",
+           "step x keras (min-max)", "epoch x keras: fit / loop / in-graph"]
+
+
+def text_table(doc):
+    rows = [COLUMNS] + table_rows(doc)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(doc):
+    env = doc["environment"]
+    out = ["Command: `%s`" % doc["command"], "",
+           "TensorFlow %s, %s (%s cores; %s), TF_ENABLE_ONEDNN_OPTS=%s, load average %s." % (
+               env["tensorflow"], env["cpu"], env["cores"], format_isa(env["isa"]),
+               env["TF_ENABLE_ONEDNN_OPTS"], " ".join("%.2f" % v for v in env["load_average"] or [])),
+           ""]
+    for device, peak in doc["peak"].items():
+        out.append("Matmul peak on %s (float32 %d^2): %.1f GFLOP/s (TF), %.1f GFLOP/s (NumPy)."
+                   % (device, peak["size"], peak["tf_gflops"], peak["numpy_gflops"]))
+    out.append("")
+    out.append("| " + " | ".join(COLUMNS) + " |")
+    out.append("|" + "---|" * len(COLUMNS))
+    for r in table_rows(doc):
+        out.append("| " + " | ".join(r) + " |")
+    return "\n".join(out) + "\n"
+
+
+def plot(doc, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    # The Laplacian's forward-only paths share the bars of the training paths they mirror.
+    role = {"fit": "fit / predict", "predict": "fit / predict",
+            "train_on_batch": "train_on_batch / predict_on_batch",
+            "predict_on_batch": "train_on_batch / predict_on_batch"}
+    entries = [dict(e, path=role.get(e["path"], e["path"])) for e in doc["results"]]
+    labels = sorted({(e["model"], e["device"].replace("/device:", "")) for e in entries})
+    series = sorted({(e["framework"], e["path"]) for e in entries})
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(labels)), 4.2))
+    width = 0.8 / max(len(series), 1)
+    for i, (framework, path_name) in enumerate(series):
+        values = []
+        for model, device in labels:
+            match = [e for e in entries if e["model"] == model and e["device"].replace("/device:", "") == device
+                     and e["framework"] == framework and e["path"] == path_name]
+            values.append(match[0]["samples_per_s"] if match else 0.0)
+        ax.bar(np.arange(len(labels)) + i * width, values, width, label="%s %s" % (framework, path_name))
+    ax.set_xticks(np.arange(len(labels)) + 0.4 - width / 2)
+    ax.set_xticklabels(["%s\n%s" % l for l in labels], fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("samples / s (median step, log scale)")
+    ax.set_title("Training-step throughput by model, device and framework")
+    ax.legend(fontsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_outputs(doc, params, say=print):
+    written = []
+    for target, writer in ((params.json, lambda p: p.write_text(json.dumps(doc, indent=1) + "\n")),
+                           (params.markdown, lambda p: p.write_text(markdown_table(doc))),
+                           (params.plot, lambda p: plot(doc, p))):
+        if target:
+            path = pathlib.Path(target)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writer(path)
+            written.append(str(path))
+    if written:
+        say("Wrote " + ", ".join(written))
+    return written

@@ -1,0 +1,144 @@
+"""Argument types for command lines: a bad value is a usage error (exit 2) before any work.
+
+Pass them as argparse's `type=`; each returns the converted value or raises
+`argparse.ArgumentTypeError`, which argparse turns into
+
+    usage: python -m models.mlp [-h] ...
+    python -m models.mlp: error: argument --batch-size: must be a positive integer, got '0'
+
+so a typo costs nothing, instead of a traceback after minutes of training.
+
+    positive_int, non_negative_int          counts (steps, units, towers, threads)
+    positive_float, non_negative_float      rates, decays, timeouts, clip norms
+    int_in(low, high), float_in(low, high)  sizes and fractions with a range
+    writable_dir, writable_file             output paths, checked before anything runs
+    readable_file                           input files that must exist
+"""
+
+import argparse
+import math
+import os
+
+
+def _number(text, kind, what):
+    try:
+        value = kind(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError("must be %s, got %r" % (what, text)) from None
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError("must be %s, got %r" % (what, text))
+    return value
+
+
+def positive_int(text):
+    """An int >= 1: a count of things that must exist (epochs to train, rows per batch)."""
+    value = _number(text, int, "a positive integer")
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a positive integer, got %r" % text)
+    return value
+
+
+def non_negative_int(text):
+    """An int >= 0 (0 usually means 'none' or 'choose for me'; the flag's help says which)."""
+    value = _number(text, int, "an integer >= 0")
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be an integer >= 0, got %r" % text)
+    return value
+
+
+def positive_float(text):
+    """A finite float > 0 (a timeout, a scale)."""
+    value = _number(text, float, "a number > 0")
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a number > 0, got %r" % text)
+    return value
+
+
+def non_negative_float(text):
+    """A finite float >= 0 (a learning rate, a decay, a dropout rate)."""
+    value = _number(text, float, "a number >= 0")
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be a number >= 0, got %r" % text)
+    return value
+
+
+def int_in(low, high):
+    """A type for ints in [low, high] (either bound None: unbounded)."""
+    def parse(text):
+        value = _number(text, int, "an integer")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError("must be an integer in [%s, %s], got %r" % (
+                low if low is not None else "-inf", high if high is not None else "inf", text))
+        return value
+    parse.__name__ = "integer"
+    return parse
+
+
+def float_in(low, high):
+    """A type for finite floats in [low, high] (either bound None: unbounded)."""
+    def parse(text):
+        value = _number(text, float, "a number")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError("must be a number in [%s, %s], got %r" % (
+                low if low is not None else "-inf", high if high is not None else "inf", text))
+        return value
+    parse.__name__ = "number"
+    return parse
+
+
+def _nearest_existing(path):
+    """`path` itself if it exists, else its closest existing ancestor."""
+    path = os.path.abspath(path)
+    while not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return path
+
+
+def check_writable_dir(path):
+    """Why `path` cannot be (made into) a writable folder, or None if it can."""
+    existing = _nearest_existing(path)
+    if existing == os.path.abspath(path) and not os.path.isdir(existing):
+        return "%s exists and is not a folder" % path
+    if not os.path.isdir(existing):
+        return "%s cannot be created: %s is a file" % (path, existing)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return "%s is not writable (no write permission on %s)" % (path, existing)
+    return None
+
+
+def writable_dir(text):
+    """A folder that exists and is writable, or that can be created (not created here)."""
+    if not text:
+        raise argparse.ArgumentTypeError("must name a folder")
+    problem = check_writable_dir(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def writable_file(text):
+    """A file path that can be written: not a folder, its folder writable or creatable."""
+    if not text or text.endswith(os.sep):
+        raise argparse.ArgumentTypeError("must name a file, got %r" % text)
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError("%s is a folder, not a file" % text)
+    if os.path.exists(text) and not os.access(text, os.W_OK):
+        raise argparse.ArgumentTypeError("%s is not writable" % text)
+    problem = check_writable_dir(os.path.dirname(os.path.abspath(text)))
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def readable_file(text):
+    """An existing, readable file (not a folder)."""
+    if not os.path.exists(text):
+        raise argparse.ArgumentTypeError("%s does not exist" % text)
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError("%s is a folder, not a file" % text)
+    if not os.access(text, os.R_OK):
+        raise argparse.ArgumentTypeError("%s is not readable" % text)
+    return text

@@ -1,0 +1,117 @@
+"""Argument and input checks shared by the layers (as Sonnet's `utils.py`).
+
+A layer file should show its lesson, not its validation: the checks live here,
+each one raising an error that names the layer and the argument, so the layer
+files call one line per check. Two kinds:
+
+* **Hyperparameters**, checked once in the constructor: `positive_int`,
+  `normalize_tuple` / `normalize_pair` (an int or n ints), `normalize_padding`
+  ('same' -> 'SAME'), `normalize_choice` (one of a few names).
+* **Inputs**, checked on every call (a layer may be called on several
+  inputs): `check_input` (rank and a floating dtype) and `check_window_fits`
+  (a VALID window no larger than the input, statically when the size is known
+  and at run time, with a clear message, when it is only known at feed time).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+
+def is_int(value):
+    """A Python or NumPy integer, but not a bool (True is an int in Python)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def positive_int(value, layer, arg):
+    """`value` as a Python int > 0; else a ValueError naming the layer and the argument."""
+    if not is_int(value) or value <= 0:
+        raise ValueError("%s: %s must be a positive int, got %r" % (layer, arg, value))
+    return int(value)
+
+
+def normalize_tuple(value, n, layer, arg, minimum=1, what=None):
+    """An int or `n` ints -> a tuple of `n` Python ints >= `minimum`.
+
+    `what` describes the accepted form in the error message (default "an int
+    or a pair/tuple of n ints").
+    """
+    what = what or ("an int or a pair of ints" if n == 2 else "an int or a tuple of %d ints" % n)
+    if is_int(value):
+        value = (value,) * n
+    if not isinstance(value, (tuple, list)) or len(value) != n or not all(is_int(v) for v in value):
+        raise ValueError("%s: %s must be %s, got %r" % (layer, arg, what, value))
+    if min(value) < minimum:
+        raise ValueError("%s: %s must be %s, got %r" % (
+            layer, arg, {0: "non-negative", 1: "positive"}.get(minimum, ">= %d" % minimum), tuple(value)))
+    return tuple(int(v) for v in value)
+
+
+def normalize_pair(value, layer, arg):
+    """An int or a pair of ints -> a pair of positive ints."""
+    return normalize_tuple(value, 2, layer, arg)
+
+
+def normalize_choice(value, choices, layer, arg):
+    """`value` if it is one of `choices` (strings), else a ValueError listing them."""
+    if value not in choices:
+        raise ValueError("%s: %s must be one of %s, got %r"
+                         % (layer, arg, ", ".join(repr(c) for c in choices), value))
+    return value
+
+
+def normalize_padding(padding, layer, choices=("SAME", "VALID")):
+    """'same' / 'SAME' / 'valid' / ... -> 'SAME' or 'VALID' (tf.nn accepts upper case only)."""
+    if isinstance(padding, str) and padding.upper() in choices:
+        return padding.upper()
+    raise ValueError("%s: padding must be one of %s (any case), got %r"
+                     % (layer, ", ".join(repr(p) for p in choices), padding))
+
+
+def check_rank(inputs, rank, layer, layout):
+    """Fail clearly when the input's rank is not `rank`; `layout` names the axes."""
+    if inputs.shape.rank != rank:
+        raise ValueError("%s: input must have rank %d %s, got shape %s"
+                         % (layer, rank, layout, inputs.shape))
+
+
+def check_input(inputs, rank, layer, layout):
+    """The checks every spatial layer makes on each input: its rank, and a floating dtype.
+
+    An integer image (uint8 pixels, say) would otherwise reach a TensorFlow kernel
+    that has no integer version and fail with a message about the kernel.
+    """
+    check_rank(inputs, rank, layer, layout)
+    if not inputs.dtype.is_floating:
+        raise TypeError("%s: input must be a floating tensor (float16/32/64), got %s; cast it "
+                        "first, e.g. tf.cast(images, tf.float32) / 255" % (layer, inputs.dtype.name))
+
+
+def check_window_fits(inputs, window, padding, layer, what):
+    """With VALID padding a window larger than the input leaves no output at all.
+
+    `window` lists the (effective) window size along the spatial axes 1, 2, ...
+    A size known now is checked now (ValueError). A size only known at feed
+    time (a `None` placeholder dimension) is checked when the graph runs: the
+    returned tensor is `inputs` behind a `tf.debugging.assert_greater_equal`
+    whose message names the layer, instead of a kernel-library failure about a
+    negative output size. Use the returned tensor.
+    """
+    if padding != "VALID":
+        return inputs
+    assertions = []
+    for axis, size in enumerate(window, start=1):
+        dim = inputs.shape[axis]
+        if dim is not None and dim < size:
+            raise ValueError(
+                "%s: with padding 'VALID' the %s (%d along axis %d) is larger than the "
+                "input (%d); use padding 'SAME' or a larger input, input shape %s"
+                % (layer, what, size, axis, dim, inputs.shape))
+        if dim is None and size > 1:
+            assertions.append(tf.debugging.assert_greater_equal(
+                tf.shape(inputs)[axis], size,
+                message="%s: with VALID padding the %s (%d along axis %d) is larger than the "
+                        "fed input; use SAME padding or a larger input" % (layer, what, size, axis)))
+    if not assertions:
+        return inputs
+    with tf.control_dependencies(assertions):
+        return tf.identity(inputs)
