@@ -17,40 +17,14 @@ the dilated sub-volumes (`tf.nn.with_space_to_batch` deals them out and
 interleaves the results back), because not every CPU kernel of Conv3D's
 gradient accepts dilation rates above 1.
 
-The argument checks for three spatial axes (`normalize_triple`,
-`check_window_fits_3d`) live here; pool3d.py uses them too.
 """
 
-import numpy as np
 import tensorflow as tf
 
 from tfcore import activations, initializers
-from tfcore.layers.checks import check_rank, normalize_padding
+from tfcore.layers.checks import (check_input, check_window_fits, normalize_padding, normalize_tuple,
+                                  positive_int)
 from tfcore.module import Module
-
-
-def normalize_triple(value, layer, arg):
-    """An int or three ints -> a triple of positive ints; else a ValueError naming the layer."""
-    def is_int(v):
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-    if is_int(value):
-        value = (value,) * 3
-    if not isinstance(value, (tuple, list)) or len(value) != 3 or not all(is_int(v) for v in value):
-        raise ValueError("%s: %s must be an int or a triple of ints, got %r" % (layer, arg, value))
-    if min(value) <= 0:
-        raise ValueError("%s: %s must be positive, got %r" % (layer, arg, tuple(value)))
-    return tuple(int(v) for v in value)
-
-
-def check_window_fits_3d(inputs, window, padding, layer, what):
-    """With VALID padding a window larger than the volume leaves no output at all."""
-    for axis, size in zip((1, 2, 3), window):
-        dim = inputs.shape[axis]
-        if padding == "VALID" and dim is not None and dim < size:
-            raise ValueError(
-                "%s: with padding 'VALID' the %s (%d along axis %d) is larger than the input (%d); "
-                "use padding 'SAME' or a larger input, input shape %s"
-                % (layer, what, size, axis, dim, inputs.shape))
 
 
 class Conv3D(Module):
@@ -72,13 +46,11 @@ class Conv3D(Module):
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", name=None):
         super().__init__(name=name or "conv3d")
-        if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters <= 0:
-            raise ValueError("%s: filters must be a positive int, got %r" % (self.name, filters))
-        self.filters = int(filters)
-        self.kernel_size = normalize_triple(kernel_size, self.name, "kernel_size")
-        self.strides = normalize_triple(strides, self.name, "strides")
+        self.filters = positive_int(filters, self.name, "filters")
+        self.kernel_size = normalize_tuple(kernel_size, 3, self.name, "kernel_size")
+        self.strides = normalize_tuple(strides, 3, self.name, "strides")
         self.padding = normalize_padding(padding, self.name)
-        self.dilation_rate = normalize_triple(dilation_rate, self.name, "dilation_rate")
+        self.dilation_rate = normalize_tuple(dilation_rate, 3, self.name, "dilation_rate")
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(
                 "%s: strides > 1 together with dilation_rate > 1 are not supported (as in Keras); "
@@ -101,10 +73,10 @@ class Conv3D(Module):
             self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
 
     def call(self, inputs, training=False):
-        check_rank(inputs, 5, self.name, "(batch, depth, height, width, channels)")
+        check_input(inputs, 5, self.name, "(batch, depth, height, width, channels)")
         self._check_inner_dims(inputs, [None, None, None, self.input_channels])
         effective = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate)]
-        check_window_fits_3d(inputs, effective, self.padding, self.name, "kernel")
+        inputs = check_window_fits(inputs, effective, self.padding, self.name, "kernel")
 
         def conv(x, num_spatial_dims, padding):
             return tf.nn.conv3d(x, self.kernel, strides=[1, *self.strides, 1], padding=padding)

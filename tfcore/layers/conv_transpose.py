@@ -30,11 +30,11 @@ Dilation (d > 1, strides 1, the same rate on both axes, as in Keras) uses
 `tf.nn.atrous_conv2d_transpose`, as Keras does.
 """
 
-import numpy as np
 import tensorflow as tf
 
 from tfcore import activations, initializers
-from tfcore.layers.conv import check_rank, normalize_pair, normalize_padding
+from tfcore.layers.checks import (check_input, normalize_pair, normalize_padding, normalize_tuple,
+                                  positive_int)
 from tfcore.module import Module
 
 
@@ -69,9 +69,7 @@ class Conv2DTranspose(Module):
                  dilation_rate=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", name=None):
         super().__init__(name=name or "conv2d_transpose")
-        if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters <= 0:
-            raise ValueError("%s: filters must be a positive int, got %r" % (self.name, filters))
-        self.filters = int(filters)
+        self.filters = positive_int(filters, self.name, "filters")
         self.kernel_size = normalize_pair(kernel_size, self.name, "kernel_size")
         self.strides = normalize_pair(strides, self.name, "strides")
         self.padding = normalize_padding(padding, self.name)
@@ -90,17 +88,12 @@ class Conv2DTranspose(Module):
     def _check_output_padding(self, output_padding):
         if output_padding is None:
             return None
-        if isinstance(output_padding, (int, np.integer)) and not isinstance(output_padding, bool):
-            output_padding = (output_padding, output_padding)
-        if (not isinstance(output_padding, (tuple, list)) or len(output_padding) != 2
-                or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) and p >= 0
-                           for p in output_padding)):
-            raise ValueError("%s: output_padding must be None, an int or a pair of ints >= 0, "
-                             "got %r" % (self.name, output_padding))
+        output_padding = normalize_tuple(output_padding, 2, self.name, "output_padding", minimum=0,
+                                         what="None, an int or a pair of ints")
         if any(p >= s for p, s in zip(output_padding, self.strides)):
             raise ValueError("%s: output_padding %r must be smaller than the strides %r"
                              % (self.name, tuple(output_padding), self.strides))
-        return tuple(int(p) for p in output_padding)
+        return output_padding
 
     def build(self, input_shape):
         if input_shape.rank != 4 or input_shape[-1] is None:
@@ -134,7 +127,7 @@ class Conv2DTranspose(Module):
                     % (self.name, m, k, s, self.padding, self.output_padding, n))
 
     def call(self, inputs, training=False):
-        check_rank(inputs, 4, self.name, "(batch, height, width, channels)")
+        check_input(inputs, 4, self.name, "(batch, height, width, channels)")
         self._check_inner_dims(inputs, [None, None, self.input_channels])
         static = self.output_size(inputs.shape[1], inputs.shape[2])
         self._check_round_trip(inputs.shape[1:3], static)

@@ -24,11 +24,11 @@ Both run as TensorFlow's ops (`tf.nn.depthwise_conv2d`, `tf.nn.separable_conv2d`
 the ops Keras uses, so dilation and SAME padding follow the same rules.
 """
 
-import numpy as np
 import tensorflow as tf
 
 from tfcore import activations, initializers
-from tfcore.layers.conv import check_rank, check_window_fits, normalize_pair, normalize_padding
+from tfcore.layers.checks import (check_input, check_window_fits, normalize_pair, normalize_padding,
+                                  positive_int)
 from tfcore.module import Module
 
 
@@ -49,11 +49,7 @@ class _DepthwiseBase(Module):
             raise ValueError(
                 "%s: strides > 1 together with dilation_rate > 1 are not supported (as in Keras); "
                 "got strides=%r, dilation_rate=%r" % (self.name, self.strides, self.dilation_rate))
-        if (not isinstance(depth_multiplier, (int, np.integer)) or isinstance(depth_multiplier, bool)
-                or depth_multiplier <= 0):
-            raise ValueError("%s: depth_multiplier must be a positive int, got %r"
-                             % (self.name, depth_multiplier))
-        self.depth_multiplier = int(depth_multiplier)
+        self.depth_multiplier = positive_int(depth_multiplier, self.name, "depth_multiplier")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.depthwise_initializer = initializers.get(depthwise_initializer)
@@ -71,10 +67,10 @@ class _DepthwiseBase(Module):
             self.depthwise_initializer)
 
     def _check_input(self, inputs):
-        check_rank(inputs, 4, self.name, "(batch, height, width, channels)")
+        check_input(inputs, 4, self.name, "(batch, height, width, channels)")
         self._check_inner_dims(inputs, [None, None, self.input_channels])
         effective = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate)]
-        check_window_fits(inputs, effective, self.padding, self.name, "kernel")
+        return check_window_fits(inputs, effective, self.padding, self.name, "kernel")
 
     def _finish(self, y):
         if self.use_bias:
@@ -108,7 +104,7 @@ class DepthwiseConv2D(_DepthwiseBase):
                                         self.bias_initializer)
 
     def call(self, inputs, training=False):
-        self._check_input(inputs)
+        inputs = self._check_input(inputs)
         y = tf.nn.depthwise_conv2d(inputs, self.depthwise_kernel, strides=[1, *self.strides, 1],
                                    padding=self.padding, dilations=self.dilation_rate)
         return self._finish(y)
@@ -134,9 +130,7 @@ class SeparableConv2D(_DepthwiseBase):
                  bias_initializer="zeros", name=None):
         super().__init__(kernel_size, strides, padding, depth_multiplier, dilation_rate, activation,
                          use_bias, depthwise_initializer, bias_initializer, name)
-        if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters <= 0:
-            raise ValueError("%s: filters must be a positive int, got %r" % (self.name, filters))
-        self.filters = int(filters)
+        self.filters = positive_int(filters, self.name, "filters")
         self.pointwise_initializer = initializers.get(pointwise_initializer)
 
     def build(self, input_shape):
@@ -148,7 +142,7 @@ class SeparableConv2D(_DepthwiseBase):
             self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
 
     def call(self, inputs, training=False):
-        self._check_input(inputs)
+        inputs = self._check_input(inputs)
         y = tf.nn.separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel,
                                    strides=[1, *self.strides, 1], padding=self.padding,
                                    dilations=self.dilation_rate)

@@ -20,11 +20,10 @@ so that padded steps do not change their state (recurrent.py). Id 0 then
 cannot be a real token, so `input_dim` should be vocabulary size + 1.
 """
 
-import numbers
-
 import tensorflow as tf
 
 from tfcore import initializers
+from tfcore.layers.checks import positive_int
 from tfcore.module import Module
 
 
@@ -44,10 +43,8 @@ class Embedding(Module):
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", mask_zero=False,
                  dtype=tf.float32, name=None):
         super().__init__(name=name)
-        for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
-                raise ValueError("%s: %s must be a positive int, got %r" % (self.name, arg, value))
-        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.input_dim = positive_int(input_dim, self.name, "input_dim")
+        self.output_dim = positive_int(output_dim, self.name, "output_dim")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.mask_zero = bool(mask_zero)
         self.table_dtype = tf.as_dtype(dtype)

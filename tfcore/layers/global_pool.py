@@ -22,6 +22,7 @@ counts the unmasked steps, as Keras's does:
 
 import tensorflow as tf
 
+from tfcore.layers.checks import normalize_choice
 from tfcore.module import Module
 
 DATA_FORMATS = ("channels_last", "channels_first")
@@ -35,10 +36,7 @@ class _GlobalPool(Module):
 
     def __init__(self, data_format="channels_last", keepdims=False, name=None):
         super().__init__(name=name)
-        if data_format not in DATA_FORMATS:
-            raise ValueError("%s: data_format must be 'channels_last' or 'channels_first', got %r"
-                             % (self.name, data_format))
-        self.data_format = data_format
+        self.data_format = normalize_choice(data_format, DATA_FORMATS, self.name, "data_format")
         self.keepdims = bool(keepdims)
 
     def _axes(self, inputs):

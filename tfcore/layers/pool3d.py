@@ -25,8 +25,7 @@ Two paths give the same numbers:
 
 import tensorflow as tf
 
-from tfcore.layers.checks import check_rank, normalize_padding
-from tfcore.layers.conv3d import check_window_fits_3d, normalize_triple
+from tfcore.layers.checks import check_input, check_window_fits, normalize_padding, normalize_tuple
 from tfcore.module import Module
 
 
@@ -37,15 +36,15 @@ class _Pool3D(Module):
 
     def __init__(self, pool_size=2, strides=None, padding="valid", name=None):
         super().__init__(name=name or self.default_name)
-        self.pool_size = normalize_triple(pool_size, self.name, "pool_size")
+        self.pool_size = normalize_tuple(pool_size, 3, self.name, "pool_size")
         # Keras's default: non-overlapping windows.
         self.strides = (self.pool_size if strides is None
-                        else normalize_triple(strides, self.name, "strides"))
+                        else normalize_tuple(strides, 3, self.name, "strides"))
         self.padding = normalize_padding(padding, self.name)
 
     def call(self, inputs, training=False):
-        check_rank(inputs, 5, self.name, "(batch, depth, height, width, channels)")
-        check_window_fits_3d(inputs, self.pool_size, self.padding, self.name, "pool window")
+        check_input(inputs, 5, self.name, "(batch, depth, height, width, channels)")
+        inputs = check_window_fits(inputs, self.pool_size, self.padding, self.name, "pool window")
         if inputs.dtype in (tf.float16, tf.float32):
             return self._pool3d(inputs, ksize=[1, *self.pool_size, 1],
                                 strides=[1, *self.strides, 1], padding=self.padding)

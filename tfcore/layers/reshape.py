@@ -20,16 +20,11 @@ If the inner sizes are themselves unknown, the batch is read at run time
 instead and the inner size inferred. A rank-1 input (batch,) becomes (batch, 1).
 """
 
-import numbers
-
 import numpy as np
 import tensorflow as tf
 
+from tfcore.layers.checks import is_int, positive_int
 from tfcore.module import Module
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 class Flatten(Module):
@@ -67,7 +62,7 @@ class Reshape(Module):
 
     def __init__(self, target_shape, name=None):
         super().__init__(name=name)
-        if (not isinstance(target_shape, (tuple, list)) or not all(_is_int(d) for d in target_shape)
+        if (not isinstance(target_shape, (tuple, list)) or not all(is_int(d) for d in target_shape)
                 or any(d == 0 or d < -1 for d in target_shape)):
             raise ValueError("%s: target_shape must be a tuple of positive ints (one may be -1), "
                              "got %r" % (self.name, target_shape))
@@ -108,7 +103,7 @@ class Permute(Module):
 
     def __init__(self, dims, name=None):
         super().__init__(name=name)
-        if (not isinstance(dims, (tuple, list)) or not all(_is_int(d) for d in dims)
+        if (not isinstance(dims, (tuple, list)) or not all(is_int(d) for d in dims)
                 or sorted(dims) != list(range(1, len(dims) + 1))):
             raise ValueError("%s: dims must be a permutation of 1..k (1-based, the batch axis "
                              "stays first), got %r" % (self.name, dims))
@@ -131,9 +126,7 @@ class RepeatVector(Module):
 
     def __init__(self, n, name=None):
         super().__init__(name=name)
-        if not _is_int(n) or n <= 0:
-            raise ValueError("%s: n must be a positive int, got %r" % (self.name, n))
-        self.n = int(n)
+        self.n = positive_int(n, self.name, "n")
 
     def call(self, inputs, training=False):
         if inputs.shape.rank != 2:

@@ -21,7 +21,7 @@ gradient scatters w and 1 - w back to the two source pixels.
 
 import tensorflow as tf
 
-from tfcore.layers.checks import check_rank, normalize_pair
+from tfcore.layers.checks import check_rank, normalize_choice, normalize_pair
 from tfcore.module import Module
 
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -54,10 +54,7 @@ class UpSampling2D(Module):
     def __init__(self, size=(2, 2), interpolation="nearest", name=None):
         super().__init__(name=name or "up_sampling2d")
         self.size = normalize_pair(size, self.name, "size")
-        if interpolation not in INTERPOLATIONS:
-            raise ValueError("%s: interpolation must be one of %s, got %r"
-                             % (self.name, ", ".join(map(repr, INTERPOLATIONS)), interpolation))
-        self.interpolation = interpolation
+        self.interpolation = normalize_choice(interpolation, INTERPOLATIONS, self.name, "interpolation")
 
     def call(self, inputs, training=False):
         check_rank(inputs, 4, self.name, "(batch, height, width, channels)")
