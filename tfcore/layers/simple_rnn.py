@@ -74,6 +74,7 @@ class SimpleRNN(_Recurrent):
         bias_initializer: as for `SimpleRNNCell` (`simple_rnn/simple_rnn_cell/kernel`, ...).
       return_sequences, return_state, go_backwards, stateful, batch_size: as for `LSTM`.
       implementation: "unroll" (default) or "while" (recurrent.py's docstring).
+      dropout, recurrent_dropout, time_major, and the call's `mask`: as for `LSTM`.
     """
 
     _implementations = ("unroll", "while")
@@ -81,9 +82,10 @@ class SimpleRNN(_Recurrent):
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros",
                  return_sequences=False, return_state=False, go_backwards=False, stateful=False,
-                 batch_size=None, implementation="unroll", name=None):
+                 batch_size=None, implementation="unroll", dropout=0.0, recurrent_dropout=0.0,
+                 time_major=False, name=None):
         _check_units(name or "simple_rnn", units)
         cell = SimpleRNNCell(units, activation, use_bias, kernel_initializer,
                              recurrent_initializer, bias_initializer)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
-                         batch_size, implementation, name)
+                         batch_size, implementation, name, dropout, recurrent_dropout, time_major)

@@ -116,6 +116,9 @@ class Bidirectional(Module):
                                  % self.name)
         layer.name = "forward_" + layer.name
         self.forward_layer, self.backward_layer = layer, backward_layer
+        for direction in (layer, backward_layer):
+            # Keras's choice: returned sequences show zeros (not a repeat) at padded steps.
+            direction.zero_output_for_mask = direction.return_sequences
         self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
         self.stateful = layer.stateful
 
