@@ -6,6 +6,8 @@ import pytest
 import tensorflow as tf
 
 from tests.oracle import keras
+from tests.test_recurrent_masks import random_mask
+from tests.test_simple_rnn_keras import compare_recurrent_with_keras
 import tfcore
 import tfcore.layers as ours
 
@@ -13,40 +15,6 @@ pytestmark = pytest.mark.keras
 
 KINDS = {"lstm": (ours.LSTM, keras.layers.LSTM), "gru": (ours.GRU, keras.layers.GRU),
          "simple_rnn": (ours.SimpleRNN, keras.layers.SimpleRNN)}
-
-
-def random_mask(rng, batch, steps):
-    mask = rng.rand(batch, steps) > 0.35
-    mask[0, :2] = False
-    mask[-1, -2:] = False
-    return mask
-
-
-def compare_masked(layer, ref, x, mask, rng, time_major=False):
-    """Outputs and gradients (input and weights) of a masked call: tfcore vs Keras."""
-    ref.build(x.shape)
-    weights = [w + rng.uniform(-0.3, 0.3, w.shape).astype(np.float32) for w in ref.get_weights()]
-    ref.set_weights(weights)
-    xv = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(xv)
-        y_ref = tf.nest.flatten(ref(xv, mask=tf.constant(mask)))
-        rs = [rng.uniform(-1, 1, y.shape).astype(np.float32) for y in y_ref]
-        loss = tf.add_n([tf.reduce_sum(y * r) for y, r in zip(y_ref, rs)])
-    g_ref = tape.gradient(loss, [xv] + ref.trainable_weights)
-    with tfcore.new_graph().as_default() as graph:
-        xp = tfcore.placeholder(x.shape)
-        ys = tf.nest.flatten(layer(xp, mask=mask))
-        grads = tf.gradients(tf.add_n([tf.reduce_sum(y * r) for y, r in zip(ys, rs)]),
-                             [xp] + layer.trainable_variables)
-        with tfcore.session(graph=graph) as sess:
-            layer.set_weights(sess, weights)
-            out, g = sess.run([ys, grads], {xp: x})
-    assert len(out) == len(y_ref)
-    for a, b in zip(out, y_ref):
-        np.testing.assert_allclose(a, b.numpy(), rtol=0, atol=1e-5)
-    for a, b in zip(g, g_ref):
-        np.testing.assert_allclose(a, tf.convert_to_tensor(b).numpy(), rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize("kind,implementation,return_sequences,go_backwards", [
@@ -58,8 +26,8 @@ def test_masked_recurrent_layers_equal_keras(rng, kind, implementation, return_s
     x = rng.randn(4, 6, 3).astype(np.float32)
     mask = random_mask(rng, 4, 6)
     kwargs = dict(return_sequences=return_sequences, return_state=True, go_backwards=go_backwards)
-    compare_masked(KINDS[kind][0](5, implementation=implementation, **kwargs), KINDS[kind][1](5, **kwargs),
-                   x, mask, rng)
+    compare_recurrent_with_keras(KINDS[kind][0](5, implementation=implementation, **kwargs),
+                                 KINDS[kind][1](5, **kwargs), x, rng, mask=mask)
 
 
 @pytest.mark.parametrize("kind,merge_mode", [("simple_rnn", "concat"), ("simple_rnn", "sum"),
@@ -68,9 +36,10 @@ def test_masked_bidirectional_equals_keras(rng, kind, merge_mode):
     x = rng.randn(3, 5, 2).astype(np.float32)
     mask = random_mask(rng, 3, 5)
     make_ours, make_theirs = KINDS[kind]
-    compare_masked(ours.Bidirectional(make_ours(4, return_sequences=True), merge_mode=merge_mode),
-                   keras.layers.Bidirectional(make_theirs(4, return_sequences=True),
-                                              merge_mode=merge_mode), x, mask, rng)
+    compare_recurrent_with_keras(
+        ours.Bidirectional(make_ours(4, return_sequences=True), merge_mode=merge_mode),
+        keras.layers.Bidirectional(make_theirs(4, return_sequences=True), merge_mode=merge_mode),
+        x, rng, mask=mask)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "simple_rnn"])

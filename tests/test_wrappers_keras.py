@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from tests.oracle import keras
 from tests.test_conv_keras import compare_with_keras
-from tests.test_simple_rnn_keras import compare_recurrent_with_keras
+from tests.test_simple_rnn_keras import compare_recurrent_with_keras, compare_stateful_with_keras
 import tfcore
 import tfcore.layers as ours
 
@@ -47,24 +47,7 @@ def test_bidirectional_equals_keras(rng, kind, merge_mode, return_sequences):
 
 @pytest.mark.parametrize("kind", ["lstm", "simple_rnn"])
 def test_stateful_bidirectional_follows_keras_batch_after_batch(rng, kind):
-    batches = [rng.randn(2, 4, 3).astype(np.float32) for _ in range(3)]
     make_ours, make_theirs = KINDS[kind]
-    ref = keras.layers.Bidirectional(make_theirs(5, stateful=True, return_sequences=True))
-    ref.build((2, 4, 3))
-    weights = [w + rng.uniform(-0.3, 0.3, w.shape).astype(np.float32) for w in ref.get_weights()]
-    ref.set_weights(weights)
-    expected = [ref(b).numpy() for b in batches]
-    ref.reset_states()
-    expected.append(ref(batches[0]).numpy())
-    layer = ours.Bidirectional(make_ours(5, stateful=True, batch_size=2, return_sequences=True))
-    with tfcore.new_graph().as_default() as graph:
-        xp = tfcore.placeholder((2, 4, 3))
-        y = layer(xp)
-        with tfcore.session(graph=graph) as sess:
-            sess.run(tf.compat.v1.global_variables_initializer())
-            layer.set_weights(sess, weights)
-            got = [sess.run(y, {xp: b}) for b in batches]
-            layer.reset_states(sess)
-            got.append(sess.run(y, {xp: batches[0]}))
-    for a, b in zip(got, expected):
-        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+    compare_stateful_with_keras(
+        ours.Bidirectional(make_ours(5, stateful=True, batch_size=2, return_sequences=True)),
+        keras.layers.Bidirectional(make_theirs(5, stateful=True, return_sequences=True)), rng)

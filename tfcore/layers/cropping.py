@@ -14,7 +14,7 @@ where the border was cut off (ZeroPadding's gradient is cropping, and back).
 
 import tensorflow as tf
 
-from tfcore.layers.checks import check_rank, is_int, normalize_tuple
+from tfcore.layers.checks import check_rank, normalize_borders_2d, normalize_tuple
 from tfcore.layers.pad import BEFORE_AFTER
 from tfcore.module import Module
 
@@ -65,19 +65,7 @@ class Cropping2D(Module):
 
     def __init__(self, cropping=((0, 0), (0, 0)), name=None):
         super().__init__(name=name or "cropping2d")
-        if is_int(cropping):
-            cropping = (cropping, cropping)
-        if not isinstance(cropping, (tuple, list)) or len(cropping) != 2:
-            raise ValueError(
-                "%s: cropping must be an int, a pair (height, width) or a pair of pairs "
-                "((top, bottom), (left, right)), got %r" % (self.name, cropping)
-            )
-        self.cropping = (
-            normalize_tuple(cropping[0], 2, self.name, "cropping[0] (top, bottom)", minimum=0,
-                            what=BEFORE_AFTER),
-            normalize_tuple(cropping[1], 2, self.name, "cropping[1] (left, right)", minimum=0,
-                            what=BEFORE_AFTER),
-        )
+        self.cropping = normalize_borders_2d(cropping, self.name, "cropping")
 
     def call(self, inputs, training=False):
         check_rank(inputs, 4, self.name, "(batch, height, width, channels)")
