@@ -2,6 +2,7 @@
 
     dense.py       Dense                       y = activation(x W + b)
     checks.py      the argument and input checks the layers share
+    layout.py      data_format: channels_last / channels_first (transposed at the edges)
     conv.py        Conv1D, Conv2D              cross-correlation, SAME/VALID/causal, strides, dilation;
                                                fused (tf.nn.conv2d) or patches (im2col + matmul)
     pool.py        MaxPool1D/2D, AvgPool1D/2D  window max / mean; fused or patches

@@ -24,6 +24,8 @@ import tensorflow as tf
 from tfcore import activations, initializers
 from tfcore.layers.checks import (check_input, check_window_fits, normalize_padding, normalize_tuple,
                                   positive_int)
+from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
+                                  to_data_format)
 from tfcore.module import Module
 
 
@@ -38,14 +40,17 @@ class Conv3D(Module):
       dilation_rate: an int or a triple (default 1); > 1 only with strides 1 (as Keras).
       activation, use_bias, kernel_initializer (glorot_uniform with Keras's
         convolution fans), bias_initializer (zeros): as Conv2D.
+      data_format: "channels_last" (default, as Keras) or "channels_first"
+        (transposed to channels-last and back, layout.py).
 
     Weights, in Keras's order and layout: kernel (kd, kh, kw, C_in, C_out), bias (C_out,).
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", name=None):
+                 bias_initializer="zeros", data_format=None, name=None):
         super().__init__(name=name or "conv3d")
+        self.data_format = normalize_data_format(data_format, self.name)
         self.filters = positive_int(filters, self.name, "filters")
         self.kernel_size = normalize_tuple(kernel_size, 3, self.name, "kernel_size")
         self.strides = normalize_tuple(strides, 3, self.name, "strides")
@@ -62,6 +67,7 @@ class Conv3D(Module):
         self.input_channels = None
 
     def build(self, input_shape):
+        input_shape = channels_last_shape(input_shape, self.data_format)
         if input_shape.rank != 5 or input_shape[-1] is None:
             raise ValueError(
                 "%s: input must have rank 5 (batch, depth, height, width, channels) with a known "
@@ -73,6 +79,7 @@ class Conv3D(Module):
             self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
 
     def call(self, inputs, training=False):
+        inputs = to_channels_last(inputs, self.data_format)
         check_input(inputs, 5, self.name, "(batch, depth, height, width, channels)")
         self._check_inner_dims(inputs, [None, None, None, self.input_channels])
         effective = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate)]
@@ -88,4 +95,4 @@ class Conv3D(Module):
                                           filter_shape=list(self.kernel_size))
         if self.use_bias:
             y = tf.nn.bias_add(y, self.bias)
-        return self.activation(y)
+        return to_data_format(self.activation(y), self.data_format)

@@ -35,6 +35,8 @@ import tensorflow as tf
 from tfcore import activations, initializers
 from tfcore.layers.checks import (check_input, normalize_pair, normalize_padding, normalize_tuple,
                                   positive_int)
+from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
+                                  to_data_format)
 from tfcore.module import Module
 
 
@@ -61,14 +63,18 @@ class Conv2DTranspose(Module):
       dilation_rate: an int or a pair with equal entries (default 1); > 1 only with strides 1.
       activation, use_bias, kernel_initializer (glorot_uniform), bias_initializer
         (zeros): as Conv2D.
+      data_format: "channels_last" (default, as Keras) or "channels_first"
+        (transposed to channels-last and back, layout.py).
 
     Weights, in Keras's order and layout: kernel (kh, kw, filters, C_in), bias (filters,).
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
                  dilation_rate=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", name=None):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", data_format=None,
+                 name=None):
         super().__init__(name=name or "conv2d_transpose")
+        self.data_format = normalize_data_format(data_format, self.name)
         self.filters = positive_int(filters, self.name, "filters")
         self.kernel_size = normalize_pair(kernel_size, self.name, "kernel_size")
         self.strides = normalize_pair(strides, self.name, "strides")
@@ -96,6 +102,7 @@ class Conv2DTranspose(Module):
         return output_padding
 
     def build(self, input_shape):
+        input_shape = channels_last_shape(input_shape, self.data_format)
         if input_shape.rank != 4 or input_shape[-1] is None:
             raise ValueError(
                 "%s: input must have rank 4 (batch, height, width, channels) with a known "
@@ -127,6 +134,7 @@ class Conv2DTranspose(Module):
                     % (self.name, m, k, s, self.padding, self.output_padding, n))
 
     def call(self, inputs, training=False):
+        inputs = to_channels_last(inputs, self.data_format)
         check_input(inputs, 4, self.name, "(batch, height, width, channels)")
         self._check_inner_dims(inputs, [None, None, self.input_channels])
         static = self.output_size(inputs.shape[1], inputs.shape[2])
@@ -142,4 +150,4 @@ class Conv2DTranspose(Module):
         y.set_shape([inputs.shape[0], static[0], static[1], self.filters])
         if self.use_bias:
             y = tf.nn.bias_add(y, self.bias)
-        return self.activation(y)
+        return to_data_format(self.activation(y), self.data_format)

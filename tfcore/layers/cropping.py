@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from tfcore.layers.checks import check_rank, normalize_borders_2d, normalize_tuple
 from tfcore.layers.pad import BEFORE_AFTER
+from tfcore.layers.layout import normalize_data_format, to_channels_last, to_data_format
 from tfcore.module import Module
 
 
@@ -61,12 +62,16 @@ class Cropping2D(Module):
         * an int c: c rows/columns off every side;
         * a pair (ch, cw): ch rows off top and bottom, cw columns off left and right;
         * a pair of pairs ((top, bottom), (left, right)); default ((0, 0), (0, 0)).
+      data_format: "channels_last" (default, as Keras) or "channels_first"
+        (transposed to channels-last and back, layout.py).
     """
 
-    def __init__(self, cropping=((0, 0), (0, 0)), name=None):
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, name=None):
         super().__init__(name=name or "cropping2d")
+        self.data_format = normalize_data_format(data_format, self.name)
         self.cropping = normalize_borders_2d(cropping, self.name, "cropping")
 
     def call(self, inputs, training=False):
+        inputs = to_channels_last(inputs, self.data_format)
         check_rank(inputs, 4, self.name, "(batch, height, width, channels)")
-        return _crop(inputs, self.cropping, self.name)
+        return to_data_format(_crop(inputs, self.cropping, self.name), self.data_format)

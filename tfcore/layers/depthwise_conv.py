@@ -29,6 +29,8 @@ import tensorflow as tf
 from tfcore import activations, initializers
 from tfcore.layers.checks import (check_input, check_window_fits, normalize_pair, normalize_padding,
                                   positive_int)
+from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
+                                  to_data_format)
 from tfcore.module import Module
 
 
@@ -36,8 +38,9 @@ class _DepthwiseBase(Module):
     """The shared arguments and the depthwise kernel of both layers."""
 
     def __init__(self, kernel_size, strides, padding, depth_multiplier, dilation_rate, activation,
-                 use_bias, depthwise_initializer, bias_initializer, name):
+                 use_bias, depthwise_initializer, bias_initializer, data_format, name):
         super().__init__(name=name)
+        self.data_format = normalize_data_format(data_format, self.name)
         self.kernel_size = normalize_pair(kernel_size, self.name, "kernel_size")
         self.strides = normalize_pair(strides, self.name, "strides")
         self.padding = normalize_padding(padding, self.name)
@@ -67,6 +70,7 @@ class _DepthwiseBase(Module):
             self.depthwise_initializer)
 
     def _check_input(self, inputs):
+        inputs = to_channels_last(inputs, self.data_format)
         check_input(inputs, 4, self.name, "(batch, height, width, channels)")
         self._check_inner_dims(inputs, [None, None, self.input_channels])
         effective = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate)]
@@ -75,7 +79,7 @@ class _DepthwiseBase(Module):
     def _finish(self, y):
         if self.use_bias:
             y = tf.nn.bias_add(y, self.bias)
-        return self.activation(y)
+        return to_data_format(self.activation(y), self.data_format)
 
 
 class DepthwiseConv2D(_DepthwiseBase):
@@ -87,17 +91,21 @@ class DepthwiseConv2D(_DepthwiseBase):
       depth_multiplier: kernels per input channel (default 1).
       activation, use_bias, depthwise_initializer (glorot_uniform, Keras's),
         bias_initializer (zeros).
+      data_format: "channels_last" (default, as Keras) or "channels_first"
+        (transposed to channels-last and back, layout.py).
 
     Weights, in Keras's order: depthwise_kernel (kh, kw, C_in, m), bias (C_in * m,).
     """
 
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1,
                  dilation_rate=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", bias_initializer="zeros", name=None):
+                 depthwise_initializer="glorot_uniform", bias_initializer="zeros", data_format=None,
+                 name=None):
         super().__init__(kernel_size, strides, padding, depth_multiplier, dilation_rate, activation,
-                         use_bias, depthwise_initializer, bias_initializer, name)
+                         use_bias, depthwise_initializer, bias_initializer, data_format, name)
 
     def build(self, input_shape):
+        input_shape = channels_last_shape(input_shape, self.data_format)
         self._build_depthwise(input_shape)
         if self.use_bias:
             self.bias = self.add_weight("bias", (self.input_channels * self.depth_multiplier,),
@@ -119,6 +127,8 @@ class SeparableConv2D(_DepthwiseBase):
         depth_multiplier: as DepthwiseConv2D.
       activation, use_bias, depthwise_initializer and pointwise_initializer
         (glorot_uniform, Keras's), bias_initializer (zeros).
+      data_format: "channels_last" (default, as Keras) or "channels_first"
+        (transposed to channels-last and back, layout.py).
 
     Weights, in Keras's order: depthwise_kernel (kh, kw, C_in, m),
     pointwise_kernel (1, 1, C_in * m, filters), bias (filters,).
@@ -127,13 +137,14 @@ class SeparableConv2D(_DepthwiseBase):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
                  depth_multiplier=1, activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", name=None):
+                 bias_initializer="zeros", data_format=None, name=None):
         super().__init__(kernel_size, strides, padding, depth_multiplier, dilation_rate, activation,
-                         use_bias, depthwise_initializer, bias_initializer, name)
+                         use_bias, depthwise_initializer, bias_initializer, data_format, name)
         self.filters = positive_int(filters, self.name, "filters")
         self.pointwise_initializer = initializers.get(pointwise_initializer)
 
     def build(self, input_shape):
+        input_shape = channels_last_shape(input_shape, self.data_format)
         self._build_depthwise(input_shape)
         self.pointwise_kernel = self.add_weight(
             "pointwise_kernel", (1, 1, self.input_channels * self.depth_multiplier, self.filters),

@@ -22,11 +22,8 @@ counts the unmasked steps, as Keras's does:
 
 import tensorflow as tf
 
-from tfcore.layers.checks import normalize_choice
+from tfcore.layers.layout import normalize_data_format
 from tfcore.module import Module
-
-DATA_FORMATS = ("channels_last", "channels_first")
-
 
 class _GlobalPool(Module):
     """Shared arguments and checks; subclasses set `rank` (3 or 4) and `reduce`."""
@@ -36,7 +33,7 @@ class _GlobalPool(Module):
 
     def __init__(self, data_format="channels_last", keepdims=False, name=None):
         super().__init__(name=name)
-        self.data_format = normalize_choice(data_format, DATA_FORMATS, self.name, "data_format")
+        self.data_format = normalize_data_format(data_format, self.name)
         self.keepdims = bool(keepdims)
 
     def _axes(self, inputs):

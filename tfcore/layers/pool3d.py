@@ -26,6 +26,7 @@ Two paths give the same numbers:
 import tensorflow as tf
 
 from tfcore.layers.checks import check_input, check_window_fits, normalize_padding, normalize_tuple
+from tfcore.layers.layout import normalize_data_format, to_channels_last, to_data_format
 from tfcore.module import Module
 
 
@@ -34,8 +35,9 @@ class _Pool3D(Module):
 
     default_name = None
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", name=None):
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, name=None):
         super().__init__(name=name or self.default_name)
+        self.data_format = normalize_data_format(data_format, self.name)
         self.pool_size = normalize_tuple(pool_size, 3, self.name, "pool_size")
         # Keras's default: non-overlapping windows.
         self.strides = (self.pool_size if strides is None
@@ -43,12 +45,15 @@ class _Pool3D(Module):
         self.padding = normalize_padding(padding, self.name)
 
     def call(self, inputs, training=False):
+        inputs = to_channels_last(inputs, self.data_format)
         check_input(inputs, 5, self.name, "(batch, depth, height, width, channels)")
         inputs = check_window_fits(inputs, self.pool_size, self.padding, self.name, "pool window")
         if inputs.dtype in (tf.float16, tf.float32):
-            return self._pool3d(inputs, ksize=[1, *self.pool_size, 1],
-                                strides=[1, *self.strides, 1], padding=self.padding)
-        return self._separable(inputs)
+            y = self._pool3d(inputs, ksize=[1, *self.pool_size, 1], strides=[1, *self.strides, 1],
+                             padding=self.padding)
+        else:
+            y = self._separable(inputs)
+        return to_data_format(y, self.data_format)
 
     def _separable(self, inputs):
         """The 2-D pool of each depth slice, then the pool along depth (module docstring)."""
@@ -86,6 +91,8 @@ class MaxPool3D(_Pool3D):
       pool_size: an int or a triple (default 2).
       strides: an int or a triple; default None means `pool_size`.
       padding: "valid" (default) or "same"; any case.
+      data_format: "channels_last" (default, as Keras) or "channels_first"
+        (transposed to channels-last and back, layout.py).
     """
 
     default_name = "max_pool3d"
