@@ -79,6 +79,9 @@ class Conv3D(Module):
             self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
 
     def call(self, inputs, training=False):
+        """y[n, p, i, j, o] = activation(b[o] + sum_{t, u, v, c} x[n, p s_d + t d_d - pf,
+                                   i s_h + u d_h - pt, j s_w + v d_w - pl, c] K[t, u, v, c, o]).
+        """
         inputs = to_channels_last(inputs, self.data_format)
         check_input(inputs, 5, self.name, "(batch, depth, height, width, channels)")
         self._check_inner_dims(inputs, [None, None, None, self.input_channels])

@@ -134,6 +134,9 @@ class Conv2DTranspose(Module):
                     % (self.name, m, k, s, self.padding, self.output_padding, n))
 
     def call(self, inputs, training=False):
+        """z[n, i s + u d, j s + v d, o] += x[n, i, j, c] K[u, v, o, c]
+        y[n, a, b, o] = activation(bias[o] + z[n, a + pt, b + pl, o])
+        """
         inputs = to_channels_last(inputs, self.data_format)
         check_input(inputs, 4, self.name, "(batch, height, width, channels)")
         self._check_inner_dims(inputs, [None, None, self.input_channels])

@@ -50,6 +50,7 @@ class Cropping1D(Module):
         self.cropping = normalize_tuple(cropping, 2, self.name, "cropping", minimum=0, what=BEFORE_AFTER)
 
     def call(self, inputs, training=False):
+        """y[n, t, c] = x[n, t + left, c],  t < steps - left - right."""
         check_rank(inputs, 3, self.name, "(batch, steps, channels)")
         return _crop(inputs, [self.cropping], self.name)
 
@@ -72,6 +73,7 @@ class Cropping2D(Module):
         self.cropping = normalize_borders_2d(cropping, self.name, "cropping")
 
     def call(self, inputs, training=False):
+        """y[n, i, j, c] = x[n, i + top, j + left, c] (channels-last)."""
         inputs = to_channels_last(inputs, self.data_format)
         check_rank(inputs, 4, self.name, "(batch, height, width, channels)")
         return to_data_format(_crop(inputs, self.cropping, self.name), self.data_format)

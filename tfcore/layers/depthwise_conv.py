@@ -112,6 +112,9 @@ class DepthwiseConv2D(_DepthwiseBase):
                                         self.bias_initializer)
 
     def call(self, inputs, training=False):
+        """y[n, i, j, c m + k] = b[c m + k] + sum_{u, v} x[n, i s + u d - pt, j s + v d - pl, c]
+                                               * D[u, v, c, k]
+        """
         inputs = self._check_input(inputs)
         y = tf.nn.depthwise_conv2d(inputs, self.depthwise_kernel, strides=[1, *self.strides, 1],
                                    padding=self.padding, dilations=self.dilation_rate)
@@ -153,6 +156,7 @@ class SeparableConv2D(_DepthwiseBase):
             self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
 
     def call(self, inputs, training=False):
+        """y = activation(b + depthwise(x, D) P),  P: (1, 1, C_in m, filters)."""
         inputs = self._check_input(inputs)
         y = tf.nn.separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel,
                                    strides=[1, *self.strides, 1], padding=self.padding,

@@ -63,6 +63,7 @@ class Embedding(Module):
         raise TypeError("%s: ids must be integers, got dtype %s" % (self.name, inputs.dtype.name))
 
     def call(self, inputs, training=False):
+        """y[n, ..., :] = E[ids[n, ...], :]"""
         return tf.gather(self.embeddings, self._ids(inputs))
 
     def compute_mask(self, inputs):

@@ -44,6 +44,7 @@ class _GlobalPool(Module):
         return list(range(first, first + self.rank - 2))
 
     def call(self, inputs, training=False):
+        """y[n, c] = mean or max of x[n, ..., c] over the spatial axes (`reduce`)."""
         return self.reduce(inputs, axis=self._axes(inputs), keepdims=self.keepdims)
 
 
@@ -53,6 +54,7 @@ class GlobalAveragePooling1D(_GlobalPool):
     rank, layout, reduce = 3, "(batch, steps, channels)", staticmethod(tf.reduce_mean)
 
     def call(self, inputs, training=False, mask=None):
+        """y[n, c] = sum_t m[n, t] x[n, t, c] / sum_t m[n, t]   (m = 1 without a mask)."""
         axes = self._axes(inputs)
         if mask is None:
             return tf.reduce_mean(inputs, axis=axes, keepdims=self.keepdims)

@@ -74,6 +74,9 @@ class LayerNormalization(Module):
             self.beta = self.add_weight("beta", param_shape, self.beta_initializer)
 
     def call(self, inputs, training=False):
+        """y = gamma * (x - mu) / sqrt(sigma^2 + epsilon) + beta,
+        mu, sigma^2 = mean and (biased) variance of each example over `axis`.
+        """
         self._check_inner_dims(inputs, self.input_spec)
         mean = tf.reduce_mean(inputs, axis=self.axis, keepdims=True)
         centered = inputs - mean

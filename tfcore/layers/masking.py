@@ -43,6 +43,7 @@ class Masking(Module):
         return tf.reduce_any(tf.not_equal(inputs, tf.cast(self.mask_value, inputs.dtype)), axis=-1)
 
     def call(self, inputs, training=False):
+        """m[n, t] = any_f(x[n, t, f] != mask_value);  y[n, t, :] = x[n, t, :] * m[n, t]"""
         self._check(inputs)
         keep = tf.cast(self.compute_mask(inputs), inputs.dtype)
         return inputs * tf.expand_dims(keep, -1)

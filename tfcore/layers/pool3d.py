@@ -45,6 +45,7 @@ class _Pool3D(Module):
         self.padding = normalize_padding(padding, self.name)
 
     def call(self, inputs, training=False):
+        """y[n, p, i, j, c] = max or mean of x over the window (p, i, j) (voxels inside only)."""
         inputs = to_channels_last(inputs, self.data_format)
         check_input(inputs, 5, self.name, "(batch, depth, height, width, channels)")
         inputs = check_window_fits(inputs, self.pool_size, self.padding, self.name, "pool window")

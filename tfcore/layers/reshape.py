@@ -82,6 +82,7 @@ class Reshape(Module):
                          % (self.name, inner.as_list(), size, self.target_shape))
 
     def call(self, inputs, training=False):
+        """y[n] = x[n] reshaped to target_shape (row-major order kept; -1 inferred)."""
         if inputs.shape.rank is None or inputs.shape.rank < 1:
             raise ValueError("%s: input must have a known rank >= 1 (a batch axis), got shape %s"
                              % (self.name, inputs.shape))
@@ -110,6 +111,7 @@ class Permute(Module):
         self.dims = tuple(int(d) for d in dims)
 
     def call(self, inputs, training=False):
+        """y = transpose(x, (0,) + dims): axis a + 1 of y is axis dims[a] of x."""
         if inputs.shape.rank != len(self.dims) + 1:
             raise ValueError("%s: dims %r permute %d axes, so the input must have rank %d, got "
                              "shape %s" % (self.name, self.dims, len(self.dims),
@@ -129,6 +131,7 @@ class RepeatVector(Module):
         self.n = positive_int(n, self.name, "n")
 
     def call(self, inputs, training=False):
+        """y[n, t, :] = x[n, :] for t < n_copies."""
         if inputs.shape.rank != 2:
             raise ValueError("%s: input must have rank 2 (batch, features), got shape %s"
                              % (self.name, inputs.shape))

@@ -53,6 +53,7 @@ class SimpleRNNCell(_Cell):
             self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
 
     def step(self, x, states):
+        """h_t = activation(x_t W + h_{t-1} U + b); the output is h_t."""
         (h,) = states
         z = tf.matmul(x, self.kernel) + tf.matmul(h, self.recurrent_kernel)
         if self.use_bias:

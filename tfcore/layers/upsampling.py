@@ -61,6 +61,9 @@ class UpSampling2D(Module):
         self.interpolation = normalize_choice(interpolation, INTERPOLATIONS, self.name, "interpolation")
 
     def call(self, inputs, training=False):
+        """nearest:  y[n, i, j, c] = x[n, i // sh, j // sw, c]
+        bilinear: y[i] = (1 - w) x[floor(u)] + w x[floor(u) + 1],  u = (i + 0.5) / s - 0.5, per axis
+        """
         inputs = to_channels_last(inputs, self.data_format)
         check_rank(inputs, 4, self.name, "(batch, height, width, channels)")
         if not inputs.dtype.is_floating and self.interpolation == "bilinear":

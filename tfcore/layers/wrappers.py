@@ -63,6 +63,7 @@ class TimeDistributed(Module):
         return [self.layer]
 
     def call(self, inputs, training=False):
+        """y[n, t] = layer(x[n, t]), as one call on (batch * time, ...)."""
         if inputs.shape.rank is None or inputs.shape.rank < 3:
             raise ValueError("%s: input must have rank >= 3 (batch, time, ...), got shape %s"
                              % (self.name, inputs.shape))
@@ -132,6 +133,7 @@ class Bidirectional(Module):
         self.backward_layer.reset_states(session)
 
     def call(self, inputs, training=False, initial_state=None, **kwargs):
+        """y_t = merge(forward(x)_t, backward(x)_{reversed, t}), then the states."""
         forward_state = backward_state = None
         if initial_state is not None:
             if not isinstance(initial_state, (list, tuple)) or len(initial_state) % 2:
