@@ -71,3 +71,20 @@ def test_conv2d_transpose_rejects_bad_arguments():
                                              "convolve back"):
             Conv2DTranspose(2, 2, strides=2, padding="same", output_padding=0)(
                 tfcore.placeholder((None, 3, 3, 1)))
+
+
+@pytest.mark.parametrize("padding,output_padding", [("same", None), ("valid", 1), ("same", 1)])
+def test_conv2d_transpose_with_unknown_spatial_sizes_equals_the_static_graph(rng, padding,
+                                                                             output_padding):
+    x = rng.randn(2, 3, 5, 2)
+    layer = Conv2DTranspose(3, 3, strides=2, padding=padding, output_padding=output_padding)
+    static, weights, _ = run_with_random_weights(layer, x, rng)
+    dynamic_layer = Conv2DTranspose(3, 3, strides=2, padding=padding, output_padding=output_padding)
+    with tfcore.new_graph().as_default() as graph:
+        xp = tfcore.placeholder((None, None, None, 2), np.float64)
+        y = dynamic_layer(xp)
+        with tfcore.session(graph=graph) as sess:
+            dynamic_layer.set_weights(sess, weights)
+            got = sess.run(y, {xp: x})
+    assert y.shape.as_list() == [None, None, None, 3]
+    np.testing.assert_allclose(got, static, rtol=1e-12)

@@ -126,3 +126,17 @@ def test_wrappers_reject_bad_arguments():
             TimeDistributed(dense)
         with pytest.raises(ValueError, match="time_distributed: input must have rank >= 3"):
             TimeDistributed(Dense(2))(tfcore.placeholder((None, 3)))
+
+
+def test_bidirectional_initial_state_lists_forward_then_backward_states(rng):
+    x, h_f, h_b = rng.randn(2, 4, 3), rng.randn(2, 5), rng.randn(2, 5)
+    layer = Bidirectional(SimpleRNN(5, return_sequences=True), merge_mode=None)
+    with tfcore.new_graph().as_default() as graph:
+        y = layer(tfcore.constant(x), initial_state=[tfcore.constant(h_f), tfcore.constant(h_b)])
+        with tfcore.session(graph=graph) as sess:
+            weights = [rng.uniform(-0.5, 0.5, v.shape.as_list()) for v in layer.variables]
+            layer.set_weights(sess, weights)
+            forward, backward = sess.run(y)
+    np.testing.assert_allclose(forward, np_simple_rnn(x, *weights[:3], h_f)[0], rtol=1e-10)
+    np.testing.assert_allclose(backward, np_simple_rnn(x, *weights[3:], h_b, go_backwards=True)[0][:, ::-1],
+                               rtol=1e-10)
