@@ -109,6 +109,8 @@ def test_masking_gradient_flows_only_to_unmasked_steps(rng):
 def test_embedding_and_masking_reject_bad_arguments():
     with pytest.raises(ValueError, match="embedding: input_dim must be a positive int"):
         Embedding(0, 3)
+    with pytest.raises(ValueError, match="embedding: input_length must be a positive int"):
+        Embedding(3, 3, input_length=0)
     with pytest.raises(ValueError, match="embedding: dtype must be a floating dtype"):
         Embedding(3, 3, dtype=tf.int32)
     with pytest.raises(ValueError, match="masking: mask_value must be a number"):
@@ -116,5 +118,7 @@ def test_embedding_and_masking_reject_bad_arguments():
     with tfcore.new_graph().as_default():
         with pytest.raises(TypeError, match="embedding: ids must be integers, got dtype bool"):
             Embedding(3, 2)(tfcore.placeholder((None, 2), tf.bool))
+        with pytest.raises(ValueError, match=r"embedding: input_length is 4, but the ids have shape \(None, 5\)"):
+            Embedding(3, 2, input_length=4)(tfcore.placeholder((None, 5), tf.int32))
         with pytest.raises(ValueError, match="masking: input must have rank >= 2"):
             Masking()(tfcore.placeholder((None,)))

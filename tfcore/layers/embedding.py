@@ -35,18 +35,22 @@ class Embedding(Module):
       output_dim: the size of each vector.
       embeddings_initializer: default "uniform", U(-0.05, 0.05), Keras's default.
       mask_zero: treat id 0 as padding; `compute_mask` then returns ids != 0.
+      input_length: optional, the length of every id sequence (Keras 2's argument): a
+        call whose last axis has another known length is an error.
       dtype: the table's dtype (default float32; the ids say nothing about it).
 
     Weights: embeddings (input_dim, output_dim).
     """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", mask_zero=False,
-                 dtype=tf.float32, name=None):
+                 input_length=None, dtype=tf.float32, name=None):
         super().__init__(name=name)
         self.input_dim = positive_int(input_dim, self.name, "input_dim")
         self.output_dim = positive_int(output_dim, self.name, "output_dim")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.mask_zero = bool(mask_zero)
+        self.input_length = None if input_length is None else positive_int(
+            input_length, self.name, "input_length")
         self.table_dtype = tf.as_dtype(dtype)
         if not self.table_dtype.is_floating:
             raise ValueError("%s: dtype must be a floating dtype, got %s" % (self.name, dtype))
@@ -64,6 +68,10 @@ class Embedding(Module):
 
     def call(self, inputs, training=False):
         """y[n, ..., :] = E[ids[n, ...], :]"""
+        length = inputs.shape[-1] if inputs.shape.rank else None
+        if self.input_length is not None and length is not None and length != self.input_length:
+            raise ValueError("%s: input_length is %d, but the ids have shape %s"
+                             % (self.name, self.input_length, inputs.shape))
         return tf.gather(self.embeddings, self._ids(inputs))
 
     def compute_mask(self, inputs):
