@@ -46,7 +46,8 @@ def compare_recurrent_with_keras(ours, ref, x, rng, static_time=True, mask=None)
 _shape_rng = np.random.RandomState(7)
 CASES = [(impl, seqs, back, tuple(int(n) for n in (_shape_rng.randint(1, 6), _shape_rng.randint(1, 20),
                                                     _shape_rng.randint(1, 6), _shape_rng.randint(1, 8))))
-         for impl in ("unroll", "while") for seqs in (False, True) for back in (False, True)]
+         for impl, seqs, back in [("unroll", False, False), ("unroll", True, True),
+                                  ("while", True, False), ("while", False, True)]]
 
 
 @pytest.mark.parametrize("implementation,return_sequences,go_backwards,shape", CASES)
