@@ -79,7 +79,7 @@ FLAGS = (
          minimum=64),
     Flag("quick", False, "a smoke run: 1 warm-up step, 3 steps, 1 round, small peak matmul",
          type=bool, action="store_true"),
-    Flag("seed", 0, "graph and data seed", type=int),
+    Flag("seed", 0, "graph and data seed (NumPy's generators take 0 .. 2**32 - 1)", type=int, minimum=0),
     Flag("towers", 1, "split each CNN training batch over N devices of the benchmarked device's "
          "kind (tfcore.parallel; on a CPU the sessions expose N logical CPU devices)", type=int,
          minimum=1),

@@ -5,9 +5,10 @@ and it must be imported in a process where `TF_USE_LEGACY_KERAS=1` was set
 before TensorFlow was imported (`run.py` does it), so that the peer is Keras 2
 (graph functions over eager TensorFlow), not Keras 3.
 
-Each twin (declared beside its model in `registry.py`) has the same layers, initialisers, loss, optimizer (the legacy
-Keras 2 optimizers, with the same time decay) and metrics as the tfcore model,
-so both sides do the same arithmetic. Two timings:
+Each twin (declared beside its model in `registry.py`) has the same layers,
+initialisers, loss, optimizer (the legacy Keras 2 optimizers, with the same
+time decay) and metrics as the tfcore model, so both sides do the same
+arithmetic. Two timings:
 
 * `train_on_batch`: one Python call per step; the time of each call.
 * `fit`: the steady-state step inside `model.fit` (one epoch over the timed

@@ -36,7 +36,8 @@ RESULT_FIELDS = {
     "median_s": "median step time", "q1_s": "first quartile", "q3_s": "third quartile",
     "iqr_s": "q3 - q1", "min_s": "fastest step", "max_s": "slowest step",
     "samples_per_s": "batch_size / median_s",
-    "train_flops_per_step": "analytic FLOPs per step (3x forward for training; the forward for a forward-only model)",
+    "train_flops_per_step": "analytic FLOPs per step (3x forward for training; the forward for a "
+                            "forward-only model)",
     "gflops_per_s": "train_flops_per_step / median_s / 1e9",
     "percent_of_peak": "gflops_per_s / the device's TF matmul peak * 100",
     "first_step_s": "build + session or compile + first step, seconds",

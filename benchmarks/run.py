@@ -5,9 +5,10 @@
     python benchmarks/run.py --model NAME,NAME --steps 20 --rounds 5   (names: benchmarks/registry.py)
     python benchmarks/run.py --quick --peer none  a smoke run
 
-The flags come from one registry (`benchmarks/params.py`) and are validated
-before TensorFlow is imported, because two process-wide switches must be set
-before that import:
+The flags come from one registry (`benchmarks/params.py`), the models from
+another (`benchmarks/registry.py`). The flags are validated (a bad one exits
+2; output paths are checked writable) before TensorFlow is imported, because
+two process-wide switches must be set before that import:
 
 * `TF_USE_LEGACY_KERAS=1` when the peer is tf-keras, so `tf.keras` is Keras 2;
 * `TF_ENABLE_ONEDNN_OPTS`: `--onednn auto` (the default) sets it to 1 unless

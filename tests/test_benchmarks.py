@@ -159,9 +159,14 @@ def test_json_markdown_and_chart_have_the_documented_fields(tmp_path):
     params = small_params(model="logistic_regression,mlp", device="cpu", rounds=2, epoch=True,
                           json=str(tmp_path / "r.json"), markdown=str(tmp_path / "r.md"),
                           plot=str(tmp_path / "r.png"))
-    doc = harness.run(params, say=quiet, command="test")
+    said = []
+    doc = harness.run(params, say=said.append, command="test")
     report.write_outputs(doc, params, say=quiet)
     loaded = json.loads((tmp_path / "r.json").read_text())
+    # The CPU's ISA features are in the header, the JSON and the Markdown.
+    isa = environment.format_isa(environment.isa_features())
+    assert set(loaded["environment"]["isa"]) == set(environment.ISA_FLAGS)
+    assert isa in said[0] and isa in (tmp_path / "r.md").read_text()
     assert set(report.JSON_FIELDS) <= set(loaded)
     assert loaded["schema"] == report.SCHEMA
     assert {"tensorflow", "build", "cpu", "cores", "TF_ENABLE_ONEDNN_OPTS"} <= set(loaded["environment"])
@@ -321,6 +326,7 @@ def test_params_defaults_come_from_the_flags_alone():
     (["--cpu-devices", "0"], "--cpu-devices must be an int >= 1"),
     (["--batch-size", "0"], "--batch-size must be an int >= 1"),
     (["--peak-size", "8"], "--peak-size must be an int >= 64"),
+    (["--seed", "-1"], "--seed must be an int >= 0"),
     (["--warmup", "x"], "argument --warmup: invalid int value"),
     (["--stepz", "3"], "unrecognized arguments: --stepz"),
     (["--step", "3"], "unrecognized arguments: --step"),  # no abbreviations

@@ -135,7 +135,39 @@ def check_gradients(
     name = name or getattr(build, "__name__", "function")
     rng = np.random.RandomState(seed)
     values = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
+    graph, feeds, y, targets, grads = _check_graph(build, values, order, check_variables, rng, seed)
+    with graph.as_default():
+        init = tf.compat.v1.global_variables_initializer()
 
+    result = GradientCheckResult(name, rtol)
+    with graph_lib.session(graph=graph) as sess:
+        sess.run(init)
+        feed = {feeds[k]: v for k, v in values.items()}
+        analytical = sess.run(grads, feed)
+        for target, grad in zip(targets, analytical):
+            base, numerical = _target_differences(sess, y, feed, target, delta)
+            grad = np.asarray(grad, dtype=np.float64).reshape(base.shape)
+            result.entries.append(_worst(target, grad, numerical, floor))
+
+    if raise_on_failure and not result.ok:
+        lines = ["Gradient check failed for %s (order %d):" % (name, order)]
+        for e in result.failures():
+            lines.append(
+                "  %s %r element %s: expected (numerical) %.10g, got (tf.gradients) %.10g,"
+                " relative error %.3g > %.1g"
+                % (e["kind"], e["tensor"], e["index"], e["numerical"], e["analytical"], e["error"], rtol)
+            )
+        raise GradientCheckError("\n".join(lines))
+    return result
+
+
+def _check_graph(build, values, order, check_variables, rng, seed):
+    """The float64 graph: `(graph, feeds, y, targets, grads)`, y the random projection checked.
+
+    Order 1: `y = sum(r * output)`, checked against the inputs and the
+    trainable variables. Order 2: `y = sum(r2 * dy/dx)` over the inputs' first
+    gradients, checked against the inputs.
+    """
     graph = graph_lib.new_graph(seed=seed)
     with graph.as_default():
         feeds = {k: graph_lib.placeholder(v.shape, tf.float64, name=k) for k, v in values.items()}
@@ -159,49 +191,42 @@ def check_gradients(
             grads = _gradients(y, targets)
         elif order != 1:
             raise ValueError("order must be 1 or 2, got %r" % (order,))
-        init = tf.compat.v1.global_variables_initializer()
+    return graph, feeds, y, targets, grads
 
-    result = GradientCheckResult(name, rtol)
-    with graph_lib.session(graph=graph) as sess:
-        sess.run(init)
-        feed = {feeds[k]: v for k, v in values.items()}
-        analytical = sess.run(grads, feed)
-        for target, grad in zip(targets, analytical):
-            is_input = target.op.type == "Placeholder"
-            if is_input:
-                base = feed[target].copy()
 
-                def evaluate(value, target=target):
-                    return sess.run(y, {**feed, target: value})
-            else:
-                base = sess.run(target)
+def _target_differences(sess, y, feed, target, delta):
+    """`(value, dy/dtarget by central differences)` for an input placeholder or a variable.
 
-                def evaluate(value, target=target):
-                    sess.run(target.initializer, {target.initial_value: value})
-                    return sess.run(y, feed)
+    A variable is moved through its initializer, and put back afterwards.
+    """
+    is_input = target.op.type == "Placeholder"
+    if is_input:
+        base = feed[target].copy()
 
-            numerical = central_differences(evaluate, base, delta)
-            if not is_input:
-                sess.run(target.initializer, {target.initial_value: base})
-            grad = np.asarray(grad, dtype=np.float64).reshape(base.shape)
-            errors = relative_error(grad, numerical, floor)
-            worst = np.unravel_index(np.argmax(errors), errors.shape) if errors.size else ()
-            result.entries.append({
-                "kind": "input" if is_input else "variable",
-                "tensor": target.name.split(":")[0],
-                "index": tuple(int(i) for i in worst),
-                "analytical": float(grad[worst]) if errors.size else 0.0,
-                "numerical": float(numerical[worst]) if errors.size else 0.0,
-                "error": float(errors[worst]) if errors.size else 0.0,
-            })
+        def evaluate(value):
+            return sess.run(y, {**feed, target: value})
+    else:
+        base = sess.run(target)
 
-    if raise_on_failure and not result.ok:
-        lines = ["Gradient check failed for %s (order %d):" % (name, order)]
-        for e in result.failures():
-            lines.append(
-                "  %s %r element %s: expected (numerical) %.10g, got (tf.gradients) %.10g,"
-                " relative error %.3g > %.1g"
-                % (e["kind"], e["tensor"], e["index"], e["numerical"], e["analytical"], e["error"], rtol)
-            )
-        raise GradientCheckError("\n".join(lines))
-    return result
+        def evaluate(value):
+            sess.run(target.initializer, {target.initial_value: value})
+            return sess.run(y, feed)
+
+    numerical = central_differences(evaluate, base, delta)
+    if not is_input:
+        sess.run(target.initializer, {target.initial_value: base})
+    return base, numerical
+
+
+def _worst(target, grad, numerical, floor):
+    """The entry of `target`: its worst element's index, both values and the relative error."""
+    errors = relative_error(grad, numerical, floor)
+    worst = np.unravel_index(np.argmax(errors), errors.shape) if errors.size else ()
+    return {
+        "kind": "input" if target.op.type == "Placeholder" else "variable",
+        "tensor": target.name.split(":")[0],
+        "index": tuple(int(i) for i in worst),
+        "analytical": float(grad[worst]) if errors.size else 0.0,
+        "numerical": float(numerical[worst]) if errors.size else 0.0,
+        "error": float(errors[worst]) if errors.size else 0.0,
+    }

@@ -143,15 +143,7 @@ def op_flops(op, unknown_dim=1):
         grads = inp(1)  # AvgPoolGrad: the output gradient; MaxPoolGrad: the original output
         return (2 * area * grads, True) if t == "AvgPoolGrad" else ((area + 1) * grads, True)
     if t in ("Conv2DBackpropInput", "Conv2DBackpropFilter"):
-        strides = op.get_attr("strides")
-        stride_area = strides[1] * strides[2]
-        if t == "Conv2DBackpropInput":
-            image, kernel = _dims(op.outputs[0].shape, unknown_dim), op.inputs[1].shape
-        else:
-            image, kernel = _dims(op.inputs[0].shape, unknown_dim), op.outputs[0].shape
-        # TensorFlow's registry divides by stride area; keep its integer result.
-        return int(2 * int(np.prod(image)) * _count(kernel, unknown_dim)
-                   / (image[-1] * stride_area)), True
+        return _conv_backprop_flops(op, unknown_dim), True
     if t in _ELEMENTWISE:
         return out(), True
     if t.startswith("FusedBatchNorm") and not t.endswith("Grad"):
@@ -162,6 +154,21 @@ def op_flops(op, unknown_dim=1):
         u = _dims(op.inputs[3].shape, unknown_dim)[-1]           # cs_prev: (batch, units)
         return steps * rows * (8 * u * (d + u) + 13 * u), True
     return 0, t in _FREE
+
+
+def _conv_backprop_flops(op, unknown_dim):
+    """A convolution's gradient kernel, as TensorFlow's registry counts it.
+
+    2 |image| |kernel| / (cin * stride area): the registry divides by the
+    stride area; its integer result is kept.
+    """
+    strides = op.get_attr("strides")
+    stride_area = strides[1] * strides[2]
+    if op.type == "Conv2DBackpropInput":
+        image, kernel = _dims(op.outputs[0].shape, unknown_dim), op.inputs[1].shape
+    else:
+        image, kernel = _dims(op.inputs[0].shape, unknown_dim), op.outputs[0].shape
+    return int(2 * int(np.prod(image)) * _count(kernel, unknown_dim) / (image[-1] * stride_area))
 
 
 def profiler_flops(graph):

@@ -244,10 +244,30 @@ def summary(model, outputs=None, batch_size=None, scope="", print_fn=print):
     if scope and not scope.endswith("/"):
         scope += "/"
     unknown_dim = 1 if batch_size is None else int(batch_size)
-    forward = ancestors(outputs)
     scopes = _scope_names(graph, scope)
-    output_tensors = set(outputs)
+    rows, row_of, per_example, uncounted = _layer_rows(graph, ancestors(outputs), scopes, scope,
+                                                       unknown_dim)
+    edges = _edges(row_of, set(outputs))
+    slots, other = _assign_variables(graph, rows, scopes, scope)
+    result = Summary(
+        rows=list(rows.values()), edges=edges,
+        trainable=sum(r.trainable for r in rows.values()),
+        non_trainable=sum(r.non_trainable for r in rows.values()),
+        state=sum(r.state for r in rows.values()), slots=slots, other_variables=other,
+        flops=sum(r.flops for r in rows.values()), unknown_dim=unknown_dim,
+        per_example=per_example, uncounted_types=uncounted)
+    if print_fn is not None:
+        print_fn(format_table(result))
+    return result
 
+
+def _layer_rows(graph, forward, scopes, scope, unknown_dim):
+    """The forward ops grouped into rows: `(rows by name, row of each op, per_example, uncounted)`.
+
+    A row's FLOPs are the sum of `flops.op_flops` over its ops; `per_example`
+    says some counted op had a None dimension; `uncounted` lists the op types
+    without a formula.
+    """
     rows, row_of, op_type_flops = {}, {}, {}
     per_example, uncounted = False, []
     loose_runs, last_loose = 0, False
@@ -289,7 +309,11 @@ def summary(model, outputs=None, batch_size=None, scope="", print_fn=print):
     for row in rows.values():  # the costly op types first: "Conv2D BiasAdd Maximum"
         by_type = op_type_flops[row.name]
         row.ops = sorted(by_type, key=lambda t: -by_type[t])
+    return rows, row_of, per_example, uncounted
 
+
+def _edges(row_of, output_tensors):
+    """The tensors flowing between rows, `(from, to, shape, dtype)`; fills each row's output shapes."""
     edges = []
     for op, row in row_of.items():
         for t in op.outputs:
@@ -304,7 +328,11 @@ def summary(model, outputs=None, batch_size=None, scope="", print_fn=print):
                 edge = (row.name, reader.name, _shape_tuple(t.shape), t.dtype.name)
                 if edge not in edges:
                     edges.append(edge)
+    return edges
 
+
+def _assign_variables(graph, rows, scopes, scope):
+    """Each variable's elements added to its row's kind; returns (slot elements, other elements)."""
     slots = other = 0
     for var, kind in classify_variables(graph):
         name = group_of(var.op.name, scopes, scope)
@@ -318,17 +346,7 @@ def summary(model, outputs=None, batch_size=None, scope="", print_fn=print):
         row = rows[name]
         setattr(row, kind, getattr(row, kind) + size)
         row.variables.append((var.op.name, tuple(var.shape.as_list()), kind))
-
-    result = Summary(
-        rows=list(rows.values()), edges=edges,
-        trainable=sum(r.trainable for r in rows.values()),
-        non_trainable=sum(r.non_trainable for r in rows.values()),
-        state=sum(r.state for r in rows.values()), slots=slots, other_variables=other,
-        flops=sum(r.flops for r in rows.values()), unknown_dim=unknown_dim,
-        per_example=per_example, uncounted_types=uncounted)
-    if print_fn is not None:
-        print_fn(format_table(result))
-    return result
+    return slots, other
 
 
 def format_shape(shape):

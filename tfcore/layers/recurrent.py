@@ -51,6 +51,12 @@ Run inside `LSTM`/`GRU` (`"unroll"` or `"while"`), tf.gradients chains these
 per-step backward passes from the last step to the first: that chain is backprop
 through time. The derivation is checked against tf.gradients of the same
 forward pass and against finite differences (tests/test_manual_gradients.py).
+What `tf.custom_gradient` changes: it replaces the first derivative only. The
+backward ops above are ordinary differentiable ops on the forward tensors, so
+second derivatives still come out right (checked with `order=2`); but a tensor
+inside the hand-written step (a gate, say) has no gradient path of its own:
+tf.gradients of the loss with respect to it is None, as the gradient flows only
+to the step's inputs (x, the states, the weights).
 
 Execution strategies (`implementation=`), which give the same numbers:
 
