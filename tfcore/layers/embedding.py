@@ -42,6 +42,8 @@ class Embedding(Module):
     Weights: embeddings (input_dim, output_dim).
     """
 
+    integer_inputs = True  # its input is ids (module.py's protocol), checked in `_ids`
+
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", mask_zero=False,
                  input_length=None, dtype=tf.float32, name=None):
         super().__init__(name=name)
