@@ -42,14 +42,22 @@ class Conv3D(Module):
         convolution fans), bias_initializer (zeros): as Conv2D.
       data_format: "channels_last" (default, as Keras) or "channels_first"
         (transposed to channels-last and back, layout.py).
+      kernel_regularizer, bias_regularizer, activity_regularizer: penalties
+        added to the layer's `losses` (`tfcore.regularizers`: "l1", "l2", ...).
+      kernel_constraint, bias_constraint: projections the optimizer applies
+        after each step (`tfcore.constraints`: "max_norm", "non_neg", ...).
 
     Weights, in Keras's order and layout: kernel (kd, kh, kw, C_in, C_out), bias (C_out,).
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", data_format=None, name=None):
+                 bias_initializer="zeros", data_format=None, kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, name=None):
         super().__init__(name=name or "conv3d")
+        self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
+                                              kernel_constraint, bias_constraint)
         self.data_format = normalize_data_format(data_format, self.name)
         self.filters = positive_int(filters, self.name, "filters")
         self.kernel_size = normalize_tuple(kernel_size, 3, self.name, "kernel_size")
@@ -74,9 +82,13 @@ class Conv3D(Module):
                 "channel count, got shape %s" % (self.name, input_shape))
         self.input_channels = int(input_shape[-1])
         shape = self.kernel_size + (self.input_channels, self.filters)
-        self.kernel = self.add_weight("kernel", shape, self.kernel_initializer)
+        self.kernel = self.add_weight("kernel", shape, self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     def call(self, inputs, training=False):
         """y[n, p, i, j, o] = activation(b[o] + sum_{t, u, v, c} x[n, p s_d + t d_d - pf,

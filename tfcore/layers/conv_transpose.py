@@ -65,6 +65,10 @@ class Conv2DTranspose(Module):
         (zeros): as Conv2D.
       data_format: "channels_last" (default, as Keras) or "channels_first"
         (transposed to channels-last and back, layout.py).
+      kernel_regularizer, bias_regularizer, activity_regularizer: penalties
+        added to the layer's `losses` (`tfcore.regularizers`: "l1", "l2", ...).
+      kernel_constraint, bias_constraint: projections the optimizer applies
+        after each step (`tfcore.constraints`: "max_norm", "non_neg", ...).
 
     Weights, in Keras's order and layout: kernel (kh, kw, filters, C_in), bias (filters,).
     """
@@ -72,8 +76,11 @@ class Conv2DTranspose(Module):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
                  dilation_rate=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", data_format=None,
-                 name=None):
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, name=None):
         super().__init__(name=name or "conv2d_transpose")
+        self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
+                                              kernel_constraint, bias_constraint)
         self.data_format = normalize_data_format(data_format, self.name)
         self.filters = positive_int(filters, self.name, "filters")
         self.kernel_size = normalize_pair(kernel_size, self.name, "kernel_size")
@@ -110,9 +117,12 @@ class Conv2DTranspose(Module):
         self.input_channels = int(input_shape[-1])
         kh, kw = self.kernel_size
         self.kernel = self.add_weight("kernel", (kh, kw, self.filters, self.input_channels),
-                                      self.kernel_initializer)
+                                      self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     def output_size(self, height, width):
         """(H_out, W_out) for an input of (height, width), Keras's rule (None stays None)."""

@@ -38,6 +38,9 @@ class Embedding(Module):
       input_length: optional, the length of every id sequence (Keras 2's argument): a
         call whose last axis has another known length is an error.
       dtype: the table's dtype (default float32; the ids say nothing about it).
+      embeddings_regularizer, activity_regularizer: penalties added to `losses`
+        (`tfcore.regularizers`); embeddings_constraint: applied after each step
+        (with a sparse gradient that is an error, as in Keras).
 
     Weights: embeddings (input_dim, output_dim).
     """
@@ -45,8 +48,13 @@ class Embedding(Module):
     integer_inputs = True  # its input is ids (module.py's protocol), checked in `_ids`
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", mask_zero=False,
-                 input_length=None, dtype=tf.float32, name=None):
+                 input_length=None, dtype=tf.float32, embeddings_regularizer=None,
+                 activity_regularizer=None, embeddings_constraint=None, name=None):
         super().__init__(name=name)
+        # Keras's names for the table's penalty and projection: the kernel's slots here.
+        self.set_regularizers_and_constraints(kernel_regularizer=embeddings_regularizer,
+                                              activity_regularizer=activity_regularizer,
+                                              kernel_constraint=embeddings_constraint)
         self.input_dim = positive_int(input_dim, self.name, "input_dim")
         self.output_dim = positive_int(output_dim, self.name, "output_dim")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
@@ -60,7 +68,9 @@ class Embedding(Module):
     def build(self, input_shape):
         self.dtype = self.table_dtype  # not the ids' dtype
         self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
-                                          self.embeddings_initializer)
+                                          self.embeddings_initializer,
+                                          regularizer=self.kernel_regularizer,
+                                          constraint=self.kernel_constraint)
 
     def _ids(self, inputs):
         if inputs.dtype.is_floating or inputs.dtype.is_integer:
