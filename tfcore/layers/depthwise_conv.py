@@ -26,7 +26,7 @@ the ops Keras uses, so dilation and SAME padding follow the same rules.
 
 import tensorflow as tf
 
-from tfcore import activations, initializers
+from tfcore import activations, constraints, initializers, regularizers
 from tfcore.layers.checks import (check_input, check_window_fits, normalize_pair, normalize_padding,
                                   positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
@@ -38,8 +38,12 @@ class _DepthwiseBase(Module):
     """The shared arguments and the depthwise kernel of both layers."""
 
     def __init__(self, kernel_size, strides, padding, depth_multiplier, dilation_rate, activation,
-                 use_bias, depthwise_initializer, bias_initializer, data_format, name):
+                 use_bias, depthwise_initializer, bias_initializer, data_format, name,
+                 penalties=(None, None, None, None, None)):
         super().__init__(name=name)
+        # (depthwise_regularizer, bias_regularizer, activity_regularizer, depthwise_constraint,
+        # bias_constraint): module.py keeps the depthwise kernel's in the kernel_* attributes.
+        self.set_regularizers_and_constraints(*penalties)
         self.data_format = normalize_data_format(data_format, self.name)
         self.kernel_size = normalize_pair(kernel_size, self.name, "kernel_size")
         self.strides = normalize_pair(strides, self.name, "strides")
@@ -67,7 +71,14 @@ class _DepthwiseBase(Module):
         self.input_channels = int(input_shape[-1])
         self.depthwise_kernel = self.add_weight(
             "depthwise_kernel", self.kernel_size + (self.input_channels, self.depth_multiplier),
-            self.depthwise_initializer)
+            self.depthwise_initializer, regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint)
+
+    def _build_bias(self, size):
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (size,), self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     def _check_input(self, inputs):
         inputs = to_channels_last(inputs, self.data_format)
@@ -93,6 +104,9 @@ class DepthwiseConv2D(_DepthwiseBase):
         bias_initializer (zeros).
       data_format: "channels_last" (default, as Keras) or "channels_first"
         (transposed to channels-last and back, layout.py).
+      depthwise_regularizer, bias_regularizer, activity_regularizer: penalties added
+        to `losses` (`tfcore.regularizers`); depthwise_constraint, bias_constraint:
+        applied after each step (`tfcore.constraints`).
 
     Weights, in Keras's order: depthwise_kernel (kh, kw, C_in, m), bias (C_in * m,).
     """
@@ -100,16 +114,17 @@ class DepthwiseConv2D(_DepthwiseBase):
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1,
                  dilation_rate=1, activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", bias_initializer="zeros", data_format=None,
-                 name=None):
+                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, bias_constraint=None, name=None):
         super().__init__(kernel_size, strides, padding, depth_multiplier, dilation_rate, activation,
-                         use_bias, depthwise_initializer, bias_initializer, data_format, name)
+                         use_bias, depthwise_initializer, bias_initializer, data_format, name,
+                         (depthwise_regularizer, bias_regularizer, activity_regularizer,
+                          depthwise_constraint, bias_constraint))
 
     def build(self, input_shape):
         input_shape = channels_last_shape(input_shape, self.data_format)
         self._build_depthwise(input_shape)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", (self.input_channels * self.depth_multiplier,),
-                                        self.bias_initializer)
+        self._build_bias(self.input_channels * self.depth_multiplier)
 
     def call(self, inputs, training=False):
         """y[n, i, j, c m + k] = b[c m + k] + sum_{u, v} x[n, i s + u d - pt, j s + v d - pl, c]
@@ -132,6 +147,10 @@ class SeparableConv2D(_DepthwiseBase):
         (glorot_uniform, Keras's), bias_initializer (zeros).
       data_format: "channels_last" (default, as Keras) or "channels_first"
         (transposed to channels-last and back, layout.py).
+      depthwise_regularizer, bias_regularizer, activity_regularizer: penalties added
+        to `losses` (`tfcore.regularizers`); depthwise_constraint, bias_constraint:
+        applied after each step (`tfcore.constraints`).
+      pointwise_regularizer, pointwise_constraint: the same for the pointwise kernel.
 
     Weights, in Keras's order: depthwise_kernel (kh, kw, C_in, m),
     pointwise_kernel (1, 1, C_in * m, filters), bias (filters,).
@@ -140,20 +159,27 @@ class SeparableConv2D(_DepthwiseBase):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
                  depth_multiplier=1, activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", data_format=None, name=None):
+                 bias_initializer="zeros", data_format=None, depthwise_regularizer=None,
+                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
+                 name=None):
         super().__init__(kernel_size, strides, padding, depth_multiplier, dilation_rate, activation,
-                         use_bias, depthwise_initializer, bias_initializer, data_format, name)
+                         use_bias, depthwise_initializer, bias_initializer, data_format, name,
+                         (depthwise_regularizer, bias_regularizer, activity_regularizer,
+                          depthwise_constraint, bias_constraint))
         self.filters = positive_int(filters, self.name, "filters")
         self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def build(self, input_shape):
         input_shape = channels_last_shape(input_shape, self.data_format)
         self._build_depthwise(input_shape)
         self.pointwise_kernel = self.add_weight(
             "pointwise_kernel", (1, 1, self.input_channels * self.depth_multiplier, self.filters),
-            self.pointwise_initializer)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+            self.pointwise_initializer, regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint)
+        self._build_bias(self.filters)
 
     def call(self, inputs, training=False):
         """y = activation(b + depthwise(x, D) P),  P: (1, 1, C_in m, filters)."""

@@ -1,4 +1,4 @@
-"""Conv3D, Conv2DTranspose and Embedding take Keras's regularizer and constraint arguments:
+"""Conv3D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, LayerNormalization and Embedding take Keras's regularizer and constraint arguments:
 their penalties equal tf-keras's `layer.losses` with copied weights, in Keras's order."""
 
 import numpy as np
@@ -19,6 +19,14 @@ REG = dict(kernel_regularizer="l1_l2", bias_regularizer="l2", activity_regulariz
      tf.float32),
     (lambda k: k.Conv2DTranspose(3, 3, strides=2, **REG), np.random.RandomState(1).randn(2, 3, 4, 2),
      tf.float32),
+    (lambda k: k.DepthwiseConv2D(2, depth_multiplier=2, depthwise_regularizer="l2",
+                                 bias_regularizer="l1", activity_regularizer="l2"),
+     np.random.RandomState(3).randn(2, 4, 5, 3), tf.float32),
+    (lambda k: k.SeparableConv2D(3, 2, depthwise_regularizer="l1", pointwise_regularizer="l2",
+                                 bias_regularizer="l1_l2"),
+     np.random.RandomState(4).randn(2, 4, 5, 3), tf.float32),
+    (lambda k: k.LayerNormalization(gamma_regularizer="l2", beta_regularizer="l1"),
+     np.random.RandomState(5).randn(3, 4, 5), tf.float32),
     (lambda k: k.Embedding(7, 3, embeddings_regularizer="l2", activity_regularizer="l1"),
      np.random.RandomState(2).randint(0, 7, (3, 4)), tf.int32),
 ])
