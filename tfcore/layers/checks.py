@@ -51,6 +51,20 @@ def normalize_pair(value, layer, arg):
     return normalize_tuple(value, 2, layer, arg)
 
 
+def normalize_borders_2d(value, layer, arg):
+    """An int p, a pair (ph, pw) or a pair of pairs ((top, bottom), (left, right)) of ints >= 0
+    -> ((top, bottom), (left, right)): the border widths of ZeroPadding2D and Cropping2D."""
+    if is_int(value):
+        value = (value, value)
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError("%s: %s must be an int, a pair (height, width) or a pair of pairs "
+                         "((top, bottom), (left, right)), got %r" % (layer, arg, value))
+    return tuple(
+        normalize_tuple(v, 2, layer, "%s[%d] %s" % (arg, i, sides), minimum=0,
+                        what="an int or a pair (before, after) of ints")
+        for i, (v, sides) in enumerate(zip(value, ("(top, bottom)", "(left, right)"))))
+
+
 def normalize_choice(value, choices, layer, arg):
     """`value` if it is one of `choices` (strings), else a ValueError listing them."""
     if value not in choices:

@@ -11,7 +11,7 @@ SAME-like output sizes with padding of the user's choice.
 
 import tensorflow as tf
 
-from tfcore.layers.checks import check_rank, is_int, layout_of, normalize_tuple
+from tfcore.layers.checks import check_rank, layout_of, normalize_borders_2d, normalize_tuple
 from tfcore.layers.layout import normalize_data_format, to_channels_last, to_data_format
 from tfcore.module import Module
 
@@ -53,16 +53,7 @@ class ZeroPadding2D(Module):
     def __init__(self, padding=1, data_format=None, name=None):
         super().__init__(name=name or "zero_padding2d")
         self.data_format = normalize_data_format(data_format, self.name)
-        if is_int(padding):
-            padding = (padding, padding)
-        if not isinstance(padding, (tuple, list)) or len(padding) != 2:
-            raise ValueError(
-                "%s: padding must be an int, a pair (height, width) or a pair of pairs "
-                "((top, bottom), (left, right)), got %r" % (self.name, padding)
-            )
-        self.padding = tuple(
-            normalize_tuple(p, 2, self.name, arg, minimum=0, what=BEFORE_AFTER)
-            for p, arg in zip(padding, ("padding[0] (top, bottom)", "padding[1] (left, right)")))
+        self.padding = normalize_borders_2d(padding, self.name, "padding")
 
     def call(self, inputs, training=False):
         """y[n, i, j, c] = x[n, i - top, j - left, c]  inside the image,  else 0.
