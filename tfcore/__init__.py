@@ -5,8 +5,10 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
 
     tfcore.graph        graphs, placeholders, variables, sessions, devices
     tfcore.module       the layer protocol (build on first call, weights in Keras order)
-    tfcore.layers       Dense, Conv2D, pooling, padding, Dropout, BatchNormalization,
-                        Flatten, LSTM/GRU cells and sequence layers
+    tfcore.layers       Dense, Conv1D/2D/3D (fused or patches), pooling, padding, Dropout,
+                        BatchNormalization, LayerNormalization, shape and merge layers,
+                        Embedding, LSTM/GRU/SimpleRNN cells and sequence layers, wrappers
+    tfcore.reference    the layers' equations in plain NumPy (the tests' oracles)
     tfcore.activations  tfcore.initializers  tfcore.losses  tfcore.metrics
     tfcore.optimizers   SGD, Momentum, Adam, RMSprop, Adagrad, Adadelta, Adamax, Nadam
                         (Keras 2 legacy semantics: time decay, clipping) as update ops
