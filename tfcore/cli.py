@@ -63,28 +63,26 @@ def non_negative_float(text):
     return value
 
 
+def _in_range(kind, what, low, high):
+    """An argparse type for `kind` values (int or float) in [low, high]; None: unbounded."""
+    def parse(text):
+        value = _number(text, kind, "an integer" if kind is int else "a number")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError("must be %s in [%s, %s], got %r" % (
+                what, low if low is not None else "-inf", high if high is not None else "inf", text))
+        return value
+    parse.__name__ = "integer" if kind is int else "number"
+    return parse
+
+
 def int_in(low, high):
     """A type for ints in [low, high] (either bound None: unbounded)."""
-    def parse(text):
-        value = _number(text, int, "an integer")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise argparse.ArgumentTypeError("must be an integer in [%s, %s], got %r" % (
-                low if low is not None else "-inf", high if high is not None else "inf", text))
-        return value
-    parse.__name__ = "integer"
-    return parse
+    return _in_range(int, "an integer", low, high)
 
 
 def float_in(low, high):
     """A type for finite floats in [low, high] (either bound None: unbounded)."""
-    def parse(text):
-        value = _number(text, float, "a number")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise argparse.ArgumentTypeError("must be a number in [%s, %s], got %r" % (
-                low if low is not None else "-inf", high if high is not None else "inf", text))
-        return value
-    parse.__name__ = "number"
-    return parse
+    return _in_range(float, "a number", low, high)
 
 
 # NumPy's SeedSequence refuses negative seeds; TensorFlow's graph seed is an int64.

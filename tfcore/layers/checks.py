@@ -65,6 +65,14 @@ def normalize_borders_2d(value, layer, arg):
         for i, (v, sides) in enumerate(zip(value, ("(top, bottom)", "(left, right)"))))
 
 
+def check_strides_and_dilation(strides, dilation_rate, layer):
+    """Refuse strides > 1 together with dilation > 1, as Keras does (no CPU kernel computes both)."""
+    if max(strides) > 1 and max(dilation_rate) > 1:
+        raise ValueError(
+            "%s: strides > 1 together with dilation_rate > 1 are not supported (as in Keras); "
+            "got strides=%r, dilation_rate=%r" % (layer, tuple(strides), tuple(dilation_rate)))
+
+
 def normalize_choice(value, choices, layer, arg):
     """`value` if it is one of `choices` (strings), else a ValueError listing them."""
     if value not in choices:

@@ -56,7 +56,7 @@ import tensorflow as tf
 
 from tfcore import activations, initializers
 from tfcore.layers.checks import (  # noqa: F401  (check_rank, normalize_pair: re-exported)
-    check_input, check_rank, check_window_fits, is_int, layout_of, normalize_choice, normalize_pair,
+    check_input, check_rank, check_strides_and_dilation, check_window_fits, is_int, layout_of, normalize_choice, normalize_pair,
     normalize_padding, normalize_tuple, positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
@@ -304,10 +304,7 @@ class _Conv(Module):
         self.strides = normalize_tuple(strides, self.rank, self.name, "strides")
         self.padding = normalize_padding(padding, self.name, self.paddings)
         self.dilation_rate = normalize_tuple(dilation_rate, self.rank, self.name, "dilation_rate")
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "%s: strides > 1 together with dilation_rate > 1 are not supported (as in Keras); "
-                "got strides=%r, dilation_rate=%r" % (self.name, self.strides, self.dilation_rate))
+        check_strides_and_dilation(self.strides, self.dilation_rate, self.name)
         self.implementation, self.gradient = _implementation_and_gradient(
             implementation, gradient, self.name)
         self.activation = activations.get(activation)

@@ -22,8 +22,8 @@ gradient accepts dilation rates above 1.
 import tensorflow as tf
 
 from tfcore import activations, initializers
-from tfcore.layers.checks import (check_input, check_window_fits, normalize_padding, normalize_tuple,
-                                  positive_int)
+from tfcore.layers.checks import (check_input, check_strides_and_dilation, check_window_fits,
+                                  normalize_padding, normalize_tuple, positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
 from tfcore.module import Module
@@ -64,10 +64,7 @@ class Conv3D(Module):
         self.strides = normalize_tuple(strides, 3, self.name, "strides")
         self.padding = normalize_padding(padding, self.name)
         self.dilation_rate = normalize_tuple(dilation_rate, 3, self.name, "dilation_rate")
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "%s: strides > 1 together with dilation_rate > 1 are not supported (as in Keras); "
-                "got strides=%r, dilation_rate=%r" % (self.name, self.strides, self.dilation_rate))
+        check_strides_and_dilation(self.strides, self.dilation_rate, self.name)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)

@@ -27,7 +27,8 @@ the ops Keras uses, so dilation and SAME padding follow the same rules.
 import tensorflow as tf
 
 from tfcore import activations, constraints, initializers, regularizers
-from tfcore.layers.checks import (check_input, check_window_fits, normalize_pair, normalize_padding,
+from tfcore.layers.checks import (check_input, check_strides_and_dilation, check_window_fits,
+                                  normalize_pair, normalize_padding,
                                   positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
@@ -52,10 +53,7 @@ class _DepthwiseBase(Module):
         if self.strides[0] != self.strides[1]:
             raise ValueError("%s: TensorFlow's depthwise kernels need equal strides on both axes "
                              "(so does Keras), got strides=%r" % (self.name, self.strides))
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "%s: strides > 1 together with dilation_rate > 1 are not supported (as in Keras); "
-                "got strides=%r, dilation_rate=%r" % (self.name, self.strides, self.dilation_rate))
+        check_strides_and_dilation(self.strides, self.dilation_rate, self.name)
         self.depth_multiplier = positive_int(depth_multiplier, self.name, "depth_multiplier")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
