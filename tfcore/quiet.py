@@ -25,7 +25,7 @@ your own program or a notebook changes nothing. `--verbose` (or
 `TFCORE_VERBOSE=1`) turns the filter off.
 
 The second tool, `deprecations_filtered(...)`, drops TensorFlow's Python-level
-deprecation notices ("... (from tensorflow.python...) is deprecated") for
+deprecation notices ("<function> (from <TensorFlow module>) is deprecated ...") for
 exactly the named functions, around the few calls where tfcore has no
 non-deprecated public alternative (each such call says why).
 
