@@ -71,7 +71,8 @@ def month(text):
     return text
 
 
-def main(argv=None):
+def parse_args(argv):
+    """The flags, checked: the windows must split into training and validation parts."""
     p = common.parser("lstm_temperature", __doc__.splitlines()[0], epochs=100, batch_size=20)
     p.add_argument("--start", type=month, default="1880-01", help="first month, YYYY-MM")
     p.add_argument("--end", type=month, default="2016-12", help="last month, YYYY-MM")
@@ -87,18 +88,30 @@ def main(argv=None):
     if not 0 < args.train_windows < args.keep - args.window:
         p.error("--train-windows %d must leave validation windows: --keep %d months give %d windows "
                 "of --window %d" % (args.train_windows, args.keep, args.keep - args.window, args.window))
+    return p, args
+
+
+def load(p, args):
+    """The series and its windows; a bad month range or batch size is a usage error."""
     try:
-        dates, values, scaled, scaler, d = prepare(args.data_dir, args.start, args.end, args.keep,
-                                                   args.window, args.train_windows)
+        prepared = prepare(args.data_dir, args.start, args.end, args.keep, args.window,
+                           args.train_windows)
     except ValueError as err:
         if isinstance(err, DataError):
             raise
         p.error(str(err))  # --start/--end outside the series, or after one another
+    d = prepared[-1]
     for part in ("train", "val"):
         n = len(d["x_" + part])
         if n % args.batch_size:
             p.error("%d %s windows are not a multiple of the batch size %d (a stateful model "
                     "needs full batches)" % (n, part, args.batch_size))
+    return prepared
+
+
+def main(argv=None):
+    p, args = parse_args(argv)
+    dates, values, scaled, scaler, d = load(p, args)
     model = build(args.batch_size, args.window, args.units, seed=args.seed, device=args.device,
                   implementation=args.implementation)
     # The step is tiny (0.2 MFLOP): a session run's fixed cost dominates, so run many per run.
@@ -125,8 +138,16 @@ def main(argv=None):
     print("validation MSE %.4f scaled (%.4f degC^2); persistence %.4f scaled (%.4f degC^2)"
           % (results["val_mse_scaled"], results["val_mse_celsius2"],
              results["persistence_val_mse_scaled"], results["persistence_val_mse_celsius2"]))
+    plot_forecast(args, dates, values, d, fit_train, forecast, to_celsius)
+    common.plot_history(history.history, args.out, metrics=("loss",))
+    common.write_metrics(args.out, results, history.history, common.settings(args))
+    return results
 
+
+def plot_forecast(args, dates, values, d, fit_train, forecast, to_celsius):
+    """Three panels: the series, the training fit, the validation forecast beside persistence."""
     plt = common.pyplot()
+    persistence = d["x_val"][:, -1, :]
     months = np.arange(len(values))
     first_target = args.window  # window i predicts month i + window
     train_months = months[first_target:first_target + len(fit_train)]
@@ -149,10 +170,6 @@ def main(argv=None):
         ax.legend()
     fig.tight_layout()
     common.save_figure(fig, args.out, "forecast")
-    common.plot_history(history.history, args.out, metrics=("loss",))
-    common.write_metrics(args.out, results, history.history, common.settings(args))
-    return results
-
 
 if __name__ == "__main__":
     common.cli(main)
