@@ -16,6 +16,8 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
     tfcore.gradcheck    tf.gradients against central differences in float64
     tfcore.train        fit / evaluate / predict, History, checkpoints
     tfcore.data         MNIST, global-temp, the SciPy face, the chapter's generated data
+    tfcore.learn        the course in docs/learn/ (`python -m tfcore`) and the checker for
+                        your own layers (`python -m tfcore.learn check conv2d mine.py:conv2d`)
 """
 
 from tfcore import (activations, constraints, initializers, losses, metrics, optimizers,

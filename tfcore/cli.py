@@ -3,16 +3,17 @@
 Pass them as argparse's `type=`; each returns the converted value or raises
 `argparse.ArgumentTypeError`, which argparse turns into
 
-    usage: python -m models.mlp [-h] ...
-    python -m models.mlp: error: argument --batch-size: must be a positive integer, got '0'
+    usage: python -m models.EXAMPLE [-h] ...
+    python -m models.EXAMPLE: error: argument --batch-size: must be a positive integer, got '0'
 
 so a typo costs nothing, instead of a traceback after minutes of training.
 
     positive_int, non_negative_int          counts (steps, units, towers, threads)
     positive_float, non_negative_float      rates, decays, timeouts, clip norms
     int_in(low, high), float_in(low, high)  sizes and fractions with a range
+    SEED                                    a seed NumPy and TensorFlow both accept
     writable_dir, writable_file             output paths, checked before anything runs
-    readable_file                           input files that must exist
+    readable_file, existing_dir             inputs that must exist
 """
 
 import argparse
@@ -86,6 +87,10 @@ def float_in(low, high):
     return parse
 
 
+# NumPy's SeedSequence refuses negative seeds; TensorFlow's graph seed is an int64.
+SEED = int_in(0, 2 ** 31 - 1)
+
+
 def _nearest_existing(path):
     """`path` itself if it exists, else its closest existing ancestor."""
     path = os.path.abspath(path)
@@ -141,4 +146,11 @@ def readable_file(text):
         raise argparse.ArgumentTypeError("%s is a folder, not a file" % text)
     if not os.access(text, os.R_OK):
         raise argparse.ArgumentTypeError("%s is not readable" % text)
+    return text
+
+
+def existing_dir(text):
+    """An existing folder (an input such as a data directory)."""
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError("%s is not an existing folder" % text)
     return text

@@ -7,14 +7,9 @@ channel, once per output channel. Each class's equation sits above its `call`.
 
 The file reads in three parts:
 
-1. **Window geometry**, shared with pooling (pool.py): how the padding sets the
-   output size, and how to pad. With kernel size k, dilation d (a dilated
-   kernel samples every d-th pixel), the effective size is k_eff = (k - 1) d + 1:
-
-       VALID:  no padding                      out = floor((n - k_eff) / s) + 1
-       SAME:   total pad p = max((out - 1) s + k_eff - n, 0),   out = ceil(n / s)
-               p // 2 before, the rest after (the extra pixel of an odd p goes last)
-       CAUSAL: (Conv1D) k_eff - 1 before, none after: output t sees steps <= t only
+1. **Window geometry**, shared with pooling (pool.py): how the padding
+   ("VALID", "SAME", Conv1D's "CAUSAL") sets the output size and where the
+   zeros go (`window_geometry`), and the padding itself (`pad_for_window`).
 
 2. **Patches (im2col)**, the from-scratch path: `extract_patches` gathers, for
    every output position, the input pixels under the window (one strided slice
@@ -74,10 +69,18 @@ Window = collections.namedtuple("Window", "size strides dilation padding")
 # ---------------------------------------------------------------------------
 
 def window_geometry(size, k_eff, stride, padding):
-    """(output size, padding before, padding after) along one spatial axis.
+    """(output size, padding before, padding after) along one spatial axis of `size` pixels.
+
+    With kernel size k and dilation d (a dilated kernel samples every d-th
+    pixel) the window spans k_eff = (k - 1) d + 1 pixels; with stride s:
+
+        VALID:  no padding                      out = floor((n - k_eff) / s) + 1
+        SAME:   total pad p = max((out - 1) s + k_eff - n, 0),   out = ceil(n / s)
+                p // 2 before, the rest after (the extra pixel of an odd p goes last)
+        CAUSAL: (Conv1D) k_eff - 1 before, none after: output t sees steps <= t only
 
     `size` is a Python int when the graph knows it, else a scalar tensor (the
-    size fed at run time); the same formulas serve both. See the module docstring.
+    size fed at run time); the same formulas serve both.
     """
     if padding == "VALID":
         return (size - k_eff) // stride + 1, 0, 0
@@ -124,27 +127,31 @@ def _taps(window):
     return list(itertools.product(*(range(k) for k in window.size)))
 
 
-def _tap_slice(offsets, window, out_sizes):
-    """The slices of the padded input that kernel tap `offsets` reads at every output position.
+def _read_tap(padded, offsets, window, out_sizes):
+    """The padded pixels that kernel tap `offsets` reads, at every output position.
 
     Output position i along an axis reads padded pixel i*s + u*d: starting at
-    u*d, every s-th pixel, `out` of them.
+    u*d, every s-th pixel, `out` of them. With all strides 1 that is a plain
+    `tf.slice`, whose gradient (a pad) TensorFlow computes several times faster
+    on CPU than the gradient of a strided slice (StridedSliceGrad); both read
+    the same pixels.
     """
-    index = [slice(None)]
-    for u, d, s, n in zip(offsets, window.dilation, window.strides, out_sizes):
-        index.append(slice(u * d, u * d + (n - 1) * s + 1, s))
-    return tuple(index + [slice(None)])
+    starts = [u * d for u, d in zip(offsets, window.dilation)]
+    if max(window.strides) == 1:
+        return tf.slice(padded, [0] + starts + [0], [-1] + list(out_sizes) + [-1])
+    index = [slice(b, b + (n - 1) * s + 1, s) for b, s, n in zip(starts, window.strides, out_sizes)]
+    return padded[tuple([slice(None)] + index + [slice(None)])]
 
 
 def extract_patches(padded, window, out_sizes):
     """(batch, *out_sizes, taps, channels): the padded pixels under the window at every position.
 
-    One strided slice per kernel tap (`_tap_slice`), stacked on a new axis just
+    One (strided) slice per kernel tap (`_read_tap`), stacked on a new axis just
     before the channels: patches[n, i, j, t, c] = padded[n, i*sh + u*dh, j*sw + v*dw, c]
     for tap t = (u, v). `tf.image.extract_patches` would do the same in one op,
     but for images only and without showing where each value comes from.
     """
-    return tf.stack([padded[_tap_slice(t, window, out_sizes)] for t in _taps(window)], axis=-2)
+    return tf.stack([_read_tap(padded, t, window, out_sizes) for t in _taps(window)], axis=-2)
 
 
 def _spread(t, axis, stride, n):
@@ -416,7 +423,7 @@ class Conv1D(_Conv):
         """y[n, t, o] = activation( b[o] + Σ_{u < k, c < C_in} xp[n, t*s + u*d, c] · K[u, c, o] )
 
         where xp is x with zeros padded before (and, for SAME, after) the steps,
-        as the padding says (module docstring): CAUSAL pads (k - 1) d zeros before.
+        as the padding says (`window_geometry`): CAUSAL pads (k - 1) d zeros before.
         """
         return self.activation(self._convolve(self._checked(inputs)))
 
@@ -468,7 +475,7 @@ class Conv2D(_Conv):
         """y[n, i, j, o] = activation( b[o] + Σ_{u, v, c} xp[n, i*sh + u*dh, j*sw + v*dw, c] · K[u, v, c, o] )
 
         summed over the kernel's taps u < kh, v < kw and the input channels c < C_in,
-        where xp is x padded with zeros as the padding says (module docstring):
+        where xp is x padded with zeros as the padding says (`window_geometry`):
         SAME puts p // 2 rows/columns before the image, VALID none.
         """
         return self.activation(self._convolve(self._checked(inputs)))

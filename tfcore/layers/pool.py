@@ -3,10 +3,7 @@
 A pooling layer slides a window of (ph, pw) pixels with strides (sh, sw) over
 each channel separately and summarises the window by one number, its max or
 its mean. Output sizes and padding follow the same rules as the convolutions
-(`window_geometry` in conv.py):
-
-    VALID: out = floor((n - p) / s) + 1,   no padding
-    SAME:  out = ceil(n / s),   total pad max((out - 1) s + p - n, 0), half before
+(`window_geometry` in conv.py, with the pool size as the kernel size).
 
 With SAME padding a window at the border hangs over the edge. The padded
 positions are not values that count: max pooling ignores them, and average
@@ -22,7 +19,10 @@ Two implementations, as for the convolutions (`implementation=`):
   reduction over the window axis (`max_pool_patches`, `avg_pool_patches`).
 
 `gradient="manual"` (patches path only) attaches the backward pass written next
-to each forward formula, with `tf.custom_gradient`.
+to each forward formula, with `tf.custom_gradient`. Second order: each backward
+is built from differentiable ops (the max's winner mask is a comparison, whose
+derivative is zero), so `tf.gradients` of a manual gradient works and agrees
+with central differences (tests/test_pool.py checks order=2).
 
 The layers have no variables; the window may slide over inputs of any size and
 channel count from one call to the next. `tfcore/reference/pool.py` computes
