@@ -186,7 +186,8 @@ def _resolve_models(model, with_variants=False):
     """The list of model names `--model` asks for (comma-separated, a list, or 'all'), in run order.
 
     'all' leaves out the readable variants (the registry's `variant_of`);
-    `with_variants` (--variants) adds each chosen model's right after it. A variant always comes with its fast model.
+    `with_variants` (--variants) adds each chosen model's right after it. A variant
+    always comes with its fast model.
     """
     if isinstance(model, str):
         names = [m.strip() for m in model.split(",") if m.strip()]

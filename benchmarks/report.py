@@ -106,10 +106,12 @@ def readable_rows(doc):
     tfcore_entries = {(e["model"], e["device"]): e for e in doc["results"] if e["framework"] == "tfcore"}
     rows = []
     for c in doc.get("readable_costs", []):
-        ours, fast = tfcore_entries[c["model"], c["device"]], tfcore_entries[c["fast_model"], c["device"]]
+        ours = tfcore_entries[c["model"], c["device"]]
+        fast = tfcore_entries[c["fast_model"], c["device"]]
         rows.append([c["model"], c["device"].replace("/device:", ""), c["fast_model"],
                      "%.2f" % (1e3 * ours["median_s"]), "%.2f" % (1e3 * fast["median_s"]),
-                     "%.1f (%.1f)" % (c["cost_median"], c["cost_min"]), _fmt(c.get("epoch_cost"), "%.1f")])
+                     "%.1f (%.1f)" % (c["cost_median"], c["cost_min"]),
+                     _fmt(c.get("epoch_cost"), "%.1f")])
     return rows
 
 

@@ -1,4 +1,4 @@
-"""The benchmark's readable variants of the MNIST CNN: same numbers as the fast CNN, timed and reported beside it.
+"""The MNIST CNN's readable variants in the benchmark: the fast CNN's numbers, timed and reported beside it.
 
 `mnist_cnn_patches` computes the convolutions and pools from image patches
 (im2col) with TensorFlow's automatic gradients; `mnist_cnn_manual` adds every
@@ -74,13 +74,14 @@ def test_readable_cnn_gives_the_fast_cnns_loss_and_gradients_for_the_same_weight
     fast = mnist_cnn.build(batchnorm=batchnorm, seed=1, batch_size=3)
     readable = mnist_cnn.build(batchnorm=batchnorm, seed=1, batch_size=3,
                                implementation=implementation, gradient=gradient)
-    # The readable graph computes no fused convolution or pooling, and states its own backward passes.
+    # The readable graph runs no fused convolution or pooling kernel.
     types = {op.type for op in readable.graph.get_operations()}
     assert {"Conv2D", "AvgPool"}.isdisjoint(types)
     assert {"Conv2D", "AvgPool"} <= {op.type for op in fast.graph.get_operations()}
     fast_loss, fast_grads, weights, fast_after = loss_and_gradients(fast, None, x, y)
     loss, grads, _, after = loss_and_gradients(readable, weights, x, y)
-    assert sorted(grads) == sorted(fast_grads) and len(grads) == 12 + 10 * batchnorm  # kernels, biases (beta, gamma)
+    # Kernels and biases; with batch norm, each norm's beta and gamma too.
+    assert sorted(grads) == sorted(fast_grads) and len(grads) == 12 + 10 * batchnorm
     np.testing.assert_allclose(loss, fast_loss, rtol=1e-5)
     # float32 rounding, on the scale of the largest gradient: a bias before a batch norm
     # has a gradient of zero in exact arithmetic, float32 noise in both graphs.
@@ -145,7 +146,8 @@ def test_variants_are_timed_in_the_same_run_and_reported_beside_the_fast_cnn(tmp
         assert cost["fast_model"] == "mnist_cnn" and cost["device"] == "/device:CPU:0"
         np.testing.assert_allclose(cost["cost_median"], np.median(ours["step_times_s"])
                                    / np.median(fast["step_times_s"]))
-        np.testing.assert_allclose(cost["cost_min"], min(ours["step_times_s"]) / min(fast["step_times_s"]))
+        np.testing.assert_allclose(cost["cost_min"],
+                                   min(ours["step_times_s"]) / min(fast["step_times_s"]))
         per_sample = [np.median(e["epoch"]["seconds"]) / e["epoch"]["samples"] for e in (ours, fast)]
         np.testing.assert_allclose(cost["epoch_cost"], per_sample[0] / per_sample[1])
     # The text table and the Markdown file show the variants' rows and their costs.
@@ -175,7 +177,8 @@ def test_model_flag_accepts_the_variants_and_all_leaves_them_out():
     assert parse(["--peer", "none", "--variants"]).models == \
         ["mnist_cnn"] + READABLE + fast_models[1:]
     # A variant asked for alone brings its fast model, first: the cost needs both.
-    assert parse(["--peer", "none", "--model", "mnist_cnn_manual"]).models == ["mnist_cnn", "mnist_cnn_manual"]
+    assert parse(["--peer", "none", "--model", "mnist_cnn_manual"]).models == \
+        ["mnist_cnn", "mnist_cnn_manual"]
     assert parse(["--peer", "none", "--model", "mlp,mnist_cnn_patches"]).models == \
         ["mlp", "mnist_cnn", "mnist_cnn_patches"]
     assert parse(["--peer", "none", "--model", "mlp", "--variants"]).models == ["mlp"]  # none has any
