@@ -47,7 +47,7 @@ FLAGS = (
          "readable variants): " + ", ".join(MODELS)),
     Flag("variants", False, "also time the chosen models' readable variants, each reported beside "
          "its fast model: " + ", ".join(v for m in MODELS for v in variants(m))
-         + " (slow: their steps take ~5-25x the fast one's on a CPU)", type=bool, action="store_true"),
+         + " (slower: their steps take several times the fast one's)", type=bool, action="store_true"),
     Flag("batch_size", None, "rows per step for every model (default: each model's own: "
          + ", ".join("%s %d" % (m.name, m.batch) for m in MODELS.values()) + ")", type=int,
          minimum=1),
