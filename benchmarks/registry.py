@@ -218,7 +218,7 @@ _MNIST = dict(x=((28, 28, 1), ("uniform", 0.0, 1.0)), y=((10,), ("one_hot",)), r
 # The CNNs' 60,000-image epoch (235 steps) would take minutes per side: 16 steps are timed.
 # The CNN's readable variants have no tf-keras twin: each is reported beside the fast
 # `mnist_cnn`, which a run that asks for a variant always times too (params.py). Their
-# steps take several times the fast one's (3-4x on this CPU): 4 steps make their epoch.
+# steps take several times the fast one's (2-5x on this CPU): 4 steps make their epoch.
 _MNIST_VARIANT = dict(_MNIST, epoch_steps_cap=4, variant_of="mnist_cnn")
 
 MODELS = {spec.name: spec for spec in (
