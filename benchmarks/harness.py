@@ -20,6 +20,10 @@ Method (after tf_cnn_benchmarks):
   path (lower median of `train_on_batch` and `fit`), as the median, min and
   max of the per-round ratios. With a GPU present, the GPU / CPU speed-up the
   same way.
+* Readable variants (the registry's `variant_of`: the CNN with im2col
+  convolutions, with hand-derived gradients) have no peer: their cost is
+  their median (and fastest) step over their fast model's, timed in the same
+  run by the same method.
 * Each side's time to first step (build + session/compile + first step) and
   the wall time of one epoch (`timing.py`; `model.fit` for the peer; a
   model's `epoch_steps_cap` in the registry caps the timed epoch; the JSON
@@ -163,7 +167,7 @@ def bench_model(name, device, params, peak, peer_module=None):
     epoch_data = (x[:rows], None if y is None else y[:rows])
     ours, first_step = _start_tfcore(name, device, params, x, y)
     peer, peer_first = None, None
-    if peer_module is not None:
+    if peer_module is not None and get(name).peer is not None:  # a readable variant has no twin
         peer, peer_first = _start_peer(peer_module, name, device, params, x, y)
     in_graph = (params.epoch and not ours.forward_only and get(name).in_graph_epoch
                 and params.feed != "dataset")
@@ -211,6 +215,30 @@ def compare(entries):
         peers = [e for e in group if e["framework"] == "tf-keras"]
         if ours and peers:
             out.append(_comparison(model, device, ours[0], peers))
+    return out
+
+
+def readable_costs(entries):
+    """What each readable variant costs: its step (and epoch, per sample) time over its fast model's.
+
+    The variant and its fast model (the registry's `variant_of`) are timed one
+    after the other in the same run, by the same method, so the ratio is of
+    medians (and of the fastest steps, which the machine's load disturbs least).
+    """
+    out = []
+    for e in entries:
+        fast_name = get(e["model"]).variant_of
+        if e["framework"] != "tfcore" or fast_name is None:
+            continue
+        fast = next((f for f in entries if (f["model"], f["device"], f["framework"])
+                     == (fast_name, e["device"], "tfcore")), None)
+        if fast is None:
+            continue
+        doc = {"model": e["model"], "device": e["device"], "fast_model": fast_name,
+               "cost_median": e["median_s"] / fast["median_s"], "cost_min": e["min_s"] / fast["min_s"]}
+        if e["epoch"] and fast["epoch"]:  # per sample: a variant's timed epoch may be shorter
+            doc["epoch_cost"] = fast["epoch"]["samples_per_s"] / e["epoch"]["samples_per_s"]
+        out.append(doc)
     return out
 
 
@@ -269,4 +297,5 @@ def run(params, say=print, command=None):
     return {"schema": report.SCHEMA, "command": command or " ".join(sys.argv),
             "environment": env, "params": params.as_dict(), "devices": devices,
             "skipped": [{"device": d, "why": why} for d, why in skipped], "peak": peaks,
-            "results": entries, "comparisons": compare(entries), "speedups": speedups(entries)}
+            "results": entries, "comparisons": compare(entries),
+            "readable_costs": readable_costs(entries), "speedups": speedups(entries)}

@@ -19,7 +19,7 @@ import os
 import pathlib
 import re
 
-from benchmarks.registry import MODELS
+from benchmarks.registry import MODELS, variants
 
 FEEDS = ("feed_dict", "callable", "dataset")
 
@@ -43,7 +43,11 @@ class Flag:
 
 FLAGS = (
     Flag("device", None, "cpu, gpu, gpu:N, /device:GPU:N or all (default: every device present)"),
-    Flag("model", None, "comma-separated models or 'all' (default all): " + ", ".join(MODELS)),
+    Flag("model", None, "comma-separated models or 'all' (default all: every model but the "
+         "readable variants): " + ", ".join(MODELS)),
+    Flag("variants", False, "also time the chosen models' readable variants, each reported beside "
+         "its fast model: " + ", ".join(v for m in MODELS for v in variants(m))
+         + " (slower: their steps take several times the fast one's)", type=bool, action="store_true"),
     Flag("batch_size", None, "rows per step for every model (default: each model's own: "
          + ", ".join("%s %d" % (m.name, m.batch) for m in MODELS.values()) + ")", type=int,
          minimum=1),
@@ -160,7 +164,7 @@ def validate(params):
     if params.quick:
         params.warmup, params.steps, params.rounds = min(params.warmup, 1), min(params.steps, 3), 1
         params.peak_size = min(params.peak_size, 1024)
-    params.models = _resolve_models(params.model)
+    params.models = _resolve_models(params.model, params.variants)
     if params.device is not None and not _DEVICE_RE.match(str(params.device)):
         raise ParamsError("--device: %r is not cpu, gpu, gpu:N, /device:GPU:N or all" % params.device)
     _check_ints(params)
@@ -178,8 +182,13 @@ def validate(params):
     return params
 
 
-def _resolve_models(model):
-    """The list of model names `--model` asks for (comma-separated, a list, or 'all')."""
+def _resolve_models(model, with_variants=False):
+    """The list of model names `--model` asks for (comma-separated, a list, or 'all'), in run order.
+
+    'all' leaves out the readable variants (the registry's `variant_of`);
+    `with_variants` (--variants) adds each chosen model's right after it. A variant
+    always comes with its fast model.
+    """
     if isinstance(model, str):
         names = [m.strip() for m in model.split(",") if m.strip()]
     else:
@@ -187,11 +196,15 @@ def _resolve_models(model):
     if "all" in names:
         if len(names) > 1:
             raise ParamsError("--model: 'all' cannot be combined with other models")
-        names = list(MODELS)
+        names = [m for m in MODELS if not MODELS[m].variant_of]
     bad = [m for m in names if m not in MODELS]
     if bad:
         raise ParamsError("--model: unknown model(s) %s; choose from %s or all"
                           % (", ".join(bad), ", ".join(MODELS)))
+    if with_variants:
+        names = [v for m in names for v in [m] + variants(m)]
+    # A readable variant is reported as a cost over its fast model: time that one too, first.
+    names = [fast for m in names for fast in (MODELS[m].variant_of, m) if fast]
     return list(dict.fromkeys(names))
 
 

@@ -11,7 +11,10 @@ model says
     real         how to load the real (staged) data, for `--data real`
     batch        the default batch (the chapter's)
     epoch        the training set's size: one epoch is this many samples
-    peer         the same model in tf-keras, compiled: `peer(keras, batch, jit_compile)`
+    peer         the same model in tf-keras, compiled: `peer(keras, batch, jit_compile)`,
+                 or None (a readable variant: its yardstick is tfcore's fast path)
+    variant_of   the model whose fast path this one computes another way (the
+                 readable paths: im2col convolutions, hand-derived gradients), or None
     and the switches `towers`, `stateful`, `single_batch`, `in_graph_epoch`,
     `epoch_steps_cap` described on `ModelSpec`.
 
@@ -47,7 +50,8 @@ class ModelSpec:
     real: object  # () -> (x, y) float32 arrays, the staged data
     batch: int  # the default batch
     epoch: int  # samples in one epoch (the chapter's training set)
-    peer: object  # (keras, batch, jit_compile) -> a compiled tf-keras model
+    peer: object = None  # (keras, batch, jit_compile) -> a compiled tf-keras model, or None
+    variant_of: str = None  # the fast model this one is a readable variant of (reported beside it)
     description: str = ""
     towers: bool = False  # the builder takes towers= (in-graph replication, tfcore.parallel)
     stateful: bool = False  # state carries across batches: an epoch needs full batches
@@ -64,12 +68,13 @@ class ModelSpec:
 # tfcore's builders (the examples in models/)
 # ---------------------------------------------------------------------------
 
-def _build_cnn(batchnorm):
+def _build_cnn(batchnorm, implementation="fused", gradient="auto"):
     def build(params, device, batch):
         from models import mnist_cnn
         return mnist_cnn.build(batchnorm=batchnorm, seed=params.seed, device=device,
                                batch_size=batch, fused_batchnorm=params.fused_batchnorm,
-                               towers=params.towers)
+                               towers=params.towers, implementation=implementation,
+                               gradient=gradient)
     return build
 
 
@@ -211,10 +216,20 @@ def _keras_laplacian(keras, batch, jit_compile):
 _MNIST = dict(x=((28, 28, 1), ("uniform", 0.0, 1.0)), y=((10,), ("one_hot",)), real=_real_mnist,
               batch=256, epoch=60000, towers=True, epoch_steps_cap=16)
 # The CNNs' 60,000-image epoch (235 steps) would take minutes per side: 16 steps are timed.
+# The CNN's readable variants have no tf-keras twin: each is reported beside the fast
+# `mnist_cnn`, which a run that asks for a variant always times too (params.py). Their
+# steps take several times the fast one's (2-5x on this CPU): 4 steps make their epoch.
+_MNIST_VARIANT = dict(_MNIST, epoch_steps_cap=4, variant_of="mnist_cnn")
 
 MODELS = {spec.name: spec for spec in (
     ModelSpec("mnist_cnn", _build_cnn(False), peer=_keras_cnn(False), **_MNIST,
               description="the chapter's MNIST CNN (dropout)"),
+    ModelSpec("mnist_cnn_patches", _build_cnn(False, "patches"), **_MNIST_VARIANT,
+              description="the CNN, convolutions and pools from image patches (im2col), "
+                          "automatic gradients"),
+    ModelSpec("mnist_cnn_manual", _build_cnn(False, "patches", "manual"), **_MNIST_VARIANT,
+              description="the patches CNN with every hand-derived gradient: conv, pool, dense, "
+                          "dropout, softmax cross-entropy"),
     ModelSpec("mnist_cnn_bn", _build_cnn(True), peer=_keras_cnn(True), **_MNIST,
               description="the CNN with batch norm before each activation, no dropout"),
     ModelSpec("lstm_temperature", _build_lstm, x=((20, 1), ("uniform", -1.0, 1.0)),
@@ -232,6 +247,11 @@ MODELS = {spec.name: spec for spec in (
               real=_real_face, batch=1, epoch=1, peer=_keras_laplacian, single_batch=True,
               description="a 768x1024 grey image convolved with the discrete Laplacian"),
 )}
+
+
+def variants(name):
+    """The readable variants of model `name`: the models registered with `variant_of=name`."""
+    return [spec.name for spec in MODELS.values() if spec.variant_of == name]
 
 
 def get(name):

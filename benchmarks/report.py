@@ -26,6 +26,9 @@ JSON_FIELDS = {
     "peak": "per device: measured float32 matmul peak (TF and NumPy), GFLOP/s",
     "results": "one entry per (model, device, framework, path); see RESULT_FIELDS",
     "comparisons": "tfcore / tf-keras per model and device (median, min, max of per-round ratios)",
+    "readable_costs": "per readable variant and device: {model, device, fast_model, cost_median, "
+                      "cost_min, epoch_cost}: its median (fastest) step and its epoch per sample "
+                      "over its fast model's, in the same run",
     "speedups": "GPU / CPU per model and framework, where both were run",
 }
 RESULT_FIELDS = {
@@ -92,12 +95,45 @@ COLUMNS = ["model", "device", "framework", "path", "batch", "median ms", "IQR ms
            "step x keras (min-max)", "epoch x keras: fit / loop / in-graph"]
 
 
-def text_table(doc):
-    rows = [COLUMNS] + table_rows(doc)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
+# The readable paths, beside the fast one: what each costs a learner who reads it.
+READABLE_TITLE = "Readable paths: each variant's training step against tfcore's fast model, same run"
+READABLE_COLUMNS = ["readable variant", "device", "fast model", "median ms", "fast median ms",
+                    "step x fast: median (fastest)", "epoch x fast (per sample)"]
+
+
+def readable_rows(doc):
+    """One row per (variant, device) of `readable_costs`: its step, the fast one's, the costs."""
+    tfcore_entries = {(e["model"], e["device"]): e for e in doc["results"] if e["framework"] == "tfcore"}
+    rows = []
+    for c in doc.get("readable_costs", []):
+        ours = tfcore_entries[c["model"], c["device"]]
+        fast = tfcore_entries[c["fast_model"], c["device"]]
+        rows.append([c["model"], c["device"].replace("/device:", ""), c["fast_model"],
+                     "%.2f" % (1e3 * ours["median_s"]), "%.2f" % (1e3 * fast["median_s"]),
+                     "%.1f (%.1f)" % (c["cost_median"], c["cost_min"]),
+                     _fmt(c.get("epoch_cost"), "%.1f")])
+    return rows
+
+
+def _aligned(columns, rows):
+    rows = [columns] + rows
+    widths = [max(len(r[i]) for r in rows) for i in range(len(columns))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def text_table(doc):
+    text = _aligned(COLUMNS, table_rows(doc))
+    readable = readable_rows(doc)
+    if readable:
+        text += "\n\n%s\n%s" % (READABLE_TITLE, _aligned(READABLE_COLUMNS, readable))
+    return text
+
+
+def _markdown(columns, rows):
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)] + \
+        ["| " + " | ".join(r) + " |" for r in rows]
 
 
 def markdown_table(doc):
@@ -111,10 +147,10 @@ def markdown_table(doc):
         out.append("Matmul peak on %s (float32 %d^2): %.1f GFLOP/s (TF), %.1f GFLOP/s (NumPy)."
                    % (device, peak["size"], peak["tf_gflops"], peak["numpy_gflops"]))
     out.append("")
-    out.append("| " + " | ".join(COLUMNS) + " |")
-    out.append("|" + "---|" * len(COLUMNS))
-    for r in table_rows(doc):
-        out.append("| " + " | ".join(r) + " |")
+    out += _markdown(COLUMNS, table_rows(doc))
+    readable = readable_rows(doc)
+    if readable:
+        out += ["", READABLE_TITLE + ":", ""] + _markdown(READABLE_COLUMNS, readable)
     return "\n".join(out) + "\n"
 
 

@@ -4,6 +4,9 @@
     python benchmarks/run.py --device gpu         fails clearly when TensorFlow sees no GPU
     python benchmarks/run.py --model NAME,NAME --steps 20 --rounds 5   (names: benchmarks/registry.py)
     python benchmarks/run.py --quick --peer none  a smoke run
+    python benchmarks/run.py --variants           also the readable variants (the CNN with im2col
+                                                  convolutions, with hand-derived gradients), each
+                                                  reported beside its fast model (slow)
 
 The flags come from one registry (`benchmarks/params.py`), the models from
 another (`benchmarks/registry.py`). The flags are validated (a bad one exits

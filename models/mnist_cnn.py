@@ -24,6 +24,8 @@ The softmax and the cross-entropy are computed together from the logits
 categorical cross-entropy, without the round trip through probabilities.
 """
 
+import functools
+
 import numpy as np
 
 import tfcore
@@ -34,38 +36,52 @@ from tfcore.layers import AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout,
 from tfcore.module import Module
 
 
-def network(batchnorm=False, fused_batchnorm=False):
+def network(batchnorm=False, fused_batchnorm=False, implementation="fused", gradient="auto"):
     """The layers, made once; returns `forward(x, training) -> logits`.
 
     The list reads as the architecture. Calling `forward` again (an evaluation
     branch, or another tower) reuses the same layers and so the same variables.
+    `implementation="patches"` computes the convolutions and pools from image
+    patches and one matmul or reduction (im2col) instead of the fused kernels;
+    `gradient="manual"` gives every layer the backward pass written in its own
+    file instead of `tf.gradients`' (the conv and pool ones need "patches").
     """
     relu = tfcore.activations.relu
 
     def conv(filters):
         # With batch norm the ReLU comes after the normalisation, not inside the conv.
-        return Conv2D(filters, 3, padding="SAME", activation=None if batchnorm else "relu")
+        return Conv2D(filters, 3, padding="SAME", activation=None if batchnorm else "relu",
+                      implementation=implementation, gradient=gradient)
 
-    def normalize():
-        return BatchNormalization(fused=fused_batchnorm)
+    def pool():
+        return AvgPool2D(2, padding="SAME", implementation=implementation, gradient=gradient)
+
+    def dense(units, activation=None):
+        return Dense(units, activation=activation, gradient=gradient)
+
+    def dropout(rate):
+        return Dropout(rate, gradient=gradient)
+
+    def normalize(fused=fused_batchnorm):
+        return BatchNormalization(fused=fused, gradient=gradient)
 
     if batchnorm:
         layers = [conv(16), normalize(), relu,
-                  conv(16), normalize(), relu, AvgPool2D(2, padding="SAME"),
-                  conv(32), normalize(), relu, AvgPool2D(2, padding="SAME"),
-                  conv(64), normalize(), relu, AvgPool2D(2, padding="SAME"),
+                  conv(16), normalize(), relu, pool(),
+                  conv(32), normalize(), relu, pool(),
+                  conv(64), normalize(), relu, pool(),
                   Flatten(),
-                  Dense(512), BatchNormalization(), relu,
-                  Dense(10)]
+                  dense(512), normalize(fused=False), relu,  # FusedBatchNormV3 takes 4-D input
+                  dense(10)]
     else:
-        layers = [Dropout(0.25),
-                  conv(16), Dropout(0.5),
-                  conv(16), Dropout(0.5), AvgPool2D(2, padding="SAME"),
-                  conv(32), AvgPool2D(2, padding="SAME"),
-                  conv(64), Dropout(0.5), AvgPool2D(2, padding="SAME"),
+        layers = [dropout(0.25),
+                  conv(16), dropout(0.5),
+                  conv(16), dropout(0.5), pool(),
+                  conv(32), pool(),
+                  conv(64), dropout(0.5), pool(),
                   Flatten(),
-                  Dense(512, activation="relu"), Dropout(0.5),
-                  Dense(10)]
+                  dense(512, activation="relu"), dropout(0.5),
+                  dense(10)]
 
     def forward(x, training):
         for layer in layers:
@@ -76,29 +92,33 @@ def network(batchnorm=False, fused_batchnorm=False):
 
 
 def build(batchnorm=False, learning_rate=1e-3, decay=1e-5, seed=0, device=None,
-          batch_size=None, fused_batchnorm=False, towers=1):
+          batch_size=None, fused_batchnorm=False, towers=1, implementation="fused",
+          gradient="auto"):
     """The training graph: placeholders, network, loss, Adam step, accuracy.
 
     `towers=N` splits each batch over N devices of `device`'s kind (`/cpu:0..N-1`
     need `tfcore.session(cpu_devices=N)`), sharing the variables; see tfcore.parallel.
+    `implementation` and `gradient` go to the layers (see `network`) and `gradient`
+    to the loss too: the readable paths, the same numbers as the fast ones.
     """
+    cross_entropy = functools.partial(losses.softmax_cross_entropy_with_logits, gradient=gradient)
     graph = tfcore.new_graph(seed=seed)
     with graph.as_default(), common.device_scope(device if towers == 1 else None):
         x = tfcore.placeholder((batch_size, 28, 28, 1), name="pixels")
         y = tfcore.placeholder((batch_size, 10), name="one_hot_labels")
         training = tfcore.placeholder_with_default(False, name="training")
-        forward = network(batchnorm, fused_batchnorm)
+        forward = network(batchnorm, fused_batchnorm, implementation, gradient)
         optimizer = optimizers.Adam(learning_rate, decay=decay)
         if towers > 1:
             model = parallel.build(
-                forward, losses.softmax_cross_entropy_with_logits, optimizer, x, y,
+                forward, cross_entropy, optimizer, x, y,
                 parallel.tower_devices(towers, common.device_kind(device)), training=training,
                 metrics={"accuracy": lambda labels, logits: metrics.accuracy(labels, logits)})
             model.predictions = tfcore.activations.softmax(model.predictions)
             return model
         logits = forward(x, training)
         probabilities = tfcore.activations.softmax(logits)
-        loss = losses.softmax_cross_entropy_with_logits(y, logits)
+        loss = cross_entropy(y, logits)
         train_op = optimizer.minimize(loss)
         accuracy = metrics.accuracy(y, logits, kind="categorical")
         model = train.TrainGraph(graph, x, y, probabilities, loss, train_op,

@@ -45,8 +45,9 @@ def check_statistics(entry):
     np.testing.assert_allclose(entry["samples_per_s"], entry["batch_size"] / median)
 
 
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", [m for m in MODELS if not MODELS[m].variant_of])
 def test_every_model_runs_two_timed_steps_on_every_device(model):
+    # (The CNN's readable variants run in tests/test_bench_variants.py, beside the fast CNN.)
     # The CNNs at a small batch keep the test in seconds; the LSTM needs a divisor of 1,400.
     batch = {"mnist_cnn": 8, "mnist_cnn_bn": 8}.get(model)
     params = small_params(model=model, device="all", batch_size=batch)
@@ -302,7 +303,8 @@ def test_cnn_towers_are_timed_and_recorded():
 
 
 def test_towers_are_refused_for_models_without_them():
-    with pytest.raises(ParamsError, match="--towers applies to mnist_cnn, mnist_cnn_bn"):
+    with pytest.raises(ParamsError, match="--towers applies to mnist_cnn, mnist_cnn_patches, "
+                                          "mnist_cnn_manual, mnist_cnn_bn"):
         make_params(model="mlp", towers=2)
     with pytest.raises(ParamsError, match="--towers must be an int >= 1"):
         make_params(model="mnist_cnn", towers=0)

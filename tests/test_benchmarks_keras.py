@@ -19,7 +19,7 @@ def small_params(**options):
     return make_params(**defaults)
 
 
-@pytest.mark.parametrize("model", [m for m in MODELS if m != "laplacian"])
+@pytest.mark.parametrize("model", [m for m in MODELS if m != "laplacian" and get(m).peer is not None])
 def test_peer_has_the_same_parameter_count_as_the_tfcore_model(model):
     params = small_params(model=model, batch_size=20 if model == "lstm_temperature" else None)
     batch = params.batch_for(model)
@@ -62,3 +62,16 @@ def test_peer_paths_are_timed_alternately_with_tfcore(model):
     np.testing.assert_allclose(comparison["ratio_per_round"], expected)
     if not forward:
         assert doc["results"][2]["epoch"]["samples"] == {"lstm_temperature": 1400, "mlp": 800}[model]
+
+
+def test_a_readable_variant_without_a_twin_runs_beside_the_peer_and_is_compared_to_the_fast_cnn():
+    params = small_params(model="mnist_cnn_patches", batch_size=4)
+    doc = harness.run(params, say=lambda *a, **k: None)
+    paths = [(e["model"], e["framework"], e["path"]) for e in doc["results"]]
+    assert paths == [("mnist_cnn", "tfcore", "session.run (callable)"),
+                     ("mnist_cnn", "tf-keras", "train_on_batch"), ("mnist_cnn", "tf-keras", "fit"),
+                     ("mnist_cnn_patches", "tfcore", "session.run (callable)")]
+    assert [c["model"] for c in doc["comparisons"]] == ["mnist_cnn"]  # no twin, no keras ratio
+    (cost,) = doc["readable_costs"]
+    ours, fast = doc["results"][3], doc["results"][0]
+    np.testing.assert_allclose(cost["cost_median"], ours["median_s"] / fast["median_s"])
