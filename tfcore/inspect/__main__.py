@@ -1,8 +1,7 @@
 """`python -m tfcore.inspect MODEL [--expand] [--picture out.png] [--tensorboard DIR] [--placement]`.
 
-MODEL is an example in `models/` (`mnist_cnn`, `mlp`, `logistic_regression`,
-`lstm_temperature`, `laplacian`, `gradients`) or `package.module[:function]`
-whose function (default `build`) returns a TrainGraph, a `tf.Graph` or a
+MODEL is a module of the checkout's `models/` package (one per example of the
+chapter; an unknown name lists them) or `package.module[:function]` whose function (default `build`) returns a TrainGraph, a `tf.Graph` or a
 `(graph, tensors...)` tuple. Prints the per-layer summary and the graph
 statistics; the flags open the control flow (the ops inside each `If` and
 `While`: the dropout mask, an RNN's time step), and add a picture, a
@@ -12,6 +11,7 @@ TensorBoard event file and a traced step's device placement.
 import argparse
 import importlib
 import inspect as python_inspect
+import pkgutil
 import sys
 
 import tensorflow as tf
@@ -26,7 +26,7 @@ from tfcore.inspect.tensorboard import write_graph
 
 
 def load_builder(spec):
-    """The build function named by `spec`: `mnist_cnn`, `models.mlp`, `pkg.mod:function`."""
+    """The build function named by `spec`: `NAME` (models.NAME), `models.NAME`, `pkg.mod:function`."""
     module_name, _, function = spec.partition(":")
     candidates = [module_name] if "." in module_name else ["models." + module_name, module_name]
     for name in candidates:
@@ -37,12 +37,22 @@ def load_builder(spec):
             if err.name not in (name, name.split(".")[0]):
                 raise
     else:
-        raise LookupError("no model %r (try mnist_cnn, mlp, logistic_regression, "
-                          "lstm_temperature, laplacian, or package.module:function)" % spec)
+        raise LookupError("no model %r (try %s, or package.module:function)"
+                          % (spec, ", ".join(example_names()) or "a module of models/"))
     builder = getattr(module, function or "build", None)
     if not callable(builder):
         raise LookupError("%s has no function %r" % (module.__name__, function or "build"))
     return builder
+
+
+def example_names():
+    """The modules of the `models` package that define `build`, if it can be imported here."""
+    try:
+        package = importlib.import_module("models")
+    except ImportError:
+        return []
+    names = [m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")]
+    return [n for n in names if callable(getattr(importlib.import_module("models." + n), "build", None))]
 
 
 def build_model(builder, batch_size=None, device=None):
@@ -61,7 +71,7 @@ def build_model(builder, batch_size=None, device=None):
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m tfcore.inspect", description=__doc__.splitlines()[0])
-    p.add_argument("model", help="an example in models/ (mnist_cnn, mlp, ...) or package.module[:function]")
+    p.add_argument("model", help="a module of models/ (an example) or package.module[:function]")
     p.add_argument("--expand", action="store_true",
                    help="show the ops inside each layer's control flow (If/While branches)")
     p.add_argument("--picture", metavar="FILE", help="draw the layer graph to FILE (.png, .svg, .pdf)")
