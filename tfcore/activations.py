@@ -42,8 +42,8 @@ turns into those layers with their default arguments: "ReLU", "ELU", "Softmax",
 Two implementations: fused (the default) and readable
 ---------------------------------------------------
 Where TensorFlow has a kernel for the function (relu, relu6, elu, leaky_relu,
-tanh, sigmoid, softplus, swish, gelu, softmax, log_softmax), the function
-calls it: one op forward and one op backward
+tanh, sigmoid, softplus, swish, the exact gelu, softmax, log_softmax), the
+function calls it: one op forward and one op backward
 (`Relu` and `ReluGrad`, ...), which Grappler's remapper can fold into the op
 before it: Conv2D + BiasAdd + Relu becomes one `_FusedConv2D`, MatMul +
 BiasAdd + Relu one `_FusedMatMul`. The formulas above stay as the readable
@@ -246,11 +246,11 @@ def gelu(x, approximate=False):
     which, unlike 1 + tanh(u), does not cancel for x << 0.
     """
     x = tf.convert_to_tensor(x)
-    if _fused():
-        return tf.nn.gelu(x, approximate=approximate)
-    if approximate:
+    if approximate:  # one path: tf.nn.gelu's 1 + tanh(u) cancels for x << 0 (23% off at x = -4.5)
         u = 0.7978845608028654 * (x + 0.044715 * x * x * x)  # sqrt(2 / pi)
         return x * sigmoid(2.0 * u)
+    if _fused():
+        return tf.nn.gelu(x)
     return 0.5 * x * tf.math.erfc(-0.7071067811865476 * x)  # 1 / sqrt 2
 
 
