@@ -18,7 +18,7 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
     tfcore.data         MNIST, global-temp, the SciPy face, the chapter's generated data
 """
 
-from tfcore import (activations, constraints, initializers, losses, metrics, optimizers,
+from tfcore import (activations, constraints, initializers, losses, metrics, optimizers, precision,
                     regularizers, schedules)
 from tfcore.gradcheck import GradientCheckError, check_gradients
 from tfcore.graph import (
