@@ -90,7 +90,8 @@ def _start_tfcore(name, device, params, x, y):
 def _start_peer(peer_module, name, device, params, x, y):
     """The tf-keras twin built, stepped once (the time to first step) and warmed up, both paths."""
     batch = params.batch_for(name)
-    peer = peer_module.KerasPeer(name, device, batch, seed=params.seed, jit_compile=params.xla)
+    peer = peer_module.KerasPeer(name, device, batch, seed=params.seed, jit_compile=params.xla,
+                                 precision=params.precision)
     first_step = peer.first_step(x, y)
     for _ in range(max(params.warmup - 1, 0)):
         peer.step_once(x[:batch], None if y is None else y[:batch])
@@ -231,11 +232,26 @@ def speedups(entries):
     return out
 
 
+# The type a precision policy computes in: the matmul peak "% of peak" is measured against.
+COMPUTE_DTYPES = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
+
+
+def measure_peak(device, params):
+    """The matmul peak in the run's compute type; a mixed run also records float32's."""
+    dtype = COMPUTE_DTYPES[params.precision]
+    peak = timing.matmul_peak(device, params, dtype=dtype)
+    if dtype != "float32":
+        peak["float32_tf_gflops"] = timing.matmul_peak(device, params)["tf_gflops"]
+    return peak
+
+
 def bench_device(device, params, peer_module, say):
     """(peak, entries) of every model on `device`, the peak measured before and after them."""
-    peak = timing.matmul_peak(device, params)
-    say("%s: float32 %dx%d matmul peak %.1f GFLOP/s (TF, best of 5), %.1f (NumPy)"
-        % (device, params.peak_size, params.peak_size, peak["tf_gflops"], peak["numpy_gflops"]))
+    peak = measure_peak(device, params)
+    say("%s: %s %dx%d matmul peak %.1f GFLOP/s (TF, best of 5), %.1f (NumPy float32)%s"
+        % (device, peak["dtype"], params.peak_size, params.peak_size, peak["tf_gflops"],
+           peak["numpy_gflops"], "; float32 %.1f" % peak["float32_tf_gflops"]
+           if "float32_tf_gflops" in peak else ""))
     found = []
     for name in params.models:
         entries = bench_model(name, device, params, peak, peer_module)
@@ -244,7 +260,7 @@ def bench_device(device, params, peer_module, say):
         found += entries
     # A busy moment at the start would understate the peak (and overstate every
     # "% peak"): measure again after the models and keep the better of the two.
-    peak = timing.merge_peaks(peak, timing.matmul_peak(device, params))
+    peak = timing.merge_peaks(peak, measure_peak(device, params))
     say("%s: matmul peak measured again after the models: %.1f GFLOP/s (TF, best of 10)"
         % (device, peak["tf_gflops"]))
     for entry in found:

@@ -22,6 +22,7 @@ import re
 from benchmarks.registry import MODELS
 
 FEEDS = ("feed_dict", "callable", "dataset")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")  # tfcore.precision.POLICIES (no TF here)
 
 _DEVICE_RE = re.compile(r"^(cpu|gpu)(:\d+)?$|^all$|^/device:(cpu|gpu):\d+$", re.IGNORECASE)
 
@@ -66,6 +67,10 @@ FLAGS = (
          "dataset (a tf.data iterator over the same arrays, prefetched)", choices=FEEDS),
     Flag("fused_batchnorm", True, "use the readable batch norm in the CNN-BN model instead of the "
          "fused kernel (FusedBatchNormV3)", type=bool, action="store_false"),
+    Flag("precision", "float32", "arithmetic of both sides: float32, or float32 variables with "
+         "bfloat16 compute (tfcore.precision; the tf-keras peer under its own mixed_bfloat16 "
+         "policy) or float16 (GPU only); %% of peak then uses the same type's matmul peak",
+         choices=PRECISIONS),
     Flag("lstm_implementation", "block", "the LSTM's strategy: block (fused BlockLSTM), unroll, while",
          choices=("block", "unroll", "while")),
     Flag("epoch", True, "skip the whole-epoch wall-time measurement", type=bool, action="store_false"),
@@ -234,6 +239,10 @@ def _check_peer(params):
 
 def _check_devices(params):
     """--towers only for models that support them; --cpu-devices only without the peer."""
+    if params.precision == "mixed_float16" and not str(params.device or "").lower().startswith(
+            ("gpu", "/device:gpu")):
+        raise ParamsError("--precision mixed_float16 runs on GPUs only (TensorFlow's float16 "
+                          "rewrite converts GPU ops): pass --device gpu, or use mixed_bfloat16")
     tower_models = [m for m in MODELS if MODELS[m].towers]
     if params.towers > 1 and set(params.models) - set(tower_models):
         raise ParamsError("--towers applies to %s; pass --model %s"

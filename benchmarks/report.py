@@ -23,7 +23,8 @@ JSON_FIELDS = {
     "params": "every parameter of the run",
     "devices": "the devices benchmarked",
     "skipped": "devices asked for but absent, with why",
-    "peak": "per device: measured float32 matmul peak (TF and NumPy), GFLOP/s",
+    "peak": "per device: measured matmul peak (TF, in the run's compute dtype, and NumPy float32), "
+            "GFLOP/s; a mixed-precision run also has float32_tf_gflops",
     "results": "one entry per (model, device, framework, path); see RESULT_FIELDS",
     "comparisons": "tfcore / tf-keras per model and device (median, min, max of per-round ratios)",
     "speedups": "GPU / CPU per model and framework, where both were run",
@@ -39,7 +40,7 @@ RESULT_FIELDS = {
     "train_flops_per_step": "analytic FLOPs per step (3x forward for training; the forward for a "
                             "forward-only model)",
     "gflops_per_s": "train_flops_per_step / median_s / 1e9",
-    "percent_of_peak": "gflops_per_s / the device's TF matmul peak * 100",
+    "percent_of_peak": "gflops_per_s / the device's TF matmul peak (the run's compute dtype) * 100",
     "first_step_s": "build + session or compile + first step, seconds",
     "epoch": "{samples, steps, seconds: [...], samples_per_s} of whole-epoch wall times (tfcore: "
              "tfcore.train.fit with --steps-per-run; tf-keras: model.fit), or null",
@@ -108,8 +109,10 @@ def markdown_table(doc):
                env["TF_ENABLE_ONEDNN_OPTS"], " ".join("%.2f" % v for v in env["load_average"] or [])),
            ""]
     for device, peak in doc["peak"].items():
-        out.append("Matmul peak on %s (float32 %d^2): %.1f GFLOP/s (TF), %.1f GFLOP/s (NumPy)."
-                   % (device, peak["size"], peak["tf_gflops"], peak["numpy_gflops"]))
+        out.append("Matmul peak on %s (%s %d^2): %.1f GFLOP/s (TF), %.1f GFLOP/s (NumPy float32)%s."
+                   % (device, peak.get("dtype", "float32"), peak["size"], peak["tf_gflops"],
+                      peak["numpy_gflops"], "; float32 %.1f GFLOP/s (TF)" % peak["float32_tf_gflops"]
+                      if "float32_tf_gflops" in peak else ""))
     out.append("")
     out.append("| " + " | ".join(COLUMNS) + " |")
     out.append("|" + "---|" * len(COLUMNS))

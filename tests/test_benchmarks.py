@@ -330,6 +330,8 @@ def test_params_defaults_come_from_the_flags_alone():
     (["--warmup", "x"], "argument --warmup: invalid int value"),
     (["--stepz", "3"], "unrecognized arguments: --stepz"),
     (["--step", "3"], "unrecognized arguments: --step"),  # no abbreviations
+    (["--precision", "mixed_float16", "--device", "cpu"], "--precision mixed_float16 runs on GPUs only"),
+    (["--precision", "bf16"], "argument --precision: invalid choice: 'bf16'"),
 ])
 def test_bad_flags_exit_2_with_argparses_message(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -415,3 +417,24 @@ def test_no_example_is_named_in_the_benchmark_outside_the_registry():
     # The library's synthetic data knows no example either: shapes come from the registry.
     import tfcore.data.synthetic as synthetic_module
     assert not hasattr(synthetic_module, "SHAPES") and not hasattr(synthetic_module, "synthetic_like")
+
+
+def test_mixed_bfloat16_run_rewrites_tfcores_graphs_and_uses_the_bfloat16_peak():
+    params = small_params(model="mnist_cnn", device="cpu", batch_size=8, precision="mixed_bfloat16")
+    said = []
+    doc = harness.run(params, say=said.append)
+    assert "Precision: mixed_bfloat16" in said[0]
+    assert ("native bfloat16" in said[0]) or ("lacks native bfloat16" in said[0])
+    peak = doc["peak"]["/device:CPU:0"]
+    assert peak["dtype"] == "bfloat16" and peak["float32_tf_gflops"] > 0
+    np.testing.assert_allclose(peak["tf_gflops"], 2 * 128 ** 3 / min(peak["tf_times_s"]) / 1e9)
+    (entry,) = doc["results"]
+    np.testing.assert_allclose(entry["percent_of_peak"], 100 * entry["gflops_per_s"] / peak["tf_gflops"])
+    x, y = harness.load_data("mnist_cnn", 8, params)
+    bench = timing.TfcoreBench("mnist_cnn", "/device:CPU:0", params, x, y)
+    try:
+        assert tfcore.precision.policy_of(bench.model.graph) == "mixed_bfloat16"
+        rewrites = bench.session._config.graph_options.rewrite_options
+        assert rewrites.auto_mixed_precision_onednn_bfloat16 == type(rewrites).ON
+    finally:
+        bench.close()

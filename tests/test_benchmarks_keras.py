@@ -62,3 +62,13 @@ def test_peer_paths_are_timed_alternately_with_tfcore(model):
     np.testing.assert_allclose(comparison["ratio_per_round"], expected)
     if not forward:
         assert doc["results"][2]["epoch"]["samples"] == {"lstm_temperature": 1400, "mlp": 800}[model]
+
+
+def test_peer_is_built_under_its_own_mixed_bfloat16_policy_and_the_global_one_is_restored():
+    model = peers.build("mnist_cnn", 8, precision="mixed_bfloat16")
+    conv = next(layer for layer in model.layers if "conv" in layer.name)
+    assert conv.compute_dtype == "bfloat16" and conv.dtype == "float32"  # float32 variables
+    assert keras.mixed_precision.global_policy().name == "float32"
+    x = np.random.RandomState(0).rand(8, 28, 28, 1).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[np.arange(8)]
+    assert np.isfinite(model.train_on_batch(x, y)[0])

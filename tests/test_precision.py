@@ -119,9 +119,12 @@ def _constants(op):
 
 @pytest.mark.slow
 def test_mnist_cnn_reaches_097_in_a_short_bfloat16_run(tmp_path):
-    data = os.environ.get("TFCORE_DATA")
-    if not data or not os.path.isdir(os.path.join(data, "mnist")):
-        pytest.skip("the real MNIST is not staged: set TFCORE_DATA to a folder with mnist/")
+    from tfcore.data import DataError
+
+    try:
+        mnist_cnn.load(limit=1)
+    except DataError as err:
+        pytest.skip("the real MNIST is not available (set TFCORE_DATA): %s" % err)
     try:
         results = mnist_cnn.main(["--precision", "mixed_bfloat16", "--epochs", "2", "--no-progress",
                                   "--out", str(tmp_path / "run")])
