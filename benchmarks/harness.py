@@ -27,7 +27,7 @@ Method (after tf_cnn_benchmarks):
 
 The modules: `registry.py` (the models), `params.py` (the flags),
 `environment.py` (the machine), `timing.py` (the method), `report.py` (the
-outputs), `peers.py` (tf-keras). `run(params)` returns the result document
+outputs), `peers.py` (tf-keras), `torch_peer.py` (PyTorch, `--peer torch`). `run(params)` returns the result document
 (the JSON's content, fields in `report.JSON_FIELDS`).
 """
 
@@ -90,8 +90,8 @@ def _start_tfcore(name, device, params, x, y):
 def _start_peer(peer_module, name, device, params, x, y):
     """The tf-keras twin built, stepped once (the time to first step) and warmed up, both paths."""
     batch = params.batch_for(name)
-    peer = peer_module.KerasPeer(name, device, batch, seed=params.seed, jit_compile=params.xla,
-                                 precision=params.precision)
+    peer = peer_module.Peer(name, device, batch, seed=params.seed, jit_compile=params.xla,
+                            precision=params.precision)
     first_step = peer.first_step(x, y)
     for _ in range(max(params.warmup - 1, 0)):
         peer.step_once(x[:batch], None if y is None else y[:batch])
@@ -130,7 +130,7 @@ def _entry(name, device, framework, path, batch, rounds, flops, peak, first_step
     return entry
 
 
-def _entries(ours, name, device, params, peak, timed, first_steps, rows):
+def _entries(ours, peer, name, device, params, peak, timed, first_steps, rows):
     """The result entries of one model on one device: tfcore's, then the peer's two paths."""
     rounds, epochs = timed
     batch, flops = params.batch_for(name), ours.flops
@@ -147,13 +147,12 @@ def _entries(ours, name, device, params, peak, timed, first_steps, rows):
     first["cores_busy"] = float(np.median(ours.cpu_times[-len(first["step_times_s"]):])
                                 / first["median_s"])
     entries = [first]
-    if rounds["train_on_batch"]:
-        fwd = ours.forward_only
-        entries.append(_entry(name, device, "tf-keras", "predict_on_batch" if fwd else "train_on_batch",
-                              batch, rounds["train_on_batch"], flops, peak_gflops, first_steps[1]))
-        entries.append(_entry(name, device, "tf-keras", "predict" if fwd else "fit", batch,
-                              rounds["fit"], flops, peak_gflops, None,
-                              timing.epoch_doc(rows, batch, epochs["keras"])))
+    if rounds["train_on_batch"]:  # the peer's per-call path, then its loop (fit) path
+        step_path, loop_path = peer.paths
+        entries.append(_entry(name, device, peer.framework, step_path, batch, rounds["train_on_batch"],
+                              flops, peak_gflops, first_steps[1]))
+        entries.append(_entry(name, device, peer.framework, loop_path, batch, rounds["fit"], flops,
+                              peak_gflops, None, timing.epoch_doc(rows, batch, epochs["keras"])))
     return entries
 
 
@@ -173,7 +172,7 @@ def bench_model(name, device, params, peak, peer_module=None):
         ours.run_epoch_in_graph()  # warm-up: the first run optimises the loop graph
     timed = _alternate(ours, peer, params, (x, y), epoch_data, in_graph)
     ours.close()
-    return _entries(ours, name, device, params, peak, timed, (first_step, peer_first), rows)
+    return _entries(ours, peer, name, device, params, peak, timed, (first_step, peer_first), rows)
 
 
 # ---------------------------------------------------------------------------
@@ -209,7 +208,7 @@ def compare(entries):
     for model, device in sorted({(e["model"], e["device"]) for e in entries}):
         group = [e for e in entries if e["model"] == model and e["device"] == device]
         ours = [e for e in group if e["framework"] == "tfcore"]
-        peers = [e for e in group if e["framework"] == "tf-keras"]
+        peers = [e for e in group if e["framework"] != "tfcore"]
         if ours and peers:
             out.append(_comparison(model, device, ours[0], peers))
     return out
@@ -278,6 +277,8 @@ def run(params, say=print, command=None):
     peer_module = None
     if params.peer == "keras":
         from benchmarks import peers as peer_module
+    elif params.peer == "torch":
+        from benchmarks import torch_peer as peer_module
     peaks, entries = {}, []
     for device in devices:
         peaks[device], found = bench_device(device, params, peer_module, say)

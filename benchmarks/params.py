@@ -60,8 +60,8 @@ FLAGS = (
          "the environment already sets it", choices=("auto", "on", "off")),
     Flag("data", "synthetic", "synthetic (random arrays shaped like each model's data; offline) "
          "or real (the staged datasets)", choices=("synthetic", "real")),
-    Flag("peer", None, "keras (tf-keras, Keras 2) or none (default keras where tf-keras is installed)",
-         choices=("keras", "none")),
+    Flag("peer", None, "keras (tf-keras, Keras 2), torch (PyTorch, eager; the [peers] extra) or none "
+         "(default keras where tf-keras is installed)", choices=("keras", "torch", "none")),
     Flag("feed", "callable", "how tfcore's timed step gets its batch: feed_dict (session.run with a "
          "feed dict), callable (Session.make_callable: the same feed, less Python per run) or "
          "dataset (a tf.data iterator over the same arrays, prefetched)", choices=FEEDS),
@@ -119,6 +119,11 @@ Params = dataclasses.make_dataclass(
 def keras_installed():
     """Whether tf-keras can be imported (looked up without importing it or TensorFlow)."""
     return importlib.util.find_spec("tf_keras") is not None
+
+
+def torch_installed():
+    """Whether PyTorch can be imported (looked up without importing it)."""
+    return importlib.util.find_spec("torch") is not None
 
 
 def parser():
@@ -235,6 +240,9 @@ def _check_peer(params):
     elif params.peer == "keras" and not keras_installed():
         raise ParamsError("--peer keras needs tf-keras: pip install 'tf-keras>=2.21,<2.22' "
                           "(or pass --peer none)")
+    elif params.peer == "torch" and not torch_installed():
+        raise ParamsError("--peer torch needs PyTorch, which is not installed: pip install -e '.[peers]' "
+                          "(a CPU build: pip install torch --index-url https://download.pytorch.org/whl/cpu)")
 
 
 def _check_devices(params):
@@ -247,9 +255,9 @@ def _check_devices(params):
     if params.towers > 1 and set(params.models) - set(tower_models):
         raise ParamsError("--towers applies to %s; pass --model %s"
                           % (", ".join(tower_models), ",".join(tower_models)))
-    if params.cpu_devices > 1 and params.peer == "keras":
+    if params.cpu_devices > 1 and params.peer != "none":
         raise ParamsError("--cpu-devices > 1 makes logical CPU devices for tfcore's sessions only; "
-                          "the tf-keras peer cannot use them: pass --peer none")
+                          "the peer (tf-keras, PyTorch) cannot use them: pass --peer none")
 
 
 def _check_writable(name, target):

@@ -81,10 +81,13 @@ class _StepClock(keras.callbacks.Callback):
 class KerasPeer:
     """A compiled tf-keras twin on one device, with the timed paths the harness calls."""
 
+    framework = "tf-keras"
+
     def __init__(self, name, device, batch_size, seed=0, jit_compile=False, precision="float32"):
         self.name, self.device, self.batch_size = name, device, batch_size
         self.spec = get(name)
         self.forward_only = self.spec.forward_only
+        self.paths = ("predict_on_batch", "predict") if self.forward_only else ("train_on_batch", "fit")
         began = time.perf_counter()
         with tf.device(device):
             self.model = build(name, batch_size, seed, jit_compile, precision)
@@ -143,3 +146,6 @@ class KerasPeer:
         self.reset()
         _, wall = self.time_fit(x, y, len(x) // self.batch_size)
         return wall
+
+
+Peer = KerasPeer  # what the harness builds: every peer module names its class Peer

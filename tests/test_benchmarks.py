@@ -438,3 +438,11 @@ def test_mixed_bfloat16_run_rewrites_tfcores_graphs_and_uses_the_bfloat16_peak()
         assert rewrites.auto_mixed_precision_onednn_bfloat16 == type(rewrites).ON
     finally:
         bench.close()
+
+
+def test_peer_torch_without_pytorch_is_refused_with_the_install_command(monkeypatch):
+    from benchmarks import params as params_lib
+
+    monkeypatch.setattr(params_lib, "torch_installed", lambda: False)
+    with pytest.raises(params_lib.ParamsError, match=r"--peer torch needs PyTorch.*\[peers\]"):
+        make_params(peer="torch")
