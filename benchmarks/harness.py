@@ -170,9 +170,24 @@ def bench_model(name, device, params, peak, peer_module=None):
     if in_graph:
         ours.build_epoch_in_graph(*epoch_data)
         ours.run_epoch_in_graph()  # warm-up: the first run optimises the loop graph
+    traced = _trace(ours, peer, name, device, params, x, y)
     timed = _alternate(ours, peer, params, (x, y), epoch_data, in_graph)
     ours.close()
-    return _entries(ours, peer, name, device, params, peak, timed, (first_step, peer_first), rows)
+    entries = _entries(ours, peer, name, device, params, peak, timed, (first_step, peer_first), rows)
+    entries[0]["trace_files"] = traced
+    return entries
+
+
+def _trace(ours, peer, name, device, params, x, y):
+    """--trace: one extra, untimed, traced step per framework (benchmarks/trace.py); the files."""
+    if not params.trace:
+        return []
+    from benchmarks import trace
+
+    files = trace.trace_tfcore(ours, params.trace)
+    if peer is not None:
+        files += trace.trace_peer(peer, name, device, x, y, params.trace)
+    return files
 
 
 # ---------------------------------------------------------------------------

@@ -77,6 +77,8 @@ FLAGS = (
     Flag("steps_per_run", 0, "training steps per session run in the epoch timed through "
          "tfcore.train.fit (its steps_per_run=); 0 (default) = the whole epoch in one run, "
          "1 = one run per batch", type=int, minimum=0),
+    Flag("trace", "", "write one traced training step per model and framework into this folder "
+         "(Chrome traces, per-op totals; see benchmarks/trace.py); '' (default) = none"),
     Flag("json", "runs/benchmarks/results.json", "where to write the JSON ('' to skip)"),
     Flag("markdown", "runs/benchmarks/results.md", "where to write the Markdown table ('' to skip)"),
     Flag("plot", "runs/benchmarks/samples_per_second.png", "where to write the bar chart ('' to skip)"),
@@ -185,6 +187,8 @@ def validate(params):
     _check_devices(params)
     for name in OUTPUTS:
         _check_writable(name, getattr(params, name))
+    if params.trace and pathlib.Path(params.trace).exists() and not pathlib.Path(params.trace).is_dir():
+        raise ParamsError("--trace %s is a file; give a folder (it is created if missing)" % params.trace)
     return params
 
 
