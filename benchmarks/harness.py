@@ -27,7 +27,8 @@ Method (after tf_cnn_benchmarks):
 
 The modules: `registry.py` (the models), `params.py` (the flags),
 `environment.py` (the machine), `timing.py` (the method), `report.py` (the
-outputs), `peers.py` (tf-keras), `torch_peer.py` (PyTorch, `--peer torch`). `run(params)` returns the result document
+outputs), `peers.py` (tf-keras), `torch_peer.py` (PyTorch, `--peer torch`),
+`trace.py` (`--trace`). `run(params)` returns the result document
 (the JSON's content, fields in `report.JSON_FIELDS`).
 """
 
