@@ -446,3 +446,25 @@ def test_peer_torch_without_pytorch_is_refused_with_the_install_command(monkeypa
     monkeypatch.setattr(params_lib, "torch_installed", lambda: False)
     with pytest.raises(params_lib.ParamsError, match=r"--peer torch needs PyTorch.*\[peers\]"):
         make_params(peer="torch")
+
+
+def test_trace_writes_a_chrome_trace_and_op_totals_of_one_tfcore_step(tmp_path):
+    params = small_params(model="mlp", device="cpu", trace=str(tmp_path / "trace"))
+    doc = harness.run(params, say=quiet)
+    files = doc["results"][0]["trace_files"]
+    trace = json.loads((tmp_path / "trace" / "mlp-CPU0-tfcore.json").read_text())
+    assert sorted(files) == sorted(str(tmp_path / "trace" / f)
+                                   for f in ("mlp-CPU0-tfcore.json", "mlp-CPU0-tfcore-ops.txt"))
+    ops = [e for e in trace["traceEvents"] if e["ph"] == "X"]
+    # The step's matmuls (MatMul, or oneDNN's _MklMatMul) and its Tanh ran, each with a time.
+    names = {e["name"] for e in ops}
+    assert any("MatMul" in n for n in names) and any("Tanh" in n for n in names), names
+    assert all(e["dur"] >= 1 and e["ts"] > 0 for e in ops)
+    totals = (tmp_path / "trace" / "mlp-CPU0-tfcore-ops.txt").read_text().splitlines()
+    assert len(totals) == len({e["name"] for e in ops})
+
+
+def test_trace_into_a_file_is_refused(tmp_path):
+    (tmp_path / "f").write_text("")
+    with pytest.raises(ParamsError, match="--trace .* is a file"):
+        small_params(trace=str(tmp_path / "f"))

@@ -131,3 +131,26 @@ def test_mnist_cnn_reaches_097_in_a_short_bfloat16_run(tmp_path):
     finally:
         precision.set_default_policy("float32")  # main set it for this process
     assert results["test_accuracy"] >= 0.97, results
+
+
+def test_examples_precision_flag_sets_the_policy_of_the_graphs_they_build(tmp_path):
+    from models import common
+
+    p = common.parser("mnist_cnn", "test", epochs=1, batch_size=8)
+    try:
+        common.parse(p, ["--precision", "mixed_bfloat16", "--out", str(tmp_path / "a")])
+        assert precision.policy_of(mnist_cnn.build(batch_size=2).graph) == "mixed_bfloat16"
+        common.parse(p, ["--out", str(tmp_path / "b")])  # the default resets it
+        assert precision.policy_of(mnist_cnn.build(batch_size=2).graph) == "float32"
+    finally:
+        precision.set_default_policy("float32")
+
+
+def test_examples_refuse_mixed_float16_without_a_gpu(tmp_path, capsys):
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU is present: mixed_float16 is allowed")
+    with pytest.raises(SystemExit) as exit_info:
+        mnist_cnn.main(["--precision", "mixed_float16", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "mixed_float16 needs a GPU" in capsys.readouterr().err
+    assert precision.current_policy() == "float32"
