@@ -10,7 +10,7 @@ import pathlib
 
 import numpy as np
 
-from benchmarks.environment import format_isa
+from benchmarks.environment import format_isa, precision_line
 
 SCHEMA = "tfcore-benchmark/1"
 
@@ -107,7 +107,7 @@ def markdown_table(doc):
            "TensorFlow %s, %s (%s cores; %s), TF_ENABLE_ONEDNN_OPTS=%s, load average %s." % (
                env["tensorflow"], env["cpu"], env["cores"], format_isa(env["isa"]),
                env["TF_ENABLE_ONEDNN_OPTS"], " ".join("%.2f" % v for v in env["load_average"] or [])),
-           ""]
+           precision_line(env, doc["params"].get("precision", "float32")) + ".", ""]
     for device, peak in doc["peak"].items():
         out.append("Matmul peak on %s (%s %d^2): %.1f GFLOP/s (TF), %.1f GFLOP/s (NumPy float32)%s."
                    % (device, peak.get("dtype", "float32"), peak["size"], peak["tf_gflops"],

@@ -424,6 +424,7 @@ def test_mixed_bfloat16_run_rewrites_tfcores_graphs_and_uses_the_bfloat16_peak()
     said = []
     doc = harness.run(params, say=said.append)
     assert "Precision: mixed_bfloat16" in said[0]
+    assert "Precision: mixed_bfloat16" in report.markdown_table(doc)
     assert ("native bfloat16" in said[0]) or ("lacks native bfloat16" in said[0])
     peak = doc["peak"]["/device:CPU:0"]
     assert peak["dtype"] == "bfloat16" and peak["float32_tf_gflops"] > 0
