@@ -56,6 +56,7 @@ def main(argv=None):
         sys.exit("run.py: TensorFlow is already imported without TF_USE_LEGACY_KERAS=1; "
                  "run the benchmark in a fresh process or pass --peer none")
     set_process_switches(params)
+    import tfcore  # noqa: F401  (before TensorFlow: its filter hides the start-up banners)
     from benchmarks import environment, harness, report  # imports TensorFlow
 
     try:

@@ -7,7 +7,6 @@ runs, then calls `write_metrics` and saves its figures with `save_figure`.
 
 import argparse
 import contextlib
-import fcntl
 import json
 import os
 import pathlib
@@ -48,11 +47,10 @@ def cli(main):
 NOT_SHAPING = frozenset(["epochs", "out", "data_dir", "device", "progress", "fresh", "quick",
                          "towers", "steps_per_run", "tensorboard", "export"])
 MANIFEST = "tfcore-run.json"
-LOCK = ".tfcore.lock"
+LOCK = checkpoint.LOCK_FILE
 # The files tfcore.checkpoint and TensorFlow's Saver write in a checkpoint folder.
 CHECKPOINT_FILES = re.compile(
     r"^(checkpoint|train_state\.json|ckpt-\d+(\.index|\.data-\d+-of-\d+|\.json|_temp.*)|\..+\.tmp)$")
-_LOCKS = {}  # resolved --out -> the open lock file this process holds
 _VALIDATING = []
 
 
@@ -78,11 +76,12 @@ def parser(name, description, epochs, batch_size):
                         "(fresh, or resumed from --out) is only evaluated and metrics.json written")
     p.add_argument("--batch-size", type=tfcore.cli.positive_int, default=batch_size,
                    help="rows per step (default %(default)s)")
-    p.add_argument("--data-dir", default=None,
+    p.add_argument("--data-dir", type=tfcore.cli.existing_dir, default=None,
                    help="folder with the staged datasets (default: $TFCORE_DATA, then the cache)")
     p.add_argument("--out", type=tfcore.cli.writable_dir, default=os.path.join("runs", name),
                    help="the run's folder: metrics.json, figures, checkpoints (default %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="graph, initialisation and shuffling seed")
+    p.add_argument("--seed", type=tfcore.cli.SEED, default=0,
+                   help="graph, initialisation and shuffling seed (0 .. 2**31 - 1)")
     p.add_argument("--device", default=None,
                    help="cpu, gpu, gpu:N or /device:GPU:N (default: TensorFlow chooses)")
     p.add_argument("--quick", action="store_true", help="a short run for a tour or a smoke test")
@@ -94,6 +93,7 @@ def parser(name, description, epochs, batch_size):
                    help="arithmetic: float32, or float32 variables with bfloat16 (CPU, oneDNN) "
                         "or float16 (GPU only) compute; see tfcore.precision (default %(default)s)")
     p.set_defaults(example=name)
+    add_shipping_flags(p, trains=epochs is not None)
     return p
 
 
@@ -149,6 +149,10 @@ def open_run(p, args):
                       "the files tfcore wrote there) or choose another --out.\n" % (
                           p.prog, out, "; ".join("%s %r (that run) vs %r (now)" % (k, before[k], now[k])
                                                  for k in different)))
+    elif manifest is None and _checkpoint_files(out):
+        warnings.warn("%s holds checkpoints but no %s (an older tfcore, or it was removed): the "
+                      "settings they were made with cannot be checked; the model's variables "
+                      "still are when they are restored" % (out, MANIFEST), stacklevel=2)
     files = manifest.get("files", []) if manifest else []
     _write_manifest(out, {"example": args.example, "settings": settings, "files": files})
     return out
@@ -161,24 +165,11 @@ def shaping_settings(args):
 
 
 def _lock(p, out):
-    """Hold an exclusive fcntl lock on `out/.tfcore.lock` for this process's lifetime."""
-    key = str(out.resolve())
-    if key in _LOCKS:
-        return
-    handle = open(out / LOCK, "a+")
+    """Hold the run directory's fcntl lock for this process's lifetime (tfcore.checkpoint.lock)."""
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.seek(0)
-        holder = handle.read().strip() or "unknown"
-        handle.close()
-        p.exit(1, "%s: error: %s is in use by another run (process %s); wait for it to end, "
-                  "or choose another --out.\n" % (p.prog, out, holder))
-    handle.seek(0)
-    handle.truncate()
-    handle.write("%d\n" % os.getpid())
-    handle.flush()
-    _LOCKS[key] = handle
+        checkpoint.lock(str(out))
+    except checkpoint.DirectoryInUse as err:
+        p.exit(1, "%s: error: %s; or choose another --out.\n" % (p.prog, err))
 
 
 def _read_manifest(out):
@@ -202,7 +193,7 @@ def _write_manifest(out, manifest):
 def _record(out, path):
     """Add `path` (a file tfcore just wrote in `out`) to the manifest, if a run is open there."""
     out = pathlib.Path(out)
-    if str(out.resolve()) not in _LOCKS:
+    if os.path.realpath(out) not in checkpoint._LOCKS:
         return
     manifest = _read_manifest(out) or {"files": []}
     name = os.path.relpath(path, out)
@@ -315,3 +306,41 @@ def plot_history(history, out, name="curves", metrics=("loss", "accuracy")):
         ax.grid(alpha=0.3)
         ax.legend()
     return save_figure(fig, out, name)
+
+
+# ---------------------------------------------------------------------------
+# Watching and shipping a trained model: --tensorboard, --export, --verbose
+# ---------------------------------------------------------------------------
+
+def add_shipping_flags(p, trains=True):
+    """--verbose for every example; --tensorboard DIR and --export DIR for those that train."""
+    p.add_argument("--verbose", action="store_true",
+                   help="show TensorFlow's start-up lines too (hidden by default: tfcore.quiet)")
+    if trains:
+        p.add_argument("--tensorboard", metavar="DIR", default=None,
+                       help="write TensorBoard curves, histograms and the graph to DIR while training")
+        p.add_argument("--export", metavar="DIR", default=None,
+                       help="after training, write DIR/saved_model (serving_default) and, for a "
+                            "model without state, DIR/frozen_graph.pb")
+
+
+def fit(args, model, session, x, y, **settings):
+    """`tfcore.train.fit` with --tensorboard's callback, then --export's files; returns the History."""
+    from tfcore import callbacks, export, train
+
+    target = pathlib.Path(args.export) if args.export else None
+    if target is not None and (target / "saved_model").exists() \
+            and any((target / "saved_model").iterdir()):  # say so before training
+        sys.exit("error: --export: %s already holds files; remove it or choose another directory"
+                 % (target / "saved_model"))
+    extra = [callbacks.TensorBoard(args.tensorboard, histogram_freq=1)] if args.tensorboard else []
+    history = train.fit(model, session, x, y, callbacks=extra + settings.pop("callbacks", []),
+                        **settings)
+    if target is not None:
+        export.save(model, session, target / "saved_model")
+        written = [str(target / "saved_model")]
+        if not model.reset_ops:  # a frozen graph cannot carry a stateful layer's state
+            export.freeze(model, session, str(target / "frozen_graph.pb"))
+            written.append(str(target / "frozen_graph.pb"))
+        print("exported %s" % " and ".join(written))
+    return history

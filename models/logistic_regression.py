@@ -20,17 +20,27 @@ from tfcore.data import classification
 from tfcore.layers import Dense
 
 
+def network(x, y, learning_rate=0.025):
+    """The model on given placeholders: (probability, loss, objective, optimizer, layer).
+
+    The objective the optimizer minimises is the loss itself (a mean). Used by
+    `build` and by the parameter-server demo (models/cluster.py).
+    """
+    layer = Dense(1, kernel_initializer="zeros", bias_initializer="zeros", name="logistic")
+    logits = layer(x)
+    probability = tf.sigmoid(logits, name="probability")
+    loss = losses.sigmoid_cross_entropy_with_logits(y, logits)
+    return probability, loss, loss, optimizers.SGD(learning_rate), layer
+
+
 def build(features=2, learning_rate=0.025, seed=0, device=None):
     """The graph: x -> Dense(1) with zero-initialised weight and bias -> sigmoid."""
     graph = tfcore.new_graph(seed=seed)
     with graph.as_default(), common.device_scope(device):
         x = tfcore.placeholder((None, features), name="x")
         y = tfcore.placeholder((None, 1), name="y")
-        layer = Dense(1, kernel_initializer="zeros", bias_initializer="zeros", name="logistic")
-        logits = layer(x)
-        probability = tf.sigmoid(logits, name="probability")
-        loss = losses.sigmoid_cross_entropy_with_logits(y, logits)
-        train_op = optimizers.SGD(learning_rate).minimize(loss)
+        probability, loss, _, optimizer, layer = network(x, y, learning_rate)
+        train_op = optimizer.minimize(loss)
         accuracy = metrics.accuracy(y, probability, kind="binary")
         model = train.TrainGraph(graph, x, y, probability, loss, train_op,
                                  metrics={"accuracy": accuracy})
@@ -59,7 +69,7 @@ def main(argv=None):
     (x, y), _ = classification("logistic")
     model = build(x.shape[1], args.learning_rate, args.seed, args.device)
     with tfcore.session(graph=model.graph) as sess:
-        history = train.fit(model, sess, x, y, epochs=args.epochs, batch_size=args.batch_size,
+        history = common.fit(args, model, sess, x, y, epochs=args.epochs, batch_size=args.batch_size,
                             shuffle=False, seed=args.seed, progress=False, on_epoch_end=report)
         scores = train.evaluate(model, sess, x, y)
         kernel, bias = model.layer.get_weights(sess)

@@ -104,7 +104,7 @@ def main(argv=None):
     # The step is tiny (0.2 MFLOP): a session run's fixed cost dominates, so run many per run.
     steps_per_run = args.steps_per_run or len(d["x_train"]) // args.batch_size
     with tfcore.session(graph=model.graph) as sess:
-        history = train.fit(model, sess, d["x_train"], d["y_train"], epochs=args.epochs,
+        history = common.fit(args, model, sess, d["x_train"], d["y_train"], epochs=args.epochs,
                             batch_size=args.batch_size, shuffle=False,
                             validation_data=(d["x_val"], d["y_val"]), seed=args.seed,
                             progress=args.progress, checkpoint_dir=common.checkpoint_dir(args),

@@ -23,17 +23,26 @@ from tfcore.data import classification
 from tfcore.layers import Dense
 
 
+def network(x, y, hidden=50, learning_rate=0.025):
+    """The model on given placeholders: (p, mean loss, sum-of-squares objective, optimizer).
+
+    Used by `build` and by the parameter-server demo (models/cluster.py).
+    """
+    h = Dense(hidden, activation="tanh", name="hidden")(x)
+    p = Dense(1, activation="sigmoid", name="output")(h)
+    objective = losses.sum_of_squares(y, p)
+    loss = tf.identity(objective / tf.cast(tf.shape(x)[0], tf.float32), name="loss")
+    return p, loss, objective, optimizers.SGD(learning_rate)
+
+
 def build(features=3, hidden=50, learning_rate=0.025, seed=0, device=None):
     """The graph: Dense(50, tanh) -> Dense(1, sigmoid), sum-of-squares objective."""
     graph = tfcore.new_graph(seed=seed)
     with graph.as_default(), common.device_scope(device):
         x = tfcore.placeholder((None, features), name="x")
         y = tfcore.placeholder((None, 1), name="y")
-        h = Dense(hidden, activation="tanh", name="hidden")(x)
-        p = Dense(1, activation="sigmoid", name="output")(h)
-        objective = losses.sum_of_squares(y, p)
-        loss = tf.identity(objective / tf.cast(tf.shape(x)[0], tf.float32), name="loss")
-        train_op = optimizers.SGD(learning_rate).minimize(objective)
+        p, loss, objective, optimizer = network(x, y, hidden, learning_rate)
+        train_op = optimizer.minimize(objective)
         model = train.TrainGraph(graph, x, y, p, loss, train_op,
                                  metrics={"accuracy": metrics.accuracy(y, p, kind="binary")})
     return model
@@ -48,7 +57,7 @@ def main(argv=None):
     _, baseline = sklearn_baseline(x_train, y_train, x_test, y_test)
     model = build(x_train.shape[1], args.hidden, args.learning_rate, args.seed, args.device)
     with tfcore.session(graph=model.graph) as sess:
-        history = train.fit(model, sess, x_train, y_train, epochs=args.epochs,
+        history = common.fit(args, model, sess, x_train, y_train, epochs=args.epochs,
                             batch_size=args.batch_size, shuffle=True, seed=args.seed,
                             validation_data=(x_test, y_test), progress=args.progress,
                             checkpoint_dir=common.checkpoint_dir(args))

@@ -131,7 +131,7 @@ def main(argv=None):
     model = build(args.batchnorm, args.learning_rate, args.decay, args.seed, args.device,
                   towers=args.towers)
     with tfcore.session(graph=model.graph, cpu_devices=max(1, args.towers)) as sess:
-        history = train.fit(model, sess, x_train, y_train, epochs=args.epochs,
+        history = common.fit(args, model, sess, x_train, y_train, epochs=args.epochs,
                             batch_size=args.batch_size, validation_data=(x_test, y_test),
                             seed=args.seed, progress=args.progress,
                             checkpoint_dir=common.checkpoint_dir(args))

@@ -62,3 +62,31 @@ def pool(x, pool_size, strides, padding, reduce):
         block = x[(slice(None),) + window]
         y[(slice(None),) + index] = reduce(block, axis=tuple(range(1, spatial + 1)))
     return y
+
+
+def conv_transpose(x, kernel, strides, padding, out_size, dilation=(1, 1)):
+    """Scatter each input pixel's kernel copy (conv_transpose.py's equation), then take the window.
+
+    kernel: (kh, kw, C_out, C_in); out_size: (H_out, W_out).
+    """
+    kernel = dilate(kernel, dilation)
+    (kh, kw), (sh, sw) = kernel.shape[:2], strides
+    n, height, width, _ = x.shape
+    full = np.zeros((n, max((height - 1) * sh + kh, out_size[0]),
+                     max((width - 1) * sw + kw, out_size[1]), kernel.shape[2]))
+    for i in range(height):
+        for j in range(width):
+            full[:, i * sh:i * sh + kh, j * sw:j * sw + kw] += np.einsum(
+                "nc,uvoc->nuvo", x[:, i, j], kernel)
+    shifts = [max((size - 1) * s + k - out, 0) // 2 if padding == "SAME" else 0
+              for size, s, k, out in ((height, sh, kh, out_size[0]), (width, sw, kw, out_size[1]))]
+    return full[:, shifts[0]:shifts[0] + out_size[0], shifts[1]:shifts[1] + out_size[1]]
+
+
+def depthwise_as_full_kernel(depthwise):
+    """The (kh, kw, C_in, C_in * m) block-diagonal Conv2D kernel equal to a depthwise kernel."""
+    kh, kw, channels, m = depthwise.shape
+    full = np.zeros((kh, kw, channels, channels * m))
+    for c in range(channels):
+        full[:, :, c, c * m:(c + 1) * m] = depthwise[:, :, c, :]
+    return full

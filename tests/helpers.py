@@ -1,4 +1,5 @@
-"""Small helpers several test modules share: run a graph once, run a layer, run batch norm."""
+"""Small helpers several test modules share: run a graph once, run a layer, run batch norm,
+compare a layer's implementations."""
 
 import numpy as np
 import tensorflow as tf
@@ -44,6 +45,24 @@ def run_batch_norm(layer, weights, batches, r):
             train = [sess.run([y_train, g_train, layer.updates], {xp: b})[:2] for b in batches]
             infer = sess.run([y_infer, g_infer], {xp: batches[0]})
             return train, infer, layer.get_weights(sess)
+
+
+def assert_implementations_agree(layer_class, kwargs, implementations, x, atol, **run_kwargs):
+    """`layer_class(**kwargs)` gives the same output and gradients with each (implementation, gradient).
+
+    Each array is compared with the first pair's within `atol` times its largest magnitude (at least 1).
+    """
+    layers = [layer_class(implementation=i, gradient=g, **kwargs) for i, g in implementations]
+    dtype = tf.float32 if x.dtype == np.float32 else tf.float64
+    results = run_layers_with_gradients(layers, x, dtype, **run_kwargs)
+    (y0, g0) = results[0]
+    for (implementation, gradient), (y, g) in zip(implementations[1:], results[1:]):
+        what = "%s(%s, implementation=%r, gradient=%r)" % (layer_class.__name__, kwargs, implementation,
+                                                            gradient)
+        for name, a, b in [("output", y, y0)] + [("gradient %d" % i, a, b)
+                                                 for i, (a, b) in enumerate(zip(g, g0))]:
+            np.testing.assert_allclose(a, b, rtol=0, atol=atol * max(np.abs(b).max(), 1.0),
+                                       err_msg="%s: %s" % (what, name))
 
 
 def run_layers_with_gradients(layers, x, dtype=tf.float64, unknown_spatial=False, seed=0):
@@ -100,3 +119,27 @@ def require_data(*names):
         if _MISSING[name]:
             pytest.skip("needs the %s dataset: %s (set TFCORE_DATA or allow a download)"
                         % (name, _MISSING[name]))
+
+
+_HOLDER = """
+import fcntl, os, time
+# tfcore.checkpoint.lock's protocol without importing TensorFlow (fast).
+handle = open(os.path.join(%r, ".tfcore.lock"), "a+")
+fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+handle.truncate(0)
+handle.write("%%d\\n" %% os.getpid())
+handle.flush()
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+def hold_lock(directory):
+    """Start a process that holds `directory`'s tfcore lock; returns it once it does (kill it after)."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER % str(directory)],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    return holder

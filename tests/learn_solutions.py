@@ -97,8 +97,8 @@ def batch_norm(x, gamma, beta, epsilon):
     return gamma * (x - mean) / tf.sqrt(variance + epsilon) + beta
 
 
-def batch_norm_manual_gradient(x, gamma, beta, epsilon):
-    """The three-term backward pass for dx, written out (tf.custom_gradient)."""
+def _batch_norm_with_backward(x, gamma, beta, epsilon, backward):
+    """Training-mode batch norm whose gradient is `backward(dy, x_hat, inv, gamma, axes)`."""
     axes = list(range(x.shape.rank - 1))
 
     @tf.custom_gradient
@@ -108,32 +108,32 @@ def batch_norm_manual_gradient(x, gamma, beta, epsilon):
         x_hat = (x - mean) * inv
 
         def grad(dy):
-            n = tf.cast(tf.size(x) // tf.size(gamma), x.dtype)
-            d_hat = dy * gamma
-            dx = inv / n * (n * d_hat - tf.reduce_sum(d_hat, axes) - x_hat * tf.reduce_sum(d_hat * x_hat, axes))
-            return dx, tf.reduce_sum(dy * x_hat, axes), tf.reduce_sum(dy, axes)
+            return backward(dy, x_hat, inv, gamma, axes)
 
         return gamma * x_hat + beta, grad
 
     return normalize(x, gamma, beta)
+
+
+def _three_terms(dy, x_hat, inv, gamma, axes):
+    n = tf.cast(tf.size(x_hat) // tf.size(gamma), x_hat.dtype)
+    d_hat = dy * gamma
+    dx = inv / n * (n * d_hat - tf.reduce_sum(d_hat, axes) - x_hat * tf.reduce_sum(d_hat * x_hat, axes))
+    return dx, tf.reduce_sum(dy * x_hat, axes), tf.reduce_sum(dy, axes)
+
+
+def _first_term_only(dy, x_hat, inv, gamma, axes):
+    return dy * gamma * inv, tf.reduce_sum(dy * x_hat, axes), tf.reduce_sum(dy, axes)
+
+
+def batch_norm_manual_gradient(x, gamma, beta, epsilon):
+    """The three-term backward pass for dx, written out (tf.custom_gradient)."""
+    return _batch_norm_with_backward(x, gamma, beta, epsilon, _three_terms)
 
 
 def batch_norm_wrong_gradient(x, gamma, beta, epsilon):
     """Forward right; backward forgets the two terms that come from the batch statistics."""
-    axes = list(range(x.shape.rank - 1))
-
-    @tf.custom_gradient
-    def normalize(x, gamma, beta):
-        mean = tf.reduce_mean(x, axis=axes)
-        inv = tf.math.rsqrt(tf.reduce_mean(tf.square(x - mean), axis=axes) + epsilon)
-        x_hat = (x - mean) * inv
-
-        def grad(dy):
-            return dy * gamma * inv, tf.reduce_sum(dy * x_hat, axes), tf.reduce_sum(dy, axes)
-
-        return gamma * x_hat + beta, grad
-
-    return normalize(x, gamma, beta)
+    return _batch_norm_with_backward(x, gamma, beta, epsilon, _first_term_only)
 
 
 def dropout(x, keep_mask, rate):
@@ -182,3 +182,15 @@ def relu_raises(x):
 
 def dense_returns_wrong_shape(x, w, b):
     return tf.matmul(x, w)[:, :1] + b[:1]
+
+
+def dense_in_float32(x, w, b):
+    return tf.matmul(tf.cast(x, tf.float32), tf.cast(w, tf.float32)) + tf.cast(b, tf.float32)
+
+
+def lstm_cell_returns_h_only(x, h, c, kernel, recurrent_kernel, bias):
+    return lstm_cell(x, h, c, kernel, recurrent_kernel, bias)[0]
+
+
+def relu_with_other_argument_names(features):
+    return tf.maximum(features, tf.zeros_like(features))

@@ -73,19 +73,17 @@ def test_batch_norm_passes_second_order_gradient_check_in_training_mode(rng):
     )
 
 
-class _WithMovingStatistics(BatchNormalization):
+def _with_moving_statistics(**kwargs):
     """Starts from moving statistics other than 0 and 1, so inference is a real normalisation."""
-
-    def add_weight(self, name, shape, initializer, trainable=True, dtype=None):
-        initializer = {"moving_mean": tfcore.initializers.constant(0.3),
-                       "moving_variance": tfcore.initializers.constant(1.7)}.get(name, initializer)
-        return super().add_weight(name, shape, initializer, trainable=trainable, dtype=dtype)
+    return BatchNormalization(moving_mean_initializer=tfcore.initializers.constant(0.3),
+                              moving_variance_initializer=tfcore.initializers.constant(1.7), **kwargs)
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (2, 2, 2, 3)])
 def test_batch_norm_passes_gradient_check_in_inference_mode(rng, shape):
     tfcore.check_gradients(
-        lambda x: _WithMovingStatistics(name="batch_norm")(x, training=False), {"x": rng.randn(*shape)},
+        lambda x: _with_moving_statistics(name="batch_norm")(x, training=False),
+        {"x": rng.randn(*shape)},
         name="BatchNormalization(inference)",
     )
 
@@ -198,7 +196,9 @@ def test_batch_norm_rejects_bad_arguments_naming_the_layer():
     with pytest.raises(ValueError, match="bn: epsilon"):
         BatchNormalization(epsilon=0.0, name="bn")
     with pytest.raises(TypeError, match="bn: axis"):
-        BatchNormalization(axis=(1, 2), name="bn")
+        BatchNormalization(axis=1.5, name="bn")
+    with pytest.raises(TypeError, match="bn: axis"):
+        BatchNormalization(axis=[], name="bn")  # a list of axes is fine, an empty one is not
     with pytest.raises(ValueError, match="bn: fused=True needs epsilon"):
         BatchNormalization(fused=True, epsilon=1e-6, name="bn")
     with tfcore.new_graph().as_default():

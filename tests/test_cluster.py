@@ -4,7 +4,7 @@ Oracles: the logistic regression example trained in one process (`models.
 logistic_regression.build` + `tfcore.train.fit`) for the accuracy, the
 global step a worker reads from the ps for "continues, not reset", and
 /proc for "no process left behind". Every process is started with
-`python -m tfcore.cluster` on 127.0.0.1 ports the OS handed out, with
+`python -m models.cluster` on 127.0.0.1 ports the OS handed out, with
 timeouts, and killed in the fixture's teardown whatever happens.
 """
 
@@ -19,6 +19,7 @@ import time
 import numpy as np
 import pytest
 
+from models import cluster as demo
 from tfcore import cluster as cluster_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -47,7 +48,7 @@ def children(pid=None):
 
 
 class Processes:
-    """Starts `python -m tfcore.cluster ...` subprocesses; `close()` kills every one."""
+    """Starts `python -m models.cluster ...` subprocesses; `close()` kills every one."""
 
     def __init__(self, directory):
         self.directory = directory
@@ -56,7 +57,7 @@ class Processes:
     def start(self, name, *args):
         log = open(os.path.join(self.directory, name + ".log"), "w")
         env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
-        proc = subprocess.Popen([sys.executable, "-m", "tfcore.cluster", *map(str, args)],
+        proc = subprocess.Popen([sys.executable, "-m", "models.cluster", *map(str, args)],
                                 stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
                                 start_new_session=True)
         proc.log, proc.log_path, proc.name = log, log.name, name
@@ -204,12 +205,13 @@ def test_async_worker_killed_and_restarted_continues_from_the_chiefs_state(proce
 
 
 @pytest.mark.parametrize("mode", ["async", "sync"])
-@pytest.mark.parametrize("model", sorted(cluster_lib.MODELS))
+@pytest.mark.parametrize("model", sorted(demo.MODELS))
 def test_worker_graph_puts_variables_on_ps_tasks_and_compute_on_the_worker(model, mode):
     # Building the graph needs no server: placement is decided when ops are made.
     cluster = {"ps": ["127.0.0.1:1", "127.0.0.1:2"], "worker": ["127.0.0.1:3", "127.0.0.1:4"]}
     features = 2 if model == "logistic" else 3
-    worker = cluster_lib.WorkerGraph(cluster, task=1, model=model, mode=mode, features=features)
+    model_fn = lambda x, y: demo.MODELS[model](x, y, learning_rate=0.025)  # noqa: E731
+    worker = cluster_lib.WorkerGraph(cluster, task=1, model_fn=model_fn, mode=mode, features=features)
     ops = worker.graph.get_operations()
     variables = [op for op in ops if op.type == "VarHandleOp"]
     ps_tasks = {op.device for op in variables}
@@ -227,12 +229,12 @@ def test_worker_graph_puts_variables_on_ps_tasks_and_compute_on_the_worker(model
             assert var.device.startswith("/job:ps/") and acc.device == var.device
 
 
-def test_worker_graph_refuses_unknown_mode_and_model():
+def test_worker_graph_refuses_unknown_mode_and_a_model_that_is_not_a_function():
     cluster = {"ps": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"]}
     with pytest.raises(ValueError, match="WorkerGraph: mode"):
-        cluster_lib.WorkerGraph(cluster, 0, mode="semi")
-    with pytest.raises(ValueError, match="WorkerGraph: model"):
-        cluster_lib.WorkerGraph(cluster, 0, model="cnn")
+        cluster_lib.WorkerGraph(cluster, 0, demo.MODELS["logistic"], mode="semi")
+    with pytest.raises(TypeError, match="WorkerGraph: model_fn"):
+        cluster_lib.WorkerGraph(cluster, 0, "cnn")
 
 
 def test_cluster_file_errors_name_the_job(tmp_path):
@@ -240,6 +242,98 @@ def test_cluster_file_errors_name_the_job(tmp_path):
     path.write_text(json.dumps({"ps": ["127.0.0.1:1"], "worker": []}))
     with pytest.raises(ValueError, match="'worker' must be a non-empty list"):
         cluster_lib.load_cluster(str(path))
+
+
+@pytest.mark.parametrize("text, message", [
+    (None, "does not exist"),
+    ("[1", "not readable JSON"),
+    ('["127.0.0.1:1"]', "expected"),
+    ('{"ps": ["127.0.0.1:1"], "worker": ["localhost"]}', "'worker' must be a non-empty list"),
+    ('{"ps": ["127.0.0.1:70000"], "worker": ["127.0.0.1:2"]}', "'ps' must be a non-empty list"),
+    ('{"ps": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"], "chief": ["127.0.0.1:3"]}', "unknown jobs"),
+])
+def test_a_missing_or_malformed_cluster_file_is_a_usage_error_naming_the_file(tmp_path, capsys, text, message):
+    path = tmp_path / "cluster.json"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(cluster_lib.ClusterError, match=message):
+        cluster_lib.load_cluster(str(path))
+    with pytest.raises(SystemExit) as raised:
+        demo.main(["--job", "worker", "--cluster", str(path)])
+    err = capsys.readouterr().err
+    assert raised.value.code == 2 and str(path) in err and message in err
+
+
+@pytest.mark.parametrize("flag, value", [
+    ("--steps", "0"), ("--batch-size", "0"), ("--save-steps", "0"), ("--timeout", "0"),
+    ("--timeout", "-1"), ("--timeout", "inf"), ("--learning-rate", "-0.5"), ("--workers", "0"),
+    ("--ps", "65"), ("--task", "-1"), ("--log-every", "-2"),
+])
+def test_bad_counts_rates_and_timeouts_are_usage_errors_before_anything_starts(tmp_path, capsys, flag, value):
+    path = write_cluster(tmp_path)
+    with pytest.raises(SystemExit) as raised:
+        demo.main(["--job", "worker", "--cluster", path, "%s=%s" % (flag, value)])
+    assert raised.value.code == 2 and "argument %s" % flag in capsys.readouterr().err
+
+
+def test_a_batch_larger_than_the_shard_and_a_task_outside_the_cluster_are_refused(tmp_path, capsys):
+    path = write_cluster(tmp_path, workers=2)
+    for flags, message in ((["--batch-size", "300"], "shard has only 250 rows"),
+                           (["--task", "2"], "the cluster has 2 worker tasks")):
+        with pytest.raises(SystemExit) as raised:
+            demo.main(["--job", "worker", "--cluster", path] + flags)
+        assert raised.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_run_worker_refuses_bad_arguments_before_starting_a_server():
+    cluster = {"ps": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"]}
+    x, y = np.zeros((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    for change, message in (({"steps": 0}, "steps"), ({"batch_size": 0}, "batch_size"),
+                            ({"save_steps": -1}, "save_steps"), ({"timeout": 0}, "timeout"),
+                            ({"task": 1}, "task")):
+        arguments = dict(task=0, steps=5, timeout=1.0)
+        arguments.update(change)
+        task = arguments.pop("task")
+        with pytest.raises(ValueError, match="run_worker: %s" % message):
+            cluster_lib.run_worker(cluster, task, demo.MODELS["logistic"], x, y, **arguments)
+
+
+def test_waiting_for_an_absent_ps_ends_after_the_timeout_naming_its_address():
+    (port,) = cluster_lib.free_ports(1)
+    began = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"ps task 0 at 127.0.0.1:%d did not come up within --timeout 0.5 s" % port):
+        cluster_lib.wait_for_ps({"ps": ["127.0.0.1:%d" % port], "worker": []}, 0.5)
+    assert time.monotonic() - began < 5
+
+
+def test_a_worker_with_no_ps_exits_non_zero_after_its_timeout(processes, tmp_path):
+    path = write_cluster(tmp_path, ps=1, workers=1)  # nobody serves the ps port
+    began = time.monotonic()
+    worker = processes.start("lonely", "--job", "worker", "--task", 0, "--cluster", path, "--timeout", 2)
+    assert worker.wait(TIMEOUT) == 1
+    assert time.monotonic() - began < TIMEOUT
+    assert "did not come up within --timeout 2 s" in processes.read(worker)
+
+
+def test_a_nan_loss_stops_the_job_before_saving_and_keeps_the_last_good_checkpoint(processes, tmp_path):
+    # A learning rate of 3e38 sends the weights to ~1e38 after one step; the next
+    # step's logits overflow and the loss is NaN. save-steps 1 would save every step.
+    import tensorflow as tf
+
+    path = write_cluster(tmp_path, ps=1, workers=1)
+    ckpt = tmp_path / "ckpt"
+    processes.start("ps0", "--job", "ps", "--task", 0, "--cluster", path)
+    worker = processes.start("chief", "--job", "worker", "--task", 0, "--cluster", path,
+                             "--learning-rate", "3e38", "--save-steps", 1, "--steps", 50,
+                             "--checkpoint-dir", ckpt, "--timeout", TIMEOUT)
+    assert worker.wait(TIMEOUT) == 1, processes.read(worker)
+    log = processes.read(worker)
+    assert "the loss is nan at global step 2" in log and "nothing is saved" in log
+    last = tf.train.latest_checkpoint(str(ckpt))
+    assert last.endswith("ckpt-1") and "The last good checkpoint is %s" % last in log
+    reader = tf.train.load_checkpoint(last)
+    for name in reader.get_variable_to_shape_map():
+        assert np.all(np.isfinite(reader.get_tensor(name))), name
 
 
 def test_free_ports_are_distinct_loopback_ports():

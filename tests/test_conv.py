@@ -7,7 +7,7 @@ import scipy.signal
 import tensorflow as tf
 
 import tfcore
-from tests.helpers import run_layers_with_gradients
+from tests.helpers import assert_implementations_agree
 from tfcore import reference
 from tfcore.layers.conv import Conv1D, Conv2D
 
@@ -264,31 +264,20 @@ def random_conv_case(seed):
     return (Conv1D if rank == 1 else Conv2D), kwargs, rng.randn(*shape), rng.rand() < 0.5
 
 
-def assert_all_close(results, rtol, what):
-    """Every (output, gradients) in `results` equals the first, relative to each array's scale."""
-    (y0, g0) = results[0]
-    for y, g in results[1:]:
-        for name, a, b in [("output", y, y0)] + [("gradient %d" % i, a, b)
-                                                 for i, (a, b) in enumerate(zip(g, g0))]:
-            scale = max(np.abs(b).max(), 1.0)
-            np.testing.assert_allclose(a, b, rtol=0, atol=rtol * scale, err_msg="%s: %s" % (what, name))
-
-
 @pytest.mark.parametrize("seed", range(8))
 def test_patches_path_equals_fused_path_forward_and_backward_in_float32(seed):
     layer_class, kwargs, x, unknown_spatial = random_conv_case(seed)
-    layers = [layer_class(implementation=i, gradient=g, **kwargs) for i, g in IMPLEMENTATIONS]
-    results = run_layers_with_gradients(layers, x.astype(np.float32), tf.float32,
-                                        unknown_spatial=unknown_spatial, seed=seed)
-    assert_all_close(results, 1e-5, "%s(%s)" % (layer_class.__name__, kwargs))
+    assert_implementations_agree(layer_class, kwargs, IMPLEMENTATIONS, x.astype(np.float32), 1e-5,
+                                 unknown_spatial=unknown_spatial, seed=seed)
 
 
 @pytest.mark.parametrize("seed", range(8, 14))
 def test_manual_conv_gradient_equals_tf_gradients_of_the_same_forward_in_float64(seed):
     layer_class, kwargs, x, unknown_spatial = random_conv_case(seed)
-    layers = [layer_class(implementation="patches", gradient=g, **kwargs) for g in ("auto", "manual")]
-    results = run_layers_with_gradients(layers, x, tf.float64, unknown_spatial=unknown_spatial, seed=seed)
-    assert_all_close(results, 1e-6, "%s(%s)" % (layer_class.__name__, kwargs))
+    # The first pair is the reference: TensorFlow's gradient of the same (patches) forward pass.
+    implementations = [("patches", "auto"), ("patches", "manual"), ("fused", "auto")]
+    assert_implementations_agree(layer_class, kwargs, implementations, x, 1e-6,
+                                 unknown_spatial=unknown_spatial, seed=seed)
 
 
 MANUAL_GRADIENT_CASES = [

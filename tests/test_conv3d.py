@@ -68,7 +68,7 @@ def test_pool3d_passes_gradient_check(rng, cls):
 
 
 def test_conv3d_and_pool3d_reject_bad_arguments_and_inputs():
-    with pytest.raises(ValueError, match="conv3d: kernel_size must be an int or a triple"):
+    with pytest.raises(ValueError, match="conv3d: kernel_size must be an int or a tuple of 3 ints"):
         Conv3D(2, (3, 3))
     with pytest.raises(ValueError, match="conv3d: strides > 1 together with dilation_rate > 1"):
         Conv3D(2, 3, strides=2, dilation_rate=2)

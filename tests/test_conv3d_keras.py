@@ -34,3 +34,11 @@ def test_pool3d_equals_keras(rng, ours, theirs, shape, pool_size, strides, paddi
     x = rng.randn(*shape).astype(np.float32)
     compare_with_keras(ours(pool_size, strides=strides, padding=padding),
                        getattr(keras.layers, theirs)(pool_size, strides=strides, padding=padding), x, rng)
+
+
+@pytest.mark.parametrize("ours,theirs", [(MaxPool3D, "MaxPooling3D"), (AvgPool3D, "AveragePooling3D")])
+def test_pool3d_channels_first_equals_keras(rng, ours, theirs):
+    x = rng.randn(2, 3, 4, 5, 6).astype(np.float32)
+    compare_with_keras(ours(2, padding="same", data_format="channels_first"),
+                       getattr(keras.layers, theirs)(2, padding="same", data_format="channels_first"),
+                       x, rng)

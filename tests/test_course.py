@@ -15,6 +15,7 @@ import pytest
 
 from tfcore.__main__ import main as front_door
 from tfcore.learn import course
+from tfcore.learn.__main__ import main as learn_main
 
 CHAPTERS = course.chapters()
 
@@ -146,14 +147,15 @@ def test_front_door_lists_every_chapter_with_its_title(capsys):
     assert front_door([]) == 0
     out = capsys.readouterr().out
     for path in CHAPTERS:
-        title = path.read_text().splitlines()[0][2:]
-        assert "  %s  %s" % (path.name[:2], title) in out
+        title = path.read_text().splitlines()[0][2:]          # "5. Convolution: ..."
+        assert "  %s  %s\n" % (path.name[:2], title.split(". ", 1)[1]) in out
 
 
 def test_front_door_runs_a_chapter_printing_code_then_output(capsys):
     assert front_door(["run", "02"]) == 0
     out = capsys.readouterr().out
-    assert out.index("(dg,) = tf.gradients(g, x)") < out.index("3x^2  [12.") < out.index("24 ops:")
+    assert out.index("--- 02_gradients.md, line 16 ---") < out.index("    (dg,) = tf.gradients(g, x)")
+    assert out.index("    (dg,) = tf.gradients(g, x)") < out.index("\n3x^2  [12.") < out.index("\n24 ops:")
     assert "02_gradients.md: all" in out and "printed what the chapter shows" in out
 
 
@@ -175,4 +177,22 @@ def test_front_door_usage_errors_exit_2(argv, message, capsys):
 def test_python_m_tfcore_is_the_front_door():
     done = subprocess.run([sys.executable, "-m", "tfcore"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "01  1. Graphs and sessions" in done.stdout and "python -m tfcore 5" in done.stdout
+    assert "01  Graphs and sessions" in done.stdout and "python -m tfcore 5" in done.stdout
+
+
+def test_learn_test_and_regenerate_commands_compare_then_rewrite(tmp_path, capsys):
+    path = _chapter(tmp_path, "~~~python\nprint(6 * 7)\n~~~\n\n~~~output\n41\n~~~\n")
+    assert learn_main(["test", str(path)]) == 1
+    assert "-41" in capsys.readouterr().out
+    assert learn_main(["regenerate", str(path)]) == 0
+    assert "1 output block(s) rewritten" in capsys.readouterr().out
+    assert learn_main(["test", str(path)]) == 0
+    assert "```output\n42\n```" in path.read_text()
+
+
+def test_without_the_chapters_directory_the_front_door_says_where_they_belong(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(course, "COURSE_DIR", tmp_path / "missing")
+    with pytest.raises(SystemExit) as err:
+        front_door([])
+    assert err.value.code == 1
+    assert "chapters are not at %s" % (tmp_path / "missing") in capsys.readouterr().err

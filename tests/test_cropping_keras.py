@@ -28,3 +28,14 @@ def test_upsampling2d_equals_keras(rng, interpolation, size, shape):
     x = rng.randn(*shape).astype(np.float32)
     compare_with_keras(ours.UpSampling2D(size, interpolation=interpolation),
                        keras.layers.UpSampling2D(size, interpolation=interpolation), x, rng)
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda k, **kw: k.UpSampling2D((2, 3), interpolation="bilinear", **kw), (2, 3, 4, 2)),
+    (lambda k, **kw: k.UpSampling2D(2, **kw), (1, 2, 3, 3)),
+    (lambda k, **kw: k.Cropping2D(((1, 0), (0, 2)), **kw), (2, 3, 4, 5)),
+])
+def test_channels_first_equals_keras(rng, make, shape):
+    x = rng.randn(*shape).astype(np.float32)
+    compare_with_keras(make(ours, data_format="channels_first"),
+                       make(keras.layers, data_format="channels_first"), x, rng)

@@ -75,6 +75,14 @@ def test_an_exception_or_a_wrong_shape_in_the_learners_code_is_reported_not_rais
     assert "NameError" in raised.failure and "learn_solutions.py, line" in raised.failure
     shape = check("dense", solutions.dense_returns_wrong_shape, print_fn=None)
     assert "shape (1, 1), expected (1, 2)" in shape.failure
+    dtype = check("dense", solutions.dense_in_float32, print_fn=None)
+    assert "output y is float32, but the inputs are float64" in dtype.failure
+    count = check("lstm_cell", solutions.lstm_cell_returns_h_only, print_fn=None)
+    assert "returned 1 value(s), expected 2 (h, c)" in count.failure
+
+
+def test_the_learner_may_name_the_arguments_freely():
+    assert check("relu", solutions.relu_with_other_argument_names, print_fn=None).ok
 
 
 def test_cli_check_exits_0_when_right_and_1_naming_the_element_when_wrong(capsys):

@@ -31,7 +31,7 @@ def _uses_custom_gradient(graph):
     return any("_gradient_op_type" in node.attr for node in nodes)
 
 
-def _outputs_and_gradients(build, inputs, gradient, seed=0):
+def _outputs_and_gradients(build, inputs, gradient, seed=0, dtype=tf.float64):
     """Build `build(gradient, **placeholders)` in a fresh float64 graph with random weights.
 
     Returns (outputs, gradients of sum(outputs * r) with respect to every input
@@ -41,13 +41,14 @@ def _outputs_and_gradients(build, inputs, gradient, seed=0):
     rng = np.random.RandomState(seed)
     graph = tfcore.new_graph(seed=seed)
     with graph.as_default():
-        feeds = {k: tfcore.placeholder(v.shape, tf.float64, name=k) for k, v in inputs.items()}
+        feeds = {k: tfcore.placeholder(v.shape, dtype, name=k) for k, v in inputs.items()}
         outputs = build(gradient, **feeds)
         outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-        loss = tf.add_n([tf.reduce_sum(o * rng.uniform(-1, 1, o.shape.as_list())) for o in outputs])
+        loss = tf.add_n([tf.reduce_sum(o * tf.constant(rng.uniform(-1, 1, o.shape.as_list()), dtype))
+                         for o in outputs])
         variables = tf.compat.v1.trainable_variables()
         grads = tf.gradients(loss, list(feeds.values()) + variables)
-        floats = [v for v in tf.compat.v1.global_variables() if v.dtype.base_dtype == tf.float64]
+        floats = [v for v in tf.compat.v1.global_variables() if v.dtype.base_dtype == dtype]
         init = tf.compat.v1.global_variables_initializer()
     names = list(inputs) + [v.name for v in variables]
     with tfcore.session(graph=graph) as sess:
@@ -59,19 +60,25 @@ def _outputs_and_gradients(build, inputs, gradient, seed=0):
     return values, dict(zip(names, grad_values)), _uses_custom_gradient(graph)
 
 
-def assert_manual_equals_auto(build, inputs, what):
-    """The manual backward pass equals tf.gradients' to 1e-6 relative in float64; same outputs."""
-    auto_out, auto_grads, auto_custom = _outputs_and_gradients(build, inputs, "auto")
-    manual_out, manual_grads, manual_custom = _outputs_and_gradients(build, inputs, "manual")
+def assert_manual_equals_auto(build, inputs, what, dtype=tf.float64):
+    """The manual backward pass equals tf.gradients' to 1e-6 relative in float64; same outputs.
+
+    In float32 the tolerance is 1e-4 relative to each gradient's largest element:
+    the two backward passes round differently.
+    """
+    tol, out_tol = (1e-6, 1e-12) if dtype == tf.float64 else (1e-4, 1e-5)
+    auto_out, auto_grads, auto_custom = _outputs_and_gradients(build, inputs, "auto", dtype=dtype)
+    manual_out, manual_grads, manual_custom = _outputs_and_gradients(build, inputs, "manual", dtype=dtype)
     assert manual_custom, "%s: gradient='manual' built no tf.custom_gradient" % what
     assert list(manual_grads) == list(auto_grads)
     for a, m in zip(auto_out, manual_out):
-        np.testing.assert_allclose(m, a, rtol=1e-12, atol=1e-12, err_msg="%s: output" % what)
+        np.testing.assert_allclose(m, a, rtol=out_tol, atol=out_tol, err_msg="%s: output" % what)
     for name, a in auto_grads.items():
         m = manual_grads[name]
         assert m is not None and a is not None, "%s: no gradient for %s" % (what, name)
         scale = max(np.abs(a).max(), 1e-300)
-        np.testing.assert_allclose(m, a, rtol=1e-6, atol=1e-6 * scale * 1e-3,
+        atol = tol * scale * (1e-3 if dtype == tf.float64 else 1.0)
+        np.testing.assert_allclose(m, a, rtol=tol, atol=atol,
                                    err_msg="%s: manual vs auto gradient of %s" % (what, name))
     return auto_custom
 
@@ -277,18 +284,19 @@ def test_softmax_cross_entropy_manual_passes_finite_differences_first_and_second
 # LSTMCell, GRUCell: one step of backprop through time
 # ---------------------------------------------------------------------------
 
+# (cell, arguments, (batch, features, units)): every variant once, batch 1 among them.
 CELL_CASES = [
-    (LSTMCell, {}), (LSTMCell, {"use_bias": False}),
-    (LSTMCell, {"activation": "relu", "recurrent_activation": "hard_sigmoid"}),
-    (GRUCell, {"reset_after": True}), (GRUCell, {"reset_after": False}),
-    (GRUCell, {"reset_after": True, "use_bias": False, "activation": "elu"}),
-    (GRUCell, {"reset_after": False, "recurrent_activation": "hard_sigmoid"}),
+    (LSTMCell, {}, (3, 4, 2)), (LSTMCell, {}, (1, 2, 5)), (LSTMCell, {"use_bias": False}, (2, 3, 3)),
+    (LSTMCell, {"activation": "relu", "recurrent_activation": "hard_sigmoid"}, (1, 3, 2)),
+    (GRUCell, {"reset_after": True}, (3, 4, 2)), (GRUCell, {"reset_after": False}, (1, 2, 5)),
+    (GRUCell, {"reset_after": True, "use_bias": False, "activation": "elu"}, (2, 3, 3)),
+    (GRUCell, {"reset_after": False, "recurrent_activation": "hard_sigmoid"}, (3, 1, 2)),
 ]
 
 
-@pytest.mark.parametrize("cell_class,kwargs", CELL_CASES)
-@pytest.mark.parametrize("batch,features,units", [(3, 4, 2), (1, 2, 5)])
-def test_cell_manual_step_gradient_equals_tf_gradients(rng, cell_class, kwargs, batch, features, units):
+@pytest.mark.parametrize("cell_class,kwargs,sizes", CELL_CASES)
+def test_cell_manual_step_gradient_equals_tf_gradients(rng, cell_class, kwargs, sizes):
+    batch, features, units = sizes
     states = {"s%d" % k: rng.randn(batch, units) for k in range(len(cell_class.state_names))}
 
     def build(gradient, x, **states):
@@ -340,7 +348,7 @@ def test_sequence_manual_backprop_through_time_equals_tf_gradients(rng, layer_cl
                             implementation=implementation, gradient=gradient, **kwargs)
         return layer(x, initial_state=[states[k] for k in sorted(states)])
 
-    assert_manual_equals_auto(build, {"x": rng.randn(2, 4, 3), **states},
+    assert_manual_equals_auto(build, {"x": rng.randn(2, 3, 3), **states},
                               "%s(%s, %s)" % (layer_class.__name__, implementation, kwargs))
 
 
@@ -366,6 +374,63 @@ def test_a_wrong_step_derivative_is_caught_by_the_comparison(rng, monkeypatch):
 
     with pytest.raises(AssertionError, match="manual vs auto gradient"):
         assert_manual_equals_auto(build, {"x": rng.randn(3, 2)}, "LSTMCell(wrong)")
+
+
+# ---------------------------------------------------------------------------
+# Random configurations, and float32
+# ---------------------------------------------------------------------------
+
+def _random_case(rng, kind):
+    """(what, build, inputs) for one random configuration of `kind` (sizes, batch, rank, axis, flags)."""
+    batch, size, units = rng.randint(1, 5), rng.randint(1, 6), rng.randint(1, 5)
+    if kind == "dense":
+        shape = (batch,) + tuple(int(d) for d in rng.randint(1, 4, rng.randint(0, 2))) + (size,)
+        activation = rng.choice(["linear", "relu", "tanh", "sigmoid", "softplus"])
+        return ("Dense(%d, %s) on %s" % (units, activation, shape),
+                lambda gradient, x: Dense(units, activation=activation, gradient=gradient)(x),
+                {"x": rng.randn(*shape)})
+    if kind == "batch_norm":
+        shape = (batch + 1,) + tuple(int(d) for d in rng.randint(1, 4, rng.randint(1, 3)))
+        axis, training = int(rng.randint(-len(shape), len(shape))), bool(rng.randint(2))
+        return ("BatchNormalization(axis=%d, training=%s) on %s" % (axis, training, shape),
+                lambda gradient, x: BatchNormalization(axis=axis, gradient=gradient)(x, training=training),
+                {"x": rng.randn(*shape) * 2})
+    if kind == "cross_entropy":
+        shape, smoothing = (batch, size + 1), float(rng.choice([0.0, 0.1]))
+        return ("softmax_cross_entropy(%s, smoothing %s)" % (shape, smoothing),
+                lambda gradient, labels, logits: tf.reshape(losses.softmax_cross_entropy_with_logits(
+                    labels, logits, label_smoothing=smoothing, gradient=gradient), [1]),
+                {"labels": _soft_labels(rng, shape), "logits": rng.randn(*shape) * 2})
+    cell_class = LSTMCell if kind == "lstm_cell" else GRUCell
+    kwargs = {"reset_after": bool(rng.randint(2))} if cell_class is GRUCell else {}
+    states = {"s%d" % k: rng.randn(batch, units) for k in range(len(cell_class.state_names))}
+
+    def build(gradient, x, **states):
+        output, new_states = cell_class(units, gradient=gradient, **kwargs)(
+            x, states=[states[k] for k in sorted(states)])
+        return [output] + new_states
+
+    return ("%s(%d, %s), batch %d" % (cell_class.__name__, units, kwargs, batch), build,
+            {"x": rng.randn(batch, size), **states})
+
+
+def test_random_configurations_manual_gradient_equals_tf_gradients():
+    rng = np.random.RandomState(7)
+    for kind in ["dense", "batch_norm", "lstm_cell", "gru_cell", "cross_entropy"] * 2:
+        what, build, inputs = _random_case(rng, kind)
+        assert_manual_equals_auto(build, inputs, what)
+
+
+def test_float32_manual_gradients_equal_tf_gradients(rng):
+    def build(gradient, x, y):
+        h = LSTM(4, return_sequences=True, implementation="unroll", gradient=gradient)(x)
+        h = BatchNormalization(axis=-1, gradient=gradient)(h, training=True)
+        h = Dropout(0.5, seed=1, gradient=gradient)(h, training=True)
+        logits = Dense(3, activation="relu", gradient=gradient)(h)
+        return tf.reshape(losses.softmax_cross_entropy_with_logits(y, logits, gradient=gradient), [1])
+
+    inputs = {"x": rng.randn(3, 3, 2), "y": np.eye(3)[rng.randint(0, 3, (3, 3))]}
+    assert_manual_equals_auto(build, inputs, "float32 LSTM-BN-Dropout-Dense-CE", dtype=tf.float32)
 
 
 # ---------------------------------------------------------------------------
@@ -407,10 +472,10 @@ def test_sgd_trains_a_manual_gradient_mlp_to_the_same_weights_as_auto(rng):
 
 
 def test_sgd_trains_a_manual_gradient_lstm_and_gru_to_the_same_weights_as_auto(rng):
-    batches = [(rng.randn(4, 3, 2), rng.randn(4, 1))]
+    batches = [(rng.randn(4, 2, 2), rng.randn(4, 1))]
 
     def build(gradient, x, y):
-        h = LSTM(3, return_sequences=True, implementation="unroll", gradient=gradient)(x)
+        h = LSTM(2, return_sequences=True, implementation="unroll", gradient=gradient)(x)
         h = GRU(2, implementation="unroll", gradient=gradient)(h)
         return losses.mean_squared_error(y, Dense(1)(h))
 
@@ -435,3 +500,17 @@ def test_bad_gradient_arguments_are_clear_errors_naming_the_layer():
         BatchNormalization(fused=True, gradient="manual")
     with pytest.raises(ValueError, match="lstm: gradient='manual' .*'unroll' or 'while'"):
         LSTM(2, gradient="manual")  # the default implementation is the fused "block"
+
+
+def test_manual_step_hides_its_intermediates_from_tf_gradients(rng):
+    """The limit of tf.custom_gradient: gradients reach the step's inputs, not its insides."""
+    got = {}
+    for gradient in ("auto", "manual"):
+        with tfcore.new_graph().as_default() as graph:
+            x = tfcore.placeholder((2, 3), tf.float64)
+            h, _ = LSTMCell(2, gradient=gradient)(x)
+            # The first Split in the step cuts z into the gates' pre-activations; z_i is output 0.
+            z_i = next(op for op in graph.get_operations() if op.type == "Split").outputs[0]
+            got[gradient] = tf.gradients(h, [z_i, x])
+    assert got["auto"][0] is not None and got["auto"][1] is not None
+    assert got["manual"][0] is None and got["manual"][1] is not None

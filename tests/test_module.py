@@ -109,3 +109,62 @@ def test_glorot_uniform_limits_and_orthogonal_rows():
     np.testing.assert_allclose(w @ w.T, np.eye(3), atol=1e-12)
     with pytest.raises(ValueError, match="Unknown initializer"):
         initializers.get("lecun")
+
+
+def test_set_weights_works_outside_the_graph_block_where_tensorflow_is_eager():
+    # A learner (or a notebook) calls set_weights after leaving `with graph.as_default():`.
+    graph = tfcore.new_graph(0)
+    with graph.as_default():
+        x = tfcore.placeholder((None, 2))
+        layer = Dense(3)
+        y = layer(x)
+    kernel, bias = np.arange(6.0).reshape(2, 3), np.array([1.0, -1.0, 0.5])
+    with tfcore.session(graph=graph) as sess:
+        layer.set_weights(sess, [kernel, bias])
+        np.testing.assert_allclose(sess.run(y, {x: [[1.0, 2.0]]}), [[1.0, 2.0]] @ kernel + bias)
+
+
+# ---------------------------------------------------------------------------
+# Layers name themselves in their errors
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [tf.int32, tf.int64, tf.uint8, tf.bool])
+def test_an_integer_input_to_a_layer_with_weights_is_refused_naming_the_layer(dtype):
+    # (Conv layers refuse integers in their own argument checks, tests/test_conv.py.)
+    from tfcore.layers import LSTM, BatchNormalization, Dense
+
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        for layer, shape in ((Dense(3, name="scores"), (None, 4)),
+                             (LSTM(2, name="memory"), (None, 3, 4)),
+                             (BatchNormalization(name="norm"), (None, 4))):
+            x = tf.compat.v1.placeholder(dtype, shape)
+            with pytest.raises(TypeError, match=r"%s: input must be a floating tensor .*got %s: the %s.*tf.cast" % (
+                    layer.name, dtype.name, type(layer).__name__)):
+                layer(x)
+
+
+def test_a_built_layer_refuses_a_later_integer_input_and_shape_layers_move_integers():
+    from tfcore.layers import Dense, Flatten
+
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        dense = Dense(2, name="head")
+        dense(tf.zeros((1, 3)))
+        with pytest.raises(TypeError, match=r"head: input must be a floating tensor .*got int32"):
+            dense(tf.zeros((1, 3), tf.int32))
+        flat = Flatten()(tf.reshape(tf.range(12), (2, 2, 3)))
+        with tf.compat.v1.Session() as sess:
+            np.testing.assert_array_equal(sess.run(flat), np.arange(12).reshape(2, 6))
+
+
+@pytest.mark.parametrize("method", ["get_weights", "set_weights"])
+def test_get_and_set_weights_on_a_layer_never_called_say_so(method):
+    from tfcore.layers import Dense
+
+    layer = Dense(3, name="unbuilt")
+    graph = tfcore.new_graph()
+    with graph.as_default(), tf.compat.v1.Session() as sess:
+        args = (sess,) if method == "get_weights" else (sess, [np.zeros((2, 3)), np.zeros(3)])
+        with pytest.raises(ValueError, match=r"unbuilt\.%s: the layer was never called.*layer\(x\)" % method):
+            getattr(layer, method)(*args)

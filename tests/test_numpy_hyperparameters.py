@@ -9,13 +9,17 @@ import pytest
 import tensorflow as tf
 
 import tfcore
-from tfcore.layers import (GRU, LSTM, AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout,
-                           MaxPool2D, ZeroPadding2D)
+from tfcore.layers import (GRU, LSTM, AvgPool1D, AvgPool2D, BatchNormalization, Conv1D, Conv2D,
+                           Dense, Dropout, MaxPool1D, MaxPool2D, ZeroPadding2D)
 
 CASES = {
     "dense": (lambda n: Dense(n(3), activation="tanh"), (4, 5)),
     "conv2d": (lambda n: Conv2D(n(2), n(3), strides=n(1), padding="same"), (2, 6, 6, 3)),
+    "conv1d_patches": (lambda n: Conv1D(n(2), n(3), dilation_rate=n(2), padding="causal",
+                                        implementation="patches"), (2, 7, 3)),
     "max_pool": (lambda n: MaxPool2D(n(2)), (2, 6, 6, 3)),
+    "max_pool1d_patches": (lambda n: MaxPool1D(n(3), strides=n(2), implementation="patches"), (2, 7, 3)),
+    "avg_pool1d": (lambda n: AvgPool1D(n(2)), (2, 7, 3)),
     "avg_pool": (lambda n: AvgPool2D((n(2), n(2)), strides=n(2)), (2, 6, 6, 3)),
     "zero_padding": (lambda n: ZeroPadding2D(n(1)), (2, 6, 6, 3)),
     "batch_norm": (lambda n: BatchNormalization(axis=n(-1), momentum=n(0.9), epsilon=n(0.01)), (4, 5)),
@@ -50,7 +54,8 @@ def test_numpy_scalar_hyperparameters_build_the_same_layer_as_python_numbers(nam
     ref_layer, ref = _run(lambda: make(_python), shape, x)
     layer, out = _run(lambda: make(_numpy), shape, x)
     np.testing.assert_array_equal(out, ref)
-    for attr in ("units", "momentum", "epsilon", "axis", "batch_size", "seed", "rate", "filters"):
+    for attr in ("units", "momentum", "epsilon", "axis", "batch_size", "seed", "rate", "filters",
+                 "kernel_size", "strides", "dilation_rate", "pool_size"):
         value = getattr(layer, attr, None)
-        if isinstance(value, np.generic):
+        if any(isinstance(v, np.generic) for v in (value if isinstance(value, tuple) else (value,))):
             pytest.fail("%s.%s kept a NumPy scalar: %r" % (name, attr, value))

@@ -262,6 +262,14 @@ def test_optimizer_refuses_a_second_graph():
     (lambda: Adam(epsilon=0.0), "epsilon"),
     (lambda: Adam(learning_rate=-0.001), "learning_rate"),
     (lambda: Adam(decay=-1e-5), "decay"),
+    (lambda: SGD(clipnorm=0.0), "clipnorm"),
+    (lambda: Adam(clipvalue=-1.0), "clipvalue"),
+    (lambda: tfcore.optimizers.RMSprop(rho=1.5), "rho"),
+    (lambda: tfcore.optimizers.RMSprop(momentum=-0.1), "momentum"),
+    (lambda: tfcore.optimizers.Adagrad(initial_accumulator_value=-0.1), "initial_accumulator_value"),
+    (lambda: tfcore.optimizers.Adadelta(epsilon=0.0), "epsilon"),
+    (lambda: tfcore.optimizers.Adamax(beta_1=1.0), "beta_1"),
+    (lambda: tfcore.optimizers.Nadam(schedule_decay=-0.1), "schedule_decay"),
 ])
 def test_bad_hyperparameters_raise_value_error_naming_optimizer_and_argument(make, argument):
     with pytest.raises(ValueError, match=r"^\w+: %s must be in" % argument):
@@ -277,3 +285,233 @@ def test_base_optimizer_is_abstract():
     with tfcore.new_graph().as_default():
         with pytest.raises(NotImplementedError):
             Optimizer(0.1).minimize(tf.square(tfcore.variable(1.0)))
+
+
+# -- the rest of Keras 2's legacy optimizers, as NumPy recurrences in float64 --
+
+def _numpy_path(weights, grad, steps, rule):
+    """Replay `rule(k, g, w, state) -> (w, state)` from weights[0]; compare every step."""
+    w, state = weights[0], {}
+    for k in range(steps):
+        w, state = rule(k, grad(w), w, state)
+        np.testing.assert_allclose(weights[k + 1], w, rtol=1e-10, atol=1e-12, err_msg="step %d" % (k + 1))
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.7])
+@pytest.mark.parametrize("centered", [False, True])
+def test_rmsprop_equals_numpy_recurrence(rng, momentum, centered):
+    lr, rho, eps, decay = 0.01, 0.85, 1e-7, 0.1
+    opt = tfcore.optimizers.RMSprop(lr, rho=rho, momentum=momentum, epsilon=eps, centered=centered, decay=decay)
+    weights, _, _, grad = _quadratic(rng, opt, steps=12)
+
+    def rule(k, g, w, s):
+        lr_k = lr / (1 + decay * k)
+        ms = s["ms"] = rho * s.get("ms", 0) + (1 - rho) * g * g
+        d = ms
+        if centered:
+            s["mg"] = rho * s.get("mg", 0) + (1 - rho) * g
+            d = ms - s["mg"] ** 2
+        if momentum == 0:
+            return w - lr_k * g / (np.sqrt(d) + eps), s
+        s["mom"] = momentum * s.get("mom", 0) + lr_k * g / np.sqrt(d + eps)  # eps under the root
+        return w - s["mom"], s
+    _numpy_path(weights, grad, 12, rule)
+
+
+def test_adagrad_equals_numpy_recurrence(rng):
+    lr, a0, eps, decay = 0.3, 0.2, 1e-7, 0.05
+    weights, _, _, grad = _quadratic(rng, tfcore.optimizers.Adagrad(lr, a0, eps, decay=decay), steps=10)
+
+    def rule(k, g, w, s):
+        s["a"] = s.get("a", a0) + g * g
+        return w - lr / (1 + decay * k) * g / (np.sqrt(s["a"]) + eps), s
+    _numpy_path(weights, grad, 10, rule)
+
+
+def test_adadelta_equals_numpy_recurrence(rng):
+    lr, rho, eps, decay = 1.0, 0.9, 1e-6, 0.05
+    weights, _, _, grad = _quadratic(rng, tfcore.optimizers.Adadelta(lr, rho, eps, decay=decay), steps=10)
+
+    def rule(k, g, w, s):
+        s["a"] = rho * s.get("a", 0) + (1 - rho) * g * g
+        d = np.sqrt(s.get("u", 0) + eps) / np.sqrt(s["a"] + eps) * g
+        s["u"] = rho * s.get("u", 0) + (1 - rho) * d * d
+        return w - lr / (1 + decay * k) * d, s
+    _numpy_path(weights, grad, 10, rule)
+
+
+def test_adamax_equals_numpy_recurrence(rng):
+    lr, b1, b2, eps, decay = 0.05, 0.8, 0.9, 1e-7, 0.05
+    weights, _, _, grad = _quadratic(rng, tfcore.optimizers.Adamax(lr, b1, b2, eps, decay=decay), steps=10)
+
+    def rule(k, g, w, s):
+        s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
+        s["v"] = np.maximum(b2 * s.get("v", 0), np.abs(g))
+        return w - lr / (1 + decay * k) / (1 - b1 ** (k + 1)) * s["m"] / (s["v"] + eps), s
+    _numpy_path(weights, grad, 10, rule)
+
+
+def test_nadam_equals_dozat_recurrence_with_momentum_cache(rng):
+    lr, b1, b2, eps, sd = 0.05, 0.9, 0.99, 1e-7, 0.2
+    opt = tfcore.optimizers.Nadam(lr, b1, b2, eps, schedule_decay=sd)
+    weights, _, _, grad = _quadratic(rng, opt, steps=10)
+    mu = lambda t: b1 * (1 - 0.5 * 0.96 ** (sd * t))
+
+    def rule(k, g, w, s):
+        t = k + 1
+        cache = s["P"] = s.get("P", 1.0) * mu(t)
+        s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
+        s["v"] = b2 * s.get("v", 0) + (1 - b2) * g * g
+        m_bar = (1 - mu(t)) * g / (1 - cache) + mu(t + 1) * s["m"] / (1 - cache * mu(t + 1))
+        return w - lr * m_bar / (np.sqrt(s["v"] / (1 - b2 ** t)) + eps), s
+    _numpy_path(weights, grad, 10, rule)
+    assert opt.variables[1].name == "Nadam/momentum_cache:0"
+
+
+@pytest.mark.parametrize("clip", [dict(clipvalue=0.3), dict(clipnorm=0.5), dict(global_clipnorm=0.7),
+                                  dict(clipvalue=0.3, global_clipnorm=0.4)])
+def test_gradient_clipping_equals_numpy_in_keras_order(clip):
+    # Two variables, so clipnorm (each alone) and global_clipnorm (together) differ.
+    rng = np.random.RandomState(3)
+    a0, b0, ca, cb = rng.randn(3, 2), rng.randn(4), 3 * rng.randn(3, 2), 3 * rng.randn(4)
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        a, b = tfcore.variable(a0, dtype=tf.float64), tfcore.variable(b0, dtype=tf.float64)
+        loss = 0.5 * tf.reduce_sum(tf.square(a - ca)) + 0.5 * tf.reduce_sum(tf.square(b - cb))
+        train = SGD(1.0, **clip).minimize(loss)
+    with tfcore.session(graph=graph) as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        sess.run(train)
+        got = sess.run([a, b])
+    grads = [a0 - ca, b0 - cb]
+    if "clipvalue" in clip:
+        grads = [np.clip(g, -clip["clipvalue"], clip["clipvalue"]) for g in grads]
+    if "clipnorm" in clip:
+        grads = [g * min(1.0, clip["clipnorm"] / np.linalg.norm(g)) for g in grads]
+    if "global_clipnorm" in clip:
+        norm = np.sqrt(sum(np.sum(g * g) for g in grads))
+        grads = [g * min(1.0, clip["global_clipnorm"] / norm) for g in grads]
+    np.testing.assert_allclose(got[0], a0 - grads[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], b0 - grads[1], rtol=1e-12)
+
+
+def test_set_learning_rate_changes_following_steps_and_keeps_time_decay():
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        w = tfcore.variable(np.array([1.0, -2.0]), dtype=tf.float64)
+        opt = SGD(0.1, decay=0.5)
+        train = opt.minimize(0.5 * tf.reduce_sum(tf.square(w)))  # gradient w
+        init = tf.compat.v1.global_variables_initializer()
+        graph.finalize()  # the hook adds no ops
+    with tfcore.session(graph=graph) as sess:
+        sess.run(init)
+        assert opt.get_learning_rate(sess) == 0.1 and opt.learning_rate_variable.dtype == tf.float64
+        expected = np.array([1.0, -2.0])
+        for k, lr in enumerate([0.1, 0.1, 0.02, 0.02, 0.3]):
+            opt.set_learning_rate(sess, lr)
+            assert sess.run(opt.learning_rate_tensor) == pytest.approx(lr / (1 + 0.5 * k), rel=1e-12)
+            sess.run(train)
+            expected = expected - lr / (1 + 0.5 * k) * expected
+            np.testing.assert_allclose(sess.run(w), expected, rtol=1e-12)
+        with pytest.raises(ValueError, match="SGD: learning_rate must be in"):
+            opt.set_learning_rate(sess, -1.0)
+
+
+def test_schedule_learning_rate_is_evaluated_at_iterations_and_cannot_be_set():
+    schedule = tfcore.schedules.PiecewiseConstantDecay([1, 3], [0.1, 0.01, 0.001])
+    weights, lrs, _, grad = _quadratic(np.random.RandomState(5), SGD(schedule, decay=0.1), steps=6)
+    expected = [0.1, 0.1, 0.01, 0.01, 0.001, 0.001]  # values[i] while k <= boundaries[i]
+    np.testing.assert_allclose(lrs, [e / (1 + 0.1 * k) for k, e in enumerate(expected)], rtol=1e-12)
+    for k in range(6):
+        np.testing.assert_allclose(weights[k + 1], weights[k] - lrs[k] * grad(weights[k]), rtol=1e-12)
+    opt = SGD(schedule)
+    with tfcore.new_graph().as_default():
+        opt.minimize(tf.square(tfcore.variable(1.0)))
+        assert opt.learning_rate_variable is None
+        with tfcore.session() as sess, pytest.raises(ValueError, match="schedule"):
+            opt.set_learning_rate(sess, 0.1)
+
+
+def test_sparse_updates_touch_rows_as_keras_does_and_sum_repeated_rows():
+    # Adadelta changes only the looked-up rows of w and of its slots ("rows");
+    # RMSprop without momentum decays every row's average but moves only those rows ("weights").
+    table0 = np.arange(1.0, 13.0).reshape(4, 3) / 10
+    rho = 0.95
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        ids = tf.compat.v1.placeholder(tf.int32, (None,))
+        tables = [tfcore.variable(table0, dtype=tf.float64) for _ in range(2)]
+        opts = [tfcore.optimizers.Adadelta(1.0, rho=rho), tfcore.optimizers.RMSprop(0.01, rho=rho)]
+        train = tf.group(*[o.minimize(tf.reduce_sum(tf.square(tf.gather(t, ids))), var_list=[t])
+                           for o, t in zip(opts, tables)])
+        slots = [opts[0].get_slot(tables[0], "accum_grad"), opts[1].get_slot(tables[1], "rms")]
+    with tfcore.session(graph=graph) as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        sess.run(train, {ids: [0, 2, 2]})
+        # Row 2 is looked up twice: its gradient is the sum, 2 * (2 w).
+        g = np.zeros_like(table0)
+        g[0], g[2] = 2 * table0[0], 4 * table0[2]
+        for slot in sess.run(slots):
+            np.testing.assert_allclose(slot, (1 - rho) * g * g, rtol=1e-12)
+        for table in sess.run(tables):
+            np.testing.assert_array_equal(table[[1, 3]], table0[[1, 3]])
+            assert np.all(table[[0, 2]] < table0[[0, 2]])
+        before = sess.run(tables + slots)
+        sess.run(train, {ids: [1]})
+        after = sess.run(tables + slots)
+    for table_before, table_after in zip(before[:2], after[:2]):
+        np.testing.assert_array_equal(table_after[[0, 2, 3]], table_before[[0, 2, 3]])
+    np.testing.assert_array_equal(after[2][[0, 2]], before[2][[0, 2]])  # Adadelta: untouched rows kept
+    np.testing.assert_allclose(after[3][[0, 2]], rho * before[3][[0, 2]], rtol=1e-12)  # RMSprop: decayed
+
+
+def test_constraint_on_a_variable_with_sparse_gradient_is_refused_as_in_keras():
+    with tfcore.new_graph().as_default():
+        table = tfcore.variable(np.ones((3, 2)), constraint=tfcore.constraints.NonNeg())
+        with pytest.raises(ValueError, match="constraint and a sparse gradient"):
+            SGD().minimize(tf.reduce_sum(tf.gather(table, [0, 1])))
+
+
+def test_clipnorm_with_global_clipnorm_and_nadam_with_a_schedule_are_refused_as_in_keras():
+    with pytest.raises(ValueError, match="Adam: give clipnorm or global_clipnorm, not both"):
+        Adam(clipnorm=1.0, global_clipnorm=1.0)
+    with pytest.raises(ValueError, match="Nadam: learning_rate cannot be a schedule"):
+        tfcore.optimizers.Nadam(tfcore.schedules.ExponentialDecay(0.1, 10, 0.5))
+
+
+def test_keras_lr_keyword_is_the_learning_rate():
+    assert tfcore.optimizers.RMSprop(lr=0.05).learning_rate == 0.05
+    assert "learning_rate=0.05" in repr(tfcore.optimizers.RMSprop(lr=0.05, clipnorm=1.0))
+
+
+def test_a_changed_learning_rate_is_saved_and_restored_with_the_checkpoint(tmp_path):
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        w = tfcore.variable(np.ones(2), dtype=tf.float64)
+        opt = tfcore.optimizers.RMSprop(0.01, decay=0.1)
+        train = opt.minimize(tf.reduce_sum(tf.square(w)))
+        saver = tf.compat.v1.train.Saver()
+        init = tf.compat.v1.global_variables_initializer()
+    with tfcore.session(graph=graph) as sess:
+        sess.run(init)
+        sess.run(train)
+        opt.set_learning_rate(sess, 0.004)
+        path = saver.save(sess, str(tmp_path / "ckpt"))
+    with tfcore.session(graph=graph) as sess:
+        saver.restore(sess, path)
+        assert opt.get_learning_rate(sess) == 0.004
+        assert sess.run(opt.learning_rate_tensor) == pytest.approx(0.004 / 1.1, rel=1e-12)
+
+
+def test_state_is_found_through_graph_collections_without_the_optimizer():
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        w = tfcore.variable(np.ones(3))
+        nadam, sgd = tfcore.optimizers.Nadam(0.01), SGD(tfcore.schedules.ExponentialDecay(0.1, 10, 0.5))
+        nadam.minimize(tf.reduce_sum(w * w))
+        sgd.minimize(tf.reduce_sum(w * w))
+    rates = graph.get_collection(tfcore.optimizers.LEARNING_RATES)
+    assert rates == [nadam.learning_rate_variable] and rates[0].name == "Nadam/base_learning_rate:0"
+    state = graph.get_collection(tfcore.optimizers.OPTIMIZER_VARIABLES)
+    assert set(v.ref() for v in state) == set(
+        v.ref() for v in nadam.variables + sgd.variables + [nadam.learning_rate_variable])

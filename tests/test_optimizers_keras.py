@@ -111,29 +111,29 @@ def test_adam_amsgrad_equals_keras_legacy_adam_amsgrad_for_25_steps(rng, decay):
 # -- the optimizers of Keras 2's legacy set, their variants and gradient clipping --
 
 LEGACY_CASES = {
-    "rmsprop_decay": (lambda o: o.RMSprop(0.01, decay=0.05), {}),
-    "rmsprop_centered": (lambda o: o.RMSprop(0.01, rho=0.8, centered=True, decay=0.05), {}),
-    "rmsprop_momentum": (lambda o: o.RMSprop(0.01, momentum=0.8, decay=0.05), {}),
-    "rmsprop_centered_momentum": (lambda o: o.RMSprop(0.01, momentum=0.8, centered=True), {}),
-    "adagrad_decay": (lambda o: o.Adagrad(0.1, initial_accumulator_value=0.2, decay=0.05), {}),
-    "adadelta_decay": (lambda o: o.Adadelta(1.0, rho=0.9, decay=0.05), {}),
-    "adadelta_default_lr": (lambda o: o.Adadelta(), {}),
-    "adamax_decay": (lambda o: o.Adamax(0.02, beta_2=0.99, decay=0.05), {}),
-    "nadam": (lambda o: o.Nadam(0.02), {}),
-    "nadam_schedule_decay": (lambda o: o.Nadam(0.02, beta_2=0.99, schedule_decay=0.1), {}),
-    "sgd_clipnorm": (lambda o: o.SGD(0.1, clipnorm=0.3), {}),
-    "sgd_momentum_clipvalue": (lambda o: o.SGD(0.1, momentum=0.9, clipvalue=0.05, decay=0.05), {}),
-    "adam_clipnorm_decay": (lambda o: o.Adam(0.01, clipnorm=0.2, decay=0.05), {}),
-    "adam_clipvalue": (lambda o: o.Adam(0.01, clipvalue=0.1), {}),
-    "adam_global_clipnorm": (lambda o: o.Adam(0.01, global_clipnorm=0.2, clipvalue=0.15), {}),
-    "rmsprop_clipnorm": (lambda o: o.RMSprop(0.01, clipnorm=0.1), {}),
-    "nadam_clipvalue": (lambda o: o.Nadam(0.02, clipvalue=0.05), {}),
+    "rmsprop_decay": lambda o: o.RMSprop(0.01, decay=0.05),
+    "rmsprop_centered": lambda o: o.RMSprop(0.01, rho=0.8, centered=True, decay=0.05),
+    "rmsprop_momentum": lambda o: o.RMSprop(0.01, momentum=0.8, decay=0.05),
+    "rmsprop_centered_momentum": lambda o: o.RMSprop(0.01, momentum=0.8, centered=True),
+    "adagrad_decay": lambda o: o.Adagrad(0.1, initial_accumulator_value=0.2, decay=0.05),
+    "adadelta_decay": lambda o: o.Adadelta(1.0, rho=0.9, decay=0.05),
+    "adadelta_default_lr": lambda o: o.Adadelta(),
+    "adamax_decay": lambda o: o.Adamax(0.02, beta_2=0.99, decay=0.05),
+    "nadam": lambda o: o.Nadam(0.02),
+    "nadam_schedule_decay": lambda o: o.Nadam(0.02, beta_2=0.99, schedule_decay=0.1),
+    "sgd_clipnorm": lambda o: o.SGD(0.1, clipnorm=0.3),
+    "sgd_momentum_clipvalue": lambda o: o.SGD(0.1, momentum=0.9, clipvalue=0.05, decay=0.05),
+    "adam_clipnorm_decay": lambda o: o.Adam(0.01, clipnorm=0.2, decay=0.05),
+    "adam_clipvalue": lambda o: o.Adam(0.01, clipvalue=0.1),
+    "adam_global_clipnorm": lambda o: o.Adam(0.01, global_clipnorm=0.2, clipvalue=0.15),
+    "rmsprop_clipnorm": lambda o: o.RMSprop(0.01, clipnorm=0.1),
+    "nadam_clipvalue": lambda o: o.Nadam(0.02, clipvalue=0.05),
 }
 
 
 @pytest.mark.parametrize("case", sorted(LEGACY_CASES))
 def test_optimizer_equals_keras_legacy_for_25_steps(rng, case):
-    make, _ = LEGACY_CASES[case]
+    make = LEGACY_CASES[case]
     ours, ref = _train_both(rng, lambda: make(tfcore.optimizers), lambda: make(keras.optimizers.legacy))
     _assert_same_path(ours, ref)
 

@@ -240,7 +240,46 @@ def test_bad_tower_arguments_name_the_function():
 
 
 def test_benchmark_reports_samples_per_second_for_one_and_two_towers():
+    from models import towers as demo
+
     for towers in (1, 2):
-        result = parallel.benchmark(towers=towers, batch_size=32, steps=2, warmup=1)
+        result = demo.benchmark(towers=towers, batch_size=32, steps=2, warmup=1)
         assert result["towers"] == towers and len(result["step_times"]) == 2
         assert result["samples_per_s"] == pytest.approx(32 / result["median_step_s"])
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--towers", "0"], "argument --towers: must be an integer in [1, 64]"),
+    (["--batch-size", "0"], "argument --batch-size: must be a positive integer"),
+    (["--steps", "-1"], "argument --steps: must be a positive integer"),
+    (["--warmup", "-1"], "argument --warmup: must be an integer >= 0"),
+    (["--intra-op-threads", "x"], "argument --intra-op-threads: must be an integer >= 0"),
+    (["--towers", "4", "--batch-size", "2"], "--batch-size 2 is smaller than --towers 4"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_the_towers_demo_refuses_bad_flags_with_a_usage_error(tmp_path, capsys, flags, message):
+    from models import towers as demo
+
+    with pytest.raises(SystemExit) as raised:
+        demo.main(flags + ["--json", str(tmp_path / "r.json")])
+    assert raised.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_the_towers_demo_refuses_kind_gpu_without_gpus_instead_of_timing_cpus(capsys):
+    from models import towers as demo
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(SystemExit) as raised:
+        demo.main(["--kind", "gpu", "--towers", "1"])
+    err = capsys.readouterr().err
+    assert raised.value.code == 2 and "TensorFlow sees 0" in err and "/device:CPU:0" in err
+
+
+def test_the_towers_demo_refuses_a_json_path_that_is_a_folder(tmp_path, capsys):
+    from models import towers as demo
+
+    with pytest.raises(SystemExit) as raised:
+        demo.main(["--json", str(tmp_path)])
+    assert raised.value.code == 2 and "is a folder" in capsys.readouterr().err

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
@@ -16,6 +15,8 @@ import pytest
 from models import __main__ as models_cli
 from models import common, gradients, lstm_temperature, mlp, mnist_cnn
 from tfcore import cli
+
+from tests.helpers import hold_lock
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -40,6 +41,8 @@ def exit_of(main, argv, capsys):
     (mlp.main, ["--learning-rate", "nan"], "--learning-rate: must be a number >= 0"),
     (mlp.main, ["--hidden", "0"], "--hidden: must be a positive integer"),
     (mlp.main, ["--bogus-flag"], "unrecognized arguments: --bogus-flag"),
+    (mlp.main, ["--seed", "-1"], "--seed: must be an integer in [0, 2147483647]"),
+    (mlp.main, ["--data-dir", "/no/such/folder"], "--data-dir: /no/such/folder is not an existing folder"),
     (mnist_cnn.main, ["--limit", "0"], "--limit: must be a positive integer"),
     (mnist_cnn.main, ["--towers", "0"], "--towers: must be a positive integer"),
     (mnist_cnn.main, ["--decay=-1e-5"], "--decay: must be a number >= 0"),
@@ -149,24 +152,9 @@ def test_epochs_0_evaluates_the_model_and_writes_metrics_json(tmp_path):
 # One run at a time: an fcntl lock
 # ---------------------------------------------------------------------------
 
-HOLDER = textwrap.dedent("""
-    import fcntl, os, sys, time
-    # The lock protocol of models/common.py, without importing TensorFlow (fast).
-    handle = open(os.path.join({out!r}, {lock!r}), "a+")
-    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    handle.truncate(0)
-    handle.write("%d\\n" % os.getpid())
-    handle.flush()
-    print("locked", flush=True)
-    time.sleep(60)
-""")
-
-
 def test_a_second_run_on_the_same_out_exits_at_once_naming_the_folder_and_the_holders_pid(tmp_path):
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER.format(out=str(tmp_path), lock=common.LOCK)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = hold_lock(tmp_path)
     try:
-        assert holder.stdout.readline().strip() == "locked"
         began = time.monotonic()
         second = subprocess.run(
             [sys.executable, "-m", "models.gradients", "--out", str(tmp_path), "--points", "10"],

@@ -9,24 +9,30 @@ or which ones differ (exit 1): edit a chapter's code and see what changes.
 """
 
 import argparse
+import re
 import sys
 
 from tfcore.learn import course
 
 
 def title(path):
-    """The chapter's first heading, without the '#'."""
+    """The chapter's first heading, without the '#' (`5. Convolution: ...`)."""
     for line in path.read_text().splitlines():
         if line.startswith("# "):
             return line[2:].strip()
     return path.stem
 
 
+def short_title(path):
+    """The title without its number: the list shows the number already."""
+    return re.sub(r"^\d+\.\s*", "", title(path))
+
+
 def list_chapters(out):
     paths = course.chapters()
     out.write("The course, docs/learn/ (%d chapters). Read a chapter, then run its code:\n\n" % len(paths))
     for path in paths:
-        out.write("  %s  %s\n" % (path.name[:2], title(path)))
+        out.write("  %s  %s\n" % (path.name[:2], short_title(path)))
     out.write("\n  python -m tfcore 5                 run chapter 5, printing as it goes\n"
               "  python -m tfcore.learn list        exercises whose solutions the checker verifies\n"
               "  python -m tfcore.learn check conv2d my_file.py:my_conv2d\n")
@@ -54,7 +60,10 @@ def main(argv=None):
     if not words:
         if args.words:
             p.error("run needs a chapter: python -m tfcore run 5")
-        list_chapters(sys.stdout)
+        try:
+            list_chapters(sys.stdout)
+        except LookupError as err:
+            p.exit(1, "python -m tfcore: %s\n" % err)
         return 0
     if len(words) > 1:
         p.error("one chapter at a time, got %s" % " ".join(words))

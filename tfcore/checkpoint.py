@@ -39,6 +39,8 @@ The functions take a `tfcore.train.TrainGraph` (anything with `saver`,
 `variables`, `epoch_variable` and `set_epoch(session, n)`).
 """
 
+import atexit
+import fcntl
 import json
 import os
 import re
@@ -49,8 +51,10 @@ import tensorflow as tf
 
 STATE_FILE = "train_state.json"
 INDEX_FILE = "checkpoint"
+LOCK_FILE = ".tfcore.lock"
 PREFIX = "ckpt"
 _NUMBERED = re.compile(r"^%s-(\d+)\.index$" % PREFIX)
+_LOCKS = {}  # resolved directory -> the open lock file this process holds
 
 
 class CheckpointError(ValueError):
@@ -59,6 +63,46 @@ class CheckpointError(ValueError):
 
 class CheckpointWarning(UserWarning):
     """A damaged checkpoint was skipped; an older one is used."""
+
+
+class DirectoryInUse(CheckpointError):
+    """Another process holds the directory's lock (it is training there now)."""
+
+
+def lock(directory):
+    """Hold an exclusive fcntl lock on `directory` for the rest of this process's life.
+
+    One run at a time: a second process gets DirectoryInUse at once, naming the
+    directory and the holder's PID (written in `.tfcore.lock`). The OS releases
+    the lock when the holder ends, even by kill -9. Locking again from the same
+    process is a no-op.
+    """
+    os.makedirs(directory, exist_ok=True)
+    key = os.path.realpath(directory)
+    if key in _LOCKS:
+        return
+    handle = open(os.path.join(directory, LOCK_FILE), "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise DirectoryInUse("%s is in use by another run (process %s); wait for it to end, "
+                             "or use another directory" % (directory, holder)) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write("%d\n" % os.getpid())
+    handle.flush()
+    if not _LOCKS:
+        atexit.register(_release_all)
+    _LOCKS[key] = handle
+
+
+def _release_all():
+    """Close the lock files at exit (the OS would release the locks anyway)."""
+    while _LOCKS:
+        _LOCKS.popitem()[1].close()
 
 
 def write_atomically(path, text):
@@ -124,7 +168,7 @@ def save(model, session, directory, epoch, state):
     `epoch` variable too, so the checkpoint alone says where the run stands.
     Returns the checkpoint's path prefix.
     """
-    os.makedirs(directory, exist_ok=True)
+    lock(directory)
     text = json.dumps(dict(state, epoch=int(epoch)), indent=1)
     prefix = os.path.join(directory, "%s-%d" % (PREFIX, int(epoch)))
     # Bookkeeping first: a checkpoint on disk always has its JSON beside it.
@@ -158,8 +202,11 @@ def restore(model, session, directory, checkpoint=None):
       CheckpointError: no checkpoint is intact (the message lists each file and
         what is wrong with it), or the checkpoints belong to a different model.
     """
+    if directory and os.path.isdir(directory):
+        lock(directory)
     candidates = [checkpoint] if checkpoint else on_disk(directory)
     if not candidates:
+        _refuse_orphan_data(directory)
         return None
     damaged = []
     for prefix in candidates:
@@ -179,6 +226,23 @@ def restore(model, session, directory, checkpoint=None):
         "a backup; start afresh (models: --fresh, which removes only the files tfcore wrote; "
         "or another --out); or pass checkpoint= to load one file by hand."
         % (directory, "\n  ".join(damaged)))
+
+
+def _refuse_orphan_data(directory):
+    """Data files of a later epoch without any .index: refuse to restart over them silently.
+
+    A kill during the very first save may leave epoch 1's data without its index:
+    starting again rewrites exactly that epoch, so nothing is lost.
+    """
+    if not directory or not os.path.isdir(directory):
+        return
+    orphans = sorted(n for n in os.listdir(directory)
+                     if re.match(r"^%s-(\d+)\.data-" % PREFIX, n) and int(n.split("-")[1].split(".")[0]) > 1)
+    if orphans:
+        raise CheckpointError(
+            "checkpoint.restore: %s holds checkpoint data without any .index file (%s); starting "
+            "at epoch 1 would train over them. Restore the .index files from a backup, or start "
+            "afresh (models: --fresh, or another --out; or remove them)." % (directory, ", ".join(orphans)))
 
 
 class _Damaged(Exception):

@@ -3,16 +3,17 @@
 Pass them as argparse's `type=`; each returns the converted value or raises
 `argparse.ArgumentTypeError`, which argparse turns into
 
-    usage: python -m models.mlp [-h] ...
-    python -m models.mlp: error: argument --batch-size: must be a positive integer, got '0'
+    usage: python -m models.EXAMPLE [-h] ...
+    python -m models.EXAMPLE: error: argument --batch-size: must be a positive integer, got '0'
 
 so a typo costs nothing, instead of a traceback after minutes of training.
 
     positive_int, non_negative_int          counts (steps, units, towers, threads)
     positive_float, non_negative_float      rates, decays, timeouts, clip norms
     int_in(low, high), float_in(low, high)  sizes and fractions with a range
+    SEED                                    a seed NumPy and TensorFlow both accept
     writable_dir, writable_file             output paths, checked before anything runs
-    readable_file                           input files that must exist
+    readable_file, existing_dir             inputs that must exist
 """
 
 import argparse
@@ -62,28 +63,30 @@ def non_negative_float(text):
     return value
 
 
+def _in_range(kind, what, low, high):
+    """An argparse type for `kind` values (int or float) in [low, high]; None: unbounded."""
+    def parse(text):
+        value = _number(text, kind, "an integer" if kind is int else "a number")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError("must be %s in [%s, %s], got %r" % (
+                what, low if low is not None else "-inf", high if high is not None else "inf", text))
+        return value
+    parse.__name__ = "integer" if kind is int else "number"
+    return parse
+
+
 def int_in(low, high):
     """A type for ints in [low, high] (either bound None: unbounded)."""
-    def parse(text):
-        value = _number(text, int, "an integer")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise argparse.ArgumentTypeError("must be an integer in [%s, %s], got %r" % (
-                low if low is not None else "-inf", high if high is not None else "inf", text))
-        return value
-    parse.__name__ = "integer"
-    return parse
+    return _in_range(int, "an integer", low, high)
 
 
 def float_in(low, high):
     """A type for finite floats in [low, high] (either bound None: unbounded)."""
-    def parse(text):
-        value = _number(text, float, "a number")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise argparse.ArgumentTypeError("must be a number in [%s, %s], got %r" % (
-                low if low is not None else "-inf", high if high is not None else "inf", text))
-        return value
-    parse.__name__ = "number"
-    return parse
+    return _in_range(float, "a number", low, high)
+
+
+# NumPy's SeedSequence refuses negative seeds; TensorFlow's graph seed is an int64.
+SEED = int_in(0, 2 ** 31 - 1)
 
 
 def _nearest_existing(path):
@@ -141,4 +144,11 @@ def readable_file(text):
         raise argparse.ArgumentTypeError("%s is a folder, not a file" % text)
     if not os.access(text, os.R_OK):
         raise argparse.ArgumentTypeError("%s is not readable" % text)
+    return text
+
+
+def existing_dir(text):
+    """An existing folder (an input such as a data directory)."""
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError("%s is not an existing folder" % text)
     return text

@@ -50,27 +50,38 @@ finds the variables alive on the ps and continues from their state (the
 global step goes on; nothing is reset). A sync job tolerates a worker restart
 only between steps; an async job at any time.
 
-Run it (each line in its own shell, or see docs/parallel.md):
+Nothing waits forever: every session run carries a deadline (`timeout`), a
+worker first checks that every ps task accepts connections within it, and a
+worker whose ps never comes up stops with an error naming the address. A NaN
+or infinite loss stops the job before anything is checkpointed, so the last
+checkpoint stays the last good one (the chief also refuses to save weights
+that are not finite).
 
-    python -m tfcore.cluster --new-local-cluster cluster.json --ps 1 --workers 2
-    python -m tfcore.cluster --job ps --task 0 --cluster cluster.json
-    python -m tfcore.cluster --job worker --task 0 --cluster cluster.json --mode sync --checkpoint-dir ckpt
-    python -m tfcore.cluster --job worker --task 1 --cluster cluster.json --mode sync
+This module is the mechanism: a model is any `model_fn(x, y) -> (predictions,
+loss, objective, optimizer)`. The runnable demo, which picks the examples
+and the data, is `python -m models.cluster` (see docs/parallel.md):
+
+    python -m models.cluster --cluster cluster.json --new-local-cluster --ps 1 --workers 2
+    python -m models.cluster --job ps --task 0 --cluster cluster.json
+    python -m models.cluster --job worker --task 0 --cluster cluster.json --mode sync --checkpoint-dir ckpt
+    python -m models.cluster --job worker --task 1 --cluster cluster.json --mode sync
 """
 
-import argparse
 import json
 import os
 import socket
-import sys
 import time
 
 import numpy as np
 import tensorflow as tf
 
 import tfcore
-from tfcore import losses, metrics, optimizers
-from tfcore.layers.dense import Dense
+from tfcore import metrics
+from tfcore.train import NonFiniteLossError
+
+
+class ClusterError(ValueError):
+    """A missing or malformed cluster file, or a task that is not in it."""
 
 
 # ---------------------------------------------------------------------------
@@ -100,48 +111,56 @@ def local_cluster(ps=1, workers=2):
 
 
 def load_cluster(path):
-    """Read and check a cluster JSON file: `{"ps": [...], "worker": [...]}`."""
-    with open(path) as f:
-        cluster = json.load(f)
+    """Read and check a cluster JSON file: `{"ps": ["host:port", ...], "worker": [...]}`."""
+    try:
+        with open(path) as f:
+            cluster = json.load(f)
+    except FileNotFoundError:
+        raise ClusterError("cluster file %s does not exist (write one with --new-local-cluster)"
+                           % path) from None
+    except IsADirectoryError:
+        raise ClusterError("cluster file %s is a folder" % path) from None
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise ClusterError("cluster file %s is not readable JSON (%s)" % (path, err)) from None
+    if not isinstance(cluster, dict):
+        raise ClusterError('cluster %s: expected {"ps": [...], "worker": [...]}, got %s'
+                           % (path, type(cluster).__name__))
     for job in ("ps", "worker"):
-        tasks = cluster.get(job) if isinstance(cluster, dict) else None
-        if not isinstance(tasks, list) or not tasks or \
-                not all(isinstance(t, str) and ":" in t for t in tasks):
-            raise ValueError("cluster %s: %r must be a non-empty list of 'host:port' strings"
-                             % (path, job))
+        tasks = cluster.get(job)
+        if not isinstance(tasks, list) or not tasks or not all(_is_address(t) for t in tasks):
+            raise ClusterError("cluster %s: %r must be a non-empty list of 'host:port' strings "
+                               "(port 1-65535), got %r" % (path, job, tasks))
+    unknown = sorted(set(cluster) - {"ps", "worker"})
+    if unknown:
+        raise ClusterError("cluster %s: unknown jobs %s (only 'ps' and 'worker')" % (path, unknown))
     return cluster
 
 
-# ---------------------------------------------------------------------------
-# The models a worker can train (the chapter's examples, from tfcore layers)
-# ---------------------------------------------------------------------------
-
-def logistic_model(x, y, learning_rate=0.025):
-    """The logistic regression example: Dense(1) from zeros, sigmoid cross-entropy, SGD."""
-    logits = Dense(1, kernel_initializer="zeros", bias_initializer="zeros", name="logistic")(x)
-    probability = tf.sigmoid(logits, name="probability")
-    loss = losses.sigmoid_cross_entropy_with_logits(y, logits)
-    return probability, loss, loss, optimizers.SGD(learning_rate)
+def _is_address(task):
+    host, _, port = task.rpartition(":") if isinstance(task, str) else ("", "", "")
+    return bool(host) and port.isdigit() and 0 < int(port) < 65536
 
 
-def mlp_model(x, y, learning_rate=0.025):
-    """The MLP example: Dense(50, tanh) -> Dense(1, sigmoid), sum-of-squares objective, SGD."""
-    h = Dense(50, activation="tanh", name="hidden")(x)
-    p = Dense(1, activation="sigmoid", name="output")(h)
-    objective = losses.sum_of_squares(y, p)
-    loss = objective / tf.cast(tf.shape(x)[0], tf.float32)
-    return p, loss, objective, optimizers.SGD(learning_rate)
+def wait_for_ps(cluster, timeout, name="worker"):
+    """Block until every ps task accepts TCP connections; TimeoutError after `timeout` s.
 
-
-MODELS = {"logistic": logistic_model, "mlp": mlp_model}
-
-
-def load_data(model):
-    """The example's training rows (all of them; each worker takes its shard)."""
-    from tfcore.data import classification
-
-    (x, y), _ = classification("logistic" if model == "logistic" else "mlp")
-    return x.astype(np.float32), y.astype(np.float32)
+    A session to an absent ps would otherwise wait forever ("CreateSession still
+    waiting for response from worker").
+    """
+    deadline = time.monotonic() + timeout
+    for task, address in enumerate(cluster["ps"]):
+        host, _, port = address.rpartition(":")
+        while True:
+            try:
+                socket.create_connection((host, int(port)), timeout=1.0).close()
+                break
+            except OSError as err:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        "%s: ps task %d at %s did not come up within --timeout %g s (%s); "
+                        "start it with --job ps --task %d, or check the cluster file"
+                        % (name, task, address, timeout, err.strerror or err, task)) from None
+                time.sleep(0.2)
 
 
 # ---------------------------------------------------------------------------
@@ -151,12 +170,13 @@ def load_data(model):
 class WorkerGraph:
     """Everything one worker runs, built in its own graph with variables on the ps."""
 
-    def __init__(self, cluster, task, model="logistic", mode="async", features=2,
-                 learning_rate=0.025, seed=0):
+    def __init__(self, cluster, task, model_fn, mode="async", features=2, seed=0):
+        """`model_fn(x, y) -> (predictions, loss, objective, optimizer)` builds the model."""
         if mode not in ("async", "sync"):
             raise ValueError("WorkerGraph: mode must be 'async' or 'sync', got %r" % (mode,))
-        if model not in MODELS:
-            raise ValueError("WorkerGraph: model must be one of %s, got %r" % (sorted(MODELS), model))
+        if not callable(model_fn):
+            raise TypeError("WorkerGraph: model_fn must be a function (x, y) -> (predictions, "
+                            "loss, objective, optimizer), got %r" % (model_fn,))
         num_workers = len(cluster["worker"])
         self.is_chief = task == 0
         self.mode = mode
@@ -169,8 +189,7 @@ class WorkerGraph:
             self.global_step = tf.compat.v1.train.get_or_create_global_step()
             self.x = tfcore.placeholder((None, features), name="x")
             self.y = tfcore.placeholder((None, 1), name="y")
-            self.predictions, self.loss, objective, optimizer = MODELS[model](
-                self.x, self.y, learning_rate)
+            self.predictions, self.loss, objective, optimizer = model_fn(self.x, self.y)
             self.accuracy = metrics.accuracy(self.y, self.predictions, kind="binary")
             grads_and_vars = optimizer.compute_gradients(objective)
             if mode == "async":
@@ -180,6 +199,9 @@ class WorkerGraph:
             self.variables = tf.compat.v1.global_variables()
             self.init_op = tf.compat.v1.variables_initializer(self.variables)
             self.uninitialized = tf.compat.v1.report_uninitialized_variables(self.variables)
+            # Checked before every save: a checkpoint never holds NaN or inf weights.
+            self.all_finite = tf.reduce_all(
+                [tf.reduce_all(tf.math.is_finite(v)) for v in tf.compat.v1.trainable_variables()])
             # Built under the setter: the save/restore ops run on this worker,
             # which reads the values from the ps and writes the files locally.
             self.saver = tf.compat.v1.train.Saver(self.variables, max_to_keep=3)
@@ -238,62 +260,53 @@ def run_ps(cluster, task):
     server.join()
 
 
-def run_worker(cluster, task, model="logistic", mode="async", steps=1000, batch_size=None,
-               learning_rate=0.025, checkpoint_dir=None, save_steps=100, seed=0, timeout=60.0,
-               log_every=100, out=None):
+def run_worker(cluster, task, model_fn, x_all, y_all, mode="async", steps=1000, batch_size=None,
+               checkpoint_dir=None, save_steps=100, seed=0, timeout=60.0, log_every=100, out=None):
     """Train until the global step reaches `steps`; return (and write to `out`) a summary.
 
-    The summary has `first_global_step` and `first_loss` (the state this
-    worker found when it joined), `global_step` (at the end), `local_steps`,
-    and the final `loss` and `accuracy` on all the rows (the loss is the
-    model's, e.g. the MLP's mean squared error).
+    `model_fn(x, y)` builds the model (see WorkerGraph); `x_all`, `y_all` are all
+    the rows, of which this worker trains on its shard `task::num_workers`. The
+    summary has `first_global_step` and `first_loss` (the state this worker
+    found when it joined), `global_step` (at the end), `local_steps`, and the
+    final `loss` and `accuracy` on all the rows.
+
+    Raises:
+      ValueError: a bad argument (before anything starts).
+      TimeoutError: a ps task, the chief or another worker kept this one waiting
+        longer than `timeout` seconds.
+      NonFiniteLossError: the loss became NaN or infinite; nothing was saved.
     """
     num_workers = len(cluster["worker"])
-    if not 0 <= task < num_workers:
-        raise ValueError("run_worker: task must be in [0, %d), got %d" % (num_workers, task))
-    x_all, y_all = load_data(model)
+    _check_worker_args(task, num_workers, steps, batch_size, save_steps, timeout, log_every)
     x, y = x_all[task::num_workers], y_all[task::num_workers]
     batch_size = batch_size or len(x)
+    name = "worker %d%s" % (task, " (chief)" if task == 0 else "")
+    wait_for_ps(cluster, timeout, name)
     server = tf.compat.v1.train.Server(tf.compat.v1.train.ClusterSpec(cluster), job_name="worker",
                                        task_index=task, config=server_config("worker", task))
-    worker = WorkerGraph(cluster, task, model, mode, x.shape[1], learning_rate, seed)
+    worker = WorkerGraph(cluster, task, model_fn, mode, x.shape[1], seed)
     worker.graph.finalize()
-    run_options = tf.compat.v1.RunOptions(timeout_in_ms=int(timeout * 1000))
-    deadline = time.monotonic() + timeout
-    name = "worker %d%s" % (task, " (chief)" if worker.is_chief else "")
-    with tf.compat.v1.Session(server.target, graph=worker.graph,
-                              config=server_config("worker", task)) as sess:
+    config = server_config("worker", task)
+    config.operation_timeout_in_ms = int(timeout * 1000)  # the deadline of every run, Saver's too
+    with tf.compat.v1.Session(server.target, graph=worker.graph, config=config) as sess:
+        run = _deadline_runner(sess, timeout, name)
         if worker.is_chief:
-            _chief_prepare(worker, sess, checkpoint_dir, name)
+            _chief_prepare(worker, run, checkpoint_dir, name)
         else:
-            while sess.run(worker.uninitialized).size:
+            deadline = time.monotonic() + timeout
+            while run(worker.uninitialized).size:
                 if time.monotonic() > deadline:
                     raise TimeoutError("%s: the chief did not initialise the variables "
-                                       "within %g s" % (name, timeout))
+                                       "within --timeout %g s" % (name, timeout))
                 time.sleep(0.2)
-        first = int(sess.run(worker.global_step))
         everything = {worker.x: x_all, worker.y: y_all}
-        first_loss = float(sess.run(worker.loss, everything))
+        first, first_loss = run([worker.global_step, worker.loss], everything)
         print("%s: starting at global step %d, loss %.4f" % (name, first, first_loss), flush=True)
-        local_steps, offset = 0, 0
-        global_step = first
-        while global_step < steps:
-            rows = np.arange(offset, offset + batch_size) % len(x)
-            offset = (offset + batch_size) % len(x)
-            # One run per step; it returns the global step after the update.
-            global_step = int(sess.run(worker.train_op, {worker.x: x[rows], worker.y: y[rows]},
-                                       options=run_options))
-            local_steps += 1
-            if log_every and local_steps % log_every == 0:
-                print("%s: local step %d, global step %d" % (name, local_steps, global_step),
-                      flush=True)
-            if worker.is_chief and checkpoint_dir and global_step % save_steps == 0:
-                _save(worker, sess, checkpoint_dir, global_step)
-        if worker.is_chief and checkpoint_dir:
-            _save(worker, sess, checkpoint_dir, global_step)
-        loss, accuracy = sess.run([worker.loss, worker.accuracy], everything)
-        summary = {"task": task, "mode": mode, "first_global_step": first,
-                   "first_loss": first_loss, "global_step": global_step,
+        global_step, local_steps = _train(worker, run, x, y, batch_size, steps, first, name,
+                                          checkpoint_dir, save_steps, log_every)
+        loss, accuracy = run([worker.loss, worker.accuracy], everything)
+        summary = {"task": task, "mode": mode, "first_global_step": int(first),
+                   "first_loss": float(first_loss), "global_step": global_step,
                    "local_steps": local_steps, "loss": float(loss), "accuracy": float(accuracy)}
     print("%s: done %s" % (name, json.dumps(summary)), flush=True)
     if out:
@@ -302,65 +315,90 @@ def run_worker(cluster, task, model="logistic", mode="async", steps=1000, batch_
     return summary
 
 
-def _chief_prepare(worker, sess, checkpoint_dir, name):
+def _check_worker_args(task, num_workers, steps, batch_size, save_steps, timeout, log_every):
+    def count(value, what, allow_none=False, low=1):
+        if (value is None and allow_none) or (
+                isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low):
+            return
+        raise ValueError("run_worker: %s must be an int >= %d, got %r" % (what, low, value))
+    if not isinstance(task, (int, np.integer)) or not 0 <= task < num_workers:
+        raise ValueError("run_worker: task must be in [0, %d), got %r" % (num_workers, task))
+    count(steps, "steps")
+    count(batch_size, "batch_size", allow_none=True)
+    count(save_steps, "save_steps")
+    count(log_every, "log_every", low=0)
+    if not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
+        raise ValueError("run_worker: timeout must be a positive number of seconds, got %r" % (timeout,))
+
+
+def _deadline_runner(sess, timeout, name):
+    """`run(fetches, feeds)`: sess.run with a deadline; a timeout says who kept us waiting."""
+    options = tf.compat.v1.RunOptions(timeout_in_ms=int(timeout * 1000))
+
+    def run(fetches, feeds=None):
+        try:
+            return sess.run(fetches, feeds, options=options)
+        except tf.errors.DeadlineExceededError:
+            raise TimeoutError(
+                "%s: a step waited longer than --timeout %g s (a ps task or, in sync mode, "
+                "another worker or the chief is gone or stalled)" % (name, timeout)) from None
+    run.session = sess  # the Saver takes the session itself (its runs get the config's deadline)
+    return run
+
+
+def _train(worker, run, x, y, batch_size, steps, global_step, name, checkpoint_dir, save_steps,
+           log_every):
+    """The step loop: (final global step, local steps). Stops on a non-finite loss, unsaved."""
+    local_steps, offset = 0, 0
+    while global_step < steps:
+        rows = np.arange(offset, offset + batch_size) % len(x)
+        offset = (offset + batch_size) % len(x)
+        # One run per step: the global step after the update, and the loss before it.
+        global_step, loss = run([worker.train_op, worker.loss], {worker.x: x[rows], worker.y: y[rows]})
+        global_step = int(global_step)
+        local_steps += 1
+        if not np.isfinite(loss):
+            raise _non_finite(loss, global_step, name, checkpoint_dir)
+        if log_every and local_steps % log_every == 0:
+            print("%s: local step %d, global step %d" % (name, local_steps, global_step), flush=True)
+        if worker.is_chief and checkpoint_dir and global_step % save_steps == 0:
+            _save(worker, run, checkpoint_dir, global_step, name)
+    if worker.is_chief and checkpoint_dir:
+        _save(worker, run, checkpoint_dir, global_step, name)
+    return global_step, local_steps
+
+
+def _non_finite(value, global_step, name, checkpoint_dir):
+    last = tf.train.latest_checkpoint(checkpoint_dir) if checkpoint_dir else None
+    return NonFiniteLossError(
+        "%s: the loss is %s at global step %d; the job stops and nothing is saved. %s Lower "
+        "the learning rate or check the data." % (
+            name, value, global_step, "The last good checkpoint is %s." % last if last
+            else "There is no checkpoint."),
+        epoch=None, batch=global_step, checkpoint=last)
+
+
+def _chief_prepare(worker, run, checkpoint_dir, name):
     """Initialise or restore, unless the ps already holds live variables."""
-    if sess.run(worker.uninitialized).size:
+    if run(worker.uninitialized).size:
         latest = tf.train.latest_checkpoint(checkpoint_dir) if checkpoint_dir else None
         if latest:
-            worker.saver.restore(sess, latest)
+            worker.saver.restore(run.session, latest)
             print("%s: restored %s" % (name, latest), flush=True)
         else:
-            sess.run(worker.init_op)
+            run(worker.init_op)
     if worker.mode == "sync":
         # Accumulators count steps from 0 on a fresh ps; make them agree with
         # the (possibly restored) global step, or every gradient would look stale.
-        sess.run(worker.reset_accumulators)
+        run(worker.reset_accumulators)
 
 
-def _save(worker, sess, checkpoint_dir, global_step):
+def _save(worker, run, checkpoint_dir, global_step, name):
+    if not run(worker.all_finite):
+        raise NonFiniteLossError(
+            "%s: the weights hold NaN or inf at global step %d; not saved, the last good "
+            "checkpoint (%s) is kept" % (name, global_step, tf.train.latest_checkpoint(checkpoint_dir)),
+            epoch=None, batch=global_step, checkpoint=tf.train.latest_checkpoint(checkpoint_dir))
     os.makedirs(checkpoint_dir, exist_ok=True)
-    worker.saver.save(sess, os.path.join(checkpoint_dir, "ckpt"), global_step=global_step,
+    worker.saver.save(run.session, os.path.join(checkpoint_dir, "ckpt"), global_step=global_step,
                       write_meta_graph=False)
-
-
-def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m tfcore.cluster", description=__doc__.splitlines()[0])
-    p.add_argument("--cluster", required=True, help="the cluster JSON file")
-    p.add_argument("--new-local-cluster", action="store_true",
-                   help="write a loopback cluster with --ps and --workers tasks to --cluster, then exit")
-    p.add_argument("--ps", type=int, default=1)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--job", choices=("ps", "worker"))
-    p.add_argument("--task", type=int, default=0)
-    p.add_argument("--model", choices=sorted(MODELS), default="logistic")
-    p.add_argument("--mode", choices=("async", "sync"), default="async")
-    p.add_argument("--steps", type=int, default=1000, help="train until the global step reaches this")
-    p.add_argument("--batch-size", type=int, default=None, help="default: the worker's whole shard")
-    p.add_argument("--learning-rate", type=float, default=0.025)
-    p.add_argument("--checkpoint-dir", default=None, help="the chief saves and restores here")
-    p.add_argument("--save-steps", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds any wait may take")
-    p.add_argument("--log-every", type=int, default=100)
-    p.add_argument("--out", default=None, help="write the worker's summary JSON here")
-    args = p.parse_args(argv)
-    if args.new_local_cluster:
-        cluster = local_cluster(args.ps, args.workers)
-        with open(args.cluster, "w") as f:
-            json.dump(cluster, f, indent=1)
-        print(json.dumps(cluster))
-        return cluster
-    if args.job is None:
-        p.error("--job ps|worker is required")
-    cluster = load_cluster(args.cluster)
-    if not 0 <= args.task < len(cluster[args.job]):
-        p.error("--task %d: the cluster has %d %s tasks" % (args.task, len(cluster[args.job]), args.job))
-    if args.job == "ps":
-        return run_ps(cluster, args.task)
-    return run_worker(cluster, args.task, args.model, args.mode, args.steps, args.batch_size,
-                      args.learning_rate, args.checkpoint_dir, args.save_steps, args.seed,
-                      args.timeout, args.log_every, args.out)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -58,6 +58,15 @@ def glorot_uniform(shape, dtype=tf.float32):
     return tf.random.uniform(shape, -limit, limit, dtype=dtype)
 
 
+def uniform(shape, dtype=tf.float32):
+    """U(-0.05, 0.05): Keras's "uniform" (RandomUniform's defaults), the Embedding default.
+
+    Embedding rows have no fan-in to scale by: each is looked up, not summed
+    over inputs, so small fixed-range values are enough to break symmetry.
+    """
+    return tf.random.uniform(shape, -0.05, 0.05, dtype=dtype)
+
+
 def he_normal(shape, dtype=tf.float32):
     """Truncated N(0, 2 / fan_in): keeps ReLU activations' variance constant."""
     fan_in, _ = _fans(shape)
@@ -87,6 +96,7 @@ _BY_NAME = {
     "glorot_uniform": glorot_uniform,
     "he_normal": he_normal,
     "orthogonal": orthogonal,
+    "uniform": uniform,
 }
 
 

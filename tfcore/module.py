@@ -65,6 +65,10 @@ def check_gradient(owner, gradient):
 class Module:
     """Base class of every tfcore layer. See the module docstring for the protocol."""
 
+    # A layer whose input is integer ids (an embedding lookup) sets this to True;
+    # any other layer with floating weights refuses an integer input by name.
+    integer_inputs = False
+
     def __init__(self, name=None):
         self.name = name or _snake_case(type(self).__name__)
         self.built = False
@@ -74,7 +78,7 @@ class Module:
         self.dtype = None  # the floating dtype of the first input; variables use it
         self.updates = []  # ops that must run with a training step (moving statistics)
         self.activity_regularizer = None  # penalty(output) / batch size, added on every call
-        self._losses = []  # regularization penalties (scalar tensors)
+        self._weight_losses, self._activity_losses = [], []  # regularization penalties (scalars)
 
     # -- the protocol -----------------------------------------------------
     def build(self, input_shape):
@@ -98,10 +102,12 @@ class Module:
                 self.dtype = first.dtype if first.dtype.is_floating else tf.float32
                 self.build(self._input_shape(inputs))
                 self.built = True
+                self._check_not_integer(first)
                 return self._regularize_activity(self.call(inputs, training=training, **kwargs))
         with tf.name_scope(self._scope):
             inputs = self._convert(inputs)
             first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+            self._check_not_integer(first)
             if first.dtype.is_floating and first.dtype != self.dtype:
                 raise TypeError(
                     "%s: input dtype is %s, but the layer was built for %s (its variables' dtype); "
@@ -112,8 +118,23 @@ class Module:
     def _regularize_activity(self, outputs):
         if self.activity_regularizer is not None:
             for penalty in regularizers.activity_penalty(self.activity_regularizer, outputs):
-                self._add_loss(penalty)
+                self._activity_losses.append(penalty)
+                tf.compat.v1.add_to_collection(regularizers.REGULARIZATION_LOSSES, penalty)
         return outputs
+
+    def _check_not_integer(self, first):
+        """An integer (or bool) input to a layer with floating weights is refused by name.
+
+        Layers without weights (Flatten, padding, pooling of ints) may move any dtype.
+        """
+        if first.dtype.is_floating or first.dtype.is_complex or self.integer_inputs:
+            return
+        weights = [v for v in self.variables if v.dtype.base_dtype.is_floating]
+        if weights:
+            raise TypeError(
+                "%s: input must be a floating tensor (float16/32/64), got %s: the %s computes "
+                "with %s weights; cast it first, e.g. tf.cast(x, tf.float32) (images: / 255)"
+                % (self.name, first.dtype.name, type(self).__name__, weights[0].dtype.base_dtype.name))
 
     def _convert(self, inputs):
         if isinstance(inputs, (list, tuple)):
@@ -146,7 +167,9 @@ class Module:
             # Outside any control dependencies or tf.cond branch the layer may be
             # built in: the penalty is part of every training step's loss.
             with tf.control_dependencies(None), tf.name_scope(name + "/regularizer"):
-                self._add_loss(regularizer(var))
+                penalty = regularizer(var)
+            self._weight_losses.append(penalty)
+            tf.compat.v1.add_to_collection(regularizers.REGULARIZATION_LOSSES, penalty)
         return var
 
     def set_regularizers_and_constraints(self, kernel_regularizer=None, bias_regularizer=None,
@@ -160,14 +183,14 @@ class Module:
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
 
-    def _add_loss(self, penalty):
-        self._losses.append(penalty)
-        tf.compat.v1.add_to_collection(regularizers.REGULARIZATION_LOSSES, penalty)
-
     @property
     def losses(self):
-        """The regularization penalties of this layer (and its sublayers), as scalar tensors."""
-        return list(self._losses) + [p for m in self.submodules for p in m.losses]
+        """The regularization penalties of this layer (and its sublayers), as scalar tensors.
+
+        Keras's order: the activity penalties of the calls so far, then the weights' penalties.
+        """
+        own = self._activity_losses + self._weight_losses
+        return own + [p for m in self.submodules for p in m.losses]
 
     @property
     def variables(self):
@@ -189,7 +212,15 @@ class Module:
 
     def get_weights(self, session):
         """The variables' current values as NumPy arrays, in Keras's order and layout."""
+        self._check_built("get_weights")
         return session.run(self.variables)
+
+    def _check_built(self, method):
+        if not self.built:
+            raise ValueError(
+                "%s.%s: the layer was never called, so it has no weights yet (they are made on "
+                "the first call, sized from its input); call it on an input first: y = layer(x)"
+                % (self.name, method))
 
     def set_weights(self, session, weights):
         """Assign NumPy arrays (Keras's order and layout) to the variables.
@@ -197,20 +228,24 @@ class Module:
         Uses each variable's initializer with its initial value fed, so no new
         ops are added to the graph (it may already be finalized).
         """
+        self._check_built("set_weights")
         variables = self.variables
         if len(weights) != len(variables):
             raise ValueError(
                 "%s.set_weights: expected %d arrays (%s), got %d"
                 % (self.name, len(variables), ", ".join(v.name for v in variables), len(weights))
             )
-        for var, value in zip(variables, weights):
-            value = np.asarray(value)
-            if tuple(value.shape) != tuple(var.shape.as_list()):
-                raise ValueError(
-                    "%s.set_weights: %s has shape %s, got an array of shape %s"
-                    % (self.name, var.name, var.shape.as_list(), value.shape)
-                )
-            session.run(var.initializer, {var.initial_value: value})
+        # In the session's graph: outside `graph.as_default()` TensorFlow 2 is eager,
+        # and a graph variable's initial value cannot be reached from there.
+        with session.graph.as_default():
+            for var, value in zip(variables, weights):
+                value = np.asarray(value)
+                if tuple(value.shape) != tuple(var.shape.as_list()):
+                    raise ValueError(
+                        "%s.set_weights: %s has shape %s, got an array of shape %s"
+                        % (self.name, var.name, var.shape.as_list(), value.shape)
+                    )
+                session.run(var.initializer, {var.initial_value: value})
 
     def _check_inner_dims(self, inputs, expected, what="input"):
         """Fail clearly when a later call's inner size differs from the first call's."""

@@ -36,7 +36,9 @@ The rules (eps is added as in the kernels Keras 2 calls; see each class):
     Nadam     Adam with Nesterov momentum and Dozat's momentum schedule (see Nadam)
 
 State: `iterations` (an int64 variable, not trainable), the base learning rate
-`learning_rate_variable` (a float64 variable, not trainable) and per-variable
+`learning_rate_variable` (`<name>/base_learning_rate`, a float64 variable, not
+trainable: it holds the Python float exactly, and casting it to float32 rounds
+it as tf.constant would) and per-variable
 slots (`<variable>/momentum`, `<variable>/adam_m`, ...), all created on the
 first `apply_gradients`; `optimizer.variables` lists `iterations` and the slots
 in Keras's order. One session run of the train op runs every update;
@@ -47,17 +49,19 @@ ReduceLROnPlateau or LearningRateScheduler): lr lives in
 `learning_rate_variable`, so `optimizer.set_learning_rate(session, 0.0005)`
 changes it for every following step (time decay still divides it), without
 adding ops to a finalized graph; `optimizer.get_learning_rate(session)` reads
-it. Checkpoints save it with the other global variables, as Keras saves its
-`lr`. A schedule is a function of k and cannot be set.
+it. Code that holds only the graph finds these variables in the collection
+`LEARNING_RATES` (and all optimizer state in `OPTIMIZER_VARIABLES`).
+Checkpoints save it with the other global variables, as Keras saves its `lr`.
+A schedule is a function of k and cannot be set.
 
 Sparse gradients. `tf.gradients` of a `tf.gather` (an Embedding lookup) is a
 `tf.IndexedSlices`: values for some rows only, maybe with repeated rows
 (their values are summed). Keras 2 updates such a variable in one of three
 ways, and each optimizer here does what its Keras twin does:
 
-    "dense"    the same as the dense gradient with zeros elsewhere (Adam, SGD)
-    "rows"     only the touched rows of w and of the slots change
-               (SGD with momentum, RMSprop with momentum, Adagrad, Adadelta, Adamax)
+    "dense"    the same as the dense gradient with zeros elsewhere (Adam)
+    "rows"     only the touched rows of w and of the slots change (SGD with
+               or without momentum, RMSprop with momentum, Adagrad, Adadelta, Adamax)
     "weights"  the slots decay everywhere, only the touched rows of w move
                (RMSprop without momentum, Nadam)
 
@@ -71,6 +75,13 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import precision, schedules
+
+# Graph collections through which training code finds an optimizer's state without
+# holding the optimizer: the base learning-rate variables (what ReduceLROnPlateau or
+# LearningRateScheduler changes) and every variable an optimizer created (what
+# `TrainGraph.get_weights` leaves out: the model's weights are the rest).
+LEARNING_RATES = "tfcore_learning_rates"
+OPTIMIZER_VARIABLES = "tfcore_optimizer_variables"
 
 
 def _is_number(value):
@@ -386,6 +397,7 @@ class Optimizer:
                 self._iterations = tf.compat.v1.Variable(
                     0, dtype=tf.int64, trainable=False, name="iterations", use_resource=True
                 )
+                tf.compat.v1.add_to_collection(OPTIMIZER_VARIABLES, self._iterations)
                 if not isinstance(self.learning_rate, schedules.LearningRateSchedule):
                     self._create_learning_rate_variable()
             for var in var_list:
@@ -397,8 +409,10 @@ class Optimizer:
     def _create_learning_rate_variable(self):
         """lr as a float64 variable and the op that assigns a fed value to it."""
         self._learning_rate_variable = tf.compat.v1.Variable(
-            self.learning_rate, dtype=tf.float64, trainable=False, name="learning_rate",
+            self.learning_rate, dtype=tf.float64, trainable=False, name="base_learning_rate",
             use_resource=True)
+        tf.compat.v1.add_to_collection(LEARNING_RATES, self._learning_rate_variable)
+        tf.compat.v1.add_to_collection(OPTIMIZER_VARIABLES, self._learning_rate_variable)
         self._new_learning_rate = tf.compat.v1.placeholder(tf.float64, (), name="new_learning_rate")
         self._assign_learning_rate = self._learning_rate_variable.assign(
             self._new_learning_rate, read_value=False)
@@ -418,6 +432,7 @@ class Optimizer:
                 trainable=False, name=slot_name, use_resource=True,
             )
         self._slots[var.ref()][slot_name] = slot
+        tf.compat.v1.add_to_collection(OPTIMIZER_VARIABLES, slot)
         if slot_name not in self._slot_names:
             self._slot_names.append(slot_name)
         return slot
@@ -820,6 +835,7 @@ class Nadam(Optimizer):
       learning_rate: lr (> 0); Keras's default 0.001.
       beta_1, beta_2: in [0, 1).
       epsilon: > 0; Keras 2's default 1e-7.
+      name: the name scope (Keras's positional order: name comes before schedule_decay).
       schedule_decay: the momentum schedule's rate (>= 0), Keras's 0.004.
       **kwargs: clipnorm, clipvalue, global_clipnorm, lr (see `Optimizer`);
         `decay` is accepted and ignored, as by Keras 2.
@@ -827,8 +843,8 @@ class Nadam(Optimizer):
 
     sparse_mode = "weights"
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 schedule_decay=0.004, name=None, decay=None, **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None,
+                 schedule_decay=0.004, decay=None, **kwargs):
         if decay is not None:
             warnings.warn("Nadam: decay=%r is ignored, as by Keras 2's legacy Nadam; its momentum "
                           "schedule uses schedule_decay=%r" % (decay, schedule_decay), stacklevel=2)
@@ -848,6 +864,7 @@ class Nadam(Optimizer):
                 1.0, dtype=var.dtype.base_dtype, trainable=False, name="momentum_cache",
                 use_resource=True)
             self._extra_state.append(self._momentum_cache)
+            tf.compat.v1.add_to_collection(OPTIMIZER_VARIABLES, self._momentum_cache)
         self._add_slot(var, "m")
         self._add_slot(var, "v")
 

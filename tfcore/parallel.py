@@ -32,18 +32,14 @@ When towers help: on N GPUs (`devices=tower_devices(N, "gpu")`), each tower's
 heavy ops (convolutions, matmuls) run in parallel and only gradients move. On
 this project's 2-core CPU the logical CPU devices (`session(cpu_devices=N)`)
 share the same cores and thread pools, so towers mostly show the mechanics;
-see docs/parallel.md for measured figures.
+see docs/parallel.md for measured figures. The demo `python -m models.towers`
+times one training step on 1..N towers; the examples' builders that take
+`towers=N` (and so the benchmark's `--towers N`) call `build` below.
 """
-
-import argparse
-import json
-import sys
-import time
 
 import numpy as np
 import tensorflow as tf
 
-import tfcore
 from tfcore import train
 
 # Op types that create variable state; the device function sends them to the
@@ -153,51 +149,12 @@ def build(network, loss_fn, optimizer, inputs, targets, devices, training=None,
     if not devices:
         raise ValueError("parallel.build: devices must name at least one device")
     variable_device = variable_device or devices[0]
-    count = len(devices)
     with graph.as_default():
-        with tf.name_scope("towers"):
-            rows = tf.shape(inputs, out_type=tf.int32)[0]
-            enough = tf.debugging.assert_greater_equal(
-                rows, count, message="parallel.build: a batch needs at least one row per tower")
-            with tf.control_dependencies([enough]):
-                xs = split_batch(inputs, count, "split_inputs")
-            ys = split_batch(targets, count, "split_targets")
-            share_dtype = inputs.dtype if inputs.dtype.is_floating else tf.float32
-            # weights[i] = n_i / n, each tower's share of the batch's rows.
-            weights = [tf.cast(n, share_dtype) / tf.cast(rows, share_dtype)
-                       for n in tf.unstack(tower_sizes(rows, count))]
-        outputs, losses, tower_metrics, tower_grads = [], [], [], []
-        update_ops = []
-        trainable = None
-        for i, device in enumerate(devices):
-            # Weights must be shared; per-call state (a Dropout call site's mask
-            # counter) may be created by each tower.
-            before = set(v.ref() for v in graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES))
-            updates_before = len(graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS))
-            with tf.compat.v1.device(variables_on(variable_device, device)):
-                # The network outside the tower's name scope: its variables get
-                # the names they have in a one-device graph ("dense/kernel"),
-                # so checkpoints move between the two.
-                out = network(xs[i], training)
-                with tf.name_scope("tower_%d" % i) as tower_scope:
-                    loss = loss_fn(ys[i], out)
-                    values = {k: fn(ys[i], out) for k, fn in (metrics or {}).items()}
-                if i == 0:
-                    trainable = graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
-                    update_ops = graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)[updates_before:]
-                else:
-                    new = [v.name for v in graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
-                           if v.ref() not in before]
-                    if new:
-                        raise ValueError(
-                            "parallel.build: the network made new variables on tower %d (%s); "
-                            "build the layers once and call the same layer objects on every tower"
-                            % (i, ", ".join(new)))
-                with tf.name_scope(tower_scope):  # re-enter "tower_i/", not "tower_i_1/"
-                    tower_grads.append(optimizer.compute_gradients(loss, trainable))
-            outputs.append(out)
-            losses.append(loss)
-            tower_metrics.append(values)
+        xs, ys, weights = _split(inputs, targets, len(devices))
+        towers = [_tower(graph, network, loss_fn, optimizer, metrics, xs[i], ys[i], training,
+                         variable_device, device, i) for i, device in enumerate(devices)]
+        outputs, losses, tower_metrics, tower_grads, _ = zip(*towers)
+        update_ops = towers[0][4]  # the first tower's (see the module docstring)
         with tf.name_scope("combine"):
             predictions = tf.concat(outputs, axis=0, name="predictions")
             total_loss = tf.add_n([tf.cast(w, l.dtype) * l for w, l in zip(weights, losses)],
@@ -205,132 +162,62 @@ def build(network, loss_fn, optimizer, inputs, targets, devices, training=None,
             combined = {k: tf.add_n([tf.cast(w, m[k].dtype) * m[k]
                                      for w, m in zip(weights, tower_metrics)], name=k)
                         for k in (metrics or {})}
-            grads_and_vars = average_gradients(tower_grads, weights)
+            grads_and_vars = average_gradients(list(tower_grads), weights)
         # No variable changes before every tower's forward pass and the update
         # ops have read the current values (as in Optimizer.minimize).
-        with tf.control_dependencies(losses + list(update_ops)):
+        with tf.control_dependencies(list(losses) + list(update_ops)):
             apply_op = optimizer.apply_gradients(grads_and_vars)
         train_op = tf.group(apply_op, *update_ops, name="towers_train")
         model = train.TrainGraph(graph, inputs, targets, predictions, total_loss, train_op,
                                  metrics=combined, training=training)
+    losses, outputs = list(losses), list(outputs)
     model.tower_losses = losses
     model.tower_outputs = outputs
     model.devices = devices
     return model
 
 
-# ---------------------------------------------------------------------------
-# Throughput: samples per second for the docs and the benchmark
-# ---------------------------------------------------------------------------
-
-def mlp_network(hidden=(512, 512), classes=10):
-    """A `network(x, training)` for `build`: Dense layers made once, reused by every tower."""
-    from tfcore.layers.dense import Dense
-
-    layers = [Dense(units, activation="relu", name="hidden_%d" % i)
-              for i, units in enumerate(hidden)]
-    layers.append(Dense(classes, name="logits"))
-
-    def network(x, training=False):
-        for layer in layers:
-            x = layer(x)
-        return x
-    return network
+def _split(inputs, targets, count):
+    """The batch's rows split over `count` towers, and each tower's share n_i / n."""
+    with tf.name_scope("towers"):
+        rows = tf.shape(inputs, out_type=tf.int32)[0]
+        enough = tf.debugging.assert_greater_equal(
+            rows, count, message="parallel.build: a batch needs at least one row per tower")
+        with tf.control_dependencies([enough]):
+            xs = split_batch(inputs, count, "split_inputs")
+        ys = split_batch(targets, count, "split_targets")
+        share_dtype = inputs.dtype if inputs.dtype.is_floating else tf.float32
+        # weights[i] = n_i / n, each tower's share of the batch's rows.
+        weights = [tf.cast(n, share_dtype) / tf.cast(rows, share_dtype)
+                   for n in tf.unstack(tower_sizes(rows, count))]
+    return xs, ys, weights
 
 
-def build_mlp(towers=1, features=784, hidden=(512, 512), classes=10, learning_rate=0.01,
-              seed=0, kind="cpu"):
-    """The benchmark's model: an MLP on `towers` devices, softmax cross-entropy, SGD.
+def _tower(graph, network, loss_fn, optimizer, metrics, x, y, training, variable_device, device, i):
+    """Tower `i` on `device`: (outputs, loss, metrics, gradients, the layers' update ops).
 
-    With `towers=1` the same code builds the plain one-device graph (one tower),
-    so 1 and N towers are compared on identical work.
+    Weights must be shared: a later tower that creates trainable variables is
+    refused. Per-call state (a Dropout call site's mask counter) may be created
+    by each tower.
     """
-    from tfcore import losses, metrics, optimizers
-
-    graph = tfcore.new_graph(seed=seed)
-    with graph.as_default():
-        x = tfcore.placeholder((None, features), name="x")
-        y = tfcore.placeholder((None, classes), name="y")
-        model = build(mlp_network(hidden, classes), losses.softmax_cross_entropy_with_logits,
-                      optimizers.SGD(learning_rate), x, y, tower_devices(towers, kind),
-                      metrics={"accuracy": lambda t, o: metrics.accuracy(t, o, kind="categorical")})
-    return model
-
-
-def samples_per_second(model, session, x, y, batch_size, steps=20, warmup=3):
-    """Train `steps` steps on `(x, y)` batches; return per-step seconds and samples/s.
-
-    Only `session.run` is timed and the warm-up steps are excluded. Returns
-    `{"median_step_s", "min_step_s", "max_step_s", "samples_per_s", "step_times"}`;
-    samples/s is `batch_size / median step time`.
-    """
-    feed = {model.inputs: x[:batch_size], model.targets: y[:batch_size]}
-    for _ in range(warmup):
-        session.run(model.train_op, feed)
-    times = []
-    for _ in range(steps):
-        began = time.perf_counter()
-        session.run(model.train_op, feed)
-        times.append(time.perf_counter() - began)
-    median = float(np.median(times))
-    return {"median_step_s": median, "min_step_s": float(np.min(times)),
-            "max_step_s": float(np.max(times)), "samples_per_s": batch_size / median,
-            "step_times": times}
-
-
-def benchmark(towers=1, batch_size=512, steps=20, warmup=3, kind="cpu", intra_op_threads=0,
-              inter_op_threads=0, seed=0):
-    """Samples/s of one MLP training step on `towers` devices (logical CPUs or GPUs).
-
-    This is the function the benchmark's `--towers N` calls. Logical CPU
-    devices share one process's thread pools: with `intra_op_threads=1` a
-    tower's matmul uses one core, and `inter_op_threads` decides how many
-    towers' ops run at the same time.
-    """
-    model = build_mlp(towers=towers, seed=seed, kind=kind)
-    rng = np.random.default_rng(seed)
-    x = rng.random((batch_size, 784), dtype=np.float32)
-    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch_size)]
-    cpu_devices = towers if kind == "cpu" else 1
-    with tfcore.session(graph=model.graph, cpu_devices=cpu_devices,
-                        intra_op_threads=intra_op_threads,
-                        inter_op_threads=inter_op_threads) as sess:
-        train.initialize(model, sess)
-        result = samples_per_second(model, sess, x, y, batch_size, steps, warmup)
-    result.update(towers=towers, batch_size=batch_size, kind=kind,
-                  intra_op_threads=intra_op_threads, inter_op_threads=inter_op_threads)
-    return result
-
-
-def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m tfcore.parallel",
-                                description="Samples/s of an MLP training step on 1..N towers.")
-    p.add_argument("--towers", type=int, nargs="+", default=[1, 2])
-    p.add_argument("--batch-size", type=int, default=512)
-    p.add_argument("--steps", type=int, default=30)
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--kind", choices=("cpu", "gpu"), default="cpu")
-    p.add_argument("--intra-op-threads", type=int, default=0, help="threads inside one op (0: TF chooses)")
-    p.add_argument("--inter-op-threads", type=int, default=0, help="ops run at once (0: TF chooses)")
-    p.add_argument("--json", default=None, help="also write the results here")
-    args = p.parse_args(argv)
-    print("TensorFlow %s, %s towers, batch %d, %d timed steps after %d warm-up, "
-          "intra/inter-op threads %d/%d (0: TF chooses)"
-          % (tf.__version__, args.kind, args.batch_size, args.steps, args.warmup,
-             args.intra_op_threads, args.inter_op_threads))
-    results = []
-    for n in args.towers:
-        r = benchmark(n, args.batch_size, args.steps, args.warmup, args.kind,
-                      args.intra_op_threads, args.inter_op_threads)
-        results.append(r)
-        print("towers %d: median step %.2f ms (min %.2f, max %.2f), %.0f samples/s"
-              % (n, 1e3 * r["median_step_s"], 1e3 * r["min_step_s"], 1e3 * r["max_step_s"],
-                 r["samples_per_s"]))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
-    return results
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
+    trainable = tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES
+    before = set(v.ref() for v in graph.get_collection(trainable))
+    updates_before = len(graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS))
+    with tf.compat.v1.device(variables_on(variable_device, device)):
+        # The network outside the tower's name scope: its variables get the
+        # names they have in a one-device graph ("dense/kernel"), so
+        # checkpoints move between the two.
+        out = network(x, training)
+        with tf.name_scope("tower_%d" % i) as tower_scope:
+            loss = loss_fn(y, out)
+            values = {k: fn(y, out) for k, fn in (metrics or {}).items()}
+        new = [v.name for v in graph.get_collection(trainable) if v.ref() not in before]
+        if i > 0 and new:
+            raise ValueError(
+                "parallel.build: the network made new variables on tower %d (%s); "
+                "build the layers once and call the same layer objects on every tower"
+                % (i, ", ".join(new)))
+        update_ops = graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)[updates_before:]
+        with tf.name_scope(tower_scope):  # re-enter "tower_i/", not "tower_i_1/"
+            grads = optimizer.compute_gradients(loss, graph.get_collection(trainable))
+    return out, loss, values, grads, update_ops

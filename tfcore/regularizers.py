@@ -49,8 +49,8 @@ class L1L2(Regularizer):
     """l1 * sum(|x|) + l2 * sum(x^2); a zero factor adds no ops (defaults 0, as Keras's class)."""
 
     def __init__(self, l1=0.0, l2=0.0):
-        self.l1 = _check_penalty("L1L2", "l1", 0.0 if l1 is None else l1)
-        self.l2 = _check_penalty("L1L2", "l2", 0.0 if l2 is None else l2)
+        self.l1 = _check_penalty(type(self).__name__, "l1", 0.0 if l1 is None else l1)
+        self.l2 = _check_penalty(type(self).__name__, "l2", 0.0 if l2 is None else l2)
 
     def __call__(self, x):
         x = tf.convert_to_tensor(x)
@@ -65,27 +65,21 @@ class L1L2(Regularizer):
         return "L1L2(l1=%g, l2=%g)" % (self.l1, self.l2)
 
 
-class L1(Regularizer):
+class L1(L1L2):
     """l1 * sum(|x|): pushes weights to exactly zero (sparse weights)."""
 
     def __init__(self, l1=0.01):
-        self.l1 = _check_penalty("L1", "l1", 0.01 if l1 is None else l1)
-
-    def __call__(self, x):
-        return _l1(self.l1, tf.convert_to_tensor(x))
+        super().__init__(l1=0.01 if l1 is None else l1)
 
     def __repr__(self):
         return "L1(l1=%g)" % self.l1
 
 
-class L2(Regularizer):
+class L2(L1L2):
     """l2 * sum(x^2) ("weight decay"): shrinks every weight in proportion to its size."""
 
     def __init__(self, l2=0.01):
-        self.l2 = _check_penalty("L2", "l2", 0.01 if l2 is None else l2)
-
-    def __call__(self, x):
-        return _l2(self.l2, tf.convert_to_tensor(x))
+        super().__init__(l2=0.01 if l2 is None else l2)
 
     def __repr__(self):
         return "L2(l2=%g)" % self.l2

@@ -15,6 +15,7 @@ for an integer k). The formulas, with k the step:
     ExponentialDecay        lr0 * rate^(k / steps)           (staircase: floor(k / steps))
     InverseTimeDecay        lr0 / (1 + rate * k / steps)     (staircase: floor(k / steps))
     PiecewiseConstantDecay  values[i] for boundaries[i-1] < k <= boundaries[i]
+    PolynomialDecay         (lr0 - end) * (1 - min(k, steps) / steps)^power + end
     CosineDecay             lr0 * ((1 - alpha) * 0.5 (1 + cos(pi min(k, steps) / steps)) + alpha)
     CosineDecayRestarts     the same cosine, restarted after each period (SGDR)
 
@@ -55,50 +56,48 @@ class LearningRateSchedule:
         return "%s(%s)" % (type(self).__name__, args)
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _DecayEveryStep(LearningRateSchedule):
+    """What ExponentialDecay and InverseTimeDecay share: p = k / decay_steps (floored if staircase)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
+        kind = type(self).__name__
+        self.initial_learning_rate = _check(kind, "initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _check(kind, "decay_steps", decay_steps)
+        self.decay_rate = _check(kind, "decay_rate", decay_rate, positive=False)
+        self.staircase = bool(staircase)
+        self.name = name
+
+    def _progress(self, step):
+        """(p, decay_rate) as tensors of the step's float dtype."""
+        k = _step(step)
+        p = k / tf.constant(self.decay_steps, k.dtype)
+        return (tf.floor(p) if self.staircase else p), tf.constant(self.decay_rate, k.dtype)
+
+
+class ExponentialDecay(_DecayEveryStep):
     """lr(k) = initial_learning_rate * decay_rate^(k / decay_steps).
 
     With `staircase=True` the exponent is floor(k / decay_steps): the rate drops
     by decay_rate every decay_steps steps instead of smoothly.
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
-        self.initial_learning_rate = _check("ExponentialDecay", "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _check("ExponentialDecay", "decay_steps", decay_steps)
-        self.decay_rate = _check("ExponentialDecay", "decay_rate", decay_rate)
-        self.staircase = bool(staircase)
-        self.name = name
-
     def __call__(self, step):
         with tf.name_scope(self.name or "ExponentialDecay"):
-            k = _step(step)
-            p = k / tf.constant(self.decay_steps, k.dtype)
-            if self.staircase:
-                p = tf.floor(p)
-            return self.initial_learning_rate * tf.pow(tf.constant(self.decay_rate, k.dtype), p)
+            p, decay_rate = self._progress(step)
+            return self.initial_learning_rate * tf.pow(decay_rate, p)
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_DecayEveryStep):
     """lr(k) = initial_learning_rate / (1 + decay_rate * k / decay_steps).
 
     With `staircase=True`, k / decay_steps is floored. (Keras 2's optimizer
     `decay` argument is this schedule with decay_steps = 1.)
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
-        self.initial_learning_rate = _check("InverseTimeDecay", "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _check("InverseTimeDecay", "decay_steps", decay_steps)
-        self.decay_rate = _check("InverseTimeDecay", "decay_rate", decay_rate, positive=False)
-        self.staircase = bool(staircase)
-        self.name = name
-
     def __call__(self, step):
         with tf.name_scope(self.name or "InverseTimeDecay"):
-            k = _step(step)
-            p = k / tf.constant(self.decay_steps, k.dtype)
-            if self.staircase:
-                p = tf.floor(p)
-            return self.initial_learning_rate / (1.0 + tf.constant(self.decay_rate, k.dtype) * p)
+            p, decay_rate = self._progress(step)
+            return self.initial_learning_rate / (1.0 + decay_rate * p)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -128,8 +127,43 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     def __call__(self, step):
         with tf.name_scope(self.name or "PiecewiseConstant"):
             k = _step(step)
-            passed = tf.reduce_sum(tf.cast(k > tf.constant(self.boundaries, k.dtype), tf.int32))
+            # k[..., None]: a tensor of steps gives a tensor of rates.
+            passed = tf.reduce_sum(tf.cast(k[..., None] > tf.constant(self.boundaries, k.dtype), tf.int32), -1)
             return tf.gather(tf.constant(self.values, k.dtype), passed)
+
+
+class PolynomialDecay(LearningRateSchedule):
+    """From initial_learning_rate down to end_learning_rate along a polynomial of (1 - p):
+
+        p     = min(k, decay_steps) / decay_steps
+        lr(k) = (lr0 - end_learning_rate) * (1 - p)^power + end_learning_rate
+
+    `power=1` is a straight line. With `cycle=True` the decay restarts: decay_steps
+    becomes the first multiple of itself not below k (1 x at k = 0).
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
+                 cycle=False, name=None):
+        self.initial_learning_rate = _check("PolynomialDecay", "initial_learning_rate", initial_learning_rate,
+                                            positive=False)
+        self.decay_steps = _check("PolynomialDecay", "decay_steps", decay_steps)
+        self.end_learning_rate = _check("PolynomialDecay", "end_learning_rate", end_learning_rate,
+                                        positive=False)
+        self.power = _check("PolynomialDecay", "power", power, positive=False)
+        self.cycle = bool(cycle)
+        self.name = name
+
+    def __call__(self, step):
+        with tf.name_scope(self.name or "PolynomialDecay"):
+            k = _step(step)
+            decay_steps = tf.constant(self.decay_steps, k.dtype)
+            if self.cycle:
+                decay_steps = decay_steps * tf.maximum(tf.math.ceil(k / decay_steps), 1.0)
+            else:
+                k = tf.minimum(k, decay_steps)
+            p = k / decay_steps
+            end = self.end_learning_rate
+            return (self.initial_learning_rate - end) * tf.pow(1.0 - p, self.power) + end
 
 
 def _cosine(fraction, alpha, scale=1.0):

@@ -5,7 +5,9 @@ and target placeholders, a prediction, a loss (the batch mean), a train op
 (from an optimizer's `minimize`) and metric tensors (batch means). The builder
 wraps them in a `TrainGraph`. Training is then nothing but `Session.run`:
 
+    check the arguments; start from a checkpoint or a fresh session
     for epoch in range(initial_epoch, epochs):
+        callbacks.on_epoch_begin(epoch)
         run the reset ops (stateful layers forget the last epoch's state)
         order = permutation(n) from (seed, epoch)       or 0..n-1 without shuffle
         for each batch of `batch_size` rows of `order` (the last may be smaller):
@@ -13,7 +15,13 @@ wraps them in a `TrainGraph`. Training is then nothing but `Session.run`:
                                     feed={inputs: x[rows], targets: y[rows], training: True})
         loss = sum_b(size_b * loss_b) / n                (and so for each metric)
         val_loss, val_metrics = evaluate(validation_data)
-        save a checkpoint (variables + epoch counter + history)
+        callbacks.on_epoch_end(epoch, logs)              (EarlyStopping may ask to stop)
+        save a checkpoint (variables + epoch counter + history + callbacks' state)
+        stop if a callback asked
+
+`fit` below reads the same way; its named steps are `_check_fit` and `_start`
+(the first line), `_Steps.train_epoch` (the batch loop and the weighted means)
+and `_save` (the checkpoint).
 
 The epoch's figures are batch means weighted by batch size, as Keras reports
 them; since every row is in exactly one batch, they are means over the epoch's
@@ -40,6 +48,9 @@ Choices a reader should know:
 * **A non-finite loss stops training** with `NonFiniteLossError`; the update of
   that batch already ran, so the session's weights are suspect, and nothing is
   saved: the newest checkpoint is the last good epoch.
+* **Callbacks** (`callbacks=[...]`, `tfcore.callbacks`): Keras 2's hooks and
+  callbacks; their state is saved with each checkpoint, so a resumed run
+  stops, or lowers its learning rate, at the same epoch as an uninterrupted one.
 * **Several steps per session run** (`steps_per_run=N`, Keras's
   `steps_per_execution`). A session run has a fixed cost (~0.5 ms on a CPU)
   that a small model's step (the stateful LSTM's: 0.2 MFLOP) does not hide.
@@ -67,7 +78,10 @@ import tensorflow as tf
 import tqdm
 
 from tfcore import checkpoint as checkpoint_lib
+from tfcore import quiet
+from tfcore.callbacks import CallbackList
 from tfcore.graph import RESET_STATES_COLLECTION
+from tfcore.optimizers import LEARNING_RATES, OPTIMIZER_VARIABLES
 
 # The graph collection where stateful layers put their reset ops (see layers/recurrent.py).
 RESET_STATES = RESET_STATES_COLLECTION
@@ -76,6 +90,30 @@ DEFAULT_BATCH_SIZE = 32
 
 # What `TrainGraph.multi_step` builds: the stacked-batch placeholders and what one run fetches.
 MultiStep = collections.namedtuple("MultiStep", ["xs", "ys", "values", "steps_run"])
+
+
+def sub_graph_def(graph_def, node_names):
+    """The nodes of `graph_def` that `node_names` need: their inputs, transitively, in graph order.
+
+    What the deprecated `tf.compat.v1.graph_util.extract_sub_graph` computes:
+    a walk back from the named nodes along every input, data (`name:1`) and
+    control (`^name`) alike. The function library and versions are kept.
+    """
+    by_name = {node.name: node for node in graph_def.node}
+    missing = [name for name in node_names if name not in by_name]
+    if missing:
+        raise ValueError("sub_graph_def: no nodes named %s in the graph" % ", ".join(missing))
+    needed, todo = set(), list(node_names)
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo.extend(i.lstrip("^").split(":")[0] for i in by_name[name].input)
+    out = tf.compat.v1.GraphDef()
+    out.versions.CopyFrom(graph_def.versions)
+    out.library.CopyFrom(graph_def.library)
+    out.node.extend(node for node in graph_def.node if node.name in needed)
+    return out
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -123,12 +161,17 @@ class TrainGraph:
         self.inputs = inputs
         self.targets = targets
         self.predictions = predictions
+        # The loss fit reports and evaluate computes. Keras reports the total that is
+        # minimised: a builder whose train op minimises loss + a regularization term
+        # (weight decay, activity penalties) passes that total here.
         self.loss = loss
         self.train_op = train_op
         self.metrics = dict(metrics or {})
         self.training = training
         self._callables = {}
         self._multi_steps = {}
+        self._setters = {}  # (what, variables) -> (placeholders, assign op), built on first use
+        self.stop_training = False  # a callback sets it to end `fit` after the current epoch
         for name in self.metrics:
             if name == "loss" or name.startswith("val_"):
                 raise ValueError("TrainGraph: metric name %r is reserved" % name)
@@ -181,9 +224,8 @@ class TrainGraph:
         * `xs`, `ys`: placeholders `(steps, batch_size) + inputs.shape[1:]` (and
           the targets'), the run's batches stacked;
         * the loop's body imports the training step, i.e. the sub-graph of the
-          train op, the loss and the metrics
-          (`tf.compat.v1.graph_util.extract_sub_graph` of the graph as it is
-          now), with `inputs`, `targets` and `training` mapped to `xs[i]`,
+          train op, the loss and the metrics (`sub_graph_def` of the graph as
+          it is now), with `inputs`, `targets` and `training` mapped to `xs[i]`,
           `ys[i]` and `True`, and writes `[loss, metric, ...]` (float64) to row
           i of a `TensorArray`;
         * `i + 1`, the row and the loss's finiteness are computed under
@@ -213,8 +255,8 @@ class TrainGraph:
             raise ValueError("TrainGraph.multi_step: the model needs targets, a loss and a train_op")
         outputs = [self.loss] + [self.metrics[k] for k in self.metrics]
         # Taken before the loop exists: the body copies the step, not earlier loops.
-        step_def = tf.compat.v1.graph_util.extract_sub_graph(
-            self.graph.as_graph_def(), [self.train_op.name] + [t.op.name for t in outputs])
+        step_def = sub_graph_def(self.graph.as_graph_def(),
+                                 [self.train_op.name] + [t.op.name for t in outputs])
         in_step = {node.name for node in step_def.node}
         with self.graph.as_default(), tf.name_scope("train/multi_step_%dx%d/" % key):
             xs = tf.compat.v1.placeholder(
@@ -240,6 +282,59 @@ class TrainGraph:
             built = MultiStep(xs, ys, rows.stack(name="values"), tf.identity(steps_run, "steps_run"))
         self._multi_steps[key] = built
         return built
+
+    @property
+    def weights(self):
+        """The model's weights: every variable but the optimizer's state and the epoch counter.
+
+        Trained weights and moving statistics (what Keras's `get_weights` holds),
+        plus tfcore's other model state (dropout counters, stateful RNN carry).
+        """
+        excluded = {v.ref() for v in self.graph.get_collection(OPTIMIZER_VARIABLES)}
+        excluded.add(self.epoch_variable.ref())
+        return [v for v in self.variables if v.ref() not in excluded]
+
+    def get_weights(self, session):
+        """The values of `weights`, as a list of NumPy arrays in the same order."""
+        return session.run(self.weights)
+
+    def set_weights(self, session, values):
+        """Load `values` (as `get_weights` returns them) into `weights`."""
+        self._assign(session, "weights", self.weights, values)
+
+    @property
+    def learning_rates(self):
+        """The optimizers' base learning-rate variables (`tfcore.optimizers.LEARNING_RATES`)."""
+        return self.graph.get_collection(LEARNING_RATES)
+
+    def get_learning_rate(self, session):
+        """The base learning rate lr (of the first optimizer), as a float."""
+        if not self.learning_rates:
+            raise ValueError("TrainGraph: the graph has no tfcore optimizer with a learning-rate "
+                             "variable (an optimizer whose rate is a schedule has none)")
+        return float(session.run(self.learning_rates[0]))
+
+    def set_learning_rate(self, session, value):
+        """Set every optimizer's base learning rate lr to `value` (Keras 2 decay still applies)."""
+        if not self.learning_rates:
+            raise ValueError("TrainGraph: the graph has no tfcore optimizer with a learning-rate "
+                             "variable (an optimizer whose rate is a schedule has none)")
+        variables = self.learning_rates
+        self._assign(session, "learning_rate", variables, [value] * len(variables))
+
+    def _assign(self, session, what, variables, values):
+        """Run one op assigning `values` to `variables`, built once (placeholders fed)."""
+        values = list(values)
+        if len(values) != len(variables):
+            raise ValueError("TrainGraph: %s takes %d values, got %d" % (what, len(variables), len(values)))
+        key = (what, tuple(v.ref() for v in variables))
+        if key not in self._setters:
+            with self.graph.as_default(), tf.name_scope("train/set_" + what):
+                feeds = [tf.compat.v1.placeholder(v.dtype.base_dtype, v.shape) for v in variables]
+                op = tf.group(*[v.assign(f, read_value=False) for v, f in zip(variables, feeds)])
+            self._setters[key] = (feeds, op)
+        feeds, op = self._setters[key]
+        session.run(op, dict(zip(feeds, values)))
 
     def set_epoch(self, session, epoch):
         """Store the number of completed epochs in the graph (checkpoints save it)."""
@@ -417,7 +512,7 @@ def predict(model, session, x, batch_size=None):
 
 def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_data=None,
         checkpoint_dir=None, seed=None, progress=True, initial_epoch=None, on_epoch_end=None,
-        steps_per_run=1):
+        steps_per_run=1, callbacks=None):
     """Train `model` on `(x, y)` until `epochs` epochs are done; return a `History`.
 
     Args:
@@ -429,12 +524,14 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
       shuffle: a new row order each epoch, drawn from `(seed, epoch)`.
       validation_data: `(x_val, y_val)`, evaluated after each epoch (`val_loss`, ...).
       checkpoint_dir: save after every epoch there; resume from its newest
-        checkpoint (weights, optimizer state, epoch counter, history, seed).
+        checkpoint (weights, optimizer state, epoch counter, history, seed,
+        the callbacks' state).
       seed: the shuffling seed; default the one saved in the checkpoint, else
         the graph's seed, else a fresh random one (saved with the checkpoint).
       progress: show a tqdm bar per epoch with the running loss and metrics.
       initial_epoch: the epoch to start at (default: 0, or the checkpoint's).
-      on_epoch_end: `f(epoch, logs)` after each epoch; returning True stops training.
+      on_epoch_end: `f(epoch, logs)` after each epoch (and its checkpoint);
+        returning True stops training.
       steps_per_run: training steps per session run (Keras's `steps_per_execution`).
         1: one run per batch. N > 1: each group of N full batches trains in one
         run of `model.multi_step(N, batch_size)` (same updates, same History,
@@ -443,12 +540,63 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
         last one) run one at a time. A value above the epoch's number of full
         batches is cut to it (the whole epoch in one run). The progress bar
         advances N batches at a time.
+      callbacks: a list of `tfcore.callbacks.Callback` (EarlyStopping,
+        ReduceLROnPlateau, ModelCheckpoint, CSVLogger, TensorBoard, ...), called
+        as Keras 2 calls them (see `tfcore.callbacks`).
 
     Raises:
       ValueError / TypeError: bad arguments, before anything runs.
-      NonFiniteLossError: the loss became NaN or infinite.
+      NonFiniteLossError: the loss became NaN or infinite (unless a
+        `TerminateOnNaN` callback asks to stop quietly).
       KeyboardInterrupt: re-raised after saying where the last good checkpoint is.
     """
+    batch_size, steps_per_run, x, y, validation_data = _check_fit(
+        model, x, y, epochs, batch_size, steps_per_run, validation_data, shuffle)
+    history, start, seed, saved_callbacks = _start(
+        model, session, checkpoint_dir, seed, initial_epoch, progress)
+    steps = _Steps(model, session, len(x), batch_size, steps_per_run)
+    callbacks = CallbackList(callbacks, model, session, dict(
+        epochs=epochs, steps=steps.per_epoch, batch_size=batch_size, steps_per_run=steps_per_run,
+        checkpoint_dir=checkpoint_dir, verbose=int(bool(progress)),
+        sample_batch=_first_batch(validation_data or (x, y), batch_size)))
+    callbacks.on_train_begin(saved_callbacks)
+    epoch = None
+    try:
+        for epoch in range(start, epochs):
+            callbacks.on_epoch_begin(epoch)
+            began = time.perf_counter()
+            reset_states(model, session)
+            order = epoch_order(len(x), epoch, seed, shuffle)
+            with _progress_bar(progress, steps.per_epoch, epoch, epochs) as bar:
+                logs = steps.train_epoch(x, y, order, bar, callbacks, epoch, checkpoint_dir)
+                if logs is None:  # a non-finite loss, and a callback chose to stop quietly
+                    break
+                if validation_data is not None:
+                    val = _evaluate(model, session, *validation_data, batch_size)
+                    logs.update({"val_" + k: v for k, v in val.items()})
+                    bar.set_postfix(_format(logs), refresh=True)
+            seconds = time.perf_counter() - began
+            callbacks.on_epoch_end(epoch, logs)
+            history.append(epoch, logs, seconds)
+            if checkpoint_dir:
+                _save(model, session, checkpoint_dir, epoch, history, seed, callbacks)
+            if on_epoch_end is not None and on_epoch_end(epoch, logs):
+                break
+            if model.stop_training:
+                break
+    except KeyboardInterrupt:
+        _say_interrupted(epoch, steps.batch_index, checkpoint_dir)
+        raise
+    callbacks.on_train_end()
+    return history
+
+
+# ---------------------------------------------------------------------------
+# fit's steps, in the order fit takes them
+# ---------------------------------------------------------------------------
+
+def _check_fit(model, x, y, epochs, batch_size, steps_per_run, validation_data, shuffle):
+    """Every argument checked before anything runs; returns them normalised."""
     if model.train_op is None or model.loss is None:
         raise ValueError("fit: the model needs a loss and a train_op")
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
@@ -459,21 +607,35 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("fit: validation_data must be a pair (x_val, y_val)")
-        x_val, y_val = _check_data(model, validation_data[0], validation_data[1], batch_size,
-                                   "fit (validation_data)", y_role="y_val")
+        validation_data = _check_data(model, validation_data[0], validation_data[1], batch_size,
+                                      "fit (validation_data)", y_role="y_val")
     if shuffle and model.reset_ops:
         warnings.warn("fit: shuffling a stateful model breaks the state carried from one "
-                      "batch to the next; pass shuffle=False", stacklevel=2)
+                      "batch to the next; pass shuffle=False", stacklevel=3)
+    return batch_size, steps_per_run, x, y, validation_data
 
-    # Where to start: a checkpoint, or a fresh (or already set-up) session.
-    history = History()
-    state = checkpoint_lib.restore(model, session, checkpoint_dir) if checkpoint_dir else None
-    start = 0
+
+# The v1 Saver keeps its list of checkpoints (max_to_keep) through helpers of its own
+# that TensorFlow has deprecated (deleting old ones, reading their times back on
+# resume); tf.compat.v1 has no other Saver, so exactly those notices are filtered.
+_SAVER_DEPRECATIONS = ("remove_checkpoint", "get_checkpoint_mtimes")
+
+
+def _start(model, session, checkpoint_dir, seed, initial_epoch, progress):
+    """Where training starts: a checkpoint, or a fresh (or already set-up) session.
+
+    Returns `(history, first epoch, shuffling seed, the callbacks' saved state or None)`.
+    """
+    model.stop_training = False
+    with quiet.deprecations_filtered(*_SAVER_DEPRECATIONS):
+        state = checkpoint_lib.restore(model, session, checkpoint_dir) if checkpoint_dir else None
+    history, start, saved_callbacks = History(), 0, None
     if state is None:
         initialize(model, session)
     else:
         start = state["epoch"]
         history = History(state["history"], list(range(start)), state["epoch_times"])
+        saved_callbacks = state.get("callbacks")
         if seed is None:
             seed = state.get("seed")
         _say(progress, "Resumed from %s after epoch %d." % (checkpoint_lib.latest(checkpoint_dir), start))
@@ -483,67 +645,94 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
         seed = int(np.random.SeedSequence().entropy % 2**63)
     if initial_epoch is not None:
         start = int(initial_epoch)
+    return history, start, seed, saved_callbacks
 
-    # One training step as a callable: the same feeds as session.run(fetches, feed_dict),
-    # with the fetch/feed bookkeeping done once instead of at every step.
-    feeds = [model.inputs, model.targets] + ([model.training] if model.training is not None else [])
-    switch = [True] if model.training is not None else []
-    names = ["loss"] + list(model.metrics)
-    fetches = [model.train_op, model.loss] + [model.metrics[k] for k in model.metrics]
-    train_step = model.callable(session, fetches, feeds)
-    # N steps per run: only full batches can be stacked, and never more than an epoch holds.
-    full_batches = len(x) // batch_size
-    group = min(steps_per_run, full_batches)
-    if group > 1:
-        multi = model.multi_step(group, batch_size)
-        train_steps = model.callable(session, [multi.values, multi.steps_run], [multi.xs, multi.ys])
-        stacked = lambda a: a.reshape((group, batch_size) + a.shape[1:])  # noqa: E731
-    epoch = batch_index = None
-    try:
-        for epoch in range(start, epochs):
-            began = time.perf_counter()
-            reset_states(model, session)
-            batches = _batches(epoch_order(len(x), epoch, seed, shuffle), batch_size)
-            totals, seen = np.zeros(len(names)), 0
-            bar = tqdm.tqdm(total=len(batches), desc="Epoch %d/%d" % (epoch + 1, epochs),
-                            unit="batch", disable=not progress, leave=True, file=sys.stderr)
-            with bar:
-                batch_index = 0
-                while batch_index < len(batches):
-                    if group > 1 and batch_index + group <= full_batches:
-                        rows = np.concatenate(batches[batch_index:batch_index + group])
-                        runs, ran = train_steps(stacked(x[rows]), stacked(y[rows]))
-                        runs = runs[:ran]
-                    else:
-                        rows = batches[batch_index]
-                        runs = [np.asarray(train_step(x[rows], y[rows], *switch)[1:],
-                                           dtype=np.float64)]
-                    for values in runs:  # batch by batch, exactly as with one run per batch
-                        if not np.isfinite(values[0]):
-                            raise _non_finite(values[0], epoch, batch_index, checkpoint_dir)
-                        size = len(batches[batch_index])
-                        totals += size * values
-                        seen += size
-                        batch_index += 1
-                    if progress:  # formatting the running figures costs more than a small step
-                        bar.update(len(runs))
-                        bar.set_postfix(_format(dict(zip(names, totals / seen))), refresh=False)
-                batch_index = None
-                logs = dict(zip(names, (totals / seen).tolist()))
-                if validation_data is not None:
-                    val = _evaluate(model, session, x_val, y_val, batch_size)
-                    logs.update({"val_" + k: v for k, v in val.items()})
-                    bar.set_postfix(_format(logs), refresh=True)
-            history.append(epoch, logs, time.perf_counter() - began)
-            if checkpoint_dir:
-                checkpoint_lib.save(model, session, checkpoint_dir, epoch + 1,
-                                    dict(history.to_dict(), seed=int(seed)))
-            if on_epoch_end is not None and on_epoch_end(epoch, logs):
-                break
-    except KeyboardInterrupt:
-        _say_interrupted(epoch, batch_index, checkpoint_dir)
-        raise
-    return history
+
+def _first_batch(data, batch_size):
+    """The first `batch_size` rows of `(x, y)`: a fixed batch callbacks may inspect (TensorBoard)."""
+    return tuple(array[:batch_size] for array in data)
+
+
+def _progress_bar(progress, total, epoch, epochs):
+    return tqdm.tqdm(total=total, desc="Epoch %d/%d" % (epoch + 1, epochs), unit="batch",
+                     disable=not progress, leave=True, file=sys.stderr)
+
+
+def _save(model, session, checkpoint_dir, epoch, history, seed, callbacks):
+    """The checkpoint of a completed epoch: variables, History, seed, callbacks' state."""
+    state = dict(history.to_dict(), seed=int(seed), callbacks=callbacks.get_states())
+    with quiet.deprecations_filtered(*_SAVER_DEPRECATIONS):
+        checkpoint_lib.save(model, session, checkpoint_dir, epoch + 1, state)
+
+
+class _Steps:
+    """An epoch's training steps: one session run per batch, or N per run (`multi_step`)."""
+
+    def __init__(self, model, session, rows, batch_size, steps_per_run):
+        self.model, self.batch_size = model, batch_size
+        self.per_epoch = -(-rows // batch_size)
+        self.names = ["loss"] + list(model.metrics)
+        self.batch_index = None  # the batch running now (None between epochs), for messages
+        # One training step as a callable: the same feeds as session.run(fetches, feed_dict),
+        # with the fetch/feed bookkeeping done once instead of at every step.
+        feeds = [model.inputs, model.targets] + ([model.training] if model.training is not None else [])
+        self.switch = [True] if model.training is not None else []
+        fetches = [model.train_op, model.loss] + [model.metrics[k] for k in model.metrics]
+        self.one_step = model.callable(session, fetches, feeds)
+        # N steps per run: only full batches can be stacked, and never more than an epoch holds.
+        self.full_batches = rows // batch_size
+        self.group = min(steps_per_run, self.full_batches)
+        if self.group > 1:
+            multi = model.multi_step(self.group, batch_size)
+            self.n_steps = model.callable(session, [multi.values, multi.steps_run], [multi.xs, multi.ys])
+
+    def run(self, x, y, batches):
+        """Train on the batches from `self.batch_index` on: one batch, or a group of N.
+
+        Returns one row `[loss, metric, ...]` (float64) per batch that ran; a group
+        stops after a non-finite loss, so that batch's row is the last.
+        """
+        first = self.batch_index
+        if self.group > 1 and first + self.group <= self.full_batches:
+            rows = np.concatenate(batches[first:first + self.group])
+            stacked = (self.group, self.batch_size)
+            values, ran = self.n_steps(x[rows].reshape(stacked + x.shape[1:]),
+                                       y[rows].reshape(stacked + y.shape[1:]))
+            return values[:ran]
+        rows = batches[first]
+        return [np.asarray(self.one_step(x[rows], y[rows], *self.switch)[1:], dtype=np.float64)]
+
+    def train_epoch(self, x, y, order, bar, callbacks, epoch, checkpoint_dir):
+        """Every batch of `order` once; the epoch's logs (batch means weighted by batch size).
+
+        Returns None when the loss became non-finite and a callback (TerminateOnNaN)
+        set `stop_training`; without one, raises `NonFiniteLossError`.
+        """
+        batches = _batches(order, self.batch_size)
+        totals, seen = np.zeros(len(self.names)), 0
+        self.batch_index = 0
+        while self.batch_index < len(batches):
+            if callbacks.batch_hooks:
+                callbacks.on_train_batch_begin(self.batch_index)
+            runs = self.run(x, y, batches)
+            for values in runs:  # batch by batch, exactly as with one run per batch
+                if not np.isfinite(values[0]):
+                    callbacks.on_train_batch_end(self.batch_index, dict(zip(self.names, values)))
+                    if self.model.stop_training:
+                        return None
+                    raise _non_finite(values[0], epoch, self.batch_index, checkpoint_dir)
+                size = len(batches[self.batch_index])
+                totals += size * values
+                seen += size
+                self.batch_index += 1
+            if callbacks.batch_hooks:
+                callbacks.on_train_batch_end(self.batch_index - 1,
+                                             dict(zip(self.names, (totals / seen).tolist())))
+            if not bar.disable:  # formatting the running figures costs more than a small step
+                bar.update(len(runs))
+                bar.set_postfix(_format(dict(zip(self.names, totals / seen))), refresh=False)
+        self.batch_index = None
+        return dict(zip(self.names, (totals / seen).tolist()))
 
 
 def _say_interrupted(epoch, batch_index, checkpoint_dir):

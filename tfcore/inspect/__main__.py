@@ -74,6 +74,8 @@ def main(argv=None):
                         "batch dimension as this (default 1: per example)")
     p.add_argument("--device", default=None, help="build under tf.device (cpu, gpu, gpu:N)")
     p.add_argument("--cpu-devices", type=positive_int, default=1, help="CPU devices of the placement session")
+    p.add_argument("--verbose", action="store_true",
+                   help="show TensorFlow's start-up lines too (hidden by default: tfcore.quiet)")
     args = p.parse_args(argv)
 
     try:

@@ -9,12 +9,14 @@ summary table shows one `If` row for a Dropout layer, and the random mask is
 not there. `control_flow(model)` opens each such op of the forward pass, and
 the functions it calls, recursively:
 
-    dropout   dropout/cond  If
-      then_branch  dropout_cond_true_9     AssignAddVariableOp ... GreaterEqual Cast Mul x2
-      else_branch  dropout_cond_false_10   (passes its inputs through)
-    lstm      lstm/time_loop  While
-      cond         lstm_time_loop_cond_12  Less
-      body         lstm_time_loop_body_13  MatMul x2 AddV2 x2 ... Sigmoid x3 Tanh x2
+    [dropout]
+      dropout/cond  If
+        then_branch  AssignAddVariableOp ... StatelessRandomUniformFullIntV2 ... GreaterEqual Cast Mul x2
+        else_branch  (passes its inputs through)
+    [lstm]
+      lstm/time_loop  While
+        cond         Less
+        body         TensorListGetItem MatMul x2 AddV2 ... Split ... TensorListSetItem
 
 `python -m tfcore.inspect MODEL --expand` prints this after the summary.
 """
@@ -111,7 +113,9 @@ def _format_op(cf, indent, lines, width):
     for branch in cf.branches:
         counts = branch.op_types()
         text = " ".join(t if n == 1 else "%s x%d" % (t, n) for t, n in counts.items())
-        head = "%s  %-12s %s: " % (indent, branch.role, branch.function)
+        # Not the function's name: it ends in a process-wide counter (`..._true_9`), so
+        # the same model would print differently from run to run.
+        head = "%s  %-12s " % (indent, branch.role)
         lines.extend(textwrap.wrap(text or "(passes its inputs through)", width, initial_indent=head,
                                    subsequent_indent=indent + " " * 6))
         for nested in branch.nested:

@@ -2,6 +2,7 @@
 
     dense.py       Dense                       y = activation(x W + b)
     checks.py      the argument and input checks the layers share
+    layout.py      data_format: channels_last / channels_first (transposed at the edges)
     conv.py        Conv1D, Conv2D              cross-correlation, SAME/VALID/causal, strides, dilation;
                                                fused (tf.nn.conv2d) or patches (im2col + matmul)
     pool.py        MaxPool1D/2D, AvgPool1D/2D  window max / mean; fused or patches
@@ -14,24 +15,36 @@
     cropping.py    Cropping1D, Cropping2D
     merge.py       Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate
     recurrent.py   LSTMCell, GRUCell, LSTM, GRU (stacked, stateful)
+    simple_rnn.py  SimpleRNNCell, SimpleRNN    h_t = activation(x_t W + h_{t-1} U + b)
+    wrappers.py    TimeDistributed, Bidirectional
+    embedding.py   Embedding                   ids -> rows of a learned table (mask_zero)
+    masking.py     Masking                     steps equal to mask_value are padding
     global_pool.py GlobalAveragePooling1D/2D, GlobalMaxPooling1D/2D
     conv3d.py      Conv3D                      3-D cross-correlation over volumes
     pool3d.py      MaxPool3D, AvgPool3D
+    conv_transpose.py  Conv2DTranspose         the transpose (input gradient) of a strided Conv2D
+    depthwise_conv.py  DepthwiseConv2D, SeparableConv2D   per-channel (+ 1x1) convolutions
 """
 
 from tfcore.layers.batch_norm import BatchNormalization
 from tfcore.layers.conv import Conv1D, Conv2D
 from tfcore.layers.conv3d import Conv3D
+from tfcore.layers.conv_transpose import Conv2DTranspose
 from tfcore.layers.cropping import Cropping1D, Cropping2D
 from tfcore.layers.dense import Dense
+from tfcore.layers.depthwise_conv import DepthwiseConv2D, SeparableConv2D
 from tfcore.layers.dropout import Dropout
+from tfcore.layers.embedding import Embedding
 from tfcore.layers.global_pool import (GlobalAveragePooling1D, GlobalAveragePooling2D,
                                       GlobalMaxPooling1D, GlobalMaxPooling2D)
 from tfcore.layers.layer_norm import LayerNormalization
+from tfcore.layers.masking import Masking
 from tfcore.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D
 from tfcore.layers.pool import AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D
 from tfcore.layers.pool3d import AvgPool3D, MaxPool3D
 from tfcore.layers.recurrent import GRU, LSTM, GRUCell, LSTMCell
 from tfcore.layers.reshape import Flatten, Permute, RepeatVector, Reshape
+from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell
 from tfcore.layers.upsampling import UpSampling2D
+from tfcore.layers.wrappers import Bidirectional, TimeDistributed

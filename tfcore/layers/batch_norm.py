@@ -15,6 +15,9 @@ other axis (batch and, for images, height and width), n values per feature:
     inference:
         y       = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta
 
+With a list of axes (`axis=[1, 3]`, as Keras allows) every combination of
+their indices is one feature: the statistics average over the other axes only.
+
 gamma (`scale`) and beta (`center`) are trained; the moving statistics are
 non-trainable variables (initialised to 0 and 1) that only the update ops
 change. The update ops are not part of the output's computation: they go to
@@ -62,13 +65,43 @@ At inference the moving statistics are constants (non-trainable): no gradient.
 
 import numbers
 
+import numpy as np
 import tensorflow as tf
 
-from tfcore import initializers
+from tfcore import constraints, initializers, regularizers
 from tfcore.module import Module, check_gradient, smart_cond
 
 # (rank, feature axis) -> the layout FusedBatchNormV3 calls it.
 _FUSED_DATA_FORMATS = {(4, 3): "NHWC", (4, 1): "NCHW", (5, 4): "NDHWC", (5, 1): "NCDHW"}
+
+
+def _check_axis(axis, layer):
+    """An int, or a non-empty list/tuple of ints (several feature axes, as Keras allows)."""
+    def is_int(a):
+        return isinstance(a, numbers.Integral) and not isinstance(a, bool)
+    if is_int(axis):
+        return int(axis)
+    if isinstance(axis, (list, tuple)) and axis and all(is_int(a) for a in axis):
+        return tuple(int(a) for a in axis)
+    raise TypeError("%s: axis must be an int or a non-empty list of ints, got %r" % (layer, axis))
+
+
+def _normalize_axes(axis, rank, input_shape, layer):
+    """`axis` (int or ints, negative from the end) -> sorted distinct axes in [0, rank), sizes known."""
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    for a in axes:
+        if not -rank <= a < rank:
+            raise ValueError("%s: axis %d is out of range for an input of rank %d" % (layer, a, rank))
+    axes = sorted(a % rank for a in axes)
+    if len(set(axes)) != len(axes):
+        raise ValueError("%s: axis %r names an axis twice (input rank %d)" % (layer, axis, rank))
+    if len(axes) == rank:
+        raise ValueError("%s: axis %r leaves no axis to average over" % (layer, axis))
+    for a in axes:
+        if input_shape[a] is None:
+            raise ValueError("%s: the feature axis %d of the input must have a known size, got shape %s"
+                             % (layer, a, input_shape))
+    return tuple(axes)
 
 
 class BatchNormalization(Module):
@@ -76,13 +109,22 @@ class BatchNormalization(Module):
 
     Args:
       axis: the feature (channel) axis, an int; -1 for (batch, features) and
-        NHWC images, 1 for NCHW.
+        NHWC images, 1 for NCHW. Or a list of axes, as Keras: every combination
+        of their indices is a separate feature, e.g. axis=[1, 3] on NHWC images
+        normalises each (row, channel) over the batch and the columns; gamma,
+        beta and the moving statistics then have the input's shape with 1 on
+        the averaged axes ((1, H, 1, C)). Not with fused=True.
       momentum: in [0, 1]; how much of the old moving statistic each update
         keeps (0.99: an average over roughly the last 100 batches).
       epsilon: > 0, added to the variance so constant features do not divide by 0.
       center: learn the shift beta (init 0); without it, no beta.
       scale: learn the scale gamma (init 1); without it, no gamma (fine when the
         next layer is linear or ReLU-then-linear and can absorb the scale).
+      beta_initializer, gamma_initializer, moving_mean_initializer,
+        moving_variance_initializer: Keras's defaults zeros, ones, zeros, ones
+        (so a fresh layer is the identity at inference, up to epsilon).
+      beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint:
+        as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
       fused: compute with one `tf.raw_ops.FusedBatchNormV3` op (faster; needs a
         4-D or 5-D float32 input with the channels first or last, i.e. NHWC,
         NCHW, NDHWC or NCDHW, as tf-keras's fused path, and epsilon >= 1.001e-5, the
@@ -99,10 +141,12 @@ class BatchNormalization(Module):
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
-                 fused=False, unbiased_moving_variance=None, gradient="auto", name=None):
+                 beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
+                 moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
+                 beta_constraint=None, gamma_constraint=None, fused=False,
+                 unbiased_moving_variance=None, gradient="auto", name=None):
         super().__init__(name=name)
-        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-            raise TypeError("%s: axis must be an int, got %r" % (self.name, axis))
+        self.axis = _check_axis(axis, self.name)
         if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) \
                 or not 0.0 <= momentum <= 1.0:
             raise ValueError("%s: momentum must be a number in [0, 1], got %r" % (self.name, momentum))
@@ -128,15 +172,22 @@ class BatchNormalization(Module):
                 % self.name
             )
         self.gradient = gradient
-        self.axis = int(axis)
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
         self.center = bool(center)
         self.scale = bool(scale)
+        self.initializers = {name: initializers.get(init) for name, init in (
+            ("gamma", gamma_initializer), ("beta", beta_initializer),
+            ("moving_mean", moving_mean_initializer), ("moving_variance", moving_variance_initializer))}
+        self.regularizers = {"gamma": regularizers.get(gamma_regularizer),
+                             "beta": regularizers.get(beta_regularizer)}
+        self.constraints = {"gamma": constraints.get(gamma_constraint),
+                            "beta": constraints.get(beta_constraint)}
         self.fused = fused
         self.unbiased_moving_variance = unbiased_moving_variance
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
-        self.input_rank = self.features = self.data_format = None
+        self.input_rank = self.axes = self.features = self.param_shape = self.data_format = None
+        self.broadcast_shape = None
 
     def build(self, input_shape):
         rank = input_shape.rank
@@ -144,46 +195,44 @@ class BatchNormalization(Module):
             raise ValueError(
                 "%s: input must have a known rank >= 2, got shape %s" % (self.name, input_shape)
             )
-        if not -rank <= self.axis < rank:
-            raise ValueError(
-                "%s: axis %d is out of range for an input of rank %d" % (self.name, self.axis, rank)
-            )
         self.input_rank = rank
-        self.axis = self.axis % rank
-        if input_shape[self.axis] is None:
-            raise ValueError(
-                "%s: the feature axis %d of the input must have a known size, got shape %s"
-                % (self.name, self.axis, input_shape)
-            )
-        self.data_format = _FUSED_DATA_FORMATS.get((rank, self.axis))
+        self.axes = _normalize_axes(self.axis, rank, input_shape, self.name)
+        if isinstance(self.axis, int):
+            self.axis = self.axes[0]
+        # The input's shape with 1 on every averaged axis: how a parameter broadcasts.
+        self.broadcast_shape = [int(input_shape[a]) if a in self.axes else 1 for a in range(rank)]
+        self.features = int(np.prod(self.broadcast_shape))  # how many separate statistics
+        # One axis: parameters of shape (C,). Several (Keras's rule): the broadcast
+        # shape itself, e.g. (1, H, 1, C) for axis=[1, 3] on NHWC images.
+        self.param_shape = (self.features,) if len(self.axes) == 1 else tuple(self.broadcast_shape)
+        self.data_format = (_FUSED_DATA_FORMATS.get((rank, self.axes[0]))
+                            if len(self.axes) == 1 else None)
         if self.fused and (self.data_format is None or self.dtype != tf.float32):
             raise ValueError(
-                "%s: fused=True needs a 4-D or 5-D float32 input with the channels on axis 1 or "
-                "last (NHWC, NCHW, NDHWC, NCDHW), got shape %s, axis %d, dtype %s; use fused=False"
+                "%s: fused=True needs a 4-D or 5-D float32 input with one feature axis, 1 or "
+                "last (NHWC, NCHW, NDHWC, NCDHW), got shape %s, axis %r, dtype %s; use fused=False"
                 % (self.name, input_shape, self.axis, self.dtype.name)
             )
         if self.unbiased_moving_variance is None:
             # Where tf-keras 2 would run its fused kernel (see the module docstring);
             # the kernel has no float64 version, so float64 takes the readable path.
             self.unbiased_moving_variance = (
-                rank in (4, 5) and self.axis in (1, rank - 1)
-                and self.dtype in (tf.float16, tf.bfloat16, tf.float32)
-            )
-        self.features = int(input_shape[self.axis])
-        shape = (self.features,)
-        if self.scale:
-            self.gamma = self.add_weight("gamma", shape, initializers.ones)
-        if self.center:
-            self.beta = self.add_weight("beta", shape, initializers.zeros)
-        self.moving_mean = self.add_weight("moving_mean", shape, initializers.zeros, trainable=False)
-        self.moving_variance = self.add_weight("moving_variance", shape, initializers.ones, trainable=False)
+                self.data_format is not None and self.dtype in (tf.float16, tf.bfloat16, tf.float32))
+        for name, trainable, wanted in (("gamma", True, self.scale), ("beta", True, self.center),
+                                        ("moving_mean", False, True), ("moving_variance", False, True)):
+            if wanted:
+                setattr(self, name, self.add_weight(
+                    name, self.param_shape, self.initializers[name], trainable=trainable,
+                    regularizer=self.regularizers.get(name), constraint=self.constraints.get(name)))
 
     def call(self, inputs, training=False):
         shape = inputs.shape
-        if shape.rank != self.input_rank or shape[self.axis] not in (None, self.features):
+        if shape.rank != self.input_rank or any(
+                shape[a] not in (None, self.broadcast_shape[a]) for a in self.axes):
             raise ValueError(
-                "%s: input has shape %s, but the layer was built for rank %d with %d features on axis %d"
-                % (self.name, shape, self.input_rank, self.features, self.axis)
+                "%s: input has shape %s, but the layer was built for rank %d with %d features "
+                "(sizes %s on axes %s)" % (self.name, shape, self.input_rank, self.features,
+                                           [self.broadcast_shape[a] for a in self.axes], list(self.axes))
             )
         forward = self._fused if self.fused else self._readable
         # Each branch returns (y, mean, variance): in training the batch statistics
@@ -197,17 +246,21 @@ class BatchNormalization(Module):
         return y
 
     # -- the readable version -------------------------------------------------
+    def _reduce_axes(self):
+        """The axes the statistics average over: every axis but the feature axes."""
+        return [i for i in range(self.input_rank) if i not in self.axes]
+
     def _broadcast(self, v):
-        """Reshape a (features,) vector so it broadcasts along the feature axis."""
-        shape = [1] * self.input_rank
-        shape[self.axis] = self.features
-        return tf.reshape(v, shape)
+        """Reshape a parameter or statistic so it broadcasts along the feature axes."""
+        return tf.reshape(v, self.broadcast_shape)
 
     def _readable(self, x, training):
         if training:
-            reduce_axes = [i for i in range(self.input_rank) if i != self.axis]
-            mean = tf.reduce_mean(x, axis=reduce_axes)
-            variance = tf.reduce_mean(tf.square(x - self._broadcast(mean)), axis=reduce_axes)
+            # Statistics in the parameters' shape (what the moving averages hold).
+            reduce_axes = self._reduce_axes()
+            mean = tf.reshape(tf.reduce_mean(x, axis=reduce_axes), self.param_shape)
+            variance = tf.reshape(tf.reduce_mean(tf.square(x - self._broadcast(mean)), axis=reduce_axes),
+                                  self.param_shape)
         else:
             mean, variance = self.moving_mean.read_value(), self.moving_variance.read_value()
         if self.gradient == "manual":
@@ -237,7 +290,7 @@ class BatchNormalization(Module):
         again, exactly (checked against finite differences in
         tests/test_manual_gradients.py).
         """
-        reduce_axes = [i for i in range(self.input_rank) if i != self.axis]
+        reduce_axes = self._reduce_axes()
         params = [tf.convert_to_tensor(v) for v in (self.gamma, self.beta) if v is not None]
 
         @tf.custom_gradient
@@ -249,8 +302,8 @@ class BatchNormalization(Module):
             def backward(g):
                 inv_sigma = self._broadcast(tf.math.rsqrt(variance + self.epsilon))
                 x_hat = (x - self._broadcast(mean)) * inv_sigma
-                sum_g = tf.reduce_sum(g, axis=reduce_axes)
-                sum_g_x_hat = tf.reduce_sum(g * x_hat, axis=reduce_axes)
+                sum_g = tf.reshape(tf.reduce_sum(g, axis=reduce_axes), self.param_shape)
+                sum_g_x_hat = tf.reshape(tf.reduce_sum(g * x_hat, axis=reduce_axes), self.param_shape)
                 gamma_over_sigma = inv_sigma if gamma is None else self._broadcast(gamma) * inv_sigma
                 if training:
                     n = tf.cast(tf.size(x) // self.features, x.dtype)

@@ -51,6 +51,28 @@ def normalize_pair(value, layer, arg):
     return normalize_tuple(value, 2, layer, arg)
 
 
+def normalize_borders_2d(value, layer, arg):
+    """An int p, a pair (ph, pw) or a pair of pairs ((top, bottom), (left, right)) of ints >= 0
+    -> ((top, bottom), (left, right)): the border widths of ZeroPadding2D and Cropping2D."""
+    if is_int(value):
+        value = (value, value)
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError("%s: %s must be an int, a pair (height, width) or a pair of pairs "
+                         "((top, bottom), (left, right)), got %r" % (layer, arg, value))
+    return tuple(
+        normalize_tuple(v, 2, layer, "%s[%d] %s" % (arg, i, sides), minimum=0,
+                        what="an int or a pair (before, after) of ints")
+        for i, (v, sides) in enumerate(zip(value, ("(top, bottom)", "(left, right)"))))
+
+
+def check_strides_and_dilation(strides, dilation_rate, layer):
+    """Refuse strides > 1 together with dilation > 1, as Keras does (no CPU kernel computes both)."""
+    if max(strides) > 1 and max(dilation_rate) > 1:
+        raise ValueError(
+            "%s: strides > 1 together with dilation_rate > 1 are not supported (as in Keras); "
+            "got strides=%r, dilation_rate=%r" % (layer, tuple(strides), tuple(dilation_rate)))
+
+
 def normalize_choice(value, choices, layer, arg):
     """`value` if it is one of `choices` (strings), else a ValueError listing them."""
     if value not in choices:
@@ -115,3 +137,12 @@ def check_window_fits(inputs, window, padding, layer, what):
         return inputs
     with tf.control_dependencies(assertions):
         return tf.identity(inputs)
+
+
+def layout_of(layout, data_format):
+    """The axes' names in `data_format`, for messages: "(batch, height, width, channels)"
+    becomes "(batch, channels, height, width)" for "channels_first"."""
+    if data_format != "channels_first":
+        return layout
+    axes = layout.strip("()").split(", ")
+    return "(%s)" % ", ".join([axes[0], axes[-1]] + axes[1:-1])

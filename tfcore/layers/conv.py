@@ -7,14 +7,9 @@ channel, once per output channel. Each class's equation sits above its `call`.
 
 The file reads in three parts:
 
-1. **Window geometry**, shared with pooling (pool.py): how the padding sets the
-   output size, and how to pad. With kernel size k, dilation d (a dilated
-   kernel samples every d-th pixel), the effective size is k_eff = (k - 1) d + 1:
-
-       VALID:  no padding                      out = floor((n - k_eff) / s) + 1
-       SAME:   total pad p = max((out - 1) s + k_eff - n, 0),   out = ceil(n / s)
-               p // 2 before, the rest after (the extra pixel of an odd p goes last)
-       CAUSAL: (Conv1D) k_eff - 1 before, none after: output t sees steps <= t only
+1. **Window geometry**, shared with pooling (pool.py): how the padding
+   ("VALID", "SAME", Conv1D's "CAUSAL") sets the output size and where the
+   zeros go (`window_geometry`), and the padding itself (`pad_for_window`).
 
 2. **Patches (im2col)**, the from-scratch path: `extract_patches` gathers, for
    every output position, the input pixels under the window (one strided slice
@@ -32,6 +27,10 @@ The file reads in three parts:
    `gradient="manual"` (patches path only) replaces TensorFlow's automatic
    gradient of the patches path with the backward pass written out in
    `conv_patches`, attached with `tf.custom_gradient`.
+
+Groups and layouts. `groups=G` splits the channels into G independent
+convolutions (`_Conv._convolve`); `data_format="channels_first"` computes the
+same channels-last ops between two transposes (tfcore/layers/layout.py).
 
 Dilation on the fused path. `tf.nn.conv2d(..., dilations=...)` computes the
 forward pass, but TensorFlow's CPU kernels for its gradients reject dilation
@@ -57,8 +56,10 @@ import tensorflow as tf
 
 from tfcore import activations, initializers
 from tfcore.layers.checks import (  # noqa: F401  (check_rank, normalize_pair: re-exported)
-    check_input, check_rank, check_window_fits, is_int, normalize_choice, normalize_pair,
+    check_input, check_rank, check_strides_and_dilation, check_window_fits, is_int, layout_of, normalize_choice, normalize_pair,
     normalize_padding, normalize_tuple, positive_int)
+from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
+                                  to_data_format)
 from tfcore.module import Module
 
 PADDINGS = ("SAME", "VALID")
@@ -74,10 +75,18 @@ Window = collections.namedtuple("Window", "size strides dilation padding")
 # ---------------------------------------------------------------------------
 
 def window_geometry(size, k_eff, stride, padding):
-    """(output size, padding before, padding after) along one spatial axis.
+    """(output size, padding before, padding after) along one spatial axis of `size` pixels.
+
+    With kernel size k and dilation d (a dilated kernel samples every d-th
+    pixel) the window spans k_eff = (k - 1) d + 1 pixels; with stride s:
+
+        VALID:  no padding                      out = floor((n - k_eff) / s) + 1
+        SAME:   total pad p = max((out - 1) s + k_eff - n, 0),   out = ceil(n / s)
+                p // 2 before, the rest after (the extra pixel of an odd p goes last)
+        CAUSAL: (Conv1D) k_eff - 1 before, none after: output t sees steps <= t only
 
     `size` is a Python int when the graph knows it, else a scalar tensor (the
-    size fed at run time); the same formulas serve both. See the module docstring.
+    size fed at run time); the same formulas serve both.
     """
     if padding == "VALID":
         return (size - k_eff) // stride + 1, 0, 0
@@ -124,27 +133,31 @@ def _taps(window):
     return list(itertools.product(*(range(k) for k in window.size)))
 
 
-def _tap_slice(offsets, window, out_sizes):
-    """The slices of the padded input that kernel tap `offsets` reads at every output position.
+def _read_tap(padded, offsets, window, out_sizes):
+    """The padded pixels that kernel tap `offsets` reads, at every output position.
 
     Output position i along an axis reads padded pixel i*s + u*d: starting at
-    u*d, every s-th pixel, `out` of them.
+    u*d, every s-th pixel, `out` of them. With all strides 1 that is a plain
+    `tf.slice`, whose gradient (a pad) TensorFlow computes several times faster
+    on CPU than the gradient of a strided slice (StridedSliceGrad); both read
+    the same pixels.
     """
-    index = [slice(None)]
-    for u, d, s, n in zip(offsets, window.dilation, window.strides, out_sizes):
-        index.append(slice(u * d, u * d + (n - 1) * s + 1, s))
-    return tuple(index + [slice(None)])
+    starts = [u * d for u, d in zip(offsets, window.dilation)]
+    if max(window.strides) == 1:
+        return tf.slice(padded, [0] + starts + [0], [-1] + list(out_sizes) + [-1])
+    index = [slice(b, b + (n - 1) * s + 1, s) for b, s, n in zip(starts, window.strides, out_sizes)]
+    return padded[tuple([slice(None)] + index + [slice(None)])]
 
 
 def extract_patches(padded, window, out_sizes):
     """(batch, *out_sizes, taps, channels): the padded pixels under the window at every position.
 
-    One strided slice per kernel tap (`_tap_slice`), stacked on a new axis just
+    One (strided) slice per kernel tap (`_read_tap`), stacked on a new axis just
     before the channels: patches[n, i, j, t, c] = padded[n, i*sh + u*dh, j*sw + v*dw, c]
     for tap t = (u, v). `tf.image.extract_patches` would do the same in one op,
     but for images only and without showing where each value comes from.
     """
-    return tf.stack([padded[_tap_slice(t, window, out_sizes)] for t in _taps(window)], axis=-2)
+    return tf.stack([_read_tap(padded, t, window, out_sizes) for t in _taps(window)], axis=-2)
 
 
 def _spread(t, axis, stride, n):
@@ -278,17 +291,20 @@ class _Conv(Module):
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", trainable=True, implementation="fused",
                  gradient="auto", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, name=None):
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 groups=1, data_format=None, name=None):
         super().__init__(name=name)
+        self.data_format = normalize_data_format(data_format, self.name)
         self.filters = positive_int(filters, self.name, "filters")
+        self.groups = positive_int(groups, self.name, "groups")
+        if self.filters % self.groups:
+            raise ValueError("%s: filters (%d) must be divisible by groups (%d), as in Keras"
+                             % (self.name, self.filters, self.groups))
         self.kernel_size = normalize_tuple(kernel_size, self.rank, self.name, "kernel_size")
         self.strides = normalize_tuple(strides, self.rank, self.name, "strides")
         self.padding = normalize_padding(padding, self.name, self.paddings)
         self.dilation_rate = normalize_tuple(dilation_rate, self.rank, self.name, "dilation_rate")
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "%s: strides > 1 together with dilation_rate > 1 are not supported (as in Keras); "
-                "got strides=%r, dilation_rate=%r" % (self.name, self.strides, self.dilation_rate))
+        check_strides_and_dilation(self.strides, self.dilation_rate, self.name)
         self.implementation, self.gradient = _implementation_and_gradient(
             implementation, gradient, self.name)
         self.activation = activations.get(activation)
@@ -336,16 +352,23 @@ class _Conv(Module):
 
     def build(self, input_shape):
         # The rank is checked by `call`, on every input; here only the channel count matters.
+        input_shape = channels_last_shape(input_shape, self.data_format)
         if input_shape.rank is None or input_shape[-1] is None:
-            raise ValueError("%s: the input's channel count (last axis) must be known, got shape %s"
-                             % (self.name, input_shape))
+            raise ValueError("%s: the input's channel count must be known, got shape %s (as %s)"
+                             % (self.name, input_shape, self.layout))
         self.input_channels = int(input_shape[-1])
+        if self.input_channels % self.groups:
+            raise ValueError("%s: the input's %d channels must be divisible by groups (%d), as in "
+                             "Keras; input shape %s" % (self.name, self.input_channels, self.groups,
+                                                        input_shape))
         expected = self.fixed_input_channels
-        if expected is not None and expected != self.input_channels:
+        if expected is not None and expected * self.groups != self.input_channels:
             raise ValueError("%s: the kernel expects %d input channels, but the input has %d "
-                             "(shape %s)" % (self.name, expected, self.input_channels, input_shape))
+                             "(shape %s)" % (self.name, expected * self.groups, self.input_channels,
+                                             input_shape))
+        # With groups, each filter sees only its group's C_in / groups channels.
         self.kernel = self.add_weight(
-            "kernel", self.kernel_size + (self.input_channels, self.filters),
+            "kernel", self.kernel_size + (self.input_channels // self.groups, self.filters),
             self.kernel_initializer, trainable=self.trainable,
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         if self.use_bias:
@@ -353,9 +376,18 @@ class _Conv(Module):
                                         trainable=self.trainable, regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint)
 
+    def _call(self, inputs):
+        """activation(conv(x) + b), computed channels-last (layout.py), the activation last.
+
+        The activation acts on the output in the layer's own layout, as Keras's
+        does (a softmax runs over the last axis, whichever that is).
+        """
+        check_input(inputs, self.rank + 2, self.name, layout_of(self.layout, self.data_format))
+        y = self._convolve(self._checked(to_channels_last(inputs, self.data_format)))
+        return self.activation(to_data_format(y, self.data_format))
+
     def _checked(self, inputs):
-        """`inputs` after the checks of every call: rank, dtype, channels, window size."""
-        check_input(inputs, self.rank + 2, self.name, self.layout)
+        """Channels-last `inputs` after the checks of every call: channels, window size."""
         if inputs.shape[-1] is not None and inputs.shape[-1] != self.input_channels:
             raise ValueError("%s: input has %d channels, but the layer was built for %d"
                              % (self.name, inputs.shape[-1], self.input_channels))
@@ -364,13 +396,35 @@ class _Conv(Module):
         return check_window_fits(inputs, effective, self.padding, self.name, what)
 
     def _convolve(self, x):
-        """The convolution plus bias, by the chosen implementation."""
+        """The convolution plus bias, by the chosen implementation, one group at a time.
+
+        Grouped convolution (`groups` = G) splits the C_in input channels and
+        the C_out filters into G consecutive blocks; output block g sees only
+        input block g, through kernel[..., g*C_out/G : (g+1)*C_out/G]:
+
+            y[..., g-th block of outputs] = conv(x[..., g-th block of inputs], K_g) + b_g
+
+        Each group is an ordinary convolution (G = 1: the whole layer), and the
+        G results are concatenated along the channels. `tf.nn.conv2d` accepts a
+        grouped kernel directly, but only some CPU builds run it (oneDNN), and
+        not for every dtype; the split below runs everywhere.
+        """
+        bias = self.bias if self.use_bias else None
+        if self.groups == 1:
+            return self._convolve_group(x, self.kernel, bias)
+        inputs = tf.split(x, self.groups, axis=-1)
+        kernels = tf.split(self.kernel, self.groups, axis=-1)
+        biases = tf.split(bias, self.groups) if bias is not None else [None] * self.groups
+        return tf.concat([self._convolve_group(*group) for group in zip(inputs, kernels, biases)],
+                         axis=-1)
+
+    def _convolve_group(self, x, kernel, bias):
+        """One ordinary convolution of `x` with `kernel`, plus `bias` (None: no bias)."""
         if self.implementation == "patches":
             window = Window(self.kernel_size, self.strides, self.dilation_rate, self.padding)
-            return conv_patches(x, self.kernel, self.bias if self.use_bias else None, window,
-                                manual=self.gradient == "manual")
-        y = self._fused(x)
-        return tf.nn.bias_add(y, self.bias) if self.use_bias else y
+            return conv_patches(x, kernel, bias, window, manual=self.gradient == "manual")
+        y = self._fused(x, kernel)
+        return tf.nn.bias_add(y, bias) if bias is not None else y
 
 
 def _implementation_and_gradient(implementation, gradient, layer):
@@ -403,8 +457,11 @@ class Conv1D(_Conv):
         written in `conv_patches`; needs implementation="patches").
       kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
         bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
+      groups: G (default 1), as Conv2D: G independent convolutions side by side.
+      data_format: "channels_last" (default; None means it too, as Keras) or
+        "channels_first" ((batch, channels, steps)); see tfcore/layers/layout.py.
 
-    Weights, in Keras's order and layout: kernel (k, C_in, C_out), bias (C_out,).
+    Weights, in Keras's order and layout: kernel (k, C_in / G, C_out), bias (C_out,).
     """
 
     rank = 1
@@ -416,15 +473,15 @@ class Conv1D(_Conv):
         """y[n, t, o] = activation( b[o] + Σ_{u < k, c < C_in} xp[n, t*s + u*d, c] · K[u, c, o] )
 
         where xp is x with zeros padded before (and, for SAME, after) the steps,
-        as the padding says (module docstring): CAUSAL pads (k - 1) d zeros before.
+        as the padding says (`window_geometry`): CAUSAL pads (k - 1) d zeros before.
         """
-        return self.activation(self._convolve(self._checked(inputs)))
+        return self._call(inputs)
 
-    def _fused(self, x):
+    def _fused(self, x, kernel):
         if self.padding == "CAUSAL":  # pad the past, then an ordinary VALID convolution
             x = tf.pad(x, [[0, 0], [(self.kernel_size[0] - 1) * self.dilation_rate[0], 0], [0, 0]])
         padding = "SAME" if self.padding == "SAME" else "VALID"
-        y = fused_conv2d(x[:, tf.newaxis], self.kernel[tf.newaxis], (1,) + self.strides,
+        y = fused_conv2d(x[:, tf.newaxis], kernel[tf.newaxis], (1,) + self.strides,
                          padding, (1,) + self.dilation_rate)
         return y[:, 0]
 
@@ -453,8 +510,14 @@ class Conv2D(_Conv):
         written in `conv_patches`; needs implementation="patches").
       kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
         bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
+      groups: G (default 1), Keras's grouped convolution: the input channels and
+        the filters are split into G consecutive blocks, and output block g is
+        computed from input block g only (G = C_in: one kernel per channel).
+        C_in and filters must be divisible by G. See `_Conv._convolve`.
+      data_format: "channels_last" (default or None, NHWC) or "channels_first" (NCHW:
+        computed as NHWC between two transposes, see tfcore/layers/layout.py).
 
-    Weights, in Keras's order and layout: kernel (kh, kw, C_in, C_out), bias (C_out,).
+    Weights, in Keras's order and layout: kernel (kh, kw, C_in / G, C_out), bias (C_out,).
     """
 
     rank = 2
@@ -468,10 +531,10 @@ class Conv2D(_Conv):
         """y[n, i, j, o] = activation( b[o] + Σ_{u, v, c} xp[n, i*sh + u*dh, j*sw + v*dw, c] · K[u, v, c, o] )
 
         summed over the kernel's taps u < kh, v < kw and the input channels c < C_in,
-        where xp is x padded with zeros as the padding says (module docstring):
+        where xp is x padded with zeros as the padding says (`window_geometry`):
         SAME puts p // 2 rows/columns before the image, VALID none.
         """
-        return self.activation(self._convolve(self._checked(inputs)))
+        return self._call(inputs)
 
-    def _fused(self, x):
-        return fused_conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate)
+    def _fused(self, x, kernel):
+        return fused_conv2d(x, kernel, self.strides, self.padding, self.dilation_rate)

@@ -17,40 +17,16 @@ the dilated sub-volumes (`tf.nn.with_space_to_batch` deals them out and
 interleaves the results back), because not every CPU kernel of Conv3D's
 gradient accepts dilation rates above 1.
 
-The argument checks for three spatial axes (`normalize_triple`,
-`check_window_fits_3d`) live here; pool3d.py uses them too.
 """
 
-import numpy as np
 import tensorflow as tf
 
 from tfcore import activations, initializers
-from tfcore.layers.checks import check_rank, normalize_padding
+from tfcore.layers.checks import (check_input, check_strides_and_dilation, check_window_fits,
+                                  normalize_padding, normalize_tuple, positive_int)
+from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
+                                  to_data_format)
 from tfcore.module import Module
-
-
-def normalize_triple(value, layer, arg):
-    """An int or three ints -> a triple of positive ints; else a ValueError naming the layer."""
-    def is_int(v):
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-    if is_int(value):
-        value = (value,) * 3
-    if not isinstance(value, (tuple, list)) or len(value) != 3 or not all(is_int(v) for v in value):
-        raise ValueError("%s: %s must be an int or a triple of ints, got %r" % (layer, arg, value))
-    if min(value) <= 0:
-        raise ValueError("%s: %s must be positive, got %r" % (layer, arg, tuple(value)))
-    return tuple(int(v) for v in value)
-
-
-def check_window_fits_3d(inputs, window, padding, layer, what):
-    """With VALID padding a window larger than the volume leaves no output at all."""
-    for axis, size in zip((1, 2, 3), window):
-        dim = inputs.shape[axis]
-        if padding == "VALID" and dim is not None and dim < size:
-            raise ValueError(
-                "%s: with padding 'VALID' the %s (%d along axis %d) is larger than the input (%d); "
-                "use padding 'SAME' or a larger input, input shape %s"
-                % (layer, what, size, axis, dim, inputs.shape))
 
 
 class Conv3D(Module):
@@ -64,25 +40,31 @@ class Conv3D(Module):
       dilation_rate: an int or a triple (default 1); > 1 only with strides 1 (as Keras).
       activation, use_bias, kernel_initializer (glorot_uniform with Keras's
         convolution fans), bias_initializer (zeros): as Conv2D.
+      data_format: "channels_last" (default, as Keras) or "channels_first"
+        (transposed to channels-last and back, layout.py).
+      kernel_regularizer, bias_regularizer, activity_regularizer: penalties
+        added to the layer's `losses` (`tfcore.regularizers`: "l1", "l2", ...).
+      kernel_constraint, bias_constraint: projections the optimizer applies
+        after each step (`tfcore.constraints`: "max_norm", "non_neg", ...).
 
     Weights, in Keras's order and layout: kernel (kd, kh, kw, C_in, C_out), bias (C_out,).
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", name=None):
+                 bias_initializer="zeros", data_format=None, kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, name=None):
         super().__init__(name=name or "conv3d")
-        if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters <= 0:
-            raise ValueError("%s: filters must be a positive int, got %r" % (self.name, filters))
-        self.filters = int(filters)
-        self.kernel_size = normalize_triple(kernel_size, self.name, "kernel_size")
-        self.strides = normalize_triple(strides, self.name, "strides")
+        self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
+                                              kernel_constraint, bias_constraint)
+        self.data_format = normalize_data_format(data_format, self.name)
+        self.filters = positive_int(filters, self.name, "filters")
+        self.kernel_size = normalize_tuple(kernel_size, 3, self.name, "kernel_size")
+        self.strides = normalize_tuple(strides, 3, self.name, "strides")
         self.padding = normalize_padding(padding, self.name)
-        self.dilation_rate = normalize_triple(dilation_rate, self.name, "dilation_rate")
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "%s: strides > 1 together with dilation_rate > 1 are not supported (as in Keras); "
-                "got strides=%r, dilation_rate=%r" % (self.name, self.strides, self.dilation_rate))
+        self.dilation_rate = normalize_tuple(dilation_rate, 3, self.name, "dilation_rate")
+        check_strides_and_dilation(self.strides, self.dilation_rate, self.name)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -90,21 +72,30 @@ class Conv3D(Module):
         self.input_channels = None
 
     def build(self, input_shape):
+        input_shape = channels_last_shape(input_shape, self.data_format)
         if input_shape.rank != 5 or input_shape[-1] is None:
             raise ValueError(
                 "%s: input must have rank 5 (batch, depth, height, width, channels) with a known "
                 "channel count, got shape %s" % (self.name, input_shape))
         self.input_channels = int(input_shape[-1])
         shape = self.kernel_size + (self.input_channels, self.filters)
-        self.kernel = self.add_weight("kernel", shape, self.kernel_initializer)
+        self.kernel = self.add_weight("kernel", shape, self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     def call(self, inputs, training=False):
-        check_rank(inputs, 5, self.name, "(batch, depth, height, width, channels)")
+        """y[n, p, i, j, o] = activation(b[o] + sum_{t, u, v, c} x[n, p s_d + t d_d - pf,
+                                   i s_h + u d_h - pt, j s_w + v d_w - pl, c] K[t, u, v, c, o]).
+        """
+        inputs = to_channels_last(inputs, self.data_format)
+        check_input(inputs, 5, self.name, "(batch, depth, height, width, channels)")
         self._check_inner_dims(inputs, [None, None, None, self.input_channels])
         effective = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate)]
-        check_window_fits_3d(inputs, effective, self.padding, self.name, "kernel")
+        inputs = check_window_fits(inputs, effective, self.padding, self.name, "kernel")
 
         def conv(x, num_spatial_dims, padding):
             return tf.nn.conv3d(x, self.kernel, strides=[1, *self.strides, 1], padding=padding)
@@ -116,4 +107,4 @@ class Conv3D(Module):
                                           filter_shape=list(self.kernel_size))
         if self.use_bias:
             y = tf.nn.bias_add(y, self.bias)
-        return self.activation(y)
+        return to_data_format(self.activation(y), self.data_format)

@@ -14,8 +14,9 @@ where the border was cut off (ZeroPadding's gradient is cropping, and back).
 
 import tensorflow as tf
 
-from tfcore.layers.checks import check_rank, is_int, normalize_tuple
+from tfcore.layers.checks import check_rank, normalize_borders_2d, normalize_tuple
 from tfcore.layers.pad import BEFORE_AFTER
+from tfcore.layers.layout import normalize_data_format, to_channels_last, to_data_format
 from tfcore.module import Module
 
 
@@ -49,6 +50,7 @@ class Cropping1D(Module):
         self.cropping = normalize_tuple(cropping, 2, self.name, "cropping", minimum=0, what=BEFORE_AFTER)
 
     def call(self, inputs, training=False):
+        """y[n, t, c] = x[n, t + left, c],  t < steps - left - right."""
         check_rank(inputs, 3, self.name, "(batch, steps, channels)")
         return _crop(inputs, [self.cropping], self.name)
 
@@ -61,24 +63,17 @@ class Cropping2D(Module):
         * an int c: c rows/columns off every side;
         * a pair (ch, cw): ch rows off top and bottom, cw columns off left and right;
         * a pair of pairs ((top, bottom), (left, right)); default ((0, 0), (0, 0)).
+      data_format: "channels_last" (default, as Keras) or "channels_first"
+        (transposed to channels-last and back, layout.py).
     """
 
-    def __init__(self, cropping=((0, 0), (0, 0)), name=None):
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, name=None):
         super().__init__(name=name or "cropping2d")
-        if is_int(cropping):
-            cropping = (cropping, cropping)
-        if not isinstance(cropping, (tuple, list)) or len(cropping) != 2:
-            raise ValueError(
-                "%s: cropping must be an int, a pair (height, width) or a pair of pairs "
-                "((top, bottom), (left, right)), got %r" % (self.name, cropping)
-            )
-        self.cropping = (
-            normalize_tuple(cropping[0], 2, self.name, "cropping[0] (top, bottom)", minimum=0,
-                            what=BEFORE_AFTER),
-            normalize_tuple(cropping[1], 2, self.name, "cropping[1] (left, right)", minimum=0,
-                            what=BEFORE_AFTER),
-        )
+        self.data_format = normalize_data_format(data_format, self.name)
+        self.cropping = normalize_borders_2d(cropping, self.name, "cropping")
 
     def call(self, inputs, training=False):
+        """y[n, i, j, c] = x[n, i + top, j + left, c] (channels-last)."""
+        inputs = to_channels_last(inputs, self.data_format)
         check_rank(inputs, 4, self.name, "(batch, height, width, channels)")
-        return _crop(inputs, self.cropping, self.name)
+        return to_data_format(_crop(inputs, self.cropping, self.name), self.data_format)

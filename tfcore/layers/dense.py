@@ -110,7 +110,8 @@ def affine_with_manual_gradient(x, w, *bias):
     a = tf.matmul(rows, w)
     if bias:
         a = tf.nn.bias_add(a, bias[0])
-    out_shape = tf.concat([tf.shape(x)[:-1], [units]], axis=0)
+    a = tf.reshape(a, tf.concat([tf.shape(x)[:-1], [units]], axis=0))  # x's leading axes back
+    a.set_shape(x.shape[:-1].concatenate(w.shape[1:]))
 
     def backward(da):
         g = tf.reshape(da, [-1, units])                   # (N, units)
@@ -119,6 +120,4 @@ def affine_with_manual_gradient(x, w, *bias):
         db = [tf.reduce_sum(g, axis=0)] if bias else []   # db = sum over rows of g
         return [tf.reshape(dx, tf.shape(x)), dw] + db
 
-    a = tf.reshape(a, out_shape)
-    a.set_shape(x.shape[:-1].concatenate(w.shape[1:]))
     return a, backward

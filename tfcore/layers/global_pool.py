@@ -22,10 +22,8 @@ counts the unmasked steps, as Keras's does:
 
 import tensorflow as tf
 
+from tfcore.layers.layout import normalize_data_format
 from tfcore.module import Module
-
-DATA_FORMATS = ("channels_last", "channels_first")
-
 
 class _GlobalPool(Module):
     """Shared arguments and checks; subclasses set `rank` (3 or 4) and `reduce`."""
@@ -35,10 +33,7 @@ class _GlobalPool(Module):
 
     def __init__(self, data_format="channels_last", keepdims=False, name=None):
         super().__init__(name=name)
-        if data_format not in DATA_FORMATS:
-            raise ValueError("%s: data_format must be 'channels_last' or 'channels_first', got %r"
-                             % (self.name, data_format))
-        self.data_format = data_format
+        self.data_format = normalize_data_format(data_format, self.name)
         self.keepdims = bool(keepdims)
 
     def _axes(self, inputs):
@@ -49,6 +44,7 @@ class _GlobalPool(Module):
         return list(range(first, first + self.rank - 2))
 
     def call(self, inputs, training=False):
+        """y[n, c] = mean or max of x[n, ..., c] over the spatial axes (`reduce`)."""
         return self.reduce(inputs, axis=self._axes(inputs), keepdims=self.keepdims)
 
 
@@ -58,6 +54,7 @@ class GlobalAveragePooling1D(_GlobalPool):
     rank, layout, reduce = 3, "(batch, steps, channels)", staticmethod(tf.reduce_mean)
 
     def call(self, inputs, training=False, mask=None):
+        """y[n, c] = sum_t m[n, t] x[n, t, c] / sum_t m[n, t]   (m = 1 without a mask)."""
         axes = self._axes(inputs)
         if mask is None:
             return tf.reduce_mean(inputs, axis=axes, keepdims=self.keepdims)

@@ -18,7 +18,7 @@ import numbers
 
 import tensorflow as tf
 
-from tfcore import initializers
+from tfcore import constraints, initializers, regularizers
 from tfcore.module import Module
 
 
@@ -32,14 +32,21 @@ class LayerNormalization(Module):
       center: learn beta (added after normalising); scale: learn gamma (multiplied).
       beta_initializer: default zeros; gamma_initializer: default ones, so the
         layer starts as a pure normalisation.
+      beta_regularizer, gamma_regularizer: penalties added to `losses`;
+      beta_constraint, gamma_constraint: applied after each step.
 
     Weights, in Keras's order: gamma (if scale), beta (if center), each shaped
     like the input's sizes along `axis` (in the order given).
     """
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
-                 beta_initializer="zeros", gamma_initializer="ones", name=None):
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, name=None):
         super().__init__(name=name)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         axes = [axis] if isinstance(axis, numbers.Integral) else axis
         if (not isinstance(axes, (list, tuple)) or not axes
                 or not all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axes)):
@@ -69,11 +76,18 @@ class LayerNormalization(Module):
         # gamma / beta reshaped to broadcast against the input (Keras reshapes, in this order).
         self._broadcast = [input_shape[a] if a in self.axis else 1 for a in range(rank)]
         if self.scale:
-            self.gamma = self.add_weight("gamma", param_shape, self.gamma_initializer)
+            self.gamma = self.add_weight("gamma", param_shape, self.gamma_initializer,
+                                         regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint)
         if self.center:
-            self.beta = self.add_weight("beta", param_shape, self.beta_initializer)
+            self.beta = self.add_weight("beta", param_shape, self.beta_initializer,
+                                        regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint)
 
     def call(self, inputs, training=False):
+        """y = gamma * (x - mu) / sqrt(sigma^2 + epsilon) + beta,
+        mu, sigma^2 = mean and (biased) variance of each example over `axis`.
+        """
         self._check_inner_dims(inputs, self.input_spec)
         mean = tf.reduce_mean(inputs, axis=self.axis, keepdims=True)
         centered = inputs - mean

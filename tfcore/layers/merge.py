@@ -60,6 +60,7 @@ class _Merge(Module):
                              % (self.name, input_shape))
 
     def call(self, inputs, training=False):
+        """y = the elementwise merge of the inputs (each subclass's `_merge`), after Keras's rank rule."""
         _check_list(self.name, inputs, self.min_inputs)
         _broadcast_inner(self.name, [x.shape for x in inputs])
         rank = max(x.shape.rank for x in inputs)
@@ -144,6 +145,7 @@ class Concatenate(Module):
         self.axis = int(axis)
 
     def call(self, inputs, training=False):
+        """y = [x_1 | x_2 | ... | x_k] along `axis`."""
         _check_list(self.name, inputs, 1)
         rank = inputs[0].shape.rank
         if any(x.shape.rank != rank for x in inputs) or not -rank <= self.axis < rank:

@@ -11,7 +11,8 @@ SAME-like output sizes with padding of the user's choice.
 
 import tensorflow as tf
 
-from tfcore.layers.checks import check_rank, is_int, normalize_tuple
+from tfcore.layers.checks import check_rank, layout_of, normalize_borders_2d, normalize_tuple
+from tfcore.layers.layout import normalize_data_format, to_channels_last, to_data_format
 from tfcore.module import Module
 
 BEFORE_AFTER = "an int or a pair (before, after) of ints"
@@ -45,26 +46,21 @@ class ZeroPadding2D(Module):
         * an int p: p rows/columns on every side (default 1);
         * a pair (ph, pw): ph rows at top and bottom, pw columns at left and right;
         * a pair of pairs ((top, bottom), (left, right)).
+      data_format: "channels_last" (default or None, NHWC) or "channels_first"
+        (NCHW: transposed to NHWC and back, see tfcore/layers/layout.py).
     """
 
-    def __init__(self, padding=1, name=None):
+    def __init__(self, padding=1, data_format=None, name=None):
         super().__init__(name=name or "zero_padding2d")
-        if is_int(padding):
-            padding = (padding, padding)
-        if not isinstance(padding, (tuple, list)) or len(padding) != 2:
-            raise ValueError(
-                "%s: padding must be an int, a pair (height, width) or a pair of pairs "
-                "((top, bottom), (left, right)), got %r" % (self.name, padding)
-            )
-        self.padding = tuple(
-            normalize_tuple(p, 2, self.name, arg, minimum=0, what=BEFORE_AFTER)
-            for p, arg in zip(padding, ("padding[0] (top, bottom)", "padding[1] (left, right)")))
+        self.data_format = normalize_data_format(data_format, self.name)
+        self.padding = normalize_borders_2d(padding, self.name, "padding")
 
     def call(self, inputs, training=False):
         """y[n, i, j, c] = x[n, i - top, j - left, c]  inside the image,  else 0.
 
         y has height + top + bottom rows and width + left + right columns.
         """
-        check_rank(inputs, 4, self.name, "(batch, height, width, channels)")
+        check_rank(inputs, 4, self.name, layout_of("(batch, height, width, channels)", self.data_format))
         (top, bottom), (left, right) = self.padding
-        return tf.pad(inputs, [[0, 0], [top, bottom], [left, right], [0, 0]])
+        y = tf.pad(to_channels_last(inputs, self.data_format), [[0, 0], [top, bottom], [left, right], [0, 0]])
+        return to_data_format(y, self.data_format)

@@ -3,10 +3,7 @@
 A pooling layer slides a window of (ph, pw) pixels with strides (sh, sw) over
 each channel separately and summarises the window by one number, its max or
 its mean. Output sizes and padding follow the same rules as the convolutions
-(`window_geometry` in conv.py):
-
-    VALID: out = floor((n - p) / s) + 1,   no padding
-    SAME:  out = ceil(n / s),   total pad max((out - 1) s + p - n, 0), half before
+(`window_geometry` in conv.py, with the pool size as the kernel size).
 
 With SAME padding a window at the border hangs over the edge. The padded
 positions are not values that count: max pooling ignores them, and average
@@ -22,7 +19,10 @@ Two implementations, as for the convolutions (`implementation=`):
   reduction over the window axis (`max_pool_patches`, `avg_pool_patches`).
 
 `gradient="manual"` (patches path only) attaches the backward pass written next
-to each forward formula, with `tf.custom_gradient`.
+to each forward formula, with `tf.custom_gradient`. Second order: each backward
+is built from differentiable ops (the max's winner mask is a comparison, whose
+derivative is zero), so `tf.gradients` of a manual gradient works and agrees
+with central differences (tests/test_pool.py checks order=2).
 
 The layers have no variables; the window may slide over inputs of any size and
 channel count from one call to the next. `tfcore/reference/pool.py` computes
@@ -32,8 +32,9 @@ the same equations with NumPy loops.
 import numpy as np
 import tensorflow as tf
 
-from tfcore.layers.checks import (check_input, check_window_fits, normalize_padding,
+from tfcore.layers.checks import (check_input, check_window_fits, layout_of, normalize_padding,
                                   normalize_tuple)
+from tfcore.layers.layout import normalize_data_format, to_channels_last, to_data_format
 from tfcore.layers.conv import (Window, _implementation_and_gradient, crop, extract_patches,
                                 pad_for_window, scatter_patches, spatial_sizes)
 from tfcore.module import Module
@@ -124,9 +125,10 @@ class _Pool(Module):
     rank = None    # the number of spatial axes, set by the subclasses
     layout = None  # e.g. "(batch, height, width, channels)"
 
-    def __init__(self, pool_size=2, strides=None, padding="VALID", implementation="fused",
-                 gradient="auto", name=None):
+    def __init__(self, pool_size=2, strides=None, padding="VALID", data_format=None,
+                 implementation="fused", gradient="auto", name=None):
         super().__init__(name=name)
+        self.data_format = normalize_data_format(data_format, self.name)
         self.pool_size = normalize_tuple(pool_size, self.rank, self.name, "pool_size")
         # Keras's default: non-overlapping windows.
         self.strides = (self.pool_size if strides is None
@@ -135,9 +137,14 @@ class _Pool(Module):
         self.implementation, self.gradient = _implementation_and_gradient(
             implementation, gradient, self.name)
 
+    def call(self, inputs, training=False):
+        """The subclass's `_pool`, computed channels-last (see tfcore/layers/layout.py)."""
+        check_input(inputs, self.rank + 2, self.name, layout_of(self.layout, self.data_format))
+        y = self._pool(self._checked(to_channels_last(inputs, self.data_format)))
+        return to_data_format(y, self.data_format)
+
     def _checked(self, inputs):
-        """`inputs` after the checks of every call: rank, dtype, window size."""
-        check_input(inputs, self.rank + 2, self.name, self.layout)
+        """Channels-last `inputs` after the checks of every call: the window size."""
         return check_window_fits(inputs, self.pool_size, self.padding, self.name, "pool window")
 
     @property
@@ -146,25 +153,23 @@ class _Pool(Module):
 
 
 class _MaxPool(_Pool):
-    def call(self, inputs, training=False):
+    def _pool(self, x):
         """y[n, i, j, c] = max_{u < ph, v < pw, pixel inside} x[n, i*sh + u - pt, j*sw + v - pl, c]
 
         (pt, pl: the padding before; 1-D drops j and v). Backward: see `max_pool_patches`.
         """
-        x = self._checked(inputs)
         if self.implementation == "patches":
             return max_pool_patches(x, self.window, manual=self.gradient == "manual")
         return tf.nn.max_pool(x, ksize=self.pool_size, strides=self.strides, padding=self.padding)
 
 
 class _AvgPool(_Pool):
-    def call(self, inputs, training=False):
+    def _pool(self, x):
         """y[n, i, j, c] = 1/|W(i, j)| Σ_{(u, v) in W(i, j)} x[n, i*sh + u - pt, j*sw + v - pl, c]
 
         W(i, j): the offsets (u < ph, v < pw) whose pixel lies inside the input;
         1-D drops j and v. Backward: see `avg_pool_patches`.
         """
-        x = self._checked(inputs)
         if self.implementation == "patches":
             return avg_pool_patches(x, self.window, manual=self.gradient == "manual")
         return tf.nn.avg_pool(x, ksize=self.pool_size, strides=self.strides, padding=self.padding)
@@ -176,6 +181,8 @@ _ARGS = """
       strides: {size}; default None means `pool_size` (windows that tile the
         input without overlap, as in Keras).
       padding: "VALID" (default, windows inside the input) or "SAME"; any case.
+      data_format: "channels_last" (default or None) or "channels_first" (channels on
+        axis 1; computed between two transposes, see tfcore/layers/layout.py).
       implementation: "fused" (default, one TensorFlow kernel) or "patches"
         (windows gathered, then reduced; see `{function}`).
       gradient: "auto" (default) or "manual" (the backward pass written in

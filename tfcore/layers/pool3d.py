@@ -25,8 +25,8 @@ Two paths give the same numbers:
 
 import tensorflow as tf
 
-from tfcore.layers.checks import check_rank, normalize_padding
-from tfcore.layers.conv3d import check_window_fits_3d, normalize_triple
+from tfcore.layers.checks import check_input, check_window_fits, normalize_padding, normalize_tuple
+from tfcore.layers.layout import normalize_data_format, to_channels_last, to_data_format
 from tfcore.module import Module
 
 
@@ -35,21 +35,26 @@ class _Pool3D(Module):
 
     default_name = None
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", name=None):
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, name=None):
         super().__init__(name=name or self.default_name)
-        self.pool_size = normalize_triple(pool_size, self.name, "pool_size")
+        self.data_format = normalize_data_format(data_format, self.name)
+        self.pool_size = normalize_tuple(pool_size, 3, self.name, "pool_size")
         # Keras's default: non-overlapping windows.
         self.strides = (self.pool_size if strides is None
-                        else normalize_triple(strides, self.name, "strides"))
+                        else normalize_tuple(strides, 3, self.name, "strides"))
         self.padding = normalize_padding(padding, self.name)
 
     def call(self, inputs, training=False):
-        check_rank(inputs, 5, self.name, "(batch, depth, height, width, channels)")
-        check_window_fits_3d(inputs, self.pool_size, self.padding, self.name, "pool window")
+        """y[n, p, i, j, c] = max or mean of x over the window (p, i, j) (voxels inside only)."""
+        inputs = to_channels_last(inputs, self.data_format)
+        check_input(inputs, 5, self.name, "(batch, depth, height, width, channels)")
+        inputs = check_window_fits(inputs, self.pool_size, self.padding, self.name, "pool window")
         if inputs.dtype in (tf.float16, tf.float32):
-            return self._pool3d(inputs, ksize=[1, *self.pool_size, 1],
-                                strides=[1, *self.strides, 1], padding=self.padding)
-        return self._separable(inputs)
+            y = self._pool3d(inputs, ksize=[1, *self.pool_size, 1], strides=[1, *self.strides, 1],
+                             padding=self.padding)
+        else:
+            y = self._separable(inputs)
+        return to_data_format(y, self.data_format)
 
     def _separable(self, inputs):
         """The 2-D pool of each depth slice, then the pool along depth (module docstring)."""
@@ -87,6 +92,8 @@ class MaxPool3D(_Pool3D):
       pool_size: an int or a triple (default 2).
       strides: an int or a triple; default None means `pool_size`.
       padding: "valid" (default) or "same"; any case.
+      data_format: "channels_last" (default, as Keras) or "channels_first"
+        (transposed to channels-last and back, layout.py).
     """
 
     default_name = "max_pool3d"

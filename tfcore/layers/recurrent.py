@@ -51,6 +51,12 @@ Run inside `LSTM`/`GRU` (`"unroll"` or `"while"`), tf.gradients chains these
 per-step backward passes from the last step to the first: that chain is backprop
 through time. The derivation is checked against tf.gradients of the same
 forward pass and against finite differences (tests/test_manual_gradients.py).
+What `tf.custom_gradient` changes: it replaces the first derivative only. The
+backward ops above are ordinary differentiable ops on the forward tensors, so
+second derivatives still come out right (checked with `order=2`); but a tensor
+inside the hand-written step (a gate, say) has no gradient path of its own:
+tf.gradients of the loss with respect to it is None, as the gradient flows only
+to the step's inputs (x, the states, the weights).
 
 Execution strategies (`implementation=`), which give the same numbers:
 
@@ -104,15 +110,43 @@ continuing row `k` of the previous one.
 
 Stacking: a layer with `return_sequences=True` outputs (batch, time, units),
 which is the input the next recurrent layer expects.
+
+**Masks** (`layer(x, mask=m)`, m (batch, time) boolean, from
+`Embedding(mask_zero=True).compute_mask` or `Masking.compute_mask`): a step
+with m[n, t] False is padding, and Keras's rule applies to it, row by row:
+
+    states_t = m_t ? cell's new states : states_{t-1}         (the padding changes nothing)
+    y_t      = m_t ? cell's output     : y_{t-1}              (zeros before the first real step)
+
+so a padded sequence ends with the state of its last real step. (With
+`zero_output_for_mask`, which Bidirectional sets when returning sequences as
+Keras does, padded steps output zeros instead.) The fused BlockLSTM has no
+mask, so a masked LSTM runs unrolled (or as a while loop if the length is unknown).
+
+**Dropout** (active only with `training=True`, as the Dropout layer): one
+random mask per sequence, the same at every step (Gal & Ghahramani, 2016), so
+the network cannot average it away over time:
+
+    x_t -> x_t * m_x            dropout: on the inputs, m_x (batch, features)
+    h_{t-1} U -> (h_{t-1} * m_h) U    recurrent_dropout: only where the state enters the
+                                      recurrent matmul; the carried state itself is not dropped
+
+with m ~ Bernoulli(1 - rate) / (1 - rate) (inverted dropout). Keras 2 draws one
+mask per gate when `recurrent_dropout` is set (its implementation 1); here the
+gates share one mask, the layout of Keras's implementation 2.
+
+**time_major=True**: inputs (and outputs with return_sequences) are
+(time, batch, features), the layout of TensorFlow's fused kernels; the mask
+is then (time, batch) too, as in Keras.
 """
 
 import numbers
 
 import tensorflow as tf
 
-from tfcore import activations, initializers
+from tfcore import activations, constraints, initializers, regularizers
 from tfcore import graph as graph_lib
-from tfcore.module import Module, check_gradient
+from tfcore.module import Module, check_gradient, smart_cond
 
 RESET_STATES_COLLECTION = graph_lib.RESET_STATES_COLLECTION  # defined in tfcore/graph.py
 
@@ -148,9 +182,16 @@ class _Cell(Module):
     state_names = ()
 
     def __init__(self, units, activation, recurrent_activation, use_bias,
-                 kernel_initializer, recurrent_initializer, bias_initializer, name, gradient="auto"):
+                 kernel_initializer, recurrent_initializer, bias_initializer, name, gradient="auto",
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None):
         super().__init__(name=name)
         _check_units(self.name, units)
+        # Keras's identifiers ("l2", "max_norm", ...) resolved now, so a bad one fails here.
+        self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, None,
+                                              kernel_constraint, bias_constraint)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
         self.gradient = check_gradient(self.name, gradient)
         self.units = int(units)
         self.activation = activations.get(activation)
@@ -186,6 +227,24 @@ class _Cell(Module):
             self.dtype = dtype
             self.build(tf.TensorShape([None, input_size]))
             self.built = True
+
+    def _add_cell_weights(self, gates, bias_shape, bias_initializer):
+        """kernel (features, gates*H), recurrent_kernel (H, gates*H) and the bias, in Keras's order.
+
+        Each weight carries its regularizer (its penalty joins the layer's
+        `losses`) and its constraint (applied by the optimizer after each update).
+        """
+        width = gates * self.units
+        self.kernel = self.add_weight("kernel", (self.input_size, width), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.recurrent_kernel = self.add_weight(
+            "recurrent_kernel", (self.units, width), self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", bias_shape, bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     def zero_state(self, batch_size, dtype):
         """All-zero states for a batch: `[h, c]` for the LSTM, `[h]` for the GRU."""
@@ -304,27 +363,27 @@ class LSTMCell(_Cell):
         `unit_forget_bias` (Keras's default; see `_lstm_bias_initializer`).
       gradient: "auto" (tf.gradients differentiates the step's ops) or
         "manual" (one step of backprop through time, written out in `step`).
+      kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
+        recurrent_constraint, bias_constraint (keywords): Keras's, one per weight
+        (`tfcore.regularizers`, `tfcore.constraints`); see `_Cell._add_cell_weights`.
     """
 
     state_names = ("h", "c")
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias=True, gradient="auto", name=None):
+                 bias_initializer="zeros", unit_forget_bias=True, gradient="auto", name=None,
+                 **regularizers_and_constraints):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, name, gradient)
+                         recurrent_initializer, bias_initializer, name, gradient,
+                         **regularizers_and_constraints)
         self.unit_forget_bias = bool(unit_forget_bias)
 
     def _create_weights(self):
-        h4 = 4 * self.units
-        self.kernel = self.add_weight("kernel", (self.input_size, h4), self.kernel_initializer)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, h4),
-                                                self.recurrent_initializer)
-        if self.use_bias:
-            init = self.bias_initializer
-            if self.unit_forget_bias:
-                init = _lstm_bias_initializer(init, self.units)
-            self.bias = self.add_weight("bias", (h4,), init)
+        init = self.bias_initializer
+        if self.unit_forget_bias:
+            init = _lstm_bias_initializer(init, self.units)
+        self._add_cell_weights(4, (4 * self.units,), init)
 
     def forward(self, x, h, c, kernel, recurrent_kernel, bias=None):
         """The step's equations; returns h_t, c_t and what the backward pass reuses."""
@@ -395,25 +454,25 @@ class GRUCell(_Cell):
         default and cuDNN's form) or before it (the original paper's).
       gradient: "auto" (tf.gradients differentiates the step's ops) or
         "manual" (one step of backprop through time, written out in `step`).
+      kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
+        recurrent_constraint, bias_constraint (keywords): Keras's, one per weight
+        (`tfcore.regularizers`, `tfcore.constraints`); see `_Cell._add_cell_weights`.
     """
 
     state_names = ("h",)
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", reset_after=True, gradient="auto", name=None):
+                 bias_initializer="zeros", reset_after=True, gradient="auto", name=None,
+                 **regularizers_and_constraints):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, name, gradient)
+                         recurrent_initializer, bias_initializer, name, gradient,
+                         **regularizers_and_constraints)
         self.reset_after = bool(reset_after)
 
     def _create_weights(self):
         h3 = 3 * self.units
-        self.kernel = self.add_weight("kernel", (self.input_size, h3), self.kernel_initializer)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, h3),
-                                                self.recurrent_initializer)
-        if self.use_bias:
-            shape = (2, h3) if self.reset_after else (h3,)
-            self.bias = self.add_weight("bias", shape, self.bias_initializer)
+        self._add_cell_weights(3, (2, h3) if self.reset_after else (h3,), self.bias_initializer)
 
     def forward(self, x, h, kernel, recurrent_kernel, bias=None):
         """The step's equations; returns h_t and what the backward pass reuses.
@@ -502,8 +561,15 @@ class _Recurrent(Module):
     """Runs a cell over (batch, time, features); the strategies and the stateful protocol."""
 
     def __init__(self, cell, return_sequences, return_state, go_backwards, stateful,
-                 batch_size, implementation, name):
+                 batch_size, implementation, name, dropout=0.0, recurrent_dropout=0.0,
+                 time_major=False):
         super().__init__(name=name)
+        for arg, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not isinstance(rate, numbers.Real) or isinstance(rate, bool) or not 0 <= rate < 1:
+                raise ValueError("%s: %s must be a number in [0, 1), got %r" % (self.name, arg, rate))
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
+        self.time_major = bool(time_major)
+        self.zero_output_for_mask = False  # Keras's: padded steps output zeros (Bidirectional sets it)
         self.cell = cell
         self.units = cell.units
         self.return_sequences = bool(return_sequences)
@@ -536,6 +602,8 @@ class _Recurrent(Module):
 
     # -- building ----------------------------------------------------------
     def build(self, input_shape):
+        if self.time_major and input_shape.rank == 3:
+            input_shape = tf.TensorShape([input_shape[1], input_shape[0], input_shape[2]])
         if input_shape.rank != 3 or input_shape[-1] is None:
             raise ValueError(
                 "%s: inputs must be (batch, time, features) with known features, got shape %s"
@@ -576,10 +644,14 @@ class _Recurrent(Module):
             )
 
     # -- the forward pass ---------------------------------------------------
-    def call(self, inputs, training=False, initial_state=None):
+    def call(self, inputs, training=False, initial_state=None, mask=None):
         if inputs.shape.rank != 3:
-            raise ValueError("%s: inputs must be (batch, time, features), got shape %s"
-                             % (self.name, inputs.shape))
+            raise ValueError("%s: inputs must be (%s, features), got shape %s"
+                             % (self.name, "time, batch" if self.time_major else "batch, time",
+                                inputs.shape))
+        if self.time_major:
+            inputs = tf.transpose(inputs, [1, 0, 2])
+            mask = None if mask is None else tf.transpose(mask, [1, 0])
         if inputs.shape[-1] is not None and inputs.shape[-1] != self.input_size:
             raise ValueError("%s: inputs have %d features, but the layer was built for %d"
                              % (self.name, inputs.shape[-1], self.input_size))
@@ -607,9 +679,10 @@ class _Recurrent(Module):
             batch = inputs.shape[0] if inputs.shape[0] is not None else tf.shape(inputs)[0]
             states = self.cell.zero_state(batch, self.dtype)
 
-        run = {"unroll": self._run_unrolled, "while": self._run_while_loop,
-               "block": self._run_block}[self.implementation]
-        outputs, last_output, states = run(inputs, states)
+        outputs, last_output, states = self._run(inputs, states, self._check_mask(inputs, mask),
+                                                 training)
+        if self.time_major:
+            outputs = tf.transpose(outputs, [1, 0, 2])
         result = [outputs if self.return_sequences else last_output]
         if self.return_state:
             result += states
@@ -622,22 +695,75 @@ class _Recurrent(Module):
                 result = [tf.identity(t) for t in result]
         return result if self.return_state else result[0]
 
-    def _run_unrolled(self, inputs, states):
+    def _check_mask(self, inputs, mask):
+        """The mask as a bool (batch, time) tensor matching the inputs, or None."""
+        if mask is None:
+            return None
+        mask = tf.convert_to_tensor(mask)
+        if mask.shape.rank != 2 or not mask.shape.is_compatible_with(inputs.shape[:2]):
+            raise ValueError("%s: mask must be (%s) like the inputs' first two axes %s, got shape %s"
+                             % (self.name, "time, batch" if self.time_major else "batch, time",
+                                inputs.shape[:2], mask.shape))
+        return mask if mask.dtype == tf.bool else tf.cast(mask, tf.bool)
+
+    def _dropout_mask(self, inputs, rate, size, training):
+        """One inverted-dropout mask (batch, size) for the whole sequence; None when inactive."""
+        if rate == 0 or (isinstance(training, bool) and not training):
+            return None
+        ones = tf.ones(tf.stack([tf.shape(inputs)[0], size]), self.dtype)
+        return smart_cond(training, lambda: tf.nn.dropout(ones, rate=rate), lambda: ones)
+
+    def _run(self, inputs, states, mask, training):
+        """Dropout masks, then the strategy; BlockLSTM can neither mask steps nor drop the state."""
+        input_mask = self._dropout_mask(inputs, self.dropout, self.input_size, training)
+        if input_mask is not None:
+            inputs = inputs * tf.expand_dims(input_mask, 1)  # the same mask at every step
+        recurrent_mask = self._dropout_mask(inputs, self.recurrent_dropout, self.units, training)
+        strategy = self.implementation
+        if strategy == "block" and (mask is not None or recurrent_mask is not None):
+            strategy = "unroll" if inputs.shape[1] is not None else "while"
+        if strategy == "block":
+            return self._run_block(inputs, states)
+        run = self._run_unrolled if strategy == "unroll" else self._run_while_loop
+        return run(inputs, states, mask, recurrent_mask)
+
+    def _step(self, x, states, prev_output, step_mask, recurrent_mask):
+        """One cell step, with recurrent dropout and the mask rule of the module docstring."""
+        if recurrent_mask is None:
+            output, new_states = self.cell.step(x, states)
+        else:
+            dropped = [states[0] * recurrent_mask] + list(states[1:])
+            output, new_states = self._dropped_state_step(x, states, dropped)
+        if step_mask is None:
+            return output, new_states
+        keep = tf.expand_dims(step_mask, -1)
+        if prev_output is None or self.zero_output_for_mask:
+            prev_output = tf.zeros_like(output)
+        return (tf.where(keep, output, prev_output),
+                [tf.where(keep, new, old) for new, old in zip(new_states, states)])
+
+    def _dropped_state_step(self, x, states, dropped):
+        """The LSTM and SimpleRNN read h_{t-1} only through h U: the dropped state is all they need."""
+        return self.cell.step(x, dropped)
+
+    def _run_unrolled(self, inputs, states, mask=None, recurrent_mask=None):
         steps = inputs.shape[1]
         if steps is None:
             raise ValueError("%s: implementation='unroll' needs a known number of time steps, got "
                              "shape %s; use implementation='while'" % (self.name, inputs.shape))
         xs = tf.unstack(inputs, axis=1)
+        ms = [None] * len(xs) if mask is None else tf.unstack(mask, num=len(xs), axis=1)
         if self.go_backwards:
-            xs = xs[::-1]
+            xs, ms = xs[::-1], ms[::-1]
         outputs = []
-        for t, x in enumerate(xs):
+        for t, (x, m) in enumerate(zip(xs, ms)):
             with tf.name_scope("step_%d" % t):
-                output, states = self.cell.step(x, states)
+                output, states = self._step(x, states, outputs[-1] if outputs else None, m,
+                                            recurrent_mask)
             outputs.append(output)
         return tf.stack(outputs, axis=1), outputs[-1], states
 
-    def _run_while_loop(self, inputs, states):
+    def _run_while_loop(self, inputs, states, mask=None, recurrent_mask=None):
         x_time_major = tf.transpose(inputs, [1, 0, 2])
         if self.go_backwards:
             x_time_major = tf.reverse(x_time_major, [0])
@@ -646,23 +772,30 @@ class _Recurrent(Module):
         xs = xs.unstack(x_time_major)
         ys = tf.TensorArray(self.dtype, size=steps,
                             element_shape=tf.TensorShape([inputs.shape[0], self.units]))
+        ms = None
+        if mask is not None:
+            ms = tf.TensorArray(tf.bool, size=steps).unstack(
+                tf.reverse(tf.transpose(mask), [0]) if self.go_backwards else tf.transpose(mask))
 
-        def body(t, ys, *states):
-            output, states = self.cell.step(xs.read(t), list(states))
-            return (t + 1, ys.write(t, output)) + tuple(states)
+        def body(t, ys, prev_output, *states):
+            output, states = self._step(xs.read(t), list(states), prev_output,
+                                        None if ms is None else ms.read(t), recurrent_mask)
+            return (t + 1, ys.write(t, output), output) + tuple(states)
 
         # The states' batch size may be known statically where the input's is not
         # (an initial state of batch 1, which broadcasts against x W): let it vary.
         invariants = (tf.TensorShape([]), tf.TensorShape(None)) + tuple(
-            tf.TensorShape([None, self.units]) for _ in states)
-        _, ys, *states = tf.while_loop(lambda t, *_: t < steps, body, (0, ys) + tuple(states),
-                                       shape_invariants=invariants, name="time_loop")
+            tf.TensorShape([None, self.units]) for _ in range(len(states) + 1))
+        zeros = tf.zeros(tf.stack([tf.shape(inputs)[0], self.units]), self.dtype)
+        _, ys, last_output, *states = tf.while_loop(
+            lambda t, *_: t < steps, body, (0, ys, zeros) + tuple(states),
+            shape_invariants=invariants, name="time_loop")
         outputs = tf.transpose(ys.stack(), [1, 0, 2])
         # The loop forgets the static sizes; restore what is known.
         outputs.set_shape([inputs.shape[0], inputs.shape[1], self.units])
-        for state in states:
+        for state in states + [last_output]:
             state.set_shape([inputs.shape[0], self.units])
-        return outputs, states[0], states
+        return outputs, last_output, states
 
     def _run_block(self, inputs, states):
         raise NotImplementedError  # only the LSTM has a fused kernel
@@ -678,8 +811,12 @@ class LSTM(_Recurrent):
     Args:
       units: H, the state size.
       activation, recurrent_activation, use_bias, kernel_initializer,
-        recurrent_initializer, bias_initializer, unit_forget_bias: as for
-        `LSTMCell`, which holds the weights (`lstm/lstm_cell/kernel`, ...).
+        recurrent_initializer, bias_initializer, unit_forget_bias, kernel_regularizer,
+        recurrent_regularizer, bias_regularizer, kernel_constraint, recurrent_constraint,
+        bias_constraint: as for `LSTMCell`, which holds the weights
+        (`lstm/lstm_cell/kernel`, ...).
+      activity_regularizer: a penalty on the layer's output(s), divided by the
+        batch size, as Keras's (`tfcore.regularizers`).
       return_sequences: output every step (to stack another recurrent layer).
       return_state: also return the final states.
       go_backwards: run from the last step to the first (outputs come in the
@@ -692,20 +829,34 @@ class LSTM(_Recurrent):
       gradient: "auto" or "manual": the cell's hand-derived step backwards,
         chained through time by tf.gradients (backprop through time); "manual"
         needs `"unroll"` or `"while"`.
+      dropout, recurrent_dropout: rates in [0, 1) of the input and the
+        recurrent dropout masks (training only; module docstring).
+      time_major: inputs (time, batch, features) instead of (batch, time, features).
+
+    Call it as `layer(x, training=..., initial_state=..., mask=...)`; `mask`
+    (batch, time) marks the real steps (module docstring).
     """
 
     _implementations = IMPLEMENTATIONS
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias=True, return_sequences=False,
+                 bias_initializer="zeros", unit_forget_bias=True,
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, return_sequences=False,
                  return_state=False, go_backwards=False, stateful=False, batch_size=None,
-                 implementation="block", gradient="auto", name=None):
+                 implementation="block", gradient="auto", dropout=0.0, recurrent_dropout=0.0,
+                 time_major=False, name=None):
         _check_units(name or "lstm", units)
         cell = LSTMCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                        recurrent_initializer, bias_initializer, unit_forget_bias, gradient)
+                        recurrent_initializer, bias_initializer, unit_forget_bias, gradient,
+                        kernel_regularizer=kernel_regularizer,
+                        recurrent_regularizer=recurrent_regularizer,
+                        bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                        recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
-                         batch_size, implementation, name)
+                         batch_size, implementation, name, dropout, recurrent_dropout, time_major)
         if implementation == "block" and gradient == "manual":
             raise ValueError("%s: gradient='manual' is the cell's hand-derived step, which "
                              "implementation='block' (the fused BlockLSTM kernel and its own "
@@ -716,6 +867,7 @@ class LSTM(_Recurrent):
             raise ValueError("%s: implementation='block' (the fused BlockLSTM kernel) computes tanh "
                              "and sigmoid only; use implementation='unroll' or 'while' for other "
                              "activations" % self.name)
+        self.activity_regularizer = regularizers.get(activity_regularizer)  # on the layer's output
 
     def _run_block(self, inputs, states):
         if self.dtype not in (tf.float16, tf.float32):
@@ -756,7 +908,8 @@ class GRU(_Recurrent):
     Args:
       units: H, the state size.
       activation, recurrent_activation, use_bias, kernel_initializer,
-        recurrent_initializer, bias_initializer, reset_after: as for `GRUCell`,
+        recurrent_initializer, bias_initializer, reset_after, the regularizers and
+        constraints (activity_regularizer on the layer's output): as for `LSTM`, `GRUCell`,
         which holds the weights (`gru/gru_cell/kernel`, ...).
       return_sequences, return_state, go_backwards, stateful, batch_size: as
         for `LSTM`.
@@ -764,17 +917,42 @@ class GRU(_Recurrent):
         sequences of known length) or `"while"`.
       gradient: "auto" or "manual" (the cell's hand-derived step backwards,
         chained through time by tf.gradients: backprop through time).
+      dropout, recurrent_dropout, time_major, and the call's `mask`: as for `LSTM`.
     """
 
     _implementations = ("unroll", "while")
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", reset_after=True, return_sequences=False,
+                 bias_initializer="zeros", reset_after=True,
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, return_sequences=False,
                  return_state=False, go_backwards=False, stateful=False, batch_size=None,
-                 implementation="unroll", gradient="auto", name=None):
+                 implementation="unroll", gradient="auto", dropout=0.0, recurrent_dropout=0.0,
+                 time_major=False, name=None):
         _check_units(name or "gru", units)
         cell = GRUCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                       recurrent_initializer, bias_initializer, reset_after, gradient)
+                       recurrent_initializer, bias_initializer, reset_after, gradient,
+                       kernel_regularizer=kernel_regularizer,
+                       recurrent_regularizer=recurrent_regularizer,
+                       bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                       recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
-                         batch_size, implementation, name)
+                         batch_size, implementation, name, dropout, recurrent_dropout, time_major)
+        self.activity_regularizer = regularizers.get(activity_regularizer)  # on the layer's output
+
+    def _dropped_state_step(self, x, states, dropped):
+        """With recurrent dropout the gates and the candidate see h_{t-1} * m (through U), but
+        h_t = z h_{t-1} + (1 - z) h~ blends the real h_{t-1}, as Keras does.
+
+        The cell's step on the dropped state blended the dropped one; adding z (h - h*m) fixes that.
+        """
+        cell = self.cell
+        if cell.gradient != "auto":
+            raise ValueError("%s: recurrent_dropout needs gradient='auto' (the manual GRU step "
+                             "blends the state it is given)" % self.name)
+        h_dropped, (_, _, _, z, _, _, _) = cell.forward(
+            x, dropped[0], cell.kernel, cell.recurrent_kernel, cell.bias if cell.use_bias else None)
+        h = h_dropped + z * (states[0] - dropped[0])
+        return h, [h]

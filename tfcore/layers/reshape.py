@@ -20,20 +20,27 @@ If the inner sizes are themselves unknown, the batch is read at run time
 instead and the inner size inferred. A rank-1 input (batch,) becomes (batch, 1).
 """
 
-import numbers
-
 import numpy as np
 import tensorflow as tf
 
+from tfcore.layers.checks import is_int, positive_int
+from tfcore.layers.layout import normalize_data_format, to_channels_last
 from tfcore.module import Module
 
 
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 class Flatten(Module):
-    """Reshapes (batch, d1, d2, ...) to (batch, d1 * d2 * ...)."""
+    """Reshapes (batch, d1, d2, ...) to (batch, d1 * d2 * ...).
+
+    Args:
+      data_format: "channels_last" (default or None) or "channels_first": as
+        Keras, a channels_first input (batch, C, d1, ...) is first moved to
+        channels-last (batch, d1, ..., C), so the vector has the same order as
+        for the channels-last input and a Dense layer after it takes the same weights.
+    """
+
+    def __init__(self, data_format=None, name=None):
+        super().__init__(name=name)
+        self.data_format = normalize_data_format(data_format, self.name)
 
     def call(self, inputs, training=False):
         if inputs.shape.rank is None or inputs.shape.rank < 1:
@@ -43,6 +50,7 @@ class Flatten(Module):
             )
         if inputs.shape.rank == 1:
             return tf.expand_dims(inputs, 1)
+        inputs = to_channels_last(inputs, self.data_format)
         inner = inputs.shape[1:]
         if inner.is_fully_defined() and inner.num_elements() > 0:
             return tf.reshape(inputs, [-1, inner.num_elements()])
@@ -67,7 +75,7 @@ class Reshape(Module):
 
     def __init__(self, target_shape, name=None):
         super().__init__(name=name)
-        if (not isinstance(target_shape, (tuple, list)) or not all(_is_int(d) for d in target_shape)
+        if (not isinstance(target_shape, (tuple, list)) or not all(is_int(d) for d in target_shape)
                 or any(d == 0 or d < -1 for d in target_shape)):
             raise ValueError("%s: target_shape must be a tuple of positive ints (one may be -1), "
                              "got %r" % (self.name, target_shape))
@@ -87,6 +95,7 @@ class Reshape(Module):
                          % (self.name, inner.as_list(), size, self.target_shape))
 
     def call(self, inputs, training=False):
+        """y[n] = x[n] reshaped to target_shape (row-major order kept; -1 inferred)."""
         if inputs.shape.rank is None or inputs.shape.rank < 1:
             raise ValueError("%s: input must have a known rank >= 1 (a batch axis), got shape %s"
                              % (self.name, inputs.shape))
@@ -108,13 +117,14 @@ class Permute(Module):
 
     def __init__(self, dims, name=None):
         super().__init__(name=name)
-        if (not isinstance(dims, (tuple, list)) or not all(_is_int(d) for d in dims)
+        if (not isinstance(dims, (tuple, list)) or not all(is_int(d) for d in dims)
                 or sorted(dims) != list(range(1, len(dims) + 1))):
             raise ValueError("%s: dims must be a permutation of 1..k (1-based, the batch axis "
                              "stays first), got %r" % (self.name, dims))
         self.dims = tuple(int(d) for d in dims)
 
     def call(self, inputs, training=False):
+        """y = transpose(x, (0,) + dims): axis a + 1 of y is axis dims[a] of x."""
         if inputs.shape.rank != len(self.dims) + 1:
             raise ValueError("%s: dims %r permute %d axes, so the input must have rank %d, got "
                              "shape %s" % (self.name, self.dims, len(self.dims),
@@ -131,11 +141,10 @@ class RepeatVector(Module):
 
     def __init__(self, n, name=None):
         super().__init__(name=name)
-        if not _is_int(n) or n <= 0:
-            raise ValueError("%s: n must be a positive int, got %r" % (self.name, n))
-        self.n = int(n)
+        self.n = positive_int(n, self.name, "n")
 
     def call(self, inputs, training=False):
+        """y[n, t, :] = x[n, :] for t < n_copies."""
         if inputs.shape.rank != 2:
             raise ValueError("%s: input must have rank 2 (batch, features), got shape %s"
                              % (self.name, inputs.shape))

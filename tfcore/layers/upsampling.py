@@ -21,7 +21,8 @@ gradient scatters w and 1 - w back to the two source pixels.
 
 import tensorflow as tf
 
-from tfcore.layers.checks import check_rank, normalize_pair
+from tfcore.layers.checks import check_rank, normalize_choice, normalize_pair
+from tfcore.layers.layout import normalize_data_format, to_channels_last, to_data_format
 from tfcore.module import Module
 
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -47,19 +48,23 @@ class UpSampling2D(Module):
     Args:
       size: (sh, sw), an int or a pair of positive ints (default 2).
       interpolation: "nearest" (default) or "bilinear", as in Keras.
+      data_format: "channels_last" (default, as Keras) or "channels_first"
+        (transposed to channels-last and back, layout.py).
 
     Output shape: (batch, H * sh, W * sw, channels).
     """
 
-    def __init__(self, size=(2, 2), interpolation="nearest", name=None):
+    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", name=None):
         super().__init__(name=name or "up_sampling2d")
+        self.data_format = normalize_data_format(data_format, self.name)
         self.size = normalize_pair(size, self.name, "size")
-        if interpolation not in INTERPOLATIONS:
-            raise ValueError("%s: interpolation must be one of %s, got %r"
-                             % (self.name, ", ".join(map(repr, INTERPOLATIONS)), interpolation))
-        self.interpolation = interpolation
+        self.interpolation = normalize_choice(interpolation, INTERPOLATIONS, self.name, "interpolation")
 
     def call(self, inputs, training=False):
+        """nearest:  y[n, i, j, c] = x[n, i // sh, j // sw, c]
+        bilinear: y[i] = (1 - w) x[floor(u)] + w x[floor(u) + 1],  u = (i + 0.5) / s - 0.5, per axis
+        """
+        inputs = to_channels_last(inputs, self.data_format)
         check_rank(inputs, 4, self.name, "(batch, height, width, channels)")
         if not inputs.dtype.is_floating and self.interpolation == "bilinear":
             raise TypeError("%s: bilinear interpolation needs a floating input, got %s"
@@ -73,4 +78,4 @@ class UpSampling2D(Module):
         h, w = inputs.shape[1], inputs.shape[2]
         y.set_shape([inputs.shape[0], h and h * self.size[0], w and w * self.size[1],
                      inputs.shape[3]])
-        return y
+        return to_data_format(y, self.data_format)

@@ -123,13 +123,22 @@ def _learner_error(err, function):
     return "\n".join(lines)
 
 
+class WrongOutput(TypeError):
+    """The learner's function returned the wrong number of tensors, or not float64 ones."""
+
+
 def _outputs(value, exercise):
-    """The learner's return value as a list of float64 tensors, one per name in `exercise.outputs`."""
+    """The return value as a list of float64 tensors, one per name in `exercise.outputs`."""
     values = list(value) if isinstance(value, (tuple, list)) else [value]
     if len(values) != len(exercise.outputs):
-        raise TypeError("expected %d output(s) (%s), got %d"
-                        % (len(exercise.outputs), ", ".join(exercise.outputs), len(values)))
-    return [tf.cast(tf.convert_to_tensor(v), tf.float64) for v in values]
+        raise WrongOutput("your function returned %d value(s), expected %d (%s)"
+                          % (len(values), len(exercise.outputs), ", ".join(exercise.outputs)))
+    tensors = [tf.convert_to_tensor(v) for v in values]
+    for name, t in zip(exercise.outputs, tensors):
+        if t.dtype != tf.float64:
+            raise WrongOutput("output %s is %s, but the inputs are float64: compute in the inputs' "
+                              "dtype (a tf.cast or a float32 constant loses precision)" % (name, t.dtype.name))
+    return tensors
 
 
 def _scalar(outputs, projections):
@@ -142,7 +151,8 @@ def _build_case(exercise, function, arrays, config, rng):
     with graph.as_default():
         feeds = {k: graph_lib.placeholder(v.shape, tf.float64, name=k) for k, v in arrays.items()}
         expected = _outputs(exercise.oracle(**feeds, **config), exercise)
-        got = _outputs(function(**feeds, **config), exercise)
+        # Positionally, in the signature's order: the learner may name the arguments freely.
+        got = _outputs(function(*feeds.values(), *config.values()), exercise)
         projections = [tf.constant(rng.uniform(-1, 1, e.shape.as_list())) for e in expected]
         s_got, s_expected = _scalar(got, projections), _scalar(expected, projections)
         targets = [feeds[name] for name in exercise.differentiable]
@@ -156,6 +166,8 @@ def _check_case(exercise, function, arrays, config, rng):
     """The failure message of one case, or None when it passes."""
     try:
         graph, feeds, fetches = _build_case(exercise, function, arrays, config, rng)
+    except WrongOutput as err:
+        return str(err)
     except Exception as err:  # noqa: BLE001 - the learner's error is the report
         return _learner_error(err, function)
     feed = {feeds[k]: v for k, v in arrays.items()}

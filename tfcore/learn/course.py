@@ -24,6 +24,7 @@ import difflib
 import io
 import pathlib
 import re
+import textwrap
 import traceback
 
 COURSE_DIR = pathlib.Path(__file__).resolve().parents[2] / "docs" / "learn"
@@ -54,12 +55,17 @@ class ChapterError(ValueError):
     """The chapter's Markdown breaks the format (an unclosed fence, an output block with no code)."""
 
 
-def chapters(directory=COURSE_DIR):
+def chapters(directory=None):
     """The chapter files, in order: `NN_name.md` (README.md, the index, is not a chapter)."""
-    return sorted(p for p in pathlib.Path(directory).glob("[0-9][0-9]_*.md"))
+    directory = pathlib.Path(directory or COURSE_DIR)
+    if not directory.is_dir():
+        # The chapters (and models/, which they import) live in a checkout, not in a wheel.
+        raise LookupError("the course's chapters are not at %s: run from a tfcore checkout "
+                          "(git clone, then pip install -e .)" % directory)
+    return sorted(p for p in directory.glob("[0-9][0-9]_*.md"))
 
 
-def find_chapter(spec, directory=COURSE_DIR):
+def find_chapter(spec, directory=None):
     """The chapter named by `spec`: a number (`5`, `05`), a file stem (`05_conv`) or a path."""
     path = pathlib.Path(spec)
     if path.suffix == ".md" and path.is_file():
@@ -69,7 +75,7 @@ def find_chapter(spec, directory=COURSE_DIR):
         if spec.isdigit() and int(p.name[:2]) == int(spec) or p.stem == spec:
             return p
     raise LookupError("no chapter %r in %s; chapters: %s"
-                      % (spec, directory, ", ".join(p.stem for p in found) or "none"))
+                      % (spec, directory or COURSE_DIR, ", ".join(p.stem for p in found) or "none"))
 
 
 def parse(text, name="chapter"):
@@ -110,8 +116,8 @@ def normalise(text):
 def run_chapter(path, echo=None):
     """Run a chapter's python blocks in order in one fresh namespace; returns `[BlockRun]`.
 
-    `echo`, a stream (`sys.stdout`), if given, is shown each block's code and then
-    its output as it runs (the front door, `python -m tfcore 5`). A block that
+    `echo`, a stream (`sys.stdout`), if given, is shown each block's code (indented)
+    and then its output as it runs (the front door, `python -m tfcore 5`). A block that
     raises stops the run.
     """
     path = pathlib.Path(path)
@@ -119,7 +125,8 @@ def run_chapter(path, echo=None):
     runs = []
     for block in parse(path.read_text(), str(path)):
         if echo:
-            echo.write("\n>>> %s, line %d\n%s\n" % (path.name, block.open_line + 1, block.text.rstrip()))
+            echo.write("\n--- %s, line %d ---\n%s\n\n" % (path.name, block.open_line + 1,
+                                                       textwrap.indent(block.text.rstrip(), "    ")))
         # Blank lines before the code make a traceback's line numbers the file's.
         source = "\n" * block.open_line + block.text
         captured, error = io.StringIO(), None
@@ -192,7 +199,7 @@ def regenerate(path):
     for run in reversed(runs):  # from the end, so earlier line numbers stay valid
         printed = normalise(run.printed)
         old = run.block.output
-        if old is not None and normalise(old.text) == printed:
+        if (old is None and not printed) or (old is not None and normalise(old.text) == printed):
             continue
         changed += 1
         new = ["", "```output"] + printed.splitlines() + ["```"] if printed else []

@@ -1,8 +1,9 @@
 """The exercises a learner can have checked: each one's signature, cases and oracle.
 
 A learner's function works in graph mode: it receives `tf.Tensor`s (float64
-placeholders) and Python values (strides, padding, ...), builds ops and returns
-the output tensor(s). Any TensorFlow op is allowed, so the exercise is to write
+placeholders) and Python values (strides, padding, ...), positionally in the
+signature's order (so any argument names do), builds ops and returns the
+output tensor(s), float64 like the inputs. Any TensorFlow op is allowed, so the exercise is to write
 the computation, e.g. a convolution from `tf.image.extract_patches` and
 `tf.matmul`, and optionally its backward pass with `tf.custom_gradient`.
 

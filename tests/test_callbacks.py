@@ -1,0 +1,254 @@
+"""Callbacks inside `fit`: hook order, steps_per_run, the learning rate in the graph, exact resume.
+
+Oracles: an uninterrupted run (for resume), a run with one step per session
+run (for steps_per_run), NumPy (one SGD step of a linear model, weights saved
+by a LambdaCallback at the epoch a file claims to hold), the History itself
+(for CSVLogger and ModelCheckpoint). tf-keras comparisons: test_callbacks_keras.py.
+"""
+
+import csv
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfcore import callbacks
+from tfcore.optimizers import SGD, Adam
+from tfcore.train import NonFiniteLossError, fit
+from tests.test_train import build_regression, regression_data
+
+
+def train(callback_list, epochs=30, steps_per_run=1, checkpoint_dir=None, model=None, n=48,
+          optimizer=None, **settings):
+    x, y = regression_data(n=n)
+    model = model or build_regression(hidden=4, optimizer=optimizer or SGD(0.3))
+    with tf.compat.v1.Session(graph=model.graph) as sess:
+        history = fit(model, sess, x, y, epochs=epochs, batch_size=8, seed=0, progress=False,
+                      validation_data=(x[:16], y[:16]), steps_per_run=steps_per_run,
+                      checkpoint_dir=checkpoint_dir, callbacks=callback_list, **settings)
+        weights = sess.run(model.weights)
+    return history, weights
+
+
+def early_stopping(min_delta=1e-3):
+    return callbacks.EarlyStopping(monitor="val_loss", patience=2, min_delta=min_delta,
+                                   restore_best_weights=True)
+
+
+def test_hooks_run_in_keras_order_and_batch_hooks_once_per_session_run():
+    events = []
+    recorder = callbacks.LambdaCallback(
+        on_train_begin=lambda logs: events.append("train_begin"),
+        on_epoch_begin=lambda epoch, logs: events.append(("epoch_begin", epoch)),
+        on_train_batch_begin=lambda batch, logs: events.append(("batch_begin", batch)),
+        on_train_batch_end=lambda batch, logs: events.append(("batch_end", batch, sorted(logs))),
+        on_epoch_end=lambda epoch, logs: events.append(("epoch_end", epoch, sorted(logs))),
+        on_train_end=lambda logs: events.append("train_end"))
+    # 44 rows, batch 8: 5 full batches and a partial one; 2 steps per run: runs of
+    # batches (0, 1), (2, 3), then 4 and 5 alone.
+    train([recorder], epochs=1, steps_per_run=2, n=44)
+    batch_logs = ["loss", "mae"]
+    assert events == [
+        "train_begin", ("epoch_begin", 0),
+        ("batch_begin", 0), ("batch_end", 1, batch_logs), ("batch_begin", 2), ("batch_end", 3, batch_logs),
+        ("batch_begin", 4), ("batch_end", 4, batch_logs), ("batch_begin", 5), ("batch_end", 5, batch_logs),
+        ("epoch_end", 0, ["loss", "mae", "val_loss", "val_mae"]), "train_end"]
+
+
+def test_batch_logs_are_the_running_means_that_end_at_the_epoch_figures():
+    seen = []
+    history, _ = train([callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: seen.append(logs["loss"]))], epochs=1)
+    assert len(seen) == 6 and seen[-1] == pytest.approx(history.history["loss"][0], rel=1e-12)
+
+
+def test_early_stopping_stops_training_and_restores_the_best_epochs_weights():
+    snapshots = []
+    keep = callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: snapshots.append(keep.model.get_weights(keep.session)))
+    stopper = early_stopping()
+    history, weights = train([stopper, keep])
+    losses = history.history["val_loss"]
+    assert len(losses) < 30 and stopper.stopped_epoch == len(losses) - 1
+    assert stopper.best_epoch == int(np.argmin(losses))
+    for got, expected in zip(weights, snapshots[stopper.best_epoch]):
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("steps_per_run", [3, 100])
+def test_callbacks_see_the_same_epochs_with_several_steps_per_run(steps_per_run):
+    one, _ = train([early_stopping(), callbacks.ReduceLROnPlateau(patience=1, factor=0.5)])
+    many, _ = train([early_stopping(), callbacks.ReduceLROnPlateau(patience=1, factor=0.5)],
+                    steps_per_run=steps_per_run)
+    assert many.epoch == one.epoch and many.history == one.history
+    assert min(one.history["lr"]) < 0.3
+
+
+@pytest.mark.parametrize("interrupt_after", [2, 5])
+def test_a_resumed_run_with_early_stopping_and_lr_reduction_equals_an_uninterrupted_one(
+        tmp_path, interrupt_after):
+    def callback_list():
+        return [early_stopping(min_delta=1e-2),
+                callbacks.ReduceLROnPlateau(patience=1, factor=0.5, cooldown=1)]
+
+    straight, straight_weights = train(callback_list(), checkpoint_dir=str(tmp_path / "a"))
+    # The "interrupted" run: fit stops after `interrupt_after` epochs, a new fit resumes it.
+    train(callback_list(), epochs=interrupt_after, checkpoint_dir=str(tmp_path / "b"))
+    resumed, resumed_weights = train(callback_list(), checkpoint_dir=str(tmp_path / "b"))
+    assert interrupt_after < len(straight.epoch) < 30 and min(straight.history["lr"]) < 0.3
+    assert resumed.epoch == straight.epoch and resumed.history == straight.history
+    for got, expected in zip(resumed_weights, straight_weights):  # the best epoch's, restored
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_resuming_with_other_callbacks_warns_that_they_start_afresh(tmp_path):
+    train([early_stopping()], epochs=2, checkpoint_dir=str(tmp_path))
+    with pytest.warns(UserWarning, match="start afresh"):
+        train([callbacks.ReduceLROnPlateau()], epochs=3, checkpoint_dir=str(tmp_path))
+
+
+def test_the_learning_rate_set_by_a_callback_is_the_one_the_next_step_uses():
+    # A linear model, one SGD step: w1 = w0 - lr * dL/dw, with the gradient from NumPy.
+    x, y = regression_data(n=8)
+    model = build_regression(optimizer=SGD(0.1))
+    with tf.compat.v1.Session(graph=model.graph) as sess:
+        sess.run(model.init_op)
+        kernel, bias = [v for v in model.weights if "dense" in v.name]
+        w0, b0 = sess.run([kernel, bias])
+        model.set_learning_rate(sess, 0.025)
+        assert model.get_learning_rate(sess) == 0.025
+        fit(model, sess, x, y, epochs=1, batch_size=8, shuffle=False, progress=False)
+        w1, b1 = sess.run([kernel, bias])
+    error = x @ w0 + b0 - y
+    np.testing.assert_allclose(w1, w0 - 0.025 * 2 * x.T @ error / 8, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(b1, b0 - 0.025 * 2 * error.mean(0), rtol=1e-5, atol=1e-7)
+
+
+def test_a_learning_rate_schedule_of_zero_freezes_the_weights_and_is_logged():
+    snapshots = []
+    keep = callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: snapshots.append(keep.model.get_weights(keep.session)))
+    schedule = callbacks.LearningRateScheduler(lambda epoch, lr: 0.05 if epoch < 2 else 0.0)
+    history, _ = train([schedule, keep], epochs=4, optimizer=Adam(0.01, decay=0.1))
+    assert history.history["lr"] == [0.05, 0.05, 0.0, 0.0]
+    assert not np.array_equal(snapshots[0][0], snapshots[1][0])
+    for later in snapshots[2:]:
+        for got, expected in zip(later, snapshots[1]):
+            if got.dtype.kind == "f":  # not the model's int64 row counter, which still counts
+                np.testing.assert_array_equal(got, expected)
+
+
+def test_model_checkpoint_saves_only_improving_epochs_and_the_file_holds_that_epochs_weights(tmp_path):
+    snapshots = []
+    keep = callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: snapshots.append(keep.model.get_weights(keep.session)))
+    saver = callbacks.ModelCheckpoint(str(tmp_path / "best-{epoch:02d}-{val_loss:.4f}"),
+                                      monitor="val_loss", save_best_only=True)
+    model = build_regression(hidden=4, optimizer=SGD(0.3))
+    history, _ = train([saver, keep], epochs=12, model=model)
+    losses = history.history["val_loss"]
+    improving = [e for e in range(len(losses)) if losses[e] < min(losses[:e], default=np.inf)]
+    written = sorted(p.name[:-len(".index")] for p in tmp_path.glob("best-*.index"))
+    assert written == ["best-%02d-%.4f" % (e + 1, losses[e]) for e in improving]
+    assert len(improving) < len(losses)
+    last = improving[-1]
+    with tf.compat.v1.Session(graph=model.graph) as sess:
+        saver._saver.restore(sess, str(tmp_path / written[-1]))
+        for got, expected in zip(model.get_weights(sess), snapshots[last]):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_csv_logger_rows_equal_the_history_and_append_continues_a_resumed_run(tmp_path):
+    path = tmp_path / "log.csv"
+    train([callbacks.CSVLogger(path, append=True)], epochs=2, checkpoint_dir=str(tmp_path / "c"))
+    history, _ = train([callbacks.CSVLogger(path, append=True)], epochs=4,
+                       checkpoint_dir=str(tmp_path / "c"))
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
+    for key, values in history.history.items():
+        np.testing.assert_allclose([float(r[key]) for r in rows], values, rtol=1e-15)
+
+
+def nan_data(n=48):
+    x, y = regression_data(n=n)
+    x[30] = np.nan  # batch 4 of epoch 1 (no shuffling)
+    return x, y
+
+
+def test_terminate_on_nan_stops_quietly_with_the_completed_epochs_and_keras_message(capsys):
+    x, y = nan_data()
+    for terminate in (True, False):
+        model = build_regression()
+        with tf.compat.v1.Session(graph=model.graph) as sess:
+            if terminate:
+                history = fit(model, sess, x, y, epochs=3, batch_size=8, shuffle=False,
+                              progress=False, callbacks=[callbacks.TerminateOnNaN()])
+                continue
+            with pytest.raises(NonFiniteLossError, match="epoch 1, batch 4"):
+                fit(model, sess, x, y, epochs=3, batch_size=8, shuffle=False, progress=False)
+    assert history.epoch == []
+    assert "Batch 3: Invalid loss, terminating training" in capsys.readouterr().err
+
+
+def test_fit_refuses_something_that_is_not_a_callback():
+    x, y = regression_data(n=8)
+    model = build_regression()
+    with tf.compat.v1.Session(graph=model.graph) as sess:
+        with pytest.raises(TypeError, match="tfcore.callbacks.Callback"):
+            fit(model, sess, x, y, epochs=1, progress=False, callbacks=[lambda epoch, logs: None])
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: callbacks.EarlyStopping(mode="largest"), "EarlyStopping: mode"),
+    (lambda: callbacks.ReduceLROnPlateau(factor=1.0), "ReduceLROnPlateau: factor"),
+    (lambda: callbacks.LearningRateScheduler(0.1), "LearningRateScheduler: schedule"),
+])
+def test_bad_callback_arguments_name_the_callback_and_the_argument(make, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        make()
+
+
+def read_events(directory):
+    from tensorboard.backend.event_processing import event_accumulator
+
+    events = event_accumulator.EventAccumulator(str(directory), size_guidance={
+        event_accumulator.SCALARS: 0, event_accumulator.HISTOGRAMS: 0})
+    return events.Reload()
+
+
+def test_tensorboard_event_files_read_back_by_tensorboard_equal_the_history(tmp_path):
+    board = callbacks.TensorBoard(tmp_path, histogram_freq=2, update_freq=2)
+    schedule = callbacks.LearningRateScheduler(lambda epoch, lr: 0.3 / (1 + epoch))
+    history, _ = train([schedule, board], epochs=3)
+    train_events, val_events = read_events(tmp_path / "train"), read_events(tmp_path / "validation")
+    for key, values in history.history.items():
+        name = "epoch_" + {"lr": "learning_rate"}.get(key, key).replace("val_", "")
+        events = (val_events if key.startswith("val_") else train_events).Scalars(name)
+        assert [e.step for e in events] == [0, 1, 2]
+        np.testing.assert_allclose([e.value for e in events], values, rtol=1e-6)  # float32
+    # 6 batches an epoch, every second one: steps 1, 3, 5, 7, ...
+    assert [e.step for e in train_events.Scalars("batch_loss")] == list(range(1, 18, 2))
+    histograms = train_events.Tags()["histograms"]
+    assert "dense/kernel" in histograms and "dense/kernel/gradient" in histograms
+    assert [e.step for e in train_events.Histograms("dense/kernel")] == [0, 2]
+    assert train_events.Tags()["graph"]
+
+
+def test_tensorboard_gradient_histograms_are_the_gradients_on_the_first_validation_batch(tmp_path):
+    model = build_regression()
+    history, weights = train([callbacks.TensorBoard(tmp_path, histogram_freq=1)], epochs=1,
+                             model=model)
+    x, y = regression_data(n=48)
+    kernel, bias = weights[0], weights[1]  # Dense(1) on x: no hidden layer in this model
+    error = x[:8] @ kernel + bias - y[:8]
+    gradient = 2 * x[:8].T @ error / 8
+    histogram = read_events(tmp_path / "train").Histograms("dense/kernel/gradient")[0].histogram_value
+    assert histogram.num == gradient.size
+    np.testing.assert_allclose([histogram.min, histogram.max, histogram.sum],
+                               [gradient.min(), gradient.max(), gradient.sum()], rtol=1e-5)
+
+
+def test_tensorboard_refuses_a_bad_update_freq():
+    with pytest.raises(ValueError, match="TensorBoard: update_freq"):
+        callbacks.TensorBoard("logs", update_freq="batch")

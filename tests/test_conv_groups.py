@@ -1,0 +1,71 @@
+"""Grouped convolution (`groups=`): each block of filters sees only its block of input channels.
+
+Oracles: the NumPy loops of tfcore.reference run group by group on the
+channel blocks, float64 central differences, and the two implementations
+(fused, patches with the manual backward pass) against each other.
+"""
+
+import numpy as np
+import pytest
+
+import tfcore
+from tests.helpers import assert_implementations_agree
+from tests.test_conv import run_conv
+from tfcore import reference
+from tfcore.layers.conv import Conv1D, Conv2D
+
+
+def grouped_reference(x, kernel, bias, groups, conv, **kwargs):
+    """conv(x_g, K_g) + b_g for each block g of input channels / filters, concatenated."""
+    xs, ks, bs = (np.split(a, groups, axis=-1) for a in (x, kernel, bias))
+    return np.concatenate([conv(xg, kg, bg, **kwargs) for xg, kg, bg in zip(xs, ks, bs)], axis=-1)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_grouped_conv2d_equals_numpy_loops_per_group(seed):
+    rng = np.random.RandomState(seed)
+    groups = int(rng.randint(2, 4))
+    shape = (int(rng.randint(1, 3)), int(rng.randint(5, 9)), int(rng.randint(5, 9)),
+             groups * int(rng.randint(1, 3)))
+    kernel, strides = tuple(int(k) for k in rng.randint(1, 4, 2)), int(rng.randint(1, 3))
+    padding = ["SAME", "VALID"][seed % 2]
+    layer = Conv2D(groups * int(rng.randint(1, 3)), kernel, strides=strides, padding=padding,
+                   groups=groups, implementation=["fused", "patches"][seed // 2])
+    x = rng.randn(*shape)
+    y, (k, b), _ = run_conv(layer, x)
+    assert k.shape == kernel + (shape[-1] // groups, layer.filters)
+    expected = grouped_reference(x, k, b, groups, reference.conv2d, strides=layer.strides,
+                                 padding=padding)
+    np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_grouped_conv1d_equals_numpy_loops_per_group(rng):
+    layer = Conv1D(6, 3, padding="causal", dilation_rate=2, groups=3)
+    x = rng.randn(2, 9, 3)
+    y, (k, b), _ = run_conv(layer, x)
+    expected = grouped_reference(x, k, b, 3, reference.conv1d, padding="CAUSAL", dilation=2)
+    np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("implementation,gradient", [("fused", "auto"), ("patches", "manual")])
+def test_grouped_conv2d_passes_gradient_check(rng, implementation, gradient):
+    tfcore.check_gradients(
+        lambda x: Conv2D(4, (2, 3), strides=(2, 1), groups=2, activation="tanh",
+                         implementation=implementation, gradient=gradient)(x),
+        {"x": rng.randn(2, 5, 4, 4)}, name="Conv2D(groups=2, %s)" % implementation)
+
+
+def test_grouped_conv_implementations_agree_in_float64_with_unknown_sizes(rng):
+    implementations = [("fused", "auto"), ("patches", "auto"), ("patches", "manual")]
+    assert_implementations_agree(Conv2D, dict(filters=6, kernel_size=3, groups=3, padding="VALID"),
+                                 implementations, rng.randn(1, 7, 6, 3), 1e-9, unknown_spatial=True)
+
+
+def test_groups_must_divide_filters_and_input_channels_naming_the_layer():
+    with pytest.raises(ValueError, match="conv2d: filters \\(5\\) must be divisible by groups \\(2\\)"):
+        Conv2D(5, 3, groups=2)
+    with pytest.raises(ValueError, match="conv2d: groups must be a positive int"):
+        Conv2D(4, 3, groups=0)
+    graph = tfcore.new_graph()
+    with graph.as_default(), pytest.raises(ValueError, match="3 channels must be divisible by groups"):
+        Conv2D(4, 3, groups=2)(tfcore.placeholder((None, 5, 5, 3)))

@@ -1,0 +1,49 @@
+"""Masking: mark the time steps whose features all equal `mask_value` as padding.
+
+For a sequence x (batch, time, features):
+
+    m[n, t] = any_f ( x[n, t, f] != mask_value )      (True: a real step)
+    y[n, t, :] = x[n, t, :] * m[n, t]                   (padding steps become 0)
+
+`compute_mask(x)` returns m, which the recurrent layers take as `mask=` to
+carry their state over the padding steps (recurrent.py); Embedding's
+`mask_zero` does the same for integer ids. The gradient flows only to the
+unmasked steps.
+"""
+
+import numbers
+
+import tensorflow as tf
+
+from tfcore.module import Module
+
+
+class Masking(Module):
+    """Zeroes the steps equal to `mask_value` everywhere, and reports them in `compute_mask`.
+
+    Args:
+      mask_value: the padding value (default 0.0, as Keras).
+    """
+
+    def __init__(self, mask_value=0.0, name=None):
+        super().__init__(name=name)
+        if not isinstance(mask_value, numbers.Real) or isinstance(mask_value, bool):
+            raise ValueError("%s: mask_value must be a number, got %r" % (self.name, mask_value))
+        self.mask_value = float(mask_value)
+
+    def _check(self, inputs):
+        if inputs.shape.rank is None or inputs.shape.rank < 2:
+            raise ValueError("%s: input must have rank >= 2 (batch, ..., features), got shape %s"
+                             % (self.name, inputs.shape))
+
+    def compute_mask(self, inputs):
+        """m[n, t] = any feature of step t differs from mask_value (shape: input minus features)."""
+        inputs = tf.convert_to_tensor(inputs)
+        self._check(inputs)
+        return tf.reduce_any(tf.not_equal(inputs, tf.cast(self.mask_value, inputs.dtype)), axis=-1)
+
+    def call(self, inputs, training=False):
+        """m[n, t] = any_f(x[n, t, f] != mask_value);  y[n, t, :] = x[n, t, :] * m[n, t]"""
+        self._check(inputs)
+        keep = tf.cast(self.compute_mask(inputs), inputs.dtype)
+        return inputs * tf.expand_dims(keep, -1)

@@ -1,0 +1,92 @@
+"""SimpleRNN: the plain (Elman) recurrent layer, the ancestor of the LSTM and the GRU.
+
+One step maps the input x_t (batch, features) and the previous hidden state
+h_{t-1} (batch, H) to the new state, which is also the output:
+
+    h_t = activation( x_t W + h_{t-1} U + b )          (W: kernel, U: recurrent_kernel)
+
+Run over a sequence this multiplies the state by U at every step, so a
+gradient flowing back through T steps is multiplied by (roughly) U^T: it
+vanishes or explodes for long sequences, which is what the LSTM's and the
+GRU's gates were invented to avoid. It remains the clearest recurrent layer
+to read, and a fine one for short sequences.
+
+The cell reuses recurrent.py's machinery: `_Cell` (weights built in the
+sequence layer's scope, the one-step call) and `_Recurrent` (the unrolled and
+while-loop strategies, go_backwards, return_sequences / return_state, the
+stateful protocol), so everything said there holds here.
+"""
+
+import tensorflow as tf
+
+from tfcore.layers.recurrent import _check_units, _Cell, _Recurrent
+
+
+class SimpleRNNCell(_Cell):
+    """One SimpleRNN step: h_t = activation(x_t W + h_{t-1} U + b).
+
+    Weights, in Keras's order and layout: `kernel` (features, H),
+    `recurrent_kernel` (H, H), `bias` (H,).
+
+    Args:
+      units: H, the size of the hidden state.
+      activation: default tanh (bounded, so the state cannot grow without limit).
+      use_bias: add `bias`.
+      kernel_initializer: default glorot_uniform (Keras's default).
+      recurrent_initializer: default orthogonal: multiplying by an orthogonal U
+        preserves the state's norm, the best start for a product of T of them.
+      bias_initializer: default zeros.
+    """
+
+    state_names = ("h",)
+
+    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros", name=None):
+        super().__init__(units, activation, None, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, name)
+
+    def _create_weights(self):
+        self.kernel = self.add_weight("kernel", (self.input_size, self.units), self.kernel_initializer)
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, self.units),
+                                                self.recurrent_initializer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
+
+    def step(self, x, states):
+        """h_t = activation(x_t W + h_{t-1} U + b); the output is h_t."""
+        (h,) = states
+        z = tf.matmul(x, self.kernel) + tf.matmul(h, self.recurrent_kernel)
+        if self.use_bias:
+            z = tf.nn.bias_add(z, self.bias)
+        h = self.activation(z)
+        return h, [h]
+
+
+class SimpleRNN(_Recurrent):
+    """A SimpleRNN over a (batch, time, features) input.
+
+    Returns the last output (batch, H), or every step's (batch, time, H) with
+    `return_sequences=True`; with `return_state=True` a list `[output, h]`.
+    `initial_state=h0` may be passed when calling.
+
+    Args:
+      units: H, the state size.
+      activation, use_bias, kernel_initializer, recurrent_initializer,
+        bias_initializer: as for `SimpleRNNCell` (`simple_rnn/simple_rnn_cell/kernel`, ...).
+      return_sequences, return_state, go_backwards, stateful, batch_size: as for `LSTM`.
+      implementation: "unroll" (default) or "while" (recurrent.py's docstring).
+      dropout, recurrent_dropout, time_major, and the call's `mask`: as for `LSTM`.
+    """
+
+    _implementations = ("unroll", "while")
+
+    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 return_sequences=False, return_state=False, go_backwards=False, stateful=False,
+                 batch_size=None, implementation="unroll", dropout=0.0, recurrent_dropout=0.0,
+                 time_major=False, name=None):
+        _check_units(name or "simple_rnn", units)
+        cell = SimpleRNNCell(units, activation, use_bias, kernel_initializer,
+                             recurrent_initializer, bias_initializer)
+        super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
+                         batch_size, implementation, name, dropout, recurrent_dropout, time_major)
