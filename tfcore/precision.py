@@ -26,10 +26,13 @@ mixed-precision rewrite (a Grappler pass) in its `ConfigProto`:
 
 i.e. variables are cast on read, the ops on TensorFlow's allow list compute in
 the low precision, and the ops that need range or accumulate (the sums into the
-loss, the optimizer's updates) stay float32. TensorFlow's lists decide per op:
-on oneDNN LogSoftmax is on them, so the cross-entropy's log-probabilities are
-bfloat16 and only their sum is float32 (the loss then agrees with float32's to
-~1%, see tests/test_precision.py). See the rewritten graph with
+loss, the optimizer's updates) stay float32. TensorFlow's lists decide per op;
+its oneDNN list would also run (Log)Softmax in bfloat16, i.e. the loss's
+log-probabilities, so `configure` moves them to the deny list (through the
+environment variables TensorFlow reads when it rewrites a graph,
+TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_INFERLIST_REMOVE and ..._DENYLIST_ADD,
+unless you set either yourself; they then hold for every session of the process):
+the logits are cast back to float32 and the loss is computed in float32. See the rewritten graph with
 `RunOptions(output_partition_graphs=True)` (tests/test_precision.py does).
 
 On a CPU without native bfloat16 (no AVX512_BF16 or AMX) oneDNN emulates it:
@@ -43,6 +46,7 @@ the path runs, usually slower than float32. `native_bfloat16()` tells.
 """
 
 import contextlib
+import os
 import threading
 
 import tensorflow as tf
@@ -50,6 +54,11 @@ import tensorflow as tf
 POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 LOSS_SCALE = 2.0 ** 10  # mixed_float16's static loss scale
 _COLLECTION = "tfcore_precision_policy"
+# Ops moved from TensorFlow's infer list to its deny list (they must be in one list only,
+# or the rewrite refuses the lists and does nothing): the loss's softmax and log-softmax.
+FLOAT32_OPS = "Softmax,LogSoftmax"
+_LIST_VARIABLES = ("TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_INFERLIST_REMOVE",
+                   "TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_DENYLIST_ADD")
 _DEFAULT = threading.local()  # the policy `new_graph` records: a stack of `policy` blocks
 _PROCESS = ["float32"]  # below every block: what a command line chose (set_default_policy)
 
@@ -126,6 +135,11 @@ def configure(config, name):
     configured.CopyFrom(config)
     rewrites = configured.graph_options.rewrite_options
     on = type(rewrites).ON  # RewriterConfig.Toggle.ON, read from the message's own class
+    # Read by the rewrite each time it runs (when a session first runs a graph); values
+    # the user set are kept.
+    if not any(variable in os.environ for variable in _LIST_VARIABLES):
+        for variable in _LIST_VARIABLES:
+            os.environ[variable] = FLOAT32_OPS
     if name == "mixed_bfloat16":
         rewrites.auto_mixed_precision_onednn_bfloat16 = on
     else:
