@@ -13,9 +13,10 @@ Variants (each changes one thing while the graph is built; tfcore itself is not 
                 the graph under tfcore.precision's mixed_bfloat16 policy (TF's oneDNN
                 bfloat16 rewrite in the session)
   derived-relu  relu = max(0, x) differentiated by TensorFlow (GreaterEqual + Select)
-                instead of tfcore's stated derivative [x > 0]
+                instead of the readable path's stated derivative [x > 0]
   float-masks   dropout draws one float per element instead of bytes of uint32 words
-  tf.nn.relu    TensorFlow's fused relu (Grappler folds it into the convolution)
+  tf.nn.relu    TensorFlow's fused relu (Grappler folds it into the convolution); since
+                issue 13 what tfcore's relu builds by default, kept for the old levers' commands
   no-dropout-no-relu
                 not the model: dropout and relu made the identity, so the step is the
                 convolutions, pooling, dense layers and Adam alone; its time bounds
