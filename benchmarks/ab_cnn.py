@@ -1,4 +1,4 @@
-"""Levers 8, 15 and 16 of NOTES.md: a model's step built in variants, A B C ... in one process.
+"""Levers 8, 15, 16, 18 and 19 of NOTES.md: a model's step built in variants, A B C ... in one process.
 
     python benchmarks/ab_cnn.py MODEL [--rounds 4] [--steps 6] [--variants tfcore,float-masks,...]
 
@@ -7,11 +7,16 @@ levers measured the MNIST CNN and its batch-norm variant (`[bn]` then, the `_bn`
 built with the fused batch norm, at the model's default batch, on synthetic data.
 
 Variants (each changes one thing while the graph is built; tfcore itself is not changed):
-  tfcore        tfcore as it is
+  tfcore        tfcore as it is (fused activations since issue 13)
+  readable      every activation on its readable path (activations.implementation("readable"))
+  mixed_bfloat16
+                the graph under tfcore.precision's mixed_bfloat16 policy (TF's oneDNN
+                bfloat16 rewrite in the session)
   derived-relu  relu = max(0, x) differentiated by TensorFlow (GreaterEqual + Select)
-                instead of tfcore's stated derivative [x > 0]
+                instead of the readable path's stated derivative [x > 0]
   float-masks   dropout draws one float per element instead of bytes of uint32 words
-  tf.nn.relu    TensorFlow's fused relu (Grappler folds it into the convolution)
+  tf.nn.relu    TensorFlow's fused relu (Grappler folds it into the convolution); since
+                issue 13 what tfcore's relu builds by default, kept for the old levers' commands
   no-dropout-no-relu
                 not the model: dropout and relu made the identity, so the step is the
                 convolutions, pooling, dense layers and Adam alone; its time bounds
@@ -38,7 +43,7 @@ import tfcore  # noqa: E402
 from benchmarks.harness import load_data  # noqa: E402
 from benchmarks.params import make_params  # noqa: E402
 from benchmarks.registry import MODELS  # noqa: E402
-from tfcore import activations, train  # noqa: E402
+from tfcore import activations, precision, train  # noqa: E402
 from tfcore.layers import dropout  # noqa: E402
 
 
@@ -80,6 +85,8 @@ def no_dropout_no_relu():
 
 VARIANTS = {
     "tfcore": contextlib.nullcontext,
+    "readable": lambda: activations.implementation("readable"),
+    "mixed_bfloat16": lambda: precision.policy("mixed_bfloat16"),
     "derived-relu": lambda: relu_as(lambda x: tf.maximum(tf.constant(0, x.dtype), x)),
     "float-masks": float_masks,
     "tf.nn.relu": lambda: relu_as(tf.nn.relu),

@@ -114,10 +114,28 @@ def header(env, params, devices, skipped):
         "Devices: %s%s; load average %s" % (", ".join(devices), "".join(
             "; skipped %s (%s)" % s for s in skipped),
             " ".join("%.2f" % v for v in env["load_average"] or [])),
+        precision_line(env, params.precision),
         "Method: warm-up %d steps excluded; %d rounds x %d timed steps per side, A B A B; only the "
         "session run (tf-keras: the call) is timed, data already in host memory (%s data, feed %s)"
         % (params.warmup, params.rounds, params.steps, params.data, params.feed),
     ])
+
+
+def precision_line(env, precision):
+    """The arithmetic of the run, and whether this CPU has native bfloat16."""
+    isa = env["isa"]
+    native = isa.get("AVX512_BF16") or isa.get("AMX-BF16")
+    line = "Precision: %s" % precision
+    if precision == "mixed_bfloat16":
+        line += (" (TF's oneDNN bfloat16 rewrite in tfcore's sessions; tf-keras under its "
+                 "mixed_bfloat16 policy); %s" % (
+                     "native bfloat16 on this CPU (AVX512_BF16/AMX-BF16)" if native else
+                     "this CPU lacks native bfloat16 (no AVX512_BF16/AMX-BF16): oneDNN emulates it, "
+                     "expect it slower than float32" if native is False else
+                     "native bfloat16 unknown (no /proc/cpuinfo flags)"))
+    elif precision == "mixed_float16":
+        line += " (TF's float16 rewrite on GPU ops, static loss scaling; tf-keras mixed_float16)"
+    return line
 
 
 def configure_threads(params):

@@ -31,7 +31,8 @@ Method (after tf_cnn_benchmarks):
 
 The modules: `registry.py` (the models), `params.py` (the flags),
 `environment.py` (the machine), `timing.py` (the method), `report.py` (the
-outputs), `peers.py` (tf-keras). `run(params)` returns the result document
+outputs), `peers.py` (tf-keras), `torch_peer.py` (PyTorch, `--peer torch`),
+`trace.py` (`--trace`). `run(params)` returns the result document
 (the JSON's content, fields in `report.JSON_FIELDS`).
 """
 
@@ -94,7 +95,8 @@ def _start_tfcore(name, device, params, x, y):
 def _start_peer(peer_module, name, device, params, x, y):
     """The tf-keras twin built, stepped once (the time to first step) and warmed up, both paths."""
     batch = params.batch_for(name)
-    peer = peer_module.KerasPeer(name, device, batch, seed=params.seed, jit_compile=params.xla)
+    peer = peer_module.Peer(name, device, batch, seed=params.seed, jit_compile=params.xla,
+                            precision=params.precision)
     first_step = peer.first_step(x, y)
     for _ in range(max(params.warmup - 1, 0)):
         peer.step_once(x[:batch], None if y is None else y[:batch])
@@ -133,7 +135,7 @@ def _entry(name, device, framework, path, batch, rounds, flops, peak, first_step
     return entry
 
 
-def _entries(ours, name, device, params, peak, timed, first_steps, rows):
+def _entries(ours, peer, name, device, params, peak, timed, first_steps, rows):
     """The result entries of one model on one device: tfcore's, then the peer's two paths."""
     rounds, epochs = timed
     batch, flops = params.batch_for(name), ours.flops
@@ -150,13 +152,12 @@ def _entries(ours, name, device, params, peak, timed, first_steps, rows):
     first["cores_busy"] = float(np.median(ours.cpu_times[-len(first["step_times_s"]):])
                                 / first["median_s"])
     entries = [first]
-    if rounds["train_on_batch"]:
-        fwd = ours.forward_only
-        entries.append(_entry(name, device, "tf-keras", "predict_on_batch" if fwd else "train_on_batch",
-                              batch, rounds["train_on_batch"], flops, peak_gflops, first_steps[1]))
-        entries.append(_entry(name, device, "tf-keras", "predict" if fwd else "fit", batch,
-                              rounds["fit"], flops, peak_gflops, None,
-                              timing.epoch_doc(rows, batch, epochs["keras"])))
+    if rounds["train_on_batch"]:  # the peer's per-call path, then its loop (fit) path
+        step_path, loop_path = peer.paths
+        entries.append(_entry(name, device, peer.framework, step_path, batch, rounds["train_on_batch"],
+                              flops, peak_gflops, first_steps[1]))
+        entries.append(_entry(name, device, peer.framework, loop_path, batch, rounds["fit"], flops,
+                              peak_gflops, None, timing.epoch_doc(rows, batch, epochs["keras"])))
     return entries
 
 
@@ -174,9 +175,24 @@ def bench_model(name, device, params, peak, peer_module=None):
     if in_graph:
         ours.build_epoch_in_graph(*epoch_data)
         ours.run_epoch_in_graph()  # warm-up: the first run optimises the loop graph
+    traced = _trace(ours, peer, name, device, params, x, y)
     timed = _alternate(ours, peer, params, (x, y), epoch_data, in_graph)
     ours.close()
-    return _entries(ours, name, device, params, peak, timed, (first_step, peer_first), rows)
+    entries = _entries(ours, peer, name, device, params, peak, timed, (first_step, peer_first), rows)
+    entries[0]["trace_files"] = traced
+    return entries
+
+
+def _trace(ours, peer, name, device, params, x, y):
+    """--trace: one extra, untimed, traced step per framework (benchmarks/trace.py); the files."""
+    if not params.trace:
+        return []
+    from benchmarks import trace
+
+    files = trace.trace_tfcore(ours, params.trace)
+    if peer is not None:
+        files += trace.trace_peer(peer, name, device, x, y, params.trace)
+    return files
 
 
 # ---------------------------------------------------------------------------
@@ -212,7 +228,7 @@ def compare(entries):
     for model, device in sorted({(e["model"], e["device"]) for e in entries}):
         group = [e for e in entries if e["model"] == model and e["device"] == device]
         ours = [e for e in group if e["framework"] == "tfcore"]
-        peers = [e for e in group if e["framework"] == "tf-keras"]
+        peers = [e for e in group if e["framework"] != "tfcore"]
         if ours and peers:
             out.append(_comparison(model, device, ours[0], peers))
     return out
@@ -259,11 +275,26 @@ def speedups(entries):
     return out
 
 
+# The type a precision policy computes in: the matmul peak "% of peak" is measured against.
+COMPUTE_DTYPES = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
+
+
+def measure_peak(device, params):
+    """The matmul peak in the run's compute type; a mixed run also records float32's."""
+    dtype = COMPUTE_DTYPES[params.precision]
+    peak = timing.matmul_peak(device, params, dtype=dtype)
+    if dtype != "float32":
+        peak["float32_tf_gflops"] = timing.matmul_peak(device, params)["tf_gflops"]
+    return peak
+
+
 def bench_device(device, params, peer_module, say):
     """(peak, entries) of every model on `device`, the peak measured before and after them."""
-    peak = timing.matmul_peak(device, params)
-    say("%s: float32 %dx%d matmul peak %.1f GFLOP/s (TF, best of 5), %.1f (NumPy)"
-        % (device, params.peak_size, params.peak_size, peak["tf_gflops"], peak["numpy_gflops"]))
+    peak = measure_peak(device, params)
+    say("%s: %s %dx%d matmul peak %.1f GFLOP/s (TF, best of 5), %.1f (NumPy float32)%s"
+        % (device, peak["dtype"], params.peak_size, params.peak_size, peak["tf_gflops"],
+           peak["numpy_gflops"], "; float32 %.1f" % peak["float32_tf_gflops"]
+           if "float32_tf_gflops" in peak else ""))
     found = []
     for name in params.models:
         entries = bench_model(name, device, params, peak, peer_module)
@@ -272,7 +303,7 @@ def bench_device(device, params, peer_module, say):
         found += entries
     # A busy moment at the start would understate the peak (and overstate every
     # "% peak"): measure again after the models and keep the better of the two.
-    peak = timing.merge_peaks(peak, timing.matmul_peak(device, params))
+    peak = timing.merge_peaks(peak, measure_peak(device, params))
     say("%s: matmul peak measured again after the models: %.1f GFLOP/s (TF, best of 10)"
         % (device, peak["tf_gflops"]))
     for entry in found:
@@ -290,6 +321,8 @@ def run(params, say=print, command=None):
     peer_module = None
     if params.peer == "keras":
         from benchmarks import peers as peer_module
+    elif params.peer == "torch":
+        from benchmarks import torch_peer as peer_module
     peaks, entries = {}, []
     for device in devices:
         peaks[device], found = bench_device(device, params, peer_module, say)

@@ -22,6 +22,7 @@ import re
 from benchmarks.registry import MODELS, variants
 
 FEEDS = ("feed_dict", "callable", "dataset")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")  # tfcore.precision.POLICIES (no TF here)
 
 _DEVICE_RE = re.compile(r"^(cpu|gpu)(:\d+)?$|^all$|^/device:(cpu|gpu):\d+$", re.IGNORECASE)
 
@@ -63,19 +64,25 @@ FLAGS = (
          "the environment already sets it", choices=("auto", "on", "off")),
     Flag("data", "synthetic", "synthetic (random arrays shaped like each model's data; offline) "
          "or real (the staged datasets)", choices=("synthetic", "real")),
-    Flag("peer", None, "keras (tf-keras, Keras 2) or none (default keras where tf-keras is installed)",
-         choices=("keras", "none")),
+    Flag("peer", None, "keras (tf-keras, Keras 2), torch (PyTorch, eager; the [peers] extra) or none "
+         "(default keras where tf-keras is installed)", choices=("keras", "torch", "none")),
     Flag("feed", "callable", "how tfcore's timed step gets its batch: feed_dict (session.run with a "
          "feed dict), callable (Session.make_callable: the same feed, less Python per run) or "
          "dataset (a tf.data iterator over the same arrays, prefetched)", choices=FEEDS),
     Flag("fused_batchnorm", True, "use the readable batch norm in the CNN-BN model instead of the "
          "fused kernel (FusedBatchNormV3)", type=bool, action="store_false"),
+    Flag("precision", "float32", "arithmetic of both sides: float32, or float32 variables with "
+         "bfloat16 compute (tfcore.precision; the tf-keras peer under its own mixed_bfloat16 "
+         "policy) or float16 (GPU only); %% of peak then uses the same type's matmul peak",
+         choices=PRECISIONS),
     Flag("lstm_implementation", "block", "the LSTM's strategy: block (fused BlockLSTM), unroll, while",
          choices=("block", "unroll", "while")),
     Flag("epoch", True, "skip the whole-epoch wall-time measurement", type=bool, action="store_false"),
     Flag("steps_per_run", 0, "training steps per session run in the epoch timed through "
          "tfcore.train.fit (its steps_per_run=); 0 (default) = the whole epoch in one run, "
          "1 = one run per batch", type=int, minimum=0),
+    Flag("trace", "", "write one traced training step per model and framework into this folder "
+         "(Chrome traces, per-op totals; see benchmarks/trace.py); '' (default) = none"),
     Flag("json", "runs/benchmarks/results.json", "where to write the JSON ('' to skip)"),
     Flag("markdown", "runs/benchmarks/results.md", "where to write the Markdown table ('' to skip)"),
     Flag("plot", "runs/benchmarks/samples_per_second.png", "where to write the bar chart ('' to skip)"),
@@ -118,6 +125,11 @@ Params = dataclasses.make_dataclass(
 def keras_installed():
     """Whether tf-keras can be imported (looked up without importing it or TensorFlow)."""
     return importlib.util.find_spec("tf_keras") is not None
+
+
+def torch_installed():
+    """Whether PyTorch can be imported (looked up without importing it)."""
+    return importlib.util.find_spec("torch") is not None
 
 
 def parser():
@@ -179,6 +191,8 @@ def validate(params):
     _check_devices(params)
     for name in OUTPUTS:
         _check_writable(name, getattr(params, name))
+    if params.trace and pathlib.Path(params.trace).exists() and not pathlib.Path(params.trace).is_dir():
+        raise ParamsError("--trace %s is a file; give a folder (it is created if missing)" % params.trace)
     return params
 
 
@@ -243,17 +257,24 @@ def _check_peer(params):
     elif params.peer == "keras" and not keras_installed():
         raise ParamsError("--peer keras needs tf-keras: pip install 'tf-keras>=2.21,<2.22' "
                           "(or pass --peer none)")
+    elif params.peer == "torch" and not torch_installed():
+        raise ParamsError("--peer torch needs PyTorch, which is not installed: pip install -e '.[peers]' "
+                          "(a CPU-only build avoids the large CUDA wheels: see PyTorch's install selector)")
 
 
 def _check_devices(params):
     """--towers only for models that support them; --cpu-devices only without the peer."""
+    if params.precision == "mixed_float16" and not str(params.device or "").lower().startswith(
+            ("gpu", "/device:gpu")):
+        raise ParamsError("--precision mixed_float16 runs on GPUs only (TensorFlow's float16 "
+                          "rewrite converts GPU ops): pass --device gpu, or use mixed_bfloat16")
     tower_models = [m for m in MODELS if MODELS[m].towers]
     if params.towers > 1 and set(params.models) - set(tower_models):
         raise ParamsError("--towers applies to %s; pass --model %s"
                           % (", ".join(tower_models), ",".join(tower_models)))
-    if params.cpu_devices > 1 and params.peer == "keras":
+    if params.cpu_devices > 1 and params.peer != "none":
         raise ParamsError("--cpu-devices > 1 makes logical CPU devices for tfcore's sessions only; "
-                          "the tf-keras peer cannot use them: pass --peer none")
+                          "the peer (tf-keras, PyTorch) cannot use them: pass --peer none")
 
 
 def _check_writable(name, target):

@@ -36,10 +36,18 @@ import tf_keras as keras  # noqa: E402
 from benchmarks.registry import get  # noqa: E402
 
 
-def build(name, batch_size, seed=0, jit_compile=False):
-    """The compiled tf-keras twin of model `name` (the registry's `peer`)."""
+def build(name, batch_size, seed=0, jit_compile=False, precision="float32"):
+    """The compiled tf-keras twin of model `name` (the registry's `peer`), under Keras's `precision` policy.
+
+    The policy is Keras's global one, set only while the model is built (its layers keep
+    it), and float32 again afterwards.
+    """
     keras.utils.set_random_seed(seed)
-    return get(name).peer(keras, batch_size, jit_compile)
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        return get(name).peer(keras, batch_size, jit_compile)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
 
 
 class _StepClock(keras.callbacks.Callback):
@@ -73,13 +81,16 @@ class _StepClock(keras.callbacks.Callback):
 class KerasPeer:
     """A compiled tf-keras twin on one device, with the timed paths the harness calls."""
 
-    def __init__(self, name, device, batch_size, seed=0, jit_compile=False):
+    framework = "tf-keras"
+
+    def __init__(self, name, device, batch_size, seed=0, jit_compile=False, precision="float32"):
         self.name, self.device, self.batch_size = name, device, batch_size
         self.spec = get(name)
         self.forward_only = self.spec.forward_only
+        self.paths = ("predict_on_batch", "predict") if self.forward_only else ("train_on_batch", "fit")
         began = time.perf_counter()
         with tf.device(device):
-            self.model = build(name, batch_size, seed, jit_compile)
+            self.model = build(name, batch_size, seed, jit_compile, precision)
         self.build_seconds = time.perf_counter() - began
 
     def reset(self):
@@ -135,3 +146,6 @@ class KerasPeer:
         self.reset()
         _, wall = self.time_fit(x, y, len(x) // self.batch_size)
         return wall
+
+
+Peer = KerasPeer  # what the harness builds: every peer module names its class Peer

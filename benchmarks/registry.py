@@ -13,6 +13,8 @@ model says
     epoch        the training set's size: one epoch is this many samples
     peer         the same model in tf-keras, compiled: `peer(keras, batch, jit_compile)`,
                  or None (a readable variant: its yardstick is tfcore's fast path)
+    torch        the same model in PyTorch: `torch(torch, batch)` returns `(module, loss,
+                 optimizer, schedule)`, the optional `--peer torch` (benchmarks/torch_peer.py)
     variant_of   the model whose fast path this one computes another way (the
                  readable paths: im2col convolutions, hand-derived gradients), or None
     and the switches `towers`, `stateful`, `single_batch`, `in_graph_epoch`,
@@ -21,7 +23,7 @@ model says
 Adding a model to the benchmark means adding one entry to `MODELS`; nothing
 else in `benchmarks/` names a model, and the library (`tfcore/`) names none.
 
-Why here and not in `models/`: the registry holds the tf-keras twins, and
+Why here and not in `models/`: the registry holds the tf-keras and PyTorch twins, and
 `models/` imports only tfcore (tf-keras is a test oracle and a benchmark peer,
 never a dependency of an example); the other facts (default batch, synthetic
 shapes, an epoch's size, the CNNs' epoch cap) are what the benchmark needs to
@@ -58,6 +60,7 @@ class ModelSpec:
     single_batch: bool = False  # one fixed input (the batch cannot change)
     in_graph_epoch: bool = False  # dispatch-bound: time a whole epoch in one session run too
     epoch_steps_cap: int = None  # time at most this many steps of the epoch (None: all)
+    torch: object = None  # (torch, batch) -> (module, loss, optimizer, schedule): the PyTorch twin
 
     @property
     def forward_only(self):
@@ -210,6 +213,92 @@ def _keras_laplacian(keras, batch, jit_compile):
 
 
 # ---------------------------------------------------------------------------
+# The PyTorch twins (`--peer torch`): same layers, Keras's initialisers where it
+# matters little for timing aside, same loss, Adam with Keras's epsilon 1e-7 and
+# its time decay lr / (1 + decay * step) as a LambdaLR schedule. PyTorch adds
+# epsilon to sqrt(v_hat), Keras 2 to sqrt(v): the same arithmetic per step.
+# ---------------------------------------------------------------------------
+
+def _torch_adam(torch, module, learning_rate, decay):
+    optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate, eps=1e-7)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 / (1.0 + decay * step))
+    return optimizer, schedule
+
+
+def _torch_cnn(batchnorm):
+    """The MNIST CNN in PyTorch (NCHW, as PyTorch's kernels want); logits + cross-entropy."""
+    def twin(torch, batch):
+        nn = torch.nn
+
+        def hidden(layer, channels):
+            return [layer, nn.BatchNorm2d(channels, eps=1e-3, momentum=0.01), nn.ReLU()] \
+                if batchnorm else [layer, nn.ReLU()]
+
+        def dropout(rate):
+            return [] if batchnorm else [nn.Dropout(rate)]
+
+        conv = lambda cin, cout: nn.Conv2d(cin, cout, 3, padding=1)  # noqa: E731
+        pool = lambda: nn.AvgPool2d(2, ceil_mode=True)  # noqa: E731  (SAME: 7 -> 4)
+        dense = [nn.Linear(1024, 512), nn.BatchNorm1d(512, eps=1e-3, momentum=0.01), nn.ReLU()] \
+            if batchnorm else [nn.Linear(1024, 512), nn.ReLU()]
+        module = nn.Sequential(
+            *dropout(0.25), *hidden(conv(1, 16), 16), *dropout(0.5), *hidden(conv(16, 16), 16),
+            *dropout(0.5), pool(), *hidden(conv(16, 32), 32), pool(), *hidden(conv(32, 64), 64),
+            *dropout(0.5), pool(), nn.Flatten(), *dense, *dropout(0.5), nn.Linear(512, 10))
+        return (module, nn.CrossEntropyLoss()) + _torch_adam(torch, module, 1e-3, 1e-5)
+    return twin
+
+
+def _torch_stateful_lstm(torch):
+    """Stateful LSTM(8) + Dense(1): the last (h, c) of a batch starts the next one."""
+    nn = torch.nn
+
+    class StatefulLSTM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm, self.dense, self.state = nn.LSTM(1, 8, batch_first=True), nn.Linear(8, 1), None
+
+        def reset_states(self):
+            self.state = None
+
+        def forward(self, x):
+            out, state = self.lstm(x, self.state)
+            self.state = tuple(s.detach() for s in state)  # carried over, not back-propagated
+            return self.dense(out[:, -1])
+
+    return StatefulLSTM()
+
+
+def _torch_lstm(torch, batch):
+    module = _torch_stateful_lstm(torch)
+    return (module, torch.nn.MSELoss()) + _torch_adam(torch, module, 1e-3, 1e-4)
+
+
+def _torch_mlp(torch, batch):
+    nn = torch.nn
+    module = nn.Sequential(nn.Linear(3, 50), nn.Tanh(), nn.Linear(50, 1), nn.Sigmoid())
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.025)
+    return module, nn.MSELoss(reduction="sum"), optimizer, None
+
+
+def _torch_logistic(torch, batch):
+    nn = torch.nn
+    module = nn.Linear(2, 1)
+    nn.init.zeros_(module.weight)
+    nn.init.zeros_(module.bias)
+    return module, nn.BCEWithLogitsLoss(), torch.optim.SGD(module.parameters(), lr=0.025), None
+
+
+def _torch_laplacian(torch, batch):
+    from models.laplacian import LAPLACIAN
+
+    module = torch.nn.Conv2d(1, 1, 3, padding=1, bias=False)
+    with torch.no_grad():
+        module.weight.copy_(torch.as_tensor(LAPLACIAN, dtype=torch.float32).reshape(1, 1, 3, 3))
+    return module, None, None, None
+
+
+# ---------------------------------------------------------------------------
 # The registry
 # ---------------------------------------------------------------------------
 
@@ -222,7 +311,7 @@ _MNIST = dict(x=((28, 28, 1), ("uniform", 0.0, 1.0)), y=((10,), ("one_hot",)), r
 _MNIST_VARIANT = dict(_MNIST, epoch_steps_cap=4, variant_of="mnist_cnn")
 
 MODELS = {spec.name: spec for spec in (
-    ModelSpec("mnist_cnn", _build_cnn(False), peer=_keras_cnn(False), **_MNIST,
+    ModelSpec("mnist_cnn", _build_cnn(False), peer=_keras_cnn(False), torch=_torch_cnn(False), **_MNIST,
               description="the chapter's MNIST CNN (dropout)"),
     ModelSpec("mnist_cnn_patches", _build_cnn(False, "patches"), **_MNIST_VARIANT,
               description="the CNN, convolutions and pools from image patches (im2col), "
@@ -230,21 +319,22 @@ MODELS = {spec.name: spec for spec in (
     ModelSpec("mnist_cnn_manual", _build_cnn(False, "patches", "manual"), **_MNIST_VARIANT,
               description="the patches CNN with every hand-derived gradient: conv, pool, dense, "
                           "dropout, softmax cross-entropy"),
-    ModelSpec("mnist_cnn_bn", _build_cnn(True), peer=_keras_cnn(True), **_MNIST,
+    ModelSpec("mnist_cnn_bn", _build_cnn(True), peer=_keras_cnn(True), torch=_torch_cnn(True), **_MNIST,
               description="the CNN with batch norm before each activation, no dropout"),
     ModelSpec("lstm_temperature", _build_lstm, x=((20, 1), ("uniform", -1.0, 1.0)),
               y=((1,), ("uniform", -1.0, 1.0)), real=_real_temperature, batch=20, epoch=1400,
-              peer=_keras_lstm, stateful=True, in_graph_epoch=True,
+              peer=_keras_lstm, torch=_torch_lstm, stateful=True, in_graph_epoch=True,
               description="stateful LSTM, 8 units, windows of 20 scaled anomalies"),
     ModelSpec("mlp", _build_mlp, x=((3,), ("normal", 0.0, 1.0)), y=((1,), ("integers", 0, 2)),
-              real=_real_classification("mlp"), batch=50, epoch=800, peer=_keras_mlp,
+              real=_real_classification("mlp"), batch=50, epoch=800, peer=_keras_mlp, torch=_torch_mlp,
               in_graph_epoch=True, description="Dense 50 tanh, Dense 1 sigmoid"),
     ModelSpec("logistic_regression", _build_logistic, x=((2,), ("normal", 0.0, 1.0)),
               y=((1,), ("integers", 0, 2)), real=_real_classification("logistic"), batch=500,
-              epoch=500, peer=_keras_logistic, in_graph_epoch=True,
+              epoch=500, peer=_keras_logistic, torch=_torch_logistic, in_graph_epoch=True,
               description="logistic regression on two features"),
     ModelSpec("laplacian", _build_laplacian, x=((768, 1024, 1), ("integers", 0, 256)), y=None,
-              real=_real_face, batch=1, epoch=1, peer=_keras_laplacian, single_batch=True,
+              real=_real_face, batch=1, epoch=1, peer=_keras_laplacian, torch=_torch_laplacian,
+              single_batch=True,
               description="a 768x1024 grey image convolved with the discrete Laplacian"),
 )}
 

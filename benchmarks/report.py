@@ -10,7 +10,7 @@ import pathlib
 
 import numpy as np
 
-from benchmarks.environment import format_isa
+from benchmarks.environment import format_isa, precision_line
 
 SCHEMA = "tfcore-benchmark/1"
 
@@ -23,7 +23,8 @@ JSON_FIELDS = {
     "params": "every parameter of the run",
     "devices": "the devices benchmarked",
     "skipped": "devices asked for but absent, with why",
-    "peak": "per device: measured float32 matmul peak (TF and NumPy), GFLOP/s",
+    "peak": "per device: measured matmul peak (TF, in the run's compute dtype, and NumPy float32), "
+            "GFLOP/s; a mixed-precision run also has float32_tf_gflops",
     "results": "one entry per (model, device, framework, path); see RESULT_FIELDS",
     "comparisons": "tfcore / tf-keras per model and device (median, min, max of per-round ratios)",
     "readable_costs": "per readable variant and device: {model, device, fast_model, cost_median, "
@@ -42,7 +43,7 @@ RESULT_FIELDS = {
     "train_flops_per_step": "analytic FLOPs per step (3x forward for training; the forward for a "
                             "forward-only model)",
     "gflops_per_s": "train_flops_per_step / median_s / 1e9",
-    "percent_of_peak": "gflops_per_s / the device's TF matmul peak * 100",
+    "percent_of_peak": "gflops_per_s / the device's TF matmul peak (the run's compute dtype) * 100",
     "first_step_s": "build + session or compile + first step, seconds",
     "epoch": "{samples, steps, seconds: [...], samples_per_s} of whole-epoch wall times (tfcore: "
              "tfcore.train.fit with --steps-per-run; tf-keras: model.fit), or null",
@@ -142,10 +143,12 @@ def markdown_table(doc):
            "TensorFlow %s, %s (%s cores; %s), TF_ENABLE_ONEDNN_OPTS=%s, load average %s." % (
                env["tensorflow"], env["cpu"], env["cores"], format_isa(env["isa"]),
                env["TF_ENABLE_ONEDNN_OPTS"], " ".join("%.2f" % v for v in env["load_average"] or [])),
-           ""]
+           precision_line(env, doc["params"].get("precision", "float32")) + ".", ""]
     for device, peak in doc["peak"].items():
-        out.append("Matmul peak on %s (float32 %d^2): %.1f GFLOP/s (TF), %.1f GFLOP/s (NumPy)."
-                   % (device, peak["size"], peak["tf_gflops"], peak["numpy_gflops"]))
+        out.append("Matmul peak on %s (%s %d^2): %.1f GFLOP/s (TF), %.1f GFLOP/s (NumPy float32)%s."
+                   % (device, peak.get("dtype", "float32"), peak["size"], peak["tf_gflops"],
+                      peak["numpy_gflops"], "; float32 %.1f GFLOP/s (TF)" % peak["float32_tf_gflops"]
+                      if "float32_tf_gflops" in peak else ""))
     out.append("")
     out += _markdown(COLUMNS, table_rows(doc))
     readable = readable_rows(doc)

@@ -33,7 +33,7 @@ import tensorflow as tf
 import tfcore
 from benchmarks.environment import session_config
 from benchmarks.registry import get
-from tfcore import train
+from tfcore import precision, train
 from tfcore.inspect import flops as inspect_flops
 from tfcore.inspect.layers import ancestors
 
@@ -85,9 +85,9 @@ def profiler_check(name, output):
 # The matmul peak
 # ---------------------------------------------------------------------------
 
-def _peak_record(n, tf_times, np_times):
+def _peak_record(n, tf_times, np_times, dtype="float32"):
     flops = 2.0 * n ** 3
-    return {"size": n, "tf_times_s": tf_times, "numpy_times_s": np_times,
+    return {"size": n, "dtype": dtype, "tf_times_s": tf_times, "numpy_times_s": np_times,
             "tf_gflops": flops / min(tf_times) / 1e9, "numpy_gflops": flops / min(np_times) / 1e9,
             "tf_gflops_median": flops / float(np.median(tf_times)) / 1e9}
 
@@ -102,13 +102,13 @@ def _time_calls(run, repeats):
     return times
 
 
-def matmul_peak(device, params, repeats=5):
-    """Float32 n x n matmul rate on `device` in a session (and NumPy's on the host), GFLOP/s."""
+def matmul_peak(device, params, repeats=5, dtype="float32"):
+    """An n x n matmul's rate in `dtype` on `device` in a session (NumPy's float32 on the host), GFLOP/s."""
     n = params.peak_size
     graph = tfcore.new_graph(seed=params.seed)
     with graph.as_default(), tf.device(device):
-        a = tfcore.variable(tf.random.uniform((n, n)), name="a")
-        b = tfcore.variable(tf.random.uniform((n, n)), name="b")
+        a = tfcore.variable(tf.cast(tf.random.uniform((n, n)), dtype), name="a")
+        b = tfcore.variable(tf.cast(tf.random.uniform((n, n)), dtype), name="b")
         product = tf.matmul(a, b)
         init = tf.compat.v1.global_variables_initializer()
     with tfcore.session(graph=graph, config=session_config(params)) as sess:
@@ -117,13 +117,16 @@ def matmul_peak(device, params, repeats=5):
         tf_times = _time_calls(lambda: sess.run(product.op), repeats)
     rng = np.random.RandomState(params.seed)
     x, y = rng.rand(n, n).astype(np.float32), rng.rand(n, n).astype(np.float32)
-    return _peak_record(n, tf_times, _time_calls(lambda: x @ y, repeats))
+    return _peak_record(n, tf_times, _time_calls(lambda: x @ y, repeats), dtype)
 
 
 def merge_peaks(before, after):
     """One peak record from two measurements: all the times, rates from the fastest."""
-    return _peak_record(before["size"], before["tf_times_s"] + after["tf_times_s"],
-                        before["numpy_times_s"] + after["numpy_times_s"])
+    merged = _peak_record(before["size"], before["tf_times_s"] + after["tf_times_s"],
+                          before["numpy_times_s"] + after["numpy_times_s"], before["dtype"])
+    if "float32_tf_gflops" in before:  # a mixed-precision run also keeps the float32 peak
+        merged["float32_tf_gflops"] = max(before["float32_tf_gflops"], after["float32_tf_gflops"])
+    return merged
 
 
 # ---------------------------------------------------------------------------
@@ -169,7 +172,10 @@ class TfcoreBench:
         began = time.perf_counter()
         self.name, self.device, self.params = name, device, params
         self.batch = params.batch_for(name)
-        self.model = m = get(name).build(params, device, self.batch)
+        # Under a mixed policy the graph records it and every tfcore.session on it
+        # (the step's, the epoch's, the dataset path's) runs TF's mixed-precision rewrite.
+        with precision.policy(params.precision):
+            self.model = m = get(name).build(params, device, self.batch)
         self.forward_only = m.train_op is None
         self.output = m.predictions if self.forward_only else m.loss
         fetches = [self.output] if self.forward_only else \
@@ -213,7 +219,7 @@ class TfcoreBench:
         # (public API: import_graph_def with input_map), so the builders stay unchanged.
         m = self.model
         graph_def = m.graph.as_graph_def()
-        graph = tfcore.new_graph(seed=m.graph.seed)
+        graph = precision.set_policy(tfcore.new_graph(seed=m.graph.seed), precision.policy_of(m.graph))
         with graph.as_default():
             arrays = (self.x,) if m.targets is None else (self.x, self.y)
             n = len(self.x) // self.batch * self.batch if len(self.x) >= self.batch else len(self.x)

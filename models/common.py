@@ -89,6 +89,9 @@ def parser(name, description, epochs, batch_size):
                    help="start afresh: remove the files tfcore wrote in --out (its manifest lists "
                         "them; nothing else is touched) instead of resuming")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    p.add_argument("--precision", choices=tfcore.precision.POLICIES, default="float32",
+                   help="arithmetic: float32, or float32 variables with bfloat16 (CPU, oneDNN) "
+                        "or float16 (GPU only) compute; see tfcore.precision (default %(default)s)")
     p.set_defaults(example=name)
     add_shipping_flags(p, trains=epochs is not None)
     return p
@@ -105,6 +108,11 @@ def parse(p, argv, quick=None):
         args.device = tfcore.resolve_device(args.device)
     except ValueError as err:
         p.error(str(err))
+    try:  # the one place --precision is applied: every graph built after this carries it
+        tfcore.precision.check_device(args.precision, bool(tf.config.list_physical_devices("GPU")))
+    except ValueError as err:
+        p.error(str(err))
+    tfcore.precision.set_default_policy(args.precision)
     if args.quick:
         for key, value in (quick or {}).items():
             current = getattr(args, key)

@@ -332,6 +332,8 @@ def test_params_defaults_come_from_the_flags_alone():
     (["--warmup", "x"], "argument --warmup: invalid int value"),
     (["--stepz", "3"], "unrecognized arguments: --stepz"),
     (["--step", "3"], "unrecognized arguments: --step"),  # no abbreviations
+    (["--precision", "mixed_float16", "--device", "cpu"], "--precision mixed_float16 runs on GPUs only"),
+    (["--precision", "bf16"], "argument --precision: invalid choice: 'bf16'"),
 ])
 def test_bad_flags_exit_2_with_argparses_message(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -417,3 +419,55 @@ def test_no_example_is_named_in_the_benchmark_outside_the_registry():
     # The library's synthetic data knows no example either: shapes come from the registry.
     import tfcore.data.synthetic as synthetic_module
     assert not hasattr(synthetic_module, "SHAPES") and not hasattr(synthetic_module, "synthetic_like")
+
+
+def test_mixed_bfloat16_run_rewrites_tfcores_graphs_and_uses_the_bfloat16_peak():
+    params = small_params(model="mnist_cnn", device="cpu", batch_size=8, precision="mixed_bfloat16")
+    said = []
+    doc = harness.run(params, say=said.append)
+    assert "Precision: mixed_bfloat16" in said[0]
+    assert "Precision: mixed_bfloat16" in report.markdown_table(doc)
+    assert ("native bfloat16" in said[0]) or ("lacks native bfloat16" in said[0])
+    peak = doc["peak"]["/device:CPU:0"]
+    assert peak["dtype"] == "bfloat16" and peak["float32_tf_gflops"] > 0
+    np.testing.assert_allclose(peak["tf_gflops"], 2 * 128 ** 3 / min(peak["tf_times_s"]) / 1e9)
+    (entry,) = doc["results"]
+    np.testing.assert_allclose(entry["percent_of_peak"], 100 * entry["gflops_per_s"] / peak["tf_gflops"])
+    x, y = harness.load_data("mnist_cnn", 8, params)
+    bench = timing.TfcoreBench("mnist_cnn", "/device:CPU:0", params, x, y)
+    try:
+        assert tfcore.precision.policy_of(bench.model.graph) == "mixed_bfloat16"
+        rewrites = bench.session._config.graph_options.rewrite_options
+        assert rewrites.auto_mixed_precision_onednn_bfloat16 == type(rewrites).ON
+    finally:
+        bench.close()
+
+
+def test_peer_torch_without_pytorch_is_refused_with_the_install_command(monkeypatch):
+    from benchmarks import params as params_lib
+
+    monkeypatch.setattr(params_lib, "torch_installed", lambda: False)
+    with pytest.raises(params_lib.ParamsError, match=r"--peer torch needs PyTorch.*\[peers\]"):
+        make_params(peer="torch")
+
+
+def test_trace_writes_a_chrome_trace_and_op_totals_of_one_tfcore_step(tmp_path):
+    params = small_params(model="mlp", device="cpu", trace=str(tmp_path / "trace"))
+    doc = harness.run(params, say=quiet)
+    files = doc["results"][0]["trace_files"]
+    trace = json.loads((tmp_path / "trace" / "mlp-CPU0-tfcore.json").read_text())
+    assert sorted(files) == sorted(str(tmp_path / "trace" / f)
+                                   for f in ("mlp-CPU0-tfcore.json", "mlp-CPU0-tfcore-ops.txt"))
+    ops = [e for e in trace["traceEvents"] if e["ph"] == "X"]
+    # The step's matmuls (MatMul, or oneDNN's _MklMatMul) and its Tanh ran, each with a time.
+    names = {e["name"] for e in ops}
+    assert any("MatMul" in n for n in names) and any("Tanh" in n for n in names), names
+    assert all(e["dur"] >= 1 and e["ts"] > 0 for e in ops)
+    totals = (tmp_path / "trace" / "mlp-CPU0-tfcore-ops.txt").read_text().splitlines()
+    assert len(totals) == len({e["name"] for e in ops})
+
+
+def test_trace_into_a_file_is_refused(tmp_path):
+    (tmp_path / "f").write_text("")
+    with pytest.raises(ParamsError, match="--trace .* is a file"):
+        small_params(trace=str(tmp_path / "f"))

@@ -75,3 +75,13 @@ def test_a_readable_variant_without_a_twin_runs_beside_the_peer_and_is_compared_
     (cost,) = doc["readable_costs"]
     ours, fast = doc["results"][3], doc["results"][0]
     np.testing.assert_allclose(cost["cost_median"], ours["median_s"] / fast["median_s"])
+
+
+def test_peer_is_built_under_its_own_mixed_bfloat16_policy_and_the_global_one_is_restored():
+    model = peers.build("mnist_cnn", 8, precision="mixed_bfloat16")
+    conv = next(layer for layer in model.layers if "conv" in layer.name)
+    assert conv.compute_dtype == "bfloat16" and conv.dtype == "float32"  # float32 variables
+    assert keras.mixed_precision.global_policy().name == "float32"
+    x = np.random.RandomState(0).rand(8, 28, 28, 1).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[np.arange(8)]
+    assert np.isfinite(model.train_on_batch(x, y)[0])

@@ -17,6 +17,7 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
     tfcore.constraints  max_norm, non_neg, unit_norm, min_max_norm
     tfcore.gradcheck    tf.gradients against central differences in float64
     tfcore.train        fit / evaluate / predict, History, checkpoints
+    tfcore.precision    mixed precision: float32 variables, bfloat16 (CPU) / float16 (GPU) compute
     tfcore.callbacks    Keras 2's callbacks for fit: EarlyStopping, ReduceLROnPlateau, TensorBoard, ...
     tfcore.export       a SavedModel (serving_default) or a frozen GraphDef for inference
     tfcore.quiet        the command lines' filter of TensorFlow's start-up banners
@@ -32,7 +33,7 @@ from tfcore import quiet
 quiet.when_run_as_cli()
 
 from tfcore import (activations, constraints, initializers, losses, metrics,  # noqa: E402
-                    optimizers, regularizers, schedules)
+                    optimizers, precision, regularizers, schedules)
 from tfcore.gradcheck import GradientCheckError, check_gradients  # noqa: E402
 from tfcore.graph import (  # noqa: E402
     available_devices,

@@ -23,6 +23,8 @@ import re
 
 import tensorflow as tf
 
+from tfcore import precision
+
 RESET_STATES_COLLECTION = "tfcore_reset_states"
 """Graph collection holding every stateful layer's reset op.
 
@@ -37,11 +39,14 @@ def new_graph(seed=None):
     """Return a fresh `tf.Graph`, with its graph-level random seed set if given.
 
     The graph seed makes every random op built in the graph (initialisers,
-    dropout masks, shuffles) reproducible from one number.
+    dropout masks, shuffles) reproducible from one number. Inside a
+    `tfcore.precision.policy(name)` block the graph records that policy.
     """
     graph = tf.Graph()
     if seed is not None:
         graph.seed = int(seed)
+    if precision.current_policy() != "float32":
+        precision.set_policy(graph, precision.current_policy())
     return graph
 
 
@@ -115,10 +120,13 @@ def session_config(
 def session(graph=None, config=None, **config_options):
     """A `tf.compat.v1.Session` on `graph` (default: the current default graph).
 
-    Either pass a ready `config` or keyword options for `session_config`.
+    Either pass a ready `config` or keyword options for `session_config`. A
+    graph that carries a mixed-precision policy (`tfcore.precision`) gets that
+    policy's rewrite turned on in (a copy of) the config.
     """
     if config is None:
         config = session_config(**config_options)
+    config = precision.configure(config, precision.policy_of(graph or tf.compat.v1.get_default_graph()))
     return tf.compat.v1.Session(graph=graph, config=config)
 
 
@@ -129,6 +137,7 @@ def interactive_session(graph=None, config=None, **config_options):
     """
     if config is None:
         config = session_config(**config_options)
+    config = precision.configure(config, precision.policy_of(graph or tf.compat.v1.get_default_graph()))
     return tf.compat.v1.InteractiveSession(graph=graph, config=config)
 
 

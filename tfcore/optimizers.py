@@ -74,7 +74,7 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
-from tfcore import schedules
+from tfcore import precision, schedules
 
 # Graph collections through which training code finds an optimizer's state without
 # holding the optimizer: the base learning-rate variables (what ReduceLROnPlateau or
@@ -247,7 +247,12 @@ class Optimizer:
             if update_ops is None:
                 update_ops = graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
             update_ops = list(update_ops)
-            grads_and_vars = self.compute_gradients(loss, var_list)
+            # mixed_float16 (tfcore.precision): differentiate loss * S, then divide by S,
+            # so that small gradients do not flush to zero in float16. S = 1 otherwise.
+            scale = precision.loss_scale(graph)
+            grads_and_vars = self.compute_gradients(loss * scale if scale != 1 else loss, var_list)
+            if scale != 1:
+                grads_and_vars = precision.unscale(grads_and_vars, scale)
             # No variable changes before the whole forward pass (everything the
             # loss depends on) and the update ops have read the current values.
             with tf.control_dependencies([loss] + update_ops):
