@@ -31,58 +31,42 @@ def _number(text, kind, what):
     return value
 
 
-def positive_int(text):
-    """An int >= 1: a count of things that must exist (epochs to train, rows per batch)."""
-    value = _number(text, int, "a positive integer")
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be a positive integer, got %r" % text)
-    return value
-
-
-def non_negative_int(text):
-    """An int >= 0 (0 usually means 'none' or 'choose for me'; the flag's help says which)."""
-    value = _number(text, int, "an integer >= 0")
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be an integer >= 0, got %r" % text)
-    return value
-
-
-def positive_float(text):
-    """A finite float > 0 (a timeout, a scale)."""
-    value = _number(text, float, "a number > 0")
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be a number > 0, got %r" % text)
-    return value
-
-
-def non_negative_float(text):
-    """A finite float >= 0 (a learning rate, a decay, a dropout rate)."""
-    value = _number(text, float, "a number >= 0")
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be a number >= 0, got %r" % text)
-    return value
-
-
-def _in_range(kind, what, low, high):
-    """An argparse type for `kind` values (int or float) in [low, high]; None: unbounded."""
+def _checked(kind, what, ok, doc):
+    """An argparse type: `text` as a finite `kind` (int or float) for which `ok(value)` holds."""
     def parse(text):
-        value = _number(text, kind, "an integer" if kind is int else "a number")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise argparse.ArgumentTypeError("must be %s in [%s, %s], got %r" % (
-                what, low if low is not None else "-inf", high if high is not None else "inf", text))
+        value = _number(text, kind, what)
+        if not ok(value):
+            raise argparse.ArgumentTypeError("must be %s, got %r" % (what, text))
         return value
     parse.__name__ = "integer" if kind is int else "number"
+    parse.__doc__ = doc
     return parse
+
+
+positive_int = _checked(int, "a positive integer", lambda v: v >= 1,
+                        "An int >= 1: a count of things that must exist (epochs, rows per batch).")
+non_negative_int = _checked(int, "an integer >= 0", lambda v: v >= 0,
+                            "An int >= 0 (0 usually means 'none' or 'choose for me').")
+positive_float = _checked(float, "a number > 0", lambda v: v > 0,
+                          "A finite float > 0 (a timeout, a scale).")
+non_negative_float = _checked(float, "a number >= 0", lambda v: v >= 0,
+                              "A finite float >= 0 (a learning rate, a decay, a dropout rate).")
+
+
+def _bound(value, default):
+    return default if value is None else value
 
 
 def int_in(low, high):
     """A type for ints in [low, high] (either bound None: unbounded)."""
-    return _in_range(int, "an integer", low, high)
+    return _checked(int, "an integer in [%s, %s]" % (_bound(low, "-inf"), _bound(high, "inf")),
+                    lambda v: _bound(low, v) <= v <= _bound(high, v), int_in.__doc__)
 
 
 def float_in(low, high):
     """A type for finite floats in [low, high] (either bound None: unbounded)."""
-    return _in_range(float, "a number", low, high)
+    return _checked(float, "a number in [%s, %s]" % (_bound(low, "-inf"), _bound(high, "inf")),
+                    lambda v: _bound(low, v) <= v <= _bound(high, v), float_in.__doc__)
 
 
 # NumPy's SeedSequence refuses negative seeds; TensorFlow's graph seed is an int64.

@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import graph as graph_lib
-from tfcore import constraints, regularizers
+from tfcore import activations, constraints, initializers, regularizers
 
 
 def _snake_case(name):
@@ -171,6 +171,14 @@ class Module:
             self._weight_losses.append(penalty)
             tf.compat.v1.add_to_collection(regularizers.REGULARIZATION_LOSSES, penalty)
         return var
+
+    def set_affine_options(self, activation, use_bias, kernel_initializer, bias_initializer):
+        """Resolve the options of a layer computing `activation(x·kernel + bias)` (Dense and
+        the convolutions), so an unknown name ("rleu", "glorot") fails in the constructor."""
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
 
     def set_regularizers_and_constraints(self, kernel_regularizer=None, bias_regularizer=None,
                                          activity_regularizer=None, kernel_constraint=None,

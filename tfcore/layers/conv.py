@@ -54,7 +54,6 @@ import itertools
 import numpy as np
 import tensorflow as tf
 
-from tfcore import activations, initializers
 from tfcore.layers.checks import (  # noqa: F401  (check_rank, normalize_pair: re-exported)
     check_input, check_rank, check_strides_and_dilation, check_window_fits, is_int, layout_of, normalize_choice, normalize_pair,
     normalize_padding, normalize_tuple, positive_int)
@@ -307,10 +306,7 @@ class _Conv(Module):
         check_strides_and_dilation(self.strides, self.dilation_rate, self.name)
         self.implementation, self.gradient = _implementation_and_gradient(
             implementation, gradient, self.name)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.set_affine_options(activation, use_bias, kernel_initializer, bias_initializer)
         self.trainable = bool(trainable)
         self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
                                               kernel_constraint, bias_constraint)

@@ -21,7 +21,6 @@ gradient accepts dilation rates above 1.
 
 import tensorflow as tf
 
-from tfcore import activations, initializers
 from tfcore.layers.checks import (check_input, check_strides_and_dilation, check_window_fits,
                                   normalize_padding, normalize_tuple, positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
@@ -65,10 +64,7 @@ class Conv3D(Module):
         self.padding = normalize_padding(padding, self.name)
         self.dilation_rate = normalize_tuple(dilation_rate, 3, self.name, "dilation_rate")
         check_strides_and_dilation(self.strides, self.dilation_rate, self.name)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.set_affine_options(activation, use_bias, kernel_initializer, bias_initializer)
         self.input_channels = None
 
     def build(self, input_shape):

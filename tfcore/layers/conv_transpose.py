@@ -32,7 +32,6 @@ Dilation (d > 1, strides 1, the same rate on both axes, as in Keras) uses
 
 import tensorflow as tf
 
-from tfcore import activations, initializers
 from tfcore.layers.checks import (check_input, normalize_pair, normalize_padding, normalize_tuple,
                                   positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
@@ -92,10 +91,7 @@ class Conv2DTranspose(Module):
             raise ValueError(
                 "%s: dilation_rate > 1 needs strides 1 and the same rate on both axes; got "
                 "strides=%r, dilation_rate=%r" % (self.name, self.strides, self.dilation_rate))
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.set_affine_options(activation, use_bias, kernel_initializer, bias_initializer)
         self.input_channels = None
 
     def _check_output_padding(self, output_padding):

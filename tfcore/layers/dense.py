@@ -21,7 +21,6 @@ import numbers
 
 import tensorflow as tf
 
-from tfcore import activations, initializers
 from tfcore.module import Module, check_gradient
 
 
@@ -52,10 +51,7 @@ class Dense(Module):
         if not isinstance(units, numbers.Integral) or isinstance(units, bool) or units <= 0:
             raise ValueError("%s: units must be a positive int, got %r" % (self.name, units))
         self.units = int(units)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.set_affine_options(activation, use_bias, kernel_initializer, bias_initializer)
         self.gradient = check_gradient(self.name, gradient)
         self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
                                               kernel_constraint, bias_constraint)
