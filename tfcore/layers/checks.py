@@ -96,6 +96,14 @@ def check_rank(inputs, rank, layer, layout):
                          % (layer, rank, layout, inputs.shape))
 
 
+def channel_count(input_shape, rank, layer, layout):
+    """The channel count (last axis) of a first input's shape, which a layer's weights need."""
+    if input_shape.rank != rank or input_shape[-1] is None:
+        raise ValueError("%s: input must have rank %d %s with a known channel count, got shape %s"
+                         % (layer, rank, layout, input_shape))
+    return int(input_shape[-1])
+
+
 def check_input(inputs, rank, layer, layout):
     """The checks every spatial layer makes on each input: its rank, and a floating dtype.
 

@@ -21,8 +21,9 @@ gradient accepts dilation rates above 1.
 
 import tensorflow as tf
 
-from tfcore.layers.checks import (check_input, check_strides_and_dilation, check_window_fits,
-                                  normalize_padding, normalize_tuple, positive_int)
+from tfcore.layers.checks import (channel_count, check_input, check_strides_and_dilation,
+                                  check_window_fits, normalize_padding, normalize_tuple,
+                                  positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
 from tfcore.module import Module
@@ -69,11 +70,8 @@ class Conv3D(Module):
 
     def build(self, input_shape):
         input_shape = channels_last_shape(input_shape, self.data_format)
-        if input_shape.rank != 5 or input_shape[-1] is None:
-            raise ValueError(
-                "%s: input must have rank 5 (batch, depth, height, width, channels) with a known "
-                "channel count, got shape %s" % (self.name, input_shape))
-        self.input_channels = int(input_shape[-1])
+        self.input_channels = channel_count(input_shape, 5, self.name,
+                                            "(batch, depth, height, width, channels)")
         shape = self.kernel_size + (self.input_channels, self.filters)
         self.kernel = self.add_weight("kernel", shape, self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,

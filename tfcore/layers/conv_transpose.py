@@ -32,8 +32,8 @@ Dilation (d > 1, strides 1, the same rate on both axes, as in Keras) uses
 
 import tensorflow as tf
 
-from tfcore.layers.checks import (check_input, normalize_pair, normalize_padding, normalize_tuple,
-                                  positive_int)
+from tfcore.layers.checks import (channel_count, check_input, normalize_pair, normalize_padding,
+                                  normalize_tuple, positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
 from tfcore.module import Module
@@ -106,11 +106,8 @@ class Conv2DTranspose(Module):
 
     def build(self, input_shape):
         input_shape = channels_last_shape(input_shape, self.data_format)
-        if input_shape.rank != 4 or input_shape[-1] is None:
-            raise ValueError(
-                "%s: input must have rank 4 (batch, height, width, channels) with a known "
-                "channel count, got shape %s" % (self.name, input_shape))
-        self.input_channels = int(input_shape[-1])
+        self.input_channels = channel_count(input_shape, 4, self.name,
+                                            "(batch, height, width, channels)")
         kh, kw = self.kernel_size
         self.kernel = self.add_weight("kernel", (kh, kw, self.filters, self.input_channels),
                                       self.kernel_initializer, regularizer=self.kernel_regularizer,

@@ -27,8 +27,8 @@ the ops Keras uses, so dilation and SAME padding follow the same rules.
 import tensorflow as tf
 
 from tfcore import activations, constraints, initializers, regularizers
-from tfcore.layers.checks import (check_input, check_strides_and_dilation, check_window_fits,
-                                  normalize_pair, normalize_padding,
+from tfcore.layers.checks import (channel_count, check_input, check_strides_and_dilation,
+                                  check_window_fits, normalize_pair, normalize_padding,
                                   positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
@@ -62,11 +62,8 @@ class _DepthwiseBase(Module):
         self.input_channels = None
 
     def _build_depthwise(self, input_shape):
-        if input_shape.rank != 4 or input_shape[-1] is None:
-            raise ValueError(
-                "%s: input must have rank 4 (batch, height, width, channels) with a known "
-                "channel count, got shape %s" % (self.name, input_shape))
-        self.input_channels = int(input_shape[-1])
+        self.input_channels = channel_count(input_shape, 4, self.name,
+                                            "(batch, height, width, channels)")
         self.depthwise_kernel = self.add_weight(
             "depthwise_kernel", self.kernel_size + (self.input_channels, self.depth_multiplier),
             self.depthwise_initializer, regularizer=self.kernel_regularizer,
