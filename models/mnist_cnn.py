@@ -99,11 +99,14 @@ def build(batchnorm=False, learning_rate=1e-3, decay=1e-5, seed=0, device=None,
     `towers=N` splits each batch over N devices of `device`'s kind (`/cpu:0..N-1`
     need `tfcore.session(cpu_devices=N)`), sharing the variables; see tfcore.parallel.
     `implementation` and `gradient` go to the layers (see `network`) and `gradient`
-    to the loss too: the readable paths, the same numbers as the fast ones.
+    to the loss too: the readable paths, the same numbers as the fast ones. With
+    `implementation="patches"` the activations are the readable formulas too.
     """
+    activation_path = "readable" if implementation == "patches" else "fused"
     cross_entropy = functools.partial(losses.softmax_cross_entropy_with_logits, gradient=gradient)
     graph = tfcore.new_graph(seed=seed)
-    with graph.as_default(), common.device_scope(device if towers == 1 else None):
+    with graph.as_default(), common.device_scope(device if towers == 1 else None), \
+            tfcore.activations.implementation(activation_path):
         x = tfcore.placeholder((batch_size, 28, 28, 1), name="pixels")
         y = tfcore.placeholder((batch_size, 10), name="one_hot_labels")
         training = tfcore.placeholder_with_default(False, name="training")

@@ -118,7 +118,7 @@ def test_manual_variant_attaches_a_hand_derived_gradient_to_each_layer_and_the_l
     def numbered(layer, count):
         return {layer} | {"%s_%d" % (layer, i) for i in range(1, count)}
 
-    relus = numbered("conv2d", 4) | {"dense"}  # tfcore's relu states its derivative in both
+    relus = numbered("conv2d", 4) | {"dense"}  # the readable relu states its derivative in both
     assert found["mnist_cnn_patches"] == relus
     assert found["mnist_cnn_manual"] == relus | numbered("avg_pool2d", 3) | numbered("dense", 2) \
         | numbered("dropout", 5) | {"softmax_cross_entropy"}
