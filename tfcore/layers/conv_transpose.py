@@ -64,10 +64,8 @@ class Conv2DTranspose(Module):
         (zeros): as Conv2D.
       data_format: "channels_last" (default, as Keras) or "channels_first"
         (transposed to channels-last and back, layout.py).
-      kernel_regularizer, bias_regularizer, activity_regularizer: penalties
-        added to the layer's `losses` (`tfcore.regularizers`: "l1", "l2", ...).
-      kernel_constraint, bias_constraint: projections the optimizer applies
-        after each step (`tfcore.constraints`: "max_norm", "non_neg", ...).
+      kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+        bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
 
     Weights, in Keras's order and layout: kernel (kh, kw, filters, C_in), bias (filters,).
     """
