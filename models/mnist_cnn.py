@@ -24,6 +24,7 @@ The softmax and the cross-entropy are computed together from the logits
 categorical cross-entropy, without the round trip through probabilities.
 """
 
+import contextlib
 import functools
 
 import numpy as np
@@ -102,11 +103,12 @@ def build(batchnorm=False, learning_rate=1e-3, decay=1e-5, seed=0, device=None,
     to the loss too: the readable paths, the same numbers as the fast ones. With
     `implementation="patches"` the activations are the readable formulas too.
     """
-    activation_path = "readable" if implementation == "patches" else "fused"
+    # The readable variant is readable throughout; otherwise the caller's choice stands.
+    activations_path = (tfcore.activations.implementation("readable") if implementation == "patches"
+                        else contextlib.nullcontext())
     cross_entropy = functools.partial(losses.softmax_cross_entropy_with_logits, gradient=gradient)
     graph = tfcore.new_graph(seed=seed)
-    with graph.as_default(), common.device_scope(device if towers == 1 else None), \
-            tfcore.activations.implementation(activation_path):
+    with graph.as_default(), common.device_scope(device if towers == 1 else None), activations_path:
         x = tfcore.placeholder((batch_size, 28, 28, 1), name="pixels")
         y = tfcore.placeholder((batch_size, 10), name="one_hot_labels")
         training = tfcore.placeholder_with_default(False, name="training")
