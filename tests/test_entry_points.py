@@ -14,12 +14,14 @@ import sys
 import pytest
 
 from models.__main__ import EXAMPLES
+from tests.helpers import require_data
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
 def test_python_m_models_all_quick_runs_every_example(tmp_path):
+    require_data("mnist", "face", "global-temp")  # the tour runs every example on real data
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     done = subprocess.run([sys.executable, "-m", "models", "all", "--quick", "--no-progress"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
