@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfcore
+import tfcore.layers
 from tfcore.optimizers import SGD, Adam, Momentum, Optimizer
 
 
@@ -34,10 +35,12 @@ def _quadratic(rng, optimizer, steps, dtype=tf.float64):
     return weights, lrs, iterations, lambda w: a * (w - c)
 
 
+@pytest.mark.parametrize("implementation", ["fused", "readable"])
 @pytest.mark.parametrize("decay", [0.0, 0.3])
-def test_sgd_equals_closed_form_update_with_time_decay(rng, decay):
+def test_sgd_equals_closed_form_update_with_time_decay(rng, decay, implementation):
     lr = 0.1
-    weights, lrs, iterations, grad = _quadratic(rng, SGD(lr, decay=decay), steps=6)
+    weights, lrs, iterations, grad = _quadratic(
+        rng, SGD(lr, decay=decay, implementation=implementation), steps=6)
     assert iterations == 6
     for k in range(6):
         lr_k = lr / (1.0 + decay * k)
@@ -46,10 +49,12 @@ def test_sgd_equals_closed_form_update_with_time_decay(rng, decay):
         np.testing.assert_allclose(weights[k + 1], expected, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("implementation", ["fused", "readable"])
 @pytest.mark.parametrize("nesterov", [False, True])
-def test_momentum_equals_numpy_recurrence(rng, nesterov):
+def test_momentum_equals_numpy_recurrence(rng, nesterov, implementation):
     lr, mu, decay = 0.05, 0.8, 0.1
-    weights, _, _, grad = _quadratic(rng, Momentum(lr, mu, nesterov=nesterov, decay=decay), steps=8)
+    weights, _, _, grad = _quadratic(
+        rng, Momentum(lr, mu, nesterov=nesterov, decay=decay, implementation=implementation), steps=8)
     w, v = weights[0], np.zeros_like(weights[0])
     for k in range(8):
         lr_k = lr / (1.0 + decay * k)
@@ -59,9 +64,11 @@ def test_momentum_equals_numpy_recurrence(rng, nesterov):
         np.testing.assert_allclose(weights[k + 1], w, rtol=1e-12, atol=1e-14)
 
 
-def test_adam_equals_numpy_recurrence_with_decay(rng):
+@pytest.mark.parametrize("implementation", ["fused", "readable"])
+def test_adam_equals_numpy_recurrence_with_decay(rng, implementation):
     lr, b1, b2, eps, decay = 0.01, 0.9, 0.99, 1e-7, 0.05
-    weights, _, _, grad = _quadratic(rng, Adam(lr, b1, b2, eps, decay=decay), steps=10)
+    weights, _, _, grad = _quadratic(
+        rng, Adam(lr, b1, b2, eps, decay=decay, implementation=implementation), steps=10)
     w = weights[0]
     m, v = np.zeros_like(w), np.zeros_like(w)
     for k in range(10):
@@ -74,10 +81,12 @@ def test_adam_equals_numpy_recurrence_with_decay(rng):
         np.testing.assert_allclose(weights[k + 1], w, rtol=1e-10, atol=1e-12)
 
 
-def test_adam_amsgrad_equals_numpy_recurrence_and_differs_from_adam(rng):
+@pytest.mark.parametrize("implementation", ["fused", "readable"])
+def test_adam_amsgrad_equals_numpy_recurrence_and_differs_from_adam(rng, implementation):
     # beta_2 = 0.5 lets v follow the shrinking gradients down, so max(v_hat, v) matters.
     lr, b1, b2, eps, decay = 0.3, 0.9, 0.5, 1e-7, 0.01
-    weights, _, _, grad = _quadratic(rng, Adam(lr, b1, b2, eps, decay=decay, amsgrad=True), steps=12)
+    weights, _, _, grad = _quadratic(
+        rng, Adam(lr, b1, b2, eps, decay=decay, amsgrad=True, implementation=implementation), steps=12)
     w = weights[0]
     m, v, vhat = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
     plain = w
@@ -515,3 +524,62 @@ def test_state_is_found_through_graph_collections_without_the_optimizer():
     state = graph.get_collection(tfcore.optimizers.OPTIMIZER_VARIABLES)
     assert set(v.ref() for v in state) == set(
         v.ref() for v in nadam.variables + sgd.variables + [nadam.learning_rate_variable])
+
+
+def _train_small_model(make_optimizer, steps=20, seed=0):
+    """A conv + embedding model trained `steps` steps in float32; every variable after each step.
+
+    It has what an update can meet: a 4-D kernel, biases, a constrained
+    variable, an Embedding table (a sparse gradient), clipping from the
+    optimizer's own arguments, and a learning rate that decays.
+    """
+    rng = np.random.RandomState(seed)
+    graph = tfcore.new_graph(seed=seed)
+    with graph.as_default():
+        images = tf.constant(rng.randn(6, 7, 7, 2), tf.float32)
+        ids = tf.constant(rng.randint(0, 5, (6, 3)))
+        conv = tfcore.layers.Conv2D(4, 3, activation="relu", name="conv")
+        table = tfcore.layers.Embedding(5, 4, name="embed")
+        dense = tfcore.layers.Dense(1, kernel_constraint=tfcore.constraints.MaxNorm(0.5), name="dense")
+        features = tf.reduce_mean(conv(images), [1, 2]) + tf.reduce_sum(table(ids), 1)
+        loss = tf.reduce_mean(tf.square(dense(features) - 1.0))
+        optimizer = make_optimizer()
+        train = optimizer.minimize(loss)
+        variables = graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)
+        init = tf.compat.v1.global_variables_initializer()
+    with tfcore.session(graph=graph) as sess:
+        sess.run(init)
+        values = []
+        for _ in range(steps):
+            sess.run(train)
+            values.append(sess.run(variables))
+    return [v.name for v in variables], values, graph
+
+
+@pytest.mark.parametrize("make", [
+    lambda i: Adam(0.05, decay=0.01, clipnorm=1.0, implementation=i),
+    lambda i: Adam(0.05, amsgrad=True, clipvalue=0.2, implementation=i),
+    lambda i: SGD(0.1, implementation=i),
+    lambda i: SGD(0.1, momentum=0.9, nesterov=True, global_clipnorm=2.0, implementation=i),
+    lambda i: Momentum(tfcore.schedules.ExponentialDecay(0.1, 5, 0.5), implementation=i),
+], ids=["adam", "adam-amsgrad", "sgd", "sgd-nesterov", "momentum-schedule"])
+def test_fused_kernels_equal_the_readable_rule_step_by_step(make):
+    names, fused, fused_graph = _train_small_model(lambda: make("fused"))
+    _, readable, readable_graph = _train_small_model(lambda: make("readable"))
+    for step, (a, b) in enumerate(zip(fused, readable)):
+        for name, x, y in zip(names, a, b):
+            np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7, err_msg="%s after step %d" % (name, step + 1))
+    assert not np.allclose(fused[0][names.index("conv/kernel:0")], fused[-1][names.index("conv/kernel:0")])
+    kernels = {op.type for op in fused_graph.get_operations() if op.type.startswith("ResourceApply")}
+    assert kernels and not any(op.type.startswith("ResourceApply") for op in readable_graph.get_operations())
+    assert len(fused_graph.get_operations()) < len(readable_graph.get_operations())
+
+
+def test_fused_is_the_default_where_there_is_a_kernel_and_unknown_choices_are_refused():
+    assert Adam().implementation == SGD().implementation == "fused"
+    assert tfcore.optimizers.RMSprop().implementation == "readable"
+    assert "implementation='readable'" in repr(Adam(implementation="readable"))
+    with pytest.raises(ValueError, match="no fused kernel"):
+        tfcore.optimizers.Nadam(implementation="fused")
+    with pytest.raises(ValueError, match="fused, readable"):
+        SGD(implementation="fast")
