@@ -21,7 +21,7 @@ import re
 
 from benchmarks.registry import MODELS, variants
 
-FEEDS = ("feed_dict", "callable", "dataset")
+FEEDS = ("feed_dict", "callable", "dataset", "resident")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")  # tfcore.precision.POLICIES (no TF here)
 
 _DEVICE_RE = re.compile(r"^(cpu|gpu)(:\d+)?$|^all$|^/device:(cpu|gpu):\d+$", re.IGNORECASE)
@@ -66,9 +66,11 @@ FLAGS = (
          "or real (the staged datasets)", choices=("synthetic", "real")),
     Flag("peer", None, "keras (tf-keras, Keras 2), torch (PyTorch, eager; the [peers] extra) or none "
          "(default keras where tf-keras is installed)", choices=("keras", "torch", "none")),
-    Flag("feed", "callable", "how tfcore's timed step gets its batch: feed_dict (session.run with a "
+    Flag("feed", "resident", "how tfcore's timed step gets its batch: feed_dict (session.run with a "
          "feed dict), callable (Session.make_callable: the same feed, less Python per run) or "
-         "dataset (a tf.data iterator over the same arrays, prefetched)", choices=FEEDS),
+         "dataset (a tf.data iterator over the same arrays, prefetched) or resident (the arrays "
+         "copied once into variables, each run slicing its batch in the graph, no feed)",
+         choices=FEEDS),
     Flag("fused_batchnorm", True, "use the readable batch norm in the CNN-BN model instead of the "
          "fused kernel (FusedBatchNormV3)", type=bool, action="store_false"),
     Flag("precision", "float32", "arithmetic of both sides: float32, or float32 variables with "

@@ -63,7 +63,7 @@ def test_every_model_runs_two_timed_steps_on_every_device(model):
             assert entry["profiler_forward_flops"] == sum(entry["forward_flops_per_layer"].values())
 
 
-@pytest.mark.parametrize("feed", ["feed_dict", "callable", "dataset"])
+@pytest.mark.parametrize("feed", ["feed_dict", "callable", "dataset", "resident"])
 def test_each_feed_trains_the_stateful_lstm_and_counts_its_epoch(feed):
     params = small_params(model="lstm_temperature", device="cpu", feed=feed, epoch=True)
     doc = harness.run(params, say=quiet)
@@ -77,7 +77,7 @@ def test_each_feed_trains_the_stateful_lstm_and_counts_its_epoch(feed):
         assert entry["epoch"]["samples"] == 1400
 
 
-@pytest.mark.parametrize("feed", ["feed_dict", "callable", "dataset"])
+@pytest.mark.parametrize("feed", ["feed_dict", "callable", "dataset", "resident"])
 def test_each_feed_steps_a_model_with_a_training_switch(feed):
     # The CNN's dropout reads the `training` placeholder: every feed must set it to True.
     params = small_params(model="mnist_cnn", device="cpu", feed=feed, batch_size=4)
@@ -90,6 +90,24 @@ def test_each_feed_steps_a_model_with_a_training_switch(feed):
     if feed != "dataset":  # each dropout mask drawn advances its counter (training was True)
         assert all(value == 2 for value in bench.session.run(counters))
     bench.close()
+
+
+@pytest.mark.parametrize("model,batch", [("mnist_cnn", 4), ("mlp", None), ("logistic_regression", None)])
+def test_resident_steps_train_exactly_as_fed_steps(model, batch):
+    # Oracle: the same model fed batch by batch (make_callable). The resident path slices the
+    # same batches, in the same order, from its variables, wrapping around after the last.
+    options = dict(model=model, **({"batch_size": batch} if batch else {}))
+    params = small_params(feed="callable", **options)
+    b = params.batch_for(model)
+    x, y = harness.load_data(model, 3 * b, params)
+    fed = harness.TfcoreBench(model, "/device:CPU:0", params, x, y)
+    resident = harness.TfcoreBench(model, "/device:CPU:0", small_params(feed="resident", **options), x, y)
+    fed_losses = [fed._run(*fed.next_batch())[1] for _ in range(5)]
+    resident_losses = [resident._run()[1] for _ in range(5)]
+    np.testing.assert_allclose(resident_losses, fed_losses, rtol=1e-5)
+    assert len(set(np.round(fed_losses, 6))) == 5  # the weights moved, the batches changed
+    fed.close()
+    resident.close()
 
 
 @pytest.mark.parametrize("model", ["lstm_temperature", "mlp"])

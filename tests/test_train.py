@@ -481,3 +481,42 @@ def test_progress_bar_shows_each_epoch_with_its_loss(capsys):
         fit(model, sess, x, y, epochs=2, batch_size=4, progress=True)
     err = capsys.readouterr().err
     assert "Epoch 1/2" in err and "Epoch 2/2" in err and "loss=" in err
+
+
+def test_small_steps_run_in_the_callers_thread_and_large_or_multi_device_ones_keep_the_pool():
+    small = build_regression(hidden=8)
+    options = small.step_options(32)
+    assert options is not None and options.inter_op_thread_pool == -1
+    assert small.step_options(32) is options  # chosen once per batch size
+    # The same graph at a batch large enough to pass the FLOP threshold keeps TF's default.
+    flops_per_row = 2 * 3 * 8 + 8 + 2 * 8 + 1  # the two MatMuls and bias adds, per row
+    big = int(tfcore.train.CALLER_THREAD_FLOPS // flops_per_row) + 1
+    assert small.step_options(big) is None
+    graph = tfcore.new_graph(0)
+    with graph.as_default():
+        x, y = tfcore.placeholder((None, 3)), tfcore.placeholder((None, 1))
+        with tf.device("/cpu:0"):
+            h = Dense(4)(x)
+        with tf.device("/cpu:1"):
+            prediction = Dense(1)(h)
+        loss = tf.reduce_mean(tf.square(prediction - y))
+        towers = TrainGraph(graph, x, y, prediction, loss, SGD(0.1).minimize(loss))
+    assert towers.step_options(4) is None
+
+
+@pytest.mark.parametrize("steps_per_run", [1, 3])
+def test_fit_in_the_callers_thread_trains_exactly_as_with_the_thread_pool(monkeypatch, steps_per_run):
+    x, y = regression_data(n=50)
+    results = []
+    for threshold in (tfcore.train.CALLER_THREAD_FLOPS, 0):  # 0: no step is small, the pool runs it
+        monkeypatch.setattr(tfcore.train, "CALLER_THREAD_FLOPS", threshold)
+        model = build_regression(hidden=6, dropout=0.3, optimizer=Adam(0.01))
+        assert (model.step_options(8) is None) == (threshold == 0)
+        with tfcore.session(graph=model.graph) as sess:
+            history = fit(model, sess, x, y, epochs=3, batch_size=8, seed=5, progress=False,
+                          steps_per_run=steps_per_run)
+            results.append((history.history, model.get_weights(sess)))
+    (caller, caller_weights), (pool, pool_weights) = results
+    assert caller == pool
+    for a, b in zip(caller_weights, pool_weights):
+        np.testing.assert_array_equal(a, b)

@@ -66,6 +66,16 @@ Choices a reader should know:
   body is a copy of the step's ops, whose variables are the model's own, so it
   trains exactly as N runs of the step. The remaining batches (fewer than N
   full ones, the partial last one) take one run each, as with N = 1.
+* **Small steps run in the calling thread.** A session run normally hands
+  each op to TensorFlow's inter-op thread pool; waking a pool thread costs
+  tens of microseconds, the whole cost of a tiny op. When the step computes
+  little (`TrainGraph.step_options`: under `CALLER_THREAD_FLOPS` forward
+  FLOPs per batch), `fit` runs it with `RunOptions(inter_op_thread_pool=-1)`:
+  the ops run one after another in the thread that called `session.run`,
+  each still using the intra-op pool for its own arithmetic. The results are
+  the same; measured here (2 cores) a logistic-regression step went from
+  ~0.13 ms to ~0.08 ms and the LSTM's from ~0.34 to ~0.26 ms, while the CNN's
+  (2 GFLOP, ops worth running side by side) was no faster, so it keeps the pool.
 """
 
 import collections
@@ -81,6 +91,8 @@ from tfcore import checkpoint as checkpoint_lib
 from tfcore import quiet
 from tfcore.callbacks import CallbackList
 from tfcore.graph import RESET_STATES_COLLECTION
+from tfcore.inspect import flops as flops_lib
+from tfcore.inspect.layers import ancestors
 from tfcore.optimizers import LEARNING_RATES, OPTIMIZER_VARIABLES
 
 # The graph collection where stateful layers put their reset ops (see layers/recurrent.py).
@@ -169,6 +181,7 @@ class TrainGraph:
         self.metrics = dict(metrics or {})
         self.training = training
         self._callables = {}
+        self._step_options = {}  # batch size -> RunOptions (or None), see step_options
         self._multi_steps = {}
         self._setters = {}  # (what, variables) -> (placeholders, assign op), built on first use
         self.stop_training = False  # a callback sets it to end `fit` after the current epoch
@@ -201,19 +214,39 @@ class TrainGraph:
         shape = self.inputs.shape
         return None if shape.rank is None or shape[0] is None else int(shape[0])
 
-    def callable(self, session, fetches, feeds):
+    def callable(self, session, fetches, feeds, options=None):
         """`session.make_callable(fetches, feed_list=feeds)`, made once per session.
 
         With a feed list, TensorFlow's callable is a thin wrapper over
         `session.run` (the session itself caches the partitioned, optimised graph
         per feed/fetch signature), so what this saves is Python bookkeeping.
+        `options` (a `tf.compat.v1.RunOptions`, e.g. `step_options`) go with every call.
         """
-        key = (tuple(id(f) for f in fetches), tuple(id(f) for f in feeds))
+        key = (tuple(id(f) for f in fetches), tuple(id(f) for f in feeds), id(options))
         cached = self._callables.get(key)
         if cached is None or cached[0] is not session:
-            cached = (session, session.make_callable(fetches, feed_list=feeds))
+            run = session.make_callable(fetches, feed_list=feeds)
+            if options is not None:
+                run = _with_options(run, options)
+            cached = (session, run)
             self._callables[key] = cached
         return cached[1]
+
+    def step_options(self, batch_size):
+        """`RunOptions` for a training step on `batch_size` rows: the caller's thread if it is small.
+
+        Small means under `CALLER_THREAD_FLOPS` forward FLOPs per batch, counted
+        by `tfcore.inspect.flops` over the ops the loss depends on (a `None`
+        batch dimension taken as `batch_size`). Returns None (the inter-op
+        pool, TensorFlow's default) for larger steps, and for a graph whose
+        ops are placed on more than one device (towers run side by side).
+        """
+        key = int(batch_size)
+        if key not in self._step_options:
+            self._step_options[key] = (
+                tf.compat.v1.RunOptions(inter_op_thread_pool=-1)
+                if self.loss is not None and _small_step(self.loss, key) else None)
+        return self._step_options[key]
 
     def multi_step(self, steps, batch_size):
         """`steps` training steps in one session run: the step's ops in a `tf.while_loop`.
@@ -658,6 +691,30 @@ def _progress_bar(progress, total, epoch, epochs):
                      disable=not progress, leave=True, file=sys.stderr)
 
 
+CALLER_THREAD_FLOPS = 50e6  # forward FLOPs per batch under which a step runs in the caller's thread
+
+
+def _with_options(run, options):
+    return lambda *feeds: run(*feeds, options=options)
+
+
+def _small_step(loss, batch_size):
+    """Whether the ops `loss` depends on are few FLOPs and on one device (see `step_options`)."""
+    ops = ancestors([loss])
+    devices = {tf.DeviceSpec.from_string(op.device).to_string() for op in ops if op.device}
+    if len(devices) > 1:
+        return False
+    total = 0
+    for op in ops:
+        try:
+            total += flops_lib.op_flops(op, unknown_dim=batch_size)[0]
+        except flops_lib.UnknownShape:
+            return False  # cannot tell: keep TensorFlow's default
+        if total >= CALLER_THREAD_FLOPS:
+            return False
+    return True
+
+
 def _save(model, session, checkpoint_dir, epoch, history, seed, callbacks):
     """The checkpoint of a completed epoch: variables, History, seed, callbacks' state."""
     state = dict(history.to_dict(), seed=int(seed), callbacks=callbacks.get_states())
@@ -678,13 +735,15 @@ class _Steps:
         feeds = [model.inputs, model.targets] + ([model.training] if model.training is not None else [])
         self.switch = [True] if model.training is not None else []
         fetches = [model.train_op, model.loss] + [model.metrics[k] for k in model.metrics]
-        self.one_step = model.callable(session, fetches, feeds)
+        options = model.step_options(batch_size)
+        self.one_step = model.callable(session, fetches, feeds, options)
         # N steps per run: only full batches can be stacked, and never more than an epoch holds.
         self.full_batches = rows // batch_size
         self.group = min(steps_per_run, self.full_batches)
         if self.group > 1:
             multi = model.multi_step(self.group, batch_size)
-            self.n_steps = model.callable(session, [multi.values, multi.steps_run], [multi.xs, multi.ys])
+            self.n_steps = model.callable(session, [multi.values, multi.steps_run], [multi.xs, multi.ys],
+                                          options)
 
     def run(self, x, y, batches):
         """Train on the batches from `self.batch_index` on: one batch, or a group of N.
