@@ -84,8 +84,10 @@ def _start_tfcore(name, device, params, x, y):
     """tfcore's side built, stepped once (the time to first step) and warmed up."""
     began = time.perf_counter()
     ours = timing.TfcoreBench(name, device, params, x, y)
-    ours.step()
+    ours.step()  # fed from the host arrays, as a user's first step (and tf-keras's) is
     first_step = time.perf_counter() - began
+    if params.feed == "resident":
+        ours.use_resident()
     ours.check_flops()
     for _ in range(max(params.warmup - 1, 0)):
         ours.step()

@@ -191,11 +191,10 @@ class TfcoreBench:
         self.reset_ops = m.reset_ops
         # What `tfcore.train.fit` runs its steps with: the caller's thread for a small step.
         self.options = None if self.forward_only else m.step_options(self.batch)
+        self._fetches = fetches
         if params.feed == "dataset":
             self._build_dataset_step(fetches)  # the imported graph has its own reset ops
-        elif params.feed == "resident":
-            self._build_resident_step(fetches)
-        else:
+        else:  # resident too: its first step is fed, as a user's is (`use_resident` then)
             self._build_session_step(fetches)
         # Ops the step depends on, before Grappler rewrites them: what one session run dispatches.
         self.graph_ops = len(ancestors(fetches))
@@ -221,8 +220,9 @@ class TfcoreBench:
             self._run = lambda *batch: self.session.run(
                 fetches, {**dict(zip(feeds, batch)), **extra}, options=options)
 
-    def _build_resident_step(self, fetches):
-        """`self._run()`: the host arrays copied once into variables, each run slicing its batch.
+    def use_resident(self):
+        """From now on `self._run()`: the host arrays copied once into variables, each run
+        slicing its batch.
 
         The data stays in the device's memory as the peers' does (PyTorch's
         tensors, tf-keras `fit`'s dataset), and the run has no feed: TensorFlow's
@@ -232,7 +232,7 @@ class TfcoreBench:
         `TrainGraph.multi_step`); a cursor variable moves to the next batch
         after each step, wrapping around.
         """
-        m, b = self.model, self.batch
+        m, b, fetches = self.model, self.batch, self._fetches
         arrays = [self.x] + ([self.y] if m.targets is not None else [])
         batches = max(len(self.x) // b, 1)
         outputs = [f.name for f in fetches]
@@ -255,8 +255,6 @@ class TfcoreBench:
                                                       return_elements=outputs)
             with tf.control_dependencies(imported):
                 advance = cursor.assign_add(1, read_value=False)
-        self.session = tfcore.session(graph=m.graph, config=session_config(self.params))
-        train.initialize(m, self.session)
         self.session.run([v.initializer for v in data + [cursor]], dict(zip(initial, arrays)))
         self.resident_fetches = imported + [advance]
         if self.options is None:

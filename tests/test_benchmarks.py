@@ -84,6 +84,8 @@ def test_each_feed_steps_a_model_with_a_training_switch(feed):
     bench = harness.TfcoreBench("mnist_cnn", "/device:CPU:0", params,
                                 *harness.load_data("mnist_cnn", 8, params))
     counters = [v for v in bench.model.graph.get_collection("variables") if "counter" in v.name]
+    if feed == "resident":
+        bench.use_resident()
     times = bench.time_steps(2)
     assert len(times) == 2
     assert len(counters) == 5
@@ -102,6 +104,7 @@ def test_resident_steps_train_exactly_as_fed_steps(model, batch):
     x, y = harness.load_data(model, 3 * b, params)
     fed = harness.TfcoreBench(model, "/device:CPU:0", params, x, y)
     resident = harness.TfcoreBench(model, "/device:CPU:0", small_params(feed="resident", **options), x, y)
+    resident.use_resident()
     fed_losses = [fed._run(*fed.next_batch())[1] for _ in range(5)]
     resident_losses = [resident._run()[1] for _ in range(5)]
     np.testing.assert_allclose(resident_losses, fed_losses, rtol=1e-5)
