@@ -1,10 +1,13 @@
 """The timing method: tfcore's step on one device, timed; the matmul peak; the statistics.
 
 Only the session run of the training step is timed: one `perf_counter()`
-pair around each run, with the batch already in host memory and fed
-(`--feed`): a feed dict, `Session.make_callable` with the same feed, or a
-`tf.data` iterator over the same arrays. Every step's time is kept, with the
-process CPU time beside it (how many cores the step kept busy).
+pair around each run, with the data already in host memory (`--feed`):
+copied once into variables and sliced in the graph (`resident`, the
+default; `use_resident`), fed per run through `Session.make_callable` or a
+feed dict, or a `tf.data` iterator over the same arrays. A small step runs in
+the caller's thread, as `tfcore.train.fit` runs it (`TrainGraph.step_options`).
+Every step's time is kept, with the process CPU time beside it (how many
+cores the step kept busy).
 
 An epoch is timed three ways: as users run it (`tfcore.train.fit`), as the
 bare step loop (reset, then the step per batch), and, for dispatch-bound
