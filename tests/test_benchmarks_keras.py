@@ -51,7 +51,7 @@ def test_peer_paths_are_timed_alternately_with_tfcore(model):
     doc = harness.run(params, say=lambda *a, **k: None)
     paths = [(e["framework"], e["path"]) for e in doc["results"]]
     forward = model == "laplacian"
-    assert paths == [("tfcore", "session.run (callable)"),
+    assert paths == [("tfcore", "session.run (resident)"),
                      ("tf-keras", "predict_on_batch" if forward else "train_on_batch"),
                      ("tf-keras", "predict" if forward else "fit")]
     for entry in doc["results"]:
@@ -68,9 +68,9 @@ def test_a_readable_variant_without_a_twin_runs_beside_the_peer_and_is_compared_
     params = small_params(model="mnist_cnn_patches", batch_size=4)
     doc = harness.run(params, say=lambda *a, **k: None)
     paths = [(e["model"], e["framework"], e["path"]) for e in doc["results"]]
-    assert paths == [("mnist_cnn", "tfcore", "session.run (callable)"),
+    assert paths == [("mnist_cnn", "tfcore", "session.run (resident)"),
                      ("mnist_cnn", "tf-keras", "train_on_batch"), ("mnist_cnn", "tf-keras", "fit"),
-                     ("mnist_cnn_patches", "tfcore", "session.run (callable)")]
+                     ("mnist_cnn_patches", "tfcore", "session.run (resident)")]
     assert [c["model"] for c in doc["comparisons"]] == ["mnist_cnn"]  # no twin, no keras ratio
     (cost,) = doc["readable_costs"]
     ours, fast = doc["results"][3], doc["results"][0]

@@ -41,7 +41,7 @@ def test_torch_peer_paths_are_timed_alternately_with_tfcore(name):
     batch = {"mnist_cnn": 8}.get(name)
     doc = harness.run(_params(model=name, batch_size=batch), say=lambda *a: None)
     frameworks = [(e["framework"], e["path"]) for e in doc["results"]]
-    assert frameworks == [("tfcore", "session.run (callable)"), ("pytorch", "step"), ("pytorch", "loop")]
+    assert frameworks == [("tfcore", "session.run (resident)"), ("pytorch", "step"), ("pytorch", "loop")]
     for entry in doc["results"]:
         assert len(entry["step_times_s"]) == 2 and min(entry["step_times_s"]) > 0
     (comparison,) = doc["comparisons"]
