@@ -102,7 +102,7 @@ def step_function(variant, params):
     session = tfcore.session(graph=model.graph)
     train.initialize(model, session)
     feeds = [model.inputs, model.targets] + ([model.training] if model.training is not None else [])
-    run = session.make_callable([model.train_op, model.loss], feed_list=feeds)
+    run = session.make_callable([model.train_op, model.train_loss], feed_list=feeds)
     return (lambda x, y: run(x, y, True)) if model.training is not None else run
 
 

@@ -180,9 +180,9 @@ class TfcoreBench:
         with precision.policy(params.precision):
             self.model = m = get(name).build(params, device, self.batch)
         self.forward_only = m.train_op is None
-        self.output = m.predictions if self.forward_only else m.loss
+        self.output = m.predictions if self.forward_only else m.train_loss
         fetches = [self.output] if self.forward_only else \
-            [m.train_op, m.loss] + list(m.metrics.values())
+            [m.train_op, m.train_loss] + [m.train_metrics[k] for k in m.metrics]
         forward, self.flops_per_layer = forward_flops(self.output, self.batch)
         self.flops = forward * (1 if self.forward_only else TRAINING_MULTIPLIER)
         self.profiler_forward_flops = None  # filled by check_flops(), outside the timed build

@@ -56,7 +56,7 @@ def trace_tfcore(bench, folder):
     m, stem = bench.model, _stem(folder, bench.name, bench.device or "default", "tfcore")
     if bench.params.feed == "dataset":
         return []  # the session runs an imported graph; trace with --feed callable
-    fetches = [m.predictions] if bench.forward_only else [m.train_op, m.loss]
+    fetches = [m.predictions] if bench.forward_only else [m.train_op, m.train_loss]
     feed = dict(zip([m.inputs, m.targets], bench.next_batch()))
     if m.training is not None:
         feed[m.training] = True

@@ -94,7 +94,7 @@ def network(batchnorm=False, fused_batchnorm=False, implementation="fused", grad
 
 def build(batchnorm=False, learning_rate=1e-3, decay=1e-5, seed=0, device=None,
           batch_size=None, fused_batchnorm=False, towers=1, implementation="fused",
-          gradient="auto"):
+          gradient="auto", switch="passes"):
     """The training graph: placeholders, network, loss, Adam step, accuracy.
 
     `towers=N` splits each batch over N devices of `device`'s kind (`/cpu:0..N-1`
@@ -102,7 +102,24 @@ def build(batchnorm=False, learning_rate=1e-3, decay=1e-5, seed=0, device=None,
     `implementation` and `gradient` go to the layers (see `network`) and `gradient`
     to the loss too: the readable paths, the same numbers as the fast ones. With
     `implementation="patches"` the activations are the readable formulas too.
+
+    `switch` says how training and inference differ (dropout on or off, batch
+    norm on the batch's or the moving statistics):
+
+      "passes"       (default) the network is called twice on the same layers,
+                     so with the same variables: `forward(x, True)` gives the
+                     loss the optimizer minimises, `forward(x, False)` the
+                     predictions, evaluation and export. Neither pass holds a
+                     conditional, as in Keras's train and predict functions; the
+                     graph builds and starts faster (NOTES lever 28).
+      "placeholder"  one pass reading a boolean `training` placeholder (default
+                     False) that `fit` feeds True: each Dropout and
+                     BatchNormalization holds an `If` op (`tf.cond`) that picks
+                     its branch at every run (what `python -m tfcore.inspect
+                     mnist_cnn --expand` opens). Towers always use it.
     """
+    if switch not in ("passes", "placeholder"):
+        raise ValueError("mnist_cnn.build: switch must be 'passes' or 'placeholder', got %r" % (switch,))
     # The readable variant is readable throughout; otherwise the caller's choice stands.
     activations_path = (tfcore.activations.implementation("readable") if implementation == "patches"
                         else contextlib.nullcontext())
@@ -111,9 +128,11 @@ def build(batchnorm=False, learning_rate=1e-3, decay=1e-5, seed=0, device=None,
     with graph.as_default(), common.device_scope(device if towers == 1 else None), activations_path:
         x = tfcore.placeholder((batch_size, 28, 28, 1), name="pixels")
         y = tfcore.placeholder((batch_size, 10), name="one_hot_labels")
-        training = tfcore.placeholder_with_default(False, name="training")
         forward = network(batchnorm, fused_batchnorm, implementation, gradient)
         optimizer = optimizers.Adam(learning_rate, decay=decay)
+        if switch == "passes" and towers == 1:
+            return _two_passes(graph, x, y, forward, optimizer, cross_entropy)
+        training = tfcore.placeholder_with_default(False, name="training")
         if towers > 1:
             model = parallel.build(
                 forward, cross_entropy, optimizer, x, y,
@@ -129,6 +148,28 @@ def build(batchnorm=False, learning_rate=1e-3, decay=1e-5, seed=0, device=None,
         model = train.TrainGraph(graph, x, y, probabilities, loss, train_op,
                                  metrics={"accuracy": accuracy}, training=training)
     return model
+
+
+def build_with_switch(**options):
+    """`build(switch="placeholder", ...)`: one forward pass whose Dropout layers hold `If` ops.
+
+    `python -m tfcore.inspect mnist_cnn:build_with_switch --expand` opens them.
+    """
+    return build(switch="placeholder", **options)
+
+
+def _two_passes(graph, x, y, forward, optimizer, cross_entropy):
+    """The training pass (loss, Adam step) and the inference pass, on the same layers."""
+    train_logits = forward(x, True)
+    train_loss = cross_entropy(y, train_logits)
+    train_op = optimizer.minimize(train_loss)
+    logits = forward(x, False)
+    probabilities = tfcore.activations.softmax(logits)
+    return train.TrainGraph(
+        graph, x, y, probabilities, cross_entropy(y, logits), train_op,
+        metrics={"accuracy": metrics.accuracy(y, logits, kind="categorical")},
+        train_loss=train_loss,
+        train_metrics={"accuracy": metrics.accuracy(y, train_logits, kind="categorical")})
 
 
 def load(data_dir=None, limit=None):

@@ -117,13 +117,32 @@ def test_a_stateful_export_starts_from_zero_carries_state_across_calls_and_reset
     np.testing.assert_allclose(got[2], expected[2], rtol=1e-5, atol=1e-6)
 
 
-def test_the_frozen_graph_holds_no_variables_and_training_is_a_constant(exported):
+def test_the_frozen_graph_holds_no_variables_and_no_switch_to_feed(exported):
+    # The default CNN's inference pass has no training switch at all (two passes).
     tmp = exported[0]
     graph_def = tf.compat.v1.GraphDef.FromString((tmp / "cnn.pb").read_bytes())
     ops = {node.op for node in graph_def.node}
-    assert not ops & {"VarHandleOp", "ReadVariableOp", "VariableV2", "PlaceholderWithDefault"}
+    assert not ops & {"VarHandleOp", "ReadVariableOp", "VariableV2", "PlaceholderWithDefault", "If",
+                      "StatelessIf"}
+
+
+def test_freezing_fixes_a_placeholder_training_switch_to_false(tmp_path):
+    # One forward pass with the switch as a placeholder: the frozen graph holds it as False.
+    cnn = mnist_cnn.build(batchnorm=True, seed=1, switch="placeholder")
+    images = np.random.RandomState(0).rand(4, 28, 28, 1).astype(np.float32)
+    with tf.compat.v1.Session(graph=cnn.graph) as sess:
+        sess.run(cnn.init_op)
+        expected = predict(cnn, sess, images)
+        names = export.freeze(cnn, sess, str(tmp_path / "cnn.pb"))
+    graph_def = tf.compat.v1.GraphDef.FromString((tmp_path / "cnn.pb").read_bytes())
     (training,) = [node for node in graph_def.node if node.name == "training"]
     assert training.op == "Const" and tf.make_ndarray(training.attr["value"].tensor) == np.False_
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.graph_util.import_graph_def(graph_def, name="")
+    with tf.compat.v1.Session(graph=graph) as sess:
+        got = sess.run(names["predictions"], {names["inputs"]: images})
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
 def test_saved_model_cli_lists_the_serving_signature_with_named_inputs_and_outputs(exported):

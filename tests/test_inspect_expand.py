@@ -72,7 +72,7 @@ def test_the_dropout_mask_is_inside_the_training_switch_and_evaluation_passes_th
 
 
 def test_every_if_row_of_the_mnist_cnn_summary_is_opened_with_its_mask_ops():
-    model = mnist_cnn.build()
+    model = mnist_cnn.build(switch="placeholder")
     rows_with_if = [r.name for r in summary(model, print_fn=None).rows if "If" in r.ops]
     opened = control_flow(model)
     assert [cf.layer for cf in opened] == rows_with_if == ["dropout"] + ["dropout_%d" % i for i in range(1, 5)]
@@ -102,7 +102,7 @@ def test_a_graph_without_control_flow_says_so():
 
 
 def test_cli_expand_prints_the_branches_after_the_summary(capsys):
-    assert inspect_main(["mnist_cnn", "--expand"]) == 0
+    assert inspect_main(["mnist_cnn:build_with_switch", "--expand"]) == 0
     out = capsys.readouterr().out
     table_end = out.index("Forward FLOPs")
     assert out.index("[dropout_4]") > table_end

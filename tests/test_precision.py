@@ -45,7 +45,10 @@ def test_unknown_policy_and_float16_without_gpu_are_clear_errors():
 def _train(policy, steps, batchnorm=False, batch=32):
     """Losses of `steps` Adam steps on one batch, the gradients after them, the variables."""
     with precision.policy(policy):
-        model = mnist_cnn.build(batchnorm=batchnorm, fused_batchnorm=batchnorm, seed=1, batch_size=batch)
+        # The switch as a placeholder fed False: no dropout, batch norm on its moving statistics,
+        # so both precisions take the same deterministic steps.
+        model = mnist_cnn.build(batchnorm=batchnorm, fused_batchnorm=batchnorm, seed=1, batch_size=batch,
+                                switch="placeholder")
     with model.graph.as_default():
         variables = tf.compat.v1.trainable_variables()
         gradients = tf.gradients(model.loss, variables)

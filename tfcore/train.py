@@ -157,7 +157,14 @@ class TrainGraph:
         with the layers' update ops already attached).
       metrics: `{"accuracy": tensor, ...}`, each a batch mean.
       training: the boolean switch layers read (`placeholder_with_default(False)`),
-        fed True for training steps; None if no layer behaves differently.
+        fed True for training steps; None if no layer behaves differently, or
+        if the training step has a forward pass of its own (`train_loss`).
+      train_loss, train_metrics: the loss and metrics of the training step when
+        it has its own forward pass (the layers called with `training=True`,
+        sharing their variables with an inference pass that gives
+        `predictions`, `loss` and `metrics`), as Keras builds its train and
+        predict functions. `fit` runs and reports these; `evaluate`, `predict`
+        and export use the inference ones. Default: `loss` and `metrics`.
       init_op: the op that initializes a fresh model; default: the initializers
         of all global variables (what `global_variables_initializer()` runs).
       max_to_keep: how many epoch checkpoints the Saver keeps.
@@ -168,7 +175,8 @@ class TrainGraph:
     """
 
     def __init__(self, graph, inputs, targets=None, predictions=None, loss=None,
-                 train_op=None, metrics=None, training=None, init_op=None, max_to_keep=5):
+                 train_op=None, metrics=None, training=None, init_op=None, max_to_keep=5,
+                 train_loss=None, train_metrics=None):
         self.graph = graph
         self.inputs = inputs
         self.targets = targets
@@ -180,6 +188,11 @@ class TrainGraph:
         self.train_op = train_op
         self.metrics = dict(metrics or {})
         self.training = training
+        self.train_loss = loss if train_loss is None else train_loss
+        self.train_metrics = self.metrics if train_metrics is None else dict(train_metrics)
+        if sorted(self.train_metrics) != sorted(self.metrics):
+            raise ValueError("TrainGraph: train_metrics must name the same metrics as metrics "
+                             "(%s), got %s" % (sorted(self.metrics), sorted(self.train_metrics)))
         self._callables = {}
         self._step_options = {}  # batch size -> RunOptions (or None), see step_options
         self._multi_steps = {}
@@ -245,7 +258,7 @@ class TrainGraph:
         if key not in self._step_options:
             self._step_options[key] = (
                 tf.compat.v1.RunOptions(inter_op_thread_pool=-1)
-                if self.loss is not None and _small_step(self.loss, key) else None)
+                if self.train_loss is not None and _small_step(self.train_loss, key) else None)
         return self._step_options[key]
 
     def multi_step(self, steps, batch_size):
@@ -284,9 +297,9 @@ class TrainGraph:
         key = (int(steps), int(batch_size))
         if key in self._multi_steps:
             return self._multi_steps[key]
-        if self.train_op is None or self.loss is None or self.targets is None:
+        if self.train_op is None or self.train_loss is None or self.targets is None:
             raise ValueError("TrainGraph.multi_step: the model needs targets, a loss and a train_op")
-        outputs = [self.loss] + [self.metrics[k] for k in self.metrics]
+        outputs = [self.train_loss] + [self.train_metrics[k] for k in self.metrics]
         # Taken before the loop exists: the body copies the step, not earlier loops.
         step_def = sub_graph_def(self.graph.as_graph_def(),
                                  [self.train_op.name] + [t.op.name for t in outputs])
@@ -630,7 +643,7 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
 
 def _check_fit(model, x, y, epochs, batch_size, steps_per_run, validation_data, shuffle):
     """Every argument checked before anything runs; returns them normalised."""
-    if model.train_op is None or model.loss is None:
+    if model.train_op is None or model.train_loss is None:
         raise ValueError("fit: the model needs a loss and a train_op")
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError("fit: epochs must be a non-negative int, got %r" % (epochs,))
@@ -734,7 +747,7 @@ class _Steps:
         # with the fetch/feed bookkeeping done once instead of at every step.
         feeds = [model.inputs, model.targets] + ([model.training] if model.training is not None else [])
         self.switch = [True] if model.training is not None else []
-        fetches = [model.train_op, model.loss] + [model.metrics[k] for k in model.metrics]
+        fetches = [model.train_op, model.train_loss] + [model.train_metrics[k] for k in model.metrics]
         options = model.step_options(batch_size)
         self.one_step = model.callable(session, fetches, feeds, options)
         # N steps per run: only full batches can be stacked, and never more than an epoch holds.

@@ -61,7 +61,8 @@ def graph_stats(model):
         graph, forward_fetches, step = model, None, None
     else:
         graph = model.graph
-        forward_fetches = [t for t in [model.loss, model.predictions, *model.metrics.values()]
+        train = [getattr(model, "train_loss", None), *getattr(model, "train_metrics", {}).values()]
+        forward_fetches = [t for t in [model.loss, model.predictions, *model.metrics.values(), *train]
                            if t is not None]
         step = [model.train_op] if getattr(model, "train_op", None) is not None else []
     ops = graph.get_operations()

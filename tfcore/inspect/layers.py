@@ -39,6 +39,8 @@ _INPUT_TYPES = ("Placeholder", "PlaceholderWithDefault")
 # Op types left out of a row's "ops" column: they name or move data, compute nothing.
 _BOOKKEEPING = frozenset(("Const", "Identity", "ReadVariableOp", "VarHandleOp", "NoOp",
                           "VarIsInitializedOp"))
+# Op types that hold or read stored values: a layer's first call creates them.
+_STORAGE = frozenset(("Const", "ReadVariableOp", "VarHandleOp", "VariableV2", "VarIsInitializedOp"))
 
 
 @dataclasses.dataclass
@@ -271,7 +273,9 @@ def _layer_rows(graph, forward, scopes, scope, unknown_dim):
     rows, row_of, op_type_flops = {}, {}, {}
     per_example, uncounted = False, []
     loose_runs, last_loose = 0, False
-    for op in graph.get_operations():  # creation order: the rows come out in graph order
+    first_work = {}  # row name -> creation index of its first op that is not a variable or constant
+    first_op = {}  # row name -> creation index of its first op
+    for index, op in enumerate(graph.get_operations()):  # creation order
         if op not in forward:
             continue
         name = group_of(op.name, scopes, scope)
@@ -293,6 +297,9 @@ def _layer_rows(graph, forward, scopes, scope, unknown_dim):
             row = rows[name] = LayerRow(name=name, ops=[], output_shapes=[])
             op_type_flops[name] = {}
         row_of[op] = row
+        first_op.setdefault(name, index)
+        if op.type not in _STORAGE:
+            first_work.setdefault(name, index)
         try:
             op_count, counted = flops_lib.op_flops(op, unknown_dim)
         except flops_lib.UnknownShape:
@@ -309,7 +316,11 @@ def _layer_rows(graph, forward, scopes, scope, unknown_dim):
     for row in rows.values():  # the costly op types first: "Conv2D BiasAdd Maximum"
         by_type = op_type_flops[row.name]
         row.ops = sorted(by_type, key=lambda t: -by_type[t])
-    return rows, row_of, per_example, uncounted
+    # Rows in the order of the computation: by each row's first op that is not a variable or
+    # a constant, which a layer called a second time (a training pass, then an inference
+    # pass) created long before this pass's ops.
+    order = sorted(rows, key=lambda name: first_work.get(name, first_op[name]))
+    return {name: rows[name] for name in order}, row_of, per_example, uncounted
 
 
 def _edges(row_of, output_tensors):
