@@ -193,7 +193,8 @@ class TfcoreBench:
         self._epoch_in_graph = None  # (MultiStep, its feed), from build_epoch_in_graph
         self.reset_ops = m.reset_ops
         # What `tfcore.train.fit` runs its steps with: the caller's thread for a small step.
-        self.options = None if self.forward_only else m.step_options(self.batch)
+        self.options = (train.run_options_for(self.output, self.batch) if self.forward_only
+                        else m.step_options(self.batch))
         self._fetches = fetches
         if params.feed == "dataset":
             self._build_dataset_step(fetches)  # the imported graph has its own reset ops
@@ -247,8 +248,11 @@ class TfcoreBench:
                     for p in initial]
             cursor = tf.compat.v1.Variable(0, dtype=tf.int64, trainable=False, collections=[],
                                            use_resource=True, name="cursor")
-            start = cursor.read_value() % batches * b
-            rows = [d[start:start + b] for d in data]
+            if batches == 1 and len(self.x) == b:  # the whole array is the batch: no copy
+                rows = [d.read_value() for d in data]
+            else:
+                start = cursor.read_value() % batches * b
+                rows = [d[start:start + b] for d in data]
             if m.inputs.shape.is_fully_defined():
                 rows[0] = tf.reshape(rows[0], m.inputs.shape)
             input_map = dict(zip([p.name for p in [m.inputs, m.targets] if p is not None], rows))

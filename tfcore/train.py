@@ -256,9 +256,8 @@ class TrainGraph:
         """
         key = int(batch_size)
         if key not in self._step_options:
-            self._step_options[key] = (
-                tf.compat.v1.RunOptions(inter_op_thread_pool=-1)
-                if self.train_loss is not None and _small_step(self.train_loss, key) else None)
+            self._step_options[key] = (None if self.train_loss is None
+                                       else run_options_for(self.train_loss, key))
         return self._step_options[key]
 
     def multi_step(self, steps, batch_size):
@@ -705,6 +704,17 @@ def _progress_bar(progress, total, epoch, epochs):
 
 
 CALLER_THREAD_FLOPS = 50e6  # forward FLOPs per batch under which a step runs in the caller's thread
+
+
+def run_options_for(tensor, batch_size):
+    """`RunOptions(inter_op_thread_pool=-1)` if computing `tensor` is a small step, else None.
+
+    Small: under `CALLER_THREAD_FLOPS` forward FLOPs (a `None` batch dimension
+    taken as `batch_size`) and all on one device; see `TrainGraph.step_options`.
+    """
+    if _small_step(tensor, int(batch_size)):
+        return tf.compat.v1.RunOptions(inter_op_thread_pool=-1)
+    return None
 
 
 def _with_options(run, options):
