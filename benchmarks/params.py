@@ -58,6 +58,8 @@ FLAGS = (
          "blocks", type=int, minimum=2),
     Flag("rounds", 3, "blocks per side, alternating tfcore / tf-keras A B A B", type=int, minimum=1),
     Flag("threads", "0", "intra-op threads, or INTRA,INTER (0 = TensorFlow's choice)"),
+    Flag("verbose", False, "show TensorFlow's start-up lines too (hidden by default: tfcore.quiet)",
+         type=bool, action="store_true"),
     Flag("xla", False, "XLA auto-clustering (sets TF_XLA_FLAGS=--tf_xla_cpu_global_jit on CPU "
          "and jit_compile in the peer)", type=bool, action="store_true"),
     Flag("onednn", "auto", "oneDNN: on/off sets TF_ENABLE_ONEDNN_OPTS; auto turns it on unless "

@@ -161,3 +161,11 @@ def test_verbose_brings_the_banners_back_and_errors_always_pass(tmp_path):
     done = run_cli(["-m", "models.mlp", "--batch-size", "0"], tmp_path)
     assert done.returncode == 2 and "error: argument --batch-size" in done.stderr
     assert not NOISE.search(done.stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["tfcore", "benchmarks/run.py"])
+def test_the_front_door_and_the_benchmark_take_verbose_too(name, tmp_path):
+    done = run_cli(CLIS[name] + ["--verbose"], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert NOISE.search(done.stderr), done.stderr[-3000:]  # TensorFlow's start-up lines are back

@@ -55,6 +55,8 @@ def main(argv=None):
                                 epilog="\n".join(__doc__.splitlines()[2:6]))
     p.add_argument("words", nargs="*", metavar="[run] CHAPTER",
                    help="a chapter to run: a number (5), a name (05_conv) or a path")
+    p.add_argument("--verbose", action="store_true",
+                   help="show TensorFlow's start-up lines too (hidden by default: tfcore.quiet)")
     args = p.parse_args(argv)
     words = args.words[1:] if args.words[:1] == ["run"] else args.words
     if not words:
