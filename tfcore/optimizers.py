@@ -655,16 +655,14 @@ class Adam(Optimizer):
         return c
 
     def _update(self, grad, var, slots, c):
-        dtype = var.dtype.base_dtype
-        beta_1, beta_2 = tf.constant(self.beta_1, dtype), tf.constant(self.beta_2, dtype)
         # m + (1 - beta_1)(g - m) is beta_1 m + (1 - beta_1) g rearranged as the
         # ResourceApplyAdam kernel does, so float32 results match Keras closely.
-        m = slots["adam_m"] + (grad - slots["adam_m"]) * (1.0 - beta_1)
-        v = slots["adam_v"] + (tf.square(grad) - slots["adam_v"]) * (1.0 - beta_2)
+        m = slots["adam_m"] + (grad - slots["adam_m"]) * (1.0 - c["beta_1"])
+        v = slots["adam_v"] + (tf.square(grad) - slots["adam_v"]) * (1.0 - c["beta_2"])
         new_slots = {"adam_m": m, "adam_v": v}
         if self.amsgrad:
             v = new_slots["adam_vhat"] = tf.maximum(slots["adam_vhat"], v)
-        return var - c["lr_t"] * m / (tf.sqrt(v) + tf.constant(self.epsilon, dtype)), new_slots
+        return var - c["lr_t"] * m / (tf.sqrt(v) + c["epsilon"]), new_slots
 
     def _fused_update(self, grad, var, slots, c):
         # The kernel computes lr_t from the powers itself, then the three lines above.
