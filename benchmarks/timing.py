@@ -193,8 +193,7 @@ class TfcoreBench:
         self._epoch_in_graph = None  # (MultiStep, its feed), from build_epoch_in_graph
         self.reset_ops = m.reset_ops
         # What `tfcore.train.fit` runs its steps with: the caller's thread for a small step.
-        self.options = (train.run_options_for(self.output, self.batch) if self.forward_only
-                        else m.step_options(self.batch))
+        self.options = None if self.forward_only else m.step_options(self.batch)
         self._fetches = fetches
         if params.feed == "dataset":
             self._build_dataset_step(fetches)  # the imported graph has its own reset ops

@@ -703,7 +703,7 @@ def _progress_bar(progress, total, epoch, epochs):
                      disable=not progress, leave=True, file=sys.stderr)
 
 
-CALLER_THREAD_FLOPS = 50e6  # forward FLOPs per batch under which a step runs in the caller's thread
+CALLER_THREAD_FLOPS = 5e6  # forward FLOPs per batch under which a step runs in the caller's thread
 
 
 def run_options_for(tensor, batch_size):
