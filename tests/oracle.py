@@ -34,35 +34,93 @@ def keras_forward(layer, x, training=False):
     return layer(x, training=training).numpy()
 
 
-def compare_layer_with_keras(ref, ours, x, rng, weight_noise=0.3, atol=1e-5, rtol=1e-5,
-                             grad_atol=1e-4, grad_rtol=1e-4):
-    """A tf-keras layer and a tfcore layer, same (perturbed) weights: equal outputs and gradients.
+def keras_and_tfcore(ref, ours, x, rng, weight_noise, loss="random", call_kwargs=None,
+                     placeholder_shape=None):
+    """Run tf-keras `ref` (eager, GradientTape) and tfcore `ours` (graph, tf.gradients) on `x`.
 
     `ref` (unbuilt) is built for `x`, its initial weights are moved by up to
-    `weight_noise` so that zero biases do not hide bias bugs, and copied into
-    `ours`; the gradients of sum(y^2) w.r.t. the input and every trainable
-    weight must agree.
+    `weight_noise` (so that zero biases do not hide bias bugs) and copied into
+    `ours`. The loss is sum(y * r) over every output y for random r ("random") or
+    sum(y^2) ("square"); its gradients are taken with respect to the input and
+    every trainable weight. `call_kwargs` (NumPy values, e.g. a mask) go to both
+    calls; `placeholder_shape` defaults to `(None,) + x.shape[1:]`.
+
+    Returns `(outputs, ref_outputs, grads, ref_grads, tensors)`: lists of NumPy
+    arrays, and tfcore's output tensors (for their static shapes).
     """
+    call_kwargs = call_kwargs or {}
     ref.build(x.shape)
     weights = [w + rng.uniform(-weight_noise, weight_noise, w.shape).astype(w.dtype)
                for w in ref.get_weights()]
     ref.set_weights(weights)
+
+    def objective(ys, rs):
+        return tf.add_n([tf.reduce_sum(y * (y if r is None else r)) for y, r in zip(ys, rs)])
+
     xv = tf.constant(x)
     with tf.GradientTape() as tape:
         tape.watch(xv)
-        y_ref = ref(xv)
-        loss = tf.reduce_sum(y_ref * y_ref)
-    g_ref = tape.gradient(loss, [xv] + ref.trainable_weights)
+        y_ref = tf.nest.flatten(ref(xv, **{k: tf.constant(v) for k, v in call_kwargs.items()}))
+        rs = [None if loss == "square" else rng.uniform(-1, 1, y.shape).astype(np.float32)
+              for y in y_ref]
+        ref_loss = objective(y_ref, rs)
+    g_ref = tape.gradient(ref_loss, [xv] + ref.trainable_weights)
 
     graph = tfcore.new_graph()
     with graph.as_default():
-        xp = tfcore.placeholder((None,) + x.shape[1:])
-        y = ours(xp)
-        grads = tf.gradients(tf.reduce_sum(y * y), [xp] + ours.trainable_variables)
+        xp = tfcore.placeholder(placeholder_shape or (None,) + x.shape[1:])
+        ys = tf.nest.flatten(ours(xp, **call_kwargs))
+        grads = tf.gradients(objective(ys, rs), [xp] + ours.trainable_variables)
         with tfcore.session(graph=graph) as sess:
             ours.set_weights(sess, weights)
-            out, g = sess.run([y, grads], {xp: x})
-    np.testing.assert_allclose(out, y_ref.numpy(), rtol=rtol, atol=atol)
+            out, g = sess.run([ys, grads], {xp: x})
+    return (out, [y.numpy() for y in y_ref], g, [tf.convert_to_tensor(b).numpy() for b in g_ref],
+            ys)
+
+
+def compare_layer_with_keras(ref, ours, x, rng, weight_noise=0.3, atol=1e-5, rtol=1e-5,
+                             grad_atol=1e-4, grad_rtol=1e-4):
+    """A tf-keras layer and a tfcore layer, same (perturbed) weights: equal outputs and gradients.
+
+    The gradients of sum(y^2) w.r.t. the input and every trainable weight must
+    agree (`keras_and_tfcore`).
+    """
+    (out,), (y_ref,), g, g_ref, _ = keras_and_tfcore(ref, ours, x, rng, weight_noise, loss="square")
+    np.testing.assert_allclose(out, y_ref, rtol=rtol, atol=atol)
     assert len(g) == len(g_ref)
     for a, b in zip(g, g_ref):
-        np.testing.assert_allclose(a, b.numpy(), rtol=grad_rtol, atol=grad_atol)
+        np.testing.assert_allclose(a, b, rtol=grad_rtol, atol=grad_atol)
+
+
+def compare_with_keras(layer, ref, x, rng, atol=1e-5):
+    """tfcore `layer` against tf-keras `ref`: outputs, and gradients of sum(y * r) for a random r.
+
+    Weights perturbed by up to 0.5; max abs difference <= atol (for gradients,
+    relative to the largest gradient when it is above 1). The shared check of the
+    spatial layers.
+    """
+    (out,), (y_ref,), g, g_ref, (y,) = keras_and_tfcore(ref, layer, x, rng, 0.5)
+    assert out.shape == y_ref.shape
+    assert y.shape.as_list()[1:] == list(y_ref.shape[1:])
+    np.testing.assert_allclose(out, y_ref, rtol=0, atol=atol)
+    assert len(g) == len(g_ref)
+    for a, b in zip(g, g_ref):
+        np.testing.assert_allclose(a, b, rtol=0, atol=atol * max(1.0, np.abs(b).max()))
+
+
+def compare_recurrent_with_keras(ours, ref, x, rng, static_time=True, mask=None):
+    """Output(s) and the gradients of sum(y * r) w.r.t. input and weights: tfcore vs Keras.
+
+    With `mask` (batch, time) both layers are called with it; `static_time=False`
+    leaves the time dimension of tfcore's placeholder unknown.
+    """
+    shape = (None, x.shape[1] if static_time else None, x.shape[2])
+    out, y_ref, g, g_ref, _ = keras_and_tfcore(
+        ref, ours, x, rng, 0.3, call_kwargs=None if mask is None else {"mask": mask},
+        placeholder_shape=shape)
+    assert len(out) == len(y_ref)
+    for a, b in zip(out, y_ref):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+    assert len(g) == len(g_ref)
+    for a, b in zip(g, g_ref):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)

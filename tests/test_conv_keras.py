@@ -1,51 +1,15 @@
 """Conv2D equals tf-keras Conv2D with copied weights (forward, input and weight gradients).
 
-`compare_with_keras` is shared by the other spatial-layer oracle tests.
+`compare_with_keras` (tests/oracle.py) is shared by the other spatial-layer oracle tests.
 """
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from tests.oracle import keras
-import tfcore
+from tests.oracle import compare_with_keras, keras
 from tfcore.layers.conv import Conv1D, Conv2D
 
 pytestmark = pytest.mark.keras
-
-
-def compare_with_keras(layer, ref, x, rng, atol=1e-5):
-    """Run tf-keras `ref` (eager, GradientTape) and tfcore `layer` (graph, tf.gradients) on `x`.
-
-    Keras's weights (randomly perturbed, so biases are not zero) are copied into
-    `layer`. Checks the outputs and the gradients of `sum(y * r)` for a random
-    `r` with respect to the input and every trainable weight, max abs diff <= atol.
-    """
-    ref.build(x.shape)
-    weights = [w + rng.uniform(-0.5, 0.5, w.shape).astype(np.float32) for w in ref.get_weights()]
-    ref.set_weights(weights)
-    xv = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(xv)
-        y_ref = ref(xv)
-        r = rng.uniform(-1, 1, y_ref.shape).astype(np.float32)
-        loss = tf.reduce_sum(y_ref * r)
-    g_ref = tape.gradient(loss, [xv] + ref.trainable_weights)
-
-    graph = tfcore.new_graph()
-    with graph.as_default():
-        xp = tfcore.placeholder((None,) + x.shape[1:])
-        y = layer(xp)
-        grads = tf.gradients(tf.reduce_sum(y * r), [xp] + layer.trainable_variables)
-        with tfcore.session(graph=graph) as sess:
-            layer.set_weights(sess, weights)
-            out, g = sess.run([y, grads], {xp: x})
-    assert out.shape == tuple(y_ref.shape)
-    assert y.shape.as_list()[1:] == list(y_ref.shape[1:])
-    np.testing.assert_allclose(out, y_ref.numpy(), rtol=0, atol=atol)
-    assert len(g) == len(g_ref)
-    for a, b in zip(g, g_ref):
-        np.testing.assert_allclose(a, b.numpy(), rtol=0, atol=atol * max(1.0, np.abs(b).max()))
 
 
 CASES = [

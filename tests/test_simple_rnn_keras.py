@@ -4,43 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.oracle import keras
+from tests.oracle import compare_recurrent_with_keras, keras
 import tfcore
 from tfcore.layers.simple_rnn import SimpleRNN
 
 pytestmark = pytest.mark.keras
-
-
-def compare_recurrent_with_keras(ours, ref, x, rng, static_time=True, mask=None):
-    """Output(s) and the gradients of sum(y * r) w.r.t. input and weights: tfcore vs Keras.
-
-    With `mask` (batch, time) both layers are called with it.
-    """
-    kwargs = {} if mask is None else {"mask": mask}
-    ref.build(x.shape)
-    weights = [w + rng.uniform(-0.3, 0.3, w.shape).astype(np.float32) for w in ref.get_weights()]
-    ref.set_weights(weights)
-    xv = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(xv)
-        y_ref = tf.nest.flatten(ref(xv, **{k: tf.constant(v) for k, v in kwargs.items()}))
-        rs = [rng.uniform(-1, 1, y.shape).astype(np.float32) for y in y_ref]
-        loss = tf.add_n([tf.reduce_sum(y * r) for y, r in zip(y_ref, rs)])
-    g_ref = tape.gradient(loss, [xv] + ref.trainable_weights)
-    with tfcore.new_graph().as_default() as graph:
-        xp = tfcore.placeholder((None, x.shape[1] if static_time else None, x.shape[2]))
-        ys = tf.nest.flatten(ours(xp, **kwargs))
-        grads = tf.gradients(tf.add_n([tf.reduce_sum(y * r) for y, r in zip(ys, rs)]),
-                             [xp] + ours.trainable_variables)
-        with tfcore.session(graph=graph) as sess:
-            ours.set_weights(sess, weights)
-            out, g = sess.run([ys, grads], {xp: x})
-    assert len(out) == len(y_ref)
-    for a, b in zip(out, y_ref):
-        np.testing.assert_allclose(a, b.numpy(), rtol=0, atol=1e-5)
-    assert len(g) == len(g_ref)
-    for a, b in zip(g, g_ref):
-        np.testing.assert_allclose(a, tf.convert_to_tensor(b).numpy(), rtol=0, atol=1e-5)
 
 
 _shape_rng = np.random.RandomState(7)
