@@ -1,4 +1,4 @@
-"""Levers 8, 15, 16, 18 and 19 of NOTES.md: a model's step built in variants, A B C ... in one process.
+"""Levers 8, 15, 16, 18, 19 and 33 of NOTES.md: a model's step built in variants, A B C ... in one process.
 
     python benchmarks/ab_cnn.py MODEL [--rounds 4] [--steps 6] [--variants tfcore,float-masks,...]
 
@@ -14,7 +14,9 @@ Variants (each changes one thing while the graph is built; tfcore itself is not 
                 bfloat16 rewrite in the session)
   derived-relu  relu = max(0, x) differentiated by TensorFlow (GreaterEqual + Select)
                 instead of the readable path's stated derivative [x > 0]
-  float-masks   dropout draws one float per element instead of bytes of uint32 words
+  float-masks   dropout draws one float per element instead of w-bit fields of uint32 words
+  byte-masks    dropout's masks from whole bytes (w = 8, as before lever 33) instead of the
+                narrowest fields (one bit per element at rate 0.5)
   tf.nn.relu    TensorFlow's fused relu (Grappler folds it into the convolution); since
                 issue 13 what tfcore's relu builds by default, kept for the old levers' commands
   no-dropout-no-relu
@@ -83,12 +85,23 @@ def no_dropout_no_relu():
         dropout.Dropout.call = call
 
 
+@contextlib.contextmanager
+def byte_masks():
+    widths = dropout.MASK_WIDTHS
+    dropout.MASK_WIDTHS = (8, 16)
+    try:
+        yield
+    finally:
+        dropout.MASK_WIDTHS = widths
+
+
 VARIANTS = {
     "tfcore": contextlib.nullcontext,
     "readable": lambda: activations.implementation("readable"),
     "mixed_bfloat16": lambda: precision.policy("mixed_bfloat16"),
     "derived-relu": lambda: relu_as(lambda x: tf.maximum(tf.constant(0, x.dtype), x)),
     "float-masks": float_masks,
+    "byte-masks": byte_masks,
     "tf.nn.relu": lambda: relu_as(tf.nn.relu),
     "no-dropout-no-relu": no_dropout_no_relu,
 }

@@ -17,24 +17,31 @@ def _run(fetches, feed=None, runs=1, graph=None, init=True):
 
 
 def _oracle_mask(shape, seed, counter, rate, dtype=tf.float32):
-    """The keep mask the layer must draw, eagerly, with NumPy doing the byte split.
+    """The keep mask the layer must draw, eagerly, with NumPy splitting the words.
 
-    rate * 2**w whole for w = 8 (else 16): the words' little-endian w-bit parts >= rate * 2**w.
+    The narrowest w of 1, 2, 4, 8, 16 with k = rate * 2**w whole: w-bit fields >= k, where
+    the fields are the words' 16-bit halves (w = 16) or, for w <= 8, field f = (b >> f*w) &
+    (2**w - 1) of every little-endian byte b, all bytes' field 0 first, then field 1, ...
     Otherwise: stateless_uniform(seed=[seed, counter]) >= rate.
     """
     seed_pair = tf.constant([seed, counter], tf.int64)
-    for bits, small in ((8, np.uint8), (16, np.uint16)):
+    size = int(np.prod(shape))
+    for bits in (1, 2, 4, 8, 16):
         if float(rate * 2 ** bits).is_integer():
-            size = int(np.prod(shape))
             words = tf.random.stateless_uniform([-(-size * bits // 32)], seed=seed_pair,
                                                 dtype=tf.uint32, minval=None, maxval=None)
-            parts = words.numpy().astype("<u4").view(small)[:size]
-            return parts.reshape(shape) >= rate * 2 ** bits
+            words = words.numpy().astype("<u4")
+            if bits == 16:
+                fields = words.view(np.uint16)
+            else:
+                b = words.view(np.uint8)
+                fields = np.concatenate([(b >> f * bits) & (2 ** bits - 1) for f in range(8 // bits)])
+            return fields[:size].reshape(shape) >= rate * 2 ** bits
     u = tf.random.stateless_uniform(shape, seed=seed_pair, dtype=dtype)
     return u.numpy() >= rate
 
 
-@pytest.mark.parametrize("rate", [0.25, 0.5, 0.8, 1 / 256, 255 / 256, 3 / 65536])
+@pytest.mark.parametrize("rate", [0.25, 0.5, 0.75, 5 / 16, 0.8, 1 / 256, 255 / 256, 3 / 65536])
 def test_dropout_zero_fraction_is_rate_within_five_binomial_sigmas(rate):
     shape = (400, 250)
     graph = tfcore.new_graph(seed=3)
@@ -83,7 +90,8 @@ def test_dropout_is_identity_at_evaluation_for_bool_and_tensor_training(rng):
     assert counter == 1
 
 
-@pytest.mark.parametrize("rate, bits", [(0.4, None), (0.25, 8), (0.5, 8), (3 / 65536, 16)])
+@pytest.mark.parametrize("rate, bits", [(0.4, None), (0.5, 1), (0.25, 2), (0.75, 2), (5 / 16, 4),
+                                        (3 / 256, 8), (3 / 65536, 16)])
 def test_dropout_masks_are_stateless_uniform_of_seed_and_counter(rng, rate, bits):
     seed, shape = 1234, (6, 7)  # 42 elements: not a whole number of words
     x = (rng.rand(*shape) + 0.5).astype(np.float32)
@@ -217,7 +225,7 @@ def test_dropout_rejects_rate_outside_zero_one_naming_the_layer(rate):
 def test_dropout_accepts_numpy_scalar_rates():
     for rate in (np.float32(0.5), np.float64(0.25), np.int64(0)):
         assert Dropout(rate).rate == float(rate)
-    assert Dropout(np.float32(0.5)).mask_bits == 8 and Dropout(np.float32(0.1)).mask_bits is None
+    assert Dropout(np.float32(0.5)).mask_bits == 1 and Dropout(np.float32(0.1)).mask_bits is None
 
 
 def test_dropout_rejects_non_numeric_rate_and_bad_noise_shape():
