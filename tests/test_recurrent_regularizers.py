@@ -1,4 +1,5 @@
-"""Regularizers and constraints on the LSTM/GRU cells' three weights and on the layers' outputs.
+"""Regularizers and constraints on the LSTM/GRU/SimpleRNN cells' three weights and on the layers'
+outputs.
 
 Oracles: the penalties' NumPy formulas on the weights and outputs, float64
 central differences of the total loss (data loss + penalties), and the NumPy
@@ -13,6 +14,7 @@ import tfcore
 from tfcore import constraints, regularizers
 from tfcore.layers.conv3d import Conv3D
 from tfcore.layers.recurrent import GRU, LSTM, GRUCell, LSTMCell
+from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell
 
 REGULARIZED = dict(kernel_regularizer=regularizers.l1(0.03), recurrent_regularizer=regularizers.l2(0.02),
                    bias_regularizer=regularizers.l1_l2(0.01, 0.04))
@@ -20,7 +22,9 @@ REGULARIZED = dict(kernel_regularizer=regularizers.l1(0.03), recurrent_regulariz
 
 @pytest.mark.parametrize("layer_class,kwargs", [
     (LSTM, dict(implementation="block")), (LSTM, dict(implementation="while")),
-    (GRU, dict(reset_after=False)), (GRU, dict(return_sequences=True, return_state=True))])
+    (GRU, dict(reset_after=False)), (GRU, dict(return_sequences=True, return_state=True)),
+    (SimpleRNN, dict(implementation="unroll")),
+    (SimpleRNN, dict(implementation="while", return_sequences=True, return_state=True))])
 def test_penalties_equal_numpy_formulas_on_weights_and_outputs(rng, layer_class, kwargs):
     graph = tfcore.new_graph(seed=1)
     with graph.as_default():
@@ -40,7 +44,7 @@ def test_penalties_equal_numpy_formulas_on_weights_and_outputs(rng, layer_class,
     assert len(graph.get_collection(regularizers.REGULARIZATION_LOSSES)) == len(expected)
 
 
-@pytest.mark.parametrize("layer_class", [LSTM, GRU])
+@pytest.mark.parametrize("layer_class", [LSTM, GRU, SimpleRNN])
 def test_total_loss_with_penalties_passes_gradient_check_in_float64(rng, layer_class):
     def build(x):
         layer = layer_class(2, implementation="unroll", activity_regularizer="l1", **REGULARIZED)
@@ -55,7 +59,7 @@ def test_conv3d_penalties_gradient_check_in_float64(rng):
     tfcore.check_gradients(build, {"x": rng.randn(1, 3, 3, 3, 2)}, name="Conv3D(regularized)")
 
 
-@pytest.mark.parametrize("cell_class", [LSTMCell, GRUCell])
+@pytest.mark.parametrize("cell_class", [LSTMCell, GRUCell, SimpleRNNCell])
 def test_constraints_project_the_cell_weights_after_an_sgd_step(rng, cell_class):
     graph = tfcore.new_graph(seed=2)
     with graph.as_default():
@@ -80,6 +84,32 @@ def test_constraints_project_the_cell_weights_after_an_sgd_step(rng, cell_class)
     np.testing.assert_allclose(after[2], bias * (bias >= 0), rtol=1e-6)
 
 
+@pytest.mark.parametrize("layer_class", [LSTM, GRU, SimpleRNN])
+def test_the_layer_hands_each_regularizer_and_constraint_to_its_cell(layer_class):
+    given = dict(kernel_regularizer=regularizers.l1(0.1), recurrent_regularizer=regularizers.l2(0.2),
+                 bias_regularizer=regularizers.l1(0.3), kernel_constraint=constraints.max_norm(1.0),
+                 recurrent_constraint=constraints.unit_norm(), bias_constraint=constraints.non_neg())
+    layer = layer_class(2, activity_regularizer=regularizers.l2(0.4), **given)
+    for name, value in given.items():
+        assert getattr(layer.cell, name) is value, name
+    assert layer.activity_regularizer is not None and layer.cell.activity_regularizer is None
+
+
+def test_simple_rnn_takes_keras_2s_positional_order():
+    # Keras 2: units, activation, use_bias, kernel_initializer, recurrent_initializer,
+    # bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
+    # activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint.
+    k, r, b, a = (regularizers.l2(v) for v in (0.1, 0.2, 0.3, 0.4))
+    kc, rc, bc = constraints.max_norm(1.0), constraints.unit_norm(), constraints.non_neg()
+    layer = SimpleRNN(2, "relu", True, "zeros", "ones", "zeros", k, r, b, a, kc, rc, bc)
+    cell = layer.cell
+    assert (cell.kernel_regularizer, cell.recurrent_regularizer, cell.bias_regularizer) == (k, r, b)
+    assert layer.activity_regularizer is a
+    assert (cell.kernel_constraint, cell.recurrent_constraint, cell.bias_constraint) == (kc, rc, bc)
+    cell = SimpleRNNCell(2, "relu", True, "zeros", "ones", "zeros", k, r, b, kc, rc, bc, "my_cell")
+    assert (cell.kernel_regularizer, cell.bias_constraint, cell.name) == (k, bc, "my_cell")
+
+
 def test_bad_regularizer_or_constraint_fails_at_construction_naming_it():
     with pytest.raises(ValueError, match="l3"):
         LSTM(2, recurrent_regularizer="l3")
@@ -87,3 +117,9 @@ def test_bad_regularizer_or_constraint_fails_at_construction_naming_it():
         GRUCell(2, recurrent_constraint="max_nrm")
     with pytest.raises(TypeError):
         LSTMCell(2, activity_regularizer="l2")  # a cell has no output penalty (Keras's neither)
+    with pytest.raises(ValueError, match="l3"):
+        SimpleRNN(2, bias_regularizer="l3")
+    with pytest.raises(ValueError, match="unit_nrm"):
+        SimpleRNNCell(2, kernel_constraint="unit_nrm")
+    with pytest.raises(TypeError):
+        SimpleRNNCell(2, activity_regularizer="l2")

@@ -12,13 +12,17 @@ GRU's gates were invented to avoid. It remains the clearest recurrent layer
 to read, and a fine one for short sequences.
 
 The cell reuses recurrent.py's machinery: `_Cell` (weights built in the
-sequence layer's scope, the one-step call) and `_Recurrent` (the unrolled and
-while-loop strategies, go_backwards, return_sequences / return_state, the
-stateful protocol), so everything said there holds here.
+sequence layer's scope, each with its regularizer and constraint, the one-step
+call) and `_Recurrent` (the unrolled and while-loop strategies, go_backwards,
+return_sequences / return_state, the stateful protocol), so everything said
+there holds here. Its weights are laid out as the LSTM's and the GRU's with a
+single block instead of one per gate (gates=1), so they take the same
+regularizers and constraints, in Keras 2's argument order.
 """
 
 import tensorflow as tf
 
+from tfcore import regularizers
 from tfcore.layers.recurrent import _check_units, _Cell, _Recurrent
 
 
@@ -36,21 +40,31 @@ class SimpleRNNCell(_Cell):
       recurrent_initializer: default orthogonal: multiplying by an orthogonal U
         preserves the state's norm, the best start for a product of T of them.
       bias_initializer: default zeros.
+      kernel_regularizer, recurrent_regularizer, bias_regularizer: a penalty on
+        W, U, b (`tfcore.regularizers`); it joins the layer's `losses`.
+      kernel_constraint, recurrent_constraint, bias_constraint: a projection of
+        W, U, b (`tfcore.constraints`), applied by the optimizer after each update.
+        These six come in Keras 2's order (see `_Cell._add_cell_weights`); a cell
+        has no `activity_regularizer`: the sequence layer penalizes its output.
     """
 
     state_names = ("h",)
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", name=None):
+                 recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
+                 name=None):
         super().__init__(units, activation, None, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, name)
+                         recurrent_initializer, bias_initializer, name,
+                         kernel_regularizer=kernel_regularizer,
+                         recurrent_regularizer=recurrent_regularizer,
+                         bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                         recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
 
     def _create_weights(self):
-        self.kernel = self.add_weight("kernel", (self.input_size, self.units), self.kernel_initializer)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, self.units),
-                                                self.recurrent_initializer)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
+        # One block (gates=1): kernel (features, H), recurrent_kernel (H, H), bias (H,).
+        self._add_cell_weights(1, (self.units,), self.bias_initializer)
 
     def step(self, x, states):
         """h_t = activation(x_t W + h_{t-1} U + b); the output is h_t."""
@@ -72,7 +86,11 @@ class SimpleRNN(_Recurrent):
     Args:
       units: H, the state size.
       activation, use_bias, kernel_initializer, recurrent_initializer,
-        bias_initializer: as for `SimpleRNNCell` (`simple_rnn/simple_rnn_cell/kernel`, ...).
+        bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
+        kernel_constraint, recurrent_constraint, bias_constraint: as for
+        `SimpleRNNCell`, which holds the weights (`simple_rnn/simple_rnn_cell/kernel`, ...).
+      activity_regularizer: a penalty on the layer's output(s), divided by the
+        batch size, as Keras's (`tfcore.regularizers`).
       return_sequences, return_state, go_backwards, stateful, batch_size: as for `LSTM`.
       implementation: "unroll" (default) or "while" (recurrent.py's docstring).
       dropout, recurrent_dropout, time_major, and the call's `mask`: as for `LSTM`.
@@ -82,11 +100,19 @@ class SimpleRNN(_Recurrent):
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 return_sequences=False, return_state=False, go_backwards=False, stateful=False,
-                 batch_size=None, implementation="unroll", dropout=0.0, recurrent_dropout=0.0,
-                 time_major=False, name=None):
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, return_sequences=False, return_state=False,
+                 go_backwards=False, stateful=False, batch_size=None, implementation="unroll",
+                 dropout=0.0, recurrent_dropout=0.0, time_major=False, name=None):
         _check_units(name or "simple_rnn", units)
         cell = SimpleRNNCell(units, activation, use_bias, kernel_initializer,
-                             recurrent_initializer, bias_initializer)
+                             recurrent_initializer, bias_initializer,
+                             kernel_regularizer=kernel_regularizer,
+                             recurrent_regularizer=recurrent_regularizer,
+                             bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                             recurrent_constraint=recurrent_constraint,
+                             bias_constraint=bias_constraint)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
                          batch_size, implementation, name, dropout, recurrent_dropout, time_major)
+        self.activity_regularizer = regularizers.get(activity_regularizer)  # on the layer's output
