@@ -13,7 +13,7 @@ import pytest
 
 import tfcore
 from tests import conv_reference
-from tests.helpers import assert_implementations_agree
+from tests.helpers import assert_implementations_agree, random_kernel_and_strides
 from tests.test_conv import run_conv
 from tfcore import reference
 from tfcore.layers.conv import Conv1D, Conv2D
@@ -82,8 +82,7 @@ def test_grouped_conv3d_equals_block_diagonal_numpy_convolution(seed):
     rng = np.random.RandomState(300 + seed)
     groups = int(rng.randint(2, 4))
     dilated, first = seed in (2, 5), seed in (3, 5)
-    kernel = tuple(int(k) for k in rng.randint(1, 4, 3))
-    strides = 1 if dilated else tuple(int(s) for s in rng.randint(1, 3, 3))
+    kernel, strides = random_kernel_and_strides(rng, 3, dilated)
     layer = Conv3D(groups * int(rng.randint(1, 3)), kernel, strides=strides,
                    padding=["same", "valid"][seed % 2], dilation_rate=2 if dilated else 1,
                    use_bias=seed != 4, groups=groups,

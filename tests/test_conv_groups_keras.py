@@ -9,6 +9,7 @@ the same numbers in different ways.
 import numpy as np
 import pytest
 
+from tests.helpers import random_kernel_and_strides
 from tests.oracle import keras
 from tests.test_conv_keras import compare_with_keras
 import tfcore
@@ -23,9 +24,8 @@ pytestmark = pytest.mark.keras
 def test_grouped_conv2d_equals_keras_on_random_shapes(seed, implementation, gradient):
     rng = np.random.RandomState(200 + seed)
     groups = int(rng.randint(2, 5))
-    kernel = tuple(int(k) for k in rng.randint(1, 4, size=2))
     dilated = seed == 3
-    strides = 1 if dilated else tuple(int(s) for s in rng.randint(1, 3, size=2))
+    kernel, strides = random_kernel_and_strides(rng, 2, dilated)
     kwargs = dict(strides=strides, padding=["same", "valid"][seed % 2],
                   dilation_rate=2 if dilated else 1, groups=groups, use_bias=seed != 1)
     filters = groups * int(rng.randint(1, 3))
@@ -58,9 +58,8 @@ def test_grouped_conv3d_equals_keras_on_random_shapes(seed):
     """Strides, dilation, both paddings, no bias, channels_first (seed 4), an activation."""
     rng = np.random.RandomState(400 + seed)
     groups = int(rng.randint(2, 4))
-    kernel = tuple(int(k) for k in rng.randint(1, 4, size=3))
     dilated = seed == 3
-    strides = 1 if dilated else tuple(int(s) for s in rng.randint(1, 3, size=3))
+    kernel, strides = random_kernel_and_strides(rng, 3, dilated)
     kwargs = dict(strides=strides, padding=["same", "valid"][seed % 2],
                   dilation_rate=(2, 1, 2) if dilated else 1, groups=groups, use_bias=seed != 1,
                   activation=[None, "tanh"][seed % 2],
