@@ -104,7 +104,8 @@ class Conv3D(Module):
         """y[n, p, i, j, o] = activation(b[o] + sum_{t, u, v, c} x[n, p s_d + t d_d - pf,
                                    i s_h + u d_h - pt, j s_w + v d_w - pl, c] K[t, u, v, c, o]),
 
-        c running over output o's group of channels only when groups > 1 (see the module).
+        With groups > 1, c runs over output o's block of input channels only, and K's
+        input index is c's position in that block (the module's docstring).
         """
         inputs = to_channels_last(inputs, self.data_format)
         check_input(inputs, 5, self.name, "(batch, depth, height, width, channels)")
