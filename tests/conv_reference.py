@@ -1,6 +1,6 @@
 """NumPy references for N-D convolutions and pooling (the equations of conv.py / conv3d.py / pool3d.py).
 
-Used by the non-keras tests of Conv3D, Conv2DTranspose, DepthwiseConv2D,
+Used by the non-keras tests of Conv3D (grouped too), Conv2DTranspose, DepthwiseConv2D,
 SeparableConv2D and the 3-D pools: an independent oracle in float64.
 """
 
@@ -83,10 +83,23 @@ def conv_transpose(x, kernel, strides, padding, out_size, dilation=(1, 1)):
     return full[:, shifts[0]:shifts[0] + out_size[0], shifts[1]:shifts[1] + out_size[1]]
 
 
-def depthwise_as_full_kernel(depthwise):
-    """The (kh, kw, C_in, C_in * m) block-diagonal Conv2D kernel equal to a depthwise kernel."""
-    kh, kw, channels, m = depthwise.shape
-    full = np.zeros((kh, kw, channels, channels * m))
-    for c in range(channels):
-        full[:, :, c, c * m:(c + 1) * m] = depthwise[:, :, c, :]
+def grouped_as_full_kernel(kernel, groups):
+    """The (..., C_in, C_out) block-diagonal kernel of an ordinary convolution equal to a grouped one.
+
+    `kernel` (..., C_in / G, C_out) of a convolution with `groups` = G: block g of
+    the outputs reads block g of the inputs only, so the full kernel holds the
+    grouped kernel's g-th block of columns in its g-th diagonal block, zeros elsewhere.
+    """
+    per_group, filters = kernel.shape[-2], kernel.shape[-1] // groups
+    full = np.zeros(kernel.shape[:-2] + (per_group * groups, kernel.shape[-1]))
+    for g in range(groups):
+        outputs = slice(g * filters, (g + 1) * filters)
+        full[..., g * per_group:(g + 1) * per_group, outputs] = kernel[..., outputs]
     return full
+
+
+def depthwise_as_full_kernel(depthwise):
+    """The (kh, kw, C_in, C_in * m) block-diagonal Conv2D kernel equal to a depthwise kernel:
+    a grouped kernel with one group per input channel (output c*m + j is channel c's j-th)."""
+    kh, kw, channels, m = depthwise.shape
+    return grouped_as_full_kernel(depthwise.reshape(kh, kw, 1, channels * m), channels)

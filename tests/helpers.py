@@ -26,6 +26,14 @@ def run_layer(layer, x, dtype=tf.float64):
             return sess.run(y, {xp: x}), y.shape
 
 
+def random_kernel_and_strides(rng, rank, dilated):
+    """A random convolution window: kernel sizes 1..3 and strides 1..2 per axis (strides 1
+    when `dilated`, since strides and dilation > 1 do not go together)."""
+    kernel = tuple(int(k) for k in rng.randint(1, 4, size=rank))
+    strides = 1 if dilated else tuple(int(s) for s in rng.randint(1, 3, size=rank))
+    return kernel, strides
+
+
 def run_batch_norm(layer, weights, batches, r):
     """Training steps on `batches`, then inference on the first batch, with `weights` set first.
 

@@ -2,17 +2,22 @@
 
 Oracles: the NumPy loops of tfcore.reference run group by group on the
 channel blocks, float64 central differences, and the two implementations
-(fused, patches with the manual backward pass) against each other.
+(fused, patches with the manual backward pass) against each other. Conv3D
+(one tf.nn.conv3d per group) against an ordinary N-D NumPy convolution with
+the block-diagonal kernel the grouped one stands for (tests/conv_reference.py),
+which splits nothing.
 """
 
 import numpy as np
 import pytest
 
 import tfcore
-from tests.helpers import assert_implementations_agree
+from tests import conv_reference
+from tests.helpers import assert_implementations_agree, random_kernel_and_strides
 from tests.test_conv import run_conv
 from tfcore import reference
 from tfcore.layers.conv import Conv1D, Conv2D
+from tfcore.layers.conv3d import Conv3D
 
 
 def grouped_reference(x, kernel, bias, groups, conv, **kwargs):
@@ -69,3 +74,45 @@ def test_groups_must_divide_filters_and_input_channels_naming_the_layer():
     graph = tfcore.new_graph()
     with graph.as_default(), pytest.raises(ValueError, match="3 channels must be divisible by groups"):
         Conv2D(4, 3, groups=2)(tfcore.placeholder((None, 5, 5, 3)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_grouped_conv3d_equals_block_diagonal_numpy_convolution(seed):
+    """Random shapes, strides or dilation, both paddings, channels_first, no bias, unknown sizes."""
+    rng = np.random.RandomState(300 + seed)
+    groups = int(rng.randint(2, 4))
+    dilated, first = seed in (2, 5), seed in (3, 5)
+    kernel, strides = random_kernel_and_strides(rng, 3, dilated)
+    layer = Conv3D(groups * int(rng.randint(1, 3)), kernel, strides=strides,
+                   padding=["same", "valid"][seed % 2], dilation_rate=2 if dilated else 1,
+                   use_bias=seed != 4, groups=groups,
+                   data_format="channels_first" if first else "channels_last")
+    per_group = 1 if seed == 0 else int(rng.randint(2, 4))  # input channels per group
+    x = rng.randn(int(rng.randint(1, 3)), *rng.randint(7, 10, 3), groups * per_group)
+    y, weights, _ = run_conv(layer, np.moveaxis(x, -1, 1) if first else x, spatial_none=seed == 1)
+    k = weights[0]
+    assert k.shape == kernel + (x.shape[-1] // groups, layer.filters)
+    expected = conv_reference.conv(x, conv_reference.grouped_as_full_kernel(k, groups),
+                                   layer.strides, layer.padding, layer.dilation_rate)
+    expected = expected + (weights[1] if layer.use_bias else 0)
+    np.testing.assert_allclose(np.moveaxis(y, 1, -1) if first else y, expected,
+                               rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_grouped_conv3d_passes_gradient_check(rng, dilation):
+    tfcore.check_gradients(
+        lambda x: Conv3D(4, 2, padding="same", dilation_rate=dilation, groups=2,
+                         activation="tanh")(x),
+        {"x": rng.randn(1, 3, 4, 3, 4)}, name="Conv3D(groups=2, dilation=%d)" % dilation)
+
+
+def test_conv3d_groups_must_divide_filters_and_input_channels_naming_the_layer():
+    with pytest.raises(ValueError, match="conv3d: filters \\(5\\) must be divisible by groups \\(2\\)"):
+        Conv3D(5, 3, groups=2)
+    with pytest.raises(ValueError, match="conv3d: groups must be a positive int"):
+        Conv3D(4, 3, groups=0)
+    graph = tfcore.new_graph()
+    with graph.as_default(), pytest.raises(
+            ValueError, match="conv3d: the input's 3 channels must be divisible by groups \\(2\\)"):
+        Conv3D(4, 2, groups=2, data_format="channels_first")(tfcore.placeholder((None, 3, 5, 5, 5)))

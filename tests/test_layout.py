@@ -11,6 +11,7 @@ import tfcore.layers as layers
 CASES = [
     (lambda **kw: layers.Conv3D(3, (2, 3, 2), padding="same", **kw), (2, 4, 5, 3, 2)),
     (lambda **kw: layers.Conv3D(2, 2, dilation_rate=2, **kw), (1, 5, 4, 5, 2)),
+    (lambda **kw: layers.Conv3D(4, 2, dilation_rate=2, groups=2, **kw), (1, 5, 4, 5, 4)),
     (lambda **kw: layers.Conv2DTranspose(3, 3, strides=2, output_padding=1, **kw), (2, 3, 4, 2)),
     (lambda **kw: layers.DepthwiseConv2D(3, depth_multiplier=2, **kw), (2, 5, 6, 3)),
     (lambda **kw: layers.SeparableConv2D(4, 2, strides=2, padding="same", **kw), (1, 5, 5, 2)),

@@ -6,7 +6,8 @@ files call one line per check. Two kinds:
 
 * **Hyperparameters**, checked once in the constructor: `positive_int`,
   `normalize_tuple` / `normalize_pair` (an int or n ints), `normalize_padding`
-  ('same' -> 'SAME'), `normalize_choice` (one of a few names).
+  ('same' -> 'SAME'), `normalize_choice` (one of a few names), `check_groups`
+  (and, once the input's channels are known, `check_group_channels`).
 * **Inputs**, checked on every call (a layer may be called on several
   inputs): `check_input` (rank and a floating dtype) and `check_window_fits`
   (a VALID window no larger than the input, statically when the size is known
@@ -63,6 +64,22 @@ def normalize_borders_2d(value, layer, arg):
         normalize_tuple(v, 2, layer, "%s[%d] %s" % (arg, i, sides), minimum=0,
                         what="an int or a pair (before, after) of ints")
         for i, (v, sides) in enumerate(zip(value, ("(top, bottom)", "(left, right)"))))
+
+
+def check_groups(groups, filters, layer):
+    """`groups` as a positive int that divides `filters` (Keras's grouped convolution)."""
+    groups = positive_int(groups, layer, "groups")
+    if filters % groups:
+        raise ValueError("%s: filters (%d) must be divisible by groups (%d), as in Keras"
+                         % (layer, filters, groups))
+    return groups
+
+
+def check_group_channels(channels, groups, layer, input_shape):
+    """A grouped convolution splits the input's `channels` into `groups` equal blocks."""
+    if channels % groups:
+        raise ValueError("%s: the input's %d channels must be divisible by groups (%d), as in "
+                         "Keras; input shape %s" % (layer, channels, groups, input_shape))
 
 
 def check_strides_and_dilation(strides, dilation_rate, layer):

@@ -29,8 +29,9 @@ The file reads in three parts:
    `conv_patches`, attached with `tf.custom_gradient`.
 
 Groups and layouts. `groups=G` splits the channels into G independent
-convolutions (`_Conv._convolve`); `data_format="channels_first"` computes the
-same channels-last ops between two transposes (tfcore/layers/layout.py).
+convolutions (`grouped_convolution`, which Conv3D shares);
+`data_format="channels_first"` computes the same channels-last ops between two
+transposes (tfcore/layers/layout.py).
 
 Dilation on the fused path. `tf.nn.conv2d(..., dilations=...)` computes the
 forward pass, but TensorFlow's CPU kernels for its gradients reject dilation
@@ -55,8 +56,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore.layers.checks import (  # noqa: F401  (check_rank, normalize_pair: re-exported)
-    check_input, check_rank, check_strides_and_dilation, check_window_fits, is_int, layout_of, normalize_choice, normalize_pair,
-    normalize_padding, normalize_tuple, positive_int)
+    check_group_channels, check_groups, check_input, check_rank, check_strides_and_dilation,
+    check_window_fits, is_int, layout_of, normalize_choice, normalize_pair, normalize_padding,
+    normalize_tuple, positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
 from tfcore.module import Module
@@ -266,6 +268,30 @@ def conv_patches(x, kernel, bias, window, manual=False):
     return tf.custom_gradient(forward)(*args) if manual else forward(*args)[0]
 
 
+def grouped_convolution(convolve, x, kernel, groups, bias=None):
+    """`groups` = G independent convolutions side by side: `convolve` once per channel block.
+
+    Grouped convolution splits the C_in input channels and the C_out filters
+    into G consecutive blocks; output block g sees only input block g, through
+    kernel[..., g*C_out/G : (g+1)*C_out/G], whose input axis has C_in / G channels:
+
+        y[..., g-th block of outputs] = conv(x[..., g-th block of inputs], K_g) + b_g
+
+    `convolve(x_g, K_g, b_g)` computes one ordinary convolution (b_g is None
+    when `bias` is); G = 1 is the whole layer in one call. The G results are
+    concatenated along the channels (channels-last `x`). `tf.nn.conv2d` accepts
+    a grouped kernel directly, but only some CPU builds run it (oneDNN), and not
+    for every dtype; TensorFlow's CPU `tf.nn.conv3d` refuses one ("input and
+    filter must have the same depth"). The split below runs everywhere.
+    """
+    if groups == 1:
+        return convolve(x, kernel, bias)
+    inputs = tf.split(x, groups, axis=-1)
+    kernels = tf.split(kernel, groups, axis=-1)
+    biases = tf.split(bias, groups) if bias is not None else [None] * groups
+    return tf.concat([convolve(*group) for group in zip(inputs, kernels, biases)], axis=-1)
+
+
 def _array_initializer(array):
     """An initialiser that returns `array` itself (shape checked)."""
     array = np.asarray(array)
@@ -295,10 +321,7 @@ class _Conv(Module):
         super().__init__(name=name)
         self.data_format = normalize_data_format(data_format, self.name)
         self.filters = positive_int(filters, self.name, "filters")
-        self.groups = positive_int(groups, self.name, "groups")
-        if self.filters % self.groups:
-            raise ValueError("%s: filters (%d) must be divisible by groups (%d), as in Keras"
-                             % (self.name, self.filters, self.groups))
+        self.groups = check_groups(groups, self.filters, self.name)
         self.kernel_size = normalize_tuple(kernel_size, self.rank, self.name, "kernel_size")
         self.strides = normalize_tuple(strides, self.rank, self.name, "strides")
         self.padding = normalize_padding(padding, self.name, self.paddings)
@@ -353,10 +376,7 @@ class _Conv(Module):
             raise ValueError("%s: the input's channel count must be known, got shape %s (as %s)"
                              % (self.name, input_shape, self.layout))
         self.input_channels = int(input_shape[-1])
-        if self.input_channels % self.groups:
-            raise ValueError("%s: the input's %d channels must be divisible by groups (%d), as in "
-                             "Keras; input shape %s" % (self.name, self.input_channels, self.groups,
-                                                        input_shape))
+        check_group_channels(self.input_channels, self.groups, self.name, input_shape)
         expected = self.fixed_input_channels
         if expected is not None and expected * self.groups != self.input_channels:
             raise ValueError("%s: the kernel expects %d input channels, but the input has %d "
@@ -392,27 +412,10 @@ class _Conv(Module):
         return check_window_fits(inputs, effective, self.padding, self.name, what)
 
     def _convolve(self, x):
-        """The convolution plus bias, by the chosen implementation, one group at a time.
-
-        Grouped convolution (`groups` = G) splits the C_in input channels and
-        the C_out filters into G consecutive blocks; output block g sees only
-        input block g, through kernel[..., g*C_out/G : (g+1)*C_out/G]:
-
-            y[..., g-th block of outputs] = conv(x[..., g-th block of inputs], K_g) + b_g
-
-        Each group is an ordinary convolution (G = 1: the whole layer), and the
-        G results are concatenated along the channels. `tf.nn.conv2d` accepts a
-        grouped kernel directly, but only some CPU builds run it (oneDNN), and
-        not for every dtype; the split below runs everywhere.
-        """
+        """The convolution plus bias, by the chosen implementation, one group at a time
+        (`grouped_convolution`; each group's bias block goes with its convolution)."""
         bias = self.bias if self.use_bias else None
-        if self.groups == 1:
-            return self._convolve_group(x, self.kernel, bias)
-        inputs = tf.split(x, self.groups, axis=-1)
-        kernels = tf.split(self.kernel, self.groups, axis=-1)
-        biases = tf.split(bias, self.groups) if bias is not None else [None] * self.groups
-        return tf.concat([self._convolve_group(*group) for group in zip(inputs, kernels, biases)],
-                         axis=-1)
+        return grouped_convolution(self._convolve_group, x, self.kernel, self.groups, bias)
 
     def _convolve_group(self, x, kernel, bias):
         """One ordinary convolution of `x` with `kernel`, plus `bias` (None: no bias)."""
@@ -509,7 +512,7 @@ class Conv2D(_Conv):
       groups: G (default 1), Keras's grouped convolution: the input channels and
         the filters are split into G consecutive blocks, and output block g is
         computed from input block g only (G = C_in: one kernel per channel).
-        C_in and filters must be divisible by G. See `_Conv._convolve`.
+        C_in and filters must be divisible by G. See `grouped_convolution`.
       data_format: "channels_last" (default or None, NHWC) or "channels_first" (NCHW:
         computed as NHWC between two transposes, see tfcore/layers/layout.py).
 
