@@ -13,8 +13,8 @@ import pytest
 import tensorflow as tf
 
 from tfcore import callbacks
-from tfcore.optimizers import SGD, Adam
-from tfcore.train import NonFiniteLossError, fit
+from tfcore.optimizers import OPTIMIZER_VARIABLES, SGD, Adam
+from tfcore.train import NonFiniteLossError, fit, predict
 from tests.test_train import build_regression, regression_data
 
 
@@ -156,6 +156,37 @@ def test_model_checkpoint_saves_only_improving_epochs_and_the_file_holds_that_ep
         saver._saver.restore(sess, str(tmp_path / written[-1]))
         for got, expected in zip(model.get_weights(sess), snapshots[last]):
             np.testing.assert_array_equal(got, expected)
+
+
+def checkpoint_names(path):
+    return {name for name, _ in tf.train.list_variables(str(path))}
+
+
+def test_a_weights_only_checkpoint_holds_exactly_the_weights_and_loads_into_a_fresh_graph(tmp_path):
+    x, y = regression_data(n=48)
+    model = build_regression(hidden=4, optimizer=Adam(0.01))
+    saves = [callbacks.ModelCheckpoint(str(tmp_path / "weights-{epoch}"), save_weights_only=True),
+             callbacks.ModelCheckpoint(str(tmp_path / "all-{epoch}"))]
+    with tf.compat.v1.Session(graph=model.graph) as sess:
+        fit(model, sess, x, y, epochs=2, batch_size=8, seed=0, progress=False, callbacks=saves)
+        trained = predict(model, sess, x)
+    optimizer = {v.op.name for v in model.graph.get_collection(OPTIMIZER_VARIABLES)}
+    weights, everything = {v.op.name for v in model.weights}, {v.op.name for v in model.variables}
+    assert optimizer and model.epoch_variable.op.name in everything - weights  # Adam: m, v, iterations
+    assert checkpoint_names(tmp_path / "weights-2") == weights
+    assert checkpoint_names(tmp_path / "all-2") == everything  # the default: optimizer slots too
+
+    fresh = build_regression(seed=1, hidden=4, optimizer=Adam(0.01))  # other initial weights
+    with tf.compat.v1.Session(graph=fresh.graph) as sess:
+        sess.run(fresh.init_op)
+        assert not np.allclose(predict(fresh, sess, x), trained)
+        tf.compat.v1.train.Saver(fresh.weights).restore(sess, str(tmp_path / "weights-2"))
+        np.testing.assert_array_equal(predict(fresh, sess, x), trained)
+    with tf.compat.v1.Session(graph=fresh.graph) as sess:  # into a new session, then train on
+        tf.compat.v1.train.Saver(fresh.weights).restore(sess, str(tmp_path / "weights-2"))
+        np.testing.assert_array_equal(predict(fresh, sess, x), trained)
+        history = fit(fresh, sess, x, y, epochs=1, batch_size=8, progress=False)
+        assert history.epoch == [0] and sess.run(fresh.epoch_variable) == 0
 
 
 def test_csv_logger_rows_equal_the_history_and_append_continues_a_resumed_run(tmp_path):

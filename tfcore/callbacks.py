@@ -402,10 +402,26 @@ class ModelCheckpoint(Callback):
     """Save the model after each epoch, or only when a figure improves (Keras 2's ModelCheckpoint).
 
     `filepath` may hold `{epoch}` (1-based, as Keras) and the logs' keys:
-    `"ckpt/weights-{epoch:02d}-{val_loss:.3f}"`. Each save is a TensorFlow
-    checkpoint (`<filepath>.index` and `.data-*`) of every variable of the
-    model, optimizer state included; `model.saver.restore(session, filepath)`
-    (or `tfcore.checkpoint.restore`-style code) loads it into the same graph.
+    `"ckpt/weights-{epoch:02d}-{val_loss:.3f}"`.
+
+    What a save holds (a TensorFlow checkpoint: `<path>.index` and `.data-*`,
+    each variable under its name in the graph), and how to load it:
+
+      save_weights_only=False   every variable of the model (`model.variables`):
+        (the default)           the weights, the optimizer's slots and counters,
+                                the epoch counter: what training needs to go on.
+                                `model.saver.restore(session, path)` loads it into
+                                the same graph or one built the same way.
+      save_weights_only=True    only `model.weights` (what `get_weights` returns:
+                                trained weights, moving statistics, other model
+                                state), no optimizer state, no epoch counter.
+                                `tf.compat.v1.train.Saver(model.weights)
+                                .restore(session, path)` loads it (`model.saver`
+                                would look for the missing optimizer variables);
+                                `fit` then trains on with a fresh optimizer, since
+                                it initializes only the variables still
+                                uninitialized.
+
     With `save_best_only`, it saves only when `logs[monitor]` beats the best so
     far (`mode="auto"`: max for names with "acc" or starting with "fmeasure").
     `initial_value_threshold` seeds the best value. The best value is saved
@@ -413,21 +429,23 @@ class ModelCheckpoint(Callback):
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 mode="auto", initial_value_threshold=None):
+                 save_weights_only=False, mode="auto", initial_value_threshold=None):
         super().__init__()
         self._monitor = _Monitor("ModelCheckpoint (save_best_only)", monitor, mode,
                                  lambda m: "acc" in m or m.startswith("fmeasure"))
         self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
         self.save_best_only = bool(save_best_only)
+        self.save_weights_only = bool(save_weights_only)
         self.best = self._monitor.worst() if initial_value_threshold is None \
             else float(initial_value_threshold)
         self._saver = self._saver_graph = None
 
     def on_train_begin(self, logs=None):
         if self._saver is None or self._saver_graph is not self.model.graph:
+            variables = self.model.weights if self.save_weights_only else self.model.variables
             with self.model.graph.as_default(), tf.name_scope("model_checkpoint"):
                 # Its own Saver: fit's Saver keeps only the newest checkpoints of its directory.
-                self._saver = tf.compat.v1.train.Saver(self.model.variables, max_to_keep=None)
+                self._saver = tf.compat.v1.train.Saver(variables, max_to_keep=None)
             self._saver_graph = self.model.graph
 
     def on_epoch_end(self, epoch, logs=None):
