@@ -2,11 +2,13 @@
 
 Oracles: an uninterrupted run (for resume), a run with one step per session
 run (for steps_per_run), NumPy (one SGD step of a linear model, weights saved
-by a LambdaCallback at the epoch a file claims to hold), the History itself
-(for CSVLogger and ModelCheckpoint). tf-keras comparisons: test_callbacks_keras.py.
+by a LambdaCallback at the epoch or batch a file claims to hold), the History
+and the batch logs themselves (for CSVLogger and ModelCheckpoint). tf-keras
+comparisons: test_callbacks_keras.py.
 """
 
 import csv
+import inspect
 
 import numpy as np
 import pytest
@@ -189,6 +191,104 @@ def test_a_weights_only_checkpoint_holds_exactly_the_weights_and_loads_into_a_fr
         assert history.epoch == [0] and sess.run(fresh.epoch_variable) == 0
 
 
+def batch_recorder(record):
+    """A LambdaCallback appending `(epoch + 1, batch + 1, logs, weights)` at each batch end."""
+    epoch = []
+    keep = callbacks.LambdaCallback(
+        on_epoch_begin=lambda e, logs: epoch.append(e),
+        on_train_batch_end=lambda batch, logs: record.append(
+            (epoch[-1] + 1, batch + 1, dict(logs), keep.model.get_weights(keep.session))))
+    return keep
+
+
+def saved(directory, pattern="*"):
+    return sorted(p.name[:-len(".index")] for p in directory.glob(pattern + ".index"))
+
+
+# 48 rows, batch 8: 6 batches an epoch, 18 in 3 epochs. steps_per_run=4: batches 1-4 in one
+# run, then 5 and 6 alone, so the batch hooks run after batches 4, 5, 6 of each epoch.
+@pytest.mark.parametrize("steps_per_run, save_freq, expected", [
+    (1, 4, [(1, 4), (2, 2), (2, 6), (3, 4)]),  # batches 4, 8, 12, 16 of the run
+    # Counted 4, 5, 6, 10, 11, 12, ...: the first hook at or past 3, 6, 9, ... saves.
+    (4, 3, [(1, 4), (1, 6), (2, 4), (2, 6), (3, 4), (3, 6)]),
+    (4, 5, [(1, 5), (2, 4), (3, 4)]),  # past 5, 10, 15
+])
+def test_model_checkpoint_with_an_int_save_freq_saves_every_n_batches_across_epochs(
+        tmp_path, steps_per_run, save_freq, expected):
+    record = []
+    saver = callbacks.ModelCheckpoint(str(tmp_path / "b-{epoch:02d}-{batch:02d}-{loss:.6f}"),
+                                      save_freq=save_freq)
+    model = build_regression(hidden=4, optimizer=SGD(0.3))
+    train([saver, batch_recorder(record)], epochs=3, model=model, steps_per_run=steps_per_run)
+    at = {(epoch, batch): (logs, weights) for epoch, batch, logs, weights in record}
+    # Named with the current epoch and the batch logs (running means): no epoch-end saves.
+    assert saved(tmp_path) == ["b-%02d-%02d-%.6f" % (e, b, at[e, b][0]["loss"]) for e, b in expected]
+    assert saver.batches_seen == 18
+    with tf.compat.v1.Session(graph=model.graph) as sess:
+        for name, (epoch, batch) in zip(saved(tmp_path), expected):  # that batch's weights
+            saver._saver.restore(sess, str(tmp_path / name))
+            for got, want in zip(model.get_weights(sess), at[epoch, batch][1]):
+                np.testing.assert_array_equal(got, want)
+
+
+def test_model_checkpoint_with_save_best_only_and_an_int_save_freq_monitors_the_batch_logs(
+        tmp_path):
+    record = []
+    saver = callbacks.ModelCheckpoint(str(tmp_path / "b-{epoch:02d}-{batch:02d}"), monitor="loss",
+                                      save_best_only=True, save_freq=1)
+    train([saver, batch_recorder(record)], epochs=3)
+    losses = [logs["loss"] for _, _, logs, _ in record]
+    improving = [i for i, loss in enumerate(losses) if loss < min(losses[:i], default=np.inf)]
+    assert saved(tmp_path) == ["b-%02d-%02d" % record[i][:2] for i in improving]
+    assert 1 < len(improving) < len(losses)
+
+
+def test_a_resumed_run_saves_at_the_batches_an_uninterrupted_one_saves(tmp_path):
+    def saver(name):
+        return callbacks.ModelCheckpoint(str(tmp_path / name / "b-{epoch:02d}-{batch:02d}"),
+                                         save_freq=4)
+
+    train([saver("straight")], epochs=3, checkpoint_dir=str(tmp_path / "a"))
+    train([saver("resumed")], epochs=1, checkpoint_dir=str(tmp_path / "b"))  # batches 1-6
+    train([saver("resumed")], epochs=3, checkpoint_dir=str(tmp_path / "b"))  # counts on from 6
+    names = saved(tmp_path / "straight")
+    assert names == ["b-01-04", "b-02-02", "b-02-06", "b-03-04"] == saved(tmp_path / "resumed")
+    for name in names:
+        straight = tf.train.load_checkpoint(str(tmp_path / "straight" / name))
+        resumed = tf.train.load_checkpoint(str(tmp_path / "resumed" / name))
+        for variable in checkpoint_names(tmp_path / "straight" / name):
+            np.testing.assert_array_equal(resumed.get_tensor(variable), straight.get_tensor(variable))
+
+
+def test_model_checkpoint_does_not_save_at_a_batch_whose_loss_is_not_finite(tmp_path):
+    x, y = nan_data()  # batch 4 of epoch 1 is NaN
+    model = build_regression()
+    saver = callbacks.ModelCheckpoint(str(tmp_path / "b-{epoch:02d}-{batch:02d}"), save_freq=2)
+    with tf.compat.v1.Session(graph=model.graph) as sess:
+        fit(model, sess, x, y, epochs=3, batch_size=8, shuffle=False, progress=False,
+            callbacks=[saver, callbacks.TerminateOnNaN()])
+    assert saved(tmp_path) == ["b-01-02"]
+
+
+def test_model_checkpoint_takes_keras_2s_arguments_in_keras_2s_order_and_asks_for_batch_hooks():
+    # Keras 2's order, without `options` (a tf.train.CheckpointOptions tfcore's Saver has no use for).
+    assert list(inspect.signature(callbacks.ModelCheckpoint).parameters) == [
+        "filepath", "monitor", "verbose", "save_best_only", "save_weights_only", "mode",
+        "save_freq", "initial_value_threshold"]
+    # fit calls batch hooks only for a callback that has one: a per-epoch checkpoint has none.
+    assert not callbacks.overrides(callbacks.ModelCheckpoint("c"), "on_train_batch_end")
+    assert callbacks.overrides(callbacks.ModelCheckpoint("c", save_freq=3), "on_train_batch_end")
+    assert callbacks.ModelCheckpoint("c", save_freq=np.int64(3)).save_freq == 3
+
+
+@pytest.mark.parametrize("save_freq, path", [(2, "c-{val_loss}"), ("epoch", "c-{batch}")])
+def test_model_checkpoint_says_which_name_of_its_filepath_the_logs_lack(tmp_path, save_freq, path):
+    saver = callbacks.ModelCheckpoint(str(tmp_path / path), save_freq=save_freq)
+    with pytest.raises(KeyError, match="ModelCheckpoint: cannot format the filepath.*'%s'"
+                       % path[3:-1]):
+        train([saver], epochs=1)
+
+
 def test_csv_logger_rows_equal_the_history_and_append_continues_a_resumed_run(tmp_path):
     path = tmp_path / "log.csv"
     train([callbacks.CSVLogger(path, append=True)], epochs=2, checkpoint_dir=str(tmp_path / "c"))
@@ -234,6 +334,12 @@ def test_fit_refuses_something_that_is_not_a_callback():
     (lambda: callbacks.EarlyStopping(mode="largest"), "EarlyStopping: mode"),
     (lambda: callbacks.ReduceLROnPlateau(factor=1.0), "ReduceLROnPlateau: factor"),
     (lambda: callbacks.LearningRateScheduler(0.1), "LearningRateScheduler: schedule"),
+    (lambda: callbacks.ModelCheckpoint("c", save_freq="batch"), "ModelCheckpoint: save_freq"),
+    (lambda: callbacks.ModelCheckpoint("c", save_freq=0), "ModelCheckpoint: save_freq"),
+    (lambda: callbacks.ModelCheckpoint("c", save_freq=-2), "ModelCheckpoint: save_freq"),
+    (lambda: callbacks.ModelCheckpoint("c", save_freq=True), "ModelCheckpoint: save_freq"),
+    (lambda: callbacks.ModelCheckpoint("c", save_freq=2.0), "ModelCheckpoint: save_freq"),
+    (lambda: callbacks.ModelCheckpoint("c", mode="best"), "ModelCheckpoint.*mode"),
 ])
 def test_bad_callback_arguments_name_the_callback_and_the_argument(make, message):
     with pytest.raises((ValueError, TypeError), match=message):

@@ -29,10 +29,10 @@ overrides them: a hook per batch costs time a small model's step does not have.
 
 **Exact resume.** A callback whose decisions depend on earlier epochs
 (EarlyStopping's patience, ReduceLROnPlateau's cooldown, ModelCheckpoint's
-best value) returns that memory from `get_state()` as a JSON-able dict; `fit`
-saves it with every checkpoint and hands it back through `set_state(state)`
-after `on_train_begin` when it resumes, so a resumed run makes the same
-decisions, at the same epochs, as an uninterrupted one. (Keras 2 has no such
+best value and count of batches) returns that memory from `get_state()` as a
+JSON-able dict; `fit` saves it with every checkpoint and hands it back through
+`set_state(state)` after `on_train_begin` when it resumes, so a resumed run
+makes the same decisions, at the same epochs, as an uninterrupted one. (Keras 2 has no such
 hook: its callbacks start over after a restart.)
 """
 
@@ -398,11 +398,24 @@ class CSVLogger(Callback):
         self.writer = self.csv_file = None
 
 
-class ModelCheckpoint(Callback):
-    """Save the model after each epoch, or only when a figure improves (Keras 2's ModelCheckpoint).
+def _check_save_freq(save_freq):
+    """`"epoch"`, or a positive int (batches) as an int; anything else is a ValueError."""
+    if isinstance(save_freq, str):
+        if save_freq == "epoch":
+            return save_freq
+    elif isinstance(save_freq, (int, np.integer)) and not isinstance(save_freq, bool) \
+            and save_freq > 0:
+        return int(save_freq)
+    raise ValueError('ModelCheckpoint: save_freq must be "epoch" or a positive int (a save every '
+                     'that many batches), got %r' % (save_freq,))
 
-    `filepath` may hold `{epoch}` (1-based, as Keras) and the logs' keys:
-    `"ckpt/weights-{epoch:02d}-{val_loss:.3f}"`.
+
+class ModelCheckpoint(Callback):
+    """Save the model each epoch or every N batches, or when a figure improves (Keras 2's).
+
+    `filepath` may hold `{epoch}` (1-based, as Keras), the logs' keys
+    (`"ckpt/weights-{epoch:02d}-{val_loss:.3f}"`) and, with an int `save_freq`,
+    `{batch}` (the batch's 1-based index within its epoch, as Keras 2).
 
     What a save holds (a TensorFlow checkpoint: `<path>.index` and `.data-*`,
     each variable under its name in the graph), and how to load it:
@@ -422,23 +435,55 @@ class ModelCheckpoint(Callback):
                                 it initializes only the variables still
                                 uninitialized.
 
+    When it saves (`save_freq`):
+
+      "epoch"   at each epoch's end, with the epoch's logs (val_* included).
+      N (int)   after every N batches, counted over the whole run: across
+                epochs, and across `fit` calls with the same callback, as Keras 2
+                counts them. It saves at the end of batch k (counted from 1) when
+                k is a multiple of N, and formats the filepath with the current
+                epoch and the batch logs (the running means of the epoch so far:
+                `loss` and the metrics, no val_*). Nothing is saved at an epoch's
+                end. With `steps_per_run=G` the batch hooks run once per group of
+                batches, so it saves at the first group end at or past each
+                multiple of N (once, even if a group passes two multiples): about
+                one save per N batches, as with one run per batch. (Keras 2 counts
+                batches since its last save instead, so with
+                `steps_per_execution` its saves drift: in 24 batches, N=4 and
+                G=3, it saves after batches 6, 12, 18, 24; tfcore after 6, 9,
+                12, 18, 21, 24. With one batch per run both save alike.)
+                `{batch}` is then the group's last batch.
+                No save at a batch whose loss is not finite: `fit` stops there,
+                the weights are suspect.
+
     With `save_best_only`, it saves only when `logs[monitor]` beats the best so
     far (`mode="auto"`: max for names with "acc" or starting with "fmeasure").
-    `initial_value_threshold` seeds the best value. The best value is saved
-    with `fit`'s own checkpoints, so a resumed run keeps it.
+    With an int `save_freq` the figure is read from the batch logs (as Keras 2),
+    so monitor `loss` or a metric: `val_loss` is not there (a warning, no save).
+    `initial_value_threshold` seeds the best value.
+
+    Resume: the best value and the count of batches are saved with `fit`'s own
+    checkpoints, so a resumed run saves at the same batches, and keeps the same
+    best, as an uninterrupted one.
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto", initial_value_threshold=None):
+                 save_weights_only=False, mode="auto", save_freq="epoch",
+                 initial_value_threshold=None):
         super().__init__()
         self._monitor = _Monitor("ModelCheckpoint (save_best_only)", monitor, mode,
                                  lambda m: "acc" in m or m.startswith("fmeasure"))
+        self.save_freq = _check_save_freq(save_freq)
         self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
         self.save_best_only = bool(save_best_only)
         self.save_weights_only = bool(save_weights_only)
         self.best = self._monitor.worst() if initial_value_threshold is None \
             else float(initial_value_threshold)
+        self.batches_seen = 0  # batches trained so far, over the run (an int save_freq counts them)
+        self._epoch = self._epoch_start = 0
         self._saver = self._saver_graph = None
+        if self.save_freq != "epoch":  # only then does fit need to call a batch hook
+            self.on_train_batch_end = self._save_on_batch
 
     def on_train_begin(self, logs=None):
         if self._saver is None or self._saver_graph is not self.model.graph:
@@ -448,9 +493,35 @@ class ModelCheckpoint(Callback):
                 self._saver = tf.compat.v1.train.Saver(variables, max_to_keep=None)
             self._saver_graph = self.model.graph
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch, self._epoch_start = epoch, self.batches_seen
+
+    def _save_on_batch(self, batch, logs=None):
+        """The batch hook when `save_freq` is an int: `batch` is the last batch that ran."""
         logs = logs or {}
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if not np.isfinite(logs.get("loss", 0.0)):
+            return
+        before, self.batches_seen = self.batches_seen, self._epoch_start + batch + 1
+        if self.batches_seen // self.save_freq > before // self.save_freq:
+            self._save(self._epoch, logs, batch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._save(epoch, logs or {})
+
+    def _path(self, epoch, logs, batch):
+        names = dict(logs)
+        if batch is not None:
+            names.setdefault("batch", batch + 1)
+        try:
+            return self.filepath.format(epoch=epoch + 1, **names)
+        except KeyError as error:
+            raise KeyError("ModelCheckpoint: cannot format the filepath %r: no %s in the %s logs "
+                           "(%s)" % (self.filepath, error, "epoch" if batch is None else "batch",
+                                     ", ".join(["epoch"] + sorted(names)))) from None
+
+    def _save(self, epoch, logs, batch=None):
+        path = self._path(epoch, logs, batch)
         if self.save_best_only:
             current = self._monitor.value(logs)
             if current is None:
@@ -470,10 +541,12 @@ class ModelCheckpoint(Callback):
         self._saver.save(self.session, path, write_meta_graph=False)
 
     def get_state(self):
-        return {"best": _json_float(self.best)}
+        return {"best": _json_float(self.best), "batches_seen": self.batches_seen}
 
     def set_state(self, state):
         self.best = float(state["best"])
+        # A checkpoint written before the count was saved has none: keep counting from here.
+        self.batches_seen = int(state.get("batches_seen", self.batches_seen))
 
 
 class TensorBoard(Callback):
