@@ -1,9 +1,13 @@
-"""tfcore's callbacks make Keras 2's decisions: the same logs give the same stop epoch, lr and CSV.
+"""tfcore's callbacks make Keras 2's decisions: the same logs give the same stop epoch, lr, CSV
+and checkpoints.
 
-Oracle: tf_keras.callbacks driven with the very same sequence of epoch logs
+Oracle: tf_keras.callbacks driven with the very same sequence of epoch (or batch) logs
 (random walks with plateaus, fixed seeds), and a real tfcore `fit` whose
 History is replayed through tf-keras's EarlyStopping.
 """
+
+import inspect
+import pathlib
 
 import numpy as np
 import pytest
@@ -168,3 +172,66 @@ def test_a_real_fit_stops_where_keras_early_stopping_stops_on_its_history():
     ref_epochs = run_keras(keras.callbacks.EarlyStopping(**settings),
                            replay + [replay[-1]] * 5)[0]
     assert len(history.epoch) == ref_epochs < 40
+
+
+def checkpoint_saves(callback, model, session, batch_ends, epochs, losses):
+    """Drive a ModelCheckpoint through `epochs` epochs whose batch hooks run after `batch_ends`
+    (0-based, as fit and Keras pass them); the batch numbers (1-based, over the run) it saved at."""
+    if session is None:
+        callback.set_model(model)
+    else:
+        callback.set_model(model, session)
+    callback.on_train_begin({})
+    loss = iter(losses)
+    for epoch in range(epochs):
+        callback.on_epoch_begin(epoch, {})
+        for batch in batch_ends:
+            callback.on_train_batch_end(batch, {"loss": next(loss)})
+        callback.on_epoch_end(epoch, {"loss": 1.0})
+    steps = batch_ends[-1] + 1
+    names = pathlib.Path(callback.filepath).parent.glob("b-*.index")  # b-<epoch>-<batch>.index
+    return sorted((int(e) - 1) * steps + int(b)
+                  for e, b in (p.name[len("b-"):-len(".index")].split("-") for p in names))
+
+
+def both_checkpoint_saves(tmp_path, batch_ends, epochs, save_freq, **settings):
+    losses = 2.0 + np.cumsum(np.random.RandomState(save_freq).choice(
+        [-0.3, -0.01, 0.0, 0.2], size=epochs * len(batch_ends)))
+    def path(name):
+        return str(tmp_path / name / "b-{epoch:02d}-{batch:02d}")
+
+    model = build_regression()
+    with tf.compat.v1.Session(graph=model.graph) as session:  # as around fit: the graph's context
+        session.run(model.init_op)
+        ours = checkpoint_saves(callbacks.ModelCheckpoint(
+            path("ours"), save_weights_only=True, save_freq=save_freq, **settings),
+            model, session, batch_ends, epochs, losses)
+    ref = checkpoint_saves(keras.callbacks.ModelCheckpoint(
+        path("keras"), save_weights_only=True, save_freq=save_freq, **settings),
+        keras_stub(), None, batch_ends, epochs, losses)
+    return ours, ref
+
+
+@pytest.mark.parametrize("save_freq", [1, 3, 5, 8])
+@pytest.mark.parametrize("settings", [{}, dict(monitor="loss", save_best_only=True)])
+def test_model_checkpoint_with_an_int_save_freq_saves_after_the_batches_keras_saves_after(
+        tmp_path, save_freq, settings):
+    # One batch per run, 6 an epoch, 4 epochs: counted across epochs by both.
+    ours, ref = both_checkpoint_saves(tmp_path, list(range(6)), 4, save_freq, **settings)
+    assert ours == ref and len(ours) > 1
+
+
+def test_with_several_batches_per_run_tfcore_saves_at_each_multiple_where_keras_drifts(tmp_path):
+    # The docstring's example: 24 batches in runs of 3, save_freq=4.
+    ours, ref = both_checkpoint_saves(tmp_path, list(range(2, 24, 3)), 1, 4)
+    assert ref == [6, 12, 18, 24]  # Keras: 4 batches since its last save, counted per run of 3
+    assert ours == [6, 9, 12, 18, 21, 24]  # tfcore: the first run end past 4, 8, 12, ...
+
+
+def test_model_checkpoint_takes_keras_2s_arguments_in_keras_2s_order_but_options():
+    ref = [name for name in inspect.signature(keras.callbacks.ModelCheckpoint).parameters
+           if name not in ("options", "kwargs")]
+    assert list(inspect.signature(callbacks.ModelCheckpoint).parameters) == ref
+    for name, parameter in inspect.signature(callbacks.ModelCheckpoint).parameters.items():
+        assert parameter.default == \
+            inspect.signature(keras.callbacks.ModelCheckpoint).parameters[name].default
