@@ -233,3 +233,25 @@ def test_kill_9_at_random_moments_during_checkpoint_writes_then_resume_gives_the
         resumed = run(directory, epochs=epochs).history
     for key in reference:
         np.testing.assert_allclose(resumed[key], reference[key], rtol=0, atol=1e-6)
+
+
+def test_a_session_made_without_with_saves_resumes_and_runs_model_checkpoint(tmp_path, straight):
+    """`sess = tfcore.session(...)`, never entered, leaves no graph current: TensorFlow 2 is
+    then eager, and a v1 Saver called there tries to rebuild itself eagerly and fails. The
+    saves and restores run in the session's graph, so this works as the `with` form does."""
+    from tfcore import callbacks
+
+    model = build()
+    sess = tfcore.session(model.graph)  # not entered: the chapters' (and many users') form
+    saves = callbacks.ModelCheckpoint(str(tmp_path / "each" / "w-{epoch}"))
+    first = fit(model, sess, *data(), epochs=2, checkpoint_dir=str(tmp_path / "run"),
+                callbacks=[saves], **SETTINGS)
+    sess.close()
+    again = tfcore.session(model.graph)
+    resumed = fit(model, again, *data(), epochs=EPOCHS, checkpoint_dir=str(tmp_path / "run"),
+                  **SETTINGS)
+    again.close()
+    assert first.history["loss"] == straight["loss"][:2]
+    assert resumed.history["loss"] == straight["loss"]
+    assert sorted(name for name in os.listdir(tmp_path / "each") if name.endswith(".index")) == \
+        ["w-1.index", "w-2.index"]

@@ -538,7 +538,8 @@ class ModelCheckpoint(Callback):
         elif self.verbose > 0:
             _say("\nEpoch %d: saving model to %s" % (epoch + 1, path))
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        self._saver.save(self.session, path, write_meta_graph=False)
+        with self.session.graph.as_default():  # not eager, even for a session made without `with`
+            self._saver.save(self.session, path, write_meta_graph=False)
 
     def get_state(self):
         return {"best": _json_float(self.best), "batches_seen": self.batches_seen}

@@ -174,8 +174,11 @@ def save(model, session, directory, epoch, state):
     # Bookkeeping first: a checkpoint on disk always has its JSON beside it.
     write_atomically(bookkeeping_path(prefix), text)
     model.set_epoch(session, epoch)
-    saved = model.saver.save(session, os.path.join(directory, PREFIX), global_step=int(epoch),
-                             write_meta_graph=False)
+    # In the session's graph: outside any graph TensorFlow 2 is eager, and the v1 Saver would
+    # try to rebuild its ops eagerly (a session made without `with` leaves no graph current).
+    with session.graph.as_default():
+        saved = model.saver.save(session, os.path.join(directory, PREFIX), global_step=int(epoch),
+                                 write_meta_graph=False)
     write_atomically(os.path.join(directory, STATE_FILE), text)
     _remove_orphan_bookkeeping(directory)
     return saved
@@ -273,7 +276,8 @@ def _restore_one(model, session, directory, prefix):
         raise _Damaged("%s.index (%s)" % (prefix, _first_line(err))) from None
     _check_same_model(model, prefix, saved)
     try:
-        model.saver.restore(session, prefix)  # CRC32C of every tensor is checked while read
+        with session.graph.as_default():  # as in `save`
+            model.saver.restore(session, prefix)  # CRC32C of every tensor is checked while read
     except (tf.errors.OpError, ValueError) as err:
         raise _Damaged("%s (%s)" % (_damaged_file(prefix), _first_line(err))) from None
     epoch = int(session.run(model.epoch_variable))
