@@ -372,6 +372,19 @@ def test_tensorboard_event_files_read_back_by_tensorboard_equal_the_history(tmp_
     assert train_events.Tags()["graph"]
 
 
+@pytest.mark.parametrize("steps_per_run, expected", [
+    (1, list(range(2, 18, 3))),  # update_freq 3: batches 3, 6, 9, ... (steps 2, 5, 8, ...)
+    (4, [3, 5, 9, 11, 15, 17]),  # runs end at batches 4, 6 | 10, 12 | 16, 18: each passed a multiple
+])
+def test_tensorboard_batch_summaries_every_update_freq_batches_with_steps_per_run(
+        tmp_path, steps_per_run, expected):
+    """The batch hook sees only each session run's last batch: a run that passed a multiple of
+    update_freq writes once, at its last batch (no multiple is skipped for falling mid-run)."""
+    board = callbacks.TensorBoard(tmp_path, update_freq=3)
+    train([board], epochs=3, steps_per_run=steps_per_run)
+    assert [e.step for e in read_events(tmp_path / "train").Scalars("batch_loss")] == expected
+
+
 def test_tensorboard_gradient_histograms_are_the_gradients_on_the_first_validation_batch(tmp_path):
     model = build_regression()
     history, weights = train([callbacks.TensorBoard(tmp_path, histogram_freq=1)], epochs=1,

@@ -619,11 +619,15 @@ class TensorBoard(Callback):
 
     def _write_batch(self, batch, logs=None):
         step = self._epoch * self.params.get("steps", 0) + batch
-        if (step + 1) % self.update_freq == 0:
+        previous, self._last_step = self._last_step, step
+        # With fit's steps_per_run the hook sees only each run's last batch: write (once, at
+        # that batch) when the batches since the previous call passed a multiple of update_freq.
+        if (step + 1) // self.update_freq > (previous + 1) // self.update_freq:
             self._write_scalars("train", "batch_", logs or {}, step)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._last_step = epoch * self.params.get("steps", 0) - 1  # every earlier batch ran
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
