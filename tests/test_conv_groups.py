@@ -66,14 +66,20 @@ def test_grouped_conv_implementations_agree_in_float64_with_unknown_sizes(rng):
                                  implementations, rng.randn(1, 7, 6, 3), 1e-9, unknown_spatial=True)
 
 
-def test_groups_must_divide_filters_and_input_channels_naming_the_layer():
-    with pytest.raises(ValueError, match="conv2d: filters \\(5\\) must be divisible by groups \\(2\\)"):
-        Conv2D(5, 3, groups=2)
-    with pytest.raises(ValueError, match="conv2d: groups must be a positive int"):
-        Conv2D(4, 3, groups=0)
+@pytest.mark.parametrize("layer, name, kernel, data_format, input_shape", [
+    (Conv2D, "conv2d", 3, None, (None, 5, 5, 3)),
+    (Conv3D, "conv3d", 2, "channels_first", (None, 3, 5, 5, 5)),
+])
+def test_groups_must_divide_filters_and_input_channels_naming_the_layer(
+        layer, name, kernel, data_format, input_shape):
+    with pytest.raises(ValueError, match="%s: filters \\(5\\) must be divisible by groups \\(2\\)" % name):
+        layer(5, 3, groups=2)
+    with pytest.raises(ValueError, match="%s: groups must be a positive int" % name):
+        layer(4, 3, groups=0)
     graph = tfcore.new_graph()
-    with graph.as_default(), pytest.raises(ValueError, match="3 channels must be divisible by groups"):
-        Conv2D(4, 3, groups=2)(tfcore.placeholder((None, 5, 5, 3)))
+    with graph.as_default(), pytest.raises(
+            ValueError, match="%s: the input's 3 channels must be divisible by groups \\(2\\)" % name):
+        layer(4, kernel, groups=2, data_format=data_format)(tfcore.placeholder(input_shape))
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -105,14 +111,3 @@ def test_grouped_conv3d_passes_gradient_check(rng, dilation):
         lambda x: Conv3D(4, 2, padding="same", dilation_rate=dilation, groups=2,
                          activation="tanh")(x),
         {"x": rng.randn(1, 3, 4, 3, 4)}, name="Conv3D(groups=2, dilation=%d)" % dilation)
-
-
-def test_conv3d_groups_must_divide_filters_and_input_channels_naming_the_layer():
-    with pytest.raises(ValueError, match="conv3d: filters \\(5\\) must be divisible by groups \\(2\\)"):
-        Conv3D(5, 3, groups=2)
-    with pytest.raises(ValueError, match="conv3d: groups must be a positive int"):
-        Conv3D(4, 3, groups=0)
-    graph = tfcore.new_graph()
-    with graph.as_default(), pytest.raises(
-            ValueError, match="conv3d: the input's 3 channels must be divisible by groups \\(2\\)"):
-        Conv3D(4, 2, groups=2, data_format="channels_first")(tfcore.placeholder((None, 3, 5, 5, 5)))
