@@ -333,12 +333,16 @@ def test_get_pins_an_implementation_whatever_block_it_is_called_in():
             pass
 
 
-def _optimized_ops(implementation):
-    """(op type, fused ops) of each node of the MNIST CNN's training step after Grappler, on CPU."""
+def _optimized_ops(implementation, attr="fused_ops", **build):
+    """(op type, `attr`) of each node of the MNIST CNN's training step after Grappler, on CPU.
+
+    `attr` is a list attribute ("fused_ops": what a fused node absorbed) or a string one
+    ("activation_mode": the activation a _FusedBatchNormEx applies); `build` goes to
+    `mnist_cnn.build`."""
     from models import mnist_cnn
 
     with activations.implementation(implementation):
-        model = mnist_cnn.build(seed=0, device="/cpu:0", batch_size=4)
+        model = mnist_cnn.build(seed=0, device="/cpu:0", batch_size=4, **build)
     options = tf.compat.v1.RunOptions(output_partition_graphs=True)
     metadata = tf.compat.v1.RunMetadata()
     rng = np.random.RandomState(0)
@@ -348,8 +352,12 @@ def _optimized_ops(implementation):
     with tfcore.session(graph=model.graph) as sess:
         sess.run(tf.compat.v1.global_variables_initializer())
         sess.run(model.train_op, feed, options=options, run_metadata=metadata)
-    return [(node.op, tuple(s.decode() for s in node.attr["fused_ops"].list.s))
-            for g in metadata.partition_graphs for node in g.node]
+    def value(node):
+        if attr == "fused_ops":
+            return tuple(s.decode() for s in node.attr[attr].list.s)
+        return node.attr[attr].s.decode()
+
+    return [(node.op, value(node)) for g in metadata.partition_graphs for node in g.node]
 
 
 def test_grappler_fuses_the_cnns_conv_bias_and_relu_only_on_the_fused_path():
@@ -364,3 +372,20 @@ def test_grappler_fuses_the_cnns_conv_bias_and_relu_only_on_the_fused_path():
     # The readable max(0, x) is not a Relu: Grappler folds at most the bias into the conv.
     readable = _optimized_ops("readable")
     assert not any("Relu" in absorbed for _, absorbed in readable), sorted(set(readable))
+
+
+def test_grappler_fuses_batch_norm_and_relu_in_training_on_the_two_pass_graph():
+    """NOTES lever 35: with no `tf.cond` around it (the CNN trains on its own forward pass),
+    oneDNN's remapper folds FusedBatchNormV3 + Relu into one _FusedBatchNormEx, in training;
+    the one-pass graph, whose batch norms sit in `If` branches, keeps them apart."""
+    if tf.config.optimizer.get_experimental_options().get("remapping") is False:
+        pytest.skip("Grappler's remapper is switched off in this process")
+    build = dict(batchnorm=True, fused_batchnorm=True)
+    passes = _optimized_ops("fused", "activation_mode", **build)
+    if not any(op.startswith("_Mkl") for op, _ in passes):
+        pytest.skip("oneDNN is off (TF_ENABLE_ONEDNN_OPTS=0): only its remapper fuses them on CPU")
+    fused = [op for op, mode in passes if "FusedBatchNormEx" in op and mode == "Relu"]
+    assert len(fused) == 4, sorted(set(passes))  # the four convolutions' (the Dense's is not fused)
+    assert sum(op == "Relu" for op, _ in passes) == 1
+    one_pass = _optimized_ops("fused", "activation_mode", switch="placeholder", **build)
+    assert not any("FusedBatchNormEx" in op for op, _ in one_pass), sorted(set(one_pass))
