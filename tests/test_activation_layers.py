@@ -189,7 +189,7 @@ def test_softmax_mask_broadcasts_and_accepts_floats(rng):
     mask = np.array([[[1.0, 0.0, 1.0, 1.0]], [[0.0, 0.0, 1.0, 0.0]]])  # (2, 1, 4)
     y, _ = run(Softmax(), x, mask=mask)
     np.testing.assert_allclose(y, _softmax(np.where(mask > 0, x, -np.inf), -1), rtol=1e-12, atol=0)
-    y, _ = run(Softmax(robust_masking=True), x, mask=mask * 0.9)  # > 0.5 keeps
+    y, _ = run(Softmax(robust_masking=True), x, mask=0.4 + 0.2 * mask)  # > 0.5 keeps: 0.6, not 0.4
     np.testing.assert_allclose(y, _softmax(np.where(mask > 0, x, -np.inf), -1), rtol=1e-12, atol=0)
 
 
@@ -297,3 +297,16 @@ def test_bad_inputs_name_the_layer():
             layer(tfcore.placeholder((None, 4, 6)))
         with pytest.raises(ValueError, match="softmax: cannot apply softmax to a tensor of rank 1"):
             Softmax()(tfcore.placeholder((None,)))
+
+
+def test_softmax_mask_in_float16_stays_finite(rng):
+    # -1e9 is -inf in float16, and (1 - 1) * -inf = NaN at the kept positions: Keras (and
+    # so the layer) adds half of float16's most negative value instead.
+    x = rng.randn(2, 5).astype(np.float16)
+    mask = np.array([[1, 0, 1, 1, 0], [0, 0, 0, 1, 0]], bool)
+    with tfcore.new_graph().as_default() as graph:
+        y = Softmax()(tf.constant(x), mask=tf.constant(mask))
+        with tfcore.session(graph=graph) as sess:
+            y = sess.run(y)
+    expected = _softmax(np.where(mask, x.astype(np.float64), -np.inf), -1)
+    np.testing.assert_allclose(y, expected, rtol=0, atol=2e-3)
