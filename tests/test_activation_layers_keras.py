@@ -4,8 +4,10 @@ Softmax with axes and masks."""
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tests.oracle import compare_with_keras, keras, keras_and_tfcore
+import tfcore
 import tfcore.layers as ours
 from tfcore import activations
 
@@ -140,3 +142,20 @@ def test_softmax_equals_keras_with_mask(impl, seed, robust):
             call_kwargs={"mask": mask}, placeholder_shape=x.shape)
     np.testing.assert_allclose(out, y_ref, rtol=0, atol=1e-6)
     np.testing.assert_allclose(g[0], g_ref[0], rtol=0, atol=1e-5)
+
+
+@IMPLEMENTATIONS
+@pytest.mark.parametrize("name,kwargs", [
+    ("ReLU", {}), ("ReLU", {"max_value": 2.0}), ("ReLU", {"max_value": 6.0}),
+    ("ReLU", {"threshold": 1.0}), ("ReLU", {"negative_slope": 0.1, "max_value": 2.0}),
+    ("ReLU", {"negative_slope": 0.1, "threshold": 1.0}), ("ReLU", {"negative_slope": 0.1}),
+    ("LeakyReLU", {}), ("ELU", {"alpha": 0.5}), ("ThresholdedReLU", {})], ids=str)
+def test_nonfinite_inputs_give_keras_values(impl, name, kwargs):
+    # NaN stays NaN; x * [x > t] at -inf is NaN in both (-inf * 0).
+    x = np.array([[np.nan, np.inf, -np.inf, 0.0, 3.0, -2.0]], np.float32)
+    expected = getattr(keras.layers, name)(**kwargs)(x).numpy()
+    graph = tfcore.new_graph()
+    with graph.as_default(), activations.implementation(impl):
+        y = getattr(ours, name)(**kwargs)(tf.constant(x))
+        with tfcore.session(graph=graph) as sess:
+            np.testing.assert_array_equal(sess.run(y), expected)

@@ -56,6 +56,17 @@ large |x|; a non-boolean m counts as True where it is > 0.5). A fully masked
 slice gets the softmax of x - 1e9, i.e. uniform in float32 (as Keras). The
 other layers are elementwise and take no mask; a mask from Masking or
 Embedding is passed on by the caller, unchanged, as Keras propagates it.
+
+Where these layers differ from tf-keras, on purpose:
+* Arguments stay Python floats. Keras stores them as float32 (floatx), so in a
+  float64 model its slope 0.1 is 0.10000000149; here it is 0.1 (in float32,
+  the usual case, the two are the same number). The fused LeakyRelu op keeps
+  its slope as a float32 attribute either way.
+* PReLU refuses shared_axes outside 1 .. rank - 1 (Keras writes a 1 into
+  alpha's shape at index axis - 1, so 0 or -1 silently share another axis) and
+  a later input whose unshared sizes differ from the first one (Keras checks
+  only the rank when shared_axes is None, and would broadcast a size-1 axis).
+* A bool where a number is expected is a TypeError (Keras reads True as 1.0).
 """
 
 import numbers
