@@ -24,8 +24,12 @@
     pool3d.py      MaxPool3D, AvgPool3D
     conv_transpose.py  Conv2DTranspose         the transpose (input gradient) of a strided Conv2D
     depthwise_conv.py  DepthwiseConv2D, SeparableConv2D   per-channel (+ 1x1) convolutions
+    activation_layers.py  Activation, ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU, Softmax
+                                               an activation as a layer (PReLU: a learned slope)
 """
 
+from tfcore.layers.activation_layers import (ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax,
+                                             ThresholdedReLU)
 from tfcore.layers.batch_norm import BatchNormalization
 from tfcore.layers.conv import Conv1D, Conv2D
 from tfcore.layers.conv3d import Conv3D
