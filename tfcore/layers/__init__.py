@@ -24,6 +24,9 @@
     pool3d.py      MaxPool3D, AvgPool3D
     conv_transpose.py  Conv2DTranspose         the transpose (input gradient) of a strided Conv2D
     depthwise_conv.py  DepthwiseConv2D, SeparableConv2D   per-channel (+ 1x1) convolutions
+    spatial_dropout.py SpatialDropout1D/2D/3D  Dropout of whole feature maps (noise_shape (N, 1.., C))
+    noise.py       GaussianNoise, GaussianDropout, AlphaDropout   training-only noise, stateless draws
+    activity_regularization.py  ActivityRegularization   identity + (l1|x| + l2 x^2) / N in losses
 """
 
 from tfcore.layers.batch_norm import BatchNormalization
@@ -48,3 +51,6 @@ from tfcore.layers.reshape import Flatten, Permute, RepeatVector, Reshape
 from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell
 from tfcore.layers.upsampling import UpSampling2D
 from tfcore.layers.wrappers import Bidirectional, TimeDistributed
+from tfcore.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
+from tfcore.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
+from tfcore.layers.activity_regularization import ActivityRegularization
