@@ -131,7 +131,8 @@ def activity_penalty(regularizer, outputs):
     for y in tf.nest.flatten(outputs):
         with tf.name_scope("activity_regularizer"):
             penalty = regularizer(y)
-            penalties.append(penalty / tf.cast(tf.shape(y)[0], penalty.dtype))
+            # divide_no_nan, as Keras: an empty batch has penalty 0, not 0 / 0 = NaN.
+            penalties.append(tf.math.divide_no_nan(penalty, tf.cast(tf.shape(y)[0], penalty.dtype)))
     return penalties
 
 

@@ -26,10 +26,14 @@
     depthwise_conv.py  DepthwiseConv2D, SeparableConv2D   per-channel (+ 1x1) convolutions
     activation_layers.py  Activation, ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU, Softmax
                                                an activation as a layer (PReLU: a learned slope)
+    spatial_dropout.py SpatialDropout1D/2D/3D  Dropout of whole feature maps (noise_shape (N, 1.., C))
+    noise.py       GaussianNoise, GaussianDropout, AlphaDropout   training-only noise, stateless draws
+    activity_regularization.py  ActivityRegularization   identity + (l1|x| + l2 x^2) / N in losses
 """
 
 from tfcore.layers.activation_layers import (ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax,
                                              ThresholdedReLU)
+from tfcore.layers.activity_regularization import ActivityRegularization
 from tfcore.layers.batch_norm import BatchNormalization
 from tfcore.layers.conv import Conv1D, Conv2D
 from tfcore.layers.conv3d import Conv3D
@@ -44,11 +48,13 @@ from tfcore.layers.global_pool import (GlobalAveragePooling1D, GlobalAveragePool
 from tfcore.layers.layer_norm import LayerNormalization
 from tfcore.layers.masking import Masking
 from tfcore.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from tfcore.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
 from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D
 from tfcore.layers.pool import AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D
 from tfcore.layers.pool3d import AvgPool3D, MaxPool3D
 from tfcore.layers.recurrent import GRU, LSTM, GRUCell, LSTMCell
 from tfcore.layers.reshape import Flatten, Permute, RepeatVector, Reshape
 from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell
+from tfcore.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from tfcore.layers.upsampling import UpSampling2D
 from tfcore.layers.wrappers import Bidirectional, TimeDistributed

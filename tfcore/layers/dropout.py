@@ -31,6 +31,10 @@ and k. The counter is an ordinary (non-trainable) graph variable, so a
 checkpoint draws exactly the masks the uninterrupted run would have drawn.
 A stateful op (`tf.random.uniform`) cannot do this: its position in the random
 stream lives inside the op's kernel, not in any variable a checkpoint sees.
+This seed-and-counter machinery is the class `RandomLayer`, shared by every
+random layer: SpatialDropout1D/2D/3D (spatial_dropout.py) are Dropouts with a
+noise_shape, and GaussianNoise, GaussianDropout and AlphaDropout (noise.py)
+draw their noise the same way.
 
 Cheaper draws for round rates. The generator (Philox) costs ~5 ns per 32-bit
 word on this project's CPU, so one float per element made the masks of the
@@ -71,75 +75,35 @@ from tfcore.module import Module, check_gradient, smart_cond
 MASK_WIDTHS = (1, 2, 4, 8, 16)  # the bit widths of the integer masks, narrowest first
 
 
-class Dropout(Module):
-    """Inverted dropout: in training, zero each element with probability `rate`, scale the rest by 1/(1 - rate).
+class RandomLayer(Module):
+    """The seed-and-counter machinery of the random layers (Dropout and its kin, noise.py).
+
+    A training-mode call draws its randomness from a stateless op seeded with
+    `[seed, counter]` and advances `counter` (see the module docstring);
+    `_in_training` wraps that around a layer's `draw` and `apply` functions,
+    and is the identity at evaluation. Subclasses call `super().build`.
 
     Args:
-      rate: the probability p of dropping an element, in [0, 1). 0 makes the
-        layer the identity.
       seed: an int, the layer's seed (the first half of the stateless seed
         pair). None derives one from the graph seed and the layer's unique name
-        (so a seeded graph gives every Dropout layer its own, reproducible
+        (so a seeded graph gives every random layer its own, reproducible
         stream), or picks a random one when the graph has no seed.
-      noise_shape: the shape of the mask, broadcast against the input; `None`
-        entries take the input's size there. E.g. `(None, 1, 1, None)` on NHWC
-        input drops whole feature maps. Default: the input's shape.
-      gradient: "auto" (`tf.gradients` differentiates `x * mask`) or "manual"
-        (the backward pass `dx = g * mask` stated in `_apply_mask`).
-
-    Variables: none in `variables` (like Keras's Dropout, so `get_weights()` is
-    `[]`). The mask counter is in `state_variables`: a non-trainable int64
-    scalar in the global variables collection, so `global_variables_initializer`
-    starts it at 0 and a Saver checkpoints it.
-
-    Each training-mode call site of the layer (a second tower, say) gets its own
-    counter and its own seed, so calls that run in the same `Session.run` draw
-    independent masks deterministically instead of racing for one counter.
     """
 
-    def __init__(self, rate, seed=None, noise_shape=None, gradient="auto", name=None):
+    def __init__(self, seed=None, name=None):
         super().__init__(name=name)
-        self.gradient = check_gradient(self.name, gradient)
-        if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, numbers.Real):
-            raise TypeError("%s: rate must be a number in [0, 1), got %r" % (self.name, rate))
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(
-                "%s: rate must be in [0, 1) (the probability of dropping an element), got %r"
-                % (self.name, rate)
-            )
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
             raise TypeError("%s: seed must be an int or None, got %r" % (self.name, seed))
-        if noise_shape is not None:
-            noise_shape = tuple(noise_shape)
-            for dim in noise_shape:
-                if dim is not None and (isinstance(dim, bool) or not isinstance(dim, numbers.Integral)
-                                        or dim < 1):
-                    raise ValueError(
-                        "%s: noise_shape entries must be positive ints or None, got %r"
-                        % (self.name, noise_shape)
-                    )
-        self.rate = float(rate)
-        # The narrowest integer width w with rate * 2**w whole: masks compare w-bit
-        # uniform integers with that threshold (see the module docstring).
-        self.mask_bits = next((w for w in MASK_WIDTHS if (self.rate * 2 ** w).is_integer()), None)
         self.seed = None if seed is None else int(seed)
-        self.noise_shape = None if noise_shape is None else tuple(
-            None if dim is None else int(dim) for dim in noise_shape)
         self.counter = None
         self.counters = []  # one per training-mode call site; counters[0] is `counter`
 
     @property
     def state_variables(self):
-        """Variables that are layer state but not weights: the mask counter."""
+        """Variables that are layer state but not weights: the random counter(s)."""
         return list(self.counters) or ([self.counter] if self.counter is not None else [])
 
     def build(self, input_shape):
-        if self.noise_shape is not None and input_shape.rank is not None \
-                and len(self.noise_shape) != input_shape.rank:
-            raise ValueError(
-                "%s: noise_shape %s has %d entries but the input has rank %d"
-                % (self.name, self.noise_shape, len(self.noise_shape), input_shape.rank)
-            )
         if self.seed is None:
             self.seed = self._derive_seed()
         # Created directly, not with add_weight: the counter is not a weight.
@@ -166,6 +130,92 @@ class Dropout(Module):
         )
         self.counters.append(counter)
         return zlib.crc32(("%d/%d" % (self.seed, index)).encode("utf-8")) & 0x7FFFFFFF, counter
+
+    def _in_training(self, inputs, training, draw, apply):
+        """apply(inputs, draw(seed_pair)) in training, the identity at evaluation.
+
+        `draw(seed_pair)` makes the random tensor from a stateless op;
+        `seed_pair = [seed, counter]` with the counter read before it is
+        incremented, so the k-th training run draws with counter = k.
+        `training` is a Python bool (one branch built) or a tf.bool tensor (tf.cond).
+        """
+        if isinstance(training, (bool, np.bool_)) and not training:
+            return tf.identity(inputs)
+        seed, counter_variable = self._call_site()
+
+        def noisy():
+            counter = counter_variable.read_value()
+            # Read before incrementing, so this draw uses the pre-increment value.
+            with tf.control_dependencies([counter]):
+                increment = counter_variable.assign_add(1)
+            noise = draw(tf.stack([tf.constant(seed, tf.int64), counter]))
+            # The output depends on the increment, so every draw advances the counter.
+            with tf.control_dependencies([increment]):
+                return apply(inputs, noise)
+
+        return smart_cond(training, noisy, lambda: tf.identity(inputs))
+
+
+class Dropout(RandomLayer):
+    """Inverted dropout: in training, zero each element with probability `rate`, scale the rest by 1/(1 - rate).
+
+    Args:
+      rate: the probability p of dropping an element, in [0, 1). 0 makes the
+        layer the identity.
+      seed: an int, the layer's seed (the first half of the stateless seed
+        pair). None derives one from the graph seed and the layer's unique name
+        (so a seeded graph gives every Dropout layer its own, reproducible
+        stream), or picks a random one when the graph has no seed.
+      noise_shape: the shape of the mask, broadcast against the input; `None`
+        entries take the input's size there. E.g. `(None, 1, 1, None)` on NHWC
+        input drops whole feature maps. Default: the input's shape.
+      gradient: "auto" (`tf.gradients` differentiates `x * mask`) or "manual"
+        (the backward pass `dx = g * mask` stated in `_apply_mask`).
+
+    Variables: none in `variables` (like Keras's Dropout, so `get_weights()` is
+    `[]`). The mask counter is in `state_variables`: a non-trainable int64
+    scalar in the global variables collection, so `global_variables_initializer`
+    starts it at 0 and a Saver checkpoints it.
+
+    Each training-mode call site of the layer (a second tower, say) gets its own
+    counter and its own seed, so calls that run in the same `Session.run` draw
+    independent masks deterministically instead of racing for one counter.
+    """
+
+    def __init__(self, rate, seed=None, noise_shape=None, gradient="auto", name=None):
+        super().__init__(seed=seed, name=name)
+        self.gradient = check_gradient(self.name, gradient)
+        if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, numbers.Real):
+            raise TypeError("%s: rate must be a number in [0, 1), got %r" % (self.name, rate))
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(
+                "%s: rate must be in [0, 1) (the probability of dropping an element), got %r"
+                % (self.name, rate)
+            )
+        if noise_shape is not None:
+            noise_shape = tuple(noise_shape)
+            for dim in noise_shape:
+                if dim is not None and (isinstance(dim, bool) or not isinstance(dim, numbers.Integral)
+                                        or dim < 1):
+                    raise ValueError(
+                        "%s: noise_shape entries must be positive ints or None, got %r"
+                        % (self.name, noise_shape)
+                    )
+        self.rate = float(rate)
+        # The narrowest integer width w with rate * 2**w whole: masks compare w-bit
+        # uniform integers with that threshold (see the module docstring).
+        self.mask_bits = next((w for w in MASK_WIDTHS if (self.rate * 2 ** w).is_integer()), None)
+        self.noise_shape = None if noise_shape is None else tuple(
+            None if dim is None else int(dim) for dim in noise_shape)
+
+    def build(self, input_shape):
+        if self.noise_shape is not None and input_shape.rank is not None \
+                and len(self.noise_shape) != input_shape.rank:
+            raise ValueError(
+                "%s: noise_shape %s has %d entries but the input has rank %d"
+                % (self.name, self.noise_shape, len(self.noise_shape), input_shape.rank)
+            )
+        super().build(input_shape)
 
     def _mask_shape(self, inputs):
         if self.noise_shape is None:
@@ -206,26 +256,15 @@ class Dropout(Module):
         if self.rate == 0.0:
             return tf.identity(inputs)
 
-        if isinstance(training, (bool, np.bool_)) and not training:
-            return tf.identity(inputs)
-        seed, counter_variable = self._call_site()
-
-        def dropped():
-            counter = counter_variable.read_value()
-            # Read before incrementing, so this mask uses the pre-increment value.
-            with tf.control_dependencies([counter]):
-                increment = counter_variable.assign_add(1)
-            seed_pair = tf.stack([tf.constant(seed, tf.int64), counter])
+        def mask(seed_pair):
             keep = self._keep(self._mask_shape(inputs), seed_pair, inputs.dtype)
             # One rounding, x * fl(1 / (1 - p)), whatever kernel runs: TF's Div by a
             # scalar multiplies by the reciprocal anyway, and this says so. The scale
             # goes on the 0/1 mask, so the input and its gradient are multiplied once.
             scale = tf.constant(1.0 / (1.0 - self.rate), inputs.dtype)
-            # The output depends on the increment, so every drawn mask advances the counter.
-            with tf.control_dependencies([increment]):
-                return self._apply_mask(inputs, tf.cast(keep, inputs.dtype) * scale)
+            return tf.cast(keep, inputs.dtype) * scale
 
-        return smart_cond(training, dropped, lambda: tf.identity(inputs))
+        return self._in_training(inputs, training, mask, self._apply_mask)
 
     def _apply_mask(self, x, mask):
         """y = x * mask, mask = keep / (1 - p); with gradient="manual", dx = g * mask by hand."""
