@@ -6,7 +6,7 @@ import tensorflow as tf
 
 import tfcore
 from tfcore import initializers
-from tfcore.layers import BatchNormalization, Conv2D, Dense
+from tfcore.layers import BatchNormalization, Conv2D, Dense, Dropout, SpatialDropout2D
 
 
 def test_constructor_creates_nothing_and_first_call_builds_in_a_unique_scope():
@@ -168,3 +168,31 @@ def test_get_and_set_weights_on_a_layer_never_called_say_so(method):
         args = (sess,) if method == "get_weights" else (sess, [np.zeros((2, 3)), np.zeros(3)])
         with pytest.raises(ValueError, match=r"unbuilt\.%s: the layer was never called.*layer\(x\)" % method):
             getattr(layer, method)(*args)
+
+
+@pytest.mark.parametrize("make, bad, good", [
+    (lambda: Conv2D(2, 3, kernel_regularizer="l2"), (None, 5, 5), (None, 5, 5, 1)),  # refused in call
+    (lambda: SpatialDropout2D(0.5), (None, 3, 3), (None, 3, 3, 2)),  # a random layer's counter
+    (lambda: Dropout(0.5, noise_shape=(None, 1, None)), (None, 3), (None, 4, 3)),  # refused in build
+])
+def test_a_refused_first_call_leaves_no_trace_and_the_next_call_builds_afresh(make, bad, good):
+    """A notebook user calls a layer on the wrong input, reads the error, calls it again:
+    the layer builds for the new input, and no variable or penalty of the refused call is
+    left in the graph's collections for an optimizer or a Saver to find."""
+    graph = tfcore.new_graph(seed=0)
+    with graph.as_default():
+        layer = make()
+        with pytest.raises(ValueError, match=layer.name):
+            layer(tfcore.placeholder(bad), training=True)
+        assert not layer.built and not tf.compat.v1.global_variables()
+        assert not tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
+        x = tfcore.placeholder(good)
+        y = layer(x, training=True)
+        owned = layer.variables + list(getattr(layer, "state_variables", []))
+        assert {v.ref() for v in tf.compat.v1.global_variables()} == {v.ref() for v in owned}
+        assert len(tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)) == \
+            len(layer.losses)
+        with tfcore.session(graph=graph) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            out = sess.run(y, {x: np.ones([2] + list(good[1:]), np.float32)})
+    assert out.shape[:-1] == (2,) + tuple(good[1:-1])

@@ -97,13 +97,19 @@ class Module:
         if self._scope is None:
             with tf.name_scope(self.name) as scope:
                 self._graph, self._scope = graph, scope
-                inputs = self._convert(inputs)
-                first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
-                self.dtype = first.dtype if first.dtype.is_floating else tf.float32
-                self.build(self._input_shape(inputs))
-                self.built = True
-                self._check_not_integer(first)
-                return self._regularize_activity(self.call(inputs, training=training, **kwargs))
+                try:
+                    inputs = self._convert(inputs)
+                    first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+                    self.dtype = first.dtype if first.dtype.is_floating else tf.float32
+                    self.build(self._input_shape(inputs))
+                    self.built = True
+                    self._check_not_integer(first)
+                    return self._regularize_activity(self.call(inputs, training=training, **kwargs))
+                except Exception:
+                    # A refused first input (wrong rank, say) leaves the layer unbuilt, so the
+                    # next call builds it afresh for its own input, not for the refused one.
+                    self._forget_first_call(graph)
+                    raise
         with tf.name_scope(self._scope):
             inputs = self._convert(inputs)
             first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
@@ -114,6 +120,18 @@ class Module:
                     "cast the input with tf.cast" % (self.name, first.dtype.name, self.dtype.name)
                 )
             return self._regularize_activity(self.call(inputs, training=training, **kwargs))
+
+    def _forget_first_call(self, graph):
+        """Undo a first call that raised: no variable or penalty of it stays in the graph's
+        collections (an optimizer or a Saver would find them), and the layer is unbuilt."""
+        made = {id(t) for t in self._variables + self._weight_losses + self._activity_losses
+                + list(getattr(self, "state_variables", []))}
+        for key in graph.get_all_collection_keys():
+            collection = graph.get_collection_ref(key)
+            collection[:] = [item for item in collection if id(item) not in made]
+        self._graph = self._scope = self.dtype = None
+        self.built = False
+        self._variables, self._weight_losses, self._activity_losses = [], [], []
 
     def _regularize_activity(self, outputs):
         if self.activity_regularizer is not None:

@@ -98,6 +98,10 @@ class RandomLayer(Module):
         self.counter = None
         self.counters = []  # one per training-mode call site; counters[0] is `counter`
 
+    def _forget_first_call(self, graph):
+        super()._forget_first_call(graph)
+        self.counter, self.counters = None, []
+
     @property
     def state_variables(self):
         """Variables that are layer state but not weights: the random counter(s)."""
