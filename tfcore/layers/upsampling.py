@@ -49,6 +49,10 @@ class _UpSampling(ChannelsLastLayer):
     factors = None
     interpolation = "nearest"
 
+    @property
+    def changes_nothing(self):
+        return all(factor == 1 for factor in self.factors)
+
     def channels_last_call(self, inputs):
         """nearest:  y[n, i_1, ..., i_k, c] = x[n, i_1 // s_1, ..., i_k // s_k, c]
         bilinear: y[i] = (1 - w) x[floor(u)] + w x[floor(u) + 1],  u = (i + 0.5) / s - 0.5, per axis
