@@ -16,8 +16,8 @@ where the border was cut off (ZeroPadding's gradient is cropping, and back).
 import tensorflow as tf
 
 from tfcore.layers.checks import normalize_borders, normalize_tuple
-from tfcore.layers.layout import ChannelsLastLayer, normalize_data_format
-from tfcore.layers.pad import BEFORE_AFTER
+from tfcore.layers.layout import normalize_data_format
+from tfcore.layers.pad import BEFORE_AFTER, BordersLayer
 
 
 def _crop(inputs, crops, layer):
@@ -38,14 +38,8 @@ def _crop(inputs, crops, layer):
     return y
 
 
-class _Cropping(ChannelsLastLayer):
-    """Shared by Cropping1D/2D/3D; subclasses set `borders`, (before, after) per spatial axis."""
-
-    borders = None
-
-    @property
-    def changes_nothing(self):
-        return not any(before or after for before, after in self.borders)
+class _Cropping(BordersLayer):
+    """Cropping1D/2D/3D: one slice."""
 
     def channels_last_call(self, inputs):
         """y[n, i_1, ..., i_k, c] = x[n, i_1 + b_1, ..., i_k + b_k, c]."""

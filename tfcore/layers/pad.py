@@ -24,14 +24,19 @@ from tfcore.layers.layout import ChannelsLastLayer, normalize_data_format
 BEFORE_AFTER = "an int or a pair (before, after) of ints"
 
 
-class _ZeroPadding(ChannelsLastLayer):
-    """Shared by ZeroPadding1D/2D/3D; subclasses set `borders`, (before, after) per spatial axis."""
+class BordersLayer(ChannelsLastLayer):
+    """Base of ZeroPadding1D/2D/3D and Cropping1D/2D/3D: subclasses set `borders`,
+    (before, after) per spatial axis."""
 
     borders = None
 
     @property
     def changes_nothing(self):
         return not any(before or after for before, after in self.borders)
+
+
+class _ZeroPadding(BordersLayer):
+    """ZeroPadding1D/2D/3D: one tf.pad."""
 
     def channels_last_call(self, inputs):
         """y[n, i_1, ..., i_k, c] = x[n, i_1 - b_1, ..., i_k - b_k, c]  inside the input,  else 0."""
