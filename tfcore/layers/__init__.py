@@ -13,7 +13,7 @@
     reshape.py     Flatten, Reshape, Permute, RepeatVector
     upsampling.py  UpSampling1D, UpSampling2D, UpSampling3D   nearest (2-D: bilinear too)
     cropping.py    Cropping1D, Cropping2D, Cropping3D
-    merge.py       Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate
+    merge.py       Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot
     recurrent.py   LSTMCell, GRUCell, LSTM, GRU (stacked, stateful)
     simple_rnn.py  SimpleRNNCell, SimpleRNN    h_t = activation(x_t W + h_{t-1} U + b)
     wrappers.py    TimeDistributed, Bidirectional
@@ -40,7 +40,7 @@ from tfcore.layers.global_pool import (GlobalAveragePooling1D, GlobalAveragePool
                                       GlobalMaxPooling3D)
 from tfcore.layers.layer_norm import LayerNormalization
 from tfcore.layers.masking import Masking
-from tfcore.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from tfcore.layers.merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 from tfcore.layers.pool import AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D
 from tfcore.layers.pool3d import AvgPool3D, MaxPool3D
