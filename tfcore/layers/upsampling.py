@@ -51,7 +51,8 @@ class _UpSampling(ChannelsLastLayer):
 
     @property
     def changes_nothing(self):
-        return all(factor == 1 for factor in self.factors)
+        # (bilinear keeps its check that the input is floating)
+        return self.interpolation == "nearest" and all(factor == 1 for factor in self.factors)
 
     def channels_last_call(self, inputs):
         """nearest:  y[n, i_1, ..., i_k, c] = x[n, i_1 // s_1, ..., i_k // s_k, c]
