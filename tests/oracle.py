@@ -92,16 +92,22 @@ def compare_layer_with_keras(ref, ours, x, rng, weight_noise=0.3, atol=1e-5, rto
         np.testing.assert_allclose(a, b, rtol=grad_rtol, atol=grad_atol)
 
 
-def compare_with_keras(layer, ref, x, rng, atol=1e-5):
+def compare_with_keras(layer, ref, x, rng, atol=1e-5, placeholder_shape=None):
     """tfcore `layer` against tf-keras `ref`: outputs, and gradients of sum(y * r) for a random r.
 
     Weights perturbed by up to 0.5; max abs difference <= atol (for gradients,
     relative to the largest gradient when it is above 1). The shared check of the
-    spatial layers.
+    spatial layers. `placeholder_shape` (default: x's with an unknown batch) may
+    leave more sizes unknown; the output's static shape must then fit Keras's
+    (it is equal to it otherwise).
     """
-    (out,), (y_ref,), g, g_ref, (y,) = keras_and_tfcore(ref, layer, x, rng, 0.5)
+    (out,), (y_ref,), g, g_ref, (y,) = keras_and_tfcore(ref, layer, x, rng, 0.5,
+                                                        placeholder_shape=placeholder_shape)
     assert out.shape == y_ref.shape
-    assert y.shape.as_list()[1:] == list(y_ref.shape[1:])
+    if placeholder_shape is None:
+        assert y.shape.as_list()[1:] == list(y_ref.shape[1:])
+    else:
+        assert tf.TensorShape(y_ref.shape[1:]).is_compatible_with(y.shape[1:])
     np.testing.assert_allclose(out, y_ref, rtol=0, atol=atol)
     assert len(g) == len(g_ref)
     for a, b in zip(g, g_ref):

@@ -6,20 +6,20 @@
     conv.py        Conv1D, Conv2D              cross-correlation, SAME/VALID/causal, strides, dilation;
                                                fused (tf.nn.conv2d) or patches (im2col + matmul)
     pool.py        MaxPool1D/2D, AvgPool1D/2D  window max / mean; fused or patches
-    pad.py         ZeroPadding1D, ZeroPadding2D
+    pad.py         ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
     dropout.py     Dropout                     random mask, inverted scaling, training only
     batch_norm.py  BatchNormalization          batch statistics in training, moving ones at inference
     layer_norm.py  LayerNormalization          per-example statistics over the feature axes
     reshape.py     Flatten, Reshape, Permute, RepeatVector
-    upsampling.py  UpSampling2D                nearest / bilinear
-    cropping.py    Cropping1D, Cropping2D
-    merge.py       Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate
+    upsampling.py  UpSampling1D, UpSampling2D, UpSampling3D   nearest (2-D: bilinear too)
+    cropping.py    Cropping1D, Cropping2D, Cropping3D
+    merge.py       Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot
     recurrent.py   LSTMCell, GRUCell, LSTM, GRU (stacked, stateful)
     simple_rnn.py  SimpleRNNCell, SimpleRNN    h_t = activation(x_t W + h_{t-1} U + b)
     wrappers.py    TimeDistributed, Bidirectional
     embedding.py   Embedding                   ids -> rows of a learned table (mask_zero)
     masking.py     Masking                     steps equal to mask_value are padding
-    global_pool.py GlobalAveragePooling1D/2D, GlobalMaxPooling1D/2D
+    global_pool.py GlobalAveragePooling1D/2D/3D, GlobalMaxPooling1D/2D/3D
     conv3d.py      Conv3D                      3-D cross-correlation over volumes
     pool3d.py      MaxPool3D, AvgPool3D
     conv_transpose.py  Conv2DTranspose         the transpose (input gradient) of a strided Conv2D
@@ -38,23 +38,24 @@ from tfcore.layers.batch_norm import BatchNormalization
 from tfcore.layers.conv import Conv1D, Conv2D
 from tfcore.layers.conv3d import Conv3D
 from tfcore.layers.conv_transpose import Conv2DTranspose
-from tfcore.layers.cropping import Cropping1D, Cropping2D
+from tfcore.layers.cropping import Cropping1D, Cropping2D, Cropping3D
 from tfcore.layers.dense import Dense
 from tfcore.layers.depthwise_conv import DepthwiseConv2D, SeparableConv2D
 from tfcore.layers.dropout import Dropout
 from tfcore.layers.embedding import Embedding
 from tfcore.layers.global_pool import (GlobalAveragePooling1D, GlobalAveragePooling2D,
-                                      GlobalMaxPooling1D, GlobalMaxPooling2D)
+                                      GlobalAveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                                      GlobalMaxPooling3D)
 from tfcore.layers.layer_norm import LayerNormalization
 from tfcore.layers.masking import Masking
-from tfcore.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from tfcore.layers.merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from tfcore.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
-from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D
+from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 from tfcore.layers.pool import AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D
 from tfcore.layers.pool3d import AvgPool3D, MaxPool3D
 from tfcore.layers.recurrent import GRU, LSTM, GRUCell, LSTMCell
 from tfcore.layers.reshape import Flatten, Permute, RepeatVector, Reshape
 from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell
 from tfcore.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
-from tfcore.layers.upsampling import UpSampling2D
+from tfcore.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
 from tfcore.layers.wrappers import Bidirectional, TimeDistributed

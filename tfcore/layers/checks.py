@@ -5,9 +5,10 @@ each one raising an error that names the layer and the argument, so the layer
 files call one line per check. Two kinds:
 
 * **Hyperparameters**, checked once in the constructor: `positive_int`,
-  `normalize_tuple` / `normalize_pair` (an int or n ints), `normalize_padding`
-  ('same' -> 'SAME'), `normalize_choice` (one of a few names), `check_groups`
-  (and, once the input's channels are known, `check_group_channels`).
+  `normalize_tuple` / `normalize_pair` (an int or n ints), `normalize_borders`
+  (padding and cropping widths), `normalize_padding` ('same' -> 'SAME'),
+  `normalize_choice` (one of a few names), `check_groups` (and, once the
+  input's channels are known, `check_group_channels`).
 * **Inputs**, checked on every call (a layer may be called on several
   inputs): `check_input` (rank and a floating dtype) and `check_window_fits`
   (a VALID window no larger than the input, statically when the size is known
@@ -52,18 +53,30 @@ def normalize_pair(value, layer, arg):
     return normalize_tuple(value, 2, layer, arg)
 
 
-def normalize_borders_2d(value, layer, arg):
-    """An int p, a pair (ph, pw) or a pair of pairs ((top, bottom), (left, right)) of ints >= 0
-    -> ((top, bottom), (left, right)): the border widths of ZeroPadding2D and Cropping2D."""
+# The accepted forms of a border argument, and each axis's two sides, by the number of spatial axes.
+_BORDER_FORMS = {
+    2: ("a pair (height, width) or a pair of pairs ((top, bottom), (left, right))",
+        ("(top, bottom)", "(left, right)")),
+    3: ("a triple (depth, height, width) or a triple of pairs ((front, back), (top, bottom), "
+        "(left, right))", ("(front, back)", "(top, bottom)", "(left, right)")),
+}
+
+
+def normalize_borders(value, n, layer, arg):
+    """An int p, n ints or n pairs of ints >= 0 -> n pairs (before, after), one per spatial axis:
+    the border widths of ZeroPadding2D/3D and Cropping2D/3D (n = 2 or 3).
+
+    2-D: p, (ph, pw) or ((top, bottom), (left, right)); 3-D the same with a depth axis first.
+    """
+    forms, sides = _BORDER_FORMS[n]
     if is_int(value):
-        value = (value, value)
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise ValueError("%s: %s must be an int, a pair (height, width) or a pair of pairs "
-                         "((top, bottom), (left, right)), got %r" % (layer, arg, value))
+        value = (value,) * n
+    if not isinstance(value, (tuple, list)) or len(value) != n:
+        raise ValueError("%s: %s must be an int, %s, got %r" % (layer, arg, forms, value))
     return tuple(
-        normalize_tuple(v, 2, layer, "%s[%d] %s" % (arg, i, sides), minimum=0,
+        normalize_tuple(v, 2, layer, "%s[%d] %s" % (arg, i, side), minimum=0,
                         what="an int or a pair (before, after) of ints")
-        for i, (v, sides) in enumerate(zip(value, ("(top, bottom)", "(left, right)"))))
+        for i, (v, side) in enumerate(zip(value, sides)))
 
 
 def check_groups(groups, filters, layer):

@@ -1,4 +1,4 @@
-"""Cropping1D and Cropping2D: cut rows and columns off the borders (the inverse of zero padding).
+"""Cropping1D/2D/3D: cut steps, rows, columns or slices off the borders (the inverse of zero padding).
 
 Cropping1D on (batch, steps, channels) with cropping (left, right):
 
@@ -8,16 +8,16 @@ Cropping2D on (batch, height, width, channels) with ((top, bottom), (left, right
 
     y[n, i, j, c] = x[n, i + top, j + left, c],   i < H - top - bottom,  j < W - left - right
 
-Each is one slice. Its gradient is zero padding: dL/dx is dL/dy with zeros
+Cropping3D on (batch, depth, height, width, channels) the same with a third pair
+(front, back) first. Each is one slice. Its gradient is zero padding: dL/dx is dL/dy with zeros
 where the border was cut off (ZeroPadding's gradient is cropping, and back).
 """
 
 import tensorflow as tf
 
-from tfcore.layers.checks import check_rank, normalize_borders_2d, normalize_tuple
-from tfcore.layers.pad import BEFORE_AFTER
-from tfcore.layers.layout import normalize_data_format, to_channels_last, to_data_format
-from tfcore.module import Module
+from tfcore.layers.checks import normalize_borders, normalize_tuple
+from tfcore.layers.layout import normalize_data_format
+from tfcore.layers.pad import BEFORE_AFTER, BordersLayer
 
 
 def _crop(inputs, crops, layer):
@@ -38,25 +38,31 @@ def _crop(inputs, crops, layer):
     return y
 
 
-class Cropping1D(Module):
-    """Crops the steps axis of (batch, steps, channels).
+class _Cropping(BordersLayer):
+    """Cropping1D/2D/3D: one slice."""
+
+    def channels_last_call(self, inputs):
+        """y[n, i_1, ..., i_k, c] = x[n, i_1 + b_1, ..., i_k + b_k, c]."""
+        return _crop(inputs, self.borders, self.name)
+
+
+class Cropping1D(_Cropping):
+    """Crops the steps axis of (batch, steps, channels): y[n, t, c] = x[n, t + left, c].
 
     Args:
       cropping: an int c (c steps off both ends) or a pair (left, right); default (1, 1).
     """
 
+    layout = "(batch, steps, channels)"
+
     def __init__(self, cropping=(1, 1), name=None):
         super().__init__(name=name or "cropping1d")
         self.cropping = normalize_tuple(cropping, 2, self.name, "cropping", minimum=0, what=BEFORE_AFTER)
-
-    def call(self, inputs, training=False):
-        """y[n, t, c] = x[n, t + left, c],  t < steps - left - right."""
-        check_rank(inputs, 3, self.name, "(batch, steps, channels)")
-        return _crop(inputs, [self.cropping], self.name)
+        self.borders = (self.cropping,)
 
 
-class Cropping2D(Module):
-    """Crops the height and width axes of NHWC images.
+class Cropping2D(_Cropping):
+    """Crops the height and width axes of NHWC images: y[n, i, j, c] = x[n, i + top, j + left, c].
 
     Args:
       cropping: one of
@@ -67,13 +73,31 @@ class Cropping2D(Module):
         (transposed to channels-last and back, layout.py).
     """
 
+    layout = "(batch, height, width, channels)"
+
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, name=None):
         super().__init__(name=name or "cropping2d")
         self.data_format = normalize_data_format(data_format, self.name)
-        self.cropping = normalize_borders_2d(cropping, self.name, "cropping")
+        self.cropping = self.borders = normalize_borders(cropping, 2, self.name, "cropping")
 
-    def call(self, inputs, training=False):
-        """y[n, i, j, c] = x[n, i + top, j + left, c] (channels-last)."""
-        inputs = to_channels_last(inputs, self.data_format)
-        check_rank(inputs, 4, self.name, "(batch, height, width, channels)")
-        return to_data_format(_crop(inputs, self.cropping, self.name), self.data_format)
+
+class Cropping3D(_Cropping):
+    """Crops the depth, height and width axes of (batch, depth, height, width, channels):
+
+        y[n, d, i, j, c] = x[n, d + front, i + top, j + left, c]
+
+    Args:
+      cropping: one of
+        * an int c: c off every side of every axis;
+        * a triple (cd, ch, cw): cd off front and back, ch off top and bottom, cw off left and right;
+        * a triple of pairs ((front, back), (top, bottom), (left, right)); default ((1, 1), (1, 1), (1, 1)).
+      data_format: "channels_last" (default, as Keras) or "channels_first"
+        (transposed to channels-last and back, layout.py).
+    """
+
+    layout = "(batch, depth, height, width, channels)"
+
+    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, name=None):
+        super().__init__(name=name or "cropping3d")
+        self.data_format = normalize_data_format(data_format, self.name)
+        self.cropping = self.borders = normalize_borders(cropping, 3, self.name, "cropping")

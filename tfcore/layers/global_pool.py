@@ -1,16 +1,22 @@
 """Global pooling: one number per channel, summarising the whole sequence or image.
 
-For a sequence x of shape (batch, steps, channels) and an image of shape
-(batch, H, W, channels) (channels_last, the default):
+For a sequence x of shape (batch, steps, channels), an image of shape
+(batch, H, W, channels) and a volume of shape (batch, D, H, W, channels)
+(channels_last, the default):
 
     GlobalAveragePooling1D:  y[n, c] = 1/T * sum_t x[n, t, c]
     GlobalMaxPooling1D:      y[n, c] = max_t x[n, t, c]
     GlobalAveragePooling2D:  y[n, c] = 1/(H W) * sum_{i, j} x[n, i, j, c]
     GlobalMaxPooling2D:      y[n, c] = max_{i, j} x[n, i, j, c]
+    GlobalAveragePooling3D:  y[n, c] = 1/(D H W) * sum_{d, i, j} x[n, d, i, j, c]
+    GlobalMaxPooling3D:      y[n, c] = max_{d, i, j} x[n, d, i, j, c]
+
+The gradient of the mean spreads dL/dy[n, c] evenly, 1/(number of positions)
+to each; that of the max sends it to the position that holds the maximum.
 
 A common head for a convolutional network: it replaces Flatten + a large Dense
 and works for any input size. `keepdims=True` keeps the pooled axes with size
-1 ((batch, 1, channels) / (batch, 1, 1, channels)), as in Keras.
+1 ((batch, 1, channels), (batch, 1, 1, channels), ...), as in Keras.
 
 With a mask (from Embedding(mask_zero=True) or Masking), the 1-D average only
 counts the unmasked steps, as Keras's does:
@@ -22,26 +28,31 @@ counts the unmasked steps, as Keras's does:
 
 import tensorflow as tf
 
+from tfcore.layers.checks import check_rank, layout_of
 from tfcore.layers.layout import normalize_data_format
 from tfcore.module import Module
 
+
 class _GlobalPool(Module):
-    """Shared arguments and checks; subclasses set `rank` (3 or 4) and `reduce`."""
+    """Shared arguments and checks; subclasses set `rank` (3, 4 or 5) and `reduce`."""
 
     rank = None
     layout = None
 
-    def __init__(self, data_format="channels_last", keepdims=False, name=None):
+    def __init__(self, data_format=None, keepdims=False, name=None):
         super().__init__(name=name)
         self.data_format = normalize_data_format(data_format, self.name)
         self.keepdims = bool(keepdims)
 
     def _axes(self, inputs):
-        if inputs.shape.rank != self.rank:
-            raise ValueError("%s: input must have rank %d %s, got shape %s"
-                             % (self.name, self.rank, self.layout, inputs.shape))
+        check_rank(inputs, self.rank, self.name, layout_of(self.layout, self.data_format))
         first = 1 if self.data_format == "channels_last" else 2
-        return list(range(first, first + self.rank - 2))
+        axes = list(range(first, first + self.rank - 2))
+        if any(inputs.shape[a] == 0 for a in axes):
+            # Keras refuses it too: the mean of no positions is NaN, their max -inf.
+            raise ValueError("%s: input shape %s has size 0 along a pooled axis %s"
+                             % (self.name, inputs.shape, axes))
+        return axes
 
     def call(self, inputs, training=False):
         """y[n, c] = mean or max of x[n, ..., c] over the spatial axes (`reduce`)."""
@@ -79,3 +90,15 @@ class GlobalMaxPooling2D(_GlobalPool):
     """The maximum over height and width."""
 
     rank, layout, reduce = 4, "(batch, height, width, channels)", staticmethod(tf.reduce_max)
+
+
+class GlobalAveragePooling3D(_GlobalPool):
+    """The mean over depth, height and width."""
+
+    rank, layout, reduce = 5, "(batch, depth, height, width, channels)", staticmethod(tf.reduce_mean)
+
+
+class GlobalMaxPooling3D(_GlobalPool):
+    """The maximum over depth, height and width."""
+
+    rank, layout, reduce = 5, "(batch, depth, height, width, channels)", staticmethod(tf.reduce_max)

@@ -12,10 +12,21 @@ as NumPy's do, ignoring the batch axis) and combine them position by position:
 
 Concatenate joins them along one axis instead; all other sizes must agree.
 
+Dot multiplies two tensors example by example and sums over one axis of each
+(Keras 2's `batch_dot`): with x of shape (batch, i..., k) and z of shape
+(batch, k, j...) (the summed axis k may sit anywhere but the batch axis),
+
+    Dot:       y[n, i..., j...] = sum_k x[n, i..., k] z[n, k, j...]
+
+e.g. (batch, 3, 4) . (batch, 4, 5) -> (batch, 3, 5), and two vectors (batch, k)
+give (batch, 1). With normalize=True each input is first divided by its L2
+norm along the summed axis, so y is the cosine similarity.
+
 Gradients: the sum passes its gradient to every input unchanged, the product
 multiplies it by the other inputs, the average divides it by k, and the
 maximum / minimum sends it to the input that won at each position (on a tie,
-TensorFlow's pairwise `tf.maximum` splits it evenly, as Keras's does).
+TensorFlow's pairwise `tf.maximum` splits it evenly, as Keras's does). Dot's
+gradient is a dot product too: dL/dx[n, i..., k] = sum_j dL/dy[n, i..., j...] z[n, k, j...].
 
 Inputs of different ranks (e.g. (batch, 8) with (batch, 4, 8)) are given
 extra axes of size 1 right after the batch axis until the ranks agree, the
@@ -23,9 +34,11 @@ rule Keras uses, and then broadcast.
 """
 
 import numbers
+import string
 
 import tensorflow as tf
 
+from tfcore.layers.checks import is_int
 from tfcore.module import Module
 
 
@@ -159,3 +172,73 @@ class Concatenate(Module):
                                  "got shapes %s" % (self.name, self.axis,
                                                     [x.shape.as_list() for x in inputs]))
         return tf.concat(list(inputs), axis=axis)
+
+
+def _l2_normalize(x, axis):
+    """x / ||x|| along `axis`, as tf.linalg.l2_normalize: x * rsqrt(max(sum x^2, 1e-12))."""
+    return x * tf.math.rsqrt(tf.maximum(tf.reduce_sum(tf.square(x), axis, keepdims=True), 1e-12))
+
+
+class Dot(Module):
+    """The dot product of two tensors along one axis of each, example by example.
+
+        y[n, i..., j...] = sum_k x[n, i..., k] z[n, k, j...]
+
+    Args:
+      axes: an int (the same axis of both inputs) or a pair (axis of x, axis of z);
+        negative counts from the end; the batch axis 0 is refused, as in Keras.
+      normalize: L2-normalize both inputs along their axis first (y is then the
+        cosine similarity).
+
+    Output: x's axes without the summed one, then z's without the batch and
+    the summed one; a rank-1 result gets an axis of size 1 ((batch, 1) for two
+    vectors), as Keras's `batch_dot`.
+    """
+
+    def __init__(self, axes, normalize=False, name=None):
+        super().__init__(name=name)
+        if not is_int(axes):
+            if not isinstance(axes, (list, tuple)):
+                raise TypeError("%s: axes must be an int or a pair of ints, got %r" % (self.name, axes))
+            if len(axes) != 2 or not all(is_int(a) for a in axes):
+                raise ValueError("%s: axes must be an int or a pair of ints, got %r" % (self.name, axes))
+        self.axes = axes
+        self.normalize = bool(normalize)
+
+    def _axes(self, x, z):
+        """The two summed axes, counted from the front, checked against the inputs."""
+        axes = [self.axes] * 2 if is_int(self.axes) else list(self.axes)
+        shapes = [x.shape, z.shape]
+        for i, (axis, shape) in enumerate(zip(axes, shapes)):
+            if not -shape.rank <= axis < shape.rank or axis % shape.rank == 0:
+                raise ValueError("%s: axes %r: axis %d of input %d (shape %s) is not one of its axes "
+                                 "after the batch axis" % (self.name, self.axes, axis, i, shape))
+            axes[i] = axis % shape.rank
+        sizes = [shape[axis] for axis, shape in zip(axes, shapes)]
+        if None not in sizes and sizes[0] != sizes[1]:
+            raise ValueError("%s: the summed axes differ in size: %d (axis %d of %s) != %d (axis %d of %s)"
+                             % (self.name, sizes[0], axes[0], x.shape, sizes[1], axes[1], z.shape))
+        batch = [x.shape[0], z.shape[0]]
+        if None not in batch and batch[0] != batch[1]:
+            raise ValueError("%s: the inputs' batch sizes differ: shapes %s and %s"
+                             % (self.name, x.shape, z.shape))
+        return axes
+
+    def call(self, inputs, training=False):
+        """y[n, i..., j...] = sum_k x[n, i..., k] z[n, k, j...]   (one tf.einsum)."""
+        _check_list(self.name, inputs, 2)
+        if len(inputs) != 2 or min(t.shape.rank for t in inputs) < 2:
+            raise ValueError("%s: call it on a list of 2 tensors of rank >= 2, got shapes %s"
+                             % (self.name, [t.shape for t in inputs]))
+        x, z = inputs
+        ax, az = self._axes(x, z)
+        if self.normalize:
+            x, z = _l2_normalize(x, ax), _l2_normalize(z, az)
+        # One letter per axis: "n" the batch, "k" the summed axis, the others x's and z's own.
+        letters = iter(string.ascii_lowercase.replace("n", "").replace("k", ""))
+        sx = ["n"] + [next(letters) for _ in range(x.shape.rank - 1)]
+        sz = ["n"] + [next(letters) for _ in range(z.shape.rank - 1)]
+        sx[ax], sz[az] = "k", "k"
+        out = [c for c in sx if c != "k"] + [c for c in sz[1:] if c != "k"]
+        y = tf.einsum("%s,%s->%s" % ("".join(sx), "".join(sz), "".join(out)), x, z)
+        return tf.expand_dims(y, 1) if y.shape.rank == 1 else y
