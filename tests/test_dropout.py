@@ -138,31 +138,6 @@ def test_dropout_different_counter_values_give_different_masks_and_reset_repeats
     np.testing.assert_array_equal(m0, m0_again)
 
 
-def test_dropout_checkpoint_resume_continues_the_uninterrupted_mask_sequence(tmp_path):
-    def build():
-        graph = tfcore.new_graph(seed=11)
-        with graph.as_default():
-            y = Dropout(0.5)(tf.ones((16, 16)), training=True)
-            saver = tf.compat.v1.train.Saver()
-            init = tf.compat.v1.global_variables_initializer()
-        return graph, y, saver, init
-
-    graph, y, saver, init = build()
-    with tfcore.session(graph=graph) as sess:
-        sess.run(init)
-        for _ in range(3):
-            sess.run(y)
-        path = saver.save(sess, str(tmp_path / "ckpt"))
-        uninterrupted = [sess.run(y) for _ in range(3)]
-
-    graph, y, saver, init = build()
-    with tfcore.session(graph=graph) as sess:
-        saver.restore(sess, path)
-        resumed = [sess.run(y) for _ in range(3)]
-    for a, b in zip(uninterrupted, resumed):
-        np.testing.assert_array_equal(a, b)
-
-
 def test_dropout_gradient_is_the_mask_over_keep_probability(rng):
     rate, seed, shape = 0.35, 99, (5, 9)
     x = rng.randn(*shape).astype(np.float32)

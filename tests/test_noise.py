@@ -304,8 +304,10 @@ def test_noise_layers_evaluation_gradient_check(rng, make):
                            name="noise(eval)")
 
 
-@pytest.mark.parametrize("make", NOISE)
-def test_noise_layers_resume_from_a_checkpoint_with_the_uninterrupted_noise(tmp_path, make):
+@pytest.mark.parametrize("make", NOISE + [lambda **kw: Dropout(0.5, **kw)])
+def test_random_layers_resume_from_a_checkpoint_with_the_uninterrupted_noise(tmp_path, make):
+    """Dropout and the noise layers: the counter is in the checkpoint, so a restored run
+    draws what the uninterrupted one drew next."""
     def build():
         graph = tfcore.new_graph(seed=11)
         with graph.as_default():
