@@ -29,11 +29,13 @@
     spatial_dropout.py SpatialDropout1D/2D/3D  Dropout of whole feature maps (noise_shape (N, 1.., C))
     noise.py       GaussianNoise, GaussianDropout, AlphaDropout   training-only noise, stateless draws
     activity_regularization.py  ActivityRegularization   identity + (l1|x| + l2 x^2) / N in losses
+    attention.py   Attention, AdditiveAttention, MultiHeadAttention   softmax(Q K^T / sqrt(d) + M) V
 """
 
 from tfcore.layers.activation_layers import (ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax,
                                              ThresholdedReLU)
 from tfcore.layers.activity_regularization import ActivityRegularization
+from tfcore.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from tfcore.layers.batch_norm import BatchNormalization
 from tfcore.layers.conv import Conv1D, Conv2D
 from tfcore.layers.conv3d import Conv3D
