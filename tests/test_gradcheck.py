@@ -24,6 +24,16 @@ def test_correct_gradients_pass_for_inputs_and_variables(rng):
     assert {(e["kind"], e["tensor"]) for e in result.entries} == {("input", "x"), ("variable", "w")}
 
 
+def test_a_scalar_variable_is_checked(rng):
+    """A 0-d weight (Attention's learned scale) comes back from Session.run as a NumPy scalar."""
+    def build(x):
+        c = tfcore.variable(tf.constant(0.7, tf.float64), name="c")
+        return tf.tanh(c * x)
+
+    result = check_gradients(build, {"x": rng.randn(4, 3)}, name="tanh_scale")
+    assert result.ok and {e["tensor"] for e in result.entries} == {"x", "c"}
+
+
 def test_a_wrong_input_gradient_is_caught_and_located(rng):
     x = rng.randn(2, 3)
     with pytest.raises(GradientCheckError) as err:

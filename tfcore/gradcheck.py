@@ -84,6 +84,7 @@ def central_differences(evaluate, base, delta=1e-5):
 
     `evaluate(array)` returns the scalar f at `array` (same shape as `base`).
     """
+    base = np.asarray(base)  # a 0-d variable's value comes back from Session.run as a NumPy scalar
     numerical = np.zeros_like(base)
     for index in np.ndindex(*base.shape):
         plus, minus = base.copy(), base.copy()
