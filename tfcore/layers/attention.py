@@ -123,11 +123,11 @@ class _DenseAttention(Module):
         if not 2 <= len(inputs) <= 3:
             raise ValueError("%s: %s takes 2 or 3 inputs, [query, value] or [query, value, key], "
                              "got %d" % (self.name, kind, len(inputs)))
-        if mask:
-            if not isinstance(mask, (list, tuple)) or not 2 <= len(mask) <= len(inputs):
+        if mask is not None:
+            if not isinstance(mask, (list, tuple)) or len(mask) == 1 or len(mask) > len(inputs):
                 raise ValueError("%s: mask must be a list [query_mask, value_mask] (each a (batch, "
                                  "time) boolean tensor or None), got %r" % (self.name, mask))
-        return super().__call__(list(inputs), training=training, mask=mask,
+        return super().__call__(list(inputs), training=training, mask=list(mask or []) or None,
                                 return_attention_scores=return_attention_scores,
                                 use_causal_mask=use_causal_mask)
 
@@ -454,8 +454,8 @@ class MultiHeadAttention(Module):
              use_causal_mask=False):
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
-        for what, t, built in (("query", query, self.query_dense), ("key", key, self.key_dense),
-                               ("value", value, self.value_dense)):
+        for what, t, built in zip(("query", "value", "key"), inputs,
+                                  (self.query_dense, self.value_dense, self.key_dense)):
             size = int(built[1].shape[0])
             if t.shape.rank != self.input_rank or t.shape[-1] != size:
                 raise ValueError("%s: %s has shape %s, but the layer was built for rank %d and %d "
