@@ -319,6 +319,11 @@ def test_dropout_is_identity_at_inference_and_reproducible_in_training(rng, make
         for a, b in zip(run_a, run_b):
             np.testing.assert_array_equal(a, b)
     assert not np.array_equal(first[0][0], first[1][0])
+    # The scores returned: MultiHeadAttention's are A before dropout, Attention's after (as Keras).
+    if make(0.5)[0] == "mha":
+        np.testing.assert_array_equal(first[0][1], reference[1])
+    else:
+        assert not np.array_equal(first[0][1], reference[1])
     assert not np.array_equal(first[0][0], reference[0])
     other_seed, _ = outputs(0.5, True, weights, seed=6)
     assert not np.array_equal(other_seed[0][0], first[0][0])
@@ -411,3 +416,19 @@ def test_a_later_call_with_other_features_is_refused():
         layer(tfcore.placeholder((None, 3, 4)), tfcore.placeholder((None, 3, 4)))
         with pytest.raises(ValueError, match="multi_head_attention: value has shape .* built for rank 3 and 4"):
             layer(tfcore.placeholder((None, 3, 4)), tfcore.placeholder((None, 3, 5)))
+
+
+def test_a_row_with_every_key_masked_is_finite_as_in_keras(rng):
+    """-1e9, not -inf: a query whose keys are all masked gets finite weights (no NaN). In float32,
+    s - 1e9 rounds every score to -1e9, so the weights are uniform."""
+    q, v = rng.randn(1, 2, 3).astype(np.float32), rng.randn(1, 4, 3).astype(np.float32)
+    mask = np.array([[[True] * 4, [False] * 4]])
+    with tfcore.new_graph().as_default() as graph:
+        pq, pv = tfcore.placeholder(q.shape), tfcore.placeholder(v.shape)
+        _, a = MultiHeadAttention(2, 3)(pq, pv, attention_mask=mask, return_attention_scores=True)
+        _, b = Attention()([pq, pv], mask=[None, np.zeros((1, 4), bool)], return_attention_scores=True)
+        with tfcore.session(graph=graph) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            a, b = sess.run([a, b], {pq: q, pv: v})
+    np.testing.assert_allclose(a[:, :, 1], 0.25, rtol=1e-6)
+    np.testing.assert_allclose(b, 0.25, rtol=1e-6)
