@@ -185,3 +185,41 @@ def test_multi_head_attention_weights_copy_from_keras_by_get_weights():
         assert [v.name.split("/", 1)[1] for v in layer.variables] == \
             [w.name.split("/", 1)[1] for w in ref.weights]
         assert [v.shape.as_list() for v in layer.variables] == [w.shape.as_list() for w in ref.weights]
+
+
+def test_multi_head_attention_penalties_equal_keras_layer_losses(rng):
+    """Kernel and bias regularizers on every projection; the activity regularizer on the layer's output
+    (tf-keras 2's sublayers get none), in Keras's order."""
+    kwargs = dict(num_heads=2, key_dim=3, kernel_regularizer="l1_l2", bias_regularizer="l2",
+                  activity_regularizer="l1")
+    q, v = rng.randn(2, 3, 4).astype(np.float32), rng.randn(2, 5, 6).astype(np.float32)
+    ref = keras.layers.MultiHeadAttention(**kwargs)
+    ref(q, v)
+    weights = [w + rng.uniform(-0.3, 0.3, w.shape).astype(np.float32) for w in ref.get_weights()]
+    ref.set_weights(weights)
+    ref(q, v)
+    expected = [float(p) for p in ref.losses]
+    layer = ours.MultiHeadAttention(**kwargs)
+    with tfcore.new_graph().as_default() as graph:
+        pq, pv = tfcore.placeholder(q.shape), tfcore.placeholder(v.shape)
+        layer(pq, pv)
+        with tfcore.session(graph=graph) as sess:
+            layer.set_weights(sess, weights)
+            got = sess.run(layer.losses, {pq: q, pv: v})
+    assert len(got) == len(expected) == 9
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_multi_head_attention_constraints_apply_after_a_step(rng):
+    layer = ours.MultiHeadAttention(2, 3, kernel_constraint="non_neg", bias_constraint="non_neg")
+    with tfcore.new_graph().as_default() as graph:
+        q = tfcore.constant(rng.randn(2, 3, 4).astype(np.float32))
+        y = layer(q, q)
+        train = tfcore.optimizers.SGD(10.0).minimize(tf.reduce_sum(y * y))
+        with tfcore.session(graph=graph) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            sess.run(train)
+            assert all((w >= 0).all() for w in layer.get_weights(sess))
+    ref = keras.layers.MultiHeadAttention(2, 3, kernel_constraint="non_neg", bias_constraint="non_neg")
+    ref(np.ones((1, 3, 4), np.float32), np.ones((1, 3, 4), np.float32))
+    assert all(w.constraint is not None for w in ref.weights)

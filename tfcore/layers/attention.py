@@ -70,7 +70,6 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import activations, initializers
-from tfcore import regularizers as regularizers_lib
 from tfcore.layers.checks import is_int, positive_int
 from tfcore.layers.dropout import Dropout
 from tfcore.module import Module
@@ -332,9 +331,11 @@ class MultiHeadAttention(Module):
         1 .. rank - 2); default every axis but the batch and the features, so
         (B, T, d) attends over T and (B, X, Y, d) over X and Y together.
       kernel_initializer, bias_initializer, kernel_regularizer,
-        bias_regularizer, activity_regularizer (on each of the four
-        projections' outputs, as Keras's sublayers), kernel_constraint,
-        bias_constraint: as Dense's, for all four projections.
+        bias_regularizer, kernel_constraint, bias_constraint: as Dense's, for
+        all four projections.
+      activity_regularizer: penalizes the layer's outputs (y, and A too with
+        return_attention_scores), not the projections: what tf-keras 2 does
+        (the layer keeps it as its own; its EinsumDense sublayers get none).
       seed: the dropout's seed (see Dropout).
 
     Called as `layer(query, value, key=None, attention_mask=None,
@@ -372,10 +373,8 @@ class MultiHeadAttention(Module):
         self.attention_axes = attention_axes
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, None,
+        self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
                                               kernel_constraint, bias_constraint)
-        # Keras gives it to the four projections (EinsumDense sublayers), not to the layer's output.
-        self.projection_activity_regularizer = regularizers_lib.get(activity_regularizer)
         self.dropout_layer = Dropout(self.dropout, seed=seed, name="dropout") if self.dropout else None
 
     @property
@@ -404,7 +403,7 @@ class MultiHeadAttention(Module):
             if bias:
                 b = self.add_weight("bias", kernel_shape, self.bias_initializer,
                                     regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        return _projection_equation(free, len(bound), len(kernel_shape)), kernel, b
+        return name, _projection_equation(free, len(bound), len(kernel_shape)), kernel, b
 
     def build(self, input_shape):
         q_shape, v_shape = input_shape[0], input_shape[1]
@@ -434,14 +433,10 @@ class MultiHeadAttention(Module):
         self.softmax_axes = tuple(range(scores_rank - len(axes), scores_rank))
 
     def _project(self, dense, x):
-        equation, kernel, bias = dense
+        _, equation, kernel, bias = dense  # y = einsum(x, kernel) + bias
         y = tf.einsum(equation, x, kernel)
         if bias is not None:
             y += bias
-        if self.projection_activity_regularizer is not None:
-            for penalty in regularizers_lib.activity_penalty(self.projection_activity_regularizer, y):
-                self._activity_losses.append(penalty)
-                tf.compat.v1.add_to_collection(regularizers_lib.REGULARIZATION_LOSSES, penalty)
         return y
 
     def _softmax(self, scores):
@@ -456,7 +451,7 @@ class MultiHeadAttention(Module):
         key = inputs[2] if len(inputs) > 2 else value
         for what, t, built in zip(("query", "value", "key"), inputs,
                                   (self.query_dense, self.value_dense, self.key_dense)):
-            size = int(built[1].shape[0])
+            size = int(built[2].shape[0])
             if t.shape.rank != self.input_rank or t.shape[-1] != size:
                 raise ValueError("%s: %s has shape %s, but the layer was built for rank %d and %d "
                                  "features" % (self.name, what, t.shape, self.input_rank, size))
