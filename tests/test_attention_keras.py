@@ -223,3 +223,17 @@ def test_multi_head_attention_constraints_apply_after_a_step(rng):
     ref = keras.layers.MultiHeadAttention(2, 3, kernel_constraint="non_neg", bias_constraint="non_neg")
     ref(np.ones((1, 3, 4), np.float32), np.ones((1, 3, 4), np.float32))
     assert all(w.constraint is not None for w in ref.weights)
+
+
+@pytest.mark.parametrize("kind", ["Attention", "AdditiveAttention"])
+@pytest.mark.parametrize("causal", [False, True])
+def test_dense_attention_on_rank_4_inputs_equals_keras(kind, causal):
+    """An extra leading axis is a batch axis (Keras's matmul broadcasts over it); the value mask (B, X, Tv)."""
+    rng = np.random.RandomState(11)
+    q, v = rng.randn(2, 3, 4, 5).astype(np.float32), rng.randn(2, 3, 6, 5).astype(np.float32)
+    v_mask = rng.rand(2, 3, 6) < 0.6
+    v_mask[..., 0] = True
+    call_ref, call_ours = _dense_calls([None, v_mask], causal, True)
+    names, ref_names = compare(getattr(keras.layers, kind)(), getattr(ours, kind)(), [q, v], rng,
+                               call_ref, call_ours)
+    assert names == ref_names

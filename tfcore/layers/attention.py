@@ -17,8 +17,9 @@ i distributes one unit of attention among the Tv keys.
 Masks. `M` is 0 where attention is allowed and a large negative number where
 it is not, so e^{S_ij} vanishes there: Keras adds -1e9 (float16: -65504 in
 Attention, float16.min / 2 in MultiHeadAttention) rather than -inf, so a row
-that masks every key becomes a uniform average instead of NaN. The kinds of
-mask, all merged with a logical AND before they become `M`:
+that masks every key stays finite instead of NaN (in float32 the -1e9 swamps
+the scores and the row is a uniform average). The kinds of mask, all merged
+with a logical AND before they become `M`:
 
     value (key padding) mask (B, Tv)     key j is padding: nobody attends to it
     causal mask                          i attends to j <= i only: no peeking at the future
