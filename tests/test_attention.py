@@ -432,3 +432,15 @@ def test_a_row_with_every_key_masked_is_finite_as_in_keras(rng):
             a, b = sess.run([a, b], {pq: q, pv: v})
     np.testing.assert_allclose(a[:, :, 1], 0.25, rtol=1e-6)
     np.testing.assert_allclose(b, 0.25, rtol=1e-6)
+
+
+def test_a_refused_first_call_leaves_the_default_axes_for_the_next_input():
+    with tfcore.new_graph().as_default():
+        layer = MultiHeadAttention(2, 2)
+        with pytest.raises(ValueError, match="value and key must agree"):
+            layer(tfcore.placeholder((None, 3, 4)), tfcore.placeholder((None, 3, 4)),
+                  key=tfcore.placeholder((None, 5, 4)))
+        assert not layer.built and layer.variables == []
+        x = tfcore.placeholder((None, 2, 3, 4))
+        _, scores = layer(x, x, return_attention_scores=True)
+        assert layer.axes == (1, 2) and scores.shape.as_list() == [None, 2, 2, 3, 2, 3]

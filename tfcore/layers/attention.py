@@ -422,7 +422,7 @@ class MultiHeadAttention(Module):
             raise ValueError("%s: attention_axes %r must be axes between 1 and %d (not the batch "
                              "or the feature axis) of the rank-%d inputs"
                              % (self.name, self.attention_axes, rank - 2, rank))
-        self.attention_axes = tuple(axes)
+        self.axes = tuple(axes)  # the attended axes of this build (attention_axes stays the argument)
         self.input_rank = rank
         n, h, hv = self.num_heads, self.key_dim, self.value_dim
         self.query_dense = self._projection("query", rank, [int(q_shape[-1])], [n, h], self.use_bias)
@@ -475,7 +475,7 @@ class MultiHeadAttention(Module):
             mask = tf.convert_to_tensor(attention_mask)
             # (B, T, S) -> (B, 1, T, S): the same mask for every head.
             for _ in range(scores.shape.rank - mask.shape.rank):
-                mask = tf.expand_dims(mask, axis=-len(self.attention_axes) * 2 - 1)
+                mask = tf.expand_dims(mask, axis=-len(self.axes) * 2 - 1)
             large = -(tf.float16.min / 2.0) if scores.dtype == tf.float16 else 1e9
             scores += _padding_bias(mask, scores.dtype, large)
         probabilities = self._softmax(scores)             # A: softmax over the keys
