@@ -64,23 +64,23 @@ def pool(x, pool_size, strides, padding, reduce):
     return y
 
 
-def conv_transpose(x, kernel, strides, padding, out_size, dilation=(1, 1)):
+def conv_transpose(x, kernel, strides, padding, out_size, dilation=None):
     """Scatter each input pixel's kernel copy (conv_transpose.py's equation), then take the window.
 
-    kernel: (kh, kw, C_out, C_in); out_size: (H_out, W_out).
+    Any number of spatial axes: x (n, *sizes, C_in), kernel (*k, C_out, C_in), out_size
+    the output's spatial sizes.
     """
-    kernel = dilate(kernel, dilation)
-    (kh, kw), (sh, sw) = kernel.shape[:2], strides
-    n, height, width, _ = x.shape
-    full = np.zeros((n, max((height - 1) * sh + kh, out_size[0]),
-                     max((width - 1) * sw + kw, out_size[1]), kernel.shape[2]))
-    for i in range(height):
-        for j in range(width):
-            full[:, i * sh:i * sh + kh, j * sw:j * sw + kw] += np.einsum(
-                "nc,uvoc->nuvo", x[:, i, j], kernel)
-    shifts = [max((size - 1) * s + k - out, 0) // 2 if padding == "SAME" else 0
-              for size, s, k, out in ((height, sh, kh, out_size[0]), (width, sw, kw, out_size[1]))]
-    return full[:, shifts[0]:shifts[0] + out_size[0], shifts[1]:shifts[1] + out_size[1]]
+    spatial = x.ndim - 2
+    kernel = dilate(kernel, dilation or (1,) * spatial)
+    window, sizes = kernel.shape[:spatial], x.shape[1:-1]
+    full = np.zeros((x.shape[0],) + tuple(max((n - 1) * s + k, m) for n, s, k, m in
+                                          zip(sizes, strides, window, out_size)) + (kernel.shape[-2],))
+    for index in itertools.product(*(range(n) for n in sizes)):
+        place = tuple(slice(i * s, i * s + k) for i, s, k in zip(index, strides, window))
+        full[(slice(None),) + place] += np.tensordot(x[(slice(None),) + index], kernel, ([1], [spatial + 1]))
+    shifts = [max((n - 1) * s + k - m, 0) // 2 if padding == "SAME" else 0
+              for n, s, k, m in zip(sizes, strides, window, out_size)]
+    return full[(slice(None),) + tuple(slice(p, p + m) for p, m in zip(shifts, out_size))]
 
 
 def grouped_as_full_kernel(kernel, groups):
