@@ -1,12 +1,14 @@
-"""Conv2DTranspose equals tf-keras's with copied weights (forward, input and weight gradients)."""
+"""Conv1D/2D/3DTranspose equal tf-keras's with copied weights (forward, input and weight gradients)."""
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
+import tfcore
 from tests.oracle import keras
 from tests.test_conv_keras import compare_with_keras
-from tests.test_conv_transpose import TRANSPOSE_CASES
-from tfcore.layers.conv_transpose import Conv2DTranspose
+from tests.test_conv_transpose import TRANSPOSE_1D_CASES, TRANSPOSE_3D_CASES, TRANSPOSE_CASES
+from tfcore.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 
 pytestmark = pytest.mark.keras
 
@@ -20,3 +22,95 @@ def test_conv2d_transpose_equals_keras(rng, shape, filters, kernel, strides, pad
                   dilation_rate=dilation, activation="tanh")
     compare_with_keras(Conv2DTranspose(filters, kernel, **kwargs),
                        keras.layers.Conv2DTranspose(filters, kernel, **kwargs), x, rng)
+
+
+# Keras 2's Conv1DTranspose calls tf.nn.conv1d_transpose with the dilation, which TensorFlow's
+# CPU kernel refuses ("Current CPU implementations do not yet support dilation rates > 1"):
+# dilated cases are checked against NumPy only (test_conv_transpose.py).
+@pytest.mark.parametrize("shape,filters,kernel,strides,padding,output_padding,dilation",
+                         [c for c in TRANSPOSE_1D_CASES if c[-1] == 1])
+def test_conv1d_transpose_equals_keras(rng, shape, filters, kernel, strides, padding, output_padding,
+                                       dilation):
+    x = rng.randn(*shape).astype(np.float32)
+    kwargs = dict(strides=strides, padding=padding, output_padding=output_padding, activation="relu")
+    compare_with_keras(Conv1DTranspose(filters, kernel, **kwargs),
+                       keras.layers.Conv1DTranspose(filters, kernel, **kwargs), x, rng)
+
+
+@pytest.mark.parametrize("shape,filters,kernel,strides,padding,output_padding", TRANSPOSE_3D_CASES)
+def test_conv3d_transpose_equals_keras(rng, shape, filters, kernel, strides, padding, output_padding):
+    x = rng.randn(*shape).astype(np.float32)
+    kwargs = dict(strides=strides, padding=padding, output_padding=output_padding)
+    compare_with_keras(Conv3DTranspose(filters, kernel, **kwargs),
+                       keras.layers.Conv3DTranspose(filters, kernel, **kwargs), x, rng)
+
+
+def random_transpose_arguments(rng, rank):
+    """Kernel, strides, padding, output_padding (or None), use_bias, data_format, input shape."""
+    kernel = tuple(int(k) for k in rng.randint(1, 5, size=rank))
+    strides = tuple(int(s) for s in rng.randint(1, 4, size=rank))
+    output_padding = (tuple(int(rng.randint(0, s)) for s in strides) if rng.rand() < 0.5 else None)
+    padding = ["same", "valid"][rng.randint(2)]
+    sizes = tuple(int(n) for n in rng.randint(2, 6 if rank < 3 else 4, size=rank))
+    channels_first = rng.rand() < 0.5
+    channels = int(rng.randint(1, 4))
+    shape = ((int(rng.randint(1, 3)), channels) + sizes if channels_first
+             else (int(rng.randint(1, 3)),) + sizes + (channels,))
+    return dict(kernel_size=kernel, strides=strides, padding=padding, output_padding=output_padding,
+                use_bias=bool(rng.rand() < 0.7),
+                data_format="channels_first" if channels_first else "channels_last"), shape
+
+
+def keras_channels_first(layer_class, *args, **kwargs):
+    """Keras's `layer_class(..., data_format="channels_first")`, computed as its channels_last
+    layer between two transposes.
+
+    TensorFlow's oneDNN CPU kernels of Conv2DBackpropInput / Conv3DBackpropInputV2 fail on
+    some NCHW shapes ("could not create a primitive descriptor"), so Keras cannot always run
+    its own channels_first transposes on a CPU; the weights and their layout are the same.
+    """
+
+    class ChannelsFirst(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = layer_class(*args, data_format="channels_last", **kwargs)
+
+        def build(self, input_shape):
+            shape = list(input_shape)
+            self.inner.build([shape[0]] + shape[2:] + [shape[1]])
+            super().build(input_shape)
+
+        def call(self, x):
+            rank = len(x.shape)
+            y = self.inner(tf.transpose(x, [0] + list(range(2, rank)) + [1]))
+            return tf.transpose(y, [0, rank - 1] + list(range(1, rank - 1)))
+
+    return ChannelsFirst()
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("ours,theirs,rank", [(Conv1DTranspose, "Conv1DTranspose", 1),
+                                              (Conv2DTranspose, "Conv2DTranspose", 2),
+                                              (Conv3DTranspose, "Conv3DTranspose", 3)])
+def test_transposes_equal_keras_on_random_arguments(seed, ours, theirs, rank):
+    rng = np.random.RandomState(100 + seed)
+    kwargs, shape = random_transpose_arguments(rng, rank)
+    filters = int(rng.randint(1, 4))
+    x = rng.randn(*shape).astype(np.float32)
+    keras_class = getattr(keras.layers, theirs)
+    channels_first = kwargs["data_format"] == "channels_first"
+    ref_kwargs = {k: v for k, v in kwargs.items() if k != "data_format"}
+    ref = (keras_channels_first(keras_class, filters, **ref_kwargs) if channels_first
+           else keras_class(filters, **kwargs))
+    try:
+        ref(x)
+    except tf.errors.OpError:
+        # Keras's output-size rule with SAME and output_padding can give a size that the forward
+        # convolution does not map back to the input's; TensorFlow's op then fails for Keras, and
+        # tfcore refuses it when the graph is built.
+        with tfcore.new_graph().as_default():
+            with pytest.raises(ValueError, match="does not convolve back"):
+                ours(filters, **kwargs)(tfcore.placeholder(x.shape))
+        return
+    compare_with_keras(ours(filters, **kwargs), keras_class(filters, **kwargs) if not channels_first
+                       else keras_channels_first(keras_class, filters, **ref_kwargs), x, rng)
