@@ -96,15 +96,31 @@ def conv2d_transpose(x, kernel, out_shape, strides, padding, rate):
 class _ConvTranspose(Module):
     """What Conv1DTranspose, Conv2DTranspose and Conv3DTranspose share: arguments, the
     kernel (*k, filters, C_in), Keras's output sizes, the round-trip check; the subclass's
-    `_transpose(x, kernel, out_shape)` runs TensorFlow's op on channels-last input."""
+    `_transpose(x, kernel, out_shape)` runs TensorFlow's op on channels-last input.
+
+    Args, in Keras 2's order (one int, or one per spatial axis, where a size is asked):
+      filters: the number of output channels (> 0).
+      kernel_size: the kernel's size.
+      strides: the upsampling factors (default 1).
+      padding: "valid" (default, as Keras) or "same"; any case.
+      output_padding: None (Keras's default sizes) or sizes each < its stride.
+      data_format: "channels_last" (default, as Keras) or "channels_first"
+        (transposed to channels-last and back, layout.py).
+      dilation_rate: default 1; > 1 only with strides 1 (each subclass says which rates).
+      activation, use_bias, kernel_initializer (glorot_uniform), bias_initializer
+        (zeros): as the convolutions.
+      kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+        bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
+    """
 
     rank = None      # the number of spatial axes
     layout = None    # the input's axes, channels last
 
-    def __init__(self, filters, kernel_size, strides, padding, output_padding, data_format,
-                 dilation_rate, activation, use_bias, kernel_initializer, bias_initializer,
-                 kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-                 bias_constraint, name):
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, name=None):
         super().__init__(name=name)
         self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
                                               kernel_constraint, bias_constraint)
@@ -116,8 +132,12 @@ class _ConvTranspose(Module):
         self.output_padding = self._check_output_padding(output_padding)
         self.dilation_rate = normalize_tuple(dilation_rate, self.rank, self.name, "dilation_rate")
         check_strides_and_dilation(self.strides, self.dilation_rate, self.name)
+        self._check_dilation()
         self.set_affine_options(activation, use_bias, kernel_initializer, bias_initializer)
         self.input_channels = None
+
+    def _check_dilation(self):
+        """What dilation rates the subclass's op accepts (any, with strides 1, by default)."""
 
     def _check_output_padding(self, output_padding):
         if output_padding is None:
@@ -184,35 +204,14 @@ class _ConvTranspose(Module):
 class Conv1DTranspose(_ConvTranspose):
     """The transpose of a Conv1D over (batch, steps, channels): output (batch, steps_out, filters).
 
-    Args, in Keras 2's order:
-      filters: the number of output channels (> 0).
-      kernel_size: k, an int (or a 1-tuple).
-      strides: the upsampling factor s (default 1).
-      padding: "valid" (default, as Keras) or "same"; any case.
-      output_padding: None (Keras's default sizes) or an int < s.
-      data_format: "channels_last" (default, as Keras) or "channels_first"
-        ((batch, channels, steps); transposed to channels-last and back, layout.py).
-      dilation_rate: d (default 1); > 1 only with strides 1.
-      activation, use_bias, kernel_initializer (glorot_uniform), bias_initializer
-        (zeros): as Conv1D.
-      kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-        bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
+    Args: as `_ConvTranspose`; kernel_size, strides, output_padding and dilation_rate
+    are one int (or a 1-tuple) each.
 
     Weights, in Keras's order and layout: kernel (k, filters, C_in), bias (filters,).
     """
 
     rank = 1
     layout = "(batch, steps, channels)"
-
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, name=None):
-        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format,
-                         dilation_rate, activation, use_bias, kernel_initializer, bias_initializer,
-                         kernel_regularizer, bias_regularizer, activity_regularizer,
-                         kernel_constraint, bias_constraint, name)
 
     def _transpose(self, x, kernel, out_shape):
         # A height-1 image and a height-1 kernel: the rate also applies to the height axis,
@@ -226,19 +225,8 @@ class Conv1DTranspose(_ConvTranspose):
 class Conv2DTranspose(_ConvTranspose):
     """The transpose of a Conv2D over NHWC images: output (batch, H_out, W_out, filters).
 
-    Args, in Keras 2's order:
-      filters: the number of output channels (> 0).
-      kernel_size: kh, kw: an int or a pair.
-      strides: the upsampling factors sh, sw (default 1).
-      padding: "valid" (default, as Keras) or "same"; any case.
-      output_padding: None (Keras's default sizes) or an int / pair, each < its stride.
-      data_format: "channels_last" (default, as Keras) or "channels_first"
-        (transposed to channels-last and back, layout.py).
-      dilation_rate: an int or a pair with equal entries (default 1); > 1 only with strides 1.
-      activation, use_bias, kernel_initializer (glorot_uniform), bias_initializer
-        (zeros): as Conv2D.
-      kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-        bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
+    Args: as `_ConvTranspose`; kernel_size, strides and output_padding are an int or a
+    pair; dilation_rate an int or a pair of equal rates (atrous_conv2d_transpose's).
 
     Weights, in Keras's order and layout: kernel (kh, kw, filters, C_in), bias (filters,).
     """
@@ -246,15 +234,7 @@ class Conv2DTranspose(_ConvTranspose):
     rank = 2
     layout = "(batch, height, width, channels)"
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, name=None):
-        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format,
-                         dilation_rate, activation, use_bias, kernel_initializer, bias_initializer,
-                         kernel_regularizer, bias_regularizer, activity_regularizer,
-                         kernel_constraint, bias_constraint, name)
+    def _check_dilation(self):
         if len(set(self.dilation_rate)) > 1:
             raise ValueError(
                 "%s: dilation_rate > 1 needs strides 1 and the same rate on both axes "
@@ -269,20 +249,9 @@ class Conv2DTranspose(_ConvTranspose):
 class Conv3DTranspose(_ConvTranspose):
     """The transpose of a Conv3D over NDHWC volumes: output (batch, D_out, H_out, W_out, filters).
 
-    Args, in Keras 2's order:
-      filters: the number of output channels (> 0).
-      kernel_size: (kd, kh, kw), an int or a triple.
-      strides: the upsampling factors (default 1).
-      padding: "valid" (default, as Keras) or "same"; any case.
-      output_padding: None (Keras's default sizes) or an int / triple, each < its stride.
-      data_format: "channels_last" (default, as Keras) or "channels_first"
-        (transposed to channels-last and back, layout.py).
-      dilation_rate: must be 1: Keras 2 accepts other rates but ignores them (its output
-        size and `tf.nn.conv3d_transpose` call leave them out), so tfcore refuses them.
-      activation, use_bias, kernel_initializer (glorot_uniform), bias_initializer
-        (zeros): as Conv3D.
-      kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-        bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
+    Args: as `_ConvTranspose`; kernel_size, strides and output_padding are an int or a
+    triple. dilation_rate must be 1: Keras 2 accepts other rates but ignores them (its
+    output size and `tf.nn.conv3d_transpose` call leave them out), so tfcore refuses them.
 
     Weights, in Keras's order and layout: kernel (kd, kh, kw, filters, C_in), bias (filters,).
     """
@@ -290,15 +259,7 @@ class Conv3DTranspose(_ConvTranspose):
     rank = 3
     layout = "(batch, depth, height, width, channels)"
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, name=None):
-        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format,
-                         dilation_rate, activation, use_bias, kernel_initializer, bias_initializer,
-                         kernel_regularizer, bias_regularizer, activity_regularizer,
-                         kernel_constraint, bias_constraint, name)
+    def _check_dilation(self):
         if max(self.dilation_rate) > 1:
             raise ValueError(
                 "%s: dilation_rate must be 1, got %r (Keras 2's Conv3DTranspose accepts a rate "
