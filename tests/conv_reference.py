@@ -99,7 +99,7 @@ def grouped_as_full_kernel(kernel, groups):
 
 
 def depthwise_as_full_kernel(depthwise):
-    """The (kh, kw, C_in, C_in * m) block-diagonal Conv2D kernel equal to a depthwise kernel:
+    """The (*taps, C_in, C_in * m) block-diagonal kernel equal to a depthwise kernel (*taps, C_in, m):
     a grouped kernel with one group per input channel (output c*m + j is channel c's j-th)."""
-    kh, kw, channels, m = depthwise.shape
-    return grouped_as_full_kernel(depthwise.reshape(kh, kw, 1, channels * m), channels)
+    *taps, channels, m = depthwise.shape
+    return grouped_as_full_kernel(depthwise.reshape(*taps, 1, channels * m), channels)
