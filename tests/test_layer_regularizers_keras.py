@@ -1,4 +1,4 @@
-"""Conv3D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, LayerNormalization and Embedding take Keras's regularizer and constraint arguments:
+"""Conv3D, Conv1D/2D/3DTranspose, Depthwise/SeparableConv1D/2D, LayerNormalization and Embedding take Keras's regularizer and constraint arguments:
 their penalties equal tf-keras's `layer.losses` with copied weights, in Keras's order."""
 
 import numpy as np
@@ -25,6 +25,16 @@ REG = dict(kernel_regularizer="l1_l2", bias_regularizer="l2", activity_regulariz
     (lambda k: k.SeparableConv2D(3, 2, depthwise_regularizer="l1", pointwise_regularizer="l2",
                                  bias_regularizer="l1_l2"),
      np.random.RandomState(4).randn(2, 4, 5, 3), tf.float32),
+    (lambda k: k.Conv1DTranspose(3, 3, strides=2, **REG), np.random.RandomState(6).randn(2, 4, 2),
+     tf.float32),
+    (lambda k: k.Conv3DTranspose(2, 2, strides=2, **REG), np.random.RandomState(7).randn(1, 2, 3, 2, 2),
+     tf.float32),
+    (lambda k: k.DepthwiseConv1D(2, depth_multiplier=2, depthwise_regularizer="l2",
+                                 bias_regularizer="l1", activity_regularizer="l2"),
+     np.random.RandomState(8).randn(2, 5, 3), tf.float32),
+    (lambda k: k.SeparableConv1D(3, 2, depthwise_regularizer="l1", pointwise_regularizer="l2",
+                                 bias_regularizer="l1_l2", activity_regularizer="l1"),
+     np.random.RandomState(9).randn(2, 5, 3), tf.float32),
     (lambda k: k.LayerNormalization(gamma_regularizer="l2", beta_regularizer="l1"),
      np.random.RandomState(5).randn(3, 4, 5), tf.float32),
     (lambda k: k.Embedding(7, 3, embeddings_regularizer="l2", activity_regularizer="l1"),
