@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import tfcore
 from tests import conv_reference
 from tests.test_conv_transpose import run_with_random_weights
+from tfcore.layers.conv_transpose import Conv1DTranspose, Conv3DTranspose
 from tfcore.layers.depthwise_conv import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
                                          SeparableConv2D)
 
@@ -174,3 +176,28 @@ def test_depthwise_and_separable_1d_reject_bad_arguments():
         layer(tfcore.placeholder((None, 5, 2)))
         with pytest.raises(ValueError, match="separable_conv1d: input has inner shape"):
             layer(tfcore.placeholder((None, 5, 3)))
+
+
+@pytest.mark.parametrize("make,shape,constrained", [
+    (lambda: DepthwiseConv1D(2, depthwise_constraint="non_neg", bias_constraint="non_neg"),
+     (2, 5, 2), [0, 1]),
+    (lambda: SeparableConv1D(3, 2, pointwise_constraint="non_neg"), (2, 5, 2), [1]),
+    (lambda: Conv1DTranspose(2, 3, strides=2, kernel_constraint="non_neg"), (2, 4, 2), [0]),
+    (lambda: Conv3DTranspose(2, 2, bias_constraint="non_neg"), (1, 2, 2, 2, 2), [1]),
+])
+def test_new_layers_apply_their_constraints_after_a_step(rng, make, shape, constrained):
+    layer = make()
+    with tfcore.new_graph().as_default() as graph:
+        y = layer(tfcore.constant(rng.randn(*shape).astype(np.float32)))
+        train = tfcore.optimizers.SGD(10.0).minimize(tf.reduce_sum(y * rng.randn(*y.shape.as_list())))
+        with tfcore.session(graph=graph) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            before = layer.get_weights(sess)
+            sess.run(train)
+            after = layer.get_weights(sess)
+    for index, (w0, w1) in enumerate(zip(before, after)):
+        assert not np.allclose(w0, w1)  # the step moved every weight
+        if index in constrained:
+            assert np.all(w1 >= 0)
+        else:
+            assert np.any(w1 < 0)
