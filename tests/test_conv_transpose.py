@@ -119,12 +119,12 @@ def test_conv1d_transpose_equals_numpy_scatter(rng, shape, filters, kernel, stri
                                                output_padding, dilation):
     x = rng.randn(*shape)
     layer = Conv1DTranspose(filters, kernel, strides=strides, padding=padding,
-                            output_padding=output_padding, dilation_rate=dilation)
+                            output_padding=output_padding, dilation_rate=dilation, activation="tanh")
     y, (k, b), static = run_with_random_weights(layer, x, rng)
     assert k.shape == (layer.kernel_size[0], filters, shape[-1])  # Keras's (k, filters, C_in)
     out_size = layer.output_size(shape[1])
-    expected = conv_reference.conv_transpose(x, k, layer.strides, layer.padding, out_size,
-                                             layer.dilation_rate) + b
+    expected = np.tanh(conv_reference.conv_transpose(x, k, layer.strides, layer.padding, out_size,
+                                                     layer.dilation_rate) + b)
     np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
     assert static.as_list() == [None, *out_size, filters]
 

@@ -89,10 +89,10 @@ def test_depthwise_conv1d_equals_block_diagonal_conv(rng, shape, kernel, strides
                                                      multiplier, dilation):
     x = rng.randn(*shape)
     layer = DepthwiseConv1D(kernel, strides=strides, padding=padding,
-                            depth_multiplier=multiplier, dilation_rate=dilation)
+                            depth_multiplier=multiplier, dilation_rate=dilation, activation="tanh")
     y, (d, b), static = run_with_random_weights(layer, x, rng)
     assert d.shape == (kernel, shape[-1], multiplier)  # Keras's (k, C_in, m)
-    expected = reference_1d(x, d, layer.strides, layer.padding, layer.dilation_rate) + b
+    expected = np.tanh(reference_1d(x, d, layer.strides, layer.padding, layer.dilation_rate) + b)
     np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
     assert static.as_list() == [None] + list(expected.shape[1:])
 
@@ -104,11 +104,11 @@ def test_separable_conv1d_equals_depthwise_then_pointwise(rng, shape, kernel, st
                                                           multiplier, dilation):
     x = rng.randn(*shape)
     layer = SeparableConv1D(4, kernel, strides=strides, padding=padding,
-                            depth_multiplier=multiplier, dilation_rate=dilation)
+                            depth_multiplier=multiplier, dilation_rate=dilation, activation="relu")
     y, (d, p, b), static = run_with_random_weights(layer, x, rng)
     assert p.shape == (1, shape[-1] * multiplier, 4)  # Keras's (1, C_in m, filters)
     z = reference_1d(x, d, layer.strides, layer.padding, layer.dilation_rate)
-    np.testing.assert_allclose(y, z @ p[0] + b, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y, np.maximum(z @ p[0] + b, 0), rtol=1e-10, atol=1e-10)
     assert static.as_list() == [None, z.shape[1], 4]
 
 
