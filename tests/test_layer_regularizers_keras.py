@@ -1,4 +1,4 @@
-"""Conv3D, Conv1D/2D/3DTranspose, Depthwise/SeparableConv1D/2D, LayerNormalization and Embedding take Keras's regularizer and constraint arguments:
+"""Conv3D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, LayerNormalization and Embedding take Keras's regularizer and constraint arguments:
 their penalties equal tf-keras's `layer.losses` with copied weights, in Keras's order."""
 
 import numpy as np
