@@ -82,3 +82,14 @@ def test_transposes_equal_keras_on_random_arguments(seed, ours, theirs, rank):
                 ours(filters, **kwargs)(tfcore.placeholder(x.shape))
         return
     compare_with_keras(ours(filters, **kwargs), getattr(keras.layers, theirs)(filters, **kwargs), x, rng)
+
+
+@pytest.mark.parametrize("ours,theirs,shape,placeholder", [
+    (Conv1DTranspose, "Conv1DTranspose", (2, 5, 3), (None, None, 3)),
+    (Conv3DTranspose, "Conv3DTranspose", (1, 3, 2, 4, 2), (None, None, 2, None, 2)),
+])
+def test_transposes_with_unknown_sizes_equal_keras(rng, ours, theirs, shape, placeholder):
+    x = rng.randn(*shape).astype(np.float32)
+    kwargs = dict(strides=2, padding="same", output_padding=1)
+    compare_with_keras(ours(2, 3, **kwargs), getattr(keras.layers, theirs)(2, 3, **kwargs), x, rng,
+                       placeholder_shape=placeholder)

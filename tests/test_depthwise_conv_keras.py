@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import tfcore.layers as tfcore_layers
 from tests.oracle import keras
 from tests.test_conv_keras import compare_with_keras
 from tests.test_depthwise_conv import DEPTHWISE_1D_CASES, DEPTHWISE_CASES
@@ -69,3 +70,12 @@ def test_depthwise_and_separable_1d_equal_keras_on_random_arguments(seed):
     data_format = "channels_first" if channels_first else None
     compare_with_keras(ours(*args, data_format=data_format, **kwargs),
                        theirs(*args, data_format=data_format, **kwargs), x, rng)
+
+
+@pytest.mark.parametrize("make", [
+    lambda layers: layers.DepthwiseConv1D(3, strides=2, depth_multiplier=2),
+    lambda layers: layers.SeparableConv1D(2, 3, padding="causal", dilation_rate=2),
+])
+def test_depthwise_and_separable_1d_with_unknown_steps_equal_keras(rng, make):
+    x = rng.randn(2, 9, 3).astype(np.float32)
+    compare_with_keras(make(tfcore_layers), make(keras.layers), x, rng, placeholder_shape=(None, None, 3))
