@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfcore
+import tfcore.layers as tfcore_layers
 from tests.oracle import keras
 from tests.test_conv_keras import compare_with_keras
 from tests.test_conv_transpose import TRANSPOSE_1D_CASES, TRANSPOSE_3D_CASES, TRANSPOSE_CASES
@@ -93,3 +94,24 @@ def test_transposes_with_unknown_sizes_equal_keras(rng, ours, theirs, shape, pla
     kwargs = dict(strides=2, padding="same", output_padding=1)
     compare_with_keras(ours(2, 3, **kwargs), getattr(keras.layers, theirs)(2, 3, **kwargs), x, rng,
                        placeholder_shape=placeholder)
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda layers: layers.Conv1DTranspose(3, 2, strides=2, activation="softmax",
+                                           data_format="channels_first"), (2, 3, 4)),
+    (lambda layers: layers.Conv2DTranspose(2, 3, activation="softmax", data_format="channels_first"),
+     (1, 2, 3, 4)),
+    (lambda layers: layers.Conv3DTranspose(2, 2, activation="softmax", data_format="channels_first"),
+     (1, 2, 2, 3, 2)),
+    (lambda layers: layers.DepthwiseConv1D(2, activation="softmax", data_format="channels_first"),
+     (2, 3, 5)),
+    (lambda layers: layers.SeparableConv1D(3, 2, activation="softmax", data_format="channels_first"),
+     (2, 2, 5)),
+    (lambda layers: layers.SeparableConv2D(3, 2, activation="softmax", data_format="channels_first"),
+     (1, 2, 4, 5)),
+])
+def test_channels_first_softmax_runs_over_the_last_axis_as_keras(rng, make, shape):
+    # Keras applies the activation to the output in its own layout: a channels_first softmax
+    # normalizes the last spatial axis, not the channels.
+    x = rng.randn(*shape).astype(np.float32)
+    compare_with_keras(make(tfcore_layers), make(keras.layers), x, rng)

@@ -198,7 +198,8 @@ class _ConvTranspose(Module):
         y.set_shape([inputs.shape[0], *static, self.filters])
         if self.use_bias:
             y = tf.nn.bias_add(y, self.bias)
-        return to_data_format(self.activation(y), self.data_format)
+        # The activation acts in the layer's own layout, as Keras's (a softmax over the last axis).
+        return self.activation(to_data_format(y, self.data_format))
 
 
 class Conv1DTranspose(_ConvTranspose):

@@ -131,7 +131,8 @@ class _DepthwiseBase(Module):
             y = tf.nn.bias_add(y, self.bias)
         if self.rank == 1:
             y = y[:, 0]
-        return to_data_format(self.activation(y), self.data_format)
+        # The activation acts in the layer's own layout, as Keras's (a softmax over the last axis).
+        return self.activation(to_data_format(y, self.data_format))
 
 
 class _Depthwise(_DepthwiseBase):
