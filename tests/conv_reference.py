@@ -1,7 +1,7 @@
 """NumPy references for N-D convolutions and pooling (the equations of conv.py / conv3d.py / pool3d.py).
 
-Used by the non-keras tests of Conv3D (grouped too), Conv2DTranspose, DepthwiseConv2D,
-SeparableConv2D and the 3-D pools: an independent oracle in float64.
+Used by the non-keras tests of Conv3D (grouped too), Conv1D/2D/3DTranspose, DepthwiseConv1D/2D,
+SeparableConv1D/2D and the 3-D pools: an independent oracle in float64.
 """
 
 import itertools

@@ -6,6 +6,7 @@ import pytest
 import tfcore
 from tests import conv_reference
 from tfcore.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
+from tfcore.layers.depthwise_conv import DepthwiseConv1D, SeparableConv1D
 
 
 def run_with_random_weights(layer, x, rng):
@@ -177,26 +178,6 @@ def test_conv1d_and_conv3d_transpose_pass_gradient_check(rng, make, shape):
     tfcore.check_gradients(lambda x: make()(x), {"x": rng.randn(*shape)}, name="ConvNDTranspose")
 
 
-@pytest.mark.parametrize("make,shape", [
-    (lambda **kw: Conv1DTranspose(3, 3, strides=2, output_padding=1, **kw), (2, 4, 2)),
-    (lambda **kw: Conv3DTranspose(2, (2, 3, 2), strides=(2, 1, 2), padding="same", **kw),
-     (1, 2, 3, 2, 3)),
-])
-def test_conv1d_and_conv3d_transpose_channels_first_is_channels_last_transposed(rng, make, shape):
-    x = rng.randn(*shape)
-    last = make()
-    y_last, weights, _ = run_with_random_weights(last, x, rng)
-    first = make(data_format="channels_first")
-    x_first = np.moveaxis(x, -1, 1)
-    with tfcore.new_graph().as_default() as graph:
-        xp = tfcore.placeholder((None,) + x_first.shape[1:], np.float64)
-        y = first(xp)
-        with tfcore.session(graph=graph) as sess:
-            first.set_weights(sess, weights)
-            got = sess.run(y, {xp: x_first})
-    np.testing.assert_allclose(got, np.moveaxis(y_last, -1, 1), rtol=1e-12, atol=1e-12)
-
-
 def test_conv1d_and_conv3d_transpose_reject_bad_arguments():
     with pytest.raises(ValueError, match=r"conv1d_transpose: output_padding \(2,\) must be smaller"):
         Conv1DTranspose(2, 3, strides=2, output_padding=2)
@@ -232,9 +213,12 @@ def test_conv1d_and_conv3d_transpose_reject_bad_arguments():
     (lambda: Conv1DTranspose(3, 3, strides=2, padding="same", output_padding=1), (2, 5, 2),
      (None, None, 2)),
     (lambda: Conv3DTranspose(2, 2, strides=(2, 1, 3)), (1, 2, 3, 2, 2), (None, None, 3, None, 2)),
+    (lambda: DepthwiseConv1D(3, strides=2, padding="same", depth_multiplier=2,
+                             data_format="channels_first"), (2, 3, 7), (None, 3, None)),
+    (lambda: SeparableConv1D(3, 2, padding="causal", dilation_rate=2), (2, 7, 3), (None, None, 3)),
 ])
-def test_conv1d_and_conv3d_transpose_with_unknown_sizes_equal_the_static_graph(rng, make, shape,
-                                                                                dynamic):
+def test_new_layers_with_unknown_sizes_equal_the_static_graph(rng, make, shape, dynamic):
+    # Channels-first equivalence of these layers: tests/test_layout.py.
     x = rng.randn(*shape)
     static, weights, _ = run_with_random_weights(make(), x, rng)
     layer = make()
@@ -245,5 +229,5 @@ def test_conv1d_and_conv3d_transpose_with_unknown_sizes_equal_the_static_graph(r
             layer.set_weights(sess, weights)
             got = sess.run(y, {xp: x})
     known = [None if d is None else static.shape[a] for a, d in enumerate(dynamic)]
-    assert y.shape.as_list() == known[:-1] + [static.shape[-1]]
+    assert y.shape.as_list() == known  # the channels are known whatever the layout
     np.testing.assert_allclose(got, static, rtol=1e-12)

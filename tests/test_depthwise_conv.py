@@ -138,23 +138,6 @@ def test_depthwise_and_separable_1d_pass_gradient_check(rng, make, shape):
     tfcore.check_gradients(lambda x: make()(x), {"x": rng.randn(*shape)}, name="depthwise 1-D")
 
 
-@pytest.mark.parametrize("make", [
-    lambda **kw: DepthwiseConv1D(3, strides=2, padding="same", depth_multiplier=2, **kw),
-    lambda **kw: SeparableConv1D(3, 2, padding="causal", dilation_rate=2, **kw),
-])
-def test_depthwise_and_separable_1d_channels_first_is_channels_last_transposed(rng, make):
-    x = rng.randn(2, 7, 3)
-    y_last, weights, _ = run_with_random_weights(make(), x, rng)
-    first = make(data_format="channels_first")
-    with tfcore.new_graph().as_default() as graph:
-        xp = tfcore.placeholder((None, 3, None), np.float64)
-        y = first(xp)
-        with tfcore.session(graph=graph) as sess:
-            first.set_weights(sess, weights)
-            got = sess.run(y, {xp: np.moveaxis(x, -1, 1)})
-    np.testing.assert_allclose(got, np.moveaxis(y_last, -1, 1), rtol=1e-12, atol=1e-12)
-
-
 def test_depthwise_and_separable_1d_reject_bad_arguments():
     with pytest.raises(ValueError, match="depthwise_conv1d: padding must be one of"):
         DepthwiseConv1D(3, padding="causal")  # Keras: causal only for Conv1D and SeparableConv1D
