@@ -184,3 +184,15 @@ def test_new_layers_apply_their_constraints_after_a_step(rng, make, shape, const
             assert np.all(w1 >= 0)
         else:
             assert np.any(w1 < 0)
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda: DepthwiseConv1D(2, activation="softmax", data_format="channels_first"), (2, 3, 5)),
+    (lambda: SeparableConv2D(3, 2, activation="softmax", data_format="channels_first"), (1, 2, 4, 5)),
+    (lambda: Conv3DTranspose(2, 2, activation="softmax", data_format="channels_first"), (1, 2, 2, 3, 2)),
+])
+def test_channels_first_activation_acts_on_the_last_axis(rng, make, shape):
+    # As Keras: the activation sees the output in the layer's layout (softmax over its last axis).
+    y, _, _ = run_with_random_weights(make(), rng.randn(*shape), rng)
+    np.testing.assert_allclose(y.sum(axis=-1), 1.0, rtol=1e-12)
+    assert not np.allclose(y.sum(axis=1), 1.0)
