@@ -1,7 +1,7 @@
 """NumPy references for N-D convolutions and pooling (the equations of conv.py / conv3d.py / pool3d.py).
 
-Used by the non-keras tests of Conv3D (grouped too), Conv2DTranspose, DepthwiseConv2D,
-SeparableConv2D and the 3-D pools: an independent oracle in float64.
+Used by the non-keras tests of Conv3D (grouped too), Conv1D/2D/3DTranspose, DepthwiseConv1D/2D,
+SeparableConv1D/2D and the 3-D pools: an independent oracle in float64.
 """
 
 import itertools
@@ -64,23 +64,23 @@ def pool(x, pool_size, strides, padding, reduce):
     return y
 
 
-def conv_transpose(x, kernel, strides, padding, out_size, dilation=(1, 1)):
+def conv_transpose(x, kernel, strides, padding, out_size, dilation=None):
     """Scatter each input pixel's kernel copy (conv_transpose.py's equation), then take the window.
 
-    kernel: (kh, kw, C_out, C_in); out_size: (H_out, W_out).
+    Any number of spatial axes: x (n, *sizes, C_in), kernel (*k, C_out, C_in), out_size
+    the output's spatial sizes.
     """
-    kernel = dilate(kernel, dilation)
-    (kh, kw), (sh, sw) = kernel.shape[:2], strides
-    n, height, width, _ = x.shape
-    full = np.zeros((n, max((height - 1) * sh + kh, out_size[0]),
-                     max((width - 1) * sw + kw, out_size[1]), kernel.shape[2]))
-    for i in range(height):
-        for j in range(width):
-            full[:, i * sh:i * sh + kh, j * sw:j * sw + kw] += np.einsum(
-                "nc,uvoc->nuvo", x[:, i, j], kernel)
-    shifts = [max((size - 1) * s + k - out, 0) // 2 if padding == "SAME" else 0
-              for size, s, k, out in ((height, sh, kh, out_size[0]), (width, sw, kw, out_size[1]))]
-    return full[:, shifts[0]:shifts[0] + out_size[0], shifts[1]:shifts[1] + out_size[1]]
+    spatial = x.ndim - 2
+    kernel = dilate(kernel, dilation or (1,) * spatial)
+    window, sizes = kernel.shape[:spatial], x.shape[1:-1]
+    full = np.zeros((x.shape[0],) + tuple(max((n - 1) * s + k, m) for n, s, k, m in
+                                          zip(sizes, strides, window, out_size)) + (kernel.shape[-2],))
+    for index in itertools.product(*(range(n) for n in sizes)):
+        place = tuple(slice(i * s, i * s + k) for i, s, k in zip(index, strides, window))
+        full[(slice(None),) + place] += np.tensordot(x[(slice(None),) + index], kernel, ([1], [spatial + 1]))
+    shifts = [max((n - 1) * s + k - m, 0) // 2 if padding == "SAME" else 0
+              for n, s, k, m in zip(sizes, strides, window, out_size)]
+    return full[(slice(None),) + tuple(slice(p, p + m) for p, m in zip(shifts, out_size))]
 
 
 def grouped_as_full_kernel(kernel, groups):
@@ -99,7 +99,7 @@ def grouped_as_full_kernel(kernel, groups):
 
 
 def depthwise_as_full_kernel(depthwise):
-    """The (kh, kw, C_in, C_in * m) block-diagonal Conv2D kernel equal to a depthwise kernel:
+    """The (*taps, C_in, C_in * m) block-diagonal kernel equal to a depthwise kernel (*taps, C_in, m):
     a grouped kernel with one group per input channel (output c*m + j is channel c's j-th)."""
-    kh, kw, channels, m = depthwise.shape
-    return grouped_as_full_kernel(depthwise.reshape(kh, kw, 1, channels * m), channels)
+    *taps, channels, m = depthwise.shape
+    return grouped_as_full_kernel(depthwise.reshape(*taps, 1, channels * m), channels)

@@ -22,8 +22,9 @@
     global_pool.py GlobalAveragePooling1D/2D/3D, GlobalMaxPooling1D/2D/3D
     conv3d.py      Conv3D                      3-D cross-correlation over volumes
     pool3d.py      MaxPool3D, AvgPool3D
-    conv_transpose.py  Conv2DTranspose         the transpose (input gradient) of a strided Conv2D
-    depthwise_conv.py  DepthwiseConv2D, SeparableConv2D   per-channel (+ 1x1) convolutions
+    conv_transpose.py  Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
+                                               the transposes (input gradients) of strided convolutions
+    depthwise_conv.py  DepthwiseConv1D/2D, SeparableConv1D/2D   per-channel (+ 1x1) convolutions
     activation_layers.py  Activation, ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU, Softmax
                                                an activation as a layer (PReLU: a learned slope)
     spatial_dropout.py SpatialDropout1D/2D/3D  Dropout of whole feature maps (noise_shape (N, 1.., C))
@@ -39,10 +40,11 @@ from tfcore.layers.attention import AdditiveAttention, Attention, MultiHeadAtten
 from tfcore.layers.batch_norm import BatchNormalization
 from tfcore.layers.conv import Conv1D, Conv2D
 from tfcore.layers.conv3d import Conv3D
-from tfcore.layers.conv_transpose import Conv2DTranspose
+from tfcore.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 from tfcore.layers.cropping import Cropping1D, Cropping2D, Cropping3D
 from tfcore.layers.dense import Dense
-from tfcore.layers.depthwise_conv import DepthwiseConv2D, SeparableConv2D
+from tfcore.layers.depthwise_conv import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
+                                         SeparableConv2D)
 from tfcore.layers.dropout import Dropout
 from tfcore.layers.embedding import Embedding
 from tfcore.layers.global_pool import (GlobalAveragePooling1D, GlobalAveragePooling2D,

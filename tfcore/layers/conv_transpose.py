@@ -1,9 +1,10 @@
-"""Conv2DTranspose: the transposed ("deconvolution") layer, which upsamples.
+"""Conv1DTranspose, Conv2DTranspose, Conv3DTranspose: transposed ("deconvolution") layers, which upsample.
 
-A strided Conv2D maps a large image to a small one; its transpose maps small
-to large with the same connectivity, which is what a decoder or a segmentation
-head needs. Each input pixel *scatters* a copy of the kernel, weighted by its
-value, into the output, stepping s pixels per input pixel:
+A strided convolution maps a large signal to a small one; its transpose maps
+small to large with the same connectivity, which is what a decoder or a
+segmentation head needs. Each input pixel *scatters* a copy of the kernel,
+weighted by its value, into the output, stepping s pixels per input pixel
+(written for images; Conv1D drops the j axis, Conv3D adds a depth axis):
 
     z[n, i*s + u*d, j*s + v*d, o] += x[n, i, j, c] * K[u, v, o, c]      (all i, j, u, v, c)
     y[n, a, b, o] = activation( b[o] + z[n, a + pt, b + pl, o] )
@@ -13,9 +14,31 @@ the output is a window of it shifted by the padding pt, pl. Note the kernel
 layout (kh, kw, C_out, C_in): it is the kernel of the Conv2D this layer
 transposes, which maps C_out channels back to C_in.
 
-This is exactly the gradient of that Conv2D with respect to its input, and
-that is how it is computed: `tf.nn.conv2d_transpose` is TensorFlow's
-`Conv2DBackpropInput`, told the output size. Keras's output-size rule, per axis:
+Why "transpose". A convolution is linear, so with x and y flattened it is a
+matrix: conv(z) = A z, where row (i, c) of A holds the kernel taps that output
+(i, c) reads. In 1-D with k = 2, s = 2 and an input of 4 steps:
+
+    A = [[K0 K1  0  0]        Aᵀ = [[K0  0]
+         [ 0  0 K0 K1]]              [K1  0]
+                                     [ 0 K0]
+                                     [ 0 K1]]
+
+Aᵀ spreads each of the 2 values over 2 outputs: the scatter above. And Aᵀ is
+also the gradient of that convolution with respect to its input: for a loss L
+of y = A z, dL/dz = Aᵀ dL/dy. So a transposed convolution *is* a strided
+convolution's backward pass, and that is how it is computed:
+`tf.nn.conv2d_transpose` is TensorFlow's `Conv2DBackpropInput` (and
+`tf.nn.conv3d_transpose` is `Conv3DBackpropInputV2`), told the output size.
+The defining identity, which the tests check, is the adjoint one:
+
+    < conv(z, K), x >  =  < z, conv_transpose(x, K) >      for all z, x.
+
+Its own gradients follow: with respect to x it is the forward convolution
+again (the transpose of Aᵀ is A), with respect to K the correlation of x with
+the output gradient.
+
+Output size. Several input sizes convolve to the same size H (a stride-s
+convolution floors), so the transpose must be told which; Keras's rule, per axis:
 
     output_padding None:  VALID  H_out = H s + max(k_eff - s, 0)
                           SAME   H_out = H s
@@ -26,14 +49,25 @@ VALID pt = 0, SAME pt = max((H - 1) s + k_eff - H_out, 0) // 2. `output_padding`
 (< s) picks among the output sizes that the forward strided conv would all map
 back to H.
 
-Dilation (d > 1, strides 1, the same rate on both axes, as in Keras) uses
-`tf.nn.atrous_conv2d_transpose`, as Keras does.
+The three layers share everything but the op (`_ConvTranspose`):
+
+* Conv1DTranspose runs as Conv2DTranspose on a height-1 image with a height-1
+  kernel (Keras 2 calls `tf.nn.conv1d_transpose`, which does the same inside).
+* Conv2DTranspose: `tf.nn.conv2d_transpose`.
+* Conv3DTranspose: `tf.nn.conv3d_transpose`.
+
+Dilation (d > 1, strides 1; for images the same rate on both axes, as in Keras)
+uses `tf.nn.atrous_conv2d_transpose`, as Keras's Conv2DTranspose does:
+TensorFlow's CPU kernel of `Conv2DBackpropInput` refuses dilation rates above
+1, so Keras 2's own Conv1DTranspose fails on CPU with a dilation that tfcore's
+computes. Keras 2's Conv3DTranspose accepts a dilation rate but ignores it,
+so tfcore's refuses rates other than 1.
 """
 
 import tensorflow as tf
 
-from tfcore.layers.checks import (channel_count, check_input, normalize_pair, normalize_padding,
-                                  normalize_tuple, positive_int)
+from tfcore.layers.checks import (channel_count, check_input, check_strides_and_dilation,
+                                  layout_of, normalize_padding, normalize_tuple, positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
 from tfcore.module import Module
@@ -50,53 +84,67 @@ def deconv_output_length(size, kernel, stride, padding, output_padding, dilation
     return (size - 1) * stride + kernel - 2 * pad + output_padding
 
 
-class Conv2DTranspose(Module):
-    """The transpose of a Conv2D over NHWC images: output (batch, H_out, W_out, filters).
+def conv2d_transpose(x, kernel, out_shape, strides, padding, rate):
+    """Conv2D's input gradient: `tf.nn.conv2d_transpose`, or for rate > 1 (strides 1)
+    `tf.nn.atrous_conv2d_transpose`, because TensorFlow's CPU kernel of the former
+    refuses dilations ("Current CPU implementations do not yet support dilation rates > 1")."""
+    if rate == 1:
+        return tf.nn.conv2d_transpose(x, kernel, out_shape, strides=[1, *strides, 1], padding=padding)
+    return tf.nn.atrous_conv2d_transpose(x, kernel, out_shape, rate=rate, padding=padding)
 
-    Args:
+
+class _ConvTranspose(Module):
+    """What Conv1DTranspose, Conv2DTranspose and Conv3DTranspose share: arguments, the
+    kernel (*k, filters, C_in), Keras's output sizes, the round-trip check; the subclass's
+    `_transpose(x, kernel, out_shape)` runs TensorFlow's op on channels-last input.
+
+    Args, in Keras 2's order (one int, or one per spatial axis, where a size is asked):
       filters: the number of output channels (> 0).
-      kernel_size: kh, kw: an int or a pair.
-      strides: the upsampling factors sh, sw (default 1).
+      kernel_size: the kernel's size.
+      strides: the upsampling factors (default 1).
       padding: "valid" (default, as Keras) or "same"; any case.
-      output_padding: None (Keras's default sizes) or an int / pair, each < its stride.
-      dilation_rate: an int or a pair with equal entries (default 1); > 1 only with strides 1.
-      activation, use_bias, kernel_initializer (glorot_uniform), bias_initializer
-        (zeros): as Conv2D.
+      output_padding: None (Keras's default sizes) or sizes each < its stride.
       data_format: "channels_last" (default, as Keras) or "channels_first"
         (transposed to channels-last and back, layout.py).
+      dilation_rate: default 1; > 1 only with strides 1 (each subclass says which rates).
+      activation, use_bias, kernel_initializer (glorot_uniform), bias_initializer
+        (zeros): as the convolutions.
       kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
         bias_constraint: as in `Dense` (`tfcore.regularizers`, `tfcore.constraints`).
-
-    Weights, in Keras's order and layout: kernel (kh, kw, filters, C_in), bias (filters,).
     """
 
+    rank = None      # the number of spatial axes
+    layout = None    # the input's axes, channels last
+
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
-                 dilation_rate=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", data_format=None,
+                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, name=None):
-        super().__init__(name=name or "conv2d_transpose")
+        super().__init__(name=name)
         self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
                                               kernel_constraint, bias_constraint)
         self.data_format = normalize_data_format(data_format, self.name)
         self.filters = positive_int(filters, self.name, "filters")
-        self.kernel_size = normalize_pair(kernel_size, self.name, "kernel_size")
-        self.strides = normalize_pair(strides, self.name, "strides")
+        self.kernel_size = normalize_tuple(kernel_size, self.rank, self.name, "kernel_size")
+        self.strides = normalize_tuple(strides, self.rank, self.name, "strides")
         self.padding = normalize_padding(padding, self.name)
         self.output_padding = self._check_output_padding(output_padding)
-        self.dilation_rate = normalize_pair(dilation_rate, self.name, "dilation_rate")
-        if max(self.dilation_rate) > 1 and (max(self.strides) > 1 or len(set(self.dilation_rate)) > 1):
-            raise ValueError(
-                "%s: dilation_rate > 1 needs strides 1 and the same rate on both axes; got "
-                "strides=%r, dilation_rate=%r" % (self.name, self.strides, self.dilation_rate))
+        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, self.name, "dilation_rate")
+        check_strides_and_dilation(self.strides, self.dilation_rate, self.name)
+        self._check_dilation()
         self.set_affine_options(activation, use_bias, kernel_initializer, bias_initializer)
         self.input_channels = None
+
+    def _check_dilation(self):
+        """What dilation rates the subclass's op accepts (any, with strides 1, by default)."""
 
     def _check_output_padding(self, output_padding):
         if output_padding is None:
             return None
-        output_padding = normalize_tuple(output_padding, 2, self.name, "output_padding", minimum=0,
-                                         what="None, an int or a pair of ints")
+        what = "None, an int or a tuple of %d ints" % self.rank
+        output_padding = normalize_tuple(output_padding, self.rank, self.name, "output_padding",
+                                         minimum=0, what=what)
         if any(p >= s for p, s in zip(output_padding, self.strides)):
             raise ValueError("%s: output_padding %r must be smaller than the strides %r"
                              % (self.name, tuple(output_padding), self.strides))
@@ -104,10 +152,9 @@ class Conv2DTranspose(Module):
 
     def build(self, input_shape):
         input_shape = channels_last_shape(input_shape, self.data_format)
-        self.input_channels = channel_count(input_shape, 4, self.name,
-                                            "(batch, height, width, channels)")
-        kh, kw = self.kernel_size
-        self.kernel = self.add_weight("kernel", (kh, kw, self.filters, self.input_channels),
+        self.input_channels = channel_count(input_shape, self.rank + 2, self.name,
+                                            layout_of(self.layout, self.data_format))
+        self.kernel = self.add_weight("kernel", self.kernel_size + (self.filters, self.input_channels),
                                       self.kernel_initializer, regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
         if self.use_bias:
@@ -115,14 +162,15 @@ class Conv2DTranspose(Module):
                                         regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint)
 
-    def output_size(self, height, width):
-        """(H_out, W_out) for an input of (height, width), Keras's rule (None stays None)."""
-        pads = self.output_padding or (None, None)
+    def output_size(self, *sizes):
+        """The output's spatial sizes for an input of `sizes`, Keras's rule (None stays None)."""
+        pads = self.output_padding or (None,) * self.rank
         return tuple(deconv_output_length(n, k, s, self.padding, p, d) for n, k, s, p, d in
-                     zip((height, width), self.kernel_size, self.strides, pads, self.dilation_rate))
+                     zip(sizes, self.kernel_size, self.strides, pads, self.dilation_rate))
 
     def _check_round_trip(self, sizes, out_sizes):
-        """The forward Conv2D must map H_out back to H, or TensorFlow has no transpose to compute."""
+        """The forward convolution must map the output size back to the input's, or TensorFlow
+        has no transpose to compute."""
         for n, m, k, s, d in zip(sizes, out_sizes, self.kernel_size, self.strides, self.dilation_rate):
             if n is None:
                 continue
@@ -135,23 +183,89 @@ class Conv2DTranspose(Module):
                     % (self.name, m, k, s, self.padding, self.output_padding, n))
 
     def call(self, inputs, training=False):
-        """z[n, i s + u d, j s + v d, o] += x[n, i, j, c] K[u, v, o, c]
-        y[n, a, b, o] = activation(bias[o] + z[n, a + pt, b + pl, o])
+        """z[n, i s + u d, o] += x[n, i, c] K[u, o, c] on every spatial axis (module docstring);
+        y[n, a, o] = activation(bias[o] + z[n, a + pad, o])
         """
+        check_input(inputs, self.rank + 2, self.name, layout_of(self.layout, self.data_format))
         inputs = to_channels_last(inputs, self.data_format)
-        check_input(inputs, 4, self.name, "(batch, height, width, channels)")
-        self._check_inner_dims(inputs, [None, None, self.input_channels])
-        static = self.output_size(inputs.shape[1], inputs.shape[2])
-        self._check_round_trip(inputs.shape[1:3], static)
-        dynamic = self.output_size(tf.shape(inputs)[1], tf.shape(inputs)[2])
-        out_shape = tf.stack([tf.shape(inputs)[0], dynamic[0], dynamic[1], self.filters])
-        if max(self.dilation_rate) == 1:
-            y = tf.nn.conv2d_transpose(inputs, self.kernel, out_shape,
-                                       strides=[1, *self.strides, 1], padding=self.padding)
-        else:
-            y = tf.nn.atrous_conv2d_transpose(inputs, self.kernel, out_shape,
-                                              rate=self.dilation_rate[0], padding=self.padding)
-        y.set_shape([inputs.shape[0], static[0], static[1], self.filters])
+        self._check_inner_dims(inputs, [None] * self.rank + [self.input_channels])
+        spatial = range(1, self.rank + 1)
+        static = self.output_size(*(inputs.shape[a] for a in spatial))
+        self._check_round_trip(inputs.shape[1:-1], static)
+        dynamic = self.output_size(*(tf.shape(inputs)[a] for a in spatial))
+        out_shape = tf.stack([tf.shape(inputs)[0], *dynamic, self.filters])
+        y = self._transpose(inputs, self.kernel, out_shape)
+        y.set_shape([inputs.shape[0], *static, self.filters])
         if self.use_bias:
             y = tf.nn.bias_add(y, self.bias)
-        return to_data_format(self.activation(y), self.data_format)
+        # The activation acts in the layer's own layout, as Keras's (a softmax over the last axis).
+        return self.activation(to_data_format(y, self.data_format))
+
+
+class Conv1DTranspose(_ConvTranspose):
+    """The transpose of a Conv1D over (batch, steps, channels): output (batch, steps_out, filters).
+
+    Args: as `_ConvTranspose`; kernel_size, strides, output_padding and dilation_rate
+    are one int (or a 1-tuple) each.
+
+    Weights, in Keras's order and layout: kernel (k, filters, C_in), bias (filters,).
+    """
+
+    rank = 1
+    layout = "(batch, steps, channels)"
+
+    def _transpose(self, x, kernel, out_shape):
+        # A height-1 image and a height-1 kernel: the rate also applies to the height axis,
+        # where a kernel of one tap spans one pixel whatever the rate.
+        out_shape = tf.stack([out_shape[0], 1, out_shape[1], out_shape[2]])
+        y = conv2d_transpose(x[:, tf.newaxis], kernel[tf.newaxis], out_shape, (1,) + self.strides,
+                             self.padding, self.dilation_rate[0])
+        return y[:, 0]
+
+
+class Conv2DTranspose(_ConvTranspose):
+    """The transpose of a Conv2D over NHWC images: output (batch, H_out, W_out, filters).
+
+    Args: as `_ConvTranspose`; kernel_size, strides and output_padding are an int or a
+    pair; dilation_rate an int or a pair of equal rates (atrous_conv2d_transpose's).
+
+    Weights, in Keras's order and layout: kernel (kh, kw, filters, C_in), bias (filters,).
+    """
+
+    rank = 2
+    layout = "(batch, height, width, channels)"
+
+    def _check_dilation(self):
+        if len(set(self.dilation_rate)) > 1:
+            raise ValueError(
+                "%s: dilation_rate > 1 needs strides 1 and the same rate on both axes "
+                "(atrous_conv2d_transpose, as Keras); got dilation_rate=%r"
+                % (self.name, self.dilation_rate))
+
+    def _transpose(self, x, kernel, out_shape):
+        return conv2d_transpose(x, kernel, out_shape, self.strides, self.padding,
+                                self.dilation_rate[0])
+
+
+class Conv3DTranspose(_ConvTranspose):
+    """The transpose of a Conv3D over NDHWC volumes: output (batch, D_out, H_out, W_out, filters).
+
+    Args: as `_ConvTranspose`; kernel_size, strides and output_padding are an int or a
+    triple. dilation_rate must be 1: Keras 2 accepts other rates but ignores them (its
+    output size and `tf.nn.conv3d_transpose` call leave them out), so tfcore refuses them.
+
+    Weights, in Keras's order and layout: kernel (kd, kh, kw, filters, C_in), bias (filters,).
+    """
+
+    rank = 3
+    layout = "(batch, depth, height, width, channels)"
+
+    def _check_dilation(self):
+        if max(self.dilation_rate) > 1:
+            raise ValueError(
+                "%s: dilation_rate must be 1, got %r (Keras 2's Conv3DTranspose accepts a rate "
+                "but ignores it)" % (self.name, self.dilation_rate))
+
+    def _transpose(self, x, kernel, out_shape):
+        return tf.nn.conv3d_transpose(x, kernel, out_shape, strides=[1, *self.strides, 1],
+                                      padding=self.padding)
