@@ -81,3 +81,21 @@ def test_conv3d_and_pool3d_reject_bad_arguments_and_inputs():
             Conv3D(2, 3)(tfcore.placeholder((None, 5, 2, 5, 1)))
         with pytest.raises(ValueError, match="avg_pool3d: input must have rank 5"):
             AvgPool3D()(tfcore.placeholder((None, 5, 5, 1)))
+
+
+def test_conv3d_activation_acts_in_the_layers_own_layout(rng):
+    """As Keras: a channels_first Conv3D applies its activation to the (N, C, D, H, W) output,
+    so softmax normalizes the last axis, W, not the channels."""
+    x = rng.randn(2, 3, 4, 5, 6)  # channels_first: 3 channels
+    first = Conv3D(2, 2, activation="softmax", data_format="channels_first")
+    with tfcore.new_graph().as_default() as graph:
+        xp = tfcore.placeholder((None,) + x.shape[1:], np.float64)
+        y = first(xp)
+        with tfcore.session(graph=graph) as sess:
+            k, b = rng.randn(*first.kernel.shape.as_list()), rng.randn(2)
+            first.set_weights(sess, [k, b])
+            got = sess.run(y, {xp: x})
+    z = np.moveaxis(conv_reference.conv(np.moveaxis(x, 1, -1), k, (1, 1, 1), "VALID", (1, 1, 1)) + b,
+                    -1, 1)
+    expected = np.exp(z - z.max(-1, keepdims=True))
+    np.testing.assert_allclose(got, expected / expected.sum(-1, keepdims=True), rtol=1e-10, atol=1e-12)

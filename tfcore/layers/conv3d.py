@@ -127,4 +127,4 @@ class Conv3D(Module):
                                           filter_shape=list(self.kernel_size))
         if self.use_bias:
             y = tf.nn.bias_add(y, self.bias)
-        return to_data_format(self.activation(y), self.data_format)
+        return self.activation(to_data_format(y, self.data_format))  # in the layer's layout, as Keras
