@@ -13,12 +13,14 @@ from tfcore.layers.depthwise_conv import (DepthwiseConv1D, DepthwiseConv2D, Sepa
 pytestmark = pytest.mark.keras
 
 
-@pytest.mark.parametrize("shape,kernel,strides,padding,multiplier,dilation", DEPTHWISE_CASES)
-def test_depthwise_conv2d_equals_keras(rng, shape, kernel, strides, padding, multiplier, dilation):
+@pytest.mark.parametrize("ours,shape,kernel,strides,padding,multiplier,dilation",
+                         [(DepthwiseConv2D,) + case for case in DEPTHWISE_CASES]
+                         + [(DepthwiseConv1D,) + case for case in DEPTHWISE_1D_CASES])
+def test_depthwise_conv_equals_keras(rng, ours, shape, kernel, strides, padding, multiplier, dilation):
     x = rng.randn(*shape).astype(np.float32)
     kwargs = dict(strides=strides, padding=padding, depth_multiplier=multiplier,
                   dilation_rate=dilation, activation="relu")
-    compare_with_keras(DepthwiseConv2D(kernel, **kwargs), keras.layers.DepthwiseConv2D(kernel, **kwargs),
+    compare_with_keras(ours(kernel, **kwargs), getattr(keras.layers, ours.__name__)(kernel, **kwargs),
                        x, rng)
 
 
@@ -27,15 +29,6 @@ def test_separable_conv2d_equals_keras(rng, shape, kernel, strides, padding, mul
     x = rng.randn(*shape).astype(np.float32)
     kwargs = dict(strides=strides, padding=padding, depth_multiplier=multiplier, dilation_rate=dilation)
     compare_with_keras(SeparableConv2D(5, kernel, **kwargs), keras.layers.SeparableConv2D(5, kernel, **kwargs),
-                       x, rng)
-
-
-@pytest.mark.parametrize("shape,kernel,strides,padding,multiplier,dilation", DEPTHWISE_1D_CASES)
-def test_depthwise_conv1d_equals_keras(rng, shape, kernel, strides, padding, multiplier, dilation):
-    x = rng.randn(*shape).astype(np.float32)
-    kwargs = dict(strides=strides, padding=padding, depth_multiplier=multiplier,
-                  dilation_rate=dilation, activation="relu")
-    compare_with_keras(DepthwiseConv1D(kernel, **kwargs), keras.layers.DepthwiseConv1D(kernel, **kwargs),
                        x, rng)
 
 

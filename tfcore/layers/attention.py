@@ -93,17 +93,13 @@ def _lower_triangle(rows, cols):
     return tf.linalg.band_part(tf.ones(tf.stack([rows, cols]), tf.bool), -1, 0)
 
 
-class _DenseAttention(Module):
-    """Keras's BaseDenseAttention: inputs [query, value] or [query, value, key], masks,
-    causal masking, the softmax over the keys, dropout on the weights.
-
-    Subclasses define `_scores(query, key)`: (B, Tq, d), (B, Tv, d) -> (B, Tq, Tv).
-    """
+class _AttentionDropout(Module):
+    """Dropout on the attention weights: a tfcore Dropout sublayer (stateless, checkpointed
+    masks), made only when it drops anything (Keras draws no random numbers then)."""
 
     def __init__(self, dropout=0.0, seed=None, name=None):
         super().__init__(name=name)
         self.dropout = _check_rate(self.name, dropout)
-        # The attention weights' dropout, only when it drops anything (Keras makes no RNG then).
         self.dropout_layer = Dropout(self.dropout, seed=seed, name="dropout") if self.dropout else None
 
     @property
@@ -113,6 +109,14 @@ class _DenseAttention(Module):
     @property
     def state_variables(self):
         return self.dropout_layer.state_variables if self.dropout_layer is not None else []
+
+
+class _DenseAttention(_AttentionDropout):
+    """Keras's BaseDenseAttention: inputs [query, value] or [query, value, key], masks,
+    causal masking, the softmax over the keys, dropout on the weights.
+
+    Subclasses define `_scores(query, key)`: (B, Tq, d), (B, Tv, d) -> (B, Tq, Tv).
+    """
 
     def __call__(self, inputs, mask=None, training=False, return_attention_scores=False,
                  use_causal_mask=False):
@@ -301,7 +305,7 @@ def _attention_equations(rank, axes):
     return "%s,%s->%s" % (source, target, product), "%s,%s->%s" % (product, source, target), len(product)
 
 
-class MultiHeadAttention(Module):
+class MultiHeadAttention(_AttentionDropout):
     """Multi-head attention (Vaswani et al. 2017), Keras 2's layer.
 
         head_h = softmax(Q_h K_h^T / sqrt(key_dim) + M) V_h
@@ -355,11 +359,10 @@ class MultiHeadAttention(Module):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  seed=None, name=None):
-        super().__init__(name=name)
+        super().__init__(dropout=dropout, seed=seed, name=name)
         self.num_heads = positive_int(num_heads, self.name, "num_heads")
         self.key_dim = positive_int(key_dim, self.name, "key_dim")
         self.value_dim = positive_int(value_dim, self.name, "value_dim") if value_dim else self.key_dim
-        self.dropout = _check_rate(self.name, dropout)
         self.use_bias = bool(use_bias)
         if output_shape is not None:
             dims = output_shape if isinstance(output_shape, collections.abc.Sized) else (output_shape,)
@@ -376,15 +379,6 @@ class MultiHeadAttention(Module):
         self.bias_initializer = initializers.get(bias_initializer)
         self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
                                               kernel_constraint, bias_constraint)
-        self.dropout_layer = Dropout(self.dropout, seed=seed, name="dropout") if self.dropout else None
-
-    @property
-    def submodules(self):
-        return [self.dropout_layer] if self.dropout_layer is not None else []
-
-    @property
-    def state_variables(self):
-        return self.dropout_layer.state_variables if self.dropout_layer is not None else []
 
     def __call__(self, query, value, key=None, attention_mask=None, return_attention_scores=False,
                  training=False, use_causal_mask=False):
