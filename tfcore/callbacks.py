@@ -398,6 +398,15 @@ class CSVLogger(Callback):
         self.writer = self.csv_file = None
 
 
+def _passed_a_multiple(before, after, every):
+    """Whether counting from `before` to `after` (batches done) passed a multiple of `every`.
+
+    With fit's steps_per_run the batch hooks see only each run's last batch, so a
+    callback acting every N batches acts when a run passed a multiple, not only
+    when one ends on it."""
+    return after // every > before // every
+
+
 def _check_save_freq(save_freq):
     """`"epoch"`, or a positive int (batches) as an int; anything else is a ValueError."""
     if isinstance(save_freq, str):
@@ -502,7 +511,7 @@ class ModelCheckpoint(Callback):
         if not np.isfinite(logs.get("loss", 0.0)):
             return
         before, self.batches_seen = self.batches_seen, self._epoch_start + batch + 1
-        if self.batches_seen // self.save_freq > before // self.save_freq:
+        if _passed_a_multiple(before, self.batches_seen, self.save_freq):
             self._save(self._epoch, logs, batch)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -620,9 +629,7 @@ class TensorBoard(Callback):
     def _write_batch(self, batch, logs=None):
         step = self._epoch * self.params.get("steps", 0) + batch
         previous, self._last_step = self._last_step, step
-        # With fit's steps_per_run the hook sees only each run's last batch: write (once, at
-        # that batch) when the batches since the previous call passed a multiple of update_freq.
-        if (step + 1) // self.update_freq > (previous + 1) // self.update_freq:
+        if _passed_a_multiple(previous + 1, step + 1, self.update_freq):  # once, at the run's end
             self._write_scalars("train", "batch_", logs or {}, step)
 
     def on_epoch_begin(self, epoch, logs=None):
