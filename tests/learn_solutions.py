@@ -194,3 +194,16 @@ def lstm_cell_returns_h_only(x, h, c, kernel, recurrent_kernel, bias):
 
 def relu_with_other_argument_names(features):
     return tf.maximum(features, tf.zeros_like(features))
+
+
+def attention(q, k, v, mask):
+    scores = tf.matmul(q, k, transpose_b=True) / tf.sqrt(tf.cast(tf.shape(q)[-1], q.dtype))
+    scores = tf.where(tf.expand_dims(mask, 1) > 0, scores, tf.fill(tf.shape(scores), q.dtype.min))
+    weights = tf.exp(scores - tf.reduce_max(scores, axis=-1, keepdims=True))
+    return tf.matmul(weights / tf.reduce_sum(weights, axis=-1, keepdims=True), v)
+
+
+def attention_softmax_over_queries(q, k, v, mask):
+    scores = tf.matmul(q, k, transpose_b=True) / tf.sqrt(tf.cast(tf.shape(q)[-1], q.dtype))
+    scores += -1e9 * (1.0 - tf.expand_dims(mask, 1))
+    return tf.matmul(tf.nn.softmax(scores, axis=1), v)

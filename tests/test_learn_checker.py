@@ -1,10 +1,11 @@
 """tfcore.learn's checker: right solutions pass, each subtle bug fails naming the first wrong element.
 
-Oracles: the exercises' oracles are tf.nn ops and tfcore's cells; the solutions
-in tests/learn_solutions.py are written from scratch without them. The bugs are
-the ones learners make: the extra SAME zero on the wrong side, a transposed
-kernel, padded zeros counted in an average, swapped gate blocks, a hand-written
-backward pass (tf.custom_gradient) that does not match its forward.
+Oracles: the exercises' oracles are tf.nn ops, tfcore's cells and its Attention
+layer; the solutions in tests/learn_solutions.py are written from scratch without
+them. The bugs are the ones learners make: the extra SAME zero on the wrong side,
+a transposed kernel, padded zeros counted in an average, swapped gate blocks, a
+softmax over the queries instead of the keys, a hand-written backward pass
+(tf.custom_gradient) that does not match its forward.
 """
 
 import re
@@ -39,6 +40,7 @@ def test_a_hand_written_batch_norm_backward_pass_with_the_three_terms_passes():
     ("conv2d", solutions.conv2d_transposed_kernel, 1, "forward output y"),
     ("avg_pool2d", solutions.avg_pool2d_counting_padding, 1, "forward output y"),
     ("lstm_cell", solutions.lstm_cell_gates_swapped, 1, "forward output h"),
+    ("attention", solutions.attention_softmax_over_queries, 1, "forward output y"),
     ("sigmoid", solutions.sigmoid_wrong_gradient, 1, "gradient d s / d x"),
     ("batch_norm", solutions.batch_norm_wrong_gradient, 1, "gradient d s / d x"),
 ])

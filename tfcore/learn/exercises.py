@@ -9,7 +9,7 @@ the computation, e.g. a convolution from `tf.image.extract_patches` and
 
 Each exercise's oracle is TensorFlow's own op (`tf.nn.conv2d`, `tf.nn.max_pool2d`,
 `tf.nn.batch_normalization`, ...) or a tfcore layer's step (`LSTMCell`,
-`GRUCell`), never the learner's code. Cases are random shapes and settings drawn
+`GRUCell`, `Attention`), never the learner's code. Cases are random shapes and settings drawn
 from a seed: batch 1, odd sizes, both paddings, strides above 1.
 """
 
@@ -18,6 +18,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from tfcore.layers.attention import Attention
 from tfcore.layers.recurrent import GRUCell, LSTMCell
 
 
@@ -143,6 +144,23 @@ def _batch_norm_oracle(x, gamma, beta, epsilon):
     return tf.nn.batch_normalization(x, mean, variance, beta, gamma, epsilon)
 
 
+def _attention_cases(rng):
+    """Queries, keys, values and a key padding mask (1 attended, 0 padding) that keeps a key per row."""
+    cases = []
+    for n, tq, tv, d, dv in [(1, 2, 3, 2, 2), (2, 3, 4, 4, 3), (3, 1, 5, 3, 2), (2, 4, 2, 5, 1)]:
+        mask = (rng.uniform(size=(n, tv)) >= 0.3).astype(np.float64)
+        mask[:, rng.randint(tv)] = 1.0
+        cases.append(({"q": _normal(rng, n, tq, d), "k": _normal(rng, n, tv, d),
+                       "v": _normal(rng, n, tv, dv), "mask": mask}, {}))
+    return cases
+
+
+def _attention_oracle(q, k, v, mask):
+    """tfcore's Attention layer on the query scaled by 1 / sqrt(d) (the layer's own scale is 1)."""
+    scale = 1.0 / np.sqrt(int(q.shape[-1]))
+    return Attention()([q * scale, v, k], mask=[None, mask])
+
+
 _POOL_DOC = ("x: (batch, height, width, channels); pool_size, strides: (rows, cols) int pairs; "
              "padding 'SAME' or 'VALID'. SAME pads so that output size = ceil(input / stride); ")
 
@@ -202,4 +220,11 @@ EXERCISES = {e.name: e for e in [
              "tfcore.layers.GRUCell.step (reset_after=True)", _gru_oracle,
              lambda rng: _cell_cases(rng, 3, False, (2,)),
              ("x", "h", "kernel", "recurrent_kernel", "bias"), ("h",)),
+    Exercise("attention", "attention(q, k, v, mask) -> y",
+             "Scaled dot-product attention: q (batch, Tq, d), k (batch, Tv, d), v (batch, Tv, dv), "
+             "mask (batch, Tv) 1.0 where key j may be attended and 0.0 where it is padding (every "
+             "row keeps a key); y = softmax(q k^T / sqrt(d) + M) v, softmax over the keys, "
+             "M = -1e9 (or -inf) where the mask is 0. y: (batch, Tq, dv).",
+             "tfcore.layers.Attention (query scaled by 1/sqrt(d))", _attention_oracle,
+             _attention_cases, ("q", "k", "v")),
 ]}
