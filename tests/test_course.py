@@ -20,8 +20,8 @@ from tfcore.learn.__main__ import main as learn_main
 CHAPTERS = course.chapters()
 
 
-def test_the_course_has_twelve_chapters_in_the_index_order():
-    assert [p.name[:2] for p in CHAPTERS] == ["%02d" % i for i in range(1, 13)]
+def test_the_course_has_thirteen_chapters_in_the_index_order():
+    assert [p.name[:2] for p in CHAPTERS] == ["%02d" % i for i in range(1, 14)]
     index = (course.COURSE_DIR / "README.md").read_text()
     linked = re.findall(r"\]\((\d\d_\w+\.md)\)", index)
     assert linked == [p.name for p in CHAPTERS]

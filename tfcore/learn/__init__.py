@@ -8,7 +8,7 @@
     python -m tfcore.learn regenerate docs/learn/05_conv.md   (authors) rewrite output blocks
 
     course.py     the chapter format (```python then ```output), run / check / regenerate
-    exercises.py  each exercise: signature, random cases, oracle (tf.nn ops, tfcore cells)
+    exercises.py  each exercise: signature, random cases, oracle (tf.nn ops, tfcore cells, Attention)
     checker.py    forward, backward against central differences, backward against the oracle
 """
 
