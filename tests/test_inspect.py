@@ -99,6 +99,33 @@ def test_block_lstm_flops_are_the_unrolled_matmuls_plus_thirteen_per_unit():
     assert block.flops == unrolled_matmuls + steps * rows * 13 * units
 
 
+@pytest.mark.parametrize("equation, shapes, as_matmul", [
+    ("ij,jk->ik", [(5, 8), (8, 7)], lambda a, b: tf.matmul(a, b)),
+    ("bij,bjk->bik", [(3, 5, 8), (3, 8, 6)], lambda a, b: tf.matmul(a, b)),
+    ("abc,cde->abde", [(3, 5, 8), (8, 2, 4)],  # MultiHeadAttention's projection
+     lambda a, b: tf.matmul(tf.reshape(a, (15, 8)), tf.reshape(b, (8, 8)))),
+    ("...ij,jk->...ik", [(3, 5, 8), (8, 7)], lambda a, b: tf.matmul(tf.reshape(a, (15, 8)), b)),
+])
+def test_einsum_flops_equal_the_profilers_matmul_that_computes_the_same(equation, shapes, as_matmul):
+    """An einsum that is a (batched) matrix product counts what TensorFlow's profiler counts
+    for that product: 2 * every index's size."""
+    graph = tfcore.new_graph(0)
+    with graph.as_default():
+        operands = [tf.ones(shape) for shape in shapes]
+        einsum = tf.einsum(equation, *operands)
+        matmul = as_matmul(*operands)
+    assert flops_lib.op_flops(einsum.op) == (profiler_flops(graph)[matmul.op.name], True)
+
+
+def test_einsum_without_a_summed_index_or_with_one_operand():
+    graph = tfcore.new_graph(0)
+    with graph.as_default():
+        a, b = tf.ones((5, 8)), tf.ones((5, 8))
+        assert flops_lib.op_flops(tf.einsum("ij,ij->ij", a, b).op) == (40, True)  # 40 multiplies
+        assert flops_lib.op_flops(tf.einsum("ij->j", a).op) == (32, True)  # as Sum: 40 - 8 adds
+        assert flops_lib.op_flops(tf.einsum("ij->ji", a).op) == (0, True)  # a transpose
+
+
 # ---------------------------------------------------------------------------
 # Parameters: the layers' own variable lists
 # ---------------------------------------------------------------------------

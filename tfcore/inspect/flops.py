@@ -30,6 +30,9 @@ so they are the documented difference between the two totals):
     Max Min Prod     |input| - |output|  (as Sum)
     FusedBatchNorm*  inference 2 |x| (x * scale' + offset');
                      training  5 |x| (mean 1, variance 2, normalise 2 per element)
+    Einsum           two operands: 2 * the product of every index's size when an index is
+                     summed (MatMul's count: "ij,jk->ik" is 2 i j k), else |output| (one
+                     multiply per element); one operand: |input| - |output| (as Sum)
     BlockLSTM(V2)    T * N * (8 u (d + u) + 13 u)
                      per step and row: [x, h] (d + u) times W (d + u, 4u) is 2 (d + u) 4u,
                      the bias 4u, the gate functions 4u (3 sigmoids, 1 tanh),
@@ -149,11 +152,38 @@ def op_flops(op, unknown_dim=1):
     if t.startswith("FusedBatchNorm") and not t.endswith("Grad"):
         per_element = 5 if op.get_attr("is_training") else 2
         return per_element * inp(), True
+    if t == "Einsum":
+        return _einsum_flops(op, unknown_dim), True
     if t in ("BlockLSTM", "BlockLSTMV2"):
         steps, rows, d = _dims(op.inputs[1].shape, unknown_dim)  # x: (time, batch, features)
         u = _dims(op.inputs[3].shape, unknown_dim)[-1]           # cs_prev: (batch, units)
         return steps * rows * (8 * u * (d + u) + 13 * u), True
     return 0, t in _FREE
+
+
+def _einsum_flops(op, unknown_dim):
+    """An einsum's FLOPs from its equation and static shapes (the module docstring's rule).
+
+    Each "..." stands for the operand's leading axes not named by a letter; they are
+    labelled from the right, as einsum broadcasts them."""
+    inputs, output = op.get_attr("equation").decode().replace(" ", "").split("->")
+    sizes = {}
+    for labels, tensor in zip(inputs.split(","), op.inputs):
+        dims = _dims(tensor.shape, unknown_dim)
+        if "..." in labels:
+            head, tail = labels.split("...")
+            broadcast = len(dims) - len(head) - len(tail)
+            labels = head + "".join(chr(0x100 + i) for i in range(broadcast - 1, -1, -1)) + tail
+        for label, size in zip(labels, dims):
+            sizes[label] = max(sizes.get(label, 1), size)
+    kept = set(output.replace("...", ""))
+    if "..." in output:  # the output keeps every broadcast axis
+        kept |= {label for label in sizes if ord(label) >= 0x100}
+    out_count = _count(op.outputs[0].shape, unknown_dim)
+    if len(op.inputs) == 1:
+        return _count(op.inputs[0].shape, unknown_dim) - out_count
+    summed = set(sizes) - kept
+    return 2 * int(np.prod(list(sizes.values()), dtype=np.int64)) if summed else out_count
 
 
 def _conv_backprop_flops(op, unknown_dim):
