@@ -10,6 +10,8 @@
     dropout.py     Dropout                     random mask, inverted scaling, training only
     batch_norm.py  BatchNormalization          batch statistics in training, moving ones at inference
     layer_norm.py  LayerNormalization          per-example statistics over the feature axes
+                   GroupNormalization          per-example statistics over groups of channels
+                   UnitNormalization           x / ||x|| over the axes
     reshape.py     Flatten, Reshape, Permute, RepeatVector
     upsampling.py  UpSampling1D, UpSampling2D, UpSampling3D   nearest (2-D: bilinear too)
     cropping.py    Cropping1D, Cropping2D, Cropping3D
@@ -50,7 +52,7 @@ from tfcore.layers.embedding import Embedding
 from tfcore.layers.global_pool import (GlobalAveragePooling1D, GlobalAveragePooling2D,
                                       GlobalAveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                                       GlobalMaxPooling3D)
-from tfcore.layers.layer_norm import LayerNormalization
+from tfcore.layers.layer_norm import GroupNormalization, LayerNormalization, UnitNormalization
 from tfcore.layers.masking import Masking
 from tfcore.layers.merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from tfcore.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
