@@ -142,3 +142,26 @@ def test_group_norm_with_one_value_per_group_outputs_beta(rng):
     beta = rng.randn(4)
     got, _ = run_with_weights(GroupNormalization(-1, epsilon=1e-5), x, rng.randn(4), beta)
     np.testing.assert_array_equal(got, np.tile(beta, (3, 1)))
+
+
+def test_group_norm_mask_weights_the_statistics(rng):
+    x = rng.randn(2, 5, 4)
+    mask = rng.rand(2, 5, 1) < 0.6
+    mask[:, 0] = True
+    gamma, beta = rng.randn(4), rng.randn(4)
+    layer = GroupNormalization(2, epsilon=1e-2)
+    with tfcore.new_graph().as_default() as graph:
+        xp = tfcore.placeholder((None, 5, 4), np.float64)
+        y = layer(xp, mask=mask)
+        with tfcore.session(graph=graph) as sess:
+            layer.set_weights(sess, [gamma, beta])
+            got = sess.run(y, {xp: x})
+    m = np.broadcast_to(mask, x.shape)
+    want = np.empty_like(x)
+    for n in range(2):
+        for g in range(2):
+            block, keep = x[n, :, 2 * g:2 * g + 2], m[n, :, 2 * g:2 * g + 2]
+            mean = block[keep].mean()
+            var = ((block[keep] - mean) ** 2).mean()
+            want[n, :, 2 * g:2 * g + 2] = (block - mean) / np.sqrt(var + 1e-2)
+    np.testing.assert_allclose(got, want * gamma + beta, rtol=1e-9, atol=1e-12)

@@ -4,7 +4,7 @@ and the gradients with respect to the input and the weights, on random configura
 import numpy as np
 import pytest
 
-from tests.oracle import compare_with_keras, keras
+from tests.oracle import compare_with_keras, keras, keras_and_tfcore
 from tfcore.layers.layer_norm import GroupNormalization, UnitNormalization
 
 pytestmark = pytest.mark.keras
@@ -60,3 +60,15 @@ def test_group_norm_weights_are_keras_shaped_and_ordered(rng):
 def test_unit_norm_equals_keras(rng, shape, axis):
     x = (rng.randn(*shape) * 2 + 0.5).astype(np.float32)
     compare_with_keras(UnitNormalization(axis), keras.layers.UnitNormalization(axis), x, rng)
+
+
+@pytest.mark.parametrize("shape,groups,mask_shape", [
+    ((2, 5, 4), 2, (2, 5, 1)), ((3, 2, 3, 6), 3, (3, 2, 3, 6)), ((2, 6), 3, (2, 6))])
+def test_group_norm_with_a_mask_equals_keras(rng, shape, groups, mask_shape):
+    x = (rng.randn(*shape) * 2 + 0.5).astype(np.float32)
+    mask = rng.rand(*mask_shape) < 0.7
+    out, y_ref, g, g_ref, _ = keras_and_tfcore(keras.layers.GroupNormalization(groups),
+                                               GroupNormalization(groups), x, rng, 0.3,
+                                               call_kwargs={"mask": mask})
+    for a, b in zip(out + g, y_ref + g_ref):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-4 * max(1.0, np.abs(b).max()))

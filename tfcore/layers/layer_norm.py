@@ -81,11 +81,23 @@ def _resolve_axes(name, axes, input_shape):
     return axes
 
 
-def _standardize(x, axes, epsilon):
-    """(x - mean) / sqrt(variance + epsilon), mean and biased variance over `axes` (kept)."""
-    mean = tf.reduce_mean(x, axis=axes, keepdims=True)
-    centered = x - mean
-    variance = tf.reduce_mean(tf.square(centered), axis=axes, keepdims=True)
+def _standardize(x, axes, epsilon, weights=None):
+    """(x - mean) / sqrt(variance + epsilon), mean and biased variance over `axes` (kept).
+
+    With `weights` (x's shape, e.g. a 0/1 mask) the statistics are weighted:
+    mean = sum(w x) / sum(w), variance = sum(w (x - mean)^2) / sum(w) (0 where
+    sum(w) = 0, as tf.nn.weighted_moments); every value is still normalised.
+    """
+    if weights is None:
+        mean = tf.reduce_mean(x, axis=axes, keepdims=True)
+        centered = x - mean
+        variance = tf.reduce_mean(tf.square(centered), axis=axes, keepdims=True)
+    else:
+        total = tf.reduce_sum(weights, axis=axes, keepdims=True)
+        mean = tf.math.divide_no_nan(tf.reduce_sum(weights * x, axis=axes, keepdims=True), total)
+        centered = x - mean
+        variance = tf.math.divide_no_nan(
+            tf.reduce_sum(weights * tf.square(centered), axis=axes, keepdims=True), total)
     return centered * tf.math.rsqrt(variance + tf.constant(epsilon, x.dtype))
 
 
@@ -183,7 +195,11 @@ class GroupNormalization(_Affine):
         as LayerNormalization.
 
     Weights, in Keras's order: gamma (if scale), beta (if center), each (C,).
-    Keras's `mask` call argument (weights for the statistics) is not supported.
+
+    Call it as `layer(x, mask=m)` to weight the statistics, as Keras: m
+    broadcasts to x's shape (0/1 or bool, or any weights); the mean and
+    variance are then over the positions where m is nonzero, weighted by m,
+    and every position (masked too) is normalised with them.
     """
 
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True,
@@ -215,16 +231,21 @@ class GroupNormalization(_Affine):
         self.input_spec = input_shape[1:]
         self._add_gamma_and_beta([channels])
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=False, mask=None):
         """Reshape the channel axis C into (G, C/G), standardise over every axis but the batch
         and G, scale and shift per channel, reshape back."""
         self._check_inner_dims(inputs, self.input_spec)
         rank, a = inputs.shape.rank, self.axis
         shape = tf.unstack(tf.shape(inputs))  # batch and spatial sizes may be unknown until run time
         per_group = inputs.shape[a] // self.groups
-        grouped = tf.reshape(inputs, tf.stack(shape[:a] + [self.groups, per_group] + shape[a + 1:]))
+        grouped_shape = tf.stack(shape[:a] + [self.groups, per_group] + shape[a + 1:])
+        grouped = tf.reshape(inputs, grouped_shape)
+        weights = None
+        if mask is not None:
+            weights = tf.broadcast_to(tf.cast(mask, inputs.dtype), tf.shape(inputs))
+            weights = tf.reshape(weights, grouped_shape)
         reduce_axes = [i for i in range(1, rank + 1) if i != a]  # all but batch and the G axis
-        y = _standardize(grouped, reduce_axes, self.epsilon)
+        y = _standardize(grouped, reduce_axes, self.epsilon, weights)
         broadcast = [1] * a + [self.groups, per_group] + [1] * (rank - a - 1)
         y = self._scale_and_shift(y, broadcast)
         return tf.reshape(y, tf.shape(inputs))
