@@ -3,6 +3,7 @@ checks; errors naming the layer; unknown batch and spatial sizes."""
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import tfcore
 from tests.helpers import run_layer
@@ -165,3 +166,42 @@ def test_group_norm_mask_weights_the_statistics(rng):
             var = ((block[keep] - mean) ** 2).mean()
             want[n, :, 2 * g:2 * g + 2] = (block - mean) / np.sqrt(var + 1e-2)
     np.testing.assert_allclose(got, want * gamma + beta, rtol=1e-9, atol=1e-12)
+
+
+def test_group_norm_gradients_equal_the_docstring_formula(rng):
+    x, dy = rng.randn(2, 3, 6), rng.randn(2, 3, 6)
+    gamma, beta = rng.randn(6), rng.randn(6)
+    layer = GroupNormalization(2, epsilon=0.1)
+    with tfcore.new_graph().as_default() as graph:
+        xp = tfcore.placeholder((None, 3, 6), np.float64)
+        y = layer(xp)
+        grads = tf.gradients(y, [xp, layer.gamma, layer.beta], grad_ys=dy)
+        with tfcore.session(graph=graph) as sess:
+            layer.set_weights(sess, [gamma, beta])
+            dx, dgamma, dbeta = sess.run(grads, {xp: x})
+    want_dx, xhat = np.empty_like(x), np.empty_like(x)
+    for n in range(2):
+        for g in range(2):
+            c = slice(3 * g, 3 * g + 3)
+            block = x[n, :, c]
+            s = np.sqrt(block.var() + 0.1)
+            xh = (block - block.mean()) / s
+            dxh = dy[n, :, c] * gamma[c]
+            want_dx[n, :, c] = (dxh - dxh.mean() - xh * (dxh * xh).mean()) / s
+            xhat[n, :, c] = xh
+    np.testing.assert_allclose(dx, want_dx, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(dgamma, (dy * xhat).sum(axis=(0, 1)), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(dbeta, dy.sum(axis=(0, 1)), rtol=1e-9, atol=1e-12)
+
+
+def test_unit_norm_gradient_equals_the_docstring_formula(rng):
+    x, dy = rng.randn(3, 5), rng.randn(3, 5)
+    with tfcore.new_graph().as_default() as graph:
+        xp = tfcore.placeholder((None, 5), np.float64)
+        (dx,) = tf.gradients(UnitNormalization()(xp), [xp], grad_ys=dy)
+        with tfcore.session(graph=graph) as sess:
+            got = sess.run(dx, {xp: x})
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    y = x / norm
+    np.testing.assert_allclose(got, (dy - y * (dy * y).sum(axis=1, keepdims=True)) / norm,
+                               rtol=1e-9, atol=1e-12)

@@ -29,17 +29,22 @@ gamma and beta are per channel, shape (C,), as in BatchNormalization. So it is
 the layer-normalisation computation (`_standardize`, below) on the reshaped
 tensor, with the reduction over every axis but the batch and the group axis.
 
-The derivative, the same for every layer here (m values x_i in one set of
-statistics, xhat_i = (x_i - mu) / s, s = sqrt(sigma2 + epsilon), dxhat_i = dy_i * gamma_i):
+With Keras's `mask` (GroupNormalization only) the mean and variance are
+weighted by the mask (tf.nn.weighted_moments' formulas); every position is
+still normalised with them.
 
-    dbeta  = sum over the batch (and the reduced axes) of dy
+The derivative, for Layer and Group normalisation alike (m values x_i sharing
+one mu and sigma2, xhat_i = (x_i - mu) / s, s = sqrt(sigma2 + epsilon),
+dxhat_i = dy_i * gamma_i, the means taken over those m values):
+
+    dbeta  = dy summed over every axis beta does not have (the batch, the rest)
     dgamma = the same sum of dy * xhat
     dx_i   = (dxhat_i - mean(dxhat) - xhat_i * mean(dxhat * xhat)) / s
 
 the two subtracted means being the paths through mu and sigma2: the
 normalisation removes the part of the gradient along the constant direction
-and along xhat. tf.gradients derives exactly this from the ops; the tests
-check it against finite differences.
+and along xhat. tf.gradients derives this from the ops; the tests check it
+against this formula in NumPy and against finite differences.
 
 **UnitNormalization** rescales each example to unit L2 norm over `axis`
 (Keras's tf.linalg.l2_normalize):
