@@ -8,6 +8,7 @@ from tests.oracle import compare_recurrent_with_keras, keras
 from tests.test_simple_rnn_keras import compare_stateful_with_keras
 from tfcore.layers.recurrent import RNN, GRUCell, LSTMCell
 from tfcore.layers.simple_rnn import SimpleRNNCell
+from tfcore.layers.wrappers import Bidirectional
 
 pytestmark = pytest.mark.keras
 
@@ -69,3 +70,13 @@ def test_stateful_rnn_follows_keras_batch_after_batch(rng, kind):
     ours_cell, ref_cell = cells(kind, 4)
     compare_stateful_with_keras(RNN(ours_cell, stateful=True, batch_size=2, return_sequences=True),
                                 keras.layers.RNN(ref_cell, stateful=True, return_sequences=True), rng)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "simple"])
+def test_bidirectional_rnn_of_a_cell_equals_keras(rng, kind):
+    ours_cell, ref_cell = cells(kind, 3)
+    x = rng.randn(2, 4, 3).astype(np.float32)
+    compare_recurrent_with_keras(
+        Bidirectional(RNN(ours_cell, return_sequences=True)),
+        keras.layers.Bidirectional(keras.layers.RNN(ref_cell, return_sequences=True)), x, rng,
+        static_time=False, mask=rng.rand(2, 4) < 0.7)
