@@ -10,11 +10,13 @@
     dropout.py     Dropout                     random mask, inverted scaling, training only
     batch_norm.py  BatchNormalization          batch statistics in training, moving ones at inference
     layer_norm.py  LayerNormalization          per-example statistics over the feature axes
+                   GroupNormalization          per-example statistics over groups of channels
+                   UnitNormalization           x / ||x|| over the axes
     reshape.py     Flatten, Reshape, Permute, RepeatVector
     upsampling.py  UpSampling1D, UpSampling2D, UpSampling3D   nearest (2-D: bilinear too)
     cropping.py    Cropping1D, Cropping2D, Cropping3D
     merge.py       Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot
-    recurrent.py   LSTMCell, GRUCell, LSTM, GRU (stacked, stateful)
+    recurrent.py   LSTMCell, GRUCell, LSTM, GRU (stacked, stateful); RNN(cell) runs any cell
     simple_rnn.py  SimpleRNNCell, SimpleRNN    h_t = activation(x_t W + h_{t-1} U + b)
     wrappers.py    TimeDistributed, Bidirectional
     embedding.py   Embedding                   ids -> rows of a learned table (mask_zero)
@@ -50,14 +52,14 @@ from tfcore.layers.embedding import Embedding
 from tfcore.layers.global_pool import (GlobalAveragePooling1D, GlobalAveragePooling2D,
                                       GlobalAveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                                       GlobalMaxPooling3D)
-from tfcore.layers.layer_norm import LayerNormalization
+from tfcore.layers.layer_norm import GroupNormalization, LayerNormalization, UnitNormalization
 from tfcore.layers.masking import Masking
 from tfcore.layers.merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from tfcore.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
 from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 from tfcore.layers.pool import AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D
 from tfcore.layers.pool3d import AvgPool3D, MaxPool3D
-from tfcore.layers.recurrent import GRU, LSTM, GRUCell, LSTMCell
+from tfcore.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell
 from tfcore.layers.reshape import Flatten, Permute, RepeatVector, Reshape
 from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell
 from tfcore.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D

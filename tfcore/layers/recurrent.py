@@ -2,7 +2,9 @@
 
 A recurrent **cell** maps one time step's input `x_t` (batch, features) and the
 previous state to an output and a new state. A **sequence layer** (`LSTM`,
-`GRU`) runs its cell over the time axis of a (batch, time, features) input.
+`GRU`) runs its cell over the time axis of a (batch, time, features) input;
+`RNN(cell)` is the same machinery for a cell given by the caller (any of
+LSTMCell, GRUCell, SimpleRNNCell), as Keras's `RNN(LSTMCell(8))`.
 
 LSTM cell (Hochreiter & Schmidhuber, 1997), gates in Keras's order i, f, c, o:
 
@@ -956,3 +958,51 @@ class GRU(_Recurrent):
             x, dropped[0], cell.kernel, cell.recurrent_kernel, cell.bias if cell.use_bias else None)
         h = h_dropped + z * (states[0] - dropped[0])
         return h, [h]
+
+
+class RNN(_Recurrent):
+    """Runs any tfcore cell (LSTMCell, GRUCell, SimpleRNNCell) over a (batch, time, features) input.
+
+    Keras's generic recurrent layer: `RNN(LSTMCell(8))` computes what
+    `LSTM(8)` does (the same `_Recurrent` machinery, the cell held as given),
+    with the weights under the cell's name (`rnn/lstm_cell/kernel`, as Keras).
+    The named layers add only their constructor conveniences and, for the
+    LSTM, the fused BlockLSTM kernel.
+
+    Args:
+      cell: an unbuilt tfcore cell. A list of cells (Keras's StackedRNNCells)
+        is not supported: stack layers with `return_sequences=True` instead.
+      return_sequences, return_state, go_backwards, stateful, time_major: as
+        for `LSTM`; `batch_size` is the fixed batch a stateful layer requires.
+      unroll: Keras's choice of strategy: True builds the steps one by one
+        (`"unroll"`, needs a known number of steps), False one `tf.while_loop`
+        (`"while"`, any length). Same numbers either way.
+      zero_output_for_mask: masked (padded) steps output zeros instead of
+        repeating the previous output (Keras's keyword of the same name).
+      activity_regularizer: a penalty on the output(s), divided by the batch size.
+
+    Call it as `layer(x, training=..., initial_state=..., mask=...)`, as `LSTM`.
+    Dropout: Keras puts `dropout`/`recurrent_dropout` on its cells; tfcore's
+    cells have none, so use `LSTM`/`GRU`/`SimpleRNN(dropout=...)` for it.
+    """
+
+    _implementations = ("unroll", "while")
+
+    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
+                 stateful=False, unroll=False, time_major=False, zero_output_for_mask=False,
+                 batch_size=None, activity_regularizer=None, name=None):
+        layer_name = name or "rnn"
+        if isinstance(cell, (list, tuple)):
+            raise ValueError("%s: a list of cells (Keras's StackedRNNCells) is not supported; stack "
+                             "RNN layers with return_sequences=True instead" % layer_name)
+        if not isinstance(cell, _Cell):
+            raise ValueError("%s: cell must be a tfcore cell (LSTMCell, GRUCell, SimpleRNNCell), "
+                             "got %r" % (layer_name, cell))
+        if cell.built:
+            raise ValueError("%s: cell %r is already built (used by another layer or called on its "
+                             "own); give the RNN a new cell" % (layer_name, cell.name))
+        super().__init__(cell, return_sequences, return_state, go_backwards, stateful, batch_size,
+                         "unroll" if unroll else "while", name, time_major=time_major)
+        self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.activity_regularizer = regularizers.get(activity_regularizer)

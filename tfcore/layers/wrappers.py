@@ -87,7 +87,7 @@ class Bidirectional(Module):
     """Runs a recurrent layer forwards and a copy of it backwards, and merges their outputs.
 
     Args:
-      layer: an unbuilt LSTM, GRU or SimpleRNN; the backward layer is a copy of
+      layer: an unbuilt LSTM, GRU, SimpleRNN or RNN(cell); the backward layer is a copy of
         it with its own weights and `go_backwards` flipped.
       merge_mode: "concat" (default), "sum", "mul", "ave" or None (a list).
       backward_layer: optional unbuilt recurrent layer to use instead of the copy
