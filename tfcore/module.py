@@ -198,6 +198,19 @@ class Module:
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
 
+    def add_kernel_and_bias(self, kernel_shape, units, trainable=True):
+        """`kernel` of `kernel_shape`, then (with `use_bias`) `bias` of shape (units,), in
+        Keras's order, with the initializers, regularizers and constraints the constructor
+        resolved (`set_regularizers_and_constraints`): the weights of Dense and the
+        convolutions."""
+        self.kernel = self.add_weight("kernel", kernel_shape, self.kernel_initializer,
+                                      trainable=trainable, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (units,), self.bias_initializer, trainable=trainable,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+
     def set_regularizers_and_constraints(self, kernel_regularizer=None, bias_regularizer=None,
                                          activity_regularizer=None, kernel_constraint=None,
                                          bias_constraint=None):

@@ -383,14 +383,9 @@ class _Conv(Module):
                              "(shape %s)" % (self.name, expected * self.groups, self.input_channels,
                                              input_shape))
         # With groups, each filter sees only its group's C_in / groups channels.
-        self.kernel = self.add_weight(
-            "kernel", self.kernel_size + (self.input_channels // self.groups, self.filters),
-            self.kernel_initializer, trainable=self.trainable,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
-                                        trainable=self.trainable, regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+        self.add_kernel_and_bias(
+            self.kernel_size + (self.input_channels // self.groups, self.filters), self.filters,
+            trainable=self.trainable)
 
     def _call(self, inputs):
         """activation(conv(x) + b), computed channels-last (layout.py), the activation last.

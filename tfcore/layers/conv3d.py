@@ -92,13 +92,7 @@ class Conv3D(Module):
                                             "(batch, depth, height, width, channels)")
         check_group_channels(self.input_channels, self.groups, self.name, input_shape)
         shape = self.kernel_size + (self.input_channels // self.groups, self.filters)
-        self.kernel = self.add_weight("kernel", shape, self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+        self.add_kernel_and_bias(shape, self.filters)
 
     def call(self, inputs, training=False):
         """y[n, p, i, j, o] = activation(b[o] + sum_{t, u, v, c} x[n, p s_d + t d_d - pf,

@@ -154,13 +154,7 @@ class _ConvTranspose(Module):
         input_shape = channels_last_shape(input_shape, self.data_format)
         self.input_channels = channel_count(input_shape, self.rank + 2, self.name,
                                             layout_of(self.layout, self.data_format))
-        self.kernel = self.add_weight("kernel", self.kernel_size + (self.filters, self.input_channels),
-                                      self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+        self.add_kernel_and_bias(self.kernel_size + (self.filters, self.input_channels), self.filters)
 
     def output_size(self, *sizes):
         """The output's spatial sizes for an input of `sizes`, Keras's rule (None stays None)."""

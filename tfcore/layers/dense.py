@@ -64,11 +64,7 @@ class Dense(Module):
                 % (self.name, input_shape)
             )
         self.input_size = int(input_shape[-1])
-        self.kernel = self.add_weight("kernel", (self.input_size, self.units), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self.add_kernel_and_bias((self.input_size, self.units), self.units)
 
     def call(self, inputs, training=False):
         if inputs.shape.rank is not None and inputs.shape[-1] is not None \
