@@ -1,4 +1,4 @@
-"""The course in docs/learn/: every chapter's code runs and prints exactly what the chapter shows.
+"""The course (tfcore/learn/chapters/, indexed by docs/learn/): every chapter's code runs and prints exactly what the chapter shows.
 
 The oracle of each block is the chapter's own ```output block, written from a
 run and checked on every run: a change in tfcore that alters what a chapter

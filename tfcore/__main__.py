@@ -1,6 +1,6 @@
 """`python -m tfcore`: the course's front door.
 
-    python -m tfcore            list the chapters of docs/learn/
+    python -m tfcore            list the course's chapters (tfcore/learn/chapters/)
     python -m tfcore 5          run chapter 5's code blocks, printing each block and its output
     python -m tfcore run 05     the same (a number, a file name such as 05_conv, or a path)
 
@@ -30,7 +30,7 @@ def short_title(path):
 
 def list_chapters(out):
     paths = course.chapters()
-    out.write("The course, docs/learn/ (%d chapters). Read a chapter, then run its code:\n\n" % len(paths))
+    out.write("The course (%d chapters). Read a chapter, then run its code:\n\n" % len(paths))
     for path in paths:
         out.write("  %s  %s\n" % (path.name[:2], short_title(path)))
     out.write("\n  python -m tfcore 5                 run chapter 5, printing as it goes\n"

@@ -5,7 +5,7 @@
     python -m tfcore.learn list       the exercises the checker knows, with their signatures
     python -m tfcore.learn check conv2d my_file.py:my_conv2d
     python -m tfcore.learn test [CHAPTER ...]        check the chapters' printed outputs
-    python -m tfcore.learn regenerate docs/learn/05_conv.md   (authors) rewrite output blocks
+    python -m tfcore.learn regenerate tfcore/learn/chapters/05_conv.md   (authors) rewrite output blocks
 
     course.py     the chapter format (```python then ```output), run / check / regenerate
     exercises.py  each exercise: signature, random cases, oracle (tf.nn ops, tfcore cells, Attention)

@@ -1,4 +1,4 @@
-"""The course in `docs/learn/`: Markdown chapters whose code runs and whose printed output is checked.
+"""The course in `tfcore/learn/chapters/` (the index is docs/learn/README.md): Markdown chapters whose code runs and whose printed output is checked.
 
 The format, which keeps a chapter from going stale:
 
@@ -27,7 +27,7 @@ import re
 import textwrap
 import traceback
 
-COURSE_DIR = pathlib.Path(__file__).resolve().parents[2] / "docs" / "learn"
+COURSE_DIR = pathlib.Path(__file__).resolve().parent / "chapters"
 _FENCE = re.compile(r"^```\s*([\w-]*)\s*$")
 
 
@@ -59,7 +59,7 @@ def chapters(directory=None):
     """The chapter files, in order: `NN_name.md` (README.md, the index, is not a chapter)."""
     directory = pathlib.Path(directory or COURSE_DIR)
     if not directory.is_dir():
-        # The chapters (and models/, which they import) live in a checkout, not in a wheel.
+        # The chapters ship inside the package (package data).
         raise LookupError("the course's chapters are not at %s: run from a tfcore checkout "
                           "(git clone, then pip install -e .)" % directory)
     return sorted(p for p in directory.glob("[0-9][0-9]_*.md"))
