@@ -1,11 +1,12 @@
-"""`python -m tfcore.inspect MODEL [--expand] [--picture out.png] [--tensorboard DIR] [--placement]`.
+"""`python -m tfcore.inspect MODEL [--expand] [--picture out.png] [--tensorboard DIR] [--placement] [--optimized]`.
 
 MODEL is a module of the checkout's `models/` package (one per example of the
 chapter; an unknown name lists them) or `package.module[:function]` whose function (default `build`) returns a TrainGraph, a `tf.Graph` or a
 `(graph, tensors...)` tuple. Prints the per-layer summary and the graph
 statistics; the flags open the control flow (the ops inside each `If` and
 `While`: the dropout mask, an RNN's time step), and add a picture, a
-TensorBoard event file and a traced step's device placement.
+TensorBoard event file and a traced step's device placement; `--optimized`
+shows the graph the runtime ran after Grappler's rewrites (fusions, folding).
 """
 
 import argparse
@@ -79,6 +80,7 @@ def main(argv=None):
                    help="picture renderer (auto: graphviz's dot if installed, else matplotlib)")
     p.add_argument("--tensorboard", metavar="DIR", help="write the graph for `tensorboard --logdir DIR`")
     p.add_argument("--placement", action="store_true", help="run one traced step and report devices")
+    add_runtime_flags(p)
     p.add_argument("--batch-size", type=positive_int, default=None,
                    help="build with this batch size where the model takes one; FLOPs count a None "
                         "batch dimension as this (default 1: per example)")
@@ -114,7 +116,28 @@ def main(argv=None):
         else:
             placement_report(graph, fetches=outputs, batch_size=args.batch_size or 2,
                              cpu_devices=args.cpu_devices)
+    runtime_reports(model, graph, outputs, args)
     return 0
+
+
+def add_runtime_flags(parser):
+    """The flags that run the model and show what the runtime did: --optimized, --profile."""
+    parser.add_argument("--optimized", action="store_true",
+                        help="run one step and show the graph the runtime executed after Grappler: "
+                             "op counts before and after, fusions, folded and removed ops")
+
+
+def runtime_reports(model, graph, outputs, args):
+    """Print the reports of `add_runtime_flags`' flags (one training step, else one run)."""
+    if not args.optimized:
+        return
+    from tfcore.inspect.optimized import optimized
+
+    trains = getattr(model, "train_op", None) is not None
+    print("\nwhat the runtime ran for one %s:" % ("training step" if trains else "run"))
+    fetches = None if trains else outputs
+    optimized(model if trains else graph, fetches=fetches, batch_size=args.batch_size or 2,
+              cpu_devices=args.cpu_devices, print_fn=print)
 
 
 if __name__ == "__main__":
