@@ -8,6 +8,7 @@
     inspect.write_graph(model, "logs")    # for `tensorboard --logdir logs`
     inspect.placement_report(model)       # where one traced training step ran
     inspect.optimized(model)              # the graph the runtime ran: fusions, folding
+    inspect.profile(model)                # time and memory of a training and an inference step
 
 or from a shell: `python -m tfcore.inspect mnist_cnn --picture docs/mnist_cnn.png`.
 
@@ -26,6 +27,8 @@ Everything is read from the graph itself, so it works for any graph:
                     _Send/_Recv copies, soft-placement fallbacks
     optimized.py    the partition graphs beside the built graph: what Grappler
                     and oneDNN fused, folded, rewrote and removed
+    profile.py      traced steps' time per op type and layer, peak memory, what
+                    backprop keeps alive; a timeline and a memory picture
 
 The profiler, compared. `tf.compat.v1.profiler.profile(graph,
 options=ProfileOptionBuilder.float_operation())` counts FLOPs from the
@@ -49,9 +52,10 @@ from tfcore.inspect.layers import LayerRow, Summary, summary
 from tfcore.inspect.optimized import Fusion, OptimizedReport, optimized
 from tfcore.inspect.picture import render, to_dot
 from tfcore.inspect.placement import PlacementReport, placement_report
+from tfcore.inspect.profile import Profile, StepProfile, draw_profile, profile
 from tfcore.inspect.tensorboard import write_graph
 
 __all__ = ["summary", "Summary", "LayerRow", "op_flops", "profiler_flops", "graph_stats",
            "GraphStats", "render", "to_dot", "write_graph", "placement_report", "PlacementReport",
            "control_flow", "format_control_flow", "ControlFlowOp", "optimized", "OptimizedReport",
-           "Fusion"]
+           "Fusion", "profile", "Profile", "StepProfile", "draw_profile"]
