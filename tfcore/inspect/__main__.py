@@ -1,4 +1,4 @@
-"""`python -m tfcore.inspect MODEL [--expand] [--picture out.png] [--tensorboard DIR] [--placement] [--optimized]`.
+"""`python -m tfcore.inspect MODEL [--expand] [--picture out.png] [--tensorboard DIR] [--placement] [--optimized] [--profile [--picture-dir DIR]]`.
 
 MODEL is a module of the checkout's `models/` package (one per example of the
 chapter; an unknown name lists them) or `package.module[:function]` whose function (default `build`) returns a TrainGraph, a `tf.Graph` or a
@@ -6,7 +6,8 @@ chapter; an unknown name lists them) or `package.module[:function]` whose functi
 statistics; the flags open the control flow (the ops inside each `If` and
 `While`: the dropout mask, an RNN's time step), and add a picture, a
 TensorBoard event file and a traced step's device placement; `--optimized`
-shows the graph the runtime ran after Grappler's rewrites (fusions, folding).
+shows the graph the runtime ran after Grappler's rewrites (fusions, folding),
+`--profile` traces a training and an inference step (time, memory).
 """
 
 import argparse
@@ -89,6 +90,7 @@ def main(argv=None):
     p.add_argument("--verbose", action="store_true",
                    help="show TensorFlow's start-up lines too (hidden by default: tfcore.quiet)")
     args = p.parse_args(argv)
+    check_runtime_flags(p, args)
 
     try:
         builder = load_builder(args.model)
@@ -116,7 +118,7 @@ def main(argv=None):
         else:
             placement_report(graph, fetches=outputs, batch_size=args.batch_size or 2,
                              cpu_devices=args.cpu_devices)
-    runtime_reports(model, graph, outputs, args)
+    runtime_reports(p, model, graph, outputs, args)
     return 0
 
 
@@ -125,19 +127,53 @@ def add_runtime_flags(parser):
     parser.add_argument("--optimized", action="store_true",
                         help="run one step and show the graph the runtime executed after Grappler: "
                              "op counts before and after, fusions, folded and removed ops")
+    parser.add_argument("--profile", action="store_true",
+                        help="trace one training and one inference step: time per op type and "
+                             "layer, peak memory, what backprop keeps alive (a TrainGraph model)")
+    parser.add_argument("--picture-dir", metavar="DIR",
+                        help="with --profile: draw DIR/MODEL-timeline.png and DIR/MODEL-memory.png")
 
 
-def runtime_reports(model, graph, outputs, args):
+def check_runtime_flags(parser, args):
+    """Usage errors of `add_runtime_flags`' flags, before anything is built."""
+    if args.picture_dir and not args.profile:
+        parser.error("--picture-dir draws the profile's pictures: add --profile")
+    if args.picture_dir:
+        _check_writable_folder(parser, args.picture_dir)
+
+
+def runtime_reports(parser, model, graph, outputs, args):
     """Print the reports of `add_runtime_flags`' flags (one training step, else one run)."""
-    if not args.optimized:
-        return
-    from tfcore.inspect.optimized import optimized
-
     trains = getattr(model, "train_op", None) is not None
-    print("\nwhat the runtime ran for one %s:" % ("training step" if trains else "run"))
-    fetches = None if trains else outputs
-    optimized(model if trains else graph, fetches=fetches, batch_size=args.batch_size or 2,
-              cpu_devices=args.cpu_devices, print_fn=print)
+    if args.profile and not trains:
+        parser.error("--profile traces a training step: %s builds no train op" % args.model)
+    if args.optimized:
+        from tfcore.inspect.optimized import optimized
+
+        print("\nwhat the runtime ran for one %s:" % ("training step" if trains else "run"))
+        optimized(model if trains else graph, fetches=None if trains else outputs,
+                  batch_size=args.batch_size or 2, cpu_devices=args.cpu_devices, print_fn=print)
+    if args.profile:
+        from tfcore.inspect.profile import draw_profile, profile
+
+        print()
+        report = profile(model, batch_size=args.batch_size or 32, cpu_devices=args.cpu_devices,
+                         print_fn=print)
+        if args.picture_dir:
+            stem = args.model.replace(":", "-").replace(".", "-") + "-"
+            print("\npictures: %s" % ", ".join(draw_profile(report, args.picture_dir, prefix=stem)))
+
+
+def _check_writable_folder(parser, folder):
+    """A usage error, before any work, if `folder` cannot be created or written."""
+    import os
+
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as err:
+        parser.error("--picture-dir: cannot create %s (%s)" % (folder, err.strerror or err))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        parser.error("--picture-dir: %s is not writable" % folder)
 
 
 if __name__ == "__main__":

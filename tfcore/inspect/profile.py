@@ -29,7 +29,8 @@ allocated and freed. From those, measured:
 and one estimate:
 
     kept for backprop    the forward tensors a backward node reads (ReLU outputs
-                         for ReluGrad, a conv's input for its filter gradient):
+                         for ReluGrad, a conv's input for its filter gradient;
+                         a `Shape` that reads only the size aside):
                          bytes from their traced shapes, per layer. It is what
                          the forward pass must keep alive until the backward
                          pass, all of it at the turn between the two if nothing
@@ -175,6 +176,10 @@ def _tensor_bytes(description):
     return int(np.prod(dims, dtype=np.int64)) * tf.dtypes.as_dtype(description.dtype).size
 
 
+# Ops that read only a tensor's shape: what they read is not an activation backprop needs.
+_SHAPE_READERS = ("Shape", "ShapeN", "Size", "Rank")
+
+
 def _kept_for_backprop(nodes, partition_graphs, stage):
     """Bytes, per layer, of the forward tensors that backward nodes of the partition graphs read."""
     outputs = {n.node_name: [o.tensor_description for o in n.output] for n in nodes}
@@ -182,7 +187,7 @@ def _kept_for_backprop(nodes, partition_graphs, stage):
     seen, kept = set(), collections.Counter()
     for p in partition_graphs:
         for node in p.node:
-            if _stage_of(node.name, stage) != "backward":
+            if _stage_of(node.name, stage) != "backward" or node.op in _SHAPE_READERS:
                 continue
             for source in node.input:
                 if source.startswith("^"):
