@@ -299,49 +299,56 @@ def format_profile(p, top=6):
     return "\n".join(lines)
 
 
+_COLOURS = {"forward": "tab:blue", "backward": "tab:orange", "optimizer": "tab:green", "runtime": "0.6"}
+
+
+def draw_timeline(ax, step, title=None):
+    """Draw a step's ops on matplotlib axes `ax`: time across, one lane per op running side by side."""
+    lanes = timeline_lanes(step.events)
+    for event, lane in lanes:
+        ax.broken_barh([(event.start / 1e3, max(event.duration, 1.0) / 1e3)], (lane - 0.4, 0.8),
+                       color=_COLOURS[event.stage])
+    for stage, colour in _COLOURS.items():
+        ax.bar(0, 0, color=colour, label=stage)
+    lane_count = 1 + max((lane for _, lane in lanes), default=0)
+    ax.set_yticks(range(lane_count))
+    ax.set(xlabel="ms from the step's first op", ylabel="lane (ops side by side)",
+           title=title or "one traced %s step" % step.kind, ylim=(-0.6, lane_count + 0.6))
+    ax.legend(loc="upper center", ncol=4, fontsize=8)
+
+
+def draw_memory(ax, steps, labels=None, title="memory over one step"):
+    """Draw the live bytes of each step over its time on axes `ax` (a step function)."""
+    for k, s in enumerate(steps):
+        if s.memory:
+            times, live = zip(*s.memory)
+            label = labels[k] if labels else s.kind
+            ax.step(np.array(times) / 1e3, np.array(live) / 1e6, where="post",
+                    label="%s (peak %s)" % (label, _mb(s.peak_bytes)))
+    ax.set(xlabel="ms from the step's first op", ylabel="MB held by the step's kernels", title=title)
+    ax.legend(fontsize=8)
+
+
 def draw_profile(p, folder, prefix=""):
     """Draw `folder/<prefix>timeline.png` (the training step's ops over time, by stage) and
     `folder/<prefix>memory.png` (live bytes over each step); returns the two paths."""
     import pathlib
 
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no window, no backend to choose
 
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    colours = {"forward": "tab:blue", "backward": "tab:orange", "optimizer": "tab:green", "runtime": "0.6"}
-    fig, ax = plt.subplots(figsize=(9, 3.2))
-    lanes = timeline_lanes(p.training.events)
-    for event, lane in lanes:
-        ax.broken_barh([(event.start / 1e3, max(event.duration, 1.0) / 1e3)], (lane - 0.4, 0.8),
-                       color=colours[event.stage])
-    for stage, colour in colours.items():
-        ax.bar(0, 0, color=colour, label=stage)
-    lane_count = 1 + max((lane for _, lane in lanes), default=0)
-    ax.set_yticks(range(lane_count))
-    ax.set(xlabel="ms from the step's first op", ylabel="lane (ops side by side)",
-           title="one traced training step, batch %d" % p.batch_size, ylim=(-0.6, lane_count + 0.6))
-    ax.legend(loc="upper center", ncol=4, fontsize=8)
-    timeline = folder / (prefix + "timeline.png")
-    fig.tight_layout()
-    fig.savefig(timeline, dpi=100)
-    plt.close(fig)
-    fig, ax = plt.subplots(figsize=(9, 3.2))
-    for s in (p.training, p.inference):
-        if s.memory:
-            times, live = zip(*s.memory)
-            ax.step(np.array(times) / 1e3, np.array(live) / 1e6, where="post",
-                    label="%s (peak %s)" % (s.kind, _mb(s.peak_bytes)))
-    ax.set(xlabel="ms from the step's first op", ylabel="MB held by the step's kernels",
-           title="memory over one step, batch %d" % p.batch_size)
-    ax.legend(fontsize=8)
-    memory = folder / (prefix + "memory.png")
-    fig.tight_layout()
-    fig.savefig(memory, dpi=100)
-    plt.close(fig)
-    return str(timeline), str(memory)
+    paths = []
+    for name, draw in (("timeline.png", lambda ax: draw_timeline(
+            ax, p.training, "one traced training step, batch %d" % p.batch_size)),
+                       ("memory.png", lambda ax: draw_memory(
+            ax, [p.training, p.inference], title="memory over one step, batch %d" % p.batch_size))):
+        fig = Figure(figsize=(9, 3.2), layout="constrained")
+        draw(fig.subplots())
+        path = folder / (prefix + name)
+        fig.savefig(path, dpi=100)
+        paths.append(str(path))
+    return paths
 
 
 def timeline_lanes(events):
