@@ -36,8 +36,8 @@ replaced, so the two graphs can be matched by name:
                                     through its first (data) input while the
                                     ops are gone from the runtime graph, and the
                                     vanished neighbours the node's attributes
-                                    name (`fused_ops`, `activation_mode`, a
-                                    `WithBias` filter gradient's BiasAddGrad)
+                                    name (`fused_ops`, `activation_mode`, the
+                                    BiasAdd or BiasAddGrad of oneDNN's `...WithBias`)
     built op absent                 removed (folded into a constant, fused, or
                                     dropped by the dependency optimiser)
     runtime node with no built op   added: `ConstantFolding/...` constants,
@@ -129,8 +129,8 @@ def _absorbable(node):
         types.add(mode)
     if "num_side_inputs" in node.attr and node.attr["num_side_inputs"].i > 0:
         types.update({"Add", "AddV2"})
-    if node.op.endswith("WithBias"):
-        types.add("BiasAddGrad")
+    if node.op.endswith("WithBias"):  # oneDNN's own: Conv2D + BiasAdd, a filter gradient + BiasAddGrad
+        types.update({"BiasAdd", "BiasAddGrad"})
     return types
 
 
@@ -215,7 +215,9 @@ def optimized(model, fetches=None, feed_dict=None, session=None, batch_size=2, p
 
 
 def _histogram(counter, top):
-    return ", ".join("%s %d" % kv for kv in counter.most_common(top))
+    """`"Const 6, Mul 2, ..."`: the most common first, ties by name (the same text every run)."""
+    ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return ", ".join("%s %d" % kv for kv in ranked)
 
 
 def format_optimized(r, top=8):
