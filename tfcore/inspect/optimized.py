@@ -239,5 +239,8 @@ def format_optimized(r, top=8):
     new_constants = sum(1 for name, _ in r.added if name.startswith("ConstantFolding/"))
     lines.append("constant folding: %d ops became constants in place, %d new constants"
                  % (len(r.folded), new_constants))
+    if r.folded:
+        lines.append("  in place: " + ", ".join("%s (%s)" % pair for pair in r.folded[:4])
+                     + (", ..." if len(r.folded) > 4 else ""))
     lines.append("removed (%d ops, fusions aside): %s" % (len(r.removed), _histogram(removed, top) or "none"))
     return "\n".join(lines)

@@ -120,7 +120,7 @@ class StepProfile:
 class Profile:
     """A traced training step and a traced inference step of one model."""
 
-    training: StepProfile
+    training: StepProfile  # None if not traced (`profile(steps=...)`)
     inference: StepProfile
     batch_size: int
 
@@ -228,32 +228,37 @@ def step_profile(kind, graph, metadata, wall_seconds, stage):
                        _kept_for_backprop(nodes, metadata.partition_graphs, stage))
 
 
-def profile(model, batch_size=32, feed_dict=None, print_fn=None, **session_options):
+def profile(model, batch_size=32, feed_dict=None, print_fn=None, steps=("training", "inference"),
+            **session_options):
     """Trace one training step and one inference step of a TrainGraph; returns a `Profile`.
 
     The feed defaults to zeros (a None dimension taken as `batch_size`), the
     training switch fed True for the training step. `session_options` go to
     `tfcore.session` (one session, so both steps see the same variables).
-    `print_fn=print` prints the report.
+    `steps=("training",)` traces the training step alone (`Profile.inference`
+    is then None). `print_fn=print` prints the report.
     """
     if getattr(model, "train_op", None) is None:
         raise ValueError("profile: the model has no train op; pass a TrainGraph with a loss and a train op")
+    if not steps or set(steps) - {"training", "inference"}:
+        raise ValueError("profile: steps must name 'training' and/or 'inference', got %r" % (steps,))
     from tfcore import graph as graph_lib
 
     graph = model.graph
     train_loss = model.train_loss if getattr(model, "train_loss", None) is not None else model.loss
-    steps = {"training": (model.train_op, [train_loss]),
-             "inference": (model.predictions, [model.predictions])}
+    fetches = {"training": (model.train_op, [train_loss]),
+               "inference": (model.predictions, [model.predictions])}
     results = {}
     with graph_lib.session(graph=graph, **session_options) as session:
         session.run(model.init_op)
-        for kind, (fetch, forward) in steps.items():
+        for kind in steps:
+            fetch, forward = fetches[kind]
             feed = feed_dict
             if kind == "inference" and feed is None and getattr(model, "training", None) is not None:
                 feed = _inference_feed(model, batch_size)
             metadata, seconds = traced_run(model, fetch, feed, session, batch_size, warmup=1)
             results[kind] = step_profile(kind, graph, metadata, seconds, stages(graph, forward, [fetch]))
-    report = Profile(results["training"], results["inference"], batch_size)
+    report = Profile(results.get("training"), results.get("inference"), batch_size)
     if print_fn is not None:
         print_fn(format_profile(report))
     return report
@@ -272,13 +277,15 @@ def _mb(n):
 
 def format_profile(p, top=6):
     """The printed report: time per op type and per layer, memory per layer, the peaks."""
-    t, i = p.training, p.inference
+    t = p.training
     lines = ["one step of batch %d (traced: times include the tracer's overhead; noisy on a shared machine)"
              % p.batch_size]
-    for s in (t, i):
+    for s in (step for step in (p.training, p.inference) if step is not None):
         lines.append("%-9s wall %.1f ms, ops busy %.1f ms (busy <= span %.1f ms <= wall), peak %s"
                      % (s.kind, s.wall_micros / 1e3, s.busy_micros / 1e3, s.span_micros / 1e3,
                         _mb(s.peak_bytes)))
+    if t is None:
+        return "\n".join(lines)
     lines.append("training time per stage: " + ", ".join(
         "%s %.1f ms" % (k, v / 1e3) for k, v in t.stage_micros.items()))
     lines.append("training time per op type (top %d):" % top)
@@ -342,7 +349,8 @@ def draw_profile(p, folder, prefix=""):
     for name, draw in (("timeline.png", lambda ax: draw_timeline(
             ax, p.training, "one traced training step, batch %d" % p.batch_size)),
                        ("memory.png", lambda ax: draw_memory(
-            ax, [p.training, p.inference], title="memory over one step, batch %d" % p.batch_size))):
+            ax, [s for s in (p.training, p.inference) if s is not None],
+            title="memory over one step, batch %d" % p.batch_size))):
         fig = Figure(figsize=(9, 3.2), layout="constrained")
         draw(fig.subplots())
         path = folder / (prefix + name)
