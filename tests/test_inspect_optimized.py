@@ -135,3 +135,20 @@ def test_cli_optimized_prints_the_fusions(capsys):
     out = capsys.readouterr().out
     assert "as built" in out and "as run" in out
     assert "_FusedMatMul <- MatMul + BiasAdd" in out
+
+
+def test_an_if_is_lowered_to_switch_and_merge_with_its_branches_inlined():
+    graph = tfcore.new_graph(seed=0)
+    with graph.as_default():
+        x = tfcore.placeholder((3,), name="x")
+        flag = tfcore.placeholder_with_default(True, name="flag")
+        with tf.name_scope("choice"):
+            y = tf.cond(flag, lambda: tf.sin(x), lambda: tf.cos(x))
+    report = optimized(graph, fetches=y)
+    (cond,) = [op for op in graph.get_operations() if op.type in ("If", "StatelessIf")]
+    assert (cond.name, cond.type) in report.removed
+    added = dict(report.added)
+    assert "Switch" in added.values() and "Merge" in added.values()
+    # The branch functions' ops now run in the main graph, under the If's name.
+    assert {"Sin", "Cos"} <= {t for n, t in report.added if n.startswith(cond.name + "/")}
+    assert "control flow lowered: 1 If/While ops" in str(report)

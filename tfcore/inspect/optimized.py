@@ -43,9 +43,12 @@ replaced, so the two graphs can be matched by name:
     runtime node with no built op   added: `ConstantFolding/...` constants,
                                     `_Arg`/`_Retval` for feeds and fetches
 
-What this cannot see: the bodies of `If`/`While` functions are optimised
-separately and do not appear in the partition graphs (`inspect.control_flow`
-shows them as built), and oneDNN's own layout choices inside a kernel.
+Control flow is lowered: an `If` or `While` op (a call of functions in the
+graph's library, `inspect.control_flow` opens them as built) becomes
+`Switch`/`Merge` (and `Enter`/`Exit`/`NextIteration`) nodes with the branch's
+or the body's ops inlined between them, under new names
+(`dropout/cond/then/_9/Mul`): they count as added. What this cannot see is
+inside a kernel: oneDNN's own layout choices and scratch buffers.
 """
 
 import collections
@@ -214,6 +217,10 @@ def optimized(model, fetches=None, feed_dict=None, session=None, batch_size=2, p
     return report
 
 
+_FUNCTIONAL = ("If", "StatelessIf", "While", "StatelessWhile", "Case", "StatelessCase")
+_LOWERED = ("Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCond")
+
+
 def _histogram(counter, top):
     """`"Const 6, Mul 2, ..."`: the most common first, ties by name (the same text every run)."""
     ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
@@ -243,4 +250,9 @@ def format_optimized(r, top=8):
         lines.append("  in place: " + ", ".join("%s (%s)" % pair for pair in r.folded[:4])
                      + (", ..." if len(r.folded) > 4 else ""))
     lines.append("removed (%d ops, fusions aside): %s" % (len(r.removed), _histogram(removed, top) or "none"))
+    calls = sum(n for t, n in removed.items() if t in _FUNCTIONAL)
+    if calls:
+        lowered = collections.Counter(t for _, t in r.added if t in _LOWERED)
+        lines.append("control flow lowered: %d If/While ops -> %s, their functions' ops inlined (added)"
+                     % (calls, _histogram(lowered, top)))
     return "\n".join(lines)

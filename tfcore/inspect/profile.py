@@ -277,7 +277,8 @@ def _inference_feed(model, batch_size):
 
 
 def _mb(n):
-    return "%.2f MB" % (n / 1e6)
+    """Bytes in the unit that shows them: `24.07 MB`, `131.1 kB`, `40 B`."""
+    return "%.2f MB" % (n / 1e6) if n >= 1e6 else "%.1f kB" % (n / 1e3) if n >= 1e3 else "%d B" % n
 
 
 def format_profile(p, top=6):
