@@ -66,6 +66,18 @@ def test_recompute_passes_keyword_arguments_and_several_inputs():
     np.testing.assert_allclose(got[2], 3 * np.sin(va) * vb ** 2, atol=1e-12)
 
 
+def test_recompute_refuses_a_block_whose_second_pass_would_draw_another_dropout_mask():
+    from tfcore.layers import Dropout
+
+    graph = tfcore.new_graph(seed=0)
+    with graph.as_default():
+        x = tfcore.placeholder((4, 3))
+        dropout = Dropout(0.5)
+        y = recompute(lambda t: dropout(t, training=True))(x)
+        with pytest.raises(ValueError, match=r"recompute: recomputing the block builds dropout/"):
+            tf.gradients(tf.reduce_sum(y), x)
+
+
 def test_recompute_refuses_a_non_callable():
     with pytest.raises(TypeError, match="recompute: block must be callable"):
         recompute(3)

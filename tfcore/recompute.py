@@ -37,8 +37,11 @@ because the written-out form is the lesson. Two details matter in graph mode:
   other inputs, so no merging, and the copy runs only once the backward pass
   has reached the block.
 
-The block must compute the same numbers twice: no dropout (a second call draws
-a new mask) and no batch-norm moving-average update (it would update twice).
+The block must compute the same numbers twice and change nothing: no dropout
+in training mode (its second call would advance the mask counter and draw
+another mask), no batch-norm moving-average update (it would update twice).
+The recomputation refuses a block whose second call builds a stateful op
+(an assignment, a stateful random op, a stateful `If`/`While`).
 """
 
 import tensorflow as tf
@@ -72,8 +75,11 @@ def recompute(block):
                 # forward ops (its inputs differ), and it runs when the backward pass needs it.
                 with tf.control_dependencies(dys):
                     again_in = [tf.identity(x) for x in xs]
+                graph = tf.compat.v1.get_default_graph()
+                before = len(graph.get_operations())
                 with tf.name_scope("recomputed"):
                     again = tf.nest.flatten(block(*again_in, **kwargs))
+                _refuse_state_changes(graph.get_operations()[before:])
                 grads = tf.gradients(again, again_in + variables, grad_ys=list(dys))
                 grads = [tf.zeros_like(t) if g is None else g for t, g in zip(again_in + variables, grads)]
                 return grads[:len(xs)], grads[len(xs):]
@@ -83,3 +89,20 @@ def recompute(block):
         return forward(*inputs)
 
     return call
+
+
+# Op types that change state or draw fresh randomness: running them a second time is not
+# a recomputation. (Stateless random ops are fine: the same seed gives the same numbers.)
+_STATEFUL_PREFIXES = ("Assign", "ResourceApply", "ResourceScatter", "ScatterUpdate", "Random",
+                      "TruncatedNormal", "Multinomial", "StatefulUniform", "StatefulStandardNormal")
+_STATEFUL_TYPES = ("If", "While", "Case")  # their Stateless* twins are fine
+
+
+def _refuse_state_changes(ops):
+    """A ValueError naming the first op of the recomputation that changes state."""
+    for op in ops:
+        if op.type.startswith(_STATEFUL_PREFIXES) or op.type in _STATEFUL_TYPES:
+            raise ValueError(
+                "recompute: recomputing the block builds %s (%s), which changes state or draws new "
+                "random numbers, so the second pass would not repeat the first; keep dropout and "
+                "batch norm in training mode out of recomputed blocks" % (op.name, op.type))
