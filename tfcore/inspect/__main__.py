@@ -1,4 +1,4 @@
-"""`python -m tfcore.inspect MODEL [--expand] [--picture out.png] [--tensorboard DIR] [--placement] [--optimized] [--profile [--picture-dir DIR]]`.
+"""`python -m tfcore.inspect MODEL [--expand] [--picture out.png] [--tensorboard DIR] [--placement]`.
 
 MODEL is a module of the checkout's `models/` package (one per example of the
 chapter; an unknown name lists them) or `package.module[:function]` whose function (default `build`) returns a TrainGraph, a `tf.Graph` or a

@@ -137,7 +137,7 @@ def _absorbable(node):
     return types
 
 
-def _consumers(graph, needed):
+def _consumers(needed):
     out = collections.defaultdict(list)
     for op in needed:
         for t in op.inputs:
@@ -169,7 +169,7 @@ def compare(graph, fetches, partition_graphs):
     needed = ancestors(tf.nest.flatten(fetches))
     nodes = {n.name: n for p in partition_graphs for n in p.node}
     gone = {op for op in needed if op.name not in nodes and op.type != "Placeholder"}
-    consumers = _consumers(graph, needed)
+    consumers = _consumers(needed)
     fusions, rewritten, folded, added, claimed = [], [], [], [], set()
     for name in sorted(nodes):
         node = nodes[name]
