@@ -57,6 +57,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from tfcore import graph as graph_lib
 from tfcore.inspect.layers import ancestors
 from tfcore.inspect.placement import traced_run
 
@@ -210,7 +211,7 @@ def _kept_for_backprop(nodes, partition_graphs, stage):
     return dict(kept.most_common())
 
 
-def step_profile(kind, graph, metadata, wall_seconds, stage):
+def step_profile(kind, metadata, wall_seconds, stage):
     """A `StepProfile` from one traced run's `RunMetadata`."""
     nodes = [n for d in metadata.step_stats.dev_stats for n in d.node_stats]
     t0 = min(n.all_start_nanos for n in nodes)
@@ -225,7 +226,7 @@ def step_profile(kind, graph, metadata, wall_seconds, stage):
         for used in n.memory:
             allocated[(layer, node_stage)] += used.total_bytes
             records += [(r.alloc_micros - t0 / 1e3, r.alloc_bytes) for r in used.allocation_records]
-    records.sort()
+    records.sort(key=lambda r: r[0])  # by time only: within a microsecond, the nodes' own order
     live = np.cumsum([b for _, b in records]) if records else []
     return StepProfile(kind, wall_seconds * 1e6, (end - t0) / 1e3, sorted(events, key=lambda e: e.start),
                        [(t, int(b)) for (t, _), b in zip(records, live)],
@@ -247,8 +248,6 @@ def profile(model, batch_size=32, feed_dict=None, print_fn=None, steps=("trainin
         raise ValueError("profile: the model has no train op; pass a TrainGraph with a loss and a train op")
     if not steps or set(steps) - {"training", "inference"}:
         raise ValueError("profile: steps must name 'training' and/or 'inference', got %r" % (steps,))
-    from tfcore import graph as graph_lib
-
     graph = model.graph
     train_loss = model.train_loss if getattr(model, "train_loss", None) is not None else model.loss
     fetches = {"training": (model.train_op, [train_loss]),
@@ -262,7 +261,7 @@ def profile(model, batch_size=32, feed_dict=None, print_fn=None, steps=("trainin
             if kind == "inference" and feed is None and getattr(model, "training", None) is not None:
                 feed = _inference_feed(model, batch_size)
             metadata, seconds = traced_run(model, fetch, feed, session, batch_size, warmup=1)
-            results[kind] = step_profile(kind, graph, metadata, seconds, stages(graph, forward, [fetch]))
+            results[kind] = step_profile(kind, metadata, seconds, stages(graph, forward, [fetch]))
     report = Profile(results.get("training"), results.get("inference"), batch_size)
     if print_fn is not None:
         print_fn(format_profile(report))
