@@ -11,6 +11,7 @@ benchmark's speed relies on (NOTES.md), with the oneDNN names of this CPU build.
 import collections
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import tfcore
@@ -152,3 +153,28 @@ def test_an_if_is_lowered_to_switch_and_merge_with_its_branches_inlined():
     # The branch functions' ops now run in the main graph, under the If's name.
     assert {"Sin", "Cos"} <= {t for n, t in report.added if n.startswith(cond.name + "/")}
     assert "control flow lowered: 1 If/While ops" in str(report)
+
+
+def _conv(x, k):
+    return tf.nn.conv2d(x, k, 1, "SAME")
+
+
+@pytest.mark.parametrize("activation, head", [
+    (tf.nn.relu6, "Conv2D"), (tf.nn.elu, "Conv2D"), (lambda t: tf.nn.leaky_relu(t, 0.2), "Conv2D"),
+    (tf.nn.relu, "DepthwiseConv2dNative")])
+def test_each_fusion_lists_the_head_op_then_the_nodes_fused_ops(activation, head):
+    graph = tfcore.new_graph(seed=0)
+    rng = np.random.RandomState(0)
+    with graph.as_default():
+        x = tfcore.placeholder((2, 8, 8, 4))
+        k = tf.constant(rng.rand(3, 3, 4, 4 if head == "Conv2D" else 1).astype(np.float32))
+        b = tf.constant(rng.rand(4).astype(np.float32))
+        z = _conv(x, k) if head == "Conv2D" else tf.nn.depthwise_conv2d(x, k, [1, 1, 1, 1], "SAME")
+        y = activation(tf.nn.bias_add(z, b))
+    report = optimized(graph, fetches=y)
+    (fusion,) = report.fusions
+    node = report.nodes[y.op.name]
+    assert fusion.name == y.op.name
+    assert fusion.replaced_types == [head] + [s.decode() for s in node.attr["fused_ops"].list.s]
+    assert [name for name, _ in fusion.replaced] == [z.op.name, y.op.inputs[0].op.name, y.op.name]
+    assert report.removed == [(n, t) for n, t in report.removed if t == "Const"]  # nothing else vanished

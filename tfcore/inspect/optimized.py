@@ -33,8 +33,8 @@ replaced, so the two graphs can be matched by name:
                                     whose output it now computes (`conv2d/Relu`
                                     for Conv2D + BiasAdd + Relu); the ops it
                                     replaced are that op, the chain behind it
-                                    through its first (data) input while the
-                                    ops are gone from the runtime graph, and the
+                                    through inputs that are gone from the
+                                    runtime graph and fed only it, and the
                                     vanished neighbours the node's attributes
                                     name (`fused_ops`, `activation_mode`, the
                                     BiasAdd or BiasAddGrad of oneDNN's `...WithBias`)
@@ -149,13 +149,15 @@ def _replaced_ops(node, op, gone, consumers, claimed):
     """The built ops a fused runtime `node` (named like built `op`) computes."""
     absorbable = _absorbable(node)
     chain, cur = [op], op
-    # Back through the data input while the op is itself one of the fused steps.
-    while cur.type in absorbable and cur.inputs:
-        prev = cur.inputs[0].op
-        if prev not in gone or prev in claimed or len(consumers[prev]) != 1:
+    # Back through the data inputs while the op is itself one of the fused steps: the input
+    # that is gone from the runtime graph and fed only this op (an Add's operands either way).
+    while cur.type in absorbable:
+        behind = [t.op for t in cur.inputs
+                  if t.op in gone and t.op not in claimed and len(consumers[t.op]) == 1]
+        if not behind:
             break
-        chain.insert(0, prev)
-        cur = prev
+        cur = behind[0]
+        chain.insert(0, cur)
     # Vanished neighbours the node names: an activation after it, a BiasAddGrad beside it.
     near = list(consumers[op]) + [c for t in op.inputs for c in consumers[t.op]]
     for other in near:
