@@ -23,7 +23,9 @@ allocated and freed. From those, measured:
                          records (+bytes at each allocation, -bytes at each
                          free): what the step's kernels held at once. It leaves
                          out what lives across steps (variables, Adam's slots)
-                         and the fed batch, allocated before the step starts
+                         and the fed batch, allocated before the step starts.
+                         All allocators are summed (on a GPU machine, host and
+                         device memory together)
     memory per layer     the bytes the layer's nodes allocated in the step
 
 and one estimate:
@@ -59,7 +61,7 @@ import tensorflow as tf
 
 from tfcore import graph as graph_lib
 from tfcore.inspect.layers import ancestors
-from tfcore.inspect.placement import traced_run
+from tfcore.inspect.placement import short_device, traced_run
 
 STAGES = ("forward", "backward", "optimizer", "runtime")
 
@@ -213,7 +215,8 @@ def _kept_for_backprop(nodes, partition_graphs, stage):
 
 def step_profile(kind, metadata, wall_seconds, stage):
     """A `StepProfile` from one traced run's `RunMetadata`."""
-    nodes = [n for d in metadata.step_stats.dev_stats for n in d.node_stats]
+    # A GPU's stream and memcpy pseudo-devices repeat its nodes: only the real devices count.
+    nodes = [n for d in metadata.step_stats.dev_stats if short_device(d.device) for n in d.node_stats]
     t0 = min(n.all_start_nanos for n in nodes)
     end = max(n.all_start_nanos + n.all_end_rel_nanos for n in nodes)
     events, allocated, records = [], collections.Counter(), []
