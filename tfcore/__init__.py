@@ -16,6 +16,7 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
     tfcore.regularizers l1, l2, l1_l2 penalties; add_regularization(loss)
     tfcore.constraints  max_norm, non_neg, unit_norm, min_max_norm
     tfcore.gradcheck    tf.gradients against central differences in float64
+    tfcore.recompute    recompute(block): its backward pass recomputes its forward pass (less memory)
     tfcore.train        fit / evaluate / predict, History, checkpoints
     tfcore.precision    mixed precision: float32 variables, bfloat16 (CPU) / float16 (GPU) compute
     tfcore.callbacks    Keras 2's callbacks for fit: EarlyStopping, ReduceLROnPlateau, TensorBoard, ...
@@ -48,5 +49,6 @@ from tfcore.graph import (  # noqa: E402
     variable,
 )
 from tfcore.module import Module, smart_cond  # noqa: E402
+from tfcore.recompute import recompute  # noqa: E402
 
 __version__ = "0.1.0"

@@ -7,6 +7,8 @@
     inspect.render(model, "model.png")    # the layer graph, shapes on the arrows
     inspect.write_graph(model, "logs")    # for `tensorboard --logdir logs`
     inspect.placement_report(model)       # where one traced training step ran
+    inspect.optimized(model)              # the graph the runtime ran: fusions, folding
+    inspect.profile(model)                # time and memory of a training and an inference step
 
 or from a shell: `python -m tfcore.inspect mnist_cnn --picture docs/mnist_cnn.png`.
 
@@ -23,6 +25,10 @@ Everything is read from the graph itself, so it works for any graph:
     tensorboard.py  `tf.compat.v1.summary.FileWriter` export
     placement.py    RunMetadata step stats and partition graphs: ops per device,
                     _Send/_Recv copies, soft-placement fallbacks
+    optimized.py    the partition graphs beside the built graph: what Grappler
+                    and oneDNN fused, folded, rewrote and removed
+    profile.py      traced steps' time per op type and layer, peak memory, what
+                    backprop keeps alive; a timeline and a memory picture
 
 The profiler, compared. `tf.compat.v1.profiler.profile(graph,
 options=ProfileOptionBuilder.float_operation())` counts FLOPs from the
@@ -43,10 +49,13 @@ from tfcore.inspect.control_flow import ControlFlowOp, control_flow, format_cont
 from tfcore.inspect.flops import op_flops, profiler_flops
 from tfcore.inspect.graph_stats import GraphStats, graph_stats
 from tfcore.inspect.layers import LayerRow, Summary, summary
+from tfcore.inspect.optimized import Fusion, OptimizedReport, optimized
 from tfcore.inspect.picture import render, to_dot
 from tfcore.inspect.placement import PlacementReport, placement_report
+from tfcore.inspect.profile import Profile, StepProfile, draw_profile, profile
 from tfcore.inspect.tensorboard import write_graph
 
 __all__ = ["summary", "Summary", "LayerRow", "op_flops", "profiler_flops", "graph_stats",
            "GraphStats", "render", "to_dot", "write_graph", "placement_report", "PlacementReport",
-           "control_flow", "format_control_flow", "ControlFlowOp"]
+           "control_flow", "format_control_flow", "ControlFlowOp", "optimized", "OptimizedReport",
+           "Fusion", "profile", "Profile", "StepProfile", "draw_profile"]

@@ -5,7 +5,9 @@ chapter; an unknown name lists them) or `package.module[:function]` whose functi
 `(graph, tensors...)` tuple. Prints the per-layer summary and the graph
 statistics; the flags open the control flow (the ops inside each `If` and
 `While`: the dropout mask, an RNN's time step), and add a picture, a
-TensorBoard event file and a traced step's device placement.
+TensorBoard event file and a traced step's device placement; `--optimized`
+shows the graph the runtime ran after Grappler's rewrites (fusions, folding),
+`--profile` traces a training and an inference step (time, memory).
 """
 
 import argparse
@@ -79,6 +81,7 @@ def main(argv=None):
                    help="picture renderer (auto: graphviz's dot if installed, else matplotlib)")
     p.add_argument("--tensorboard", metavar="DIR", help="write the graph for `tensorboard --logdir DIR`")
     p.add_argument("--placement", action="store_true", help="run one traced step and report devices")
+    add_runtime_flags(p)
     p.add_argument("--batch-size", type=positive_int, default=None,
                    help="build with this batch size where the model takes one; FLOPs count a None "
                         "batch dimension as this (default 1: per example)")
@@ -87,6 +90,7 @@ def main(argv=None):
     p.add_argument("--verbose", action="store_true",
                    help="show TensorFlow's start-up lines too (hidden by default: tfcore.quiet)")
     args = p.parse_args(argv)
+    check_runtime_flags(p, args)
 
     try:
         builder = load_builder(args.model)
@@ -114,7 +118,62 @@ def main(argv=None):
         else:
             placement_report(graph, fetches=outputs, batch_size=args.batch_size or 2,
                              cpu_devices=args.cpu_devices)
+    runtime_reports(p, model, graph, outputs, args)
     return 0
+
+
+def add_runtime_flags(parser):
+    """The flags that run the model and show what the runtime did: --optimized, --profile."""
+    parser.add_argument("--optimized", action="store_true",
+                        help="run one step and show the graph the runtime executed after Grappler: "
+                             "op counts before and after, fusions, folded and removed ops")
+    parser.add_argument("--profile", action="store_true",
+                        help="trace one training and one inference step: time per op type and "
+                             "layer, peak memory, what backprop keeps alive (a TrainGraph model)")
+    parser.add_argument("--picture-dir", metavar="DIR",
+                        help="with --profile: draw DIR/MODEL-timeline.png and DIR/MODEL-memory.png")
+
+
+def check_runtime_flags(parser, args):
+    """Usage errors of `add_runtime_flags`' flags, before anything is built."""
+    if args.picture_dir and not args.profile:
+        parser.error("--picture-dir draws the profile's pictures: add --profile")
+    if args.picture_dir:
+        _check_writable_folder(parser, args.picture_dir)
+
+
+def runtime_reports(parser, model, graph, outputs, args):
+    """Print the reports of `add_runtime_flags`' flags (one training step, else one run)."""
+    trains = getattr(model, "train_op", None) is not None
+    if args.profile and not trains:
+        parser.error("--profile traces a training step: %s builds no train op" % args.model)
+    if args.optimized:
+        from tfcore.inspect.optimized import optimized
+
+        print("\nwhat the runtime ran for one %s:" % ("training step" if trains else "run"))
+        optimized(model if trains else graph, fetches=None if trains else outputs,
+                  batch_size=args.batch_size or 2, cpu_devices=args.cpu_devices, print_fn=print)
+    if args.profile:
+        from tfcore.inspect.profile import draw_profile, profile
+
+        print()
+        report = profile(model, batch_size=args.batch_size or 32, cpu_devices=args.cpu_devices,
+                         print_fn=print)
+        if args.picture_dir:
+            stem = args.model.replace(":", "-").replace(".", "-") + "-"
+            print("\npictures: %s" % ", ".join(draw_profile(report, args.picture_dir, prefix=stem)))
+
+
+def _check_writable_folder(parser, folder):
+    """A usage error, before any work, if `folder` cannot be created or written."""
+    import os
+
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as err:
+        parser.error("--picture-dir: cannot create %s (%s)" % (folder, err.strerror or err))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        parser.error("--picture-dir: %s is not writable" % folder)
 
 
 if __name__ == "__main__":

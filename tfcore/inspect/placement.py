@@ -24,6 +24,7 @@ usually to the CPU. To see what happened, run one step with tracing on:
 import collections
 import dataclasses
 import re
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -144,10 +145,33 @@ def placement_report(model, fetches=None, feed_dict=None, session=None, batch_si
       print_fn: called with the printed report (None: print nothing).
     """
     graph = model if isinstance(model, tf.Graph) else model.graph
-    if fetches is None:
-        if isinstance(model, tf.Graph) or getattr(model, "train_op", None) is None:
-            raise ValueError("placement_report: pass fetches=... for a graph without a train op")
-        fetches = model.train_op
+    metadata, _ = traced_run(model, fetches, feed_dict, session, batch_size, **session_options)
+    report = report_from_metadata(graph, metadata)
+    if print_fn is not None:
+        print_fn(format_report(report))
+    return report
+
+
+def step_fetches(model, fetches=None, what="placement_report"):
+    """`fetches`, or a TrainGraph's train op: one training step."""
+    if fetches is not None:
+        return fetches
+    if isinstance(model, tf.Graph) or getattr(model, "train_op", None) is None:
+        raise ValueError("%s: pass fetches=... for a graph without a train op" % what)
+    return model.train_op
+
+
+def traced_run(model, fetches=None, feed_dict=None, session=None, batch_size=2, warmup=0,
+               **session_options):
+    """Run `fetches` of `model` (a TrainGraph or a `tf.Graph`) once, traced: `(RunMetadata, seconds)`.
+
+    The arguments are `placement_report`'s. `warmup` untraced runs go first: the
+    first run of a fetch signature also prunes, optimises (Grappler) and
+    partitions the graph, which a timing must not include. `seconds` is the
+    wall time of the traced `session.run` call alone (tracing overhead included).
+    """
+    graph = model if isinstance(model, tf.Graph) else model.graph
+    fetches = step_fetches(model, fetches)
     flat = tf.nest.flatten(fetches)
     if feed_dict is None:
         feed_dict = _fake_feed(ancestors(flat), batch_size)
@@ -163,14 +187,15 @@ def placement_report(model, fetches=None, feed_dict=None, session=None, batch_si
             if init is None:
                 init = [v.initializer for v in graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)]
             session.run(init)
+        for _ in range(warmup):
+            session.run(fetches, feed_dict)
+        start = time.perf_counter()
         metadata = trace_step(session, fetches, feed_dict)
+        seconds = time.perf_counter() - start
     finally:
         if own:
             session.close()
-    report = report_from_metadata(graph, metadata)
-    if print_fn is not None:
-        print_fn(format_report(report))
-    return report
+    return metadata, seconds
 
 
 def format_report(r, top=6):
