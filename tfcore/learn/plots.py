@@ -93,11 +93,12 @@ def op_graph(ax, fetches, group=None, shapes=False, fontsize=8):
     for op in ops:
         for t in dict.fromkeys(op.inputs):   # x * x: one arrow
             (x0, y0), (x1, y1) = where[t.op], where[op]
-            # From box edge to box edge (patchA, patchB clip the line); an arrow that
-            # skips columns bends, so it passes beside the boxes between, not through them.
+            # From box edge to box edge (patchA, patchB clip the line); an arrow that skips
+            # columns bends away from the middle row, to pass beside the boxes between.
+            bend = 0.0 if x1 - x0 <= 1 else -0.2 if y0 + y1 >= 0 else 0.2
             ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=1,
                         arrowprops=dict(arrowstyle="-|>", color="#555555", lw=0.8, shrinkA=1, shrinkB=1,
-                                        connectionstyle="arc3,rad=%.2f" % (0.25 if x1 - x0 > 1 else 0),
+                                        connectionstyle="arc3,rad=%.2f" % bend,
                                         patchA=boxes[t.op].get_bbox_patch(),
                                         patchB=boxes[op].get_bbox_patch()))
     height = max(len(c) for c in columns)
