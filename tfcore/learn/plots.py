@@ -126,13 +126,12 @@ def grid(ax, values, numbers=None, fmt="%.2g", cmap="viridis", colorbar=True, vm
     if numbers is None:
         numbers = values.size <= 100
     if numbers:
-        low, high = image.get_clim()
         for (i, j), v in np.ndenumerate(values):
-            dark = (v - low) / ((high - low) or 1) < 0.5   # white text on the dark end of viridis
             text = fmt % v
             text = text.lstrip("-") if float(text) == 0 else text   # no "-0.0"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                    color="white" if dark and cmap in ("viridis", "magma", "gray") else "black")
+            r, g, b, _ = image.cmap(image.norm(v))
+            dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5          # white text on dark cells
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black")
     ax.set_xticks(range(values.shape[1]) if values.shape[1] <= 12 else [])
     ax.set_yticks(range(values.shape[0]) if values.shape[0] <= 12 else [])
     if colorbar:
