@@ -132,8 +132,8 @@ def grid(ax, values, numbers=None, fmt="%.2g", cmap="viridis", colorbar=True, vm
             r, g, b, _ = image.cmap(image.norm(v))
             dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5          # white text on dark cells
             ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black")
-    ax.set_xticks(range(values.shape[1]) if values.shape[1] <= 12 else [])
-    ax.set_yticks(range(values.shape[0]) if values.shape[0] <= 12 else [])
+    ax.set_xticks(range(0, values.shape[1], 1 if values.shape[1] <= 12 else 5))
+    ax.set_yticks(range(0, values.shape[0], 1 if values.shape[0] <= 12 else 5))
     if colorbar:
         ax.figure.colorbar(image, ax=ax, shrink=0.8)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
