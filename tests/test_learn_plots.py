@@ -88,3 +88,8 @@ def test_inspect_picture_draw_puts_one_box_per_layer_on_the_callers_axes():
 def test_a_figure_name_is_a_plain_png_name(tmp_path, name):
     with figures.writing_to(tmp_path), pytest.raises(ValueError, match="plain file name"):
         figures.save(figures.new(), name)
+
+
+def test_op_graph_of_nothing_is_a_clear_error():
+    with pytest.raises(ValueError, match="op_graph: nothing to draw"):
+        plots.op_graph(figures.new().axes[0], [])

@@ -7,10 +7,12 @@
 
 `op_graph` draws what a session would run to compute the fetches: every op
 they depend on, found by walking the graph from the fetches back along each
-op's inputs, and nothing else. An op's column is its depth, the longest path
-to it from an op with no inputs, so data flows left to right and every arrow
-points right. A `group` function names each op's kind (its device, forward or
-backward, ...): the kinds are the colours and the legend.
+op's inputs (and control inputs), and nothing else. An op's column is its
+depth, one more than its deepest input's, so data flows left to right and every
+arrow points right; an op with no inputs (a constant, a placeholder) sits just
+before its first user. A `group` function names each op's kind (its device,
+forward or backward, ...): the kinds are the colours and the legend. Arrows are
+the data inputs; a control dependency is drawn as a box without an arrow.
 
 Both draw on an axes of a figure from `figures.new`, with matplotlib's object
 API only (no pyplot), so they print nothing and open no window.
@@ -34,7 +36,7 @@ def reachable_ops(fetches):
 
 
 def _columns(ops):
-    """The ops in columns: depth = 1 + the deepest input's, an op with no inputs just before its first user."""
+    """The ops in columns (depth = 1 + the deepest input's) and each op's height in its column."""
     users = {op: [] for op in ops}
     depth = {}
     for op in ops:  # graph order: an op's inputs were created before it
@@ -64,11 +66,12 @@ def _mean(values, default):
 
 
 def _label(op, shapes):
-    """The op's type, the end of its name (its last two name scopes) when it says more, its output's shape."""
+    """The op's type, the end of its name (two name scopes) when it says more, its output's shape."""
     name = "/".join(op.name.split("/")[-2:])
     lines = [op.type] if name == op.type else [op.type, name]
-    if shapes and op.outputs and op.outputs[0].shape.rank is not None and op.outputs[0].dtype.name != "resource":
-        lines.append(str(tuple(op.outputs[0].shape)).replace("None", "?"))
+    out = op.outputs[0] if op.outputs else None
+    if shapes and out is not None and out.shape.rank is not None and out.dtype.name != "resource":
+        lines.append(str(tuple(out.shape)).replace("None", "?"))
     return "\n".join(lines)
 
 
@@ -81,6 +84,8 @@ def op_graph(ax, fetches, group=None, shapes=False, fontsize=8):
     from matplotlib.patches import Patch
 
     ops = reachable_ops(fetches)
+    if not ops:
+        raise ValueError("op_graph: nothing to draw, `fetches` is empty")
     columns, height_of = _columns(ops)
     where = {op: (x, height_of[op]) for x, column in enumerate(columns) for op in column}
     boxes, kinds = {}, {}
