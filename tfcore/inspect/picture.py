@@ -11,7 +11,9 @@ Two renderers draw the same boxes and arrows:
 * **graphviz**: the DOT text (`to_dot`) laid out by the `dot` program, when it
   is installed (`apt-get install graphviz`, `brew install graphviz`);
 * **matplotlib**: boxes top to bottom in graph order, arrows between them,
-  so a fresh machine with no graphviz still gets a picture.
+  so a fresh machine with no graphviz still gets a picture. `draw(ax, summary)`
+  is this drawing on an axes the caller owns (the course draws into its own
+  figures with it).
 
 The file type comes from the suffix: `.png`, `.svg` or `.pdf`.
 """
