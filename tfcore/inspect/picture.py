@@ -11,7 +11,9 @@ Two renderers draw the same boxes and arrows:
 * **graphviz**: the DOT text (`to_dot`) laid out by the `dot` program, when it
   is installed (`apt-get install graphviz`, `brew install graphviz`);
 * **matplotlib**: boxes top to bottom in graph order, arrows between them,
-  so a fresh machine with no graphviz still gets a picture.
+  so a fresh machine with no graphviz still gets a picture. `draw(ax, summary)`
+  is this drawing on an axes the caller owns (the course draws into its own
+  figures with it).
 
 The file type comes from the suffix: `.png`, `.svg` or `.pdf`.
 """
@@ -81,13 +83,24 @@ def _render_matplotlib(s, path, title):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.0, max(2.0, len(_picture_parts(s)[0]) * 0.95 + 0.8)))
+    draw(ax, s, title)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def draw(ax, s, title=None):
+    """Draw the layer graph of the `Summary` `s` on a matplotlib axes (about 0.95 inch per layer).
+
+    The matplotlib renderer's drawing, for a figure the caller owns (the course's
+    chapters draw into their own figures this way).
+    """
     from matplotlib.patches import FancyBboxPatch
 
     boxes, arrows = _picture_parts(s)
     row_of = {name: i for i, (name, _) in enumerate(boxes)}
     step, box_h, box_w = 1.0, 0.62, 3.6
-    height = max(2.0, len(boxes) * step * 0.95 + 0.8)
-    fig, ax = plt.subplots(figsize=(5.0, height))
     for i, (name, label) in enumerate(boxes):
         y = -i * step
         ax.add_patch(FancyBboxPatch((-box_w / 2, y - box_h / 2), box_w, box_h,
@@ -120,8 +133,6 @@ def _render_matplotlib(s, path, title):
     ax.axis("off")
     if title:
         ax.set_title(title, fontsize=11)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
 
 
 def render(model, path, engine="auto", title=None, **summary_options):
