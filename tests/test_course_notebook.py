@@ -105,10 +105,14 @@ def test_with_solutions_the_folded_part_follows_as_cells_with_outputs(tmp_path):
 
 def test_the_notebook_command_writes_all_or_named_chapters_and_says_what_is_wrong(tmp_path, capsys):
     path = _chapter(tmp_path)
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "07_line.png").write_bytes(b"the committed picture")
     assert learn_main(["notebook", str(path), "--out", str(tmp_path / "nb"), "--no-outputs"]) == 0
     assert "-> %s" % (tmp_path / "nb" / "07_example.ipynb") in capsys.readouterr().out
     notebook = nbformat.read(str(tmp_path / "nb" / "07_example.ipynb"), as_version=4)
     assert all(not c.get("outputs") for c in notebook.cells)
+    # Not run, so not drawn: the Markdown's link gets the chapter's committed figure.
+    assert (tmp_path / "nb" / "figures" / "07_line.png").read_bytes() == b"the committed picture"
     broken = tmp_path / "08_broken.md"
     broken.write_text("```python\n1 / 0\n```\n")
     assert learn_main(["notebook", str(broken), "--out", str(tmp_path / "nb")]) == 1

@@ -32,6 +32,7 @@ import ast
 import base64
 import pathlib
 import re
+import shutil
 import textwrap
 
 from tfcore.learn import course, figures
@@ -44,7 +45,7 @@ def _nbformat():
     try:
         import nbformat
     except ImportError as err:
-        raise ImportError("notebooks need nbformat: pip install 'tfcore[learn]' "
+        raise ImportError("notebooks need nbformat: pip install -e '.[learn]' in a checkout "
                           "(nbformat, nbclient, ipykernel)") from err
     return nbformat
 
@@ -152,11 +153,20 @@ def build(path, solutions=False, run=True):
 
 
 def write(path, out, solutions=False, run=True):
-    """Write chapter `path` as `out/NN_name.ipynb`, its figures into `out/figures/`; returns the file."""
-    out = pathlib.Path(out)
+    """Write chapter `path` as `out/NN_name.ipynb`, its figures into `out/figures/`; returns the file.
+
+    Without a run (`run=False`) the Markdown's figure links get the chapter's
+    committed pictures instead, copied next to the notebook.
+    """
+    out, path = pathlib.Path(out), pathlib.Path(path)
     out.mkdir(parents=True, exist_ok=True)
     with figures.writing_to(out / "figures"):
         notebook = build(path, solutions=solutions, run=run)
+    for name in course.linked_figures(path.read_text()):
+        committed, copy = path.parent / "figures" / name, out / "figures" / name
+        if not copy.exists() and committed.is_file():
+            copy.parent.mkdir(exist_ok=True)
+            shutil.copyfile(committed, copy)
     target = out / (pathlib.Path(path).stem + ".ipynb")
     _nbformat().write(notebook, str(target))
     return target
