@@ -6,6 +6,8 @@ prints fails here, naming the chapter file, the block's line and the diff.
 The format's own rules are tested on small chapters written here.
 """
 
+import ast
+import importlib
 import pathlib
 import re
 import subprocess
@@ -216,3 +218,47 @@ def test_without_the_chapters_directory_the_front_door_says_where_they_belong(mo
         front_door([])
     assert err.value.code == 1
     assert "chapters are not at %s" % (tmp_path / "missing") in capsys.readouterr().err
+
+
+def _chapter_function(chapter, name):
+    """The function `name` a chapter defines, with the imports of its blocks up to that one."""
+    path = course.find_chapter(chapter)
+    namespace, nodes = course.new_namespace(path), []
+    for block in course.parse(path.read_text()):
+        tree = ast.parse(block.text)
+        nodes += [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        if any(isinstance(n, ast.FunctionDef) and n.name == name for n in tree.body):
+            nodes += [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+            exec(compile(ast.Module(nodes, []), str(path), "exec"), namespace)
+            return namespace[name]
+    raise LookupError("%s defines no %s" % (path.name, name))
+
+
+def _ops(model):
+    """Every node of the graph, whole: name, op, inputs, device and attributes (constants, shapes, seeds).
+
+    A `tf.cond` branch's function name holds a process-wide counter
+    (`dropout_cond_true_82`, `dropout_cond_true_grad_450`): function names lose their numbers.
+    """
+    def unnumbered(match):
+        return re.sub(r"_\d+", "", match.group(0))
+
+    return [re.sub(r'func \{\s+name: "[^"]*"', unnumbered, str(node)) for node in model.graph.as_graph_def().node]
+
+
+@pytest.mark.parametrize("chapter, function, build, args", [
+    ("10", "build", "mnist_cnn:build", {}),
+    ("11", "build_with_switch", "mnist_cnn:build_with_switch", {}),
+    ("4", "build_mlp", "mlp:build", {}),
+    ("12", "build_mlp", "towers:build_mlp", {"hidden": (32,)}),
+], ids=["10_cnn", "11_cnn_switch", "04_mlp", "12_towers"])
+def test_the_chapters_builders_make_the_same_graphs_as_the_checkouts_models(chapter, function, build, args):
+    # The chapters say so; tfcore's models/ (checkout only) has the command-line versions.
+    module, name = build.split(":")
+    reference = getattr(importlib.import_module("models." + module), name)
+    mine = _chapter_function(chapter, function)
+    if chapter == "12":
+        for towers in (1, 2):
+            assert _ops(mine(towers)) == _ops(reference(towers=towers, **args))
+    else:
+        assert _ops(mine()) == _ops(reference(**args))
