@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from tfcore.learn import course
+from tfcore.learn import course, figures
 from tfcore.learn import notebook as nb_lib
 from tfcore.learn.__main__ import main as learn_main
 
@@ -96,7 +96,9 @@ def test_a_notebook_has_the_text_the_code_its_outputs_and_figures_and_stubs_not_
 
 
 def test_with_solutions_the_folded_part_follows_as_cells_with_outputs(tmp_path):
-    notebook = nb_lib.build(_chapter(tmp_path), solutions=True, run=True)
+    with figures.writing_to(tmp_path / "drawn"):
+        notebook = nb_lib.build(_chapter(tmp_path), solutions=True, run=True)
+    assert (tmp_path / "drawn" / "07_line.png").is_file()
     markdown = _sources(notebook, "markdown")
     assert markdown[-2].startswith("## Solutions") and markdown[-1] == "2. Prose answers stay Markdown."
     solved = notebook.cells[-2]
