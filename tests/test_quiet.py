@@ -120,7 +120,7 @@ CLIS = {
         "-m", "models.mlp", "--quick", "--epochs", "2", "--no-progress", "--out", "{tmp}/m",
         "--tensorboard", "{tmp}/tb", "--export", "{tmp}/export"],
     "tfcore.inspect": ["-m", "tfcore.inspect", "logistic_regression"],
-    "tfcore": ["-m", "tfcore"],
+    "tfcore": ["-m", "tfcore", "1", "--figures", "{tmp}/figures"],  # a chapter: the list imports no TF
     "benchmarks/run.py": [str(ROOT / "benchmarks" / "run.py"), "--quick", "--peer", "none",
                           "--model", "mlp", "--device", "cpu", "--json", "{tmp}/bench.json"],
 }

@@ -33,22 +33,37 @@ from tfcore import quiet
 
 quiet.when_run_as_cli()
 
-from tfcore import (activations, constraints, initializers, losses, metrics,  # noqa: E402
-                    optimizers, precision, regularizers, schedules)
-from tfcore.gradcheck import GradientCheckError, check_gradients  # noqa: E402
-from tfcore.graph import (  # noqa: E402
-    available_devices,
-    constant,
-    interactive_session,
-    new_graph,
-    placeholder,
-    placeholder_with_default,
-    resolve_device,
-    session,
-    session_config,
-    variable,
-)
-from tfcore.module import Module, smart_cond  # noqa: E402
-from tfcore.recompute import recompute  # noqa: E402
+import importlib.util  # noqa: E402
+
+# Nothing below imports TensorFlow until a name is used: `python -m tfcore` lists the
+# course's chapters and answers a mistyped chapter in a fraction of a second instead
+# of the seconds TensorFlow's import takes, and a command's main() can still set
+# TensorFlow's environment (TF_CPP_MIN_LOG_LEVEL) before that import. The first use
+# of `tfcore.session` (or `from tfcore import session`) imports tfcore.graph, and so
+# TensorFlow, through the module-level `__getattr__` below (PEP 562).
+_FROM = {
+    "GradientCheckError": "gradcheck", "check_gradients": "gradcheck",
+    "available_devices": "graph", "constant": "graph", "interactive_session": "graph",
+    "new_graph": "graph", "placeholder": "graph", "placeholder_with_default": "graph",
+    "resolve_device": "graph", "session": "graph", "session_config": "graph", "variable": "graph",
+    "Module": "module", "smart_cond": "module", "recompute": "recompute",
+}
+
+
+def __getattr__(name):
+    """`tfcore.X`: a function or class of the list above, or a submodule (`tfcore.losses`)."""
+    if name in _FROM:
+        value = getattr(importlib.import_module("tfcore." + _FROM[name]), name)
+    elif not name.startswith("_") and importlib.util.find_spec("tfcore." + name) is not None:
+        value = importlib.import_module("tfcore." + name)
+    else:
+        raise AttributeError("module 'tfcore' has no attribute %r" % name)
+    globals()[name] = value  # once imported, a plain attribute
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_FROM))
+
 
 __version__ = "0.1.0"

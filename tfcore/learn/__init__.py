@@ -12,9 +12,21 @@
     checker.py    forward, backward against central differences, backward against the oracle
 """
 
-from tfcore.learn.checker import CheckResult, check, load_function
-from tfcore.learn.course import check_chapter, chapters, find_chapter, regenerate, run_chapter
-from tfcore.learn.exercises import EXERCISES
+import importlib
 
-__all__ = ["check", "CheckResult", "load_function", "EXERCISES", "chapters", "find_chapter",
-           "run_chapter", "check_chapter", "regenerate"]
+# Imported at first use (PEP 562), like tfcore's own names: `python -m tfcore` reads
+# the chapters through tfcore.learn.course without importing the checker, and so
+# without TensorFlow, so the chapter list and usage errors answer at once.
+_FROM = {"check": "checker", "CheckResult": "checker", "load_function": "checker",
+         "EXERCISES": "exercises", "chapters": "course", "find_chapter": "course",
+         "run_chapter": "course", "check_chapter": "course", "regenerate": "course"}
+
+__all__ = list(_FROM)
+
+
+def __getattr__(name):
+    if name not in _FROM:
+        raise AttributeError("module 'tfcore.learn' has no attribute %r" % name)
+    value = getattr(importlib.import_module("tfcore.learn." + _FROM[name]), name)
+    globals()[name] = value
+    return value

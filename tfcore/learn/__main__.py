@@ -1,4 +1,4 @@
-"""`python -m tfcore.learn list | check | test | regenerate`: the exercises' checker and the course's tools.
+"""`python -m tfcore.learn list | check | test | regenerate | notebook`: the exercises' checker and the course's tools.
 
 Exit status: 0 when everything passed, 1 when a check or a chapter failed,
 2 for usage errors (an unknown exercise or chapter, a missing file or function).
@@ -7,7 +7,7 @@ Exit status: 0 when everything passed, 1 when a check or a chapter failed,
 import argparse
 import sys
 
-from tfcore.cli import non_negative_int, positive_int
+from tfcore.cli import non_negative_int, positive_int, writable_dir
 from tfcore.learn import checker, course
 
 
@@ -24,7 +24,31 @@ def _parser():
     t.add_argument("chapters", nargs="*", help="numbers, names or paths (default: every chapter)")
     r = sub.add_parser("regenerate", help="(authors) rewrite chapters' output blocks from a run")
     r.add_argument("chapters", nargs="+", help="numbers, names or paths")
+    _notebook_parser(sub)
     return p
+
+
+def _notebook_parser(sub):
+    n = sub.add_parser("notebook", help="write chapters as Jupyter notebooks (needs tfcore[learn])")
+    n.add_argument("chapters", nargs="+", help="numbers, names or paths, or `all`")
+    n.add_argument("--out", type=writable_dir, default="notebooks",
+                   help="the folder for the .ipynb files and their figures/ (default: ./notebooks)")
+    n.add_argument("--solutions", action="store_true", help="include the worked solutions")
+    n.add_argument("--no-outputs", dest="run", action="store_false",
+                   help="write the cells without running the chapter (no outputs, no figures)")
+
+
+def _notebooks(args, paths):
+    from tfcore.learn import notebook  # nbformat is an extra: only this command needs it
+
+    for path in paths:
+        try:
+            target = notebook.write(path, args.out, solutions=args.solutions, run=args.run)
+        except (ImportError, course.ChapterError) as err:
+            print("%s: %s" % (path, err), file=sys.stderr)
+            return 1
+        print("%s -> %s" % (path, target))
+    return 0
 
 
 def _find(p, specs):
@@ -47,6 +71,8 @@ def main(argv=None):
         except checker.UsageError as err:
             p.error(str(err))
         return 0 if checker.check(args.exercise, function, seed=args.seed, cases=args.cases).ok else 1
+    if args.command == "notebook":
+        return _notebooks(args, _find(p, [] if args.chapters == ["all"] else args.chapters))
     paths = _find(p, args.chapters)
     status = 0
     for path in paths:

@@ -7,15 +7,24 @@ The format, which keeps a chapter from going stale:
 * a block that prints is followed, with only blank lines between, by an
   `` ```output `` block holding exactly what it prints; a block that prints
   nothing has none;
-* other fences (`` ```bash ``, `` ```text ``) are shown, never run.
+* other fences (`` ```bash ``, `` ```text ``) are shown, never run;
+* the worked solutions sit in a folded `<details><summary>Solutions</summary>`
+  ... `</details>` element (any `<details>` whose summary names a solution):
+  their blocks are marked `solution`, which the front door hides unless asked
+  (`python -m tfcore 5 --solutions`) and a notebook leaves out; the checks
+  and `regenerate` run them all;
+* a picture is drawn by the chapter's code (`figures.save(fig, "05_x.png")`)
+  and linked as `![what it shows](figures/05_x.png)`: the check fails if a
+  linked figure is not committed next to the chapter or not drawn by its run.
 
 Comparison is exact after one normalisation: trailing spaces at line ends and
 blank lines at the end are ignored. Chapters therefore print rounded numbers
 (`%.4f`, `np.round`) from seeded graphs, so the text is the same on every run.
 
-    check_chapter(path)   -> a list of failures (the file, the block's line, a diff)
+    check_chapter(path)   -> a list of failures (the file, the block's line, a diff, a figure)
     run_chapter(path)     -> the blocks with what each printed (echo=sys.stdout shows them live)
-    regenerate(path)      -> rewrites the output blocks from a run (for authors)
+    regenerate(path)      -> rewrites the output blocks (and figures/) from a run (for authors)
+    segments(text)        -> the chapter as Markdown and python pieces, in order (notebooks)
 """
 
 import contextlib
@@ -24,11 +33,17 @@ import difflib
 import io
 import pathlib
 import re
+import tempfile
 import textwrap
 import traceback
 
+from tfcore.learn import figures
+
 COURSE_DIR = pathlib.Path(__file__).resolve().parent / "chapters"
 _FENCE = re.compile(r"^```\s*([\w-]*)\s*$")
+_DETAILS_OPEN, _DETAILS_CLOSE = re.compile(r"^\s*<details\b", re.I), re.compile(r"</details>", re.I)
+_SOLUTION_SUMMARY = re.compile(r"<summary>[^<]*solution", re.I)
+_FIGURE_LINK = re.compile(r"!\[[^\]]*\]\(figures/([^)\s]+\.png)\)")
 
 
 @dataclasses.dataclass
@@ -40,15 +55,27 @@ class Block:
     open_line: int
     close_line: int
     output: "Block" = None  # for a python block: the output block right after it, if any
+    solution: bool = False  # inside the folded <details><summary>Solutions</summary>
 
 
 @dataclasses.dataclass
 class BlockRun:
-    """A python block after running: what it printed, and the error it raised (traceback text)."""
+    """A python block after running: what it printed, the error it raised (traceback text), the figures it saved."""
 
     block: Block
     printed: str
     error: str = None
+    figures: list = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Segment:
+    """A piece of a chapter: Markdown text (with any shown-only fences) or a python block."""
+
+    kind: str  # "markdown" or "python"
+    text: str
+    solution: bool
+    block: Block = None
 
 
 class ChapterError(ValueError):
@@ -78,8 +105,8 @@ def find_chapter(spec, directory=None):
                       % (spec, directory or COURSE_DIR, ", ".join(p.stem for p in found) or "none"))
 
 
-def parse(text, name="chapter"):
-    """The python blocks of a chapter, each with its output block attached."""
+def _fences(text, name):
+    """Every fenced block of the text, in order, whatever its language."""
     blocks, current, start, body = [], None, 0, []
     for number, line in enumerate(text.splitlines(), start=1):
         match = _FENCE.match(line)
@@ -93,10 +120,43 @@ def parse(text, name="chapter"):
             body.append(line)
     if current is not None:
         raise ChapterError("%s:%d: the ```%s block is never closed" % (name, start, current))
+    return blocks
+
+
+def solution_lines(text, blocks):
+    """The set of (1-based) line numbers inside a `<details>` whose `<summary>` names a solution.
+
+    Tags inside fenced blocks do not count; nested `<details>` are followed, so a
+    solution region ends at its own `</details>`.
+    """
+    fenced = {n for b in blocks for n in range(b.open_line, b.close_line + 1)}
+    stack, inside = [], set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if number in fenced:
+            if any(stack):
+                inside.add(number)
+            continue
+        if _DETAILS_OPEN.match(line):
+            stack.append(False)
+        if stack and _SOLUTION_SUMMARY.search(line):
+            stack[-1] = True
+        if any(stack):
+            inside.add(number)
+        for _ in _DETAILS_CLOSE.findall(line):
+            if stack:
+                stack.pop()
+    return inside
+
+
+def parse(text, name="chapter"):
+    """The python blocks of a chapter, each with its output block attached and its `solution` mark."""
+    blocks = _fences(text, name)
     lines = text.splitlines()
+    in_solutions = solution_lines(text, blocks)
     code = []
     for i, block in enumerate(blocks):
         if block.kind == "python":
+            block.solution = block.open_line in in_solutions
             code.append(block)
         elif block.kind == "output":
             before = blocks[i - 1] if i else None
@@ -108,34 +168,96 @@ def parse(text, name="chapter"):
     return code
 
 
+def segments(text, name="chapter"):
+    """The chapter in order as Markdown and python `Segment`s; output blocks go with their code.
+
+    A Markdown segment never straddles the start or end of the solutions, so each
+    is wholly `solution` or not (the `<details>` lines themselves count as solution).
+    """
+    lines = text.splitlines()
+    in_solutions = solution_lines(text, _fences(text, name))
+    pieces, markdown, number = [], [], 1
+    blocks = {b.open_line: b for b in parse(text, name)}
+
+    def flush():
+        if any(line.strip() for line, _ in markdown):
+            pieces.append(Segment("markdown", "\n".join(line for line, _ in markdown).strip("\n") + "\n",
+                                  markdown[0][1]))
+        markdown.clear()
+
+    while number <= len(lines):
+        block = blocks.get(number)
+        if block is not None:
+            flush()
+            pieces.append(Segment("python", block.text, block.solution, block))
+            number = (block.output or block).close_line + 1
+            continue
+        solution = number in in_solutions
+        if markdown and markdown[-1][1] != solution:
+            flush()
+        markdown.append((lines[number - 1], solution))
+        number += 1
+    flush()
+    return pieces
+
+
+def exercises(text, name="chapter"):
+    """The exercises, as the chapter states them: from `## Exercises` up to the folded solutions."""
+    lines = text.splitlines()
+    in_solutions = solution_lines(text, _fences(text, name))
+    start = next((i for i, line in enumerate(lines) if line.strip().lower() == "## exercises"), None)
+    if start is None:
+        return ""
+    end = start + 1
+    while end < len(lines) and end + 1 not in in_solutions and not lines[end].startswith("## "):
+        end += 1
+    return "\n".join(lines[start:end]).strip() + "\n"
+
+
+def linked_figures(text):
+    """The figure files a chapter links to (`![...](figures/NAME.png)`), in order, once each."""
+    return list(dict.fromkeys(_FIGURE_LINK.findall(text)))
+
+
 def normalise(text):
     """Trailing spaces at line ends and trailing blank lines do not count."""
     return "\n".join(line.rstrip() for line in text.rstrip().splitlines())
 
 
-def run_chapter(path, echo=None):
+def new_namespace(path):
+    """The fresh namespace a chapter's blocks share."""
+    return {"__name__": "__course__", "__file__": str(path)}
+
+
+def run_chapter(path, echo=None, solutions=True):
     """Run a chapter's python blocks in order in one fresh namespace; returns `[BlockRun]`.
 
     `echo`, a stream (`sys.stdout`), if given, is shown each block's code (indented)
     and then its output as it runs (the front door, `python -m tfcore 5`). A block that
-    raises stops the run.
+    raises stops the run. `solutions=False` leaves out the worked solutions' blocks.
+    Figures go where `figures.directory()` says (see `figures.writing_to`).
     """
     path = pathlib.Path(path)
-    namespace = {"__name__": "__course__", "__file__": str(path)}
+    blocks = [b for b in parse(path.read_text(), str(path)) if solutions or not b.solution]
+    return run_blocks(blocks, path, new_namespace(path), echo)
+
+
+def run_blocks(blocks, path, namespace, echo=None):
+    """Run `blocks` of the chapter at `path` in `namespace`, stopping at the first error."""
     runs = []
-    for block in parse(path.read_text(), str(path)):
+    for block in blocks:
         if echo:
             echo.write("\n--- %s, line %d ---\n%s\n\n" % (path.name, block.open_line + 1,
                                                        textwrap.indent(block.text.rstrip(), "    ")))
         # Blank lines before the code make a traceback's line numbers the file's.
         source = "\n" * block.open_line + block.text
-        captured, error = io.StringIO(), None
+        captured, error, drawn = io.StringIO(), None, len(figures.saved)
         try:
             with contextlib.redirect_stdout(_Tee(captured, echo)):
                 exec(compile(source, str(path), "exec"), namespace)
         except Exception:  # noqa: BLE001 - the chapter's error is the report
             error = traceback.format_exc()
-        runs.append(BlockRun(block, captured.getvalue(), error))
+        runs.append(BlockRun(block, captured.getvalue(), error, figures.saved[drawn:]))
         if error:
             break
     return runs
@@ -177,19 +299,42 @@ def failures(runs, path):
     return messages
 
 
+def figure_failures(path, drawn):
+    """Messages for every figure the chapter links that is not next to it or was not drawn."""
+    path = pathlib.Path(path)
+    messages = []
+    for name in linked_figures(path.read_text()):
+        if not (path.parent / "figures" / name).is_file():
+            messages.append("%s: links figures/%s, which is not in %s (regenerate the chapter and "
+                            "commit it)" % (path, name, path.parent / "figures"))
+        if name not in drawn:
+            messages.append("%s: links figures/%s, but its code never saved it "
+                            "(figures.save(fig, %r))" % (path, name, name))
+    return messages
+
+
 def check_chapter(path):
-    """Run a chapter and return its failures (an empty list: every block printed what it says)."""
-    return failures(run_chapter(path), path)
+    """Run a chapter and return its failures (an empty list: every block printed what it says).
+
+    Its figures are drawn into a temporary folder (the committed ones stay as they
+    are); each one it links must be committed and drawn by this run.
+    """
+    with tempfile.TemporaryDirectory(prefix="tfcore-figures-") as folder, figures.writing_to(folder):
+        runs = run_chapter(path)
+        drawn = [name for run in runs for name in run.figures]
+    return failures(runs, path) + figure_failures(path, drawn)
 
 
 def regenerate(path):
     """Rewrite a chapter's output blocks from a fresh run; returns how many blocks changed.
 
     A block that prints gets an output block (inserted if missing), a block that
-    prints nothing loses it. A block that raises stops it, and nothing is written.
+    prints nothing loses it. A block that raises stops it, and no output block is
+    written. The figures it draws are written into `figures/` next to the chapter.
     """
     path = pathlib.Path(path)
-    runs = run_chapter(path)
+    with figures.writing_to(path.parent / "figures"):
+        runs = run_chapter(path)
     for run in runs:
         if run.error:
             raise ChapterError("%s:%d: the python block raised, nothing rewritten:\n%s"
