@@ -32,21 +32,33 @@ from tfcore import quiet
 
 quiet.when_run_as_cli()
 
-from tfcore import (activations, constraints, initializers, losses, metrics,  # noqa: E402
-                    optimizers, precision, regularizers, schedules)
-from tfcore.gradcheck import GradientCheckError, check_gradients  # noqa: E402
-from tfcore.graph import (  # noqa: E402
-    available_devices,
-    constant,
-    interactive_session,
-    new_graph,
-    placeholder,
-    placeholder_with_default,
-    resolve_device,
-    session,
-    session_config,
-    variable,
-)
-from tfcore.module import Module, smart_cond  # noqa: E402
+# The rest loads on first use (PEP 562): `import tfcore` alone imports no TensorFlow, so
+# a command line that only parses its arguments (`python -m tfcore.learn list`, a typo's
+# usage error) answers at once; `tfcore.Module` or `from tfcore import losses` imports it.
+_SUBMODULES = ("activations", "constraints", "initializers", "losses", "metrics",
+               "optimizers", "precision", "regularizers", "schedules")
+_NAMES = {
+    "GradientCheckError": "tfcore.gradcheck", "check_gradients": "tfcore.gradcheck",
+    "available_devices": "tfcore.graph", "constant": "tfcore.graph",
+    "interactive_session": "tfcore.graph", "new_graph": "tfcore.graph",
+    "placeholder": "tfcore.graph", "placeholder_with_default": "tfcore.graph",
+    "resolve_device": "tfcore.graph", "session": "tfcore.graph", "session_config": "tfcore.graph",
+    "variable": "tfcore.graph", "Module": "tfcore.module", "smart_cond": "tfcore.module",
+}
+
+
+def __getattr__(name):
+    import importlib.util
+
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
+    if name in _SUBMODULES or (not name.startswith("_") and importlib.util.find_spec("tfcore." + name)):
+        return importlib.import_module("tfcore." + name)  # as `tfcore.graph` worked before
+    raise AttributeError("module 'tfcore' has no attribute %r" % name)
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_NAMES) | set(_SUBMODULES))
+
 
 __version__ = "0.1.0"
