@@ -3,18 +3,33 @@
     python -m tfcore                  the course's front door: list the chapters
     python -m tfcore 5                run chapter 5's code, printing as it goes
     python -m tfcore.learn list       the exercises the checker knows, with their signatures
-    python -m tfcore.learn check conv2d my_file.py:my_conv2d
+    python -m tfcore.learn check conv2d my_file.py:my_conv2d [--seed S] [--timeout T]
+    python -m tfcore.learn grade students/ada/ [--seed S] [--json FILE] [--junit FILE]
     python -m tfcore.learn test [CHAPTER ...]        check the chapters' printed outputs
     python -m tfcore.learn regenerate tfcore/learn/chapters/05_conv.md   (authors) rewrite output blocks
 
     course.py     the chapter format (```python then ```output), run / check / regenerate
-    exercises.py  each exercise: signature, random cases, oracle (tf.nn ops, tfcore cells, Attention)
+    exercises.py  each exercise: signature, random and adversarial cases (no TensorFlow)
+    oracles.py    each exercise's oracle (tf.nn ops, tfcore cells, Attention)
+    mistakes.py   the classic mistakes, computed, so a failure can name the one it equals
     checker.py    forward, backward against central differences, backward against the oracle
+    sandbox.py    the learner's code in a child process, with a time limit
+    grade.py      teacher mode: a folder of solutions, scores as text, JSON and JUnit XML
+
+`check` and `CheckResult` import TensorFlow on first use, so `import tfcore.learn`
+(and `python -m tfcore.learn list`) does not.
 """
 
-from tfcore.learn.checker import CheckResult, check, load_function
 from tfcore.learn.course import check_chapter, chapters, find_chapter, regenerate, run_chapter
 from tfcore.learn.exercises import EXERCISES
 
-__all__ = ["check", "CheckResult", "load_function", "EXERCISES", "chapters", "find_chapter",
+__all__ = ["check", "CheckResult", "EXERCISES", "chapters", "find_chapter",
            "run_chapter", "check_chapter", "regenerate"]
+
+
+def __getattr__(name):
+    if name in ("check", "CheckResult"):
+        from tfcore.learn import checker
+
+        return getattr(checker, name)
+    raise AttributeError("module 'tfcore.learn' has no attribute %r" % name)
