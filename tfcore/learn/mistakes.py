@@ -246,6 +246,12 @@ def _masked(scores, mask):
     return scores - 1e9 * (1.0 - mask[:, tf.newaxis, :])
 
 
+def _masked_exp_weights(scores, mask):
+    """exp(scores) * mask / sum: the mask multiplied in, no max subtracted (inf * 0 = NaN)."""
+    e = tf.exp(scores) * mask[:, tf.newaxis, :]
+    return e / tf.reduce_sum(e, axis=-1, keepdims=True)
+
+
 _ATTENTION = [
     ("with the mask applied after the softmax: the masked keys' weights zeroed but the rest not "
      "renormalized (mask the scores before the softmax)",
@@ -257,6 +263,7 @@ _ATTENTION = [
     ("with the softmax over the queries (axis 1) instead of the keys",
      lambda q, k, v, mask: tf.matmul(_softmax(_masked(_scores(q, k), mask), axis=1), v)),
     (_NO_MAX, lambda q, k, v, mask: tf.matmul(_naive_softmax(_masked(_scores(q, k), mask)), v)),
+    (_NO_MAX, lambda q, k, v, mask: tf.matmul(_masked_exp_weights(_scores(q, k), mask), v)),
 ]
 
 MISTAKES = {
