@@ -128,12 +128,21 @@ def test_check_runs_in_a_child_exit_0_when_right_and_no_tensorflow_log_lines(cap
         assert mark not in out + err
 
 
-def test_check_fails_a_function_that_calls_sys_exit_0_instead_of_passing_it(tmp_path, capsys):
-    (tmp_path / "mine.py").write_text("import sys\ndef relu(x):\n    print('bye')\n    sys.exit(0)\n")
-    assert learn_main(["check", "relu", str(tmp_path / "mine.py") + ":relu", "--timeout", "5"]) == 1
+@pytest.mark.parametrize("status, failure, code, printed", [
+    ("fail", "FAIL relu, case 1 of 4: ...", 1, None),
+    ("exit", "mine.py:relu called sys.exit(0) during the check", 1, "FAIL relu: mine.py:relu called sys.exit(0)"),
+    ("timeout", "mine.py:relu did not finish within 5 s", 1, "FAIL relu: mine.py:relu did not finish within 5 s"),
+    ("crash", "mine.py:relu ended the process", 1, "FAIL relu: mine.py:relu ended the process"),
+    ("pass", None, 0, None),
+])
+def test_check_exits_1_for_anything_but_a_pass_and_says_why_in_one_line(
+        tmp_path, monkeypatch, capsys, status, failure, code, printed):
+    (tmp_path / "mine.py").write_text("def relu(x):\n    return x\n")
+    result = {"exercise": "relu", "status": status, "passed": 0, "total": 4, "failure": failure}
+    monkeypatch.setattr("tfcore.learn.sandbox.run_jobs", lambda jobs, timeout, verbose, on_line: [result])
+    assert learn_main(["check", "relu", str(tmp_path / "mine.py") + ":relu", "--timeout", "5"]) == code
     out = capsys.readouterr().out
-    assert "FAIL relu: mine.py:relu called sys.exit(0) during the check" in out
-    assert "PASS" not in out
+    assert (printed in out) if printed else ("FAIL relu:" not in out)
 
 
 NO_TENSORFLOW = textwrap.dedent("""
