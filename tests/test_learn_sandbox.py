@@ -32,6 +32,9 @@ BROKEN = {
     "avg_pool2d": "def average(x):\n    return x\n",
     "dense": "import tensorflow as tf\ndef dense(x, w, b):\n    return tf.matmul(x, w) + b\n",
     "dropout": "def dropout(x, keep_mask, rate):\n    return x * keep_mask\n",
+    "gru_cell": "import tensorflow as tf\ndef gru_cell(x, h, kernel, recurrent_kernel, bias):\n"
+                "    queue = tf.queue.FIFOQueue(1, [tf.float64])\n"
+                "    return h + queue.dequeue()  # nothing is ever enqueued: Session.run blocks\n",
 }
 TF_LOG_MARKS = ("I0000", "W0000", "E0000", "Not handling type", "oneDNN", "absl::InitializeLog")
 
@@ -54,6 +57,7 @@ def graded(tmp_path_factory):
     ("relu", "exit", "relu.py:relu called sys.exit(0) during the check"),
     ("sigmoid", "exit", "ended the process before the check finished: the process exited with status 0"),
     ("softmax", "timeout", "softmax.py:softmax did not finish within 5 s: an infinite loop"),
+    ("gru_cell", "timeout", "gru_cell.py:gru_cell did not finish within 5 s: an infinite loop, a blocking op"),
     ("softmax_cross_entropy", "fail", "RecursionError: maximum recursion depth exceeded (it calls itself"),
     ("conv2d", "crash", "crashed: killed by signal SIGSEGV"),
     ("max_pool2d", "error", "max_pool2d.py: SyntaxError"),

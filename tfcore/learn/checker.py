@@ -250,8 +250,8 @@ def check(exercise, function, seed=0, cases=None, print_fn=print, keep_going=Fal
     rng = np.random.RandomState(seed)
     all_cases = spec.all_cases(seed)[:cases]
     name = getattr(function, "__name__", "function")
-    say("%s: checking %s against %s on %d cases (forward, gradients), seed %d"
-        % (spec.name, name, spec.oracle_name, len(all_cases), seed))
+    say("%s: checking %s against %s on %d cases (forward, gradients)%s"
+        % (spec.name, name, spec.oracle_name, len(all_cases), ", seed %d" % seed if seed else ""))
     failures, first, passed = [], None, 0
     for number, (arrays, config, note) in enumerate(all_cases, start=1):
         case = "case %d of %d: %s" % (number, len(all_cases), describe_case(arrays, config, note))

@@ -225,7 +225,11 @@ def _no_result(job, timeout, timed_out, status, output, passed):
 
 
 def load_function(path, name):
-    """Import the learner's file (running its top level) and return `name` from it."""
+    """Import the learner's file (running its top level) and return `name` from it.
+
+    The file's folder goes first on sys.path, so it may import its neighbours (helpers.py).
+    """
+    sys.path.insert(0, str(pathlib.Path(path).parent))
     spec = importlib.util.spec_from_file_location("learner_" + pathlib.Path(path).stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
