@@ -166,7 +166,8 @@ def test_list_and_every_usage_error_answer_without_importing_tensorflow(tmp_path
     (tmp_path / "mine.py").write_text("def other(x):\n    return x\n")
     mine = str(tmp_path / "mine.py")
     argvs = [["list"], ["check", "conv3d", mine + ":other"], ["check", "relu", "/no/such.py:relu"],
-             ["check", "relu", mine + ":relu"], ["check", "relu", mine], ["check", "relu", mine + ":other", "--timeout", "0"],
+             ["check", "relu", mine + ":relu"], ["check", "relu", mine],
+             ["check", "relu", mine + ":other", "--timeout", "0"],
              ["grade", "/no/such/folder"], ["grade", str(tmp_path), "--seed", "-1"], ["nonsense"]]
     run = subprocess.run([sys.executable, "-c", NO_TENSORFLOW % argvs], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
