@@ -35,7 +35,7 @@ import tensorflow as tf
 
 from tfcore import graph as graph_lib
 from tfcore.gradcheck import central_differences
-from tfcore.learn.exercises import EXERCISES, get_exercise
+from tfcore.learn.exercises import get_exercise
 from tfcore.learn.mistakes import MISTAKES
 
 FORWARD_TOLERANCE = (1e-6, 1e-9)  # (rtol, atol): float64 leaves room only for rounding
