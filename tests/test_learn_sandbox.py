@@ -9,9 +9,11 @@ Each run of `check` or `grade` starts one checker process (TensorFlow's start-up
 """
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
+import time
 import xml.etree.ElementTree as ElementTree
 
 import pytest
@@ -172,3 +174,20 @@ def test_list_and_every_usage_error_answer_without_importing_tensorflow(tmp_path
     run = subprocess.run([sys.executable, "-c", NO_TENSORFLOW % argvs], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+def test_reading_the_childs_lines_stops_at_the_deadline_or_when_nobody_waits():
+    from tfcore.learn.sandbox import _lines
+
+    read_fd, write_fd = os.pipe()
+    try:
+        os.write(write_fd, b'{"line": "one"}\n{"line": "tw')  # the second line never ends
+        assert list(_lines(read_fd, time.monotonic() + 0.5)) == ['{"line": "one"}']
+        assert list(_lines(read_fd, time.monotonic() + 60, alive=lambda: False)) == []
+        os.close(write_fd)
+        write_fd = None
+        assert list(_lines(read_fd, time.monotonic() + 60)) == []  # closed: returns at once
+    finally:
+        os.close(read_fd)
+        if write_fd is not None:
+            os.close(write_fd)

@@ -21,13 +21,16 @@ the report with it. So the command line never imports the learner's file; it
 4. the checker process waits at most `timeout` seconds for the child's last
    line, then kills it. A result that never came is a failed check with a
    one-line reason: a time-out, an exit (`sys.exit`, `os._exit`), a crash (a
-   signal), each named; never a pass.
+   signal), each named; never a pass. The checker process runs in a process group
+   of its own, killed whole when the command ends (a Ctrl-C too), and it stops by
+   itself if the command line disappears.
 
 TensorFlow's C++ log lines are silenced in the checker process
 (TF_CPP_MIN_LOG_LEVEL=3 in its environment, not ours) unless `verbose`.
 """
 
 import ast
+import contextlib
 import importlib.util
 import json
 import os
@@ -111,7 +114,7 @@ def run_jobs(jobs, timeout=DEFAULT_TIMEOUT, verbose=False, on_line=None):
         process = subprocess.Popen(
             [sys.executable, "-c", "from tfcore.learn.sandbox import main; main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None if verbose else errors,
-            env=_environment(verbose))
+            env=_environment(verbose), start_new_session=True)  # its own process group: see below
         process.stdin.write(request.encode())
         process.stdin.close()
         deadline = time.monotonic() + STARTUP_LIMIT + len(jobs) * (timeout + 10)
@@ -124,8 +127,11 @@ def run_jobs(jobs, timeout=DEFAULT_TIMEOUT, verbose=False, on_line=None):
                 if "result" in message:
                     results[message["job"]] = message["result"]
         finally:
-            if process.poll() is None:
-                process.kill()
+            # The whole group: the checker process and any child still running (a Ctrl-C here,
+            # or something the learner's code started), before the checker is reaped, so
+            # its id cannot have been reused.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             process.stdout.close()
         errors.seek(0)
@@ -140,13 +146,15 @@ def _checker_died(returncode, stderr):
             % (returncode, ": " + lines[-1][:300] if lines else ""))
 
 
-def _lines(fd, deadline):
-    """The lines read from `fd` until it closes or `deadline` (time.monotonic) passes."""
+def _lines(fd, deadline, alive=None):
+    """The lines read from `fd` until it closes, `deadline` (time.monotonic) passes or `alive()` is False."""
     pending = b""
     while True:
         remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+        if remaining <= 0 or (alive and not alive()):
             return
+        if not select.select([fd], [], [], min(remaining, 1.0))[0]:
+            continue
         chunk = os.read(fd, 1 << 16)
         if not chunk:
             return
@@ -163,7 +171,10 @@ def main():
     from tfcore.learn import checker  # noqa: F401 - TensorFlow, once, before any fork
 
     events = sys.stdout
+    parent = os.getppid()
     for index, job in enumerate(request["jobs"]):
+        if os.getppid() != parent:
+            break  # the command line was killed: nobody is waiting for the rest
         result = _run_in_child(index, job, request["timeout"], request["verbose"], events)
         events.write(json.dumps({"job": index, "result": result}) + "\n")
         events.flush()
@@ -180,7 +191,8 @@ def _run_in_child(index, job, timeout, verbose, events):
         _child(job, write_fd, output.fileno(), verbose)
     os.close(write_fd)
     start, result, passed = time.monotonic(), None, 0
-    for line in _lines(read_fd, start + timeout):
+    parent = os.getppid()
+    for line in _lines(read_fd, start + timeout, alive=lambda: os.getppid() == parent):
         message = json.loads(line)
         if "line" in message:
             passed += message["line"].startswith("  ok  ")
@@ -191,7 +203,7 @@ def _run_in_child(index, job, timeout, verbose, events):
     if result is not None and result["total"] is None:
         result["passed"] = passed  # an exit mid-check: the cases that passed before it
     timed_out = result is None and time.monotonic() - start >= timeout
-    if timed_out:
+    if timed_out or os.getppid() != parent:  # or the command line is gone (killed): stop too
         os.kill(pid, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
     os.close(read_fd)
