@@ -9,10 +9,12 @@ solutions (tests/learn_solutions.py) pass every case, adversarial ones included
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tests import learn_solutions as right
 from tests.learn_wrong import WRONG
 from tfcore.learn import EXERCISES, check
+from tfcore.learn.checker import _matches
 from tfcore.learn.mistakes import MISTAKES
 
 CASES = [pytest.param(name, function, words, id="%s-%s" % (name, function.__name__))
@@ -61,3 +63,43 @@ def test_the_right_solutions_pass_on_another_seed_too():
     for name in ("softmax_cross_entropy", "attention"):
         result = check(name, getattr(right, name), seed=2024, print_fn=None)
         assert result.ok, result.failure
+
+
+def _as_list(value):
+    return list(value) if isinstance(value, (tuple, list)) else [value]
+
+
+def _values_per_case(name):
+    """For each case of `name` (seed 0): (the oracle's outputs, each mistake's outputs or None)."""
+    spec = EXERCISES[name]
+    for arrays, config, _ in spec.all_cases(0):
+        graph = tf.Graph()
+        with graph.as_default():
+            feeds = {k: tf.compat.v1.placeholder(tf.float64, v.shape) for k, v in arrays.items()}
+            fetches = [_as_list(spec.oracle(**feeds, **config))]
+            for _, mistake in MISTAKES[name]:
+                try:
+                    fetches.append(_as_list(mistake(**feeds, **config)))
+                except ValueError:  # a transposed kernel that does not fit: never matches
+                    fetches.append(None)
+        with tf.compat.v1.Session(graph=graph) as sess, np.errstate(all="ignore"):
+            built = [f for f in fetches if f is not None]
+            values = iter(sess.run(built, {feeds[k]: v for k, v in arrays.items()}))
+            yield [next(values) if f is not None else None for f in fetches]
+
+
+@pytest.mark.parametrize("name", list(MISTAKES))
+def test_every_known_mistake_fails_some_case_and_is_the_one_named_there(name):
+    """Each mistake in mistakes.py differs from the oracle on some case, and on the first such
+    case the checker's search (the first mistake in the list that matches) finds that mistake."""
+    descriptions = [description for description, _ in MISTAKES[name]]
+    named = {}
+    for oracle, *mistakes in _values_per_case(name):
+        for i, values in enumerate(mistakes):
+            if i in named or values is None or _matches(values, oracle):
+                continue
+            first = next(j for j, other in enumerate(mistakes) if other is not None and _matches(values, other))
+            named[i] = descriptions[first]
+    for i, description in enumerate(descriptions):
+        assert named.get(i) == description, "%s: mistake %r %s" % (
+            name, description, "never fails" if i not in named else "is named as %r" % named[i])

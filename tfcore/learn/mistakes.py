@@ -10,7 +10,7 @@ tolerance, NaN where it has NaN), says so in words:
 
 Each description reads after "this equals the result ". The adversarial cases in
 exercises.py are built so that every mistake here differs from the oracle on at
-least one case (tests/test_learn_mistakes.py checks that each one fails).
+least one case, and is the one named there (tests/test_learn_mistakes.py checks both).
 """
 
 import itertools
