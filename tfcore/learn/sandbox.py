@@ -279,4 +279,7 @@ def _child(job, write_fd, output_fd, verbose):
         send({"status": "fail", "passed": 0, "total": None,
               "failure": checker.bounded("%s: %s: %s" % (where, type(err).__name__, err), 5)})
     finally:
+        with contextlib.suppress(Exception):  # what the learner printed, for the report's tail
+            sys.stdout.flush()
+            sys.stderr.flush()
         os._exit(0)
