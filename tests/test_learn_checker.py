@@ -9,8 +9,6 @@ softmax over the queries instead of the keys, a hand-written backward pass
 """
 
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -87,15 +85,6 @@ def test_the_learner_may_name_the_arguments_freely():
     assert check("relu", solutions.relu_with_other_argument_names, print_fn=None).ok
 
 
-def test_cli_check_exits_0_when_right_and_1_naming_the_element_when_wrong(capsys):
-    assert learn_main(["check", "dense", SOLUTIONS_FILE + ":dense", "--cases", "2"]) == 0
-    assert "PASS dense: all 2 cases" in capsys.readouterr().out
-    assert learn_main(["check", "conv2d", SOLUTIONS_FILE + ":conv2d_transposed_kernel"]) == 1
-    out = capsys.readouterr().out
-    assert "FAIL conv2d, case 1 of 6: x (1, 5, 5, 1), kernel (3, 3, 1, 1)" in out
-    assert "first wrong element at index (0, 0, 0, 0)" in out
-
-
 @pytest.mark.parametrize("argv, message", [
     (["check", "conv3d", "FILE:conv2d"], "unknown exercise 'conv3d'"),
     (["check", "conv2d", "/no/such/file.py:conv2d"], "no such file: /no/such/file.py"),
@@ -103,6 +92,9 @@ def test_cli_check_exits_0_when_right_and_1_naming_the_element_when_wrong(capsys
     (["check", "conv2d", "FILE"], "expected FILE.py:FUNCTION"),
     (["check", "conv2d", "FILE:conv2d", "--cases", "0"], "must be a positive integer, got '0'"),
     (["check", "conv2d", "FILE:conv2d", "--seed", "x"], "must be an integer >= 0, got 'x'"),
+    (["check", "conv2d", "FILE:conv2d", "--timeout", "0"], "must be a number > 0, got '0'"),
+    (["grade", "FILE"], "FILE"),
+    (["grade", "/no/such/folder", "--json", "/no/such/folder/x.json"], "/no/such/folder"),
     (["test", "99"], "no chapter '99'"),
     ([], "the following arguments are required"),
 ])
@@ -128,11 +120,3 @@ def test_list_documents_every_exercise_with_its_signature_and_oracle(capsys):
     out = capsys.readouterr().out
     for spec in EXERCISES.values():
         assert spec.signature in out and spec.oracle_name in out
-
-
-def test_python_m_tfcore_learn_check_runs_as_a_command_and_exits_1_on_a_wrong_gradient():
-    wrong = subprocess.run([sys.executable, "-m", "tfcore.learn", "check", "sigmoid",
-                            SOLUTIONS_FILE + ":sigmoid_wrong_gradient", "--cases", "1"],
-                           capture_output=True, text=True, timeout=120)
-    assert wrong.returncode == 1, wrong.stdout + wrong.stderr
-    assert "FAIL sigmoid, case 1 of 1: x (1, 4)" in wrong.stdout

@@ -15,14 +15,19 @@ and three things are compared, in this order:
               backward (tf.custom_gradient) that does not match its forward fails here.
 3. backward against the oracle: your tf.gradients against the oracle's.
 
-The report names the first wrong element: the exercise, the case (shapes and
-settings), what was compared, the index, expected and got.
+The cases are the exercise's random ones (values drawn from `seed`) and then its
+adversarial ones (exercises.py). The report names the first wrong element: the
+exercise, the case (shapes and settings, and why an adversarial case is there),
+what was compared, the index, expected and got; and when your output equals one
+of the classic mistakes (mistakes.py), which one, in words.
+
+This runs your function in this process. `python -m tfcore.learn check` runs it
+in a child process with a time limit instead (sandbox.py), so that a hang, an
+exit or a crash in your code is a failed check, not a frozen or vanished checker.
 """
 
 import dataclasses
-import importlib.util
 import pathlib
-import sys
 import traceback
 
 import numpy as np
@@ -30,15 +35,12 @@ import tensorflow as tf
 
 from tfcore import graph as graph_lib
 from tfcore.gradcheck import central_differences
-from tfcore.learn.exercises import EXERCISES
+from tfcore.learn.exercises import get_exercise
+from tfcore.learn.mistakes import MISTAKES
 
 FORWARD_TOLERANCE = (1e-6, 1e-9)  # (rtol, atol): float64 leaves room only for rounding
 GRADIENT_TOLERANCE = (1e-6, 1e-9)  # your tf.gradients against the oracle's
 DIFFERENCES_TOLERANCE = (1e-5, 1e-7)  # against central differences (their error ~1e-10)
-
-
-class UsageError(ValueError):
-    """The exercise, file or function named on the command line does not exist."""
 
 
 @dataclasses.dataclass
@@ -49,45 +51,30 @@ class CheckResult:
     passed: int
     total: int
     failure: str = None
+    failed_cases: tuple = ()  # the numbers of the failed cases (all of them with keep_going)
 
     @property
     def ok(self):
         return self.failure is None
 
 
-def load_function(spec):
-    """The function named by `FILE.py:FUNCTION` (a path to a Python file, then a name in it)."""
-    path, sep, name = spec.rpartition(":")
-    if not sep or not path or not name:
-        raise UsageError("expected FILE.py:FUNCTION, e.g. my_conv.py:my_conv2d, got %r" % spec)
-    file = pathlib.Path(path)
-    if not file.is_file():
-        raise UsageError("no such file: %s" % path)
-    module_spec = importlib.util.spec_from_file_location("learner_" + file.stem, file)
-    module = importlib.util.module_from_spec(module_spec)
-    try:
-        module_spec.loader.exec_module(module)
-    except Exception as err:  # noqa: BLE001 - any error in the learner's file is reported as such
-        raise UsageError("could not import %s: %s: %s" % (path, type(err).__name__, err)) from err
-    function = getattr(module, name, None)
-    if not callable(function):
-        found = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("_")
-                       and getattr(v, "__module__", None) == module.__name__)
-        raise UsageError("%s has no function %r; functions there: %s"
-                         % (path, name, ", ".join(found) or "none"))
-    return function
-
-
-def get_exercise(name):
-    if name not in EXERCISES:
-        raise UsageError("unknown exercise %r; exercises: %s" % (name, ", ".join(EXERCISES)))
-    return EXERCISES[name]
-
-
-def describe_case(arrays, config):
-    """`x (2, 6, 7, 2), kernel (3, 2, 2, 1), strides=(2, 1), padding='VALID'`."""
+def describe_case(arrays, config, note=None):
+    """`x (2, 6, 7, 2), kernel (3, 2, 2, 1), strides=(2, 1), padding='VALID'` [`(adversarial: why)`]."""
     parts = ["%s %s" % (k, tuple(v.shape)) for k, v in arrays.items()]
-    return ", ".join(parts + ["%s=%r" % item for item in config.items()])
+    text = ", ".join(parts + ["%s=%r" % item for item in config.items()])
+    return text + (" (adversarial: %s)" % note if note else "")
+
+
+MAX_FRAMES = 6  # a traceback's frames shown: infinite recursion has a thousand identical ones
+MAX_LINES = 30  # any one report
+
+
+def bounded(text, max_lines=MAX_LINES):
+    """`text` cut to `max_lines` lines (and 300 characters a line), saying how much was left out."""
+    lines = [line if len(line) <= 300 else line[:300] + " ..." for line in str(text).splitlines()]
+    if len(lines) <= max_lines:
+        return "\n".join(lines)
+    return "\n".join(lines[:max_lines - 1] + ["... (%d more lines)" % (len(lines) - max_lines + 1)])
 
 
 def first_wrong(got, expected, rtol, atol):
@@ -117,9 +104,14 @@ def _learner_error(err, function):
     """The exception, with the frames in the learner's own file (where the bug is)."""
     file = getattr(getattr(function, "__code__", None), "co_filename", None)
     frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == file]
-    lines = ["your function raised %s: %s" % (type(err).__name__, err)]
+    lines = ["your function raised %s: %s" % (type(err).__name__, bounded(err, 3))]
+    if isinstance(err, RecursionError):
+        lines[0] += " (it calls itself without end?)"
+    shown = frames if len(frames) <= MAX_FRAMES else frames[:MAX_FRAMES // 2] + frames[-MAX_FRAMES // 2:]
     lines += ["  %s, line %d, in %s: %s" % (pathlib.Path(f.filename).name, f.lineno, f.name, f.line)
-              for f in frames]
+              for f in shown]
+    if len(shown) < len(frames):
+        lines.insert(1 + MAX_FRAMES // 2, "  ... %d more frames in your file" % (len(frames) - len(shown)))
     return "\n".join(lines)
 
 
@@ -179,12 +171,44 @@ def _check_case(exercise, function, arrays, config, rng):
         for name, g, e in zip(exercise.outputs, got, expected):
             message = _compare("forward output %s" % name, g, e, FORWARD_TOLERANCE, exercise.oracle_name)
             if message:
-                return message
+                mistake = known_mistake(exercise, arrays, config, got)
+                return message + ("\nthis equals the result %s" % mistake if mistake else "")
         for name, mine, oracle in zip(exercise.differentiable, fetches["grad_got"], fetches["grad_expected"]):
             message = _check_gradient(sess, feeds[name], name, mine, oracle, fetches["s_got"], feed,
                                       exercise.oracle_name)
             if message:
                 return message
+    return None
+
+
+def _matches(got, values):
+    """Whether every output equals the mistake's, within the forward tolerance (NaN where it has NaN)."""
+    rtol, atol = FORWARD_TOLERANCE
+    return all(np.shape(g) == np.shape(v) and np.allclose(g, v, rtol, atol, equal_nan=True)
+               for g, v in zip(got, values))
+
+
+def known_mistake(exercise, arrays, config, got):
+    """The description of the first mistake in mistakes.py whose output equals `got`, or None."""
+    graph = graph_lib.new_graph(seed=0)
+    with graph.as_default():
+        feeds = {k: graph_lib.placeholder(v.shape, tf.float64, name=k) for k, v in arrays.items()}
+        built = []
+        for description, mistake in MISTAKES.get(exercise.name, []):
+            try:
+                value = mistake(**feeds, **config)
+            except (ValueError, TypeError, tf.errors.OpError):  # e.g. a transposed kernel that cannot fit
+                continue
+            built.append((description, list(value) if isinstance(value, (tuple, list)) else [value]))
+    feed = {feeds[k]: v for k, v in arrays.items()}
+    with graph_lib.session(graph=graph) as sess, np.errstate(all="ignore"):
+        for description, outputs in built:
+            try:
+                values = sess.run(outputs, feed)
+            except tf.errors.OpError:
+                continue
+            if _matches(got, values):
+                return description
     return None
 
 
@@ -209,38 +233,39 @@ def _check_gradient(sess, target, name, mine, oracle, s_got, feed, oracle_name):
                                GRADIENT_TOLERANCE, "tf.gradients of " + oracle_name)
 
 
-def check(exercise, function, seed=0, cases=None, print_fn=print):
+def check(exercise, function, seed=0, cases=None, print_fn=print, keep_going=False):
     """Run `function` on the exercise's cases; print progress and return a `CheckResult`.
 
     Args:
       exercise: a name from `python -m tfcore.learn list` (`"conv2d"`, ...).
       function: the learner's function, taking tensors as the exercise's signature says.
       seed: draws the cases' values (the shapes and settings are fixed per exercise).
-      cases: check only the first `cases` cases (default: all).
+      cases: check only the first `cases` cases (default: all, the adversarial ones last).
       print_fn: receives each line of the report (None: silent).
+      keep_going: run every case even after a failure (grading counts the cases passed);
+        `failure` is then the first failed case's report.
     """
     say = print_fn or (lambda *args: None)
     spec = get_exercise(exercise)
     rng = np.random.RandomState(seed)
-    all_cases = spec.cases(rng)[:cases]
+    all_cases = spec.all_cases(seed)[:cases]
     name = getattr(function, "__name__", "function")
-    say("%s: checking %s against %s on %d cases (forward, gradients)"
-        % (spec.name, name, spec.oracle_name, len(all_cases)))
-    for number, (arrays, config) in enumerate(all_cases, start=1):
-        case = "case %d of %d: %s" % (number, len(all_cases), describe_case(arrays, config))
+    say("%s: checking %s against %s on %d cases (forward, gradients)%s"
+        % (spec.name, name, spec.oracle_name, len(all_cases), ", seed %d" % seed if seed else ""))
+    failures, first, passed = [], None, 0
+    for number, (arrays, config, note) in enumerate(all_cases, start=1):
+        case = "case %d of %d: %s" % (number, len(all_cases), describe_case(arrays, config, note))
         message = _check_case(spec, function, arrays, config, rng)
-        if message:
-            report = "FAIL %s, %s\n  %s" % (spec.name, case, message.replace("\n", "\n  "))
-            say(report)
-            return CheckResult(spec.name, number - 1, len(all_cases), report)
-        say("  ok  %s" % case)
-    say("PASS %s: all %d cases" % (spec.name, len(all_cases)))
-    return CheckResult(spec.name, len(all_cases), len(all_cases))
-
-
-def list_exercises(out=None):
-    """Print every exercise: its signature, what it computes, its oracle."""
-    out = out or sys.stdout
-    for spec in EXERCISES.values():
-        out.write("%s\n    %s\n    %s\n    oracle: %s; gradients checked for: %s\n\n"
-                  % (spec.name, spec.signature, spec.doc, spec.oracle_name, ", ".join(spec.differentiable)))
+        if not message:
+            say("  ok  %s" % case)
+            passed += 1
+            continue
+        report = bounded("FAIL %s, %s\n  %s" % (spec.name, case, message.replace("\n", "\n  ")))
+        say(report)
+        failures.append(number)
+        first = first or report
+        if not keep_going:
+            break
+    if first is None:
+        say("PASS %s: all %d cases" % (spec.name, len(all_cases)))
+    return CheckResult(spec.name, passed, len(all_cases), first, tuple(failures))
