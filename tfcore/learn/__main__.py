@@ -8,6 +8,7 @@ run your code in a child process (tfcore/learn/sandbox.py).
 """
 
 import argparse
+import os
 import sys
 
 from tfcore.cli import (SEED, existing_dir, non_negative_int, positive_float, positive_int,
@@ -118,6 +119,8 @@ def main(argv=None):
     if args.command == "notebook":
         return _notebooks(args, _find(p, [] if args.chapters == ["all"] else args.chapters))
     paths = _find(p, args.chapters)
+    if "tensorflow" not in sys.modules:  # read once, at TensorFlow's import (the chapters do it)
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ warnings among the output
     status = 0
     for path in paths:
         try:
