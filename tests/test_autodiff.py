@@ -1,0 +1,235 @@
+"""tfcore.autodiff.gradients builds the same gradient as tf.gradients: every rule (with
+broadcasting), the walk (fan-out, shared weights, stop_gradient, unconnected xs, grad_ys,
+several ys), and every model of the course, all in float64 to 1e-10 relative, fetched in
+one session run so a random dropout mask is the same for both."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfcore
+from tfcore import autodiff
+
+RTOL = 1e-10  # relative to each gradient's largest element: float64 leaves room for rounding only
+
+
+def assert_same_gradients(mine, theirs, feed=None, what="", init=True):
+    """Run both lists of gradients in one session run and compare them (None must match None)."""
+    assert len(mine) == len(theirs)
+    for i, (m, t) in enumerate(zip(mine, theirs)):
+        assert (m is None) == (t is None), "%s: gradient %d: mine %s, tf.gradients %s" % (what, i, m, t)
+    pairs = [(m, t) for m, t in zip(mine, theirs) if t is not None]
+    graph = pairs[0][1].graph
+    with graph.as_default():
+        initializer = tf.compat.v1.global_variables_initializer()
+    with tf.compat.v1.Session(graph=graph) as sess:
+        if init:
+            sess.run(initializer)
+        values = sess.run(pairs, feed)
+    for i, (m, t) in enumerate(values):
+        assert m.shape == t.shape, "%s: gradient %d: shape %s, expected %s" % (what, i, m.shape, t.shape)
+        scale = max(np.abs(t).max(), 1e-300) if t.size else 1.0
+        bad = np.abs(m - t) > RTOL * scale
+        assert not bad.any(), "%s: gradient %d, element %s: expected %r, got %r" % (
+            what, i, np.argwhere(bad)[0], t[tuple(np.argwhere(bad)[0])], m[tuple(np.argwhere(bad)[0])])
+
+
+def _const(rng, *shape, low=-2.0, high=2.0):
+    return tf.constant(rng.uniform(low, high, shape))
+
+
+# ---------------------------------------------------------------------------
+# Every rule on its own, with broadcasting and a random grad_ys
+# ---------------------------------------------------------------------------
+
+def _binary(fn, shape_x, shape_y, low=-2.0):
+    def build(rng):
+        x, y = _const(rng, *shape_x, low=low), _const(rng, *shape_y, low=low)
+        return fn(x, y), [x, y]
+    return build
+
+
+def _unary(fn, shape=(3, 4), low=-2.0, high=2.0):
+    def build(rng):
+        x = _const(rng, *shape, low=low, high=high)
+        return fn(x), [x]
+    return build
+
+
+def _ties(rng):
+    x = tf.constant(np.round(rng.uniform(-2, 2, (3, 4, 2))))  # integers: many ties for Max
+    return tf.reduce_max(x * 1.0, axis=[0, 2]) + tf.reduce_min(x, axis=-1, keepdims=True), [x]
+
+
+def _select(rng):
+    c = tf.constant(rng.uniform(size=(3, 4)) > 0.5)
+    x, y = _const(rng, 3, 4), _const(rng, 3, 4)
+    return tf.raw_ops.Select(condition=c, x=x, y=y) + tf.compat.v1.where(c[:, 0], x, y), [x, y]
+
+
+def _select_v2(rng):
+    c = tf.constant(rng.uniform(size=(3, 1)) > 0.5)
+    x, y = _const(rng, 4), _const(rng, 1, 4)
+    return tf.where(c, x, y), [x, y]
+
+
+def _split(rng):
+    x = _const(rng, 2, 6)
+    a, _, c = tf.split(x, 3, axis=1)  # the middle piece unused: its gradient is zeros
+    p, q = tf.split(x, [1, 5], axis=-1)
+    return a * c + tf.reduce_sum(q, axis=1, keepdims=True) * p, [x]
+
+
+def _pack(rng):
+    x, y = _const(rng, 2, 3), _const(rng, 2, 3)
+    a, b = tf.unstack(tf.stack([x, y * x], axis=1), axis=1)
+    return a * b, [x, y]
+
+
+def _cross_entropy(rng):
+    logits, labels = _const(rng, 4, 5), tf.nn.softmax(_const(rng, 4, 5))
+    loss, backprop = tf.raw_ops.SoftmaxCrossEntropyWithLogits(features=logits, labels=labels)
+    # backprop used too: the rule's second-output branch (a gradient of the gradient)
+    return loss[:, None] * backprop + tf.nn.softmax_cross_entropy_with_logits(labels, 2 * logits)[:, None], \
+        [logits, labels]
+
+
+def _conv(padding, strides, dilations=1):
+    def build(rng):
+        x, k = _const(rng, 2, 7, 6, 3), _const(rng, 3, 2, 3, 4)
+        return tf.nn.conv2d(x, k, strides, padding, dilations=dilations), [x, k]
+    return build
+
+
+def _pool(fn, padding):
+    def build(rng):
+        x = _const(rng, 2, 7, 5, 3)
+        return fn(x * x, ksize=(3, 2), strides=(2, 2), padding=padding), [x]
+    return build
+
+
+def _matmul(t_a, t_b):
+    def build(rng):
+        a, b = _const(rng, *((4, 3) if t_a else (3, 4))), _const(rng, *((5, 4) if t_b else (4, 5)))
+        return tf.matmul(a, b, transpose_a=t_a, transpose_b=t_b), [a, b]
+    return build
+
+
+def _batch_matmul(adj_x, adj_y):
+    def build(rng):
+        x, y = _const(rng, 2, 1, *((4, 3) if adj_x else (3, 4))), _const(rng, 5, *((2, 4) if adj_y else (4, 2)))
+        return tf.linalg.matmul(x, y, adjoint_a=adj_x, adjoint_b=adj_y), [x, y]
+    return build
+
+
+def _bias_add(data_format):
+    def build(rng):
+        x, b = _const(rng, 2, 3, 4, 5), _const(rng, 3 if data_format == "NCHW" else 5)
+        return tf.nn.bias_add(x, b, data_format=data_format), [x, b]
+    return build
+
+
+def _fill(rng):
+    s = _const(rng)
+    return tf.fill([2, 3], s * s), [s]
+
+
+RULE_CASES = {
+    "Add broadcast": _binary(lambda x, y: tf.raw_ops.Add(x=x, y=y), (2, 3), (3,)),
+    "AddV2 both broadcast": _binary(tf.add, (2, 1, 4), (3, 1)),
+    "AddV2 scalar": _binary(tf.add, (), (2, 3)),
+    "Sub broadcast": _binary(tf.subtract, (3, 1), (1, 4)),
+    "Mul broadcast": _binary(tf.multiply, (2, 3, 4), (4,)),
+    "RealDiv broadcast": _binary(tf.divide, (2, 3), (1, 3), low=0.5),
+    "Maximum": _binary(tf.maximum, (2, 3), (3,)),
+    "Minimum": _binary(tf.minimum, (4, 1), (4, 3)),
+    "SquaredDifference": _binary(tf.math.squared_difference, (2, 3), (2, 1)),
+    "Pow": _binary(tf.pow, (2, 3), (3,), low=0.5),
+    "Pow negative base": lambda rng: (lambda x: (tf.pow(x, tf.constant(2.0, tf.float64)), [x]))(_const(rng, 5)),
+    "Neg": _unary(tf.negative),
+    "Square": _unary(tf.square),
+    "Sqrt": _unary(tf.sqrt, low=0.5),
+    "Rsqrt": _unary(tf.math.rsqrt, low=0.5),
+    "Exp": _unary(tf.exp),
+    "Log": _unary(tf.math.log, low=0.5),
+    "Log1p": _unary(tf.math.log1p, low=-0.5),
+    "Abs": _unary(tf.abs),
+    "Tanh": _unary(tf.tanh),
+    "Sigmoid": _unary(tf.sigmoid),
+    "Relu": _unary(tf.nn.relu),
+    "Relu6": _unary(tf.nn.relu6, low=-2.0, high=8.0),
+    "Elu": _unary(tf.nn.elu),
+    "Softmax": _unary(tf.nn.softmax, (2, 3, 4)),
+    "LogSoftmax": _unary(tf.nn.log_softmax),
+    "Cast": _unary(lambda x: tf.cast(tf.cast(x, tf.float32), tf.float64) * x),
+    "Identity": _unary(lambda x: tf.identity(x) * x),
+    "AddN": _unary(lambda x: tf.add_n([x, x * x, x])),
+    "Select": _select,
+    "SelectV2 broadcast": _select_v2,
+    "MatMul": _matmul(False, False),
+    "MatMul transpose_a": _matmul(True, False),
+    "MatMul transpose_b": _matmul(False, True),
+    "MatMul transpose both": _matmul(True, True),
+    "BatchMatMulV2 broadcast": _batch_matmul(False, False),
+    "BatchMatMulV2 adjoint_a": _batch_matmul(True, False),
+    "BatchMatMulV2 adjoint_b": _batch_matmul(False, True),
+    "BatchMatMulV2 adjoint both": _batch_matmul(True, True),
+    "BiasAdd NHWC": _bias_add("NHWC"),
+    "BiasAdd NCHW": _bias_add("NCHW"),
+    "Sum axis": _unary(lambda x: tf.reduce_sum(x, axis=-1), (2, 3, 4)),
+    "Sum all keepdims": _unary(lambda x: tf.reduce_sum(x * x, keepdims=True), (2, 3, 4)),
+    "Mean axes": _unary(lambda x: tf.reduce_mean(x, axis=[0, 2]), (2, 3, 4)),
+    "Mean keepdims": _unary(lambda x: tf.reduce_mean(x, axis=1, keepdims=True), (2, 3, 4)),
+    "Max and Min with ties": _ties,
+    "Prod with zeros": _unary(lambda x: tf.reduce_sum(tf.reduce_prod(tf.nn.relu(x), axis=1))
+                              + tf.reduce_prod(x, axis=[0, 2], keepdims=True), (2, 3, 4)),
+    "Reshape": _unary(lambda x: tf.reshape(x, (4, -1)) * tf.range(1.0, 4.0, dtype=tf.float64)),
+    "ExpandDims Squeeze": _unary(lambda x: tf.squeeze(tf.expand_dims(x, 1) * x[:, None, :1], axis=1)),
+    "Transpose": _unary(lambda x: tf.transpose(x, (2, 0, 1)) * tf.range(3.0, dtype=tf.float64)[:, None, None],
+                        (2, 4, 3)),
+    "ConcatV2": _binary(lambda x, y: tf.concat([x, y * y, x], axis=-1), (2, 3), (2, 1)),
+    "Split and SplitV": _split,
+    "Pack and Unpack": _pack,
+    "Slice": _unary(lambda x: tf.slice(x, [1, 0, 2], [1, -1, 2]), (3, 4, 5)),
+    "StridedSlice masks": _unary(lambda x: x[1:, ::2, None, -1] * x[-1, 1:3, 0:1]
+                                + tf.reduce_sum(x[..., 2]), (3, 4, 5)),
+    "Pad": _unary(lambda x: tf.pad(x, [[1, 0], [2, 3]]) ** 2),
+    "PadV2": _unary(lambda x: tf.pad(x, [[1, 2], [0, 1]], constant_values=3.0) * 2.0),
+    "BroadcastTo": _unary(lambda x: tf.broadcast_to(x, (2, 3, 4)), (3, 1)),
+    "Fill": _fill,
+    "SoftmaxCrossEntropyWithLogits": _cross_entropy,
+    "Conv2D SAME": _conv("SAME", 1),
+    "Conv2D VALID strided": _conv("VALID", 2),
+    "Conv2D VALID": _conv("VALID", 1),
+    "MaxPool SAME": _pool(tf.nn.max_pool2d, "SAME"),
+    "MaxPool VALID": _pool(tf.nn.max_pool2d, "VALID"),
+    "AvgPool SAME": _pool(tf.nn.avg_pool2d, "SAME"),
+    "AvgPool VALID": _pool(tf.nn.avg_pool2d, "VALID"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RULE_CASES))
+def test_each_rule_equals_tf_gradients_with_broadcasting_and_grad_ys(case):
+    rng = np.random.RandomState(sorted(RULE_CASES).index(case))
+    graph = tf.Graph()
+    with graph.as_default():
+        y, xs = RULE_CASES[case](rng)
+        r = tf.constant(rng.uniform(-1, 1, y.shape.as_list()))
+        mine, theirs = autodiff.gradients(y, xs, grad_ys=r), tf.gradients(y, xs, grad_ys=r)
+    assert_same_gradients(mine, theirs, what=case)
+
+
+def test_the_rule_cases_cover_the_op_types_the_brief_lists():
+    listed = {"MatMul", "BiasAdd", "Add", "AddV2", "Sub", "Mul", "RealDiv", "Neg", "Square", "Sqrt",
+              "Rsqrt", "Exp", "Log", "Tanh", "Sigmoid", "Relu", "Softmax", "SoftmaxCrossEntropyWithLogits",
+              "Sum", "Mean", "Max", "Reshape", "Transpose", "ConcatV2", "Split", "Slice", "StridedSlice",
+              "Pad", "Identity", "Cast", "Conv2D", "MaxPool", "AvgPool", "BroadcastTo", "ExpandDims",
+              "Squeeze", "Maximum", "Minimum", "SquaredDifference", "Pow", "Select", "SelectV2",
+              "Relu6", "Elu", "LogSoftmax", "Prod", "BatchMatMulV2", "ReadVariableOp"}
+    assert listed <= set(autodiff.RULES)
+    graph = tf.Graph()
+    with graph.as_default():
+        for i, case in enumerate(sorted(RULE_CASES)):
+            RULE_CASES[case](np.random.RandomState(i))
+        built = {op.type for op in graph.get_operations()}
+    assert listed - {"ReadVariableOp"} <= built, sorted(listed - built)
