@@ -8,13 +8,19 @@ import pytest
 import tensorflow as tf
 
 import tfcore
-from tfcore import autodiff
+from models import logistic_regression, lstm_temperature, mlp, mnist_cnn
+from tfcore import autodiff, losses
 
 RTOL = 1e-10  # relative to each gradient's largest element: float64 leaves room for rounding only
+ATOL = 1e-12  # a gradient that is zero up to rounding (a bias just before batch norm) has no scale
 
 
-def assert_same_gradients(mine, theirs, feed=None, what="", init=True):
-    """Run both lists of gradients in one session run and compare them (None must match None)."""
+def assert_same_gradients(mine, theirs, feed=None, what="", rtol=RTOL, atol=ATOL, randomize=False):
+    """Run both lists of gradients in one session run and compare them (None must match None).
+
+    `randomize` loads random values into the floating-point variables after their
+    initializers ran (zero-initialised weights would make some gradients trivially 0).
+    """
     assert len(mine) == len(theirs)
     for i, (m, t) in enumerate(zip(mine, theirs)):
         assert (m is None) == (t is None), "%s: gradient %d: mine %s, tf.gradients %s" % (what, i, m, t)
@@ -23,13 +29,16 @@ def assert_same_gradients(mine, theirs, feed=None, what="", init=True):
     with graph.as_default():
         initializer = tf.compat.v1.global_variables_initializer()
     with tf.compat.v1.Session(graph=graph) as sess:
-        if init:
-            sess.run(initializer)
+        sess.run(initializer)
+        rng = np.random.RandomState(5)
+        for v in graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES) if randomize else []:
+            if v.dtype.base_dtype.is_floating:
+                v.load(rng.uniform(-0.5, 0.5, v.shape.as_list()), sess)
         values = sess.run(pairs, feed)
     for i, (m, t) in enumerate(values):
         assert m.shape == t.shape, "%s: gradient %d: shape %s, expected %s" % (what, i, m.shape, t.shape)
         scale = max(np.abs(t).max(), 1e-300) if t.size else 1.0
-        bad = np.abs(m - t) > RTOL * scale
+        bad = np.abs(m - t) > rtol * scale + atol
         assert not bad.any(), "%s: gradient %d, element %s: expected %r, got %r" % (
             what, i, np.argwhere(bad)[0], t[tuple(np.argwhere(bad)[0])], m[tuple(np.argwhere(bad)[0])])
 
@@ -233,3 +242,184 @@ def test_the_rule_cases_cover_the_op_types_the_brief_lists():
             RULE_CASES[case](np.random.RandomState(i))
         built = {op.type for op in graph.get_operations()}
     assert listed - {"ReadVariableOp"} <= built, sorted(listed - built)
+
+
+# ---------------------------------------------------------------------------
+# The walk: fan-out, shared weights, stop_gradient, unconnected xs, several ys
+# ---------------------------------------------------------------------------
+
+def _random_mlp(rng, x, depth, shared):
+    """A tanh/sigmoid/relu MLP whose layers reuse `shared` weights and feed later layers (fan-out)."""
+    h, outputs = x, []
+    for i in range(depth):
+        w = shared[rng.randint(len(shared))]
+        act = (tf.tanh, tf.sigmoid, tf.nn.relu)[rng.randint(3)]
+        h = act(tf.matmul(h, w) + (h if rng.uniform() < 0.5 else 0.0))  # a skip: h fans out
+        outputs.append(h)
+    return tf.add_n(outputs)  # every layer's output also goes straight to the loss
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_mlps_with_shared_weights_and_fan_out(seed):
+    rng = np.random.RandomState(seed)
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float64, (None, 4))
+        shared = [tfcore.variable(rng.uniform(-1, 1, (4, 4)), name="w%d" % i) for i in range(2)]
+        y = _random_mlp(rng, x, depth=rng.randint(2, 6), shared=shared)
+        loss = tf.reduce_mean(tf.square(y - 0.5))
+        xs = [x] + shared
+        mine, theirs = autodiff.gradients(loss, xs), tf.gradients(loss, xs)
+    assert_same_gradients(mine, theirs, {x: rng.uniform(-1, 1, (5, 4))}, "random MLP %d" % seed)
+
+
+def test_stop_gradient_unconnected_and_integer_paths_give_none_as_tf_gradients_does():
+    graph = tf.Graph()
+    with graph.as_default():
+        rng = np.random.RandomState(0)
+        a, b, c, unused = (_const(rng, 3) for _ in range(4))
+        only_stopped = _const(rng, 3)
+        n = tf.cast(tf.shape(c)[0], tf.float64)  # c reaches y only through its (integer) shape
+        y = a * tf.stop_gradient(b * a) + tf.stop_gradient(only_stopped) + n + tf.reduce_sum(b)
+        xs = [a, b, c, unused, only_stopped]
+        mine, theirs = autodiff.gradients(y, xs), tf.gradients(y, xs)
+    assert [g is None for g in mine] == [False, False, True, True, True]
+    assert_same_gradients(mine, theirs, what="stop_gradient")
+
+
+def test_several_ys_with_grad_ys_an_x_that_is_a_y_and_an_x_downstream_of_another():
+    graph = tf.Graph()
+    with graph.as_default():
+        rng = np.random.RandomState(1)
+        x = _const(rng, 2, 3)
+        h = tf.tanh(x)
+        y1, y2 = tf.reduce_sum(h * h, axis=1), h * x
+        ys, xs = [y1, y2, h], [x, h, y1]
+        grad_ys = [_const(rng, 2), None, _const(rng, 2, 3)]
+        mine, theirs = autodiff.gradients(ys, xs, grad_ys), tf.gradients(ys, xs, grad_ys)
+    assert_same_gradients(mine, theirs, what="several ys")
+
+
+def test_a_gradient_of_a_gradient_differentiates_the_rules_own_ops():
+    graph = tf.Graph()
+    with graph.as_default():
+        rng = np.random.RandomState(2)
+        x, w = _const(rng, 3, 4), tfcore.variable(rng.uniform(-1, 1, (4, 2)))
+        loss = tf.reduce_sum(tf.nn.log_softmax(tf.tanh(tf.matmul(x, w))) * tf.sigmoid(x[:, :2]))
+        (dw,) = autodiff.gradients(loss, w)
+        (tf_dw,) = tf.gradients(loss, w)
+        mine = autodiff.gradients(tf.reduce_sum(dw * dw), [x, w])
+        theirs = tf.gradients(tf.reduce_sum(tf_dw * tf_dw), [x, w])
+    assert_same_gradients(mine, theirs, what="second order")
+
+
+def test_an_op_without_a_rule_is_named_with_its_type_and_fallback_is_explicit():
+    graph = tf.Graph()
+    with graph.as_default():
+        x = _const(np.random.RandomState(3), 4)
+        y = tf.math.softplus(x, name="my_softplus") * x
+        with pytest.raises(autodiff.UnknownOpError, match=r"'my_softplus' \(type Softplus\).*fallback"):
+            autodiff.gradients(y, x)
+        with pytest.raises(ValueError, match="fallback must be"):
+            autodiff.gradients(y, x, fallback="keras")
+        mine, theirs = autodiff.gradients(y, x, fallback="tensorflow"), tf.gradients(y, x)
+    assert_same_gradients(mine, theirs, what="fallback")
+
+
+def test_control_flow_is_refused_with_a_pointer_to_why():
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float64, ())
+        y = tf.cond(x > 0, lambda: x * x, lambda: -x)
+        with pytest.raises(autodiff.UnknownOpError, match=r"type (Stateless)?If.*control flow"):
+            autodiff.gradients(y, x)
+        mine, theirs = autodiff.gradients(y, x, fallback="tensorflow"), tf.gradients(y, x)
+    assert_same_gradients(mine, theirs, {x: 1.5}, what="If with fallback")
+
+
+# ---------------------------------------------------------------------------
+# Every model of the course, as models/*.py builds it, made float64
+# ---------------------------------------------------------------------------
+
+def _as_float64(graph_def):
+    """Turn every float32 of a GraphDef into float64, in place: op types and constants' values."""
+    f32, f64 = tf.float32.as_datatype_enum, tf.float64.as_datatype_enum
+    for node in graph_def.node:
+        for attr in node.attr.values():
+            kind = attr.WhichOneof("value")
+            if kind == "type" and attr.type == f32:
+                attr.type = f64
+            elif kind == "list" and f32 in attr.list.type:
+                attr.list.type[:] = [f64 if t == f32 else t for t in attr.list.type]
+            elif kind == "tensor" and attr.tensor.dtype == f32:
+                attr.tensor.CopyFrom(tf.make_tensor_proto(tf.make_ndarray(attr.tensor).astype(np.float64)))
+
+
+def _model_gradients(build, dtype):
+    """The model's training loss differentiated by both, with respect to its input and every variable.
+
+    `build()` returns (graph, loss, x, y) from the model's own file. The graph is copied
+    (its meta graph: the variables come along) into a new graph, in float64 if asked.
+    mnist_cnn's training loss holds its dropout masks: both gradients are fetched in one
+    run, so they see the same masks.
+    """
+    graph, loss, x, y = build()
+    with graph.as_default():
+        meta = tf.compat.v1.train.export_meta_graph()
+    if dtype == tf.float64:
+        _as_float64(meta.graph_def)
+    copy = tf.Graph()
+    with copy.as_default():
+        tf.compat.v1.train.import_meta_graph(meta)
+        loss, x, y = (copy.get_tensor_by_name(t.name) for t in (loss, x, y))
+        xs = [x] + tf.compat.v1.global_variables()  # with any optimizer slots: unconnected, None
+        mine, theirs = autodiff.gradients(loss, xs), tf.gradients(loss, xs)
+    rng = np.random.RandomState(0)
+    feed = {t: rng.uniform(0, 1, t.shape.as_list()) for t in (x, y)}
+    return mine, theirs, feed
+
+
+def _network(module, batch, features, classes, loss_of=None, **options):
+    """A model's `network` on placeholders of a small batch; returns (graph, loss, x, y)."""
+    graph = tfcore.new_graph(seed=0)
+    with graph.as_default():
+        x = tfcore.placeholder((batch,) + features, name="x")
+        y = tfcore.placeholder((batch, classes), name="y")
+        if loss_of is None:
+            loss = module.network(x, y, **options)[2]  # the objective the optimizer minimises
+        else:
+            loss = loss_of(module.network(**options)(x, training=True), y)
+    return graph, loss, x, y
+
+
+def _trained_loss(model):
+    return model.graph, model.loss, model.inputs, model.targets
+
+
+def _cnn_loss(logits, y):
+    return losses.softmax_cross_entropy_with_logits(y, logits)
+
+
+MODELS = {
+    "logistic_regression": lambda: _network(logistic_regression, 5, (2,), 1),
+    "mlp": lambda: _network(mlp, 5, (3,), 1),
+    "mnist_cnn (dropout)": lambda: _network(mnist_cnn, 2, (28, 28, 1), 10, _cnn_loss),
+    "mnist_cnn (batchnorm)": lambda: _network(mnist_cnn, 2, (28, 28, 1), 10, _cnn_loss, batchnorm=True),
+    "lstm_temperature (unrolled cells)": lambda: _trained_loss(lstm_temperature.build(
+        batch_size=3, window=4, implementation="unroll")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_model_of_the_course_in_float64(name):
+    mine, theirs, feed = _model_gradients(MODELS[name], tf.float64)
+    assert sum(t is not None for t in theirs) >= 3
+    assert_same_gradients(mine, theirs, feed, what=name, randomize=True)
+
+
+def test_the_fused_lstm_in_float32_through_block_lstm_grad():
+    """BlockLSTM has no float64 kernel: float32, where two gradients may round differently."""
+    mine, theirs, feed = _model_gradients(lambda: _trained_loss(lstm_temperature.build(batch_size=3, window=4)),
+                                          tf.float32)
+    assert "BlockLSTM" in {op.type for op in mine[0].graph.get_operations()}
+    assert_same_gradients(mine, theirs, feed, what="lstm_temperature (BlockLSTM)", rtol=1e-6, atol=0)
