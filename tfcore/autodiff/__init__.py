@@ -16,7 +16,8 @@ Control flow (`If`, `While`) is out of scope: backprop.py's docstring says why.
 
 from tfcore.autodiff import arrays, elementwise, nn  # noqa: F401  (their rules register on import)
 from tfcore.autodiff.backprop import UnknownOpError, gradients, ops_between, tensorflow_rule
+from tfcore.autodiff.exercise import RuleCheck, check_gradient_rule
 from tfcore.autodiff.rules import RULES, register, unbroadcast
 
-__all__ = ["RULES", "UnknownOpError", "gradients", "ops_between", "register", "tensorflow_rule",
+__all__ = ["RULES", "RuleCheck", "UnknownOpError", "check_gradient_rule", "gradients", "ops_between", "register", "tensorflow_rule",
            "unbroadcast"]

@@ -142,6 +142,18 @@ def _apply(op, rule, out_grads):
     return in_grads
 
 
+def _shaped_like(grad, t, op):
+    """A gradient has its input's shape: say so to TensorFlow, or say which rule broke it."""
+    grad = tf.convert_to_tensor(grad)
+    if t.dtype != tf.resource:
+        if not grad.shape.is_compatible_with(t.shape):
+            raise ValueError("the gradient rule for %s (type %s) returned a gradient of shape %s for "
+                             "input %s of shape %s (a broadcast input needs its gradient summed back)"
+                             % (op.name, op.type, grad.shape, t.name, t.shape))
+        grad.set_shape(t.shape)
+    return grad
+
+
 def gradients(ys, xs, grad_ys=None, rules=None, fallback=None, name="autodiff"):
     """d(sum of ys)/dx for each x, built as graph ops the way `tf.gradients` builds them.
 
@@ -167,14 +179,14 @@ def gradients(ys, xs, grad_ys=None, rules=None, fallback=None, name="autodiff"):
             grads.setdefault(y.ref(), []).append(g)
         between = ops_between(xs, ys)
         for op in reverse_topological_order(between):
-            out_grads = [_total(grads, t) for t in op.outputs]
-            if all(g is None for g in out_grads) or not any(t.op in between for t in op.inputs):
-                continue  # no gradient arrives, or nothing upstream wants one (an x's own op)
-            with tf.compat.v1.name_scope(op.name + "_grad"):
+            if not any(t.op in between for t in op.inputs):
+                continue  # an x's own op (a placeholder, a variable): nothing upstream
+            with tf.compat.v1.name_scope(op.name + "_grad"):  # op's backward ops, AddN included
+                out_grads = [_total(grads, t) for t in op.outputs]
+                if all(g is None for g in out_grads):
+                    continue  # no gradient arrives (an output only stop_gradient read)
                 in_grads = _apply(op, rule_for(op, rules, fallback), out_grads)
             for t, g in zip(op.inputs, in_grads):
                 if g is not None:
-                    if t.dtype != tf.resource:
-                        g.set_shape(t.shape)
-                    grads.setdefault(t.ref(), []).append(g)
+                    grads.setdefault(t.ref(), []).append(_shaped_like(g, t, op))
         return [_total(grads, x) for x in xs]

@@ -43,6 +43,8 @@ def trainable(t):
 
 def unbroadcast(grad, x, z):
     """grad (shaped like the output z) summed over the axes x was broadcast along, shaped like x."""
+    if x.shape.is_fully_defined() and x.shape == z.shape:
+        return grad  # known to be the same shape: nothing was broadcast (TensorFlow skips it too)
     x_shape = tf.shape(x)
     axes, _ = tf.raw_ops.BroadcastGradientArgs(s0=x_shape, s1=tf.shape(z))
     return tf.reshape(tf.reduce_sum(grad, axis=axes), x_shape)
