@@ -3,6 +3,8 @@ broadcasting), the walk (fan-out, shared weights, stop_gradient, unconnected xs,
 several ys), and every model of the course, all in float64 to 1e-10 relative, fetched in
 one session run so a random dropout mask is the same for both."""
 
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -10,6 +12,7 @@ import tensorflow as tf
 import tfcore
 from models import logistic_regression, lstm_temperature, mlp, mnist_cnn
 from tfcore import autodiff, losses
+from tfcore.autodiff import draw
 
 RTOL = 1e-10  # relative to each gradient's largest element: float64 leaves room for rounding only
 ATOL = 1e-12  # a gradient that is zero up to rounding (a bias just before batch norm) has no scale
@@ -317,8 +320,8 @@ def test_an_op_without_a_rule_is_named_with_its_type_and_fallback_is_explicit():
     graph = tf.Graph()
     with graph.as_default():
         x = _const(np.random.RandomState(3), 4)
-        y = tf.math.softplus(x, name="my_softplus") * x
-        with pytest.raises(autodiff.UnknownOpError, match=r"'my_softplus' \(type Softplus\).*fallback"):
+        y = tf.math.atan(x, name="my_atan") * x  # (the course's chapter 14 registers Softplus)
+        with pytest.raises(autodiff.UnknownOpError, match=r"'my_atan' \(type Atan\).*fallback"):
             autodiff.gradients(y, x)
         with pytest.raises(ValueError, match="fallback must be"):
             autodiff.gradients(y, x, fallback="keras")
@@ -423,3 +426,54 @@ def test_the_fused_lstm_in_float32_through_block_lstm_grad():
                                           tf.float32)
     assert "BlockLSTM" in {op.type for op in mine[0].graph.get_operations()}
     assert_same_gradients(mine, theirs, feed, what="lstm_temperature (BlockLSTM)", rtol=1e-6, atol=0)
+
+
+# ---------------------------------------------------------------------------
+# The exercise's checker and the drawing
+# ---------------------------------------------------------------------------
+
+def _softplus(op, grad):
+    return [grad * tf.sigmoid(op.inputs[0])]
+
+
+def test_check_gradient_rule_passes_a_right_rule_and_names_the_first_wrong_element_of_a_wrong_one():
+    right = autodiff.check_gradient_rule("Softplus", _softplus, cases=3, print_fn=None)
+    assert right.ok and right.passed == right.total == 3
+    lines = []
+    wrong = autodiff.check_gradient_rule("Softplus", lambda op, g: [g * tf.sigmoid(op.outputs[0])],
+                                         cases=3, print_fn=lines.append)
+    assert not wrong.ok and wrong.passed == 0
+    assert re.search(r"Softplus on inputs of shapes .*: input 0, element \[.*\]: expected .*, got", wrong.failure)
+    assert "0 of 3 cases agree" in lines[0] and wrong.failure in lines[0]
+
+
+def test_check_gradient_rule_reports_a_missing_broadcast_sum_and_a_rule_that_raises():
+    no_sum = autodiff.check_gradient_rule("Mul", lambda op, g: [g * op.inputs[1], g * op.inputs[0]],
+                                          cases=6, print_fn=None)
+    assert not no_sum.ok and "summed back" in no_sum.failure
+    raises = autodiff.check_gradient_rule("Tanh", lambda op, g: [g * undefined_name], print_fn=None)  # noqa: F821
+    assert "your rule raised NameError" in raises.failure
+    assert autodiff.check_gradient_rule("Tanh", print_fn=None).ok  # the built-in one
+    with pytest.raises(ValueError, match="not an op type"):
+        autodiff.check_gradient_rule("NoSuchOp", _softplus)
+    with pytest.raises(ValueError, match="register"):
+        autodiff.check_gradient_rule("Atan")
+
+
+def test_the_drawing_puts_each_rules_ops_under_the_op_they_differentiate():
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float64, (2, 3))
+        loss = tf.reduce_sum(tf.tanh(x) * x)
+        before = set(graph.get_operations())
+        autodiff.gradients(loss, x)
+        backward = [op for op in graph.get_operations() if op not in before]
+    where = draw.layout(sorted(before, key=lambda op: op.name), backward)
+    forward_columns = {op.type: column for op, (column, row) in where.items() if row == 0}
+    assert sorted(forward_columns, key=forward_columns.get) == ["Placeholder", "Tanh", "Mul", "Sum"]
+    for op, (column, row) in where.items():
+        if row and op.name.split("/")[1].endswith("_grad"):
+            owner = op.name.split("/")[1][:-len("_grad")]
+            assert column == where[graph.get_operation_by_name(owner)][0], op.name
+        elif row:  # the seed gradient (ones like the loss) stands right of the loss
+            assert column == len(forward_columns), op.name
