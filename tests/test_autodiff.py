@@ -11,7 +11,7 @@ import tensorflow as tf
 
 import tfcore
 from models import logistic_regression, lstm_temperature, mlp, mnist_cnn
-from tfcore import autodiff, losses
+from tfcore import activations, autodiff, layers, losses
 from tfcore.autodiff import draw
 
 RTOL = 1e-10  # relative to each gradient's largest element: float64 leaves room for rounding only
@@ -166,6 +166,9 @@ RULE_CASES = {
     "Log": _unary(tf.math.log, low=0.5),
     "Log1p": _unary(tf.math.log1p, low=-0.5),
     "Abs": _unary(tf.abs),
+    "Expm1": _unary(tf.math.expm1),
+    "Erfc": _unary(tf.math.erfc),
+    "LeakyRelu": _unary(lambda x: tf.nn.leaky_relu(x, alpha=0.3)),
     "Tanh": _unary(tf.tanh),
     "Sigmoid": _unary(tf.sigmoid),
     "Relu": _unary(tf.nn.relu),
@@ -477,3 +480,40 @@ def test_the_drawing_puts_each_rules_ops_under_the_op_they_differentiate():
             assert column == where[graph.get_operation_by_name(owner)][0], op.name
         elif row:  # the seed gradient (ones like the loss) stands right of the loss
             assert column == len(forward_columns), op.name
+
+
+# ---------------------------------------------------------------------------
+# tfcore's readable paths: the ops the course's layers build besides the models'
+# ---------------------------------------------------------------------------
+
+def _readable_activations(x):
+    names = ["relu", "tanh", "sigmoid", "softmax", "log_softmax", "elu", "selu", "softsign", "swish",
+             "gelu", "hard_sigmoid", "exponential", "leaky_relu", "relu6", "thresholded_relu"]
+    with activations.implementation("readable"):
+        return tf.add_n([getattr(activations, name)(x) for name in names])
+
+
+LAYERS = {
+    "Conv2D and pools from patches": lambda x: layers.AvgPool2D(2, padding="SAME", implementation="patches")(
+        layers.MaxPool2D(2, implementation="patches")(
+            layers.Conv2D(2, 3, padding="SAME", implementation="patches")(x))),
+    "ZeroPadding2D, BatchNormalization, Flatten, Dense": lambda x: layers.Dense(3)(layers.Flatten()(
+        layers.BatchNormalization()(layers.ZeroPadding2D(1)(x), training=True))),
+    "GRU and LSTM unrolled, LayerNormalization": lambda x: layers.LayerNormalization()(
+        layers.GRU(3, implementation="unroll")(layers.LSTM(3, implementation="unroll", return_sequences=True)(
+            tf.reshape(x, (4, 3, 12))))),
+    "activations, readable and fused": lambda x: _readable_activations(x) + activations.gelu(x) + activations.selu(x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_tfcore_layers_readable_paths_and_activations(name):
+    rng = np.random.RandomState(sorted(LAYERS).index(name))
+    graph = tfcore.new_graph(seed=0)
+    with graph.as_default():
+        x = tfcore.placeholder((2, 6, 6, 2), tf.float64)
+        y = LAYERS[name](x)
+        xs = [x] + tf.compat.v1.trainable_variables()
+        r = tf.constant(rng.uniform(-1, 1, y.shape.as_list()))
+        mine, theirs = autodiff.gradients(y, xs, grad_ys=r), tf.gradients(y, xs, grad_ys=r)
+    assert_same_gradients(mine, theirs, {x: rng.uniform(-1, 1, (2, 6, 6, 2))}, what=name, randomize=True)

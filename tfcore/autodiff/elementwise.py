@@ -5,8 +5,11 @@ product is a product elementwise: x̄ = z̄ · f'(x). Where f' is cheaper from t
 output (tanh' = 1 - z², σ' = z(1 - z), exp' = z) the rule reads `op.outputs[0]`
 instead of recomputing f. Binary ops may broadcast: `binary` sums each
 input's gradient back to its shape (rules.py).
+
+`Softplus` has no rule here on purpose: chapter 14's first exercise writes it.
 """
 
+import numpy as np
 import tensorflow as tf
 
 from tfcore.autodiff.rules import binary, register, unbroadcast
@@ -126,6 +129,19 @@ def log1p(op, grad):
     return [grad / (1.0 + op.inputs[0])]
 
 
+@register("Expm1")
+def expm1(op, grad):
+    """z = eˣ - 1: x̄ = z̄ eˣ."""
+    return [grad * tf.exp(op.inputs[0])]
+
+
+@register("Erfc")
+def erfc(op, grad):
+    """z = 1 - erf x = (2/√π) ∫ₓ^∞ e^(-t²) dt: x̄ = -(2/√π) e^(-x²) z̄."""
+    x = op.inputs[0]
+    return [grad * (-2.0 / np.sqrt(np.pi)) * tf.exp(-tf.square(x))]
+
+
 @register("Abs")
 def abs_(op, grad):
     """z = |x|: x̄ = z̄ sign(x) (0 at x = 0)."""
@@ -157,6 +173,12 @@ def relu6(op, grad):
     """z = min(max(x, 0), 6): x̄ = z̄ where 0 < x < 6, else 0."""
     x = op.inputs[0]
     return [tf.where(tf.logical_and(x > 0, x < 6), grad, tf.zeros_like(grad))]
+
+
+@register("LeakyRelu")
+def leaky_relu(op, grad):
+    """z = x if x > 0 else α x: x̄ = z̄ where x > 0, else α z̄."""
+    return [tf.where(op.inputs[0] > 0, grad, grad * op.get_attr("alpha"))]
 
 
 @register("Elu")
