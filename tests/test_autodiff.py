@@ -3,6 +3,7 @@ broadcasting), the walk (fan-out, shared weights, stop_gradient, unconnected xs,
 several ys), and every model of the course, all in float64 to 1e-10 relative, fetched in
 one session run so a random dropout mask is the same for both."""
 
+import functools
 import re
 
 import numpy as np
@@ -516,3 +517,17 @@ def test_tfcore_layers_readable_paths_and_activations(name):
         r = tf.constant(rng.uniform(-1, 1, y.shape.as_list()))
         mine, theirs = autodiff.gradients(y, xs, grad_ys=r), tf.gradients(y, xs, grad_ys=r)
     assert_same_gradients(mine, theirs, {x: rng.uniform(-1, 1, (2, 6, 6, 2))}, what=name, randomize=True)
+
+
+def test_a_reference_variable_and_int64_indices():
+    graph = tf.Graph()
+    with graph.as_default():
+        rng = np.random.RandomState(4)
+        v = tf.compat.v1.Variable(rng.uniform(-1, 1, (2, 3)), use_resource=False)
+        x = _const(rng, 2, 3)
+        int64 = functools.partial(tf.constant, dtype=tf.int64)
+        y = (tf.reduce_sum(tf.slice(v * x, int64([0, 1]), int64([2, 2])))
+             + tf.reduce_sum(tf.pad(x, int64([[1, 1], [0, 2]])) ** 2)
+             + tf.reduce_sum(v * v, axis=int64([1])) + tf.reduce_mean(x * x, axis=int64(-1)))
+        mine, theirs = autodiff.gradients(y, [v, x]), tf.gradients(y, [v, x])
+    assert_same_gradients(mine, theirs, what="reference variable")

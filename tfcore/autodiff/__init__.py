@@ -14,10 +14,11 @@ draw.py        a picture of a forward graph and the backward ops it grew
 Control flow (`If`, `While`) is out of scope: backprop.py's docstring says why.
 """
 
-from tfcore.autodiff import arrays, elementwise, nn  # noqa: F401  (their rules register on import)
+# Importing the rule files fills RULES (their @register lines run).
+from tfcore.autodiff import arrays, elementwise, nn  # noqa: F401
 from tfcore.autodiff.backprop import UnknownOpError, gradients, ops_between, tensorflow_rule
-from tfcore.autodiff.exercise import RuleCheck, check_gradient_rule
+from tfcore.autodiff.exercise import check_gradient_rule
 from tfcore.autodiff.rules import RULES, register, unbroadcast
 
-__all__ = ["RULES", "RuleCheck", "UnknownOpError", "check_gradient_rule", "gradients", "ops_between", "register", "tensorflow_rule",
-           "unbroadcast"]
+__all__ = ["RULES", "UnknownOpError", "check_gradient_rule", "gradients", "ops_between", "register",
+           "tensorflow_rule", "unbroadcast"]

@@ -92,7 +92,7 @@ def fill(op, grad):
 def concat(op, grad):
     """z = [x1, x2, ...] along an axis: cut z̄ back into pieces of each x's size."""
     *values, axis = op.inputs
-    axis = axis % tf.rank(values[0])
+    axis = tf.cast(axis, tf.int32) % tf.rank(values[0])
     sizes = tf.stack([tf.gather(tf.shape(v), axis) for v in values])
     return tf.split(grad, sizes, axis=axis, num=len(values)) + [None]
 
@@ -133,7 +133,7 @@ def unpack(op, *grads):
 def slice_(op, grad):
     """z = x[begin : begin + size]: x̄ = z̄ padded with zeros back to x's shape."""
     x, begin, _ = op.inputs
-    after = tf.shape(x) - begin - tf.shape(op.outputs[0])
+    after = tf.shape(x, out_type=begin.dtype) - begin - tf.shape(op.outputs[0], out_type=begin.dtype)
     return [tf.pad(grad, tf.stack([begin, after], axis=1)), None, None]
 
 
@@ -156,4 +156,4 @@ def pad(op, grad):
     """z = x with zeros (or a constant) around it: x̄ = the middle of z̄, where x was."""
     x, paddings = op.inputs[:2]
     begin = paddings[:, 0]
-    return [tf.slice(grad, begin, tf.shape(x)), None] + [None] * (len(op.inputs) - 2)
+    return [tf.slice(grad, begin, tf.shape(x, out_type=begin.dtype)), None] + [None] * (len(op.inputs) - 2)

@@ -56,8 +56,14 @@ def _as_list(value):
 
 
 def _source(x):
-    """The tensor that stands for x: a resource variable's handle, as in tf.gradients."""
-    return x.handle if isinstance(x, tf.Variable) else tf.convert_to_tensor(x)
+    """The tensor that stands for x: a resource variable's handle, as in tf.gradients.
+
+    A legacy reference variable (`use_resource=False`) stands for its read value,
+    the `read` Identity every use of it goes through.
+    """
+    if isinstance(x, tf.Variable) and hasattr(x, "handle"):
+        return x.handle
+    return tf.convert_to_tensor(x)
 
 
 def ops_between(xs, ys):
