@@ -190,6 +190,12 @@ RULE_CASES = {
     "BatchMatMulV2 adjoint_a": _batch_matmul(True, False),
     "BatchMatMulV2 adjoint_b": _batch_matmul(False, True),
     "BatchMatMulV2 adjoint both": _batch_matmul(True, True),
+    "Einsum matmul": _binary(lambda x, y: tf.einsum("ab,bc->ac", x, y), (2, 3), (3, 4)),
+    "Einsum ellipsis broadcast": _binary(lambda x, y: tf.einsum("...qd,...vd->...qv", x, y), (2, 1, 3, 4), (5, 2, 4)),
+    "Einsum an operand-only index": _binary(lambda x, y: tf.einsum("abc,cd->ad", x, y), (2, 3, 4), (4, 5)),
+    "Einsum one operand": _unary(lambda x: tf.einsum("ijk->kj", x), (2, 3, 4)),
+    "Einsum three operands": lambda rng: (lambda x, y, z: (tf.einsum("ab,bc,cd->da", x, y, z), [x, y, z]))(
+        _const(rng, 2, 3), _const(rng, 3, 4), _const(rng, 4, 2)),
     "BiasAdd NHWC": _bias_add("NHWC"),
     "BiasAdd NCHW": _bias_add("NCHW"),
     "Sum axis": _unary(lambda x: tf.reduce_sum(x, axis=-1), (2, 3, 4)),
@@ -241,7 +247,7 @@ def test_the_rule_cases_cover_the_op_types_the_brief_lists():
               "Sum", "Mean", "Max", "Reshape", "Transpose", "ConcatV2", "Split", "Slice", "StridedSlice",
               "Pad", "Identity", "Cast", "Conv2D", "MaxPool", "AvgPool", "BroadcastTo", "ExpandDims",
               "Squeeze", "Maximum", "Minimum", "SquaredDifference", "Pow", "Select", "SelectV2",
-              "Relu6", "Elu", "LogSoftmax", "Prod", "BatchMatMulV2", "ReadVariableOp"}
+              "Relu6", "Elu", "LogSoftmax", "Prod", "BatchMatMulV2", "Einsum", "ReadVariableOp"}
     assert listed <= set(autodiff.RULES)
     graph = tf.Graph()
     with graph.as_default():
@@ -502,6 +508,8 @@ LAYERS = {
         layers.BatchNormalization()(layers.ZeroPadding2D(1)(x), training=True))),
     "GRU unrolled, LayerNormalization": lambda x: layers.LayerNormalization()(  # (LSTM: the models)
         layers.GRU(3, implementation="unroll")(tf.reshape(x, (4, 3, 12)))),
+    "MultiHeadAttention (einsums)": lambda x: layers.MultiHeadAttention(2, 3)(
+        tf.reshape(x, (2, 12, 6)), tf.reshape(x[:, :4], (2, 8, 6))),
     "activations, readable and fused": lambda x: _readable_activations(x) + activations.gelu(x) + activations.selu(x),
 }
 

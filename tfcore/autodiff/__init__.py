@@ -7,7 +7,7 @@ backprop.py    the walk: the ops between xs and ys, reverse topological order,
 rules.py       the table of rules (`register`) and the broadcasting rule
 elementwise.py Add, Mul, Tanh, Relu, ... each derivative beside its formula
 arrays.py      Sum, Mean, Max, Reshape, Transpose, ConcatV2, Slice, Pad, ...
-nn.py          MatMul, BiasAdd, Softmax, cross-entropy, Conv2D, pools, BlockLSTM
+nn.py          MatMul, BiasAdd, Softmax, cross-entropy, Conv2D, pools, BlockLSTM, Einsum
 exercise.py    `check_gradient_rule`: a learner's rule against tf.gradients
 draw.py        a picture of a forward graph and the backward ops it grew
 

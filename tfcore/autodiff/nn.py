@@ -145,3 +145,49 @@ def block_lstm(op, *grads):
     returned = grad_op(**dict(zip(names, op.inputs)), **dict(zip(out_names, outputs)),
                        cs_grad=cs_grad, h_grad=h_grad, use_peephole=op.get_attr("use_peephole"))
     return [None] + list(returned)
+
+
+def _einsum_subscripts(equation):
+    """(input subscripts, output subscripts); '...' must be in every operand or in none."""
+    inputs, output = equation.replace(" ", "").split("->")
+    subscripts = inputs.split(",")
+    letters = [s.replace("...", "") for s in subscripts]
+    if any(len(set(s)) != len(s) for s in letters) or len({"..." in s for s in subscripts}) > 1:
+        raise NotImplementedError(
+            "Einsum %r: a repeated index within one operand (a diagonal), or '...' in some operands "
+            "only, has no rule here; use fallback=\"tensorflow\"" % equation)
+    return subscripts, output
+
+
+@register("Einsum")
+def einsum(op, grad):
+    """z = einsum("ab,bc->ac", x, y): x̄ = einsum("ac,bc->ab", z̄, y), and so on for each operand.
+
+    The gradient of an operand is the einsum of z̄ with the *other* operands back to its
+    own subscripts: each product term x_ab y_bc feeds z_ac, so x̄_ab = Σ_c z̄_ac y_bc. An
+    index only this operand has (summed away in z) cannot come out of that einsum:
+    every element along it got the same gradient, so it is broadcast back. Axes of
+    '...' that broadcast against the other operands are summed back, as for Add.
+    """
+    operands = list(op.inputs)
+    subscripts, output = _einsum_subscripts(op.get_attr("equation").decode())
+    grads = []
+    for i, (x, mine) in enumerate(zip(operands, subscripts)):
+        others = [s for j, s in enumerate(subscripts) if j != i]
+        letters = mine.replace("...", "")
+        kept = "".join(c for c in letters if c in output or any(c in s for s in others))
+        ellipsis = "..." if "..." in mine else ""
+        g = tf.einsum("%s->%s%s" % (",".join([output] + others), ellipsis, kept),
+                      grad, *[t for j, t in enumerate(operands) if j != i])
+        # The operand-only indices come back as size-1 axes after the '...' axes.
+        g_shape = tf.shape(g)
+        leading = tf.size(g_shape) - len(kept)
+        g = tf.reshape(g, tf.concat([g_shape[:leading]] + [
+            g_shape[leading + kept.index(c)][None] if c in kept else [1] for c in letters], 0))
+        x_shape = tf.shape(x)
+        axes, _ = tf.raw_ops.BroadcastGradientArgs(s0=x_shape, s1=tf.shape(g))
+        only_here = tf.constant([False] * (x.shape.rank - len(letters)) + [c not in kept for c in letters],
+                                tf.bool)
+        summed = tf.reshape(tf.reduce_sum(g, axis=axes), tf.where(only_here, tf.ones_like(x_shape), x_shape))
+        grads.append(tf.broadcast_to(summed, x_shape))
+    return grads
