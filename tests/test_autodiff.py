@@ -350,6 +350,21 @@ def test_control_flow_is_refused_with_a_pointer_to_why():
     assert_same_gradients(mine, theirs, {x: 1.5}, what="If with fallback")
 
 
+def test_a_while_loop_is_refused_and_its_fallback_survives_tensorflow_rewriting_the_loop():
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float64, (2,))
+        w = tfcore.variable(np.array([0.5, -1.5]))
+        _, h = tf.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, tf.tanh(h * w) + h), [0, x])
+        y = tf.reduce_sum(h * h)
+        with pytest.raises(autodiff.UnknownOpError, match=r"type (Stateless)?While.*control flow"):
+            autodiff.gradients(y, [x, w])
+        # TensorFlow's While gradient adds accumulators to the forward loop's inputs: they get None.
+        mine = autodiff.gradients(y, [x, w], fallback="tensorflow")
+        theirs = tf.gradients(y, [x, w])
+    assert_same_gradients(mine, theirs, {x: [0.3, -0.7]}, what="While with fallback")
+
+
 # ---------------------------------------------------------------------------
 # Every model of the course, as models/*.py builds it, made float64
 # ---------------------------------------------------------------------------

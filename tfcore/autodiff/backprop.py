@@ -113,13 +113,16 @@ def tensorflow_rule(op, *out_grads):
     """TensorFlow's own registered gradient of one op, through the public `tf.gradients`.
 
     `stop_gradients=op.inputs` keeps it local: only this op is differentiated,
-    even when one input is computed from another.
+    even when one input is computed from another. TensorFlow's gradient of a
+    `While` rewrites the forward op, adding inputs (its accumulators): they get None.
     """
+    original = list(op.inputs)
     pairs = [(t, g) for t, g in zip(op.outputs, out_grads) if g is not None]
-    inputs = [t for t in op.inputs if trainable(t)]
+    inputs = [t for t in original if trainable(t)]
     grads = iter(tf.gradients([t for t, _ in pairs], inputs, grad_ys=[g for _, g in pairs],
                               stop_gradients=inputs))
-    return [next(grads) if trainable(t) else None for t in op.inputs]
+    in_grads = [next(grads) if trainable(t) else None for t in original]
+    return in_grads + [None] * (len(op.inputs) - len(original))
 
 
 def rule_for(op, rules=None, fallback=None):
