@@ -481,6 +481,8 @@ def test_check_gradient_rule_reports_a_missing_broadcast_sum_and_a_rule_that_rai
     assert autodiff.check_gradient_rule("Tanh", print_fn=None).ok  # the built-in one
     with pytest.raises(ValueError, match="not an op type"):
         autodiff.check_gradient_rule("NoSuchOp", _softplus)
+    with pytest.raises(ValueError, match="elementwise ops"):
+        autodiff.check_gradient_rule("MatMul", print_fn=None)
     with pytest.raises(ValueError, match="register"):
         autodiff.check_gradient_rule("Atan")
 

@@ -66,19 +66,29 @@ def _needs_positive(build, n_inputs):
 
 
 def _case(build, arrays, rule, op_type, rng):
-    """(mine, tf's) gradient values with respect to each input, or the rule's error as text."""
+    """(mine, tf's) gradient values with respect to each input, or what went wrong as text."""
     graph = tf.Graph()
     with graph.as_default():
         xs = [tf.constant(a) for a in arrays]
-        z = build(*xs)
+        try:
+            z = build(*xs)
+        except (TypeError, ValueError) as err:  # not the learner's fault: the op is not elementwise
+            raise ValueError("check_gradient_rule checks elementwise ops of one or two inputs; "
+                             "%s on shapes %s: %s" % (op_type, [a.shape for a in arrays], err)) from err
         out = [tf.tanh(z), z * tf.constant(rng.uniform(-1, 1, z.shape.as_list()))]  # z fans out
         grad_ys = [tf.constant(rng.uniform(-1, 1, t.shape.as_list())) for t in out]
         theirs = tf.gradients(out, xs, grad_ys)
-        mine = gradients(out, xs, grad_ys, rules={op_type: rule})
+        try:
+            mine = gradients(out, xs, grad_ys, rules={op_type: rule})
+        except Exception as err:  # noqa: BLE001 - the learner's rule failed: report it, do not crash
+            return None, "your rule raised %s: %s" % (type(err).__name__, err)
     if any(m is None for m in mine):
         return None, "your rule returned None for input %d" % [m is None for m in mine].index(True)
     with tf.compat.v1.Session(graph=graph) as sess:
-        return sess.run([mine, theirs]), None
+        try:
+            return sess.run([mine, theirs]), None
+        except tf.errors.OpError as err:
+            return None, "your rule's ops failed when run: %s" % err.message.splitlines()[0]
 
 
 def _first_wrong(mine, theirs):
@@ -111,10 +121,7 @@ def check_gradient_rule(op_type, rule=None, seed=0, cases=6, print_fn=print):
     for _ in range(cases):
         arrays = [_values(rng, shape, positive) for shape in _shapes(rng, n_inputs)]
         case = "%s on inputs of shapes %s" % (op_type, ", ".join(str(tuple(a.shape)) for a in arrays))
-        try:
-            values, problem = _case(build, arrays, rule, op_type, rng)
-        except Exception as err:  # the learner's rule failed to build: report it, do not crash
-            values, problem = None, "your rule raised %s: %s" % (type(err).__name__, err)
+        values, problem = _case(build, arrays, rule, op_type, rng)
         problem = problem or _first_wrong(*values)
         if problem:
             result.failure = "%s: %s" % (case, problem)
