@@ -173,6 +173,8 @@ RULE_CASES = {
     "Tanh": _unary(tf.tanh),
     "Sigmoid": _unary(tf.sigmoid),
     "Relu": _unary(tf.nn.relu),
+    "Relu, Maximum and Minimum at ties and 0": _unary(lambda x: tf.nn.relu(tf.round(x) * x) + tf.maximum(x, x)
+                                                      + tf.minimum(tf.sign(x) * x, tf.abs(x)) + tf.floor(x)),
     "Relu6": _unary(tf.nn.relu6, low=-2.0, high=8.0),
     "Elu": _unary(tf.nn.elu),
     "Softmax": _unary(tf.nn.softmax, (2, 3, 4)),

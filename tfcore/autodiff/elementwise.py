@@ -148,6 +148,18 @@ def abs_(op, grad):
     return [grad * tf.sign(op.inputs[0])]
 
 
+@register("Sign")
+def sign(op, grad):
+    """z = sign x, flat except at 0: x̄ = 0 (zeros, as TensorFlow returns, not None)."""
+    return [tf.zeros_like(op.inputs[0])]
+
+
+@register("Floor", "Ceil", "Round", "Rint")
+def steps(op, grad):
+    """A staircase: flat between its jumps, so no gradient flows (None, as in TensorFlow)."""
+    return [None]
+
+
 @register("Tanh")
 def tanh(op, grad):
     """z = tanh x: x̄ = z̄ (1 - z²)."""
