@@ -341,6 +341,22 @@ def test_an_op_without_a_rule_is_named_with_its_type_and_fallback_is_explicit():
     assert_same_gradients(mine, theirs, what="fallback")
 
 
+def test_a_custom_gradient_is_never_replaced_by_its_op_types_rule():
+    """tf.custom_gradient wraps its tensors in IdentityN: the identity rule would silently drop
+    the hand-written backward pass (tfcore's gradient="manual" layers), so it is refused."""
+    graph = tfcore.new_graph(seed=0)
+    with graph.as_default():
+        x = tfcore.placeholder((3, 4), tf.float64)
+        layer = layers.Dense(2, activation="tanh", gradient="manual")
+        y = layer(x)
+        with pytest.raises(autodiff.UnknownOpError, match=r"custom gradient.*fallback"):
+            autodiff.gradients(y, [x] + layer.trainable_variables)
+        xs = [x] + layer.trainable_variables
+        mine, theirs = autodiff.gradients(y, xs, fallback="tensorflow"), tf.gradients(y, xs)
+    assert_same_gradients(mine, theirs, {x: np.random.RandomState(6).uniform(-1, 1, (3, 4))},
+                          what="Dense(gradient='manual')", randomize=True)
+
+
 def test_control_flow_is_refused_with_a_pointer_to_why():
     graph = tf.Graph()
     with graph.as_default():

@@ -30,6 +30,10 @@ rule returns None), gets None; a resource variable as x means its handle, and
 the gradient reaches the handle through `ReadVariableOp` (whose rule is the
 identity), summed over every read.
 
+An op under `tf.custom_gradient` (the layers' `gradient="manual"`) keeps its
+backward pass in a Python function registered with TensorFlow, so its type's
+rule must not be used: it raises unless `fallback="tensorflow"`.
+
 **Not here: control flow.** `If` and `While` ops run functions (subgraphs), and
 their gradient is not a rule on inputs and outputs. TensorFlow
 (`cond_v2`/`while_v2`) rewrites the *forward* function so that it also outputs
@@ -125,8 +129,28 @@ def tensorflow_rule(op, *out_grads):
     return in_grads + [None] * (len(op.inputs) - len(original))
 
 
+def _custom_gradient(op):
+    """The name of the gradient TensorFlow was told to use for this op instead (tf.custom_gradient)."""
+    try:
+        return op.get_attr("_gradient_op_type").decode()
+    except ValueError:
+        return None
+
+
 def rule_for(op, rules=None, fallback=None):
-    """The function that differentiates `op`: `rules`, then RULES, then the fallback if asked."""
+    """The function that differentiates `op`: `rules`, then RULES, then the fallback if asked.
+
+    An op under `tf.custom_gradient` (tfcore's `gradient="manual"` layers) has its
+    backward pass in a Python function TensorFlow keeps: no rule of its type applies.
+    """
+    custom = _custom_gradient(op)
+    if custom:
+        if fallback == "tensorflow":
+            return tensorflow_rule
+        raise UnknownOpError(
+            "op %r (type %s) has a custom gradient (%s, from tf.custom_gradient): its backward pass "
+            "is a Python function registered with TensorFlow; pass fallback=\"tensorflow\" to use it"
+            % (op.name, op.type, custom))
     for table in (rules or {}, RULES):
         if op.type in table:
             return table[op.type]
