@@ -343,12 +343,14 @@ def test_an_op_without_a_rule_is_named_with_its_type_and_fallback_is_explicit():
 
 def test_a_custom_gradient_is_never_replaced_by_its_op_types_rule():
     """tf.custom_gradient wraps its tensors in IdentityN: the identity rule would silently drop
-    the hand-written backward pass (tfcore's gradient="manual" layers), so it is refused."""
+    the hand-written backward pass (tfcore's gradient="manual" layers, readable relu, swish)."""
     graph = tfcore.new_graph(seed=0)
     with graph.as_default():
         x = tfcore.placeholder((3, 4), tf.float64)
         layer = layers.Dense(2, activation="tanh", gradient="manual")
-        y = layer(x)
+        with activations.implementation("readable"):
+            y = tf.reduce_sum(layer(x)) + tf.reduce_sum(activations.relu(x))
+        y += tf.reduce_sum(activations.swish(x))  # tf.nn.silu: TensorFlow's own custom gradient
         with pytest.raises(autodiff.UnknownOpError, match=r"custom gradient.*fallback"):
             autodiff.gradients(y, [x] + layer.trainable_variables)
         xs = [x] + layer.trainable_variables
@@ -529,7 +531,8 @@ def test_the_drawing_puts_each_rules_ops_under_the_op_they_differentiate():
 # ---------------------------------------------------------------------------
 
 def _readable_activations(x):
-    names = ["relu", "tanh", "sigmoid", "softmax", "log_softmax", "elu", "selu", "softsign", "swish",
+    # (not relu: its readable path, like fused swish, is a tf.custom_gradient; see below)
+    names = ["tanh", "sigmoid", "softmax", "log_softmax", "elu", "selu", "softsign", "swish",
              "gelu", "hard_sigmoid", "exponential", "leaky_relu", "relu6", "thresholded_relu"]
     with activations.implementation("readable"):
         return tf.add_n([getattr(activations, name)(x) for name in names])
