@@ -120,3 +120,19 @@ def test_list_documents_every_exercise_with_its_signature_and_oracle(capsys):
     out = capsys.readouterr().out
     for spec in EXERCISES.values():
         assert spec.signature in out and spec.oracle_name in out
+
+
+def test_check_takes_chapter_14s_gradient_rules_and_names_the_first_wrong_element(tmp_path, capsys):
+    rules = tmp_path / "rules.py"
+    rules.write_text("import tensorflow as tf\n\n"
+                     "def right(op, grad):\n    return [grad * tf.sigmoid(op.inputs[0])]\n\n"
+                     "def wrong(op, grad):\n    return [grad * tf.exp(op.inputs[0])]\n")
+    assert learn_main(["check", "gradient:Softplus", "%s:right" % rules, "--timeout", "120"]) == 0
+    assert "6 of 6 cases agree with tf.gradients" in capsys.readouterr().out
+    assert learn_main(["check", "gradient:Softplus", "%s:wrong" % rules, "--timeout", "120"]) == 1
+    assert "first wrong: Softplus on inputs of shapes" in capsys.readouterr().out
+    assert learn_main(["check", "gradient:NoSuchOp", "%s:wrong" % rules, "--timeout", "120"]) == 1
+    assert "'NoSuchOp' is not an op type of tf.raw_ops" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as err:
+        learn_main(["check", "gradient:1x", "%s:wrong" % rules])
+    assert err.value.code == 2

@@ -66,7 +66,12 @@ class UsageError(ValueError):
 
 
 def get_exercise(name):
-    """The `Exercise` called `name`, or a UsageError listing them all."""
+    """The `Exercise` called `name`, or a UsageError listing them all. `gradient:OpType` (a
+    gradient rule for tfcore.autodiff, chapter 14) has no entry here: None."""
+    if name.startswith("gradient:"):
+        if not name[len("gradient:"):].isidentifier():
+            raise UsageError("gradient: needs an op type, e.g. gradient:Softplus, got %r" % name)
+        return None
     if name not in EXERCISES:
         raise UsageError("unknown exercise %r; exercises: %s" % (name, ", ".join(EXERCISES)))
     return EXERCISES[name]
@@ -340,3 +345,6 @@ def list_exercises(out=None):
     for spec in EXERCISES.values():
         out.write("%s\n    %s\n    %s\n    oracle: %s; gradients checked for: %s\n\n"
                   % (spec.name, spec.signature, spec.doc, spec.oracle_name, ", ".join(spec.differentiable)))
+    out.write("gradient:<OpType>\n    rule(op, grad) -> [the gradient of each input]\n"
+              "    a gradient rule for tfcore.autodiff (chapter 14), for an elementwise tf.raw_ops op "
+              "with one or two inputs, e.g. gradient:Softplus\n    oracle: tf.gradients on random graphs\n\n")
