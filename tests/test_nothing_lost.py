@@ -1,0 +1,83 @@
+"""Nothing lost, round two (issue 24): tfcore never deletes a file it did not write.
+
+Oracles: the user's own bytes, read back after tfcore met them (a rejected cache
+copy must still hold every file, byte for byte), and the error messages, which
+must name the line, file or place a user needs.
+"""
+
+import os
+import pathlib
+import shutil
+
+import pytest
+
+from tfcore.data import cache as cache_module
+from tfcore.data.cache import DataNotFoundError, DataVerificationError
+from tfcore.data.global_temp import load_global_temp
+
+
+@pytest.fixture
+def staged():
+    path = os.environ.get("TFCORE_DATA")
+    if not path or not (pathlib.Path(path) / "global-temp").is_dir():
+        pytest.skip("the staged data directory (../shared/data or TFCORE_DATA) is not available")
+    return pathlib.Path(path)
+
+
+def copy_global_temp(staged, where):
+    shutil.copytree(staged / "global-temp", where / "global-temp")
+    for path in (where / "global-temp").rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)  # the staged copy is read-only
+    return where / "global-temp"
+
+
+def snapshot(directory):
+    """{relative path: bytes} of every file under `directory`."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
+
+
+def damage_line_6(folder):
+    monthly = folder / "data" / "monthly.csv"
+    lines = monthly.read_text().splitlines(keepends=True)
+    lines[5] = lines[5].rsplit(",", 1)[0] + ",5.2\n"  # an anomaly outside +-5 degrees: refused
+    monthly.write_text("".join(lines))
+
+
+def test_a_rejected_cache_copy_is_moved_aside_with_the_users_files_even_offline(
+        staged, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    folder = copy_global_temp(staged, cache)
+    (folder / "MY_NOTES.txt").write_text("notes\n")
+    damage_line_6(folder)
+    before = snapshot(folder)
+    monkeypatch.setenv("TFCORE_CACHE", str(cache))
+    monkeypatch.setenv("TFCORE_OFFLINE", "1")
+    monkeypatch.delenv("TFCORE_DATA", raising=False)
+    with pytest.raises(DataNotFoundError) as err:
+        load_global_temp()
+    [kept] = [p for p in cache.iterdir()]
+    assert kept.name.startswith("global-temp.rejected-")
+    assert snapshot(kept) == before  # every file, the user's notes too, byte for byte
+    assert str(kept) in str(err.value) and "line 6" in str(err.value)
+
+
+def test_an_earlier_rejected_copy_is_never_overwritten(tmp_path, monkeypatch):
+    frozen = cache_module.time.gmtime(0)  # both in the same second: the names must still differ
+    monkeypatch.setattr(cache_module.time, "gmtime", lambda *args: frozen)
+    first, second = tmp_path / "face.dat", tmp_path / "face.dat"
+    first.write_bytes(b"one")
+    a = cache_module._set_aside(first)
+    second.write_bytes(b"two")
+    b = cache_module._set_aside(second)
+    assert a != b and a.read_bytes() == b"one" and b.read_bytes() == b"two"
+
+
+def test_a_non_numeric_mean_is_refused_with_its_line_number(staged, tmp_path, monkeypatch):
+    folder = copy_global_temp(staged, tmp_path)
+    monthly = folder / "data" / "monthly.csv"
+    lines = monthly.read_text().splitlines(keepends=True)
+    lines[3] = lines[3].rsplit(",", 1)[0] + ",n/a\n"
+    monthly.write_text("".join(lines))
+    with pytest.raises(DataVerificationError, match=r"monthly.csv line 4 Mean is 'n/a', not a number"):
+        load_global_temp(data_dir=tmp_path)
