@@ -76,7 +76,7 @@ import numpy as np
 import tensorflow as tf
 
 import tfcore
-from tfcore import metrics
+from tfcore import checkpoint, metrics
 from tfcore.train import NonFiniteLossError
 
 
@@ -205,6 +205,12 @@ class WorkerGraph:
             # Built under the setter: the save/restore ops run on this worker,
             # which reads the values from the ps and writes the files locally.
             self.saver = tf.compat.v1.train.Saver(self.variables, max_to_keep=3)
+        # tfcore.checkpoint's verified save and restore count "epochs" in a variable;
+        # here a checkpoint's number is the global step, which every step already sets.
+        self.epoch_variable = self.global_step
+
+    def set_epoch(self, session, step):
+        """Nothing to do: the global step already is `step` when the chief saves."""
 
     def _async_step(self, optimizer, grads_and_vars):
         apply = optimizer.apply_gradients(grads_and_vars)
@@ -369,7 +375,7 @@ def _train(worker, run, x, y, batch_size, steps, global_step, name, checkpoint_d
 
 
 def _non_finite(value, global_step, name, checkpoint_dir):
-    last = tf.train.latest_checkpoint(checkpoint_dir) if checkpoint_dir else None
+    last = checkpoint.latest(checkpoint_dir) if checkpoint_dir else None
     return NonFiniteLossError(
         "%s: the loss is %s at global step %d; the job stops and nothing is saved. %s Lower "
         "the learning rate or check the data." % (
@@ -379,14 +385,27 @@ def _non_finite(value, global_step, name, checkpoint_dir):
 
 
 def _chief_prepare(worker, run, checkpoint_dir, name):
-    """Initialise or restore, unless the ps already holds live variables."""
+    """Initialise or restore, unless the ps already holds live variables.
+
+    The restore is `fit`'s (tfcore.checkpoint.restore): the candidates are the
+    checkpoints on disk, not what the `checkpoint` index file says; each is
+    verified (every tensor's checksum, its global step, its bookkeeping); a
+    damaged one is skipped with a warning naming the file; the index is rebuilt;
+    and when none is intact the job stops with the list of files (never a silent
+    restart at step 0 that would then rewrite the index over them).
+    """
+    if checkpoint_dir:
+        checkpoint.lock(checkpoint_dir)  # one chief per checkpoint folder
     if run(worker.uninitialized).size:
-        latest = tf.train.latest_checkpoint(checkpoint_dir) if checkpoint_dir else None
-        if latest:
-            worker.saver.restore(run.session, latest)
-            print("%s: restored %s" % (name, latest), flush=True)
+        state = checkpoint.restore(worker, run.session, checkpoint_dir) if checkpoint_dir else None
+        if state is not None:
+            print("%s: restored %s" % (name, checkpoint.latest(checkpoint_dir)), flush=True)
         else:
             run(worker.init_op)
+    elif checkpoint_dir:
+        # The variables live on: keep counting the checkpoints already on disk,
+        # so the next save's index still lists them (and max_to_keep sees them).
+        worker.saver.recover_last_checkpoints(list(reversed(checkpoint.on_disk(checkpoint_dir))))
     if worker.mode == "sync":
         # Accumulators count steps from 0 on a fresh ps; make them agree with
         # the (possibly restored) global step, or every gradient would look stale.
@@ -395,10 +414,11 @@ def _chief_prepare(worker, run, checkpoint_dir, name):
 
 def _save(worker, run, checkpoint_dir, global_step, name):
     if not run(worker.all_finite):
+        last = checkpoint.latest(checkpoint_dir)
         raise NonFiniteLossError(
             "%s: the weights hold NaN or inf at global step %d; not saved, the last good "
-            "checkpoint (%s) is kept" % (name, global_step, tf.train.latest_checkpoint(checkpoint_dir)),
-            epoch=None, batch=global_step, checkpoint=tf.train.latest_checkpoint(checkpoint_dir))
-    os.makedirs(checkpoint_dir, exist_ok=True)
-    worker.saver.save(run.session, os.path.join(checkpoint_dir, "ckpt"), global_step=global_step,
-                      write_meta_graph=False)
+            "checkpoint (%s) is kept" % (name, global_step, last),
+            epoch=None, batch=global_step, checkpoint=last)
+    # Bookkeeping (ckpt-N.json) first, then the tensors, each file atomically.
+    checkpoint.save(worker, run.session, checkpoint_dir, global_step,
+                    {"global_step": int(global_step), "mode": worker.mode})
