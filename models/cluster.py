@@ -107,5 +107,5 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         main(sys.argv[1:])
-    except (TimeoutError, NonFiniteLossError, CheckpointError) as err:
+    except (TimeoutError, NonFiniteLossError, CheckpointError, cluster.ClusterError) as err:
         sys.exit("error: %s" % err)

@@ -6,6 +6,7 @@ files on disk, and the wall clock against --timeout. Every process is a real
 `python -m models.cluster` on loopback ports, killed in teardown.
 """
 
+import json
 import os
 import socket
 import threading
@@ -15,6 +16,7 @@ import pytest
 import tensorflow as tf
 
 from tests.test_cluster import TIMEOUT, processes, summary, write_cluster  # noqa: F401 (fixture)
+from tfcore import cluster as cluster_lib
 
 
 def start_job(processes, tmp_path, tag, steps, ckpt, timeout=TIMEOUT):
@@ -63,3 +65,56 @@ def test_a_chief_resumes_from_the_newest_intact_checkpoint_and_refuses_when_none
 def stop_all(processes):
     for proc in processes.started:
         processes.kill(proc)
+
+
+@pytest.fixture
+def not_a_ps():
+    """A plain TCP server on 127.0.0.1 that accepts connections and never answers."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted, stop = [], threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield "127.0.0.1:%d" % server.getsockname()[1]
+    stop.set()
+    thread.join(5)
+    for connection in accepted:
+        connection.close()
+    server.close()
+
+
+def test_a_chief_whose_ps_port_is_another_program_stops_after_its_timeout_naming_it(
+        processes, tmp_path, not_a_ps):
+    path = tmp_path / "cluster.json"
+    (port,) = cluster_lib.free_ports(1)
+    path.write_text(json.dumps({"ps": [not_a_ps], "worker": ["127.0.0.1:%d" % port]}))
+    began = time.monotonic()
+    chief = processes.start("chief", "--job", "worker", "--task", 0, "--cluster", path, "--timeout", 2)
+    assert chief.wait(TIMEOUT) == 1, processes.read(chief)
+    assert time.monotonic() - began < TIMEOUT
+    log = processes.read(chief)
+    assert "no answer from the ps at %s within --timeout 2 s" % not_a_ps in log
+    assert "Traceback" not in log
+
+
+@pytest.mark.parametrize("job", ["ps", "worker"])
+def test_a_task_whose_port_is_taken_is_refused_in_one_line_naming_the_task_and_port(job, not_a_ps):
+    cluster = {"ps": ["127.0.0.1:1"], "worker": ["127.0.0.1:1", "127.0.0.1:2"]}
+    cluster[job][-1] = not_a_ps  # taken (here by a plain socket; a task started twice is the same)
+    task = len(cluster[job]) - 1
+    port = not_a_ps.rpartition(":")[2]
+    message = r"^%s task %d: port %s of %s is already in use: %s task %d is running already" % (
+        job, task, port, not_a_ps, job, task)
+    with pytest.raises(cluster_lib.ClusterError, match=message) as err:
+        cluster_lib.start_server(cluster, job, task)
+    assert "\n" not in str(err.value)
