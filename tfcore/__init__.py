@@ -26,27 +26,23 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
                         your own layers (`python -m tfcore.learn check conv2d mine.py:conv2d`)
 """
 
-# First, before anything imports TensorFlow: tfcore's command lines hide its start-up
-# banners (tfcore/quiet.py; a library import is left alone).
-from tfcore import quiet
-
-quiet.when_run_as_cli()
-
-from tfcore import (activations, constraints, initializers, losses, metrics,  # noqa: E402
-                    optimizers, precision, regularizers, schedules)
-from tfcore.gradcheck import GradientCheckError, check_gradients  # noqa: E402
-from tfcore.graph import (  # noqa: E402
-    available_devices,
-    constant,
-    interactive_session,
-    new_graph,
-    placeholder,
-    placeholder_with_default,
-    resolve_device,
-    session,
-    session_config,
-    variable,
-)
-from tfcore.module import Module, smart_cond  # noqa: E402
+# `import tfcore` imports no TensorFlow and changes nothing in the process (no file
+# descriptor, no environment variable, no TensorFlow mode): the names below are
+# loaded on first use (PEP 562). So a command can set up its process first, in its
+# main(), before TensorFlow starts (tfcore.quiet: the start-up banners filter).
+_SUBMODULES = ("activations", "constraints", "initializers", "losses", "metrics", "optimizers",
+               "precision", "regularizers", "schedules")
+_NAMES = {
+    "GradientCheckError": "tfcore.gradcheck", "check_gradients": "tfcore.gradcheck",
+    "Module": "tfcore.module", "smart_cond": "tfcore.module",
+    **{name: "tfcore.graph" for name in (
+        "available_devices", "constant", "interactive_session", "new_graph", "placeholder",
+        "placeholder_with_default", "resolve_device", "session", "session_config", "variable")},
+}
 
 __version__ = "0.1.0"
+__all__ = sorted(_SUBMODULES + tuple(_NAMES))
+
+from tfcore import lazy  # noqa: E402  (imports nothing heavy)
+
+__getattr__, __dir__ = lazy.exports(__name__, _NAMES, _SUBMODULES)

@@ -8,11 +8,16 @@ A run ends by saying whether every block printed what the chapter shows (exit 0)
 or which ones differ (exit 1): edit a chapter's code and see what changes.
 """
 
-import argparse
-import re
-import sys
+if __name__ == "__main__":  # the command, not a test importing main(): set up the process first
+    from tfcore import quiet
 
-from tfcore.learn import course
+    quiet.for_command()  # before TensorFlow's import: its start-up banners are filtered
+
+import argparse  # noqa: E402
+import re  # noqa: E402
+import sys  # noqa: E402
+
+from tfcore.learn import course  # noqa: E402
 
 
 def title(path):

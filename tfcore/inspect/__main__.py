@@ -8,21 +8,26 @@ statistics; the flags open the control flow (the ops inside each `If` and
 TensorBoard event file and a traced step's device placement.
 """
 
-import argparse
-import importlib
-import inspect as python_inspect
-import pkgutil
-import sys
+if __name__ == "__main__":  # the command, not a test importing main(): set up the process first
+    from tfcore import quiet
 
-import tensorflow as tf
+    quiet.for_command()  # before TensorFlow's import: its start-up banners are filtered
 
-from tfcore.cli import positive_int
-from tfcore.inspect.control_flow import control_flow, format_control_flow
-from tfcore.inspect.graph_stats import graph_stats
-from tfcore.inspect.layers import resolve, summary
-from tfcore.inspect.picture import render
-from tfcore.inspect.placement import placement_report
-from tfcore.inspect.tensorboard import write_graph
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import inspect as python_inspect  # noqa: E402
+import pkgutil  # noqa: E402
+import sys  # noqa: E402
+
+import tensorflow as tf  # noqa: E402
+
+from tfcore.cli import positive_int  # noqa: E402
+from tfcore.inspect.control_flow import control_flow, format_control_flow  # noqa: E402
+from tfcore.inspect.graph_stats import graph_stats  # noqa: E402
+from tfcore.inspect.layers import resolve, summary  # noqa: E402
+from tfcore.inspect.picture import render  # noqa: E402
+from tfcore.inspect.placement import placement_report  # noqa: E402
+from tfcore.inspect.tensorboard import write_graph  # noqa: E402
 
 
 def load_builder(spec):

@@ -1,0 +1,30 @@
+"""Names a package exports but loads only when first used (PEP 562 module `__getattr__`).
+
+    __getattr__, __dir__ = lazy.exports(__name__, {"summary": "tfcore.inspect.layers", ...})
+
+`import tfcore` and `from tfcore import inspect` then import no TensorFlow, so a
+command can set up its process (tfcore.quiet) before TensorFlow starts, and a
+program that needs only `tfcore.data` never pays for TensorFlow's import.
+`from tfcore import placeholder` and `tfcore.placeholder` work as before: the
+first use imports the defining module and keeps the value as an attribute.
+"""
+
+import importlib
+import sys
+
+
+def exports(package, names, submodules=()):
+    """(`__getattr__`, `__dir__`) for `package`: `names` maps a name to its defining module."""
+    def __getattr__(name):
+        if name in submodules:
+            return importlib.import_module(package + "." + name)
+        if name in names:
+            value = getattr(importlib.import_module(names[name]), name)
+            setattr(sys.modules[package], name, value)  # found once, then an ordinary attribute
+            return value
+        raise AttributeError("module %r has no attribute %r" % (package, name))
+
+    def __dir__():
+        return sorted(set(vars(sys.modules[package])) | set(names) | set(submodules))
+
+    return __getattr__, __dir__
