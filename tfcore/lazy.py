@@ -11,6 +11,7 @@ first use imports the defining module and keeps the value as an attribute.
 
 import importlib
 import sys
+import types
 
 
 def exports(package, names, submodules=()):
@@ -27,4 +28,23 @@ def exports(package, names, submodules=()):
     def __dir__():
         return sorted(set(vars(sys.modules[package])) | set(names) | set(submodules))
 
+    sys.modules[package].__class__ = _exporting(names)
     return __getattr__, __dir__
+
+
+def _exporting(names):
+    """A module class whose exported functions win over same-named submodules.
+
+    Importing `tfcore.inspect.control_flow` (the module) makes Python set
+    `tfcore.inspect.control_flow = <module>` on the package, which would hide the
+    function of that name the package exports. An eager `from .control_flow
+    import control_flow` in `__init__` used to set the function back; here the
+    assignment itself is turned into the function.
+    """
+    class Package(types.ModuleType):
+        def __setattr__(self, name, value):
+            if name in names and isinstance(value, types.ModuleType) and value.__name__ == names[name]:
+                value = getattr(value, name)
+            super().__setattr__(name, value)
+
+    return Package
