@@ -70,7 +70,9 @@ def validating():
 
 def parser(name, description, epochs, batch_size):
     """The shared flags: --epochs --batch-size --data-dir --out --seed --device --quick --fresh --no-progress."""
-    p = argparse.ArgumentParser(prog="python -m models.%s" % name, description=description)
+    # No abbreviations: `models all --ou DIR` must be an error, not a silent ./runs/.
+    p = argparse.ArgumentParser(prog="python -m models.%s" % name, description=description,
+                                allow_abbrev=False)
     p.add_argument("--epochs", type=tfcore.cli.non_negative_int, default=epochs,
                    help="training epochs (default %(default)s); 0 trains nothing: the model "
                         "(fresh, or resumed from --out) is only evaluated and metrics.json written")
@@ -104,6 +106,7 @@ def parse(p, argv, quick=None):
     capped at its value, any other setting is filled in where not given.
     """
     args = p.parse_args(argv)
+    _say_what_is_ignored(p, args)
     try:
         args.device = tfcore.resolve_device(args.device)
     except ValueError as err:
@@ -122,6 +125,14 @@ def parse(p, argv, quick=None):
         raise _Validated
     args.out = open_run(p, args)
     return args
+
+
+def _say_what_is_ignored(p, args):
+    """An example that does not train (gradients, laplacian) says so when given --epochs/--batch-size."""
+    for flag in ("epochs", "batch_size"):
+        if p.get_default(flag) is None and getattr(args, flag) is not None:
+            print("%s: note: --%s %s is ignored: this example does not train"
+                  % (p.prog, flag.replace("_", "-"), getattr(args, flag)), file=sys.stderr)
 
 
 def open_run(p, args):
@@ -317,9 +328,10 @@ def add_shipping_flags(p, trains=True):
     p.add_argument("--verbose", action="store_true",
                    help="show TensorFlow's start-up lines too (hidden by default: tfcore.quiet)")
     if trains:
-        p.add_argument("--tensorboard", metavar="DIR", default=None,
+        # Checked as the flags are parsed, before training (not at its end).
+        p.add_argument("--tensorboard", metavar="DIR", default=None, type=tfcore.cli.writable_dir,
                        help="write TensorBoard curves, histograms and the graph to DIR while training")
-        p.add_argument("--export", metavar="DIR", default=None,
+        p.add_argument("--export", metavar="DIR", default=None, type=tfcore.cli.writable_dir,
                        help="after training, write DIR/saved_model (serving_default) and, for a "
                             "model without state, DIR/frozen_graph.pb")
 

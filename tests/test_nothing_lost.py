@@ -81,3 +81,56 @@ def test_a_non_numeric_mean_is_refused_with_its_line_number(staged, tmp_path, mo
     monthly.write_text("".join(lines))
     with pytest.raises(DataVerificationError, match=r"monthly.csv line 4 Mean is 'n/a', not a number"):
         load_global_temp(data_dir=tmp_path)
+
+
+# ----------------------------------------------------------------------------- the command lines
+
+def exit_of(main, argv, capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(argv)
+    return raised.value.code, capsys.readouterr().err
+
+
+def test_models_all_with_an_abbreviated_out_is_a_usage_error_not_a_silent_runs_folder(
+        tmp_path, capsys, monkeypatch):
+    from models import __main__ as models_cli
+
+    monkeypatch.chdir(tmp_path)
+    status, err = exit_of(models_cli.main, ["all", "--ou", str(tmp_path / "mine"), "--quick"], capsys)
+    assert status == 2 and "unrecognized arguments: --ou" in err
+    assert os.listdir(tmp_path) == []  # no ./runs/, no DIR
+
+
+@pytest.mark.parametrize("flag", ["--export", "--tensorboard"])
+def test_export_and_tensorboard_paths_are_checked_before_training(tmp_path, capsys, flag):
+    from models import mlp
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("mine\n")
+    status, err = exit_of(mlp.main, ["--out", str(tmp_path / "run"), flag, str(blocker / "sub")], capsys)
+    assert status == 2 and "argument %s" % flag in err
+    assert not (tmp_path / "run").exists() and blocker.read_text() == "mine\n"
+
+
+def test_an_example_that_does_not_train_says_it_ignores_epochs(tmp_path, capsys):
+    from models import gradients
+
+    gradients.main(["--epochs", "5", "--points", "3", "--out", str(tmp_path / "g")])
+    assert "--epochs 5 is ignored: this example does not train" in capsys.readouterr().err
+
+
+def test_inspect_picture_where_no_file_can_be_written_is_a_usage_error(tmp_path, capsys):
+    from tfcore.inspect.__main__ import main as inspect_main
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("mine\n")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)  # read-only (root may write there anyway: then only the first case runs)
+    try:
+        targets = [blocker / "m.png"] + ([locked / "m.png"] if not os.access(locked, os.W_OK) else [])
+        for target in targets:
+            status, err = exit_of(inspect_main, ["logistic_regression", "--picture", str(target)], capsys)
+            assert status == 2 and "argument --picture" in err, target
+    finally:
+        locked.chmod(0o700)

@@ -21,7 +21,7 @@ import sys  # noqa: E402
 
 import tensorflow as tf  # noqa: E402
 
-from tfcore.cli import positive_int  # noqa: E402
+from tfcore.cli import positive_int, writable_file  # noqa: E402
 from tfcore.inspect.control_flow import control_flow, format_control_flow  # noqa: E402
 from tfcore.inspect.graph_stats import graph_stats  # noqa: E402
 from tfcore.inspect.layers import resolve, summary  # noqa: E402
@@ -75,11 +75,12 @@ def build_model(builder, batch_size=None, device=None):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m tfcore.inspect", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m tfcore.inspect", description=__doc__.splitlines()[0],
+                                allow_abbrev=False)
     p.add_argument("model", help="a module of models/ (an example) or package.module[:function]")
     p.add_argument("--expand", action="store_true",
                    help="show the ops inside each layer's control flow (If/While branches)")
-    p.add_argument("--picture", metavar="FILE", help="draw the layer graph to FILE (.png, .svg, .pdf)")
+    p.add_argument("--picture", metavar="FILE", type=writable_file, help="draw the layer graph to FILE (.png, .svg, .pdf)")
     p.add_argument("--engine", default="auto", choices=("auto", "graphviz", "matplotlib"),
                    help="picture renderer (auto: graphviz's dot if installed, else matplotlib)")
     p.add_argument("--tensorboard", metavar="DIR", help="write the graph for `tensorboard --logdir DIR`")
