@@ -134,3 +134,26 @@ def test_inspect_picture_where_no_file_can_be_written_is_a_usage_error(tmp_path,
             assert status == 2 and "argument --picture" in err, target
     finally:
         locked.chmod(0o700)
+
+
+def test_an_npy_header_declaring_a_huge_shape_is_refused_before_any_allocation(tmp_path):
+    import io
+    import zipfile
+
+    import numpy as np
+
+    from tfcore.data import mnist
+
+    path = tmp_path / "mnist.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for key, shape in mnist.SHAPES.items():
+            member = io.BytesIO()
+            if key == "x_train":  # a damaged header: 10**12 images, 100 bytes of data
+                np.lib.format.write_array_header_1_0(member, {
+                    "descr": "|u1", "fortran_order": False, "shape": (10**12,) + tuple(shape[1:])})
+                member.write(b"\0" * 100)
+            else:
+                np.lib.format.write_array(member, np.zeros(shape, np.uint8))
+            archive.writestr(key + ".npy", member.getvalue())
+    with pytest.raises(DataVerificationError, match=r"array x_train declares shape \(1000000000000, 28, 28\)"):
+        mnist.verify_mnist(path)
