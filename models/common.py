@@ -49,8 +49,11 @@ NOT_SHAPING = frozenset(["epochs", "out", "data_dir", "device", "progress", "fre
 MANIFEST = "tfcore-run.json"
 LOCK = checkpoint.LOCK_FILE
 # The files tfcore.checkpoint and TensorFlow's Saver write in a checkpoint folder.
+# Temporary files: tfcore.checkpoint.write_atomically's `.<name>.<random>.tmp` of its own
+# files, and the Saver's `checkpoint.tmp<hex>`; never any other hidden *.tmp (a user's).
 CHECKPOINT_FILES = re.compile(
-    r"^(checkpoint|train_state\.json|ckpt-\d+(\.index|\.data-\d+-of-\d+|\.json|_temp.*)|\..+\.tmp)$")
+    r"^(checkpoint|train_state\.json|ckpt-\d+(\.index|\.data-\d+-of-\d+|\.json|_temp.*)"
+    r"|checkpoint\.tmp[0-9a-f]+|\.(checkpoint|train_state\.json|ckpt-\d+\.json)\.[^.]+\.tmp)$")
 _VALIDATING = []
 
 
@@ -146,10 +149,19 @@ def open_run(p, args):
     out.mkdir(parents=True, exist_ok=True)
     _lock(p, out)
     settings = shaping_settings(args)
-    manifest = _read_manifest(out)
+    manifest = _read_manifest(out, warn=False)
     if args.fresh:
+        if (out / "checkpoints").is_symlink():
+            p.exit(2, "%s: error: --fresh: %s is a link to %s; tfcore never deletes files outside "
+                      "%s. Empty that folder yourself, or choose another --out.\n"
+                      % (p.prog, out / "checkpoints", os.path.realpath(out / "checkpoints"), out))
         remove_tfcore_files(out, manifest)
         manifest = None
+    elif manifest is None and (out / MANIFEST).exists() and _checkpoint_files(out):
+        p.exit(2, "%s: error: %s is damaged, so the settings of the checkpoints in %s cannot be "
+                  "checked against these. Restore it from a backup, or start afresh with --fresh "
+                  "(removes only the files tfcore wrote there) or choose another --out.\n"
+                  % (p.prog, out / MANIFEST, out))
     elif manifest is not None and _checkpoint_files(out):
         before = dict(manifest.get("settings", {}), example=manifest.get("example"))
         now = json.loads(json.dumps(_plain(dict(settings, example=args.example))))
@@ -183,7 +195,8 @@ def _lock(p, out):
         p.exit(1, "%s: error: %s; or choose another --out.\n" % (p.prog, err))
 
 
-def _read_manifest(out):
+def _read_manifest(out, warn=True):
+    """The run's manifest, or None when it is missing or damaged (then a warning, if `warn`)."""
     path = out / MANIFEST
     if not path.exists():
         return None
@@ -192,6 +205,8 @@ def _read_manifest(out):
     except (OSError, ValueError):
         manifest = None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files", []), list):
+        if not warn:
+            return None
         warnings.warn("%s is damaged; the settings of the run in %s cannot be checked" % (path, out))
         return None
     return manifest
@@ -220,14 +235,18 @@ def _checkpoint_files(out):
 
 
 def remove_tfcore_files(out, manifest):
-    """Remove what tfcore wrote in `out`: the manifest's files and the checkpoint files, nothing else."""
+    """Remove what tfcore wrote in `out`: the manifest's files and the checkpoint files, nothing else.
+
+    A symlink is never followed out of `out`: the files of a linked `checkpoints`
+    folder are left alone (`--fresh` refuses such a folder before calling this).
+    """
     root = out.resolve()
     for name in (manifest or {}).get("files", []):
         path = (out / name).resolve()
         if root in path.parents and path.is_file():  # never outside the folder
             path.unlink()
-    for path in _checkpoint_files(out):
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    for path in [] if (out / "checkpoints").is_symlink() else _checkpoint_files(out):
+        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
     with contextlib.suppress(OSError):
         (out / "checkpoints").rmdir()  # only if nothing of the user's is left in it
     (out / MANIFEST).unlink(missing_ok=True)

@@ -5,6 +5,7 @@ copy must still hold every file, byte for byte), and the error messages, which
 must name the line, file or place a user needs.
 """
 
+import json
 import os
 import pathlib
 import shutil
@@ -157,3 +158,48 @@ def test_an_npy_header_declaring_a_huge_shape_is_refused_before_any_allocation(t
             archive.writestr(key + ".npy", member.getvalue())
     with pytest.raises(DataVerificationError, match=r"array x_train declares shape \(1000000000000, 28, 28\)"):
         mnist.verify_mnist(path)
+
+
+# ----------------------------------------------------------------------------- run folders
+
+def run_mlp(out, *flags):
+    from models import mlp
+
+    return mlp.main(["--quick", "--epochs", "1", "--no-progress", "--out", str(out), *flags])
+
+
+def test_fresh_refuses_a_linked_checkpoints_folder_and_keeps_the_users_hidden_tmp(tmp_path, capsys):
+    from models import common
+
+    out, elsewhere = tmp_path / "run", tmp_path / "elsewhere"
+    run_mlp(out)
+    # The user's own hidden *.tmp in checkpoints/ is not tfcore's: --fresh keeps it.
+    (out / "checkpoints" / ".notes.tmp").write_text("mine")
+    (out / "checkpoints" / ".checkpoint.abc123.tmp").write_text("tfcore's, left by a kill")
+    run_mlp(out, "--fresh")
+    assert (out / "checkpoints" / ".notes.tmp").read_text() == "mine"
+    assert not (out / "checkpoints" / ".checkpoint.abc123.tmp").exists()
+    # A checkpoints folder that is a link elsewhere: --fresh refuses and deletes nothing there.
+    shutil.move(str(out / "checkpoints"), str(elsewhere))
+    (out / "checkpoints").symlink_to(elsewhere)
+    before = snapshot(elsewhere)
+    with pytest.raises(SystemExit) as raised:
+        run_mlp(out, "--fresh")
+    assert raised.value.code == 2 and "is a link to %s" % elsewhere in capsys.readouterr().err
+    assert snapshot(elsewhere) == before
+    common.remove_tfcore_files(out, None)  # called directly, it does not follow the link either
+    assert snapshot(elsewhere) == before
+
+
+def test_a_damaged_manifest_beside_checkpoints_refuses_to_resume(tmp_path, capsys):
+    out = tmp_path / "run"
+    run_mlp(out)
+    (out / "tfcore-run.json").write_text('{"example": "mlp", "sett')  # cut short
+    with pytest.raises(SystemExit) as raised:
+        run_mlp(out, "--learning-rate", "0.5", "--epochs", "2")
+    err = capsys.readouterr().err
+    assert raised.value.code == 2 and "tfcore-run.json is damaged" in err and "missing" not in err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["settings"]["learning_rate"] == 0.025  # the run's record is the first run's
+    run_mlp(out, "--learning-rate", "0.5", "--fresh")  # the way out the message names works
+    assert json.loads((out / "metrics.json").read_text())["settings"]["learning_rate"] == 0.5
