@@ -5,11 +5,13 @@ copy must still hold every file, byte for byte), and the error messages, which
 must name the line, file or place a user needs.
 """
 
+import csv
 import json
 import os
 import pathlib
 import shutil
 
+import numpy as np
 import pytest
 
 from tfcore.data import cache as cache_module
@@ -203,3 +205,58 @@ def test_a_damaged_manifest_beside_checkpoints_refuses_to_resume(tmp_path, capsy
     assert metrics["settings"]["learning_rate"] == 0.025  # the run's record is the first run's
     run_mlp(out, "--learning-rate", "0.5", "--fresh")  # the way out the message names works
     assert json.loads((out / "metrics.json").read_text())["settings"]["learning_rate"] == 0.5
+
+
+# ----------------------------------------------------------------------------- fit's resume
+
+def test_rerunning_a_run_early_stopping_ended_trains_no_more_epochs(tmp_path):
+    from tests.test_callbacks import early_stopping, train
+
+    first, first_weights = train([early_stopping()], checkpoint_dir=str(tmp_path))
+    assert len(first.epoch) < 30  # EarlyStopping ended it (oracle: the same run's History)
+    with pytest.warns(UserWarning, match="stopped by a callback .* no epoch is trained"):
+        again, again_weights = train([early_stopping()], checkpoint_dir=str(tmp_path))
+    assert again.epoch == first.epoch and again.history == first.history
+    for got, expected in zip(again_weights, first_weights):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_a_csv_logger_appending_after_a_kill_before_the_checkpoint_writes_each_epoch_once(
+        tmp_path, monkeypatch):
+    from tests.test_callbacks import train
+    from tfcore import callbacks, train as train_module
+
+    log, ckpt = tmp_path / "log.csv", str(tmp_path / "ckpt")
+    save = train_module._save
+
+    def killed_at_the_third_save(model, session, directory, epoch, *rest):
+        if epoch == 2:
+            raise KeyboardInterrupt  # after epoch 3's callbacks (its CSV row), before its checkpoint
+        save(model, session, directory, epoch, *rest)
+
+    monkeypatch.setattr(train_module, "_save", killed_at_the_third_save)
+    with pytest.raises(KeyboardInterrupt):
+        train([callbacks.CSVLogger(log, append=True)], epochs=5, checkpoint_dir=ckpt)
+    monkeypatch.setattr(train_module, "_save", save)
+    history, _ = train([callbacks.CSVLogger(log, append=True)], epochs=5, checkpoint_dir=ckpt)
+    with open(log, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3, 4]
+    np.testing.assert_allclose([float(r["loss"]) for r in rows], history.history["loss"], rtol=1e-6)
+
+
+def test_a_learning_rate_changed_in_the_builder_is_not_silently_replaced_on_resume(tmp_path):
+    from tests.test_callbacks import train
+    from tests.test_train import build_regression
+    from tfcore import callbacks
+    from tfcore.optimizers import SGD
+
+    train([], epochs=2, checkpoint_dir=str(tmp_path), model=build_regression(hidden=4, optimizer=SGD(0.3)))
+    seen = []
+    watch = callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.append(watch.model.get_learning_rate(watch.session)))
+    with pytest.warns(UserWarning, match=r"built with learning rate\(s\) \[0.1.*built with \[0.3.*"
+                                         r"goes on with the checkpoint's value\(s\) \[0.3"):
+        train([watch], epochs=3, checkpoint_dir=str(tmp_path),
+              model=build_regression(hidden=4, optimizer=SGD(0.1)))
+    assert seen == [pytest.approx(0.3)]  # the documented rule: the checkpoint's value goes on
