@@ -25,7 +25,7 @@ import numpy as np
 import tfcore.cli as types
 from models import logistic_regression, mlp
 from tfcore import cluster
-from tfcore.checkpoint import CheckpointError
+from tfcore.checkpoint import CheckpointError, DiskFull
 from tfcore.train import NonFiniteLossError
 
 # The models a worker can train: model_fn(x, y, learning_rate) -> (predictions, loss, objective, optimizer).
@@ -108,5 +108,5 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         main(sys.argv[1:])
-    except (TimeoutError, NonFiniteLossError, CheckpointError, cluster.ClusterError) as err:
+    except (TimeoutError, NonFiniteLossError, CheckpointError, DiskFull, cluster.ClusterError) as err:
         sys.exit("error: %s" % err)

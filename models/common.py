@@ -7,6 +7,7 @@ runs, then calls `write_metrics` and saves its figures with `save_figure`.
 
 import argparse
 import contextlib
+import errno
 import json
 import os
 import pathlib
@@ -30,7 +31,7 @@ def failures():
     from tfcore.data import DataError
     from tfcore.train import NonFiniteLossError
 
-    return (DataError, NonFiniteLossError, checkpoint.CheckpointError)
+    return (DataError, NonFiniteLossError, checkpoint.CheckpointError, checkpoint.DiskFull)
 
 
 def cli(main):
@@ -312,9 +313,16 @@ def save_figure(fig, out, name):
     """Save `fig` as `out/name.png` and close it; return the path."""
     path = pathlib.Path(out) / (name + ".png")
     temporary = path.with_name(".%s.%d.png" % (path.stem, os.getpid()))
-    fig.savefig(temporary, dpi=110, bbox_inches="tight")
-    os.replace(temporary, path)
-    pyplot().close(fig)
+    try:
+        fig.savefig(temporary, dpi=110, bbox_inches="tight")
+        os.replace(temporary, path)
+    except OSError as err:
+        temporary.unlink(missing_ok=True)
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise checkpoint.DiskFull(err.errno, os.strerror(err.errno), str(path)) from None
+        raise
+    finally:
+        pyplot().close(fig)
     _record(out, path)
     return path
 

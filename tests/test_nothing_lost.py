@@ -260,3 +260,31 @@ def test_a_learning_rate_changed_in_the_builder_is_not_silently_replaced_on_resu
         train([watch], epochs=3, checkpoint_dir=str(tmp_path),
               model=build_regression(hidden=4, optimizer=SGD(0.1)))
     assert seen == [pytest.approx(0.3)]  # the documented rule: the checkpoint's value goes on
+
+
+def test_a_full_disk_ends_in_one_line_naming_the_file_and_keeps_every_earlier_file(
+        tmp_path, monkeypatch, capsys):
+    import errno
+    import sys
+
+    from models import common, mlp
+
+    out = tmp_path / "run"
+    run_mlp(out)
+    before = snapshot(out)
+    real_fsync = os.fsync
+
+    def full(fd):  # fault injection: the disk fills up as tfcore writes its next file
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    monkeypatch.setattr(sys, "argv", ["mlp", "--quick", "--epochs", "2", "--no-progress", "--out", str(out)])
+    with pytest.raises(SystemExit) as raised:
+        common.cli(mlp.main)
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    message = str(raised.value.code)
+    assert message.startswith("error: the disk is full: ") and "\n" not in message
+    assert str(out / "tfcore-run.json") in message and "kept unchanged" in message
+    after = snapshot(out)
+    assert {k: v for k, v in after.items() if k != ".tfcore.lock"} == \
+        {k: v for k, v in before.items() if k != ".tfcore.lock"}  # nothing lost, no temporary left
