@@ -30,8 +30,11 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
 # descriptor, no environment variable, no TensorFlow mode): the names below are
 # loaded on first use (PEP 562). So a command can set up its process first, in its
 # main(), before TensorFlow starts (tfcore.quiet: the start-up banners filter).
-_SUBMODULES = ("activations", "constraints", "initializers", "losses", "metrics", "optimizers",
-               "precision", "regularizers", "schedules")
+# Every module: `import tfcore; tfcore.layers.Dense` works without importing tfcore.layers first.
+_SUBMODULES = ("activations", "callbacks", "checkpoint", "cli", "cluster", "constraints", "data",
+               "export", "gradcheck", "graph", "initializers", "inspect", "layers", "learn", "losses",
+               "metrics", "module", "optimizers", "parallel", "precision", "quiet", "reference",
+               "regularizers", "schedules", "train")
 _NAMES = {
     "GradientCheckError": "tfcore.gradcheck", "check_gradients": "tfcore.gradcheck",
     "Module": "tfcore.module", "smart_cond": "tfcore.module",
@@ -41,7 +44,8 @@ _NAMES = {
 }
 
 __version__ = "0.1.0"
-__all__ = sorted(_SUBMODULES + tuple(_NAMES))
+__all__ = sorted(("activations", "constraints", "initializers", "losses", "metrics", "optimizers",
+                  "precision", "regularizers", "schedules") + tuple(_NAMES))
 
 from tfcore import lazy  # noqa: E402  (imports nothing heavy)
 
