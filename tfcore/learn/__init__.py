@@ -12,9 +12,17 @@
     checker.py    forward, backward against central differences, backward against the oracle
 """
 
-from tfcore.learn.checker import CheckResult, check, load_function
-from tfcore.learn.course import check_chapter, chapters, find_chapter, regenerate, run_chapter
-from tfcore.learn.exercises import EXERCISES
+from tfcore import lazy
+
+# Loaded on first use (tfcore/lazy.py): `python -m tfcore.learn` sets up its process
+# (tfcore.quiet) before TensorFlow is imported.
+_NAMES = dict(
+    {name: "tfcore.learn.checker" for name in ("CheckResult", "check", "load_function")},
+    **{name: "tfcore.learn.course" for name in (
+        "check_chapter", "chapters", "find_chapter", "regenerate", "run_chapter")},
+    EXERCISES="tfcore.learn.exercises")
 
 __all__ = ["check", "CheckResult", "load_function", "EXERCISES", "chapters", "find_chapter",
            "run_chapter", "check_chapter", "regenerate"]
+
+__getattr__, __dir__ = lazy.exports(__name__, _NAMES)
