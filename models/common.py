@@ -150,7 +150,7 @@ def open_run(p, args):
     out.mkdir(parents=True, exist_ok=True)
     _lock(p, out)
     settings = shaping_settings(args)
-    manifest = _read_manifest(out, warn=False)
+    manifest = _read_manifest(out, warn=not _checkpoint_files(out))  # else refused just below
     if args.fresh:
         if (out / "checkpoints").is_symlink():
             p.exit(2, "%s: error: --fresh: %s is a link to %s; tfcore never deletes files outside "
