@@ -110,8 +110,7 @@ def test_importing_tfcore_leaves_fd_2_alone_even_in_a_models_command():
         "before = (os.readlink('/proc/self/fd/2'), os.fstat(2).st_ino, os.fstat(2).st_dev)\n"
         "import tfcore\n"
         "assert 'tensorflow' not in sys.modules, 'import tfcore imported TensorFlow'\n"
-        "import tfcore.layers, tfcore.train\n"
-        "tfcore.placeholder\n"
+        "tfcore.__version__, tfcore.quiet\n"
         "after = (os.readlink('/proc/self/fd/2'), os.fstat(2).st_ino, os.fstat(2).st_dev)\n"
         "assert before == after, (before, after)\n"
         "assert len(os.listdir('/proc/self/task')) >= 1\n")
