@@ -16,6 +16,7 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
     tfcore.regularizers l1, l2, l1_l2 penalties; add_regularization(loss)
     tfcore.constraints  max_norm, non_neg, unit_norm, min_max_norm
     tfcore.gradcheck    tf.gradients against central differences in float64
+    tfcore.recompute    recompute(block): its backward pass recomputes its forward pass (less memory)
     tfcore.train        fit / evaluate / predict, History, checkpoints
     tfcore.precision    mixed precision: float32 variables, bfloat16 (CPU) / float16 (GPU) compute
     tfcore.callbacks    Keras 2's callbacks for fit: EarlyStopping, ReduceLROnPlateau, TensorBoard, ...
@@ -26,27 +27,39 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
                         your own layers (`python -m tfcore.learn check conv2d mine.py:conv2d`)
 """
 
-# `import tfcore` imports no TensorFlow and changes nothing in the process (no file
-# descriptor, no environment variable, no TensorFlow mode): the names below are
-# loaded on first use (PEP 562). So a command can set up its process first, in its
-# main(), before TensorFlow starts (tfcore.quiet: the start-up banners filter).
-# Every module: `import tfcore; tfcore.layers.Dense` works without importing tfcore.layers first.
-_SUBMODULES = ("activations", "callbacks", "checkpoint", "cli", "cluster", "constraints", "data",
-               "export", "gradcheck", "graph", "initializers", "inspect", "layers", "learn", "losses",
-               "metrics", "module", "optimizers", "parallel", "precision", "quiet", "reference",
-               "regularizers", "schedules", "train")
-_NAMES = {
-    "GradientCheckError": "tfcore.gradcheck", "check_gradients": "tfcore.gradcheck",
-    "Module": "tfcore.module", "smart_cond": "tfcore.module",
-    **{name: "tfcore.graph" for name in (
-        "available_devices", "constant", "interactive_session", "new_graph", "placeholder",
-        "placeholder_with_default", "resolve_device", "session", "session_config", "variable")},
+# `import tfcore` changes nothing in the process: no file descriptor, no environment
+# variable, no TensorFlow mode. Each command sets up its own process (tfcore.quiet).
+import importlib.util
+
+# Nothing below imports TensorFlow until a name is used: `python -m tfcore` lists the
+# course's chapters and answers a mistyped chapter in a fraction of a second instead
+# of the seconds TensorFlow's import takes, and a command's main() can still set
+# TensorFlow's environment (TF_CPP_MIN_LOG_LEVEL) before that import. The first use
+# of `tfcore.session` (or `from tfcore import session`) imports tfcore.graph, and so
+# TensorFlow, through the module-level `__getattr__` below (PEP 562).
+_FROM = {
+    "GradientCheckError": "gradcheck", "check_gradients": "gradcheck",
+    "available_devices": "graph", "constant": "graph", "interactive_session": "graph",
+    "new_graph": "graph", "placeholder": "graph", "placeholder_with_default": "graph",
+    "resolve_device": "graph", "session": "graph", "session_config": "graph", "variable": "graph",
+    "Module": "module", "smart_cond": "module", "recompute": "recompute",
 }
 
+
+def __getattr__(name):
+    """`tfcore.X`: a function or class of the list above, or a submodule (`tfcore.losses`)."""
+    if name in _FROM:
+        value = getattr(importlib.import_module("tfcore." + _FROM[name]), name)
+    elif not name.startswith("_") and importlib.util.find_spec("tfcore." + name) is not None:
+        value = importlib.import_module("tfcore." + name)
+    else:
+        raise AttributeError("module 'tfcore' has no attribute %r" % name)
+    globals()[name] = value  # once imported, a plain attribute
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_FROM))
+
+
 __version__ = "0.1.0"
-__all__ = sorted(("activations", "constraints", "initializers", "losses", "metrics", "optimizers",
-                  "precision", "regularizers", "schedules") + tuple(_NAMES))
-
-from tfcore import lazy  # noqa: E402  (imports nothing heavy)
-
-__getattr__, __dir__ = lazy.exports(__name__, _NAMES, _SUBMODULES)

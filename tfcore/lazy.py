@@ -2,11 +2,11 @@
 
     __getattr__, __dir__ = lazy.exports(__name__, {"summary": "tfcore.inspect.layers", ...})
 
-`import tfcore` and `from tfcore import inspect` then import no TensorFlow, so a
-command can set up its process (tfcore.quiet) before TensorFlow starts, and a
-program that needs only `tfcore.data` never pays for TensorFlow's import.
-`from tfcore import placeholder` and `tfcore.placeholder` work as before: the
+`from tfcore import inspect` then imports no TensorFlow, so `python -m
+tfcore.inspect` can set up its process (tfcore.quiet) before TensorFlow starts.
+`from tfcore.inspect import summary` and `inspect.summary` work as before: the
 first use imports the defining module and keeps the value as an attribute.
+(tfcore's own `__init__` does the same for its names, in a few lines of its own.)
 """
 
 import importlib
@@ -14,11 +14,9 @@ import sys
 import types
 
 
-def exports(package, names, submodules=()):
+def exports(package, names):
     """(`__getattr__`, `__dir__`) for `package`: `names` maps a name to its defining module."""
     def __getattr__(name):
-        if name in submodules:
-            return importlib.import_module(package + "." + name)
         if name in names:
             value = getattr(importlib.import_module(names[name]), name)
             setattr(sys.modules[package], name, value)  # found once, then an ordinary attribute
@@ -26,7 +24,7 @@ def exports(package, names, submodules=()):
         raise AttributeError("module %r has no attribute %r" % (package, name))
 
     def __dir__():
-        return sorted(set(vars(sys.modules[package])) | set(names) | set(submodules))
+        return sorted(set(vars(sys.modules[package])) | set(names))
 
     sys.modules[package].__class__ = _exporting(names)
     return __getattr__, __dir__

@@ -7,6 +7,8 @@
     inspect.render(model, "model.png")    # the layer graph, shapes on the arrows
     inspect.write_graph(model, "logs")    # for `tensorboard --logdir logs`
     inspect.placement_report(model)       # where one traced training step ran
+    inspect.optimized(model)              # the graph the runtime ran: fusions, folding
+    inspect.profile(model)                # time and memory of a training and an inference step
 
 or from a shell: `python -m tfcore.inspect mnist_cnn --picture docs/mnist_cnn.png`.
 
@@ -23,6 +25,10 @@ Everything is read from the graph itself, so it works for any graph:
     tensorboard.py  `tf.compat.v1.summary.FileWriter` export
     placement.py    RunMetadata step stats and partition graphs: ops per device,
                     _Send/_Recv copies, soft-placement fallbacks
+    optimized.py    the partition graphs beside the built graph: what Grappler
+                    and oneDNN fused, folded, rewrote and removed
+    profile.py      traced steps' time per op type and layer, peak memory, what
+                    backprop keeps alive; a timeline and a memory picture
 
 The profiler, compared. `tf.compat.v1.profiler.profile(graph,
 options=ProfileOptionBuilder.float_operation())` counts FLOPs from the
@@ -48,14 +54,19 @@ _NAMES = {
     "GraphStats": "tfcore.inspect.graph_stats", "graph_stats": "tfcore.inspect.graph_stats",
     "LayerRow": "tfcore.inspect.layers", "Summary": "tfcore.inspect.layers",
     "summary": "tfcore.inspect.layers",
+    "Fusion": "tfcore.inspect.optimized", "OptimizedReport": "tfcore.inspect.optimized",
+    "optimized": "tfcore.inspect.optimized",
     "render": "tfcore.inspect.picture", "to_dot": "tfcore.inspect.picture",
     "PlacementReport": "tfcore.inspect.placement", "placement_report": "tfcore.inspect.placement",
+    "Profile": "tfcore.inspect.profile", "StepProfile": "tfcore.inspect.profile",
+    "draw_profile": "tfcore.inspect.profile", "profile": "tfcore.inspect.profile",
     "write_graph": "tfcore.inspect.tensorboard",
 }
 
 __all__ = ["summary", "Summary", "LayerRow", "op_flops", "profiler_flops", "graph_stats",
            "GraphStats", "render", "to_dot", "write_graph", "placement_report", "PlacementReport",
-           "control_flow", "format_control_flow", "ControlFlowOp"]
+           "control_flow", "format_control_flow", "ControlFlowOp", "optimized", "OptimizedReport",
+           "Fusion", "profile", "Profile", "StepProfile", "draw_profile"]
 
 from tfcore import lazy  # noqa: E402
 
