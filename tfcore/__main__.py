@@ -8,16 +8,11 @@ A run ends by saying whether every block printed what the chapter shows (exit 0)
 or which ones differ (exit 1): edit a chapter's code and see what changes.
 """
 
-if __name__ == "__main__":  # the command, not a test importing main(): set up the process first
-    from tfcore import quiet
+import argparse
+import re
+import sys
 
-    quiet.for_command()  # before TensorFlow's import: its start-up banners are filtered
-
-import argparse  # noqa: E402
-import re  # noqa: E402
-import sys  # noqa: E402
-
-from tfcore.learn import course  # noqa: E402
+from tfcore.learn import course
 
 
 def title(path):
@@ -81,5 +76,8 @@ def main(argv=None):
     return run(path, sys.stdout)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # the command, not a test calling main(): set up the process first
+    from tfcore import quiet
+
+    quiet.for_command()  # TensorFlow's start-up banners filtered, a crash always shown
     sys.exit(main())

@@ -4,16 +4,11 @@ Exit status: 0 when everything passed, 1 when a check or a chapter failed,
 2 for usage errors (an unknown exercise or chapter, a missing file or function).
 """
 
-if __name__ == "__main__":  # the command, not a test importing main(): set up the process first
-    from tfcore import quiet
+import argparse
+import sys
 
-    quiet.for_command()  # before TensorFlow's import: its start-up banners are filtered
-
-import argparse  # noqa: E402
-import sys  # noqa: E402
-
-from tfcore.cli import non_negative_int, positive_int  # noqa: E402
-from tfcore.learn import checker, course  # noqa: E402
+from tfcore.cli import non_negative_int, positive_int
+from tfcore.learn import checker, course
 
 
 def _parser():
@@ -69,5 +64,8 @@ def main(argv=None):
     return status
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # the command, not a test calling main(): set up the process first
+    from tfcore import quiet
+
+    quiet.for_command()  # TensorFlow's start-up banners filtered, a crash always shown
     sys.exit(main())
