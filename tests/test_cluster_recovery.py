@@ -8,6 +8,7 @@ files on disk, and the wall clock against --timeout. Every process is a real
 
 import json
 import os
+import shutil
 import socket
 import threading
 import time
@@ -27,17 +28,25 @@ def start_job(processes, tmp_path, tag, steps, ckpt, timeout=TIMEOUT):
                            "--timeout", timeout, "--out", tmp_path / (tag + ".json"), "--log-every", 0)
 
 
-@pytest.mark.slow  # three jobs in turn, each a ps and a chief importing TensorFlow (~65 s here)
+@pytest.mark.slow  # two rounds of jobs (ps + chief each, the second round two at once): 25-65 s here
 def test_a_chief_resumes_from_the_newest_intact_checkpoint_and_refuses_when_none_is(
         processes, tmp_path):
-    ckpt = tmp_path / "ckpt"
+    ckpt, ruined = tmp_path / "ckpt", tmp_path / "ruined"
     processes.wait(start_job(processes, tmp_path, "first", 30, ckpt))
     assert tf.train.load_checkpoint(str(ckpt / "ckpt-20")).get_tensor("global_step") == 20
     stop_all(processes)  # the ps goes too: the variables live only in the checkpoints now
+    shutil.copytree(ckpt, ruined)
+    (ruined / ".tfcore.lock").unlink()
+    # In `ckpt`, a garbage index and a newest checkpoint cut short; in `ruined`, every one emptied.
     (ckpt / "checkpoint").write_text("model_checkpoint_path: \x00\x01 garbage\n")
     [data] = ckpt.glob("ckpt-30.data-*")
-    data.write_bytes(data.read_bytes()[:-7])  # the newest checkpoint is cut short
-    again = start_job(processes, tmp_path, "again", 40, ckpt)
+    data.write_bytes(data.read_bytes()[:-7])
+    damaged = sorted(ruined.glob("ckpt-*.data-*"))
+    for each in damaged:
+        each.write_bytes(b"")
+    again = start_job(processes, tmp_path, "again", 40, ckpt)  # both jobs at once
+    last = start_job(processes, tmp_path, "last", 50, ruined)
+
     processes.wait(again)
     log = processes.read(again)
     assert "skipped the damaged checkpoint %s" % data in log
@@ -47,19 +56,14 @@ def test_a_chief_resumes_from_the_newest_intact_checkpoint_and_refuses_when_none
     state = tf.train.get_checkpoint_state(str(ckpt))
     assert [os.path.basename(p) for p in state.all_model_checkpoint_paths] == ["ckpt-20", "ckpt-30", "ckpt-40"]
 
-    # Now every checkpoint is damaged: the chief stops, listing each file, and overwrites none.
-    stop_all(processes)
-    damaged = sorted(ckpt.glob("ckpt-*.data-*"))
-    for data in damaged:
-        data.write_bytes(b"")
-    last = start_job(processes, tmp_path, "last", 50, ckpt)
+    # No intact checkpoint: the chief stops, listing each file, and overwrites none.
     assert last.wait(TIMEOUT) == 1
     log = processes.read(last)
-    assert "no intact checkpoint in %s" % ckpt in log and "Traceback" not in log
-    for data in damaged:
-        assert str(data) in log
+    assert "no intact checkpoint in %s" % ruined in log and "Traceback" not in log
+    for each in damaged:
+        assert str(each) in log
     assert not (tmp_path / "last.json").exists()
-    assert sorted(ckpt.glob("ckpt-*.data-*")) == damaged and all(d.stat().st_size == 0 for d in damaged)
+    assert sorted(ruined.glob("ckpt-*.data-*")) == damaged and all(d.stat().st_size == 0 for d in damaged)
 
 
 def stop_all(processes):
