@@ -25,12 +25,21 @@ helper outlives it: the pipe's end-of-file comes only when the crashed process
 is gone, after everything it wrote. The commands also turn on `faulthandler`, so
 a segfault prints the Python stack of every thread ("Fatal Python error: ...").
 
-Only tfcore's command lines do this, each from its own main() (`python -m
-models ...`, `python -m models.<example>`, `python -m models.cluster`, `python
--m tfcore`, `python -m tfcore.inspect`, `python benchmarks/run.py`) by calling
-`for_command(argv)` before it imports TensorFlow. `import tfcore` imports no
-TensorFlow and touches no file descriptor, so your own program or notebook is
-never changed. `--verbose` (or `TFCORE_VERBOSE=1`) turns the filter off.
+Only tfcore's command lines do this, each as it starts and before it imports
+TensorFlow, by calling `for_command()`:
+
+    python benchmarks/run.py            its main()
+    python -m tfcore, tfcore.learn      their `if __name__ == "__main__":` block
+    python -m tfcore.inspect            the top of its __main__.py (the module imports
+                                        TensorFlow; tfcore.inspect's names load lazily)
+    python -m models ..., models.<ex>   models/__init__.py, through `when_command("models")`:
+                                        `python -m models.mlp` imports TensorFlow with
+                                        models/mlp.py, before that module's main() runs
+
+A test calling a command's main() in its own process is left alone. `import
+tfcore` imports no TensorFlow and touches no file descriptor, so your own
+program or notebook is never changed. `--verbose` (or `TFCORE_VERBOSE=1`) turns
+the filter off.
 
 The second tool, `deprecations_filtered(...)`, drops TensorFlow's Python-level
 deprecation notices ("<function> (from <TensorFlow module>) is deprecated ...") for
