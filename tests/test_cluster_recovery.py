@@ -39,6 +39,8 @@ def test_a_chief_resumes_from_the_newest_intact_checkpoint_and_refuses_when_none
     (ruined / ".tfcore.lock").unlink()
     # In `ckpt`, a garbage index and a newest checkpoint cut short; in `ruined`, every one emptied.
     (ckpt / "checkpoint").write_text("model_checkpoint_path: \x00\x01 garbage\n")
+    for bookkeeping in ("ckpt-20.json", "train_state.json"):  # as a cluster checkpoint of old
+        (ckpt / bookkeeping).unlink()
     [data] = ckpt.glob("ckpt-30.data-*")
     data.write_bytes(data.read_bytes()[:-7])
     damaged = sorted(ruined.glob("ckpt-*.data-*"))

@@ -304,7 +304,12 @@ def _restore_one(model, session, directory, prefix):
     match = re.search(r"-(\d+)$", name)
     if match and int(match.group(1)) != epoch:
         raise _Damaged("%s.index (it holds epoch %d, its name says %s)" % (prefix, epoch, match.group(1)))
-    state = _bookkeeping(directory, prefix, epoch)
+    try:
+        state = _bookkeeping(directory, prefix, epoch)
+    except _Damaged:
+        if not getattr(model, "bookkeeping_optional", False):
+            raise
+        state = {}  # a model whose checkpoints need none (the cluster's; older ones have none)
     state["epoch"] = epoch
     state["history"] = {k: v[:epoch] for k, v in state.get("history", {}).items()}
     state["epoch_times"] = state.get("epoch_times", [])[:epoch]

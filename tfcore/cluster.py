@@ -212,7 +212,10 @@ class WorkerGraph:
             self.saver = tf.compat.v1.train.Saver(self.variables, max_to_keep=3)
         # tfcore.checkpoint's verified save and restore count "epochs" in a variable;
         # here a checkpoint's number is the global step, which every step already sets.
+        # Its ckpt-N.json holds nothing the restore needs, and checkpoints written
+        # before it existed have none: the tensors' checks alone decide.
         self.epoch_variable = self.global_step
+        self.bookkeeping_optional = True
 
     def set_epoch(self, session, step):
         """Nothing to do: the global step already is `step` when the chief saves."""
