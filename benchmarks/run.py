@@ -59,7 +59,8 @@ def main(argv=None):
         sys.exit("run.py: TensorFlow is already imported without TF_USE_LEGACY_KERAS=1; "
                  "run the benchmark in a fresh process or pass --peer none")
     set_process_switches(params)
-    import tfcore  # noqa: F401  (before TensorFlow: its filter hides the start-up banners)
+    from tfcore import quiet  # before TensorFlow: its start-up banners are filtered
+    quiet.for_command(argv)
     from benchmarks import environment, harness, report  # imports TensorFlow
 
     try:

@@ -1,7 +1,14 @@
 """The chapter's examples, one module each: `python -m models.<example>`.
 
-tfcore is imported first so that its command-line filter of TensorFlow's
-start-up banners (`tfcore.quiet`) is in place before an example imports TensorFlow.
+Every module here is also a command, and `python -m models.mlp` imports
+TensorFlow (at the top of models/mlp.py) before the command's main() runs. So
+the command's set-up starts here, in the package that is imported first:
+when, and only when, this process *is* `python -m models...`, standard error
+is filtered of TensorFlow's start-up banners and crashes print their stack
+(`tfcore.quiet`). Importing `models` from your own program or a test changes
+nothing; `import tfcore` never changes anything.
 """
 
-import tfcore  # noqa: F401
+from tfcore import quiet
+
+quiet.when_command("models")

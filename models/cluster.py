@@ -25,6 +25,7 @@ import numpy as np
 import tfcore.cli as types
 from models import logistic_regression, mlp
 from tfcore import cluster
+from tfcore.checkpoint import CheckpointError, DiskFull
 from tfcore.train import NonFiniteLossError
 
 # The models a worker can train: model_fn(x, y, learning_rate) -> (predictions, loss, objective, optimizer).
@@ -43,7 +44,8 @@ def load_data(model):
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m models.cluster", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m models.cluster", description=__doc__.splitlines()[0],
+                                allow_abbrev=False)  # --ou is not --out: unknown flags are errors
     p.add_argument("--cluster", required=True, help="the cluster JSON file")
     p.add_argument("--new-local-cluster", action="store_true",
                    help="write a loopback cluster with --ps and --workers tasks to --cluster, then exit")
@@ -57,7 +59,7 @@ def parser():
                    help="train until the global step reaches this")
     p.add_argument("--batch-size", type=types.positive_int, default=None,
                    help="default: the worker's whole shard")
-    p.add_argument("--learning-rate", type=types.non_negative_float, default=0.025)
+    p.add_argument("--learning-rate", type=types.positive_float, default=0.025)
     p.add_argument("--checkpoint-dir", type=types.writable_dir, default=None,
                    help="the chief saves and restores here")
     p.add_argument("--save-steps", type=types.positive_int, default=100)
@@ -106,5 +108,5 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         main(sys.argv[1:])
-    except (TimeoutError, NonFiniteLossError) as err:
+    except (TimeoutError, NonFiniteLossError, CheckpointError, DiskFull, cluster.ClusterError) as err:
         sys.exit("error: %s" % err)

@@ -7,6 +7,7 @@ runs, then calls `write_metrics` and saves its figures with `save_figure`.
 
 import argparse
 import contextlib
+import errno
 import json
 import os
 import pathlib
@@ -30,7 +31,7 @@ def failures():
     from tfcore.data import DataError
     from tfcore.train import NonFiniteLossError
 
-    return (DataError, NonFiniteLossError, checkpoint.CheckpointError)
+    return (DataError, NonFiniteLossError, checkpoint.CheckpointError, checkpoint.DiskFull)
 
 
 def cli(main):
@@ -49,8 +50,11 @@ NOT_SHAPING = frozenset(["epochs", "out", "data_dir", "device", "progress", "fre
 MANIFEST = "tfcore-run.json"
 LOCK = checkpoint.LOCK_FILE
 # The files tfcore.checkpoint and TensorFlow's Saver write in a checkpoint folder.
+# Temporary files: tfcore.checkpoint.write_atomically's `.<name>.<random>.tmp` of its own
+# files, and the Saver's `checkpoint.tmp<hex>`; never any other hidden *.tmp (a user's).
 CHECKPOINT_FILES = re.compile(
-    r"^(checkpoint|train_state\.json|ckpt-\d+(\.index|\.data-\d+-of-\d+|\.json|_temp.*)|\..+\.tmp)$")
+    r"^(checkpoint|train_state\.json|ckpt-\d+(\.index|\.data-\d+-of-\d+|\.json|_temp.*)"
+    r"|checkpoint\.tmp[0-9a-f]+|\.(checkpoint|train_state\.json|ckpt-\d+\.json)\.[^.]+\.tmp)$")
 _VALIDATING = []
 
 
@@ -70,7 +74,9 @@ def validating():
 
 def parser(name, description, epochs, batch_size):
     """The shared flags: --epochs --batch-size --data-dir --out --seed --device --quick --fresh --no-progress."""
-    p = argparse.ArgumentParser(prog="python -m models.%s" % name, description=description)
+    # No abbreviations: `models all --ou DIR` must be an error, not a silent ./runs/.
+    p = argparse.ArgumentParser(prog="python -m models.%s" % name, description=description,
+                                allow_abbrev=False)
     p.add_argument("--epochs", type=tfcore.cli.non_negative_int, default=epochs,
                    help="training epochs (default %(default)s); 0 trains nothing: the model "
                         "(fresh, or resumed from --out) is only evaluated and metrics.json written")
@@ -104,6 +110,7 @@ def parse(p, argv, quick=None):
     capped at its value, any other setting is filled in where not given.
     """
     args = p.parse_args(argv)
+    _say_what_is_ignored(p, args)
     try:
         args.device = tfcore.resolve_device(args.device)
     except ValueError as err:
@@ -124,6 +131,14 @@ def parse(p, argv, quick=None):
     return args
 
 
+def _say_what_is_ignored(p, args):
+    """An example that does not train (gradients, laplacian) says so when given --epochs/--batch-size."""
+    for flag in ("epochs", "batch_size"):
+        if p.get_default(flag) is None and getattr(args, flag) is not None:
+            print("%s: note: --%s %s is ignored: this example does not train"
+                  % (p.prog, flag.replace("_", "-"), getattr(args, flag)), file=sys.stderr)
+
+
 def open_run(p, args):
     """Lock `args.out`, check its manifest against these settings, honour --fresh; return the Path.
 
@@ -135,10 +150,19 @@ def open_run(p, args):
     out.mkdir(parents=True, exist_ok=True)
     _lock(p, out)
     settings = shaping_settings(args)
-    manifest = _read_manifest(out)
+    manifest = _read_manifest(out, warn=not _checkpoint_files(out))  # else refused just below
     if args.fresh:
+        if (out / "checkpoints").is_symlink():
+            p.exit(2, "%s: error: --fresh: %s is a link to %s; tfcore never deletes files outside "
+                      "%s. Empty that folder yourself, or choose another --out.\n"
+                      % (p.prog, out / "checkpoints", os.path.realpath(out / "checkpoints"), out))
         remove_tfcore_files(out, manifest)
         manifest = None
+    elif manifest is None and (out / MANIFEST).exists() and _checkpoint_files(out):
+        p.exit(2, "%s: error: %s is damaged, so the settings of the checkpoints in %s cannot be "
+                  "checked against these. Restore it from a backup, or start afresh with --fresh "
+                  "(removes only the files tfcore wrote there) or choose another --out.\n"
+                  % (p.prog, out / MANIFEST, out))
     elif manifest is not None and _checkpoint_files(out):
         before = dict(manifest.get("settings", {}), example=manifest.get("example"))
         now = json.loads(json.dumps(_plain(dict(settings, example=args.example))))
@@ -172,7 +196,8 @@ def _lock(p, out):
         p.exit(1, "%s: error: %s; or choose another --out.\n" % (p.prog, err))
 
 
-def _read_manifest(out):
+def _read_manifest(out, warn=True):
+    """The run's manifest, or None when it is missing or damaged (then a warning, if `warn`)."""
     path = out / MANIFEST
     if not path.exists():
         return None
@@ -181,6 +206,8 @@ def _read_manifest(out):
     except (OSError, ValueError):
         manifest = None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files", []), list):
+        if not warn:
+            return None
         warnings.warn("%s is damaged; the settings of the run in %s cannot be checked" % (path, out))
         return None
     return manifest
@@ -209,14 +236,18 @@ def _checkpoint_files(out):
 
 
 def remove_tfcore_files(out, manifest):
-    """Remove what tfcore wrote in `out`: the manifest's files and the checkpoint files, nothing else."""
+    """Remove what tfcore wrote in `out`: the manifest's files and the checkpoint files, nothing else.
+
+    A symlink is never followed out of `out`: the files of a linked `checkpoints`
+    folder are left alone (`--fresh` refuses such a folder before calling this).
+    """
     root = out.resolve()
     for name in (manifest or {}).get("files", []):
         path = (out / name).resolve()
         if root in path.parents and path.is_file():  # never outside the folder
             path.unlink()
-    for path in _checkpoint_files(out):
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    for path in [] if (out / "checkpoints").is_symlink() else _checkpoint_files(out):
+        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
     with contextlib.suppress(OSError):
         (out / "checkpoints").rmdir()  # only if nothing of the user's is left in it
     (out / MANIFEST).unlink(missing_ok=True)
@@ -282,9 +313,16 @@ def save_figure(fig, out, name):
     """Save `fig` as `out/name.png` and close it; return the path."""
     path = pathlib.Path(out) / (name + ".png")
     temporary = path.with_name(".%s.%d.png" % (path.stem, os.getpid()))
-    fig.savefig(temporary, dpi=110, bbox_inches="tight")
-    os.replace(temporary, path)
-    pyplot().close(fig)
+    try:
+        fig.savefig(temporary, dpi=110, bbox_inches="tight")
+        os.replace(temporary, path)
+    except OSError as err:
+        temporary.unlink(missing_ok=True)
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise checkpoint.DiskFull(err.errno, os.strerror(err.errno), str(path)) from None
+        raise
+    finally:
+        pyplot().close(fig)
     _record(out, path)
     return path
 
@@ -317,9 +355,10 @@ def add_shipping_flags(p, trains=True):
     p.add_argument("--verbose", action="store_true",
                    help="show TensorFlow's start-up lines too (hidden by default: tfcore.quiet)")
     if trains:
-        p.add_argument("--tensorboard", metavar="DIR", default=None,
+        # Checked as the flags are parsed, before training (not at its end).
+        p.add_argument("--tensorboard", metavar="DIR", default=None, type=tfcore.cli.writable_dir,
                        help="write TensorBoard curves, histograms and the graph to DIR while training")
-        p.add_argument("--export", metavar="DIR", default=None,
+        p.add_argument("--export", metavar="DIR", default=None, type=tfcore.cli.writable_dir,
                        help="after training, write DIR/saved_model (serving_default) and, for a "
                             "model without state, DIR/frozen_graph.pb")
 

@@ -64,7 +64,7 @@ def report(epoch, logs):
 
 def main(argv=None):
     p = common.parser("logistic_regression", __doc__.splitlines()[0], epochs=5000, batch_size=500)
-    p.add_argument("--learning-rate", type=cli.non_negative_float, default=0.025)
+    p.add_argument("--learning-rate", type=cli.positive_float, default=0.025)
     args = common.parse(p, argv, quick={"epochs": 1000})
     (x, y), _ = classification("logistic")
     model = build(x.shape[1], args.learning_rate, args.seed, args.device)

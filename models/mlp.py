@@ -50,7 +50,7 @@ def build(features=3, hidden=50, learning_rate=0.025, seed=0, device=None):
 
 def main(argv=None):
     p = common.parser("mlp", __doc__.splitlines()[0], epochs=200, batch_size=50)
-    p.add_argument("--learning-rate", type=cli.non_negative_float, default=0.025)
+    p.add_argument("--learning-rate", type=cli.positive_float, default=0.025)
     p.add_argument("--hidden", type=cli.positive_int, default=50)
     args = common.parse(p, argv, quick={"epochs": 50})
     (x_train, y_train), (x_test, y_test) = classification("mlp")

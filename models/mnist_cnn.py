@@ -188,7 +188,7 @@ def main(argv=None):
                    help="BatchNormalization before each hidden activation instead of dropout")
     p.add_argument("--limit", type=cli.positive_int, default=None,
                    help="use only the first N training images")
-    p.add_argument("--learning-rate", type=cli.non_negative_float, default=1e-3)
+    p.add_argument("--learning-rate", type=cli.positive_float, default=1e-3)
     p.add_argument("--decay", type=cli.non_negative_float, default=1e-5)
     p.add_argument("--towers", type=cli.positive_int, default=1,
                    help="split each batch over N devices of --device's kind (logical CPUs here)")

@@ -90,7 +90,8 @@ def benchmark(towers=1, batch_size=512, steps=20, warmup=3, kind="cpu", intra_op
 
 def parse(argv):
     """The flags, every one checked before anything is built (usage error, exit 2)."""
-    p = argparse.ArgumentParser(prog="python -m models.towers", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m models.towers", description=__doc__.splitlines()[0],
+                                allow_abbrev=False)  # --ou is not --out: unknown flags are errors
     p.add_argument("--towers", type=types.int_in(1, 64), nargs="+", default=[1, 2],
                    help="tower counts to time, in order (1-64 each)")
     p.add_argument("--batch-size", type=types.positive_int, default=512)

@@ -416,7 +416,10 @@ def test_damaged_cache_copy_is_replaced_by_a_verified_download(staged, cache, em
     with_origin(monkeypatch, face_module, "FACE", base + "/face.dat")
     load_face(data_dir=empty_data_dir)
     assert cache_module.sha256(cache / "scipy-data" / "face.dat") == face_module.FACE_SHA256
-    assert files_under(cache) == ["scipy-data", "scipy-data/face.dat"]
+    # The damaged copy is kept beside it, byte for byte, never deleted.
+    rejected = [p for p in (cache / "scipy-data").iterdir() if p.name.startswith("face.dat.rejected-")]
+    assert [p.read_bytes() for p in rejected] == [b"half a file"]
+    assert len(files_under(cache)) == 3
 
 
 def test_global_temp_download_fetches_descriptor_and_resources_into_cache(staged, cache, empty_data_dir, monkeypatch, server):

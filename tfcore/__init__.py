@@ -27,13 +27,9 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
                         your own layers (`python -m tfcore.learn check conv2d mine.py:conv2d`)
 """
 
-# First, before anything imports TensorFlow: tfcore's command lines hide its start-up
-# banners (tfcore/quiet.py; a library import is left alone).
-from tfcore import quiet
-
-quiet.when_run_as_cli()
-
-import importlib.util  # noqa: E402
+# `import tfcore` changes nothing in the process: no file descriptor, no environment
+# variable, no TensorFlow mode. Each command sets up its own process (tfcore.quiet).
+import importlib.util
 
 # Nothing below imports TensorFlow until a name is used: `python -m tfcore` lists the
 # course's chapters and answers a mistyped chapter in a fraction of a second instead
@@ -48,6 +44,10 @@ _FROM = {
     "resolve_device": "graph", "session": "graph", "session_config": "graph", "variable": "graph",
     "Module": "module", "smart_cond": "module", "recompute": "recompute",
 }
+_SUBMODULES = ("activations", "autodiff", "callbacks", "constraints", "data", "export", "gradcheck",
+               "graph", "initializers", "inspect", "layers", "learn", "losses", "metrics", "module",
+               "optimizers", "parallel", "precision", "regularizers", "schedules", "train")
+__all__ = sorted(_FROM) + list(_SUBMODULES)
 
 
 def __getattr__(name):

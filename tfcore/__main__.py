@@ -131,5 +131,8 @@ def main(argv=None):
         return run(path, sys.stdout, solutions=args.solutions)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # the command, not a test calling main(): set up the process first
+    from tfcore import quiet
+
+    quiet.for_command()  # TensorFlow's start-up banners filtered, a crash always shown
     sys.exit(main())

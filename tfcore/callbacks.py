@@ -37,6 +37,7 @@ hook: its callbacks start over after a restart.)
 """
 
 import csv
+import io
 import math
 import os
 import sys
@@ -44,6 +45,8 @@ import warnings
 
 import numpy as np
 import tensorflow as tf
+
+from tfcore import checkpoint as checkpoint_lib
 
 
 def _say(message):
@@ -363,7 +366,10 @@ class CSVLogger(Callback):
     Columns: `epoch` then the logs' keys sorted (with `val_` twins added when
     there is no validation), one row per epoch, flushed at once so a crashed run
     keeps its rows. `append=True` continues an existing file (a resumed run)
-    without a second header.
+    without a second header. A run killed after an epoch's row but before its
+    checkpoint trains that epoch again when resumed: the rows of the epochs from
+    fit's resume point on are dropped first (the file is rewritten atomically),
+    so each epoch appears once, with the values of the run that kept it.
     """
 
     def __init__(self, filename, separator=",", append=False):
@@ -374,9 +380,22 @@ class CSVLogger(Callback):
     def on_train_begin(self, logs=None):
         self.append_header = True
         if self.append and os.path.exists(self.filename):
+            self._drop_rows_from(self.params.get("initial_epoch"))
             with open(self.filename) as f:
                 self.append_header = not f.readline()
         self.csv_file = open(self.filename, "a" if self.append else "w", newline="")
+
+    def _drop_rows_from(self, start):
+        """Remove the rows of epochs >= `start` (they are trained again now)."""
+        if start is None:
+            return
+        with open(self.filename, newline="") as f:
+            rows = list(csv.reader(f, delimiter=self.sep))
+        kept = rows[:1] + [r for r in rows[1:] if not (r and r[0].isdigit() and int(r[0]) >= start)]
+        if len(kept) < len(rows):
+            text = io.StringIO()
+            csv.writer(text, dialect=type("Dialect", (csv.excel,), {"delimiter": self.sep})).writerows(kept)
+            checkpoint_lib.write_atomically(self.filename, text.getvalue())
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}

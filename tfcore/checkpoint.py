@@ -40,6 +40,7 @@ The functions take a `tfcore.train.TrainGraph` (anything with `saver`,
 """
 
 import atexit
+import errno
 import fcntl
 import json
 import os
@@ -63,6 +64,18 @@ class CheckpointError(ValueError):
 
 class CheckpointWarning(UserWarning):
     """A damaged checkpoint was skipped; an older one is used."""
+
+
+class DiskFull(OSError):
+    """A write failed for lack of space (ENOSPC, EDQUOT); the file it would have replaced is intact."""
+
+    def __str__(self):
+        return ("the disk is full: %s could not be written (%s). Every file written before is kept "
+                "unchanged (each is replaced only once its new version is complete), so a run "
+                "resumes from its last checkpoint once space is freed" % (self.filename, self.strerror))
+
+
+_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class DirectoryInUse(CheckpointError):
@@ -120,9 +133,11 @@ def write_atomically(path, text):
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as err:
         if os.path.exists(temporary):
             os.remove(temporary)
+        if isinstance(err, OSError) and err.errno in _FULL:
+            raise DiskFull(err.errno, os.strerror(err.errno), path) from None
         raise
 
 
@@ -176,9 +191,14 @@ def save(model, session, directory, epoch, state):
     model.set_epoch(session, epoch)
     # In the session's graph: outside any graph TensorFlow 2 is eager, and the v1 Saver would
     # try to rebuild its ops eagerly (a session made without `with` leaves no graph current).
-    with session.graph.as_default():
-        saved = model.saver.save(session, os.path.join(directory, PREFIX), global_step=int(epoch),
-                                 write_meta_graph=False)
+    try:
+        with session.graph.as_default():
+            saved = model.saver.save(session, os.path.join(directory, PREFIX), global_step=int(epoch),
+                                     write_meta_graph=False)
+    except tf.errors.OpError as err:  # TensorFlow's own file system reports a full disk as text
+        if "No space left on device" in str(err) or "Disk quota exceeded" in str(err):
+            raise DiskFull(errno.ENOSPC, os.strerror(errno.ENOSPC), prefix + ".data-*") from None
+        raise
     write_atomically(os.path.join(directory, STATE_FILE), text)
     _remove_orphan_bookkeeping(directory)
     return saved
@@ -284,7 +304,12 @@ def _restore_one(model, session, directory, prefix):
     match = re.search(r"-(\d+)$", name)
     if match and int(match.group(1)) != epoch:
         raise _Damaged("%s.index (it holds epoch %d, its name says %s)" % (prefix, epoch, match.group(1)))
-    state = _bookkeeping(directory, prefix, epoch)
+    try:
+        state = _bookkeeping(directory, prefix, epoch)
+    except _Damaged:
+        if not getattr(model, "bookkeeping_optional", False):
+            raise
+        state = {}  # a model whose checkpoints need none (the cluster's; older ones have none)
     state["epoch"] = epoch
     state["history"] = {k: v[:epoch] for k, v in state.get("history", {}).items()}
     state["epoch_times"] = state.get("epoch_times", [])[:epoch]

@@ -52,7 +52,11 @@ only between steps; an async job at any time.
 
 Nothing waits forever: every session run carries a deadline (`timeout`), a
 worker first checks that every ps task accepts connections within it, and a
-worker whose ps never comes up stops with an error naming the address. A NaN
+worker whose ps never comes up stops with an error naming the address. Making
+the session (which has no deadline of its own in TensorFlow) happens under a
+watchdog thread, so a port that accepts TCP but is not a ps is named after
+`timeout` too; a task whose port is taken (by the same task started twice, or
+another program) is refused in one line naming the task and the port. A NaN
 or infinite loss stops the job before anything is checkpointed, so the last
 checkpoint stays the last good one (the chief also refuses to save weights
 that are not finite).
@@ -67,16 +71,17 @@ and the data, is `python -m models.cluster` (see docs/parallel.md):
     python -m models.cluster --job worker --task 1 --cluster cluster.json --mode sync
 """
 
+import errno
 import json
-import os
 import socket
+import threading
 import time
 
 import numpy as np
 import tensorflow as tf
 
 import tfcore
-from tfcore import metrics
+from tfcore import checkpoint, metrics
 from tfcore.train import NonFiniteLossError
 
 
@@ -205,6 +210,15 @@ class WorkerGraph:
             # Built under the setter: the save/restore ops run on this worker,
             # which reads the values from the ps and writes the files locally.
             self.saver = tf.compat.v1.train.Saver(self.variables, max_to_keep=3)
+        # tfcore.checkpoint's verified save and restore count "epochs" in a variable;
+        # here a checkpoint's number is the global step, which every step already sets.
+        # Its ckpt-N.json holds nothing the restore needs, and checkpoints written
+        # before it existed have none: the tensors' checks alone decide.
+        self.epoch_variable = self.global_step
+        self.bookkeeping_optional = True
+
+    def set_epoch(self, session, step):
+        """Nothing to do: the global step already is `step` when the chief saves."""
 
     def _async_step(self, optimizer, grads_and_vars):
         apply = optimizer.apply_gradients(grads_and_vars)
@@ -252,10 +266,43 @@ def server_config(job, task):
     return tf.compat.v1.ConfigProto(device_filters=["/job:ps", "/job:%s/task:%d" % (job, task)])
 
 
+def start_server(cluster, job, task):
+    """This task's gRPC server; a port already taken is a one-line ClusterError naming it.
+
+    gRPC listens on every interface (0.0.0.0:port) and fails with "Could not start
+    gRPC server" plus its own log lines when the port is taken. So the port is
+    tried first with a plain socket (SO_REUSEADDR: a port a crashed task left in
+    TIME_WAIT is free for gRPC too), and the error says which task and port.
+    """
+    address = cluster[job][task]
+    port = int(address.rpartition(":")[2])
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        probe.bind(("0.0.0.0", port))
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            raise _port_in_use(job, task, address) from None
+    finally:
+        probe.close()
+    try:
+        return tf.compat.v1.train.Server(tf.compat.v1.train.ClusterSpec(cluster), job_name=job,
+                                         task_index=task, config=server_config(job, task))
+    except tf.errors.OpError as err:  # taken in the instant since the probe, or another reason
+        raise ClusterError("%s task %d: could not serve at %s (%s)" % (job, task, address, err.message)
+                           ) from None
+
+
+def _port_in_use(job, task, address):
+    return ClusterError(
+        "%s task %d: port %s of %s is already in use: %s task %d is running already, or another "
+        "program holds the port (stop it, or write a new cluster file with --new-local-cluster)"
+        % (job, task, address.rpartition(":")[2], address, job, task))
+
+
 def run_ps(cluster, task):
     """Serve the variables of ps task `task` until killed."""
-    server = tf.compat.v1.train.Server(tf.compat.v1.train.ClusterSpec(cluster), job_name="ps",
-                                       task_index=task, config=server_config("ps", task))
+    server = start_server(cluster, "ps", task)
     print("ps %d serving at %s" % (task, cluster["ps"][task]), flush=True)
     server.join()
 
@@ -282,13 +329,10 @@ def run_worker(cluster, task, model_fn, x_all, y_all, mode="async", steps=1000, 
     batch_size = batch_size or len(x)
     name = "worker %d%s" % (task, " (chief)" if task == 0 else "")
     wait_for_ps(cluster, timeout, name)
-    server = tf.compat.v1.train.Server(tf.compat.v1.train.ClusterSpec(cluster), job_name="worker",
-                                       task_index=task, config=server_config("worker", task))
+    server = start_server(cluster, "worker", task)
     worker = WorkerGraph(cluster, task, model_fn, mode, x.shape[1], seed)
     worker.graph.finalize()
-    config = server_config("worker", task)
-    config.operation_timeout_in_ms = int(timeout * 1000)  # the deadline of every run, Saver's too
-    with tf.compat.v1.Session(server.target, graph=worker.graph, config=config) as sess:
+    with _open_session(server, worker, cluster, task, timeout, name) as sess:
         run = _deadline_runner(sess, timeout, name)
         if worker.is_chief:
             _chief_prepare(worker, run, checkpoint_dir, name)
@@ -331,6 +375,46 @@ def _check_worker_args(task, num_workers, steps, batch_size, save_steps, timeout
         raise ValueError("run_worker: timeout must be a positive number of seconds, got %r" % (timeout,))
 
 
+def _open_session(server, worker, cluster, task, timeout, name):
+    """The worker's session, made and tried once within `timeout` (a watchdog thread).
+
+    Creating a session asks every ps task for its devices, and that request has
+    no deadline of its own: a port that accepts TCP but is not a TensorFlow ps
+    (another program, a port reused after a crash) would keep us waiting
+    forever ("CreateSession still waiting for response"). So the session is made,
+    and its first run done, in a helper thread; if it has not finished within
+    `timeout` this thread gives up with an error naming the addresses. (The
+    helper stays blocked in TensorFlow's C++; the command line then exits.)
+    """
+    config = server_config("worker", task)
+    config.operation_timeout_in_ms = int(timeout * 1000)  # the deadline of every run, Saver's too
+    done = {}
+
+    def connect():
+        try:
+            sess = tf.compat.v1.Session(server.target, graph=worker.graph, config=config)
+            sess.run(worker.uninitialized)
+            done["session"] = sess
+        except BaseException as err:  # handed to the waiting thread
+            done["error"] = err
+
+    helper = threading.Thread(target=connect, daemon=True, name="tfcore-cluster-connect")
+    helper.start()
+    helper.join(timeout)
+    if helper.is_alive():
+        raise TimeoutError(
+            "%s: no answer from the ps at %s within --timeout %g s: the port accepts connections "
+            "but no TensorFlow ps answers there (another program on the port, or a port reused "
+            "after a crash?); start the ps with --job ps, or check the cluster file"
+            % (name, ", ".join(cluster["ps"]), timeout))
+    if "error" in done:
+        if isinstance(done["error"], tf.errors.DeadlineExceededError):
+            raise TimeoutError("%s: the ps at %s did not answer within --timeout %g s"
+                               % (name, ", ".join(cluster["ps"]), timeout)) from None
+        raise done["error"]
+    return done["session"]
+
+
 def _deadline_runner(sess, timeout, name):
     """`run(fetches, feeds)`: sess.run with a deadline; a timeout says who kept us waiting."""
     options = tf.compat.v1.RunOptions(timeout_in_ms=int(timeout * 1000))
@@ -369,7 +453,7 @@ def _train(worker, run, x, y, batch_size, steps, global_step, name, checkpoint_d
 
 
 def _non_finite(value, global_step, name, checkpoint_dir):
-    last = tf.train.latest_checkpoint(checkpoint_dir) if checkpoint_dir else None
+    last = checkpoint.latest(checkpoint_dir) if checkpoint_dir else None
     return NonFiniteLossError(
         "%s: the loss is %s at global step %d; the job stops and nothing is saved. %s Lower "
         "the learning rate or check the data." % (
@@ -379,14 +463,27 @@ def _non_finite(value, global_step, name, checkpoint_dir):
 
 
 def _chief_prepare(worker, run, checkpoint_dir, name):
-    """Initialise or restore, unless the ps already holds live variables."""
+    """Initialise or restore, unless the ps already holds live variables.
+
+    The restore is `fit`'s (tfcore.checkpoint.restore): the candidates are the
+    checkpoints on disk, not what the `checkpoint` index file says; each is
+    verified (every tensor's checksum, its global step, its bookkeeping); a
+    damaged one is skipped with a warning naming the file; the index is rebuilt;
+    and when none is intact the job stops with the list of files (never a silent
+    restart at step 0 that would then rewrite the index over them).
+    """
+    if checkpoint_dir:
+        checkpoint.lock(checkpoint_dir)  # one chief per checkpoint folder
     if run(worker.uninitialized).size:
-        latest = tf.train.latest_checkpoint(checkpoint_dir) if checkpoint_dir else None
-        if latest:
-            worker.saver.restore(run.session, latest)
-            print("%s: restored %s" % (name, latest), flush=True)
+        state = checkpoint.restore(worker, run.session, checkpoint_dir) if checkpoint_dir else None
+        if state is not None:
+            print("%s: restored %s" % (name, checkpoint.latest(checkpoint_dir)), flush=True)
         else:
             run(worker.init_op)
+    elif checkpoint_dir:
+        # The variables live on: keep counting the checkpoints already on disk,
+        # so the next save's index still lists them (and max_to_keep sees them).
+        worker.saver.recover_last_checkpoints(list(reversed(checkpoint.on_disk(checkpoint_dir))))
     if worker.mode == "sync":
         # Accumulators count steps from 0 on a fresh ps; make them agree with
         # the (possibly restored) global step, or every gradient would look stale.
@@ -395,10 +492,11 @@ def _chief_prepare(worker, run, checkpoint_dir, name):
 
 def _save(worker, run, checkpoint_dir, global_step, name):
     if not run(worker.all_finite):
+        last = checkpoint.latest(checkpoint_dir)
         raise NonFiniteLossError(
             "%s: the weights hold NaN or inf at global step %d; not saved, the last good "
-            "checkpoint (%s) is kept" % (name, global_step, tf.train.latest_checkpoint(checkpoint_dir)),
-            epoch=None, batch=global_step, checkpoint=tf.train.latest_checkpoint(checkpoint_dir))
-    os.makedirs(checkpoint_dir, exist_ok=True)
-    worker.saver.save(run.session, os.path.join(checkpoint_dir, "ckpt"), global_step=global_step,
-                      write_meta_graph=False)
+            "checkpoint (%s) is kept" % (name, global_step, last),
+            epoch=None, batch=global_step, checkpoint=last)
+    # Bookkeeping (ckpt-N.json) first, then the tensors, each file atomically.
+    checkpoint.save(worker, run.session, checkpoint_dir, global_step,
+                    {"global_step": int(global_step), "mode": worker.mode})

@@ -12,17 +12,34 @@ does not silence them (an open upstream bug, tensorflow/tensorflow#100442):
     E0000 ... cuda_platform.cc:52] failed call to cuInit: ... (on a machine without a GPU)
 
 They come from C++, so Python's `sys.stderr` never sees them. `filter_stderr`
-therefore puts a pipe in place of descriptor 2 and a thread that copies
-everything from it to the real standard error, line by line, except the lines
-that match `BANNERS`. Anything else (tracebacks, TensorFlow's real errors and
-warnings, progress bars) passes through as it arrives.
+therefore puts a pipe in place of descriptor 2 and a small helper *process*
+(this file run as a script, `python -I quiet.py`) that copies everything from
+the pipe to the real standard error, line by line, except the lines that match
+`BANNERS`. Anything else (tracebacks, TensorFlow's real errors and warnings,
+progress bars, text it does not know) passes through as it arrives.
 
-Only tfcore's command lines do this (`python -m tfcore`, `python -m
-tfcore.inspect`, `python -m models.<example>`, `python benchmarks/run.py`):
-`tfcore/__init__.py` calls `when_run_as_cli()` before it imports TensorFlow,
-which looks at the command line (`sys.orig_argv`), so importing tfcore in
-your own program or a notebook changes nothing. `--verbose` (or
-`TFCORE_VERBOSE=1`) turns the filter off.
+Why a process and not a thread: a crash (a segfault, `os.abort()`, TensorFlow's
+fatal `F` log line followed by an abort) kills every thread of the crashing
+process at once, and a thread would die holding the crash's last words. The
+helper outlives it: the pipe's end-of-file comes only when the crashed process
+is gone, after everything it wrote. The commands also turn on `faulthandler`, so
+a segfault prints the Python stack of every thread ("Fatal Python error: ...").
+
+Only tfcore's command lines do this, each as it starts and before it imports
+TensorFlow, by calling `for_command()`:
+
+    python benchmarks/run.py            its main()
+    python -m tfcore, tfcore.learn      their `if __name__ == "__main__":` block
+    python -m tfcore.inspect            the top of its __main__.py (the module imports
+                                        TensorFlow; tfcore.inspect's names load lazily)
+    python -m models ..., models.<ex>   models/__init__.py, through `when_command("models")`:
+                                        `python -m models.mlp` imports TensorFlow with
+                                        models/mlp.py, before that module's main() runs
+
+A test calling a command's main() in its own process is left alone. `import
+tfcore` imports no TensorFlow and touches no file descriptor, so your own
+program or notebook is never changed. `--verbose` (or `TFCORE_VERBOSE=1`) turns
+the filter off.
 
 The second tool, `deprecations_filtered(...)`, drops TensorFlow's Python-level
 deprecation notices ("<function> (from <TensorFlow module>) is deprecated ...") for
@@ -34,11 +51,13 @@ This module imports no TensorFlow: it must run before TensorFlow's import.
 
 import atexit
 import contextlib
+import faulthandler
 import logging
 import os
 import re
+import signal
+import subprocess
 import sys
-import threading
 
 # One pattern per known start-up line; each names the source file and the message,
 # so a different message from the same file still passes.
@@ -54,8 +73,6 @@ BANNERS = tuple(re.compile(pattern) for pattern in (
 ))
 _BANNER_STARTS = (b"WARNING: All log messages", b"To enable the following instructions")
 _LINE_END = re.compile(rb"(?<=[\n\r])")
-
-_installed = False
 
 
 def is_banner(line):
@@ -74,7 +91,10 @@ def _pump(read_fd, write_fd):
     """Copy the pipe to the real stderr, dropping banner lines, until the pipe closes."""
     pending = b""
     while True:
-        chunk = os.read(read_fd, 1 << 16)
+        try:
+            chunk = os.read(read_fd, 1 << 16)
+        except InterruptedError:
+            continue
         if not chunk:
             break
         lines = _LINE_END.split(pending + chunk)
@@ -84,61 +104,79 @@ def _pump(read_fd, write_fd):
             keep.append(pending)  # a progress bar's partial line shows at once
             pending = b""
         if keep:
-            os.write(write_fd, b"".join(keep))
+            _write_all(write_fd, b"".join(keep))
     if pending and not is_banner(pending):
-        os.write(write_fd, pending)
+        _write_all(write_fd, pending)
     os.close(read_fd)
+
+
+def _write_all(fd, data):
+    while data:
+        data = data[os.write(fd, data):]
+
+
+_installed = None  # the helper process, once filter_stderr ran
 
 
 def filter_stderr():
     """From now until exit, drop `BANNERS` lines from file descriptor 2 (see the module docstring)."""
     global _installed
-    if _installed:
+    if _installed is not None:
         return
-    _installed = True
     real_stderr = os.dup(2)
     read_fd, write_fd = os.pipe()
+    # The helper reads the pipe and writes to the real stderr. It inherits only
+    # descriptors 0-2 (close_fds), never the pipe's write end: its end-of-file is ours.
+    _installed = subprocess.Popen([sys.executable, "-I", os.path.abspath(__file__)],
+                                  stdin=read_fd, stdout=real_stderr, stderr=real_stderr,
+                                  close_fds=True)
+    os.close(read_fd)
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
     os.dup2(write_fd, 2)
     os.close(write_fd)
-    pump = threading.Thread(target=_pump, args=(read_fd, real_stderr), daemon=True,
-                            name="tfcore-quiet-stderr")
-    pump.start()
 
     def restore():
-        # Put the real stderr back: that closes the pipe's last write end, the pump
+        # Put the real stderr back: that closes the pipe's write end, the helper
         # reads its end-of-file, writes what it still holds and stops.
         with contextlib.suppress(Exception):
             sys.stderr.flush()
         os.dup2(real_stderr, 2)
-        pump.join(timeout=5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            # A copy of descriptor 2 (made by a library, or a child process still
+            # running) keeps the pipe open: then the helper finishes after us.
+            _installed.wait(timeout=2)
 
     atexit.register(restore)
 
 
-def _cli_program(argv):
-    """The tfcore command line `argv` (a `sys.orig_argv`) runs, or None if it runs something else."""
-    args, i = list(argv[1:]), 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "-m" and i + 1 < len(args):
-            module = args[i + 1]
-            return module if module.split(".")[0] in ("tfcore", "models") else None
-        if arg == "-c":
-            return None
-        if not arg.startswith("-"):  # the script
-            path = arg.replace(os.sep, "/")
-            return path if path.endswith("benchmarks/run.py") else None
-        i += 2 if arg in ("-W", "-X") else 1  # the interpreter options that take a value
-    return None
+def for_command(argv=None):
+    """A command's main() calls this first: filter fd 2 and show crashes, unless --verbose.
 
-
-def when_run_as_cli():
-    """Start `filter_stderr` if this process is one of tfcore's command lines without --verbose."""
-    argv = getattr(sys, "orig_argv", sys.argv)
+    `argv` is the command's arguments (default `sys.argv[1:]`); `--verbose` in it,
+    or TFCORE_VERBOSE=1, leaves standard error exactly as TensorFlow writes it.
+    Call it before TensorFlow is imported, or the banners printed at import pass.
+    """
+    faulthandler.enable()  # a segfault or abort prints every thread's Python stack
+    argv = sys.argv[1:] if argv is None else argv
     if os.environ.get("TFCORE_VERBOSE") == "1" or "--verbose" in argv:
         return
-    if _cli_program(argv) is not None:
-        filter_stderr()
+    filter_stderr()
+
+
+def when_command(package):
+    """`for_command` if this process is `python -m <package>[.<module>] ...`, else nothing.
+
+    For a package of commands whose modules import TensorFlow before their main()
+    runs (`python -m models.mlp` imports TensorFlow with models/mlp.py): the
+    package's __init__ calls this, which looks at the process's own command line
+    (`sys.orig_argv`), so importing the package from your program changes nothing.
+    """
+    argv = list(getattr(sys, "orig_argv", []))
+    if "-m" in argv[1:]:
+        at = argv.index("-m", 1)
+        if at + 1 < len(argv) and argv[at + 1].split(".")[0] == package:
+            for_command(argv[at + 2:])
 
 
 class _DeprecationFilter(logging.Filter):
@@ -161,3 +199,11 @@ def deprecations_filtered(*function_names):
         yield
     finally:
         logger.removeFilter(dropped)
+
+
+if __name__ == "__main__":
+    # The helper process of filter_stderr: stdin is the pipe, stdout the real stderr.
+    # Ctrl-C goes to the whole process group; the helper ignores it and keeps copying
+    # until the command itself has printed its last line and closed the pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _pump(0, 1)

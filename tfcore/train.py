@@ -598,10 +598,10 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
     batch_size, steps_per_run, x, y, validation_data = _check_fit(
         model, x, y, epochs, batch_size, steps_per_run, validation_data, shuffle)
     history, start, seed, saved_callbacks = _start(
-        model, session, checkpoint_dir, seed, initial_epoch, progress)
+        model, session, checkpoint_dir, seed, initial_epoch, progress, epochs)
     steps = _Steps(model, session, len(x), batch_size, steps_per_run)
     callbacks = CallbackList(callbacks, model, session, dict(
-        epochs=epochs, steps=steps.per_epoch, batch_size=batch_size, steps_per_run=steps_per_run,
+        epochs=epochs, initial_epoch=start, steps=steps.per_epoch, batch_size=batch_size, steps_per_run=steps_per_run,
         checkpoint_dir=checkpoint_dir, verbose=int(bool(progress)),
         sample_batch=_first_batch(validation_data or (x, y), batch_size)))
     callbacks.on_train_begin(saved_callbacks)
@@ -666,10 +666,12 @@ def _check_fit(model, x, y, epochs, batch_size, steps_per_run, validation_data, 
 _SAVER_DEPRECATIONS = ("remove_checkpoint", "get_checkpoint_mtimes")
 
 
-def _start(model, session, checkpoint_dir, seed, initial_epoch, progress):
+def _start(model, session, checkpoint_dir, seed, initial_epoch, progress, epochs):
     """Where training starts: a checkpoint, or a fresh (or already set-up) session.
 
     Returns `(history, first epoch, shuffling seed, the callbacks' saved state or None)`.
+    A run a callback stopped (EarlyStopping) is complete: resumed, it trains no
+    more epochs (unless `initial_epoch` says where to go on).
     """
     model.stop_training = False
     with quiet.deprecations_filtered(*_SAVER_DEPRECATIONS):
@@ -684,6 +686,13 @@ def _start(model, session, checkpoint_dir, seed, initial_epoch, progress):
         if seed is None:
             seed = state.get("seed")
         _say(progress, "Resumed from %s after epoch %d." % (checkpoint_lib.latest(checkpoint_dir), start))
+        _warn_of_other_learning_rates(model, session, state, checkpoint_dir)
+        if state.get("stopped") and initial_epoch is None and start < epochs:
+            warnings.warn("fit: the run in %s was stopped by a callback (EarlyStopping, ...) after "
+                          "epoch %d: it is complete, no epoch is trained. To train on anyway, pass "
+                          "initial_epoch=%d; or start afresh." % (checkpoint_dir, start, start),
+                          stacklevel=3)
+            start = epochs
     if seed is None:
         seed = model.graph.seed
     if seed is None:
@@ -738,9 +747,31 @@ def _small_step(loss, batch_size):
     return True
 
 
+def _built_learning_rates(model, session):
+    """The learning rates as the model's builder set them (the variables' initial values)."""
+    with session.graph.as_default():  # a session made without `with` leaves no graph current
+        return [float(r) for r in session.run([v.initial_value for v in model.learning_rates])]
+
+
+def _warn_of_other_learning_rates(model, session, state, checkpoint_dir):
+    """The rule: a resumed run goes on with the checkpoint's learning rate (which a schedule or
+    ReduceLROnPlateau may have changed). A builder changed since is said, never silently lost."""
+    saved, built = state.get("built_learning_rates"), _built_learning_rates(model, session)
+    if saved is not None and saved != built:
+        warnings.warn(
+            "fit: the model is built with learning rate(s) %s, but the run in %s was built with %s; "
+            "resuming goes on with the checkpoint's value(s) %s. To train with the new rate, start "
+            "afresh (another checkpoint_dir), or call model.set_learning_rate(session, lr) after "
+            "the resume." % (built, checkpoint_dir, saved,
+                             [float(r) for r in session.run(model.learning_rates)]), stacklevel=4)
+
+
 def _save(model, session, checkpoint_dir, epoch, history, seed, callbacks):
-    """The checkpoint of a completed epoch: variables, History, seed, callbacks' state."""
-    state = dict(history.to_dict(), seed=int(seed), callbacks=callbacks.get_states())
+    """The checkpoint of a completed epoch: variables, History, seed, callbacks' state, whether a
+    callback stopped the run there, and the learning rates the builder set."""
+    state = dict(history.to_dict(), seed=int(seed), callbacks=callbacks.get_states(),
+                 stopped=bool(model.stop_training),
+                 built_learning_rates=_built_learning_rates(model, session))
     with quiet.deprecations_filtered(*_SAVER_DEPRECATIONS):
         checkpoint_lib.save(model, session, checkpoint_dir, epoch + 1, state)
 

@@ -16,7 +16,13 @@ run could mistake for good data: the staging directory is always removed.
 
 A corrupt copy in the data directory is refused with an error naming the file
 and the failed check (we never fall back silently: the user put it there on
-purpose). A corrupt copy in the cache is ours: it is deleted and fetched again.
+purpose). A copy in the cache that fails verification is never deleted: the
+user may have copied it there (the "not found" message suggests it), or put
+notes beside it, and offline nothing could replace it. It is moved aside to
+`NAME.rejected-<UTC time>` next to where it was, every file in it kept, and
+the message says where it went; then the dataset is fetched again (or, when
+offline, the error names the rejected copy). tfcore deletes only files it
+wrote itself: its own staging directories.
 
 Set TFCORE_OFFLINE=1 to forbid every network access (it wins over
 `download=True`), or pass `download=False`; a missing dataset then fails at
@@ -145,9 +151,10 @@ def fetch(dataset, data_dir=None, download=None):
             dataset.verify(cached)
             return cached
         except DataVerificationError as err:
-            # The cache is ours: a damaged copy is removed and fetched again.
-            _remove(cached)
-            tried.append(f"cache: {cached} failed verification and was deleted ({err})")
+            # Moved aside, never deleted: it may hold the user's files (see the docstring).
+            kept = _set_aside(cached)
+            tried.append(f"cache: {cached} failed verification ({err}); it was moved, "
+                         f"untouched, to {kept}")
     else:
         tried.append(f"cache ({CACHE_ENV} or ~/.cache/tfcore): {cached} does not exist")
 
@@ -213,11 +220,27 @@ def _download_verified(dataset, url, cache):
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _remove(path):
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
+def _set_aside(path):
+    """Rename a rejected cache copy to `NAME.rejected-<UTC time>[-k]` beside it; return the new path.
+
+    A rename within one folder moves nothing on disk and keeps every file inside;
+    the suffix counts up rather than overwrite an earlier rejected copy.
+    """
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    for attempt in range(1000):
+        target = path.with_name(f"{path.name}.rejected-{stamp}" + (f"-{attempt}" if attempt else ""))
+        if target.exists() or target.is_symlink():
+            continue
+        try:
+            os.rename(path, target)
+            return target
+        except FileExistsError:
+            continue
+        except OSError as err:  # a read-only cache: then the copy simply stays where it is
+            raise DataVerificationError(
+                f"{path} failed verification and could not be moved aside ({err.strerror}); "
+                f"move or replace it yourself") from None
+    raise DataVerificationError(f"{path} failed verification; too many rejected copies beside it")
 
 
 def _first_line(err):

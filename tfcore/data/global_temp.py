@@ -93,9 +93,13 @@ def _read_monthly(directory):
         source, month, mean = (str(value).strip() for value in row)
         try:
             year, _ = parse_month(month, what=f"monthly.csv line {line} Year")
-            value = float(mean)
         except ValueError as err:
             raise DataVerificationError(f"{directory}: {err} (Mean {mean!r})") from None
+        try:
+            value = float(mean)
+        except ValueError:
+            raise DataVerificationError(
+                f"{directory}: monthly.csv line {line} Mean is {mean!r}, not a number") from None
         if not math.isfinite(value):
             raise DataVerificationError(f"{directory}: monthly.csv line {line} Mean is {mean!r}")
         if not (PLAUSIBLE_YEARS[0] <= year <= PLAUSIBLE_YEARS[1] and

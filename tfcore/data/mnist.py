@@ -17,6 +17,7 @@ float32 one-hot rows (y[i, label] = 1).
 """
 
 import hashlib
+import math
 import struct
 import zipfile
 import zlib
@@ -57,8 +58,30 @@ def idx_sha256(array):
     return hashlib.sha256(header + np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
+def _check_declared_sizes(path):
+    """Each array's header must declare no more bytes than its file holds, checked before
+    anything is allocated: a damaged header claiming a huge shape is refused, not a MemoryError."""
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    with zipfile.ZipFile(path) as archive:
+        for key in SHAPES:
+            if key + ".npy" not in archive.namelist():
+                continue  # reported as missing by the caller
+            info = archive.getinfo(key + ".npy")
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version not in readers:
+                    continue  # np.load refuses (or reads) it itself
+                shape, _, dtype = readers[version](member)
+                declared = math.prod(shape) * dtype.itemsize
+                if declared > info.file_size - member.tell():
+                    raise DataVerificationError(
+                        f"{path}: array {key} declares shape {shape} of {dtype} ({declared:,} bytes) "
+                        f"but its file holds {info.file_size - member.tell():,} bytes")
+
+
 def _read_npz(path):
     try:
+        _check_declared_sizes(path)
         with np.load(path, allow_pickle=False) as archive:
             missing = sorted(set(SHAPES) - set(archive.files))
             if missing:

@@ -45,17 +45,29 @@ formula wherever there is one (so on a fixed-batch graph the two agree op by
 op) and adds documented formulas for the rest (see `flops.py`).
 """
 
-from tfcore.inspect.control_flow import ControlFlowOp, control_flow, format_control_flow
-from tfcore.inspect.flops import op_flops, profiler_flops
-from tfcore.inspect.graph_stats import GraphStats, graph_stats
-from tfcore.inspect.layers import LayerRow, Summary, summary
-from tfcore.inspect.optimized import Fusion, OptimizedReport, optimized
-from tfcore.inspect.picture import render, to_dot
-from tfcore.inspect.placement import PlacementReport, placement_report
-from tfcore.inspect.profile import Profile, StepProfile, draw_profile, profile
-from tfcore.inspect.tensorboard import write_graph
+# Loaded on first use (tfcore/lazy.py): `python -m tfcore.inspect` sets up its process
+# (tfcore.quiet) before TensorFlow is imported.
+_NAMES = {
+    "ControlFlowOp": "tfcore.inspect.control_flow", "control_flow": "tfcore.inspect.control_flow",
+    "format_control_flow": "tfcore.inspect.control_flow",
+    "op_flops": "tfcore.inspect.flops", "profiler_flops": "tfcore.inspect.flops",
+    "GraphStats": "tfcore.inspect.graph_stats", "graph_stats": "tfcore.inspect.graph_stats",
+    "LayerRow": "tfcore.inspect.layers", "Summary": "tfcore.inspect.layers",
+    "summary": "tfcore.inspect.layers",
+    "Fusion": "tfcore.inspect.optimized", "OptimizedReport": "tfcore.inspect.optimized",
+    "optimized": "tfcore.inspect.optimized",
+    "render": "tfcore.inspect.picture", "to_dot": "tfcore.inspect.picture",
+    "PlacementReport": "tfcore.inspect.placement", "placement_report": "tfcore.inspect.placement",
+    "Profile": "tfcore.inspect.profile", "StepProfile": "tfcore.inspect.profile",
+    "draw_profile": "tfcore.inspect.profile", "profile": "tfcore.inspect.profile",
+    "write_graph": "tfcore.inspect.tensorboard",
+}
 
 __all__ = ["summary", "Summary", "LayerRow", "op_flops", "profiler_flops", "graph_stats",
            "GraphStats", "render", "to_dot", "write_graph", "placement_report", "PlacementReport",
            "control_flow", "format_control_flow", "ControlFlowOp", "optimized", "OptimizedReport",
            "Fusion", "profile", "Profile", "StepProfile", "draw_profile"]
+
+from tfcore import lazy  # noqa: E402
+
+__getattr__, __dir__ = lazy.exports(__name__, _NAMES)

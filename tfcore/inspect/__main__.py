@@ -10,21 +10,26 @@ shows the graph the runtime ran after Grappler's rewrites (fusions, folding),
 `--profile` traces a training and an inference step (time, memory).
 """
 
-import argparse
-import importlib
-import inspect as python_inspect
-import pkgutil
-import sys
+if __name__ == "__main__":  # the command, not a test importing main(): set up the process first
+    from tfcore import quiet
 
-import tensorflow as tf
+    quiet.for_command()  # before TensorFlow's import: its start-up banners are filtered
 
-from tfcore.cli import positive_int
-from tfcore.inspect.control_flow import control_flow, format_control_flow
-from tfcore.inspect.graph_stats import graph_stats
-from tfcore.inspect.layers import resolve, summary
-from tfcore.inspect.picture import render
-from tfcore.inspect.placement import placement_report
-from tfcore.inspect.tensorboard import write_graph
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import inspect as python_inspect  # noqa: E402
+import pkgutil  # noqa: E402
+import sys  # noqa: E402
+
+import tensorflow as tf  # noqa: E402
+
+from tfcore.cli import positive_int, writable_file  # noqa: E402
+from tfcore.inspect.control_flow import control_flow, format_control_flow  # noqa: E402
+from tfcore.inspect.graph_stats import graph_stats  # noqa: E402
+from tfcore.inspect.layers import resolve, summary  # noqa: E402
+from tfcore.inspect.picture import render  # noqa: E402
+from tfcore.inspect.placement import placement_report  # noqa: E402
+from tfcore.inspect.tensorboard import write_graph  # noqa: E402
 
 
 def load_builder(spec):
@@ -72,11 +77,12 @@ def build_model(builder, batch_size=None, device=None):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m tfcore.inspect", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m tfcore.inspect", description=__doc__.splitlines()[0],
+                                allow_abbrev=False)
     p.add_argument("model", help="a module of models/ (an example) or package.module[:function]")
     p.add_argument("--expand", action="store_true",
                    help="show the ops inside each layer's control flow (If/While branches)")
-    p.add_argument("--picture", metavar="FILE", help="draw the layer graph to FILE (.png, .svg, .pdf)")
+    p.add_argument("--picture", metavar="FILE", type=writable_file, help="draw the layer graph to FILE (.png, .svg, .pdf)")
     p.add_argument("--engine", default="auto", choices=("auto", "graphviz", "matplotlib"),
                    help="picture renderer (auto: graphviz's dot if installed, else matplotlib)")
     p.add_argument("--tensorboard", metavar="DIR", help="write the graph for `tensorboard --logdir DIR`")

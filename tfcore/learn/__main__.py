@@ -143,5 +143,8 @@ def main(argv=None):
     return status
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # the command, not a test calling main(): set up the process first
+    from tfcore import quiet
+
+    quiet.for_command()  # TensorFlow's start-up banners filtered, a crash always shown
     sys.exit(main())
