@@ -198,3 +198,16 @@ def test_tensorflow_cxx_warnings_are_turned_down_before_the_chapter_imports_it(t
     assert "\nlevel 2 False\n" in quiet.stdout, quiet.stdout + quiet.stderr
     verbose = _python("-m", "tfcore", str(path), "--verbose", "--figures", str(tmp_path), env=env)
     assert "\nlevel None False\n" in verbose.stdout, verbose.stdout + verbose.stderr
+
+
+@pytest.mark.parametrize("command", [["-m", "tfcore"], ["-m", "tfcore.learn", "list"]])
+def test_a_reader_that_stops_early_is_no_error(command):
+    # `python -m tfcore | head -0`: the pipe is closed before the command writes; no
+    # traceback, exit 0.
+    read, write = os.pipe()
+    os.close(read)
+    writer = subprocess.Popen([sys.executable, *command], stdout=write, stderr=subprocess.PIPE, cwd=ROOT)
+    os.close(write)
+    _, err = writer.communicate(timeout=120)
+    assert writer.returncode == 0, err.decode()
+    assert b"Traceback" not in err

@@ -19,6 +19,7 @@ so a typo costs nothing, instead of a traceback after minutes of training.
 import argparse
 import math
 import os
+import sys
 
 
 def _number(text, kind, what):
@@ -136,3 +137,15 @@ def existing_dir(text):
     if not os.path.isdir(text):
         raise argparse.ArgumentTypeError("%s is not an existing folder" % text)
     return text
+
+
+def exit_with(main, argv=None):
+    """`sys.exit(main(argv))`, except that a reader closing the pipe (`... | head`) is no error:
+    the rest of the output goes nowhere and the exit status is 0, as for `cat`."""
+    try:
+        status = main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit
+        status = 0
+    sys.exit(status)

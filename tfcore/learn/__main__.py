@@ -147,4 +147,6 @@ if __name__ == "__main__":  # the command, not a test calling main(): set up the
     from tfcore import quiet
 
     quiet.for_command()  # TensorFlow's start-up banners filtered, a crash always shown
-    sys.exit(main())
+    from tfcore.cli import exit_with
+
+    exit_with(main)
