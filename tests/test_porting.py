@@ -51,3 +51,22 @@ def test_a_layer_whose_first_call_refused_integers_refuses_them_later_too():
             dense(tf.zeros((1, 3), tf.int32))
         with pytest.raises(TypeError, match=r"head: input must be a floating tensor .*got int64"):
             dense(tf.zeros((1, 3), tf.int64))
+
+
+def test_tensorflows_float64_depthwise_kernel_refuses_unequal_strides_which_tfcore_computes(rng):
+    """Why depthwise_conv.py has its own path for unequal strides (docs/porting-from-keras.md)."""
+    from tfcore.layers import DepthwiseConv2D
+
+    x = rng.randn(1, 6, 5, 2)
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        refused = tf.nn.depthwise_conv2d(x, np.ones((2, 2, 2, 1)), [1, 2, 1, 1], "VALID")
+        layer = DepthwiseConv2D(2, strides=(2, 1), use_bias=False, depthwise_initializer="ones")
+        y = layer(tf.constant(x))
+        with tfcore.session(graph=graph) as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError):
+                sess.run(refused)
+            sess.run(tf.compat.v1.global_variables_initializer())
+            window_sums = x[:, :-1] + x[:, 1:]
+            window_sums = window_sums[:, :, :-1] + window_sums[:, :, 1:]
+            np.testing.assert_allclose(sess.run(y), window_sums[:, ::2], rtol=1e-12)

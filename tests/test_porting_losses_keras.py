@@ -230,3 +230,17 @@ def test_batch_labels_and_sample_weight_equal_keras_evaluate(rng, name):
         value = ours(tf.constant(y), output, sample_weight=tf.constant(w))
         with tfcore.session(graph=graph) as sess:
             np.testing.assert_allclose(sess.run(value), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_where_tfcore_departs_from_keras_loss_objects_on_purpose(rng):
+    """docs/porting-from-keras.md's differences: a tf-keras loss object broadcasts (batch,)
+    labels against (batch, 1) outputs to (batch, batch); tfcore takes them as Keras's fit
+    does. An all-masked batch: NaN in tf-keras, 0 in tfcore."""
+    y, p = rng.rand(6).astype(np.float32), rng.rand(6, 1).astype(np.float32)
+    broadcast = keras.losses.MeanSquaredError()(y, p).numpy()
+    np.testing.assert_allclose(broadcast, np.mean((p - y) ** 2), rtol=1e-6)  # (6, 6)
+    ours, _ = _ours(losses.mean_squared_error, y, p)
+    np.testing.assert_allclose(ours, np.mean((p[:, 0] - y) ** 2), rtol=1e-6)
+    mask = np.zeros((6, 1), bool)
+    assert np.isnan(_keras(keras.losses.MeanSquaredError(), y[:, None], p, mask=mask[:, 0])[0])
+    assert _ours(losses.mean_squared_error, y[:, None], p, mask=mask[:, 0])[0] == 0.0
