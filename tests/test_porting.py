@@ -42,17 +42,6 @@ def test_a_module_that_took_integer_ids_on_its_first_call_takes_them_on_every_ca
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
 
 
-def test_a_layer_whose_first_call_refused_integers_refuses_them_later_too():
-    graph = tfcore.new_graph()
-    with graph.as_default():
-        dense = Dense(2, name="head")
-        dense(tf.zeros((1, 3)))
-        with pytest.raises(TypeError, match=r"head: input must be a floating tensor .*got int32"):
-            dense(tf.zeros((1, 3), tf.int32))
-        with pytest.raises(TypeError, match=r"head: input must be a floating tensor .*got int64"):
-            dense(tf.zeros((1, 3), tf.int64))
-
-
 def test_tensorflows_float64_depthwise_kernel_refuses_unequal_strides_which_tfcore_computes(rng):
     """Why depthwise_conv.py has its own path for unequal strides (docs/porting-from-keras.md)."""
     from tfcore.layers import DepthwiseConv2D

@@ -81,8 +81,8 @@ def _fit_both(rng, name, batch_size, steps_per_run, with_sample_weight, with_cla
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-4)
 
 
-@pytest.mark.parametrize("name, steps_per_run", [("sparse_softmax", 1), ("binary_sigmoid", 1), ("mse", 1),
-                                                  ("one_hot_softmax", 3)])
+@pytest.mark.parametrize("name, steps_per_run", [
+    ("sparse_softmax", 1), ("binary_sigmoid", 1), ("mse", 1), ("one_hot_softmax", 3)])
 def test_fit_with_sample_weight_equals_keras_fit(rng, name, steps_per_run):
     """2 epochs of 10 batches (20 steps, the last batch partial): the epoch losses, the
     weighted validation loss and the final weights equal Keras's."""
@@ -164,8 +164,9 @@ def test_rmsprop_equals_keras_on_gradients_from_zero_to_one_for_20_steps(kwargs)
 
     rng = np.random.RandomState(0)
     magnitudes = np.concatenate([[0.0], 10.0 ** np.arange(-12, 1)])
-    grads = [(rng.choice([-1, 1], (4, len(magnitudes))) * magnitudes * rng.uniform(0.5, 2, (4, len(magnitudes)))
-              ).astype(np.float32) for _ in range(20)]
+    shape = (4, len(magnitudes))
+    grads = [(rng.choice([-1, 1], shape) * magnitudes * rng.uniform(0.5, 2, shape)).astype(np.float32)
+             for _ in range(20)]
     start = rng.randn(4, len(magnitudes)).astype(np.float32)
 
     var = tf.Variable(start)

@@ -435,23 +435,26 @@ def mean_squared_error(labels, predictions, reduction="mean", sample_weight=None
 
     `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
-    name = "mean_squared_error"
-    _check_reduction(reduction, name)
-    with tf.name_scope("mean_squared_error"):
-        y, p = _float_inputs(labels, predictions, name)
-        per_example = _last_axis(tf.square(y - p), tf.reduce_mean, name)
-        return _reduce(per_example, reduction, sample_weight, mask)
+    return _mean_over_last_axis("mean_squared_error", lambda y, p: tf.square(y - p), labels,
+                                predictions, reduction, sample_weight, mask)
 
 
 def mean_absolute_error(labels, predictions, reduction="mean", sample_weight=None, mask=None):
-    """Mean over the last axis of |labels - predictions| (Keras's; tf.abs, so its gradient
-    at a zero error is 0), then the batch reduction. `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
+    """Mean over the last axis of |labels - predictions|, then the batch reduction.
+
+    tf.abs, as Keras's: its gradient at a zero error is 0. `sample_weight`, `mask`:
+    Keras 2's per-example weights and mask (module docstring).
     """
-    name = "mean_absolute_error"
+    return _mean_over_last_axis("mean_absolute_error", lambda y, p: tf.abs(y - p), labels,
+                                predictions, reduction, sample_weight, mask)
+
+
+def _mean_over_last_axis(name, elementwise, labels, predictions, reduction, sample_weight, mask):
+    """The regression losses: `elementwise(y, p)`, its mean over the last axis, the reduction."""
     _check_reduction(reduction, name)
-    with tf.name_scope("mean_absolute_error"):
+    with tf.name_scope(name):
         y, p = _float_inputs(labels, predictions, name)
-        per_example = _last_axis(tf.abs(y - p), tf.reduce_mean, name)
+        per_example = _last_axis(elementwise(y, p), tf.reduce_mean, name)
         return _reduce(per_example, reduction, sample_weight, mask)
 
 
