@@ -124,10 +124,10 @@ def test_from_logits_equals_keras(rng, name):
     ids = rng.randint(0, 3, 5)
     labels = {"categorical": np.eye(3, dtype=np.float32)[ids], "sparse": ids,
               "binary": (rng.rand(5, 3) > 0.5).astype(np.float32)}[name]
-    ours = {"categorical": losses.categorical_crossentropy, "sparse": losses.sparse_categorical_crossentropy,
-            "binary": losses.binary_crossentropy}[name]
-    ref = {"categorical": keras.losses.CategoricalCrossentropy, "sparse": keras.losses.SparseCategoricalCrossentropy,
-           "binary": keras.losses.BinaryCrossentropy}[name](from_logits=True)
+    ours = {"categorical": losses.categorical_crossentropy, "binary": losses.binary_crossentropy,
+            "sparse": losses.sparse_categorical_crossentropy}[name]
+    ref = {"categorical": keras.losses.CategoricalCrossentropy, "binary": keras.losses.BinaryCrossentropy,
+           "sparse": keras.losses.SparseCategoricalCrossentropy}[name](from_logits=True)
     _compare(_ours(ours, labels, logits, from_logits=True), _keras(ref, labels, logits))
 
 

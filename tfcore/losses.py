@@ -364,7 +364,8 @@ def sparse_categorical_crossentropy(labels, predictions, from_logits=False, axis
     arithmetic (clip to [epsilon, 1 - epsilon], log, then a softmax cross-entropy of
     log p). A Softmax op's output is read back as logits (`_logits_of`), as are the
     inputs with `from_logits=True`: `sparse_softmax_cross_entropy_with_logits`.
-    `axis`: the class axis of `predictions`. `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
+    `axis`: the class axis of `predictions`.
+    `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
     name = "sparse_categorical_crossentropy"
     _check_reduction(reduction, name)
@@ -405,7 +406,8 @@ def binary_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mean", l
     Elementwise, then the mean over `axis` (Keras's; the last by default). A Sigmoid
     op's output is read back as logits (`_logits_of`), as are the inputs with
     `from_logits=True`: then the stable formula of `sigmoid_cross_entropy_with_logits`.
-    `label_smoothing` s replaces the labels by y (1 - s) + s / 2. `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
+    `label_smoothing` s replaces the labels by y (1 - s) + s / 2.
+    `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
     _check_reduction(reduction, name)
     _check_epsilon(epsilon, name)

@@ -793,9 +793,8 @@ class _Steps:
         self.group = min(steps_per_run, self.full_batches)
         if self.group > 1:
             multi = model.multi_step(self.group, batch_size)
-            self.n_steps = model.callable(session, [multi.values, multi.steps_run],
-                                          [multi.xs, multi.ys] + ([multi.ws] if multi.ws is not None else []),
-                                          options)
+            stacked = [multi.xs, multi.ys] + ([multi.ws] if multi.ws is not None else [])
+            self.n_steps = model.callable(session, [multi.values, multi.steps_run], stacked, options)
 
     def run(self, data, batches):
         """Train on the batches from `self.batch_index` on: one batch, or a group of N.

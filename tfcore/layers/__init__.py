@@ -22,7 +22,8 @@
     wrappers.py    TimeDistributed, Bidirectional
     embedding.py   Embedding                   ids -> rows of a learned table (mask_zero)
     masking.py     Masking                     steps equal to mask_value are padding
-    global_pool.py GlobalAveragePooling1D/2D/3D, GlobalMaxPooling1D/2D/3D (alias GlobalAvgPool*, GlobalMaxPool*)
+    global_pool.py GlobalAveragePooling1D/2D/3D, GlobalMaxPooling1D/2D/3D
+                   (Keras's GlobalAvgPool*, GlobalMaxPool* are the same classes)
     conv3d.py      Conv3D                      3-D cross-correlation over volumes
     pool3d.py      MaxPool3D, AvgPool3D
     conv_transpose.py  Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
