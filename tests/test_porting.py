@@ -59,3 +59,33 @@ def test_tensorflows_float64_depthwise_kernel_refuses_unequal_strides_which_tfco
             window_sums = x[:, :-1] + x[:, 1:]
             window_sums = window_sums[:, :, :-1] + window_sums[:, :, 1:]
             np.testing.assert_allclose(sess.run(y), window_sums[:, ::2], rtol=1e-12)
+
+
+def test_a_weighted_model_trains_and_evaluates_with_weights_and_its_histograms_are_written(tmp_path):
+    """fit with sample_weight and class_weight, TensorBoard's gradient histograms (their
+    loss needs the weights fed), and evaluate: the weighted loss sum(l w) / batch, by NumPy."""
+    from tfcore import callbacks, losses, train
+    from tfcore.optimizers import SGD
+
+    rng = np.random.RandomState(0)
+    x, y = rng.randn(12, 3).astype(np.float32), rng.randint(0, 2, 12)
+    w = rng.uniform(0, 2, 12)
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        xp, yp, wp = tfcore.placeholder((None, 3)), tf.compat.v1.placeholder(tf.int64, (None,)), \
+            tfcore.placeholder((None,))
+        dense = Dense(2)
+        logits = dense(xp)
+        loss = losses.sparse_categorical_crossentropy(yp, logits, from_logits=True, sample_weight=wp)
+        model = train.TrainGraph(graph, xp, yp, logits, loss, SGD(0.1).minimize(loss), sample_weights=wp)
+    with tfcore.session(graph=graph) as sess:
+        history = train.fit(model, sess, x, y, epochs=1, batch_size=5, sample_weight=w,
+                            class_weight={0: 2.0, 1: 0.5}, progress=False,
+                            callbacks=[callbacks.TensorBoard(str(tmp_path), histogram_freq=1)])
+        assert np.isfinite(history.history["loss"]).all()
+        got = train.evaluate(model, sess, x, y, batch_size=12, sample_weight=w)["loss"]
+        kernel, bias = dense.get_weights(sess)
+    z = x @ kernel + bias
+    per_example = np.log(np.exp(z).sum(1)) - z[np.arange(12), y]
+    np.testing.assert_allclose(got, np.sum(per_example * w) / 12, rtol=1e-5)
+    assert list(tmp_path.rglob("events.*"))
