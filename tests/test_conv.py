@@ -310,8 +310,8 @@ def test_patches_from_kernel_applies_the_laplacian_like_scipy(rng):
     laplacian = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], np.float64)
     image = rng.rand(1, 9, 11, 1)
     with tfcore.new_graph().as_default():
-        layer = Conv2D.from_kernel(laplacian.reshape(3, 3, 1, 1), implementation="patches",
-                                   gradient="manual")
+        layer = Conv2D.from_kernel(laplacian.reshape(3, 3, 1, 1), padding="SAME",
+                                   implementation="patches", gradient="manual")
         y = layer(tf.constant(image))
         with tfcore.session() as sess:
             sess.run(tf.compat.v1.global_variables_initializer())

@@ -44,7 +44,7 @@ def test_conv2d_forward_and_gradients_equal_keras(rng, shape, filters, kernel, s
 
 def test_conv2d_without_bias_equals_keras(rng):
     x = rng.randn(2, 6, 7, 3).astype(np.float32)
-    compare_with_keras(Conv2D(4, 3, use_bias=False),
+    compare_with_keras(Conv2D(4, 3, padding="same", use_bias=False),
                        keras.layers.Conv2D(4, 3, padding="same", use_bias=False), x, rng)
 
 

@@ -171,7 +171,7 @@ def test_get_and_set_weights_on_a_layer_never_called_say_so(method):
 
 
 @pytest.mark.parametrize("make, bad, good", [
-    (lambda: Conv2D(2, 3, kernel_regularizer="l2"), (None, 5, 5), (None, 5, 5, 1)),  # refused in call
+    (lambda: Conv2D(2, 3, padding="same", kernel_regularizer="l2"), (None, 5, 5), (None, 5, 5, 1)),  # refused in call
     (lambda: SpatialDropout2D(0.5), (None, 3, 3), (None, 3, 3, 2)),  # a random layer's counter
     (lambda: Dropout(0.5, noise_shape=(None, 1, None)), (None, 3), (None, 4, 3)),  # refused in build
 ])

@@ -47,6 +47,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import checkpoint as checkpoint_lib
+from tfcore import weighting
 
 
 def _say(message):
@@ -668,6 +669,9 @@ class TensorBoard(Callback):
         if self.histogram_freq and epoch % self.histogram_freq == 0:
             x, y = self.params["sample_batch"]
             feed = {self.model.inputs: x, self.model.targets: y}
+            weights = weighting.row_weights(self.model, y, None, None, "TensorBoard")
+            if weights is not None:  # a weighted loss's gradients: each row weighs 1
+                feed[self.model.sample_weights] = weights
             self.writers["train"].add_summary(self.session.run(self._histograms, feed), epoch)
         for writer in self.writers.values():
             writer.flush()

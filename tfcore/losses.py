@@ -6,6 +6,25 @@ Every loss first computes one value per example, then reduces over the batch:
     reduction="sum"   the batch sum
     reduction="none"  the per-example values, shape = the batch shape
 
+Sample weights and masks (Keras 2's `compute_weighted_loss` and
+`apply_valid_mask`, `_reduce`): with per-example losses l, weights w (shaped
+like l, or (batch,) for (batch, time) losses, or a scalar) and a mask m (1 for
+a real step, 0 for padding, shaped like l):
+
+    "mean" (Keras's SUM_OVER_BATCH_SIZE):  sum(l w m') / size(l),  m' = m size(m) / sum(m)
+                                           = sum(l w m) / sum(m) with a mask: the masked mean
+    "sum":                                  sum(l w m)
+    "none":                                 l w m
+
+so weights do NOT renormalise the mean (a batch whose weights are all 0.5 has
+half the loss), exactly as Keras's loss objects and `fit(sample_weight=)`.
+
+Labels of shape (batch,) against predictions of shape (batch, 1) get the
+trailing axis (and (batch, 1) labels lose it against (batch,) predictions), as
+Keras's `fit` does (`match_dtype_and_rank`) before it calls the loss. (Keras's
+loss objects called directly instead broadcast (batch,) - (batch, 1) to
+(batch, batch): a silent mistake tfcore does not copy.)
+
 The last axis is the class (or output) axis: a (batch, classes) input gives
 (batch,) per-example values; a (batch, time, classes) input gives (batch, time).
 A rank-1 input holds one value per example.
@@ -28,6 +47,19 @@ Cross-entropy from probabilities p (Keras 2 semantics, for a softmax output):
 
     p <- p / sum_k p_k;   p <- clip(p, eps, 1 - eps);   loss = -sum_k y_k log p_k
 
+and from probabilities with integer labels c (Keras 2's sparse version, which
+clips first and renormalises through a softmax of log p):
+
+    p <- clip(p, eps, 1 - eps);   loss = -log(p_c / sum_k p_k)
+
+Logits read back (Keras 2's rule, `_logits_of`): when the probabilities are the
+output of a Softmax op (a Sigmoid op for binary cross-entropy), as a layer's
+`activation="softmax"` makes them, the probability losses compute from that
+op's input, the logits, exactly as Keras does: no clipping, so confident
+wrong predictions keep their gradient. Probabilities computed any other way
+(`tf.identity(p)` forces it, as do the readable activations) get the clipped
+formulas above. `from_logits=True` says the input is logits.
+
 Sigmoid cross-entropy from logits z with labels y in [0, 1], elementwise:
 
     -y log s(z) - (1 - y) log(1 - s(z))  =  max(z, 0) - z y + log(1 + e^{-|z|})
@@ -45,7 +77,7 @@ cross-entropies above, so that a confident model is not pushed to infinite logit
     categorical (K classes on the last axis):  y <- y (1 - s) + s / K
     binary (each output its own 2 classes):    y <- y (1 - s) + s / 2
 
-Mean squared error (Keras): mean over the last axis of (y - p)^2.
+Mean squared (absolute) error (Keras): mean over the last axis of (y - p)^2 (|y - p|).
 
 Sum of squares (the chapter's "L2 loss"): sum over everything of (y - p)^2. Its
 default reduction is "sum". Note `tf.nn.l2_loss(t)` is sum(t^2) / 2: half of it.
@@ -60,12 +92,48 @@ from tfcore.module import check_gradient
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _reduce(per_example, reduction):
+def _reduce(per_example, reduction, sample_weight=None, mask=None):
+    """The batch reduction of the per-example losses, with Keras 2's weights and mask.
+
+    A mask under "mean" is first scaled by size / sum (the masked mean; an all-masked
+    batch gives 0 where Keras gives NaN), then multiplies the weights.
+    """
+    weights = None
+    if mask is not None:
+        mask = _match_rank(tf.cast(mask, per_example.dtype), per_example, "mask")
+        if reduction == "mean":
+            size = tf.cast(tf.size(mask), mask.dtype)
+            mask = mask * tf.math.divide_no_nan(size, tf.reduce_sum(mask))
+        weights = mask
+    if sample_weight is not None:
+        w = _match_rank(tf.cast(sample_weight, per_example.dtype), per_example, "sample_weight")
+        weights = w if weights is None else w * weights
+    if weights is not None:
+        per_example = per_example * weights
     if reduction == "mean":
-        return tf.reduce_mean(per_example)
+        return tf.reduce_mean(per_example)  # sum(l w) / size(l): Keras's SUM_OVER_BATCH_SIZE
     if reduction == "sum":
         return tf.reduce_sum(per_example)
     return per_example  # "none"; _check_reduction has ruled out anything else
+
+
+def _match_rank(weights, per_example, what):
+    """`weights` shaped to multiply `per_example`, as Keras's squeeze_or_expand_dimensions:
+    a trailing axis of 1 too many is dropped, one too few is added (a (batch,) weight
+    for (batch, time) losses weighs every step of the example)."""
+    rank, loss_rank = weights.shape.rank, per_example.shape.rank
+    if rank is not None and loss_rank is not None and rank > 0:
+        if rank == loss_rank + 1 and weights.shape[-1] == 1:
+            weights = tf.squeeze(weights, -1)
+        elif rank == loss_rank - 1:
+            weights = tf.expand_dims(weights, -1)
+    if not weights.shape.is_compatible_with(per_example.shape) and weights.shape.rank != 0:
+        try:
+            tf.broadcast_static_shape(weights.shape, per_example.shape)
+        except ValueError:
+            raise ValueError("%s of shape %s does not fit the per-example losses of shape %s"
+                             % (what, weights.shape, per_example.shape)) from None
+    return weights
 
 
 def _check_reduction(reduction, loss_name):
@@ -76,19 +144,53 @@ def _check_reduction(reduction, loss_name):
 
 
 def _float_inputs(labels, predictions, loss_name, predictions_name="predictions"):
-    """Convert both to tensors of the predictions' float dtype; shapes must match."""
+    """Convert both to tensors of the predictions' float dtype; shapes must match, after
+    (batch,) labels meet (batch, 1) predictions (`_labels_like`)."""
     predictions = tf.convert_to_tensor(predictions)
     if not predictions.dtype.is_floating:
         raise TypeError(
             "%s: %s must be floating point, got %s" % (loss_name, predictions_name, predictions.dtype.name)
         )
-    labels = tf.cast(tf.convert_to_tensor(labels), predictions.dtype)
+    labels = _labels_like(tf.cast(tf.convert_to_tensor(labels), predictions.dtype), predictions)
     if not labels.shape.is_compatible_with(predictions.shape):
         raise ValueError(
             "%s: labels have shape %s but %s have shape %s; they must match"
             % (loss_name, labels.shape, predictions_name, predictions.shape)
         )
     return labels, predictions
+
+
+def _labels_like(labels, predictions):
+    """(batch,) labels for (batch, 1) predictions gain the axis; (batch, 1) labels for
+    (batch,) predictions lose it (Keras's fit, module docstring)."""
+    rank, predicted_rank = labels.shape.rank, predictions.shape.rank
+    if rank is None or predicted_rank is None:
+        return labels
+    if rank == predicted_rank - 1 and predictions.shape[-1] == 1:
+        return tf.expand_dims(labels, -1)
+    if rank == predicted_rank + 1 and labels.shape[-1] == 1:
+        return tf.squeeze(labels, -1)
+    return labels
+
+
+def _logits_of(probabilities, from_logits, op_type):
+    """(tensor, is it logits?): Keras 2 reads the logits back from a `op_type` op's output."""
+    probabilities = tf.convert_to_tensor(probabilities)
+    if not from_logits and not tf.executing_eagerly() and probabilities.op.type == op_type:
+        return probabilities.op.inputs[0], True
+    return probabilities, bool(from_logits)
+
+
+def _class_axis_last(axis, loss_name, *tensors):
+    """`tensors` with the class `axis` moved to the end (a transpose: no arithmetic)."""
+    rank = tensors[0].shape.rank
+    if axis == -1 or (rank is not None and axis == rank - 1):
+        return tensors
+    if rank is None or not -rank <= axis < rank:
+        raise ValueError("%s: axis=%r does not fit an input of rank %s" % (loss_name, axis, rank))
+    axis %= rank
+    order = [a for a in range(rank) if a != axis] + [axis]
+    return tuple(tf.transpose(t, order) for t in tensors)
 
 
 def _last_axis(x, reduce, loss_name):
@@ -128,12 +230,13 @@ def _class_count(x):
 
 
 def softmax_cross_entropy_with_logits(labels, logits, reduction="mean", label_smoothing=0.0,
-                                      gradient="auto"):
+                                      gradient="auto", sample_weight=None, mask=None):
     """Cross-entropy of one-hot (or soft) `labels` against softmax(`logits`).
 
     `label_smoothing` s replaces the labels by y (1 - s) + s / classes, as Keras 2.
     `gradient="manual"` uses the hand-derived backward pass
     (`_cross_entropy_with_manual_gradient`) instead of tf.gradients'; the same numbers.
+    `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
     name = "softmax_cross_entropy_with_logits"
     _check_reduction(reduction, name)
@@ -148,7 +251,7 @@ def softmax_cross_entropy_with_logits(labels, logits, reduction="mean", label_sm
             per_example = _cross_entropy_with_manual_gradient(labels, logits)
         else:
             per_example = -tf.reduce_sum(labels * activations.log_softmax(logits), axis=-1)
-        return _reduce(per_example, reduction)
+        return _reduce(per_example, reduction, sample_weight, mask)
 
 
 @tf.custom_gradient
@@ -175,12 +278,14 @@ def _cross_entropy_with_manual_gradient(labels, logits):
     return per_example, backward
 
 
-def sparse_softmax_cross_entropy_with_logits(labels, logits, reduction="mean"):
+def sparse_softmax_cross_entropy_with_logits(labels, logits, reduction="mean", sample_weight=None,
+                                             mask=None):
     """Cross-entropy of integer class `labels` (shape = logits' without the last axis).
 
     Labels with a trailing axis of size 1, (batch, 1) for (batch, classes)
     logits, are accepted too, as in Keras.
     A label outside [0, classes) fails at run time with InvalidArgumentError.
+    `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
     name = "sparse_softmax_cross_entropy_with_logits"
     _check_reduction(reduction, name)
@@ -216,89 +321,152 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, reduction="mean"):
             one_hot = tf.one_hot(labels, classes, dtype=logits.dtype)
         # Picking log p_c with a one-hot mask: the gradient is softmax(z) - onehot(c).
         per_example = -tf.reduce_sum(one_hot * activations.log_softmax(logits), axis=-1)
-        return _reduce(per_example, reduction)
+        return _reduce(per_example, reduction, sample_weight, mask)
 
 
-def categorical_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mean", label_smoothing=0.0):
-    """Cross-entropy of one-hot `labels` against `probabilities` (a softmax output).
+def categorical_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mean", label_smoothing=0.0,
+                             *, from_logits=False, axis=-1, sample_weight=None, mask=None):
+    """Cross-entropy of one-hot `labels` against `probabilities` (a softmax output), as Keras 2's.
 
     Keras 2 semantics: the probabilities are renormalised to sum to 1 and clipped
-    to [epsilon, 1 - epsilon] so that log never sees 0. Prefer
-    `softmax_cross_entropy_with_logits` when the logits are at hand: it needs no
-    clipping and keeps gradients for confident wrong predictions.
+    to [epsilon, 1 - epsilon] so that log never sees 0; but the output of a
+    Softmax op is read back as logits (`_logits_of`), as are the inputs with
+    `from_logits=True`: then it is `softmax_cross_entropy_with_logits`, unclipped.
     `label_smoothing` s replaces the labels by y (1 - s) + s / classes.
+    `axis`: the class axis (Keras's; -1 default, 1 for channels_first maps).
+    `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
     name = "categorical_crossentropy"
     _check_reduction(reduction, name)
     _check_epsilon(epsilon, name)
     label_smoothing = _check_label_smoothing(label_smoothing, name)
     with tf.name_scope("categorical_crossentropy"):
-        labels, p = _float_inputs(labels, probabilities, name, "probabilities")
+        predictions, from_logits = _logits_of(probabilities, from_logits, "Softmax")
+        labels, p = _float_inputs(labels, predictions, name, "probabilities")
         if p.shape.rank is not None and p.shape.rank < 1:
             raise ValueError("%s: probabilities must have a class axis, got a scalar" % name)
+        labels, p = _class_axis_last(axis, name, labels, p)
         labels = _smooth_labels(labels, label_smoothing, _class_count(p))
-        p = p / tf.reduce_sum(p, axis=-1, keepdims=True)
-        p = tf.clip_by_value(p, epsilon, 1.0 - epsilon)
-        per_example = -tf.reduce_sum(labels * tf.math.log(p), axis=-1)
-        return _reduce(per_example, reduction)
+        if from_logits:
+            per_example = -tf.reduce_sum(labels * activations.log_softmax(p), axis=-1)
+        else:
+            p = p / tf.reduce_sum(p, axis=-1, keepdims=True)
+            p = tf.clip_by_value(p, epsilon, 1.0 - epsilon)
+            per_example = -tf.reduce_sum(labels * tf.math.log(p), axis=-1)
+        return _reduce(per_example, reduction, sample_weight, mask)
 
 
-def sigmoid_cross_entropy_with_logits(labels, logits, reduction="mean", label_smoothing=0.0):
+def sparse_categorical_crossentropy(labels, predictions, from_logits=False, axis=-1, epsilon=1e-7,
+                                    reduction="mean", sample_weight=None, mask=None):
+    """Cross-entropy of integer class `labels` against probabilities (or logits), as Keras 2's.
+
+    From probabilities p (a softmax output): -log(clip(p)_c / sum_k clip(p)_k), Keras 2's
+    arithmetic (clip to [epsilon, 1 - epsilon], log, then a softmax cross-entropy of
+    log p). A Softmax op's output is read back as logits (`_logits_of`), as are the
+    inputs with `from_logits=True`: `sparse_softmax_cross_entropy_with_logits`.
+    `axis`: the class axis of `predictions`.
+    `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
+    """
+    name = "sparse_categorical_crossentropy"
+    _check_reduction(reduction, name)
+    _check_epsilon(epsilon, name)
+    with tf.name_scope("sparse_categorical_crossentropy"):
+        logits, from_logits = _logits_of(predictions, from_logits, "Softmax")
+        if not logits.dtype.is_floating:
+            raise TypeError("%s: predictions must be floating point, got %s" % (name, logits.dtype.name))
+        (logits,) = _class_axis_last(axis, name, logits)
+        if not from_logits:  # softmax(log p) = p / sum p: the renormalisation after clipping
+            logits = tf.math.log(tf.clip_by_value(logits, epsilon, 1.0 - epsilon))
+        return sparse_softmax_cross_entropy_with_logits(labels, logits, reduction, sample_weight, mask)
+
+
+def sigmoid_cross_entropy_with_logits(labels, logits, reduction="mean", label_smoothing=0.0,
+                                      sample_weight=None, mask=None):
     """Binary cross-entropy of `labels` in [0, 1] against sigmoid(`logits`), stably.
 
     `label_smoothing` s replaces the labels by y (1 - s) + s / 2, as Keras 2.
+    `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
-    name = "sigmoid_cross_entropy_with_logits"
-    _check_reduction(reduction, name)
-    label_smoothing = _check_label_smoothing(label_smoothing, name)
-    with tf.name_scope("sigmoid_cross_entropy"):
-        y, z = _float_inputs(labels, logits, name, "logits")
-        y = _smooth_labels(y, label_smoothing, 2.0)
-        abs_z = tf.where(z >= 0, z, -z)  # not tf.abs: its gradient at 0 is 0
-        elementwise = tf.maximum(z, tf.zeros_like(z)) - z * y + tf.math.log1p(tf.exp(-abs_z))
-        per_example = _last_axis(elementwise, tf.reduce_mean, name)
-        return _reduce(per_example, reduction)
+    return binary_crossentropy(labels, logits, reduction=reduction, label_smoothing=label_smoothing,
+                               from_logits=True, sample_weight=sample_weight, mask=mask,
+                               name="sigmoid_cross_entropy_with_logits")
 
 
-def binary_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mean", label_smoothing=0.0):
+def _sigmoid_cross_entropy(y, z):
+    """max(z, 0) - z y + log(1 + e^{-|z|}), elementwise (module docstring)."""
+    abs_z = tf.where(z >= 0, z, -z)  # not tf.abs: its gradient at 0 is 0
+    return tf.maximum(z, tf.zeros_like(z)) - z * y + tf.math.log1p(tf.exp(-abs_z))
+
+
+def binary_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mean", label_smoothing=0.0,
+                        *, from_logits=False, axis=-1, sample_weight=None, mask=None,
+                        name="binary_crossentropy"):
     """Binary cross-entropy of `labels` against `probabilities` (a sigmoid output), Keras 2 style.
 
+    Elementwise, then the mean over `axis` (Keras's; the last by default). A Sigmoid
+    op's output is read back as logits (`_logits_of`), as are the inputs with
+    `from_logits=True`: then the stable formula of `sigmoid_cross_entropy_with_logits`.
     `label_smoothing` s replaces the labels by y (1 - s) + s / 2.
+    `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
-    name = "binary_crossentropy"
     _check_reduction(reduction, name)
     _check_epsilon(epsilon, name)
     label_smoothing = _check_label_smoothing(label_smoothing, name)
-    with tf.name_scope("binary_crossentropy"):
-        y, p = _float_inputs(labels, probabilities, name, "probabilities")
+    with tf.name_scope(name):
+        predictions, from_logits = _logits_of(probabilities, from_logits, "Sigmoid")
+        y, p = _float_inputs(labels, predictions, name, "logits" if from_logits else "probabilities")
         y = _smooth_labels(y, label_smoothing, 2.0)
-        p = tf.clip_by_value(p, epsilon, 1.0 - epsilon)
-        # Keras adds epsilon again inside the logs; kept so the numbers match it.
-        # The max(., 0) changes nothing (p <= 1 - eps) but stops Grappler from
-        # folding (1 - p) + eps into (1 + eps) - p, which in float32 rounds
-        # 1 + eps and shifts the loss near p = 1 away from Keras's value.
-        one_minus_p = tf.maximum(1.0 - p, tf.zeros_like(p))
-        elementwise = -(y * tf.math.log(p + epsilon) + (1.0 - y) * tf.math.log(one_minus_p + epsilon))
+        if from_logits:
+            elementwise = _sigmoid_cross_entropy(y, p)
+        else:
+            p = tf.clip_by_value(p, epsilon, 1.0 - epsilon)
+            # Keras adds epsilon again inside the logs; kept so the numbers match it.
+            # The max(., 0) changes nothing (p <= 1 - eps) but stops Grappler from
+            # folding (1 - p) + eps into (1 + eps) - p, which in float32 rounds
+            # 1 + eps and shifts the loss near p = 1 away from Keras's value.
+            one_minus_p = tf.maximum(1.0 - p, tf.zeros_like(p))
+            elementwise = -(y * tf.math.log(p + epsilon) + (1.0 - y) * tf.math.log(one_minus_p + epsilon))
+        if elementwise.shape.rank is not None and elementwise.shape.rank > 1:
+            (elementwise,) = _class_axis_last(axis, name, elementwise)
         per_example = _last_axis(elementwise, tf.reduce_mean, name)
-        return _reduce(per_example, reduction)
+        return _reduce(per_example, reduction, sample_weight, mask)
 
 
-def mean_squared_error(labels, predictions, reduction="mean"):
-    """Mean over the last axis of (labels - predictions)^2, then the batch reduction."""
-    name = "mean_squared_error"
+def mean_squared_error(labels, predictions, reduction="mean", sample_weight=None, mask=None):
+    """Mean over the last axis of (labels - predictions)^2, then the batch reduction.
+
+    `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
+    """
+    return _mean_over_last_axis("mean_squared_error", lambda y, p: tf.square(y - p), labels,
+                                predictions, reduction, sample_weight, mask)
+
+
+def mean_absolute_error(labels, predictions, reduction="mean", sample_weight=None, mask=None):
+    """Mean over the last axis of |labels - predictions|, then the batch reduction.
+
+    tf.abs, as Keras's: its gradient at a zero error is 0. `sample_weight`, `mask`:
+    Keras 2's per-example weights and mask (module docstring).
+    """
+    return _mean_over_last_axis("mean_absolute_error", lambda y, p: tf.abs(y - p), labels,
+                                predictions, reduction, sample_weight, mask)
+
+
+def _mean_over_last_axis(name, elementwise, labels, predictions, reduction, sample_weight, mask):
+    """The regression losses: `elementwise(y, p)`, its mean over the last axis, the reduction."""
     _check_reduction(reduction, name)
-    with tf.name_scope("mean_squared_error"):
+    with tf.name_scope(name):
         y, p = _float_inputs(labels, predictions, name)
-        per_example = _last_axis(tf.square(y - p), tf.reduce_mean, name)
-        return _reduce(per_example, reduction)
+        per_example = _last_axis(elementwise(y, p), tf.reduce_mean, name)
+        return _reduce(per_example, reduction, sample_weight, mask)
 
 
-def sum_of_squares(labels, predictions, reduction="sum"):
+def sum_of_squares(labels, predictions, reduction="sum", sample_weight=None):
     """The chapter's "L2 loss": sum of (labels - predictions)^2 over everything.
 
     Per example it sums over every non-batch axis; `reduction="sum"` (the
     default) then sums over the batch too, `"mean"` averages the per-example
     sums. This is twice `tf.nn.l2_loss(labels - predictions)`, which halves it.
+    `sample_weight`: per-example weights (module docstring).
     """
     name = "sum_of_squares"
     _check_reduction(reduction, name)
@@ -310,4 +478,4 @@ def sum_of_squares(labels, predictions, reduction="sum"):
         per_example = squares
         if squares.shape.rank > 1:
             per_example = tf.reduce_sum(squares, axis=list(range(1, squares.shape.rank)))
-        return _reduce(per_example, reduction)
+        return _reduce(per_example, reduction, sample_weight)

@@ -17,6 +17,14 @@ optimizer applies it after each update); a layer's `activity_regularizer`
 penalizes its output on every call (see `tfcore.regularizers`). Variables are created in the
 same order Keras creates them, so `get_weights` / `set_weights` speak Keras's
 order and layouts and weights can be copied across in either direction.
+
+Integer inputs (ids, counts, masks). Whether a layer takes them is decided
+once, on its first call, after `build`: a layer that then holds floating
+weights refuses an integer input by name (cast it), unless it declares
+`integer_inputs = True` (Embedding); any other layer (no weights of its own
+yet, such as a custom Module whose sublayers build inside `call`, or Flatten)
+takes them. Every later call follows the first call's decision, so a module
+whose training pass took ids takes them in its inference pass too.
 """
 
 import re
@@ -66,7 +74,8 @@ class Module:
     """Base class of every tfcore layer. See the module docstring for the protocol."""
 
     # A layer whose input is integer ids (an embedding lookup) sets this to True;
-    # any other layer with floating weights refuses an integer input by name.
+    # any other layer with floating weights at its first call refuses an integer
+    # input by name (see "Integer inputs" above).
     integer_inputs = False
 
     def __init__(self, name=None):
@@ -76,6 +85,7 @@ class Module:
         self._scope = None  # the unique absolute name scope, e.g. "dense_1/"
         self._variables = []
         self.dtype = None  # the floating dtype of the first input; variables use it
+        self._refuses_integers = None  # decided on the first call (`_check_not_integer`)
         self.updates = []  # ops that must run with a training step (moving statistics)
         self.activity_regularizer = None  # penalty(output) / batch size, added on every call
         self._weight_losses, self._activity_losses = [], []  # regularization penalties (scalars)
@@ -129,7 +139,7 @@ class Module:
         for key in graph.get_all_collection_keys():
             collection = graph.get_collection_ref(key)
             collection[:] = [item for item in collection if id(item) not in made]
-        self._graph = self._scope = self.dtype = None
+        self._graph = self._scope = self.dtype = self._refuses_integers = None
         self.built = False
         self._variables, self._weight_losses, self._activity_losses = [], [], []
 
@@ -144,15 +154,19 @@ class Module:
         """An integer (or bool) input to a layer with floating weights is refused by name.
 
         Layers without weights (Flatten, padding, pooling of ints) may move any dtype.
+        The weights looked at are those the layer holds at its first call, after
+        `build`: the decision is made then and kept, so a call that the first call's
+        rule accepted is accepted on every later call (module docstring).
         """
-        if first.dtype.is_floating or first.dtype.is_complex or self.integer_inputs:
-            return
         weights = [v for v in self.variables if v.dtype.base_dtype.is_floating]
-        if weights:
-            raise TypeError(
-                "%s: input must be a floating tensor (float16/32/64), got %s: the %s computes "
-                "with %s weights; cast it first, e.g. tf.cast(x, tf.float32) (images: / 255)"
-                % (self.name, first.dtype.name, type(self).__name__, weights[0].dtype.base_dtype.name))
+        if self._refuses_integers is None:
+            self._refuses_integers = bool(weights) and not self.integer_inputs
+        if first.dtype.is_floating or first.dtype.is_complex or not self._refuses_integers:
+            return
+        raise TypeError(
+            "%s: input must be a floating tensor (float16/32/64), got %s: the %s computes "
+            "with %s weights; cast it first, e.g. tf.cast(x, tf.float32) (images: / 255)"
+            % (self.name, first.dtype.name, type(self).__name__, weights[0].dtype.base_dtype.name))
 
     def _convert(self, inputs):
         if isinstance(inputs, (list, tuple)):

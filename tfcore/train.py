@@ -88,7 +88,7 @@ import tensorflow as tf
 import tqdm
 
 from tfcore import checkpoint as checkpoint_lib
-from tfcore import quiet
+from tfcore import quiet, weighting
 from tfcore.callbacks import CallbackList
 from tfcore.graph import RESET_STATES_COLLECTION
 from tfcore.inspect import flops as flops_lib
@@ -101,7 +101,8 @@ DEFAULT_BATCH_SIZE = 32
 
 
 # What `TrainGraph.multi_step` builds: the stacked-batch placeholders and what one run fetches.
-MultiStep = collections.namedtuple("MultiStep", ["xs", "ys", "values", "steps_run"])
+MultiStep = collections.namedtuple("MultiStep", ["xs", "ys", "values", "steps_run", "ws"],
+                                   defaults=(None,))
 
 
 def sub_graph_def(graph_def, node_names):
@@ -165,6 +166,10 @@ class TrainGraph:
         `predictions`, `loss` and `metrics`), as Keras builds its train and
         predict functions. `fit` runs and reports these; `evaluate`, `predict`
         and export use the inference ones. Default: `loss` and `metrics`.
+      sample_weights: a `(batch,)` float placeholder the loss weighs its examples by
+        (`tfcore.losses`' `sample_weight=`), fed from `fit`'s and `evaluate`'s
+        `sample_weight` / `class_weight` (`tfcore.weighting`), with ones when
+        none are given; None (default): the model takes no weights.
       init_op: the op that initializes a fresh model; default: the initializers
         of all global variables (what `global_variables_initializer()` runs).
       max_to_keep: how many epoch checkpoints the Saver keeps.
@@ -176,8 +181,9 @@ class TrainGraph:
 
     def __init__(self, graph, inputs, targets=None, predictions=None, loss=None,
                  train_op=None, metrics=None, training=None, init_op=None, max_to_keep=5,
-                 train_loss=None, train_metrics=None):
+                 train_loss=None, train_metrics=None, sample_weights=None):
         self.graph = graph
+        self.sample_weights = sample_weights
         self.inputs = inputs
         self.targets = targets
         self.predictions = predictions
@@ -278,7 +284,8 @@ class TrainGraph:
           after step i's updates, and the loop stops after a non-finite loss
           (as `fit` stops after that step).
 
-        Returns a `MultiStep(xs, ys, values, steps_run)`: `values` is
+        Returns a `MultiStep(xs, ys, values, steps_run, ws)` (`ws`: the stacked
+        sample weights' placeholder, None without `sample_weights`): `values` is
         `(steps, 1 + len(metrics))` float64 (rows past `steps_run` are zeros),
         `steps_run` how many steps ran.
 
@@ -308,9 +315,13 @@ class TrainGraph:
                 self.inputs.dtype, [steps, batch_size] + self.inputs.shape.as_list()[1:], name="xs")
             ys = tf.compat.v1.placeholder(
                 self.targets.dtype, [steps, batch_size] + self.targets.shape.as_list()[1:], name="ys")
+            ws = None if self.sample_weights is None else tf.compat.v1.placeholder(
+                self.sample_weights.dtype, [steps, batch_size], name="ws")
 
             def body(i, finite, rows):
                 input_map = {self.inputs.name: xs[i], self.targets.name: ys[i]}
+                if ws is not None and self.sample_weights.op.name in in_step:
+                    input_map[self.sample_weights.name] = ws[i]
                 if self.training is not None and self.training.op.name in in_step:
                     input_map[self.training.name] = tf.constant(True)
                 *values, train_op = tf.graph_util.import_graph_def(
@@ -324,7 +335,8 @@ class TrainGraph:
             steps_run, _, rows = tf.while_loop(
                 lambda i, finite, rows: tf.logical_and(i < steps, finite), body,
                 [tf.constant(0), tf.constant(True), rows])
-            built = MultiStep(xs, ys, rows.stack(name="values"), tf.identity(steps_run, "steps_run"))
+            built = MultiStep(xs, ys, rows.stack(name="values"), tf.identity(steps_run, "steps_run"),
+                              ws)
         self._multi_steps[key] = built
         return built
 
@@ -512,26 +524,31 @@ def reset_states(model, session):
         session.run(model.reset_ops)
 
 
-def evaluate(model, session, x, y, batch_size=None):
+def evaluate(model, session, x, y, batch_size=None, sample_weight=None):
     """Loss and metrics on `(x, y)` with the weights fixed: `{"loss": ..., "accuracy": ...}`.
 
     Each figure is the mean over all rows: batch means weighted by batch size,
     the last partial batch included. Stateful layers are reset first.
+    `sample_weight`: one weight per row, for a model with `sample_weights` (Keras's).
     """
     batch_size = _check_batch_size(model, batch_size, "evaluate")
     x, y = _check_data(model, x, y, batch_size, "evaluate")
     if model.loss is None:
         raise ValueError("evaluate: the model has no loss tensor")
-    return _evaluate(model, session, x, y, batch_size)
+    weights = weighting.row_weights(model, y, sample_weight, None, "evaluate")
+    return _evaluate(model, session, x, y, batch_size, weights)
 
 
-def _evaluate(model, session, x, y, batch_size):
+def _evaluate(model, session, x, y, batch_size, weights=None):
     reset_states(model, session)
     names = ["loss"] + list(model.metrics)
     fetches = [model.loss] + [model.metrics[k] for k in model.metrics]
     totals = np.zeros(len(names))
     for rows in _batches(np.arange(len(x)), batch_size):
-        values = session.run(fetches, {model.inputs: x[rows], model.targets: y[rows]})
+        feed = {model.inputs: x[rows], model.targets: y[rows]}
+        if weights is not None:
+            feed[model.sample_weights] = weights[rows]
+        values = session.run(fetches, feed)
         totals += len(rows) * np.asarray(values, dtype=np.float64)
     return {name: float(total / len(x)) for name, total in zip(names, totals)}
 
@@ -557,7 +574,7 @@ def predict(model, session, x, batch_size=None):
 
 def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_data=None,
         checkpoint_dir=None, seed=None, progress=True, initial_epoch=None, on_epoch_end=None,
-        steps_per_run=1, callbacks=None):
+        steps_per_run=1, callbacks=None, sample_weight=None, class_weight=None):
     """Train `model` on `(x, y)` until `epochs` epochs are done; return a `History`.
 
     Args:
@@ -567,7 +584,8 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
         epochs with `epochs=4` trains 2 more).
       batch_size: rows per step; default the model's fixed batch size, else 32.
       shuffle: a new row order each epoch, drawn from `(seed, epoch)`.
-      validation_data: `(x_val, y_val)`, evaluated after each epoch (`val_loss`, ...).
+      validation_data: `(x_val, y_val)` or `(x_val, y_val, sample_weight_val)`, evaluated
+        after each epoch (`val_loss`, ...).
       checkpoint_dir: save after every epoch there; resume from its newest
         checkpoint (weights, optimizer state, epoch counter, history, seed,
         the callbacks' state).
@@ -588,6 +606,8 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
       callbacks: a list of `tfcore.callbacks.Callback` (EarlyStopping,
         ReduceLROnPlateau, ModelCheckpoint, CSVLogger, TensorBoard, ...), called
         as Keras 2 calls them (see `tfcore.callbacks`).
+      sample_weight: one weight per row of `x`; class_weight: `{class: weight}` (Keras 2's;
+        `tfcore.weighting`). Both need a model built with `sample_weights`.
 
     Raises:
       ValueError / TypeError: bad arguments, before anything runs.
@@ -597,13 +617,14 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
     """
     batch_size, steps_per_run, x, y, validation_data = _check_fit(
         model, x, y, epochs, batch_size, steps_per_run, validation_data, shuffle)
+    weights = weighting.row_weights(model, y, sample_weight, class_weight, "fit")
     history, start, seed, saved_callbacks = _start(
         model, session, checkpoint_dir, seed, initial_epoch, progress, epochs)
     steps = _Steps(model, session, len(x), batch_size, steps_per_run)
     callbacks = CallbackList(callbacks, model, session, dict(
         epochs=epochs, initial_epoch=start, steps=steps.per_epoch, batch_size=batch_size, steps_per_run=steps_per_run,
         checkpoint_dir=checkpoint_dir, verbose=int(bool(progress)),
-        sample_batch=_first_batch(validation_data or (x, y), batch_size)))
+        sample_batch=_first_batch((validation_data or (x, y))[:2], batch_size)))
     callbacks.on_train_begin(saved_callbacks)
     epoch = None
     try:
@@ -613,11 +634,12 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
             reset_states(model, session)
             order = epoch_order(len(x), epoch, seed, shuffle)
             with _progress_bar(progress, steps.per_epoch, epoch, epochs) as bar:
-                logs = steps.train_epoch(x, y, order, bar, callbacks, epoch, checkpoint_dir)
+                logs = steps.train_epoch((x, y, weights), order, bar, callbacks, epoch, checkpoint_dir)
                 if logs is None:  # a non-finite loss, and a callback chose to stop quietly
                     break
                 if validation_data is not None:
-                    val = _evaluate(model, session, *validation_data, batch_size)
+                    x_val, y_val, w_val = validation_data
+                    val = _evaluate(model, session, x_val, y_val, batch_size, w_val)
                     logs.update({"val_" + k: v for k, v in val.items()})
                     bar.set_postfix(_format(logs), refresh=True)
             seconds = time.perf_counter() - began
@@ -650,10 +672,14 @@ def _check_fit(model, x, y, epochs, batch_size, steps_per_run, validation_data, 
     steps_per_run = _check_steps_per_run(steps_per_run)
     x, y = _check_data(model, x, y, batch_size, "fit")
     if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise TypeError("fit: validation_data must be a pair (x_val, y_val)")
-        validation_data = _check_data(model, validation_data[0], validation_data[1], batch_size,
-                                      "fit (validation_data)", y_role="y_val")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise TypeError("fit: validation_data must be a pair (x_val, y_val) or a triple "
+                            "(x_val, y_val, sample_weight_val)")
+        what = "fit (validation_data)"
+        x_val, y_val = _check_data(model, validation_data[0], validation_data[1], batch_size, what,
+                                   y_role="y_val")
+        w_val = validation_data[2] if len(validation_data) == 3 else None
+        validation_data = (x_val, y_val, weighting.row_weights(model, y_val, w_val, None, what))
     if shuffle and model.reset_ops:
         warnings.warn("fit: shuffling a stateful model breaks the state carried from one "
                       "batch to the next; pass shuffle=False", stacklevel=3)
@@ -786,7 +812,9 @@ class _Steps:
         self.batch_index = None  # the batch running now (None between epochs), for messages
         # One training step as a callable: the same feeds as session.run(fetches, feed_dict),
         # with the fetch/feed bookkeeping done once instead of at every step.
-        feeds = [model.inputs, model.targets] + ([model.training] if model.training is not None else [])
+        feeds = [model.inputs, model.targets] + \
+            ([model.sample_weights] if model.sample_weights is not None else []) + \
+            ([model.training] if model.training is not None else [])
         self.switch = [True] if model.training is not None else []
         fetches = [model.train_op, model.train_loss] + [model.train_metrics[k] for k in model.metrics]
         options = model.step_options(batch_size)
@@ -796,26 +824,28 @@ class _Steps:
         self.group = min(steps_per_run, self.full_batches)
         if self.group > 1:
             multi = model.multi_step(self.group, batch_size)
-            self.n_steps = model.callable(session, [multi.values, multi.steps_run], [multi.xs, multi.ys],
-                                          options)
+            stacked = [multi.xs, multi.ys] + ([multi.ws] if multi.ws is not None else [])
+            self.n_steps = model.callable(session, [multi.values, multi.steps_run], stacked, options)
 
-    def run(self, x, y, batches):
+    def run(self, data, batches):
         """Train on the batches from `self.batch_index` on: one batch, or a group of N.
 
+        `data` is `(x, y, weights)` (weights None when the model takes none).
         Returns one row `[loss, metric, ...]` (float64) per batch that ran; a group
         stops after a non-finite loss, so that batch's row is the last.
         """
+        arrays = [a for a in data if a is not None]
         first = self.batch_index
         if self.group > 1 and first + self.group <= self.full_batches:
             rows = np.concatenate(batches[first:first + self.group])
             stacked = (self.group, self.batch_size)
-            values, ran = self.n_steps(x[rows].reshape(stacked + x.shape[1:]),
-                                       y[rows].reshape(stacked + y.shape[1:]))
+            values, ran = self.n_steps(*(a[rows].reshape(stacked + a.shape[1:]) for a in arrays))
             return values[:ran]
         rows = batches[first]
-        return [np.asarray(self.one_step(x[rows], y[rows], *self.switch)[1:], dtype=np.float64)]
+        return [np.asarray(self.one_step(*(a[rows] for a in arrays), *self.switch)[1:],
+                           dtype=np.float64)]
 
-    def train_epoch(self, x, y, order, bar, callbacks, epoch, checkpoint_dir):
+    def train_epoch(self, data, order, bar, callbacks, epoch, checkpoint_dir):
         """Every batch of `order` once; the epoch's logs (batch means weighted by batch size).
 
         Returns None when the loss became non-finite and a callback (TerminateOnNaN)
@@ -827,7 +857,7 @@ class _Steps:
         while self.batch_index < len(batches):
             if callbacks.batch_hooks:
                 callbacks.on_train_batch_begin(self.batch_index)
-            runs = self.run(x, y, batches)
+            runs = self.run(data, batches)
             for values in runs:  # batch by batch, exactly as with one run per batch
                 if not np.isfinite(values[0]):
                     callbacks.on_train_batch_end(self.batch_index, dict(zip(self.names, values)))

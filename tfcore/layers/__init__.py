@@ -6,6 +6,7 @@
     conv.py        Conv1D, Conv2D              cross-correlation, SAME/VALID/causal, strides, dilation;
                                                fused (tf.nn.conv2d) or patches (im2col + matmul)
     pool.py        MaxPool1D/2D, AvgPool1D/2D  window max / mean; fused or patches
+                   (Keras's MaxPooling*/AveragePooling* are the same classes, pool3d.py too)
     pad.py         ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
     dropout.py     Dropout                     random mask, inverted scaling, training only
     batch_norm.py  BatchNormalization          batch statistics in training, moving ones at inference
@@ -22,6 +23,7 @@
     embedding.py   Embedding                   ids -> rows of a learned table (mask_zero)
     masking.py     Masking                     steps equal to mask_value are padding
     global_pool.py GlobalAveragePooling1D/2D/3D, GlobalMaxPooling1D/2D/3D
+                   (Keras's GlobalAvgPool*, GlobalMaxPool* are the same classes)
     conv3d.py      Conv3D                      3-D cross-correlation over volumes
     pool3d.py      MaxPool3D, AvgPool3D
     conv_transpose.py  Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
@@ -50,15 +52,18 @@ from tfcore.layers.depthwise_conv import (DepthwiseConv1D, DepthwiseConv2D, Sepa
 from tfcore.layers.dropout import Dropout
 from tfcore.layers.embedding import Embedding
 from tfcore.layers.global_pool import (GlobalAveragePooling1D, GlobalAveragePooling2D,
-                                      GlobalAveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                                      GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D,
+                                      GlobalAvgPool3D, GlobalMaxPool1D, GlobalMaxPool2D,
+                                      GlobalMaxPool3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                                       GlobalMaxPooling3D)
 from tfcore.layers.layer_norm import GroupNormalization, LayerNormalization, UnitNormalization
 from tfcore.layers.masking import Masking
 from tfcore.layers.merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from tfcore.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
 from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
-from tfcore.layers.pool import AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D
-from tfcore.layers.pool3d import AvgPool3D, MaxPool3D
+from tfcore.layers.pool import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
+                                MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from tfcore.layers.pool3d import AveragePooling3D, AvgPool3D, MaxPool3D, MaxPooling3D
 from tfcore.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell
 from tfcore.layers.reshape import Flatten, Permute, RepeatVector, Reshape
 from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell

@@ -337,13 +337,14 @@ class _Conv(Module):
         self.fixed_input_channels = None  # set by from_kernel: the kernel's C_in
 
     @classmethod
-    def from_kernel(cls, kernel, strides=1, padding="SAME", dilation_rate=1, bias=None,
+    def from_kernel(cls, kernel, strides=1, padding="VALID", dilation_rate=1, bias=None,
                     activation=None, trainable=False, name=None, **kwargs):
         """A layer whose kernel is `kernel`, an array in the layer's kernel layout.
 
         The kernel (and `bias`, if given, shape (C_out,)) become variables
         initialised to these values, non-trainable unless `trainable=True`.
         Without `bias` the layer has no bias. The input must have C_in channels.
+        `padding` defaults to "VALID", as the constructor's (Keras's) does.
         `kwargs` (implementation, gradient) go to the constructor.
         """
         kernel = np.asarray(kernel)
@@ -487,7 +488,8 @@ class Conv2D(_Conv):
       filters: the number of output channels C_out (> 0).
       kernel_size: kh, kw: an int or a pair.
       strides: sh, sw: an int or a pair (default 1).
-      padding: "SAME" (default; output size ceil(H / s)) or "VALID" (no padding); any case.
+      padding: "VALID" (default, as Keras and every other tfcore convolution: no padding,
+        output floor((H - k_eff) / s) + 1) or "SAME" (output ceil(H / s)); any case.
       dilation_rate: dh, dw: an int or a pair (default 1); > 1 only with strides 1.
       activation: a name (`"relu"`, ...), a callable or None (linear).
       use_bias: add a bias per output channel.
@@ -517,9 +519,6 @@ class Conv2D(_Conv):
     rank = 2
     layout = "(batch, height, width, channels)"
     kernel_layout = "(kh, kw, C_in, C_out)"
-
-    def __init__(self, filters, kernel_size, strides=1, padding="SAME", **kwargs):
-        super().__init__(filters, kernel_size, strides=strides, padding=padding, **kwargs)
 
     def call(self, inputs, training=False):
         """y[n, i, j, o] = activation( b[o] + Σ_{u, v, c} xp[n, i*sh + u*dh, j*sw + v*dw, c] · K[u, v, c, o] )

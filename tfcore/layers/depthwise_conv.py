@@ -43,11 +43,31 @@ also takes padding "causal", as Keras's (conv.py's Conv1D explains it).
 
 All run as TensorFlow's ops (`tf.nn.depthwise_conv2d`, `tf.nn.separable_conv2d`),
 the ops Keras uses, so dilation and SAME padding follow the same rules.
+
+Unequal strides, (sh, sw) with sh != sw. TensorFlow's own depthwise kernels
+(Eigen on CPU, float64 and float16 everywhere) refuse them; only the oneDNN
+float32 CPU kernel, on by default on x86 Linux, takes them, which is why
+tf-keras trains such a layer in float32 on CPU (and fails with
+TF_ENABLE_ONEDNN_OPTS=0). Whether oneDNN runs is not visible through a public
+API, so tfcore computes unequal strides one way everywhere, exactly
+(`_unequal_strides`): pad as the padding says for the real strides
+(conv.py's `window_geometry`), convolve VALID with the equal stride
+g = gcd(sh, sw), then keep every (sh / g)-th row and (sw / g)-th column:
+
+    y[i, j] = z[i sh/g, j sw/g],   z = depthwise_g(pad(x))
+
+since output (i, j) of a stride-(sh, sw) window reads the same pixels as
+output (i sh/g, j sw/g) of a stride-g one. It costs sh sw / g² times the
+multiply-adds of the strided kernel (twice, for strides (2, 1)), all in
+kernels every dtype has.
 """
+
+import math
 
 import tensorflow as tf
 
 from tfcore import constraints, initializers, regularizers
+from tfcore.layers.conv import Window, pad_for_window
 from tfcore.layers.checks import (channel_count, check_input, check_strides_and_dilation,
                                   check_window_fits, layout_of, normalize_padding, normalize_tuple,
                                   positive_int)
@@ -80,9 +100,6 @@ class _DepthwiseBase(Module):
         self.strides = normalize_tuple(strides, self.rank, self.name, "strides")
         self.padding = normalize_padding(padding, self.name, self.paddings)
         self.dilation_rate = normalize_tuple(dilation_rate, self.rank, self.name, "dilation_rate")
-        if len(set(self.strides)) > 1:
-            raise ValueError("%s: TensorFlow's depthwise kernels need equal strides on both axes "
-                             "(so does Keras), got strides=%r" % (self.name, self.strides))
         check_strides_and_dilation(self.strides, self.dilation_rate, self.name)
         self.depth_multiplier = positive_int(depth_multiplier, self.name, "depth_multiplier")
         self.set_affine_options(activation, use_bias, depthwise_initializer, bias_initializer)
@@ -126,6 +143,24 @@ class _DepthwiseBase(Module):
             return [1, *self.strides, 1], padding, self.dilation_rate
         return [1, self.strides[0], self.strides[0], 1], padding, (1,) + self.dilation_rate
 
+    def _depthwise(self, x):
+        """depthwise(x, D) on the (height-1 for 1-D) image `x`, by TensorFlow's kernel, or
+        by `_unequal_strides` when the strides differ."""
+        strides, padding, dilations = self._image_op_args()
+        kernel = self._kernel_as_image(self.depthwise_kernel)
+        if strides[1] != strides[2]:
+            return self._unequal_strides(x, kernel, strides[1:3], padding)
+        return tf.nn.depthwise_conv2d(x, kernel, strides=strides, padding=padding,
+                                      dilations=dilations)
+
+    def _unequal_strides(self, x, kernel, strides, padding):
+        """Strides (sh, sw), sh != sw, exactly, with kernels that take equal strides only
+        (module docstring): pad for (sh, sw), stride g = gcd(sh, sw), keep every (s / g)-th."""
+        x, _, _ = pad_for_window(x, Window(self.kernel_size, strides, (1, 1), padding))
+        g = math.gcd(*strides)
+        z = tf.nn.depthwise_conv2d(x, kernel, strides=[1, g, g, 1], padding="VALID")
+        return z[:, ::strides[0] // g, ::strides[1] // g]
+
     def _finish(self, y):
         if self.use_bias:
             y = tf.nn.bias_add(y, self.bias)
@@ -139,7 +174,8 @@ class _Depthwise(_DepthwiseBase):
     """A per-channel convolution: output channels C_in * depth_multiplier.
 
     Args, in Keras 2's order (one int, or one per spatial axis, where a size is asked):
-      kernel_size, strides (default 1; the same on every axis), padding ("valid"
+      kernel_size, strides (default 1; unequal ones computed exactly, see the module
+        docstring), padding ("valid"
         default, as Keras), depth_multiplier (kernels per input channel, default 1),
         data_format ("channels_last", the default, or "channels_first": transposed
         to channels-last and back, layout.py), dilation_rate (default 1; > 1 only
@@ -169,11 +205,7 @@ class _Depthwise(_DepthwiseBase):
         """y[n, i, j, c m + k] = b[c m + k] + sum_{u, v} x[n, i s + u d - pt, j s + v d - pl, c]
                                                * D[u, v, c, k]
         """
-        strides, padding, dilations = self._image_op_args()
-        y = tf.nn.depthwise_conv2d(self._as_image(inputs),
-                                   self._kernel_as_image(self.depthwise_kernel),
-                                   strides=strides, padding=padding, dilations=dilations)
-        return self._finish(y)
+        return self._finish(self._depthwise(self._as_image(inputs)))
 
 
 class DepthwiseConv1D(_Depthwise):
@@ -235,10 +267,12 @@ class _Separable(_DepthwiseBase):
     def call(self, inputs, training=False):
         """y = activation(b + depthwise(x, D) P),  P: (1, 1, C_in m, filters)."""
         strides, padding, dilations = self._image_op_args()
-        y = tf.nn.separable_conv2d(self._as_image(inputs),
-                                   self._kernel_as_image(self.depthwise_kernel),
-                                   self._kernel_as_image(self.pointwise_kernel),
-                                   strides=strides, padding=padding, dilations=dilations)
+        x, pointwise = self._as_image(inputs), self._kernel_as_image(self.pointwise_kernel)
+        if strides[1] != strides[2]:  # the two steps tf.nn.separable_conv2d takes, written out
+            y = tf.nn.conv2d(self._depthwise(x), pointwise, strides=[1, 1, 1, 1], padding="VALID")
+        else:
+            y = tf.nn.separable_conv2d(x, self._kernel_as_image(self.depthwise_kernel), pointwise,
+                                       strides=strides, padding=padding, dilations=dilations)
         return self._finish(y)
 
 

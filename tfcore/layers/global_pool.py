@@ -102,3 +102,10 @@ class GlobalMaxPooling3D(_GlobalPool):
     """The maximum over depth, height and width."""
 
     rank, layout, reduce = 5, "(batch, depth, height, width, channels)", staticmethod(tf.reduce_max)
+
+
+# Keras's shorter spellings of the same layers (tf-keras has both): one class, two names.
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (
+    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D)
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = (
+    GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D)

@@ -218,3 +218,8 @@ class AvgPool2D(_AvgPool):
                + _ARGS.format(size="an int or a pair", function="avg_pool_patches"))
     rank = 2
     layout = "(batch, height, width, channels)"
+
+
+# Keras's longer spellings of the same layers (tf-keras has both): one class, two names.
+MaxPooling1D, MaxPooling2D = MaxPool1D, MaxPool2D
+AveragePooling1D, AveragePooling2D = AvgPool1D, AvgPool2D

@@ -118,3 +118,7 @@ class AvgPool3D(_Pool3D):
 
     def _pool2d(self, inputs, ksize, strides, padding):
         return tf.nn.avg_pool2d(inputs, ksize=ksize, strides=strides, padding=padding)
+
+
+# Keras's longer spellings of the same layers (tf-keras has both): one class, two names.
+MaxPooling3D, AveragePooling3D = MaxPool3D, AvgPool3D
