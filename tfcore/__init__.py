@@ -5,6 +5,7 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
 
     tfcore.graph        graphs, placeholders, variables, sessions, devices
     tfcore.module       the layer protocol (build on first call, weights in Keras order)
+    tfcore.Sequential   a stack of layers called in a visible loop (Keras's Sequential)
     tfcore.layers       Dense, Conv1D/2D/3D (fused or patches), pooling, padding, Dropout,
                         BatchNormalization, LayerNormalization, shape and merge layers,
                         Embedding, LSTM/GRU/SimpleRNN cells and sequence layers, wrappers
@@ -48,5 +49,6 @@ from tfcore.graph import (  # noqa: E402
     variable,
 )
 from tfcore.module import Module, smart_cond  # noqa: E402
+from tfcore.sequential import Sequential  # noqa: E402
 
 __version__ = "0.1.0"

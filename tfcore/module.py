@@ -62,6 +62,21 @@ def check_gradient(owner, gradient):
     return gradient
 
 
+def _collect_modules(value, found, seen):
+    """Append the Modules in `value` (a Module, or lists, tuples and dicts of them) to `found`,
+    each once, outermost first."""
+    if isinstance(value, Module):
+        if id(value) not in seen:
+            seen.add(id(value))
+            found.append(value)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _collect_modules(item, found, seen)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_modules(item, found, seen)
+
+
 class Module:
     """Base class of every tfcore layer. See the module docstring for the protocol."""
 
@@ -246,13 +261,33 @@ class Module:
 
     @property
     def submodules(self):
-        """Layers this layer owns (override for composite layers)."""
-        return []
+        """Layers this layer owns, found as Sonnet and Keras find them: every Module held in an
+        attribute, or in a list, tuple or dict held in one, in the order the attributes were
+        first assigned (a dict's in its insertion order). Their variables follow the layer's
+        own in `variables`. A layer that keeps sublayers anywhere else overrides this."""
+        found = []
+        for value in vars(self).values():
+            _collect_modules(value, found, seen={id(self)})
+        return found
 
     def get_weights(self, session):
         """The variables' current values as NumPy arrays, in Keras's order and layout."""
         self._check_built("get_weights")
+        self._check_tracked("get_weights")
         return session.run(self.variables)
+
+    def _check_tracked(self, method):
+        """A composite whose sublayers hide where `submodules` does not look (a set, an object
+        that is not a Module) would get or set only part of its weights: refuse, naming them."""
+        tracked = {id(v) for v in self.variables}
+        made_here = [v for v in self._graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
+                     if v.name.startswith(self._scope)]
+        missing = [v.name for v in made_here if id(v) not in tracked]
+        if missing:
+            raise ValueError(
+                "%s.%s: trainable variables made inside the layer are not among its weights: %s. "
+                "Keep sublayers in attributes, or in lists or dicts held in attributes, or "
+                "override `submodules` to return them" % (self.name, method, ", ".join(missing)))
 
     def _check_built(self, method):
         if not self.built:
@@ -268,6 +303,7 @@ class Module:
         ops are added to the graph (it may already be finalized).
         """
         self._check_built("set_weights")
+        self._check_tracked("set_weights")
         variables = self.variables
         if len(weights) != len(variables):
             raise ValueError(

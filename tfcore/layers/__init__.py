@@ -16,6 +16,7 @@
     upsampling.py  UpSampling1D, UpSampling2D, UpSampling3D   nearest (2-D: bilinear too)
     cropping.py    Cropping1D, Cropping2D, Cropping3D
     merge.py       Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot
+                   and Keras's functional spellings add, subtract, ..., concatenate, dot
     recurrent.py   LSTMCell, GRUCell, LSTM, GRU (stacked, stateful); RNN(cell) runs any cell
     simple_rnn.py  SimpleRNNCell, SimpleRNN    h_t = activation(x_t W + h_{t-1} U + b)
     wrappers.py    TimeDistributed, Bidirectional
@@ -54,7 +55,9 @@ from tfcore.layers.global_pool import (GlobalAveragePooling1D, GlobalAveragePool
                                       GlobalMaxPooling3D)
 from tfcore.layers.layer_norm import GroupNormalization, LayerNormalization, UnitNormalization
 from tfcore.layers.masking import Masking
-from tfcore.layers.merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from tfcore.layers.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
+                                 add, average, concatenate, dot, maximum, minimum, multiply,
+                                 subtract)
 from tfcore.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
 from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 from tfcore.layers.pool import AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D

@@ -242,3 +242,47 @@ class Dot(Module):
         out = [c for c in sx if c != "k"] + [c for c in sz[1:] if c != "k"]
         y = tf.einsum("%s,%s->%s" % ("".join(sx), "".join(sz), "".join(out)), x, z)
         return tf.expand_dims(y, 1) if y.shape.rank == 1 else y
+
+
+# -- Keras's functional spellings: build the layer and call it once ------------------------
+# `add([a, b])` is `Add()([a, b])`: the layer is made for this one call (its name, such as
+# "add_1", still shows in the graph), as Keras 2's `keras.layers.add` does.
+
+def add(inputs, **kwargs):
+    """y = x_1 + ... + x_k: `Add(**kwargs)(inputs)`."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """y = x_1 - x_2: `Subtract(**kwargs)(inputs)`."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """y = x_1 * ... * x_k: `Multiply(**kwargs)(inputs)`."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """y = (x_1 + ... + x_k) / k: `Average(**kwargs)(inputs)`."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """y = max(x_1, ..., x_k) elementwise: `Maximum(**kwargs)(inputs)`."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """y = min(x_1, ..., x_k) elementwise: `Minimum(**kwargs)(inputs)`."""
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """y = [x_1 | ... | x_k] along `axis`: `Concatenate(axis, **kwargs)(inputs)`."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes, normalize=False, **kwargs):
+    """Keras 2's batch dot of two tensors: `Dot(axes, normalize, **kwargs)(inputs)`."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)
