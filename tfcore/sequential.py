@@ -68,7 +68,9 @@ class Sequential(Module):
     def summary(self, print_fn=print):
         """Print each layer's name, type, output shape and parameter count, as Keras's summary."""
         self._check_built("summary")
-        rows = [(layer.name, type(layer).__name__, _shape_text(shape), _count(layer.variables))
+        # A layer's unique scope inside the model's ("conv2d_1"), as Keras numbers its names.
+        rows = [(layer._scope[len(self._scope):].rstrip("/"), type(layer).__name__,
+                 _shape_text(shape), _count(layer.variables))
                 for layer, shape in zip(self.layers, self._output_shapes)]
         trainable = _count(self.trainable_variables)
         total = _count(self.variables)
