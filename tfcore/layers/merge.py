@@ -88,6 +88,15 @@ class _Merge(Module):
     def _merge(self, inputs):
         raise NotImplementedError
 
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """A position is real in the output where it is real in every input that has a mask."""
+        masks = [m for m in (mask or []) if m is not None]
+        if not masks:
+            return None
+        return tf.reduce_all(tf.stack([tf.cast(m, tf.bool) for m in masks]), axis=0)
+
 
 def _fold(op, inputs):
     y = inputs[0]
@@ -172,6 +181,23 @@ class Concatenate(Module):
                                  "got shapes %s" % (self.name, self.axis,
                                                     [x.shape.as_list() for x in inputs]))
         return tf.concat(list(inputs), axis=axis)
+
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule: each input's mask (all True where it has none) joined along `axis`,
+        then a position is real where every feature of it is."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        pieces = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                pieces.append(tf.ones_like(x, dtype=tf.bool))
+            elif m.shape.rank < x.shape.rank:
+                pieces.append(tf.expand_dims(tf.cast(m, tf.bool), -1))
+            else:
+                pieces.append(tf.cast(m, tf.bool))
+        return tf.reduce_all(tf.concat(pieces, axis=self.axis), axis=-1)
 
 
 def _l2_normalize(x, axis):
