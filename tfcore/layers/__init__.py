@@ -33,6 +33,7 @@
     spatial_dropout.py SpatialDropout1D/2D/3D  Dropout of whole feature maps (noise_shape (N, 1.., C))
     noise.py       GaussianNoise, GaussianDropout, AlphaDropout   training-only noise, stateless draws
     activity_regularization.py  ActivityRegularization   identity + (l1|x| + l2 x^2) / N in losses
+    preprocessing.py  Rescaling, Normalization (adapt), Resizing, CenterCrop   the input's own steps
     attention.py   Attention, AdditiveAttention, MultiHeadAttention   softmax(Q K^T / sqrt(d) + M) V
 """
 
@@ -62,6 +63,7 @@ from tfcore.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
 from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 from tfcore.layers.pool import AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D
 from tfcore.layers.pool3d import AvgPool3D, MaxPool3D
+from tfcore.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from tfcore.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell
 from tfcore.layers.reshape import Flatten, Permute, RepeatVector, Reshape
 from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell
