@@ -23,6 +23,7 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
     tfcore.export       a SavedModel (serving_default) or a frozen GraphDef for inference
     tfcore.quiet        the command lines' filter of TensorFlow's start-up banners
     tfcore.data         MNIST, global-temp, the SciPy face, the chapter's generated data
+    tfcore.port         from_keras(model): a tf-keras model rebuilt from tfcore layers, weights copied
     tfcore.learn        the course, tfcore/learn/chapters/ (`python -m tfcore`) and the checker for
                         your own layers (`python -m tfcore.learn check conv2d mine.py:conv2d`)
 """

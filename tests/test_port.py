@@ -1,0 +1,27 @@
+"""tfcore.port reads Keras models without importing Keras (only the models it is given do)."""
+
+import subprocess
+import sys
+
+
+def test_importing_tfcore_port_imports_no_keras():
+    code = ("import sys, tfcore, tfcore.port; "
+            "loaded = [m for m in sys.modules if m.split('.')[0] in ('keras', 'tf_keras')]; "
+            "print(loaded); sys.exit(1 if loaded else 0)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr[-2000:]
+
+
+def test_a_layer_without_a_tfcore_twin_is_named():
+    from tfcore import port
+
+    class Fake:  # what from_keras reads of a Keras layer: its class name and config
+        name = "my_lambda"
+
+        def get_config(self):
+            return {"name": self.name}
+
+    Lambda = type("Lambda", (Fake,), {})
+    problems = []
+    assert port._port_layer(Lambda(), problems) is None
+    assert problems == ["Lambda 'my_lambda' has no tfcore layer"]
