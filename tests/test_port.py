@@ -28,3 +28,16 @@ def test_a_layer_without_a_tfcore_twin_is_named():
     problems = []
     assert port._port_layer(Lambda(), problems) is None
     assert problems == ["Lambda 'my_lambda' has no tfcore layer"]
+
+
+def test_a_call_with_tensors_as_keyword_arguments_is_named():
+    from tfcore import port
+
+    config = {"layers": [
+        {"class_name": "InputLayer", "name": "q", "inbound_nodes": []},
+        {"class_name": "MultiHeadAttention", "name": "mha",
+         "inbound_nodes": [[["q", 0, 0, {"value": ["v", 0, 0], "training": False}]]]},
+        {"class_name": "Dense", "name": "dense", "inbound_nodes": [[["mha", 0, 0, {}]]]}]}
+    assert port._tensor_keyword_calls(config) == [
+        "MultiHeadAttention 'mha' is called with tensors as keyword arguments (value), which the "
+        "port does not replay"]

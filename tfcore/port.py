@@ -67,10 +67,27 @@ def from_keras(model):
         by_name = {layer.name: layer for layer in model.layers}
         pairs = [(by_name[entry["name"]], _port_layer(by_name[entry["name"]], problems))
                  for entry in config["layers"] if entry["class_name"] != "InputLayer"]
+        problems += _tensor_keyword_calls(config)
         _raise_if(problems, model)
         ported = Functional(config, {keras.name: mine for keras, mine in pairs}, name=model.name)
     ported.keras_weights = [(mine, keras.get_weights()) for keras, mine in pairs]
     return ported
+
+
+def _tensor_keyword_calls(config):
+    """Calls that pass tensors by keyword (`mha(q, value=v)`): the replay passes tensors only
+    positionally, so these are named rather than replayed wrongly."""
+    found = []
+    for entry in config["layers"]:
+        for node in entry["inbound_nodes"]:
+            for arg in node:
+                keywords = arg[3] if len(arg) > 3 else {}
+                tensors = sorted(k for k, v in keywords.items() if isinstance(v, (list, tuple)))
+                if tensors:
+                    found.append("%s %r is called with tensors as keyword arguments (%s), which "
+                                 "the port does not replay" % (entry["class_name"], entry["name"],
+                                                                ", ".join(tensors)))
+    return found
 
 
 def _raise_if(problems, model):
