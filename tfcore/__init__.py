@@ -5,6 +5,7 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
 
     tfcore.graph        graphs, placeholders, variables, sessions, devices
     tfcore.module       the layer protocol (build on first call, weights in Keras order)
+    tfcore.Sequential   a stack of layers called in a visible loop (Keras's Sequential)
     tfcore.layers       Dense, Conv1D/2D/3D (fused or patches), pooling, padding, Dropout,
                         BatchNormalization, LayerNormalization, shape and merge layers,
                         Embedding, LSTM/GRU/SimpleRNN cells and sequence layers, wrappers
@@ -23,6 +24,7 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
     tfcore.export       a SavedModel (serving_default) or a frozen GraphDef for inference
     tfcore.quiet        the command lines' filter of TensorFlow's start-up banners
     tfcore.data         MNIST, global-temp, the SciPy face, the chapter's generated data
+    tfcore.port         from_keras(model): a tf-keras model rebuilt from tfcore layers, weights copied
     tfcore.learn        the course, tfcore/learn/chapters/ (`python -m tfcore`) and the checker for
                         your own layers (`python -m tfcore.learn check conv2d mine.py:conv2d`)
 """
@@ -43,10 +45,11 @@ _FROM = {
     "new_graph": "graph", "placeholder": "graph", "placeholder_with_default": "graph",
     "resolve_device": "graph", "session": "graph", "session_config": "graph", "variable": "graph",
     "Module": "module", "smart_cond": "module", "recompute": "recompute",
+    "Sequential": "sequential",
 }
 _SUBMODULES = ("activations", "autodiff", "callbacks", "constraints", "data", "export", "gradcheck",
                "graph", "initializers", "inspect", "layers", "learn", "losses", "metrics", "module",
-               "optimizers", "parallel", "precision", "regularizers", "schedules", "train")
+               "optimizers", "parallel", "port", "precision", "regularizers", "schedules", "train")
 __all__ = sorted(_FROM) + list(_SUBMODULES)
 
 

@@ -27,6 +27,7 @@ takes them. Every later call follows the first call's decision, so a module
 whose training pass took ids takes them in its inference pass too.
 """
 
+import inspect
 import re
 
 import numpy as np
@@ -68,6 +69,58 @@ def check_gradient(owner, gradient):
     if not isinstance(gradient, str) or gradient not in GRADIENTS:
         raise ValueError("%s: gradient must be 'auto' or 'manual', got %r" % (owner, gradient))
     return gradient
+
+
+def _collect_modules(value, found, seen):
+    """Append the Modules in `value` (a Module, or lists, tuples and dicts of them) to `found`,
+    each once, outermost first."""
+    if isinstance(value, Module):
+        if id(value) not in seen:
+            seen.add(id(value))
+            found.append(value)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _collect_modules(item, found, seen)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_modules(item, found, seen)
+
+
+MASK_ATTRIBUTE = "_keras_mask"
+"""Where a tensor's mask rides, Keras 2's attribute, so a mask set by either library is seen."""
+
+
+def get_mask(tensor):
+    """The padding mask that travels with `tensor` ((batch, time) booleans, True: real), or None."""
+    return getattr(tensor, MASK_ATTRIBUTE, None)
+
+
+def input_masks(inputs):
+    """The masks of a layer's inputs: one tensor's mask, a list of masks (None where a tensor
+    has none), or None when no input carries one."""
+    if isinstance(inputs, (list, tuple)):
+        masks = [get_mask(x) for x in inputs]
+        return None if all(m is None for m in masks) else masks
+    return get_mask(inputs)
+
+
+def _set_masks(outputs, masks):
+    """Attach `masks` to `outputs` (one tensor, or lists of both), leaving a mask already set."""
+    if masks is None:
+        return
+    flat_outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    flat_masks = list(masks) if isinstance(masks, (list, tuple)) else [masks]
+    for tensor, mask in zip(flat_outputs, flat_masks):
+        if mask is not None and tf.is_tensor(tensor) and get_mask(tensor) is None:
+            setattr(tensor, MASK_ATTRIBUTE, mask)
+
+
+def call_takes_mask(layer):
+    """Whether the layer's `call` has a `mask` argument (read once per class)."""
+    cls = type(layer)
+    if "_callcall_takes_mask" not in cls.__dict__:
+        cls._callcall_takes_mask = "mask" in inspect.signature(cls.call).parameters
+    return cls._callcall_takes_mask
 
 
 class Module:
@@ -114,7 +167,7 @@ class Module:
                     self.build(self._input_shape(inputs))
                     self.built = True
                     self._check_not_integer(first)
-                    return self._regularize_activity(self.call(inputs, training=training, **kwargs))
+                    return self._call_with_masks(inputs, training, kwargs)
                 except Exception:
                     # A refused first input (wrong rank, say) leaves the layer unbuilt, so the
                     # next call builds it afresh for its own input, not for the refused one.
@@ -129,7 +182,34 @@ class Module:
                     "%s: input dtype is %s, but the layer was built for %s (its variables' dtype); "
                     "cast the input with tf.cast" % (self.name, first.dtype.name, self.dtype.name)
                 )
-            return self._regularize_activity(self.call(inputs, training=training, **kwargs))
+            return self._call_with_masks(inputs, training, kwargs)
+
+    # -- masks that travel with tensors (Keras 2's protocol) ---------------
+    def _call_with_masks(self, inputs, training, kwargs):
+        """`call`, with the inputs' masks handed in and the output's mask set, as Keras 2 does.
+
+        A mask rides on a tensor (`get_mask(x)`: True where a step is real). A layer whose
+        `call` takes `mask=` receives its inputs' masks unless one is passed explicitly (an
+        explicit mask wins); a layer with `supports_masking` marks its output with
+        `compute_mask(inputs, mask)` (by default the input's mask, unchanged). Any other
+        layer's output carries no mask, so a Flatten or a convolution ends it, as in Keras.
+        """
+        mask = kwargs.get("mask")
+        if mask is None:
+            mask = input_masks(inputs)
+            if mask is not None and call_takes_mask(self):
+                kwargs = dict(kwargs, mask=mask)
+        outputs = self._regularize_activity(self.call(inputs, training=training, **kwargs))
+        if self.supports_masking:
+            _set_masks(outputs, self.compute_mask(inputs, mask))
+        return outputs
+
+    supports_masking = False
+    """True for a layer whose output keeps (or, with `compute_mask`, makes) a mask."""
+
+    def compute_mask(self, inputs, mask=None):
+        """The output's mask: the input's, unchanged, for a layer that `supports_masking`."""
+        return mask if self.supports_masking else None
 
     def _forget_first_call(self, graph):
         """Undo a first call that raised: no variable or penalty of it stays in the graph's
@@ -260,13 +340,33 @@ class Module:
 
     @property
     def submodules(self):
-        """Layers this layer owns (override for composite layers)."""
-        return []
+        """Layers this layer owns, found as Sonnet and Keras find them: every Module held in an
+        attribute, or in a list, tuple or dict held in one, in the order the attributes were
+        first assigned (a dict's in its insertion order). Their variables follow the layer's
+        own in `variables`. A layer that keeps sublayers anywhere else overrides this."""
+        found = []
+        for value in vars(self).values():
+            _collect_modules(value, found, seen={id(self)})
+        return found
 
     def get_weights(self, session):
         """The variables' current values as NumPy arrays, in Keras's order and layout."""
         self._check_built("get_weights")
+        self._check_tracked("get_weights")
         return session.run(self.variables)
+
+    def _check_tracked(self, method):
+        """A composite whose sublayers hide where `submodules` does not look (a set, an object
+        that is not a Module) would get or set only part of its weights: refuse, naming them."""
+        tracked = {id(v) for v in self.variables}
+        made_here = [v for v in self._graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
+                     if v.name.startswith(self._scope)]
+        missing = [v.name for v in made_here if id(v) not in tracked]
+        if missing:
+            raise ValueError(
+                "%s.%s: trainable variables made inside the layer are not among its weights: %s. "
+                "Keep sublayers in attributes, or in lists or dicts held in attributes, or "
+                "override `submodules` to return them" % (self.name, method, ", ".join(missing)))
 
     def _check_built(self, method):
         if not self.built:
@@ -282,6 +382,7 @@ class Module:
         ops are added to the graph (it may already be finalized).
         """
         self._check_built("set_weights")
+        self._check_tracked("set_weights")
         variables = self.variables
         if len(weights) != len(variables):
             raise ValueError(

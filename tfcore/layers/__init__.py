@@ -17,6 +17,7 @@
     upsampling.py  UpSampling1D, UpSampling2D, UpSampling3D   nearest (2-D: bilinear too)
     cropping.py    Cropping1D, Cropping2D, Cropping3D
     merge.py       Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot
+                   and Keras's functional spellings add, subtract, ..., concatenate, dot
     recurrent.py   LSTMCell, GRUCell, LSTM, GRU (stacked, stateful); RNN(cell) runs any cell
     simple_rnn.py  SimpleRNNCell, SimpleRNN    h_t = activation(x_t W + h_{t-1} U + b)
     wrappers.py    TimeDistributed, Bidirectional
@@ -34,6 +35,7 @@
     spatial_dropout.py SpatialDropout1D/2D/3D  Dropout of whole feature maps (noise_shape (N, 1.., C))
     noise.py       GaussianNoise, GaussianDropout, AlphaDropout   training-only noise, stateless draws
     activity_regularization.py  ActivityRegularization   identity + (l1|x| + l2 x^2) / N in losses
+    preprocessing.py  Rescaling, Normalization (adapt), Resizing, CenterCrop   the input's own steps
     attention.py   Attention, AdditiveAttention, MultiHeadAttention   softmax(Q K^T / sqrt(d) + M) V
 """
 
@@ -58,12 +60,15 @@ from tfcore.layers.global_pool import (GlobalAveragePooling1D, GlobalAveragePool
                                       GlobalMaxPooling3D)
 from tfcore.layers.layer_norm import GroupNormalization, LayerNormalization, UnitNormalization
 from tfcore.layers.masking import Masking
-from tfcore.layers.merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from tfcore.layers.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
+                                 add, average, concatenate, dot, maximum, minimum, multiply,
+                                 subtract)
 from tfcore.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
 from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 from tfcore.layers.pool import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                                 MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from tfcore.layers.pool3d import AveragePooling3D, AvgPool3D, MaxPool3D, MaxPooling3D
+from tfcore.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from tfcore.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell
 from tfcore.layers.reshape import Flatten, Permute, RepeatVector, Reshape
 from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell

@@ -96,6 +96,8 @@ def _number(value, layer, arg, minimum=None, kind="layer"):
 class Activation(Module):
     """y = activation(x), for any activation `tfcore.activations.get` accepts (a name, None, a callable)."""
 
+    supports_masking = True  # a mask on the input rides on to the output, as in Keras
+
     def __init__(self, activation, name=None):
         super().__init__(name=name)
         try:
@@ -116,6 +118,8 @@ class ReLU(Module):
       threshold: where the identity part starts.
     The derivatives at the kinks are tf-keras's: see the module docstring.
     """
+
+    supports_masking = True  # a mask on the input rides on to the output, as in Keras
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, name=None):
         super().__init__(name=name)
@@ -148,6 +152,8 @@ class ReLU(Module):
 class LeakyReLU(Module):
     """x for x > 0, alpha x otherwise; Keras 2's layer default alpha = 0.3."""
 
+    supports_masking = True  # a mask on the input rides on to the output, as in Keras
+
     def __init__(self, alpha=0.3, name=None):
         super().__init__(name=name)
         # Keras only refuses None: a negative slope is accepted.
@@ -172,6 +178,8 @@ class PReLU(Module):
     Weight: `alpha`, shape input_shape[1:] with 1 on the shared axes (those
     axes may then have any size, even unknown; the others must be known).
     """
+
+    supports_masking = True  # a mask on the input rides on to the output, as in Keras
 
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, name=None):
@@ -226,6 +234,8 @@ class PReLU(Module):
 class ELU(Module):
     """x for x > 0, alpha (e^x - 1) otherwise."""
 
+    supports_masking = True  # a mask on the input rides on to the output, as in Keras
+
     def __init__(self, alpha=1.0, name=None):
         super().__init__(name=name)
         self.alpha = _number(alpha, self.name, "alpha", kind="ELU")
@@ -236,6 +246,8 @@ class ELU(Module):
 
 class ThresholdedReLU(Module):
     """x where x > theta, else 0 (theta >= 0)."""
+
+    supports_masking = True  # a mask on the input rides on to the output, as in Keras
 
     def __init__(self, theta=1.0, name=None):
         super().__init__(name=name)
@@ -258,6 +270,8 @@ class Softmax(Module):
       robust_masking: mask with where(m, x, -1e9) instead of adding (1 - m) (-1e9).
     Call: `layer(x, mask=m)`, m of x's shape (or one that broadcasts), 1/True to keep.
     """
+
+    supports_masking = True  # a mask on the input rides on to the output, as in Keras
 
     def __init__(self, axis=-1, robust_masking=False, name=None):
         super().__init__(name=name)

@@ -31,6 +31,8 @@ class ActivityRegularization(Module):
       l1, l2: the penalty factors, finite numbers (default 0.0; None means 0.0, as Keras).
     """
 
+    supports_masking = True  # a mask on the input rides on to the output, as in Keras
+
     def __init__(self, l1=0.0, l2=0.0, name=None):
         super().__init__(name=name)
         # Checked here so that an error names this layer (None is 0.0, as Keras's L1L2).

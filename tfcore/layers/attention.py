@@ -73,7 +73,7 @@ import tensorflow as tf
 from tfcore import activations, initializers
 from tfcore.layers.checks import is_int, positive_int
 from tfcore.layers.dropout import Dropout
-from tfcore.module import Module
+from tfcore.module import Module, get_mask
 
 
 def _check_rate(layer, rate):
@@ -134,6 +134,12 @@ class _DenseAttention(_AttentionDropout):
         return super().__call__(list(inputs), training=training, mask=list(mask or []) or None,
                                 return_attention_scores=return_attention_scores,
                                 use_causal_mask=use_causal_mask)
+
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """The output's rows are the queries: it carries the query mask."""
+        return mask[0] if mask else None
 
     def _check_shapes(self, query, value, key):
         for what, t in (("query", query), ("value", value), ("key", key)):
@@ -305,6 +311,26 @@ def _attention_equations(rank, axes):
     return "%s,%s->%s" % (source, target, product), "%s,%s->%s" % (product, source, target), len(product)
 
 
+def _mask_from_inputs(query, value, key, attention_mask):
+    """Keras 2's automatic attention mask from the masks riding on the inputs:
+    M[b, t, s] = query_mask[b, t] AND value_mask[b, s] AND key_mask[b, s], each where
+    present, AND the explicit `attention_mask` (None when nothing is masked)."""
+    parts = []
+    if get_mask(query) is not None:
+        parts.append(tf.cast(get_mask(query), tf.bool)[:, :, tf.newaxis])   # (B, T, 1)
+    for t in (value, key):
+        if t is not None and get_mask(t) is not None:
+            parts.append(tf.cast(get_mask(t), tf.bool)[:, tf.newaxis, :])   # (B, 1, S)
+    if not parts:
+        return attention_mask
+    auto = parts[0]
+    for part in parts[1:]:
+        auto = tf.logical_and(auto, part)
+    if attention_mask is None:
+        return auto
+    return tf.logical_and(tf.cast(attention_mask, tf.bool), auto)
+
+
 class MultiHeadAttention(_AttentionDropout):
     """Multi-head attention (Vaswani et al. 2017), Keras 2's layer.
 
@@ -380,9 +406,16 @@ class MultiHeadAttention(_AttentionDropout):
         self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
                                               kernel_constraint, bias_constraint)
 
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """The output's rows are the queries: it carries the query's mask."""
+        return mask[0] if mask else None
+
     def __call__(self, query, value, key=None, attention_mask=None, return_attention_scores=False,
                  training=False, use_causal_mask=False):
         inputs = [query, value] if key is None else [query, value, key]
+        attention_mask = _mask_from_inputs(query, value, key, attention_mask)
         return super().__call__(inputs, training=training, attention_mask=attention_mask,
                                 return_attention_scores=return_attention_scores,
                                 use_causal_mask=use_causal_mask)

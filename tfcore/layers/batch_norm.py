@@ -140,6 +140,8 @@ class BatchNormalization(Module):
     moving_mean, moving_variance (non-trainable).
     """
 
+    supports_masking = True  # a mask on the input rides on to the output, as in Keras
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
                  moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,

@@ -43,6 +43,8 @@ class Dense(Module):
         after each step (`tfcore.constraints`: "max_norm", "non_neg", ...).
     """
 
+    supports_masking = True  # a mask on the input rides on to the output, as in Keras
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", gradient="auto", kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,

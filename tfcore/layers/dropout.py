@@ -90,6 +90,8 @@ class RandomLayer(Module):
         stream), or picks a random one when the graph has no seed.
     """
 
+    supports_masking = True  # a mask on the input rides on to the output, as in Keras
+
     def __init__(self, seed=None, name=None):
         super().__init__(name=name)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):

@@ -86,7 +86,12 @@ class Embedding(Module):
                              % (self.name, self.input_length, inputs.shape))
         return tf.gather(self.embeddings, self._ids(inputs))
 
-    def compute_mask(self, inputs):
+    @property
+    def supports_masking(self):
+        """With `mask_zero`, the output carries the mask ids != 0 (Keras: supports_masking = mask_zero)."""
+        return self.mask_zero
+
+    def compute_mask(self, inputs, mask=None):
         """The padding mask ids != 0 (same shape as the ids), or None without `mask_zero`."""
         if not self.mask_zero:
             return None

@@ -63,6 +63,10 @@ class GlobalAveragePooling1D(_GlobalPool):
     """The mean over the steps axis (of the unmasked steps, given `mask` (batch, steps))."""
 
     rank, layout, reduce = 3, "(batch, steps, channels)", staticmethod(tf.reduce_mean)
+    supports_masking = True  # it reads the steps' mask, and its output (no steps) has none
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
     def call(self, inputs, training=False, mask=None):
         """y[n, c] = sum_t m[n, t] x[n, t, c] / sum_t m[n, t]   (m = 1 without a mask)."""

@@ -109,6 +109,8 @@ def _standardize(x, axes, epsilon, weights=None):
 class _Affine(Module):
     """The shared constructor arguments and weights: epsilon, gamma (scale) and beta (center)."""
 
+    supports_masking = True  # a mask on the input rides on to the output, as in Keras
+
     def __init__(self, epsilon, center, scale, beta_initializer, gamma_initializer,
                  beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint, name):
         super().__init__(name=name)
@@ -266,6 +268,8 @@ class UnitNormalization(Module):
     No weights. Keras allows the batch axis in `axis` (then the norm runs
     across examples); so does this layer.
     """
+
+    supports_masking = True  # a mask on the input rides on to the output, as in Keras
 
     def __init__(self, axis=-1, name=None):
         super().__init__(name=name)

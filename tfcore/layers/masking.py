@@ -25,6 +25,8 @@ class Masking(Module):
       mask_value: the padding value (default 0.0, as Keras).
     """
 
+    supports_masking = True  # a mask on the input rides on to the output, as in Keras
+
     def __init__(self, mask_value=0.0, name=None):
         super().__init__(name=name)
         if not isinstance(mask_value, numbers.Real) or isinstance(mask_value, bool):
@@ -36,7 +38,7 @@ class Masking(Module):
             raise ValueError("%s: input must have rank >= 2 (batch, ..., features), got shape %s"
                              % (self.name, inputs.shape))
 
-    def compute_mask(self, inputs):
+    def compute_mask(self, inputs, mask=None):
         """m[n, t] = any feature of step t differs from mask_value (shape: input minus features)."""
         inputs = tf.convert_to_tensor(inputs)
         self._check(inputs)

@@ -88,6 +88,15 @@ class _Merge(Module):
     def _merge(self, inputs):
         raise NotImplementedError
 
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """A position is real in the output where it is real in every input that has a mask."""
+        masks = [m for m in (mask or []) if m is not None]
+        if not masks:
+            return None
+        return tf.reduce_all(tf.stack([tf.cast(m, tf.bool) for m in masks]), axis=0)
+
 
 def _fold(op, inputs):
     y = inputs[0]
@@ -173,6 +182,23 @@ class Concatenate(Module):
                                                     [x.shape.as_list() for x in inputs]))
         return tf.concat(list(inputs), axis=axis)
 
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule: each input's mask (all True where it has none) joined along `axis`,
+        then a position is real where every feature of it is."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        pieces = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                pieces.append(tf.ones_like(x, dtype=tf.bool))
+            elif m.shape.rank < x.shape.rank:
+                pieces.append(tf.expand_dims(tf.cast(m, tf.bool), -1))
+            else:
+                pieces.append(tf.cast(m, tf.bool))
+        return tf.reduce_all(tf.concat(pieces, axis=self.axis), axis=-1)
+
 
 def _l2_normalize(x, axis):
     """x / ||x|| along `axis`, as tf.linalg.l2_normalize: x * rsqrt(max(sum x^2, 1e-12))."""
@@ -242,3 +268,47 @@ class Dot(Module):
         out = [c for c in sx if c != "k"] + [c for c in sz[1:] if c != "k"]
         y = tf.einsum("%s,%s->%s" % ("".join(sx), "".join(sz), "".join(out)), x, z)
         return tf.expand_dims(y, 1) if y.shape.rank == 1 else y
+
+
+# -- Keras's functional spellings: build the layer and call it once ------------------------
+# `add([a, b])` is `Add()([a, b])`: the layer is made for this one call (its name, such as
+# "add_1", still shows in the graph), as Keras 2's `keras.layers.add` does.
+
+def add(inputs, **kwargs):
+    """y = x_1 + ... + x_k: `Add(**kwargs)(inputs)`."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """y = x_1 - x_2: `Subtract(**kwargs)(inputs)`."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """y = x_1 * ... * x_k: `Multiply(**kwargs)(inputs)`."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """y = (x_1 + ... + x_k) / k: `Average(**kwargs)(inputs)`."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """y = max(x_1, ..., x_k) elementwise: `Maximum(**kwargs)(inputs)`."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """y = min(x_1, ..., x_k) elementwise: `Minimum(**kwargs)(inputs)`."""
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """y = [x_1 | ... | x_k] along `axis`: `Concatenate(axis, **kwargs)(inputs)`."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes, normalize=False, **kwargs):
+    """Keras 2's batch dot of two tensors: `Dot(axes, normalize, **kwargs)(inputs)`."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)

@@ -602,6 +602,15 @@ class _Recurrent(Module):
     def submodules(self):
         return [self.cell]
 
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """A returned sequence keeps the input's padded steps; a last output or a state has none."""
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.cell.state_names)
+        return output_mask
+
     # -- building ----------------------------------------------------------
     def build(self, input_shape):
         if self.time_major and input_shape.rank == 3:

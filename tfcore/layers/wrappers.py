@@ -32,7 +32,7 @@ import copy
 import tensorflow as tf
 
 from tfcore.layers.recurrent import _Recurrent
-from tfcore.module import Module
+from tfcore.module import Module, call_takes_mask
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 RECURRENT = "recurrent layer (LSTM, GRU, SimpleRNN)"
@@ -62,7 +62,9 @@ class TimeDistributed(Module):
     def submodules(self):
         return [self.layer]
 
-    def call(self, inputs, training=False):
+    supports_masking = True  # the output's steps are the input's: the mask rides on
+
+    def call(self, inputs, training=False, mask=None):
         """y[n, t] = layer(x[n, t]), as one call on (batch * time, ...)."""
         if inputs.shape.rank is None or inputs.shape.rank < 3:
             raise ValueError("%s: input must have rank >= 3 (batch, time, ...), got shape %s"
@@ -76,7 +78,10 @@ class TimeDistributed(Module):
         inner = sizes(inputs.shape[2:], tf.unstack(dynamic[2:], num=inputs.shape.rank - 2))
         folded = tf.reshape(inputs, tf.stack([-1] + inner))
         folded.set_shape([None] + inputs.shape[2:].as_list())
-        y = self.layer(folded, training=training)
+        inner_mask = {}
+        if mask is not None and call_takes_mask(self.layer):  # the inner layer's own steps' mask
+            inner_mask["mask"] = tf.reshape(mask, tf.concat([[-1], tf.shape(mask)[2:]], 0))
+        y = self.layer(folded, training=training, **inner_mask)
         out_inner = sizes(y.shape[1:], tf.unstack(tf.shape(y)[1:], num=y.shape.rank - 1))
         y_seq = tf.reshape(y, tf.stack([dynamic[0], dynamic[1]] + out_inner))
         y_seq.set_shape(inputs.shape[:2].concatenate(y.shape[1:]))
@@ -132,7 +137,18 @@ class Bidirectional(Module):
         self.forward_layer.reset_states(session)
         self.backward_layer.reset_states(session)
 
-    def call(self, inputs, training=False, initial_state=None, **kwargs):
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule: returned sequences keep the input's mask (each of them with
+        merge_mode=None); a last output or a state has none."""
+        outputs = 1 if self.merge_mode else 2
+        masks = [mask if self.return_sequences else None] * outputs
+        if self.return_state:
+            masks += [None] * 2 * len(self.forward_layer.cell.state_names)
+        return masks if len(masks) > 1 else masks[0]
+
+    def call(self, inputs, training=False, initial_state=None, mask=None, **kwargs):
         """y_t = merge(forward(x)_t, backward(x)_{reversed, t}), then the states."""
         forward_state = backward_state = None
         if initial_state is not None:
@@ -141,9 +157,10 @@ class Bidirectional(Module):
                                  "backward layer's, got %r" % (self.name, initial_state))
             half = len(initial_state) // 2
             forward_state, backward_state = list(initial_state[:half]), list(initial_state[half:])
-        forward = self.forward_layer(inputs, training=training, initial_state=forward_state, **kwargs)
+        forward = self.forward_layer(inputs, training=training, initial_state=forward_state,
+                                     mask=mask, **kwargs)
         backward = self.backward_layer(inputs, training=training, initial_state=backward_state,
-                                       **kwargs)
+                                       mask=mask, **kwargs)
         states = []
         if self.return_state:
             forward, states = forward[0], forward[1:] + backward[1:]
