@@ -159,3 +159,39 @@ def test_masking_layer_then_lstm_and_an_explicit_mask_overrides(rng):
     np.testing.assert_allclose(got, ref.numpy(), atol=1e-5)
     np.testing.assert_array_equal(got_mask, ref._keras_mask.numpy())
     np.testing.assert_allclose(overridden, ref_lstm(x_value).numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("loss_name", ["sparse_categorical_crossentropy", "categorical_crossentropy",
+                                       "mean_squared_error"])
+def test_losses_read_the_mask_riding_on_the_predictions(rng, loss_name):
+    ids = _ids(rng)
+    labels = rng.randint(0, 3, ids.shape)
+    if loss_name != "sparse_categorical_crossentropy":
+        labels = np.eye(3, dtype=np.float32)[labels]
+    emb = keras.layers.Embedding(9, 4, mask_zero=True)
+    gru = keras.layers.GRU(5, return_sequences=True)
+    dense = keras.layers.Dense(3, activation="softmax")
+    predictions = dense(gru(emb(tf.constant(ids))))
+    assert predictions._keras_mask is not None
+    expected = getattr(keras.losses, {"sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
+                                      "categorical_crossentropy": "CategoricalCrossentropy",
+                                      "mean_squared_error": "MeanSquaredError"}[loss_name])()(labels, predictions)
+    weights = [layer.get_weights() for layer in (emb, gru, dense)]
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.int32, ids.shape)
+        layers = [ours.Embedding(9, 4, mask_zero=True), ours.GRU(5, return_sequences=True),
+                  ours.Dense(3, activation="softmax")]
+        h = x
+        for layer in layers:
+            h = layer(h)
+        loss = getattr(tfcore.losses, loss_name)(labels, h)       # no mask= : it travels
+        unmasked = getattr(tfcore.losses, loss_name)(labels, tf.identity(h))  # the mask left behind
+        init = tf.compat.v1.global_variables_initializer()
+    with tfcore.session(graph=graph) as sess:
+        sess.run(init)
+        for layer, w in zip(layers, weights):
+            layer.set_weights(sess, w)
+        got, got_unmasked = sess.run([loss, unmasked], {x: ids})
+    np.testing.assert_allclose(got, expected.numpy(), rtol=1e-5)
+    assert abs(got_unmasked - got) > 1e-4  # the padding would have counted without the mask

@@ -87,7 +87,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import activations
-from tfcore.module import check_gradient
+from tfcore.module import check_gradient, get_mask
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -115,6 +115,13 @@ def _reduce(per_example, reduction, sample_weight=None, mask=None):
     if reduction == "sum":
         return tf.reduce_sum(per_example)
     return per_example  # "none"; _check_reduction has ruled out anything else
+
+
+def _travelling_mask(mask, predictions):
+    """An explicit `mask=` wins; else the mask riding on the predictions (an Embedding's
+    mask_zero, a Masking layer, passed on by the layers after them), as Keras 2's losses
+    read `y_pred._keras_mask`: padded steps then count in neither sum of the masked mean."""
+    return mask if mask is not None else get_mask(predictions)
 
 
 def _match_rank(weights, per_example, what):
@@ -238,6 +245,7 @@ def softmax_cross_entropy_with_logits(labels, logits, reduction="mean", label_sm
     (`_cross_entropy_with_manual_gradient`) instead of tf.gradients'; the same numbers.
     `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
+    mask = _travelling_mask(mask, logits)
     name = "softmax_cross_entropy_with_logits"
     _check_reduction(reduction, name)
     check_gradient(name, gradient)
@@ -287,6 +295,7 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, reduction="mean", s
     A label outside [0, classes) fails at run time with InvalidArgumentError.
     `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
+    mask = _travelling_mask(mask, logits)
     name = "sparse_softmax_cross_entropy_with_logits"
     _check_reduction(reduction, name)
     with tf.name_scope("sparse_softmax_cross_entropy"):
@@ -336,6 +345,7 @@ def categorical_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mea
     `axis`: the class axis (Keras's; -1 default, 1 for channels_first maps).
     `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
+    mask = _travelling_mask(mask, probabilities)
     name = "categorical_crossentropy"
     _check_reduction(reduction, name)
     _check_epsilon(epsilon, name)
@@ -367,6 +377,7 @@ def sparse_categorical_crossentropy(labels, predictions, from_logits=False, axis
     `axis`: the class axis of `predictions`.
     `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
+    mask = _travelling_mask(mask, predictions)
     name = "sparse_categorical_crossentropy"
     _check_reduction(reduction, name)
     _check_epsilon(epsilon, name)
@@ -387,6 +398,7 @@ def sigmoid_cross_entropy_with_logits(labels, logits, reduction="mean", label_sm
     `label_smoothing` s replaces the labels by y (1 - s) + s / 2, as Keras 2.
     `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
+    mask = _travelling_mask(mask, logits)
     return binary_crossentropy(labels, logits, reduction=reduction, label_smoothing=label_smoothing,
                                from_logits=True, sample_weight=sample_weight, mask=mask,
                                name="sigmoid_cross_entropy_with_logits")
@@ -409,6 +421,7 @@ def binary_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mean", l
     `label_smoothing` s replaces the labels by y (1 - s) + s / 2.
     `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
+    mask = _travelling_mask(mask, probabilities)
     _check_reduction(reduction, name)
     _check_epsilon(epsilon, name)
     label_smoothing = _check_label_smoothing(label_smoothing, name)
@@ -453,6 +466,7 @@ def mean_absolute_error(labels, predictions, reduction="mean", sample_weight=Non
 
 def _mean_over_last_axis(name, elementwise, labels, predictions, reduction, sample_weight, mask):
     """The regression losses: `elementwise(y, p)`, its mean over the last axis, the reduction."""
+    mask = _travelling_mask(mask, predictions)
     _check_reduction(reduction, name)
     with tf.name_scope(name):
         y, p = _float_inputs(labels, predictions, name)
