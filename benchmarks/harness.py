@@ -217,7 +217,7 @@ def _entries(ours, peer, name, device, params, peak, timed, first_steps, rows):
 
 def _failure(name, device, params, err):
     """The skipped row of a peer that could not run: which, where, and why."""
-    return {"model": name, "device": device, "framework": PEER_FRAMEWORKS[params.peer],
+    return {"model": name, "device": device, "framework": PEER_FRAMEWORKS.get(params.peer, "peer"),
             "why": str(err) or type(err).__name__}
 
 
