@@ -186,6 +186,7 @@ def _entry(name, device, framework, path, batch, rounds, flops, peak, first_step
     entry.update(timing.summarize(times, batch, flops, peak))
     entry["first_step_s"] = first_step
     entry["epoch"] = epoch
+    entry["memory"] = None  # --memory: the framework's probe (benchmarks/memory.py)
     return entry
 
 

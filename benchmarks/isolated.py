@@ -38,6 +38,7 @@ import os
 import pathlib
 import pickle
 import queue
+import re
 import resource
 import signal
 import struct
@@ -48,6 +49,8 @@ import threading
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 _HEADER = struct.Struct(">Q")
+# TensorFlow's and absl's start-up log lines in a child's stderr: not a crash's last words.
+_LOG_NOISE = re.compile(r"^([IW]\d{4} |WARNING: All log messages|To enable the following)")
 
 
 class PeerFailed(RuntimeError):
@@ -243,7 +246,8 @@ class IsolatedPeer:
         elif code and "died" in what:
             what += " (exit status %d)" % code
         self._log.seek(0)
-        tail = [line for line in self._log.read().decode(errors="replace").splitlines() if line][-3:]
+        tail = [line for line in self._log.read().decode(errors="replace").splitlines()
+                if line and not _LOG_NOISE.match(line)][-3:]
         raise PeerFailed("%s: %s%s" % (self.label, what, "; its last words: " + " | ".join(tail)
                                        if tail else ""))
 
@@ -288,4 +292,8 @@ class IsolatedPeer:
 
 
 if __name__ == "__main__":
-    sys.exit(serve(sys.argv[1]))
+    # Serve from the importable module, not __main__: the parent pickles
+    # benchmarks.isolated._Stored, and isinstance must see that same class.
+    from benchmarks import isolated
+
+    sys.exit(isolated.serve(sys.argv[1]))

@@ -129,13 +129,15 @@ def table_rows(doc):
                      _epoch_text(e)] + list(_ratio_texts(c)))
     for f in doc.get("failures", []):
         rows.append([f["model"], f["device"].replace("/device:", ""), _sweep_text(f), f["framework"],
-                     "skipped: " + f["why"]] + ["-"] * (len(COLUMNS) - 5))
+                     "skipped (see below)"] + ["-"] * (len(COLUMNS) - 5))
     return rows
 
 
 def notes(doc):
-    """The lines under a table: % of peak errors and unavailable memory, each with its reason."""
-    out = []
+    """The lines under a table: skipped peers, % of peak errors and unavailable memory, with why."""
+    out = ["%s %s %s skipped%s: %s" % (f["model"], f["device"].replace("/device:", ""), f["framework"],
+                                        (" at " + _sweep_text(f)) if f.get("sweep") else "", f["why"])
+           for f in doc.get("failures", [])]
     for e in doc["results"]:
         where = "%s %s %s %s%s" % (e["model"], e["device"].replace("/device:", ""), e["framework"],
                                    e["path"], (" " + _sweep_text(e)) if e.get("sweep") else "")

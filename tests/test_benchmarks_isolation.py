@@ -50,8 +50,8 @@ def test_a_failing_peer_is_a_skipped_row_with_its_reason_and_tfcore_is_still_tim
     (failure,) = doc["failures"]
     assert failure["model"] == "logistic_regression" and expected in failure["why"]
     assert doc["comparisons"] == []  # nothing to compare with: no ratio is made up
-    rows = report.table_rows(doc)
-    assert rows[-1][4].startswith("skipped: ") and expected in rows[-1][4]
+    assert report.table_rows(doc)[-1][3:5] == ["peer", "skipped (see below)"]
+    assert expected in report.notes(doc)[0] and expected in report.text_table(doc)
 
 
 def test_a_working_isolated_peer_is_timed_alternately_with_tfcore():
