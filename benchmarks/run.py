@@ -24,6 +24,7 @@ The header printed first says which of these were set and by whom.
 
 import os
 import pathlib
+import shlex
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
@@ -67,7 +68,7 @@ def main(argv=None):
     except ValueError as err:
         print("run.py: --device %s: %s" % (params.device, err), file=sys.stderr)
         return 2
-    doc = harness.run(params, command=("python benchmarks/run.py " + " ".join(
+    doc = harness.run(params, command=("python benchmarks/run.py " + shlex.join(
         sys.argv[1:] if argv is None else argv)).strip())
     print()
     print(report.text_table(doc))
