@@ -1,7 +1,8 @@
 """The benchmark's report: the text table, the Markdown file, the JSON and the bar chart.
 
 All of them are views of one result document, the dict `harness.run`
-returns: its fields are documented in `JSON_FIELDS` and `RESULT_FIELDS`
+returns (and `python benchmarks/report.py RESULTS.json` reads back, without
+importing TensorFlow): its fields are documented in `JSON_FIELDS` and `RESULT_FIELDS`
 (tests check that a run fills every one of them).
 """
 
@@ -11,11 +12,8 @@ import sys
 
 import numpy as np
 
-if __name__ == "__main__":  # `python benchmarks/report.py`: the repository's root on the path,
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # TF's start-up lines off
-    __import__("os").environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from benchmarks.environment import format_isa, precision_line  # noqa: E402
+if __name__ == "__main__":  # `python benchmarks/report.py`: the repository's root on the path
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 SCHEMA = "tfcore-benchmark/1"
 RATIO_MEANING = ("Ratios \"x peer\" = the peer's median step time / tfcore's (= tfcore's samples/s / "
@@ -119,7 +117,18 @@ def _sweep_text(entry):
     return " ".join("%s=%s" % kv for kv in _point(entry)) or "-"
 
 
+def columns(doc):
+    """The main table's columns: COLUMNS, without "sweep" when the run had none."""
+    return [c for c in COLUMNS if c != "sweep" or doc.get("sweep")]
+
+
 def table_rows(doc):
+    """The main table's rows (`columns(doc)`): every result, then every skipped peer."""
+    rows = _table_rows(doc)
+    return rows if doc.get("sweep") else [r[:2] + r[3:] for r in rows]
+
+
+def _table_rows(doc):
     comps = {(c["model"], c["device"], _point(c)): c for c in doc["comparisons"]}
     rows = []
     for e in doc["results"]:
@@ -180,6 +189,24 @@ def readable_rows(doc):
     return rows
 
 
+SPEEDUP_TITLE = "GPU / CPU: each path's CPU step time over its GPU step time, median of rounds (min-max)"
+SPEEDUP_COLUMNS = ["model", "framework", "path", "gpu", "cpu", "speed-up (min-max)"]
+
+
+def speedup_rows(doc):
+    """One row per `speedups` entry (runs with a GPU and a CPU, e.g. --device all on a GPU machine)."""
+    return [[s["model"], s["framework"], s["path"], s["gpu"].replace("/device:", ""),
+             s["cpu"].replace("/device:", ""),
+             "%.2f (%.2f-%.2f)" % (s["speedup_median"], s["speedup_min"], s["speedup_max"])]
+            for s in doc.get("speedups", [])]
+
+
+def _extra_tables(doc):
+    """(title, columns, rows) of the tables under the main one that have rows."""
+    return [(t, c, r) for t, c, r in ((READABLE_TITLE, READABLE_COLUMNS, readable_rows(doc)),
+                                      (SPEEDUP_TITLE, SPEEDUP_COLUMNS, speedup_rows(doc))) if r]
+
+
 def _aligned(columns, rows):
     rows = [columns] + rows
     widths = [max(len(r[i]) for r in rows) for i in range(len(columns))]
@@ -189,11 +216,10 @@ def _aligned(columns, rows):
 
 
 def text_table(doc):
-    text = doc.get("ratio_meaning", RATIO_MEANING) + ".\n" + _aligned(COLUMNS, table_rows(doc))
+    text = doc.get("ratio_meaning", RATIO_MEANING) + ".\n" + _aligned(columns(doc), table_rows(doc))
     text += "".join("\n" + line for line in notes(doc))
-    readable = readable_rows(doc)
-    if readable:
-        text += "\n\n%s\n%s" % (READABLE_TITLE, _aligned(READABLE_COLUMNS, readable))
+    for title, cols, rows in _extra_tables(doc):
+        text += "\n\n%s\n%s" % (title, _aligned(cols, rows))
     return text
 
 
@@ -203,6 +229,8 @@ def _markdown(columns, rows):
 
 
 def markdown_table(doc):
+    from benchmarks.environment import format_isa, precision_line  # (imports TensorFlow)
+
     env = doc["environment"]
     out = ["Command: `%s`" % doc["command"], "",
            "TensorFlow %s, %s (%s cores; %s), TF_ENABLE_ONEDNN_OPTS=%s, load average %s." % (
@@ -217,11 +245,10 @@ def markdown_table(doc):
     out += ["", doc.get("ratio_meaning", RATIO_MEANING) + ". Peak memory: each framework's step "
             "built and run in a process of its own, its high-water mark above the baseline before "
             "the build (benchmarks/memory.py).", ""]
-    out += _markdown(COLUMNS, table_rows(doc))
+    out += _markdown(columns(doc), table_rows(doc))
     out += [""] + ["- " + line for line in notes(doc)] if notes(doc) else []
-    readable = readable_rows(doc)
-    if readable:
-        out += ["", READABLE_TITLE + ":", ""] + _markdown(READABLE_COLUMNS, readable)
+    for title, cols, rows in _extra_tables(doc):
+        out += ["", title + ":", ""] + _markdown(cols, rows)
     return "\n".join(out) + "\n"
 
 

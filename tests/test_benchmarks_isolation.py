@@ -50,7 +50,7 @@ def test_a_failing_peer_is_a_skipped_row_with_its_reason_and_tfcore_is_still_tim
     (failure,) = doc["failures"]
     assert failure["model"] == "logistic_regression" and expected in failure["why"]
     assert doc["comparisons"] == []  # nothing to compare with: no ratio is made up
-    assert report.table_rows(doc)[-1][3:5] == ["peer", "skipped (see below)"]
+    assert report.table_rows(doc)[-1][2:4] == ["peer", "skipped (see below)"]
     assert expected in report.notes(doc)[0] and expected in report.text_table(doc)
 
 
@@ -63,6 +63,11 @@ def test_a_working_isolated_peer_is_timed_alternately_with_tfcore():
     best = min(doc["results"][1:], key=lambda e: e["median_s"])
     np.testing.assert_allclose(c["ratio_per_round"], np.array(best["round_medians_s"])
                                / np.array(doc["results"][0]["round_medians_s"]))
+    # What the ratio means is said in the JSON, the text table and the Markdown.
+    assert "> 1 means tfcore is faster" in doc["ratio_meaning"]
+    assert doc["ratio_meaning"] in report.text_table(doc)
+    assert doc["ratio_meaning"] in report.markdown_table(doc)
+    assert ">1: tfcore faster" in report.COLUMNS[-2]
 
 
 def test_the_memory_probe_sees_a_known_allocation_in_the_peers_process():
@@ -165,6 +170,7 @@ def test_a_sweep_times_every_point_and_framework_and_plots_one_figure_per_model(
     points = doc["sweep"]["points"]
     assert [(r["framework"], r["batch"], r["peak_memory_bytes"]) for r in points][:2] == [
         ("tfcore", 4, 4 * 2 ** 20), ("fake", 4, 4 * 2 ** 20)]
+    assert report.columns(doc)[2] == "sweep" and report.table_rows(doc)[3][2] == "batch=8"
     written = report.write_outputs(doc, params, say=quiet)
     assert str(tmp_path / "p-sweep-mlp.png") in written and (tmp_path / "p-sweep-mlp.png").stat().st_size
 
@@ -182,9 +188,34 @@ def test_a_length_sweep_builds_the_recurrent_model_at_each_length(monkeypatch):
     assert f12 - f5 == f19 - f12 > 0
 
 
-def test_ratio_meaning_is_in_the_json_the_text_and_the_markdown():
-    doc = harness.run(small_params(), say=quiet, make_peer=fake_peer())
-    assert "> 1 means tfcore is faster" in doc["ratio_meaning"]
-    assert doc["ratio_meaning"] in report.text_table(doc)
-    assert doc["ratio_meaning"] in report.markdown_table(doc)
-    assert ">1: tfcore faster" in report.COLUMNS[-2]
+def test_report_fills_the_marked_block_of_a_doc_from_a_saved_run(tmp_path):
+    doc = harness.run(small_params(), say=quiet, make_peer=fake_peer(), command="python benchmarks/run.py x")
+    saved = tmp_path / "results.json"
+    saved.write_text(json.dumps(doc))
+    page = tmp_path / "page.md"
+    page.write_text("# Page\n\n%s\nold figures\n%s\n\nafter\n" % (report.BLOCK_BEGIN, report.BLOCK_END))
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "report.py"), str(saved),
+                             "--markdown", str(page)], capture_output=True, text=True, cwd=tmp_path,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    text = page.read_text()
+    assert "old figures" not in text and text.startswith("# Page") and text.endswith("\nafter\n")
+    ours = doc["results"][0]
+    # Oracle: the saved run's own figures, formatted; the first steps as measured.
+    row = next(line for line in text.splitlines() if line.startswith("| logistic_regression"))
+    assert "{:,.0f}".format(ours["samples_per_s"]) in row
+    assert "%.2f / 0.01" % ours["first_step_s"] in row  # the fake peer's first step: 0.01 s
+    assert doc["ratio_meaning"] in text and "python benchmarks/run.py x" in text
+    page.write_text("no block here\n")
+    again = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "report.py"), str(saved),
+                            "--markdown", str(page)], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "benchmark-results:begin" in again.stderr
+    assert page.read_text() == "no block here\n"
+
+
+def test_gpu_over_cpu_speedups_are_printed_under_the_table():
+    doc = {"speedups": [{"model": "mlp", "framework": "tfcore", "path": "session.run",
+                         "gpu": "/device:GPU:0", "cpu": "/device:CPU:0", "speedup_median": 3.0,
+                         "speedup_min": 2.5, "speedup_max": 3.5}]}
+    assert report.speedup_rows(doc) == [["mlp", "tfcore", "session.run", "GPU:0", "CPU:0",
+                                         "3.00 (2.50-3.50)"]]
