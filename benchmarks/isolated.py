@@ -248,6 +248,7 @@ class IsolatedPeer:
         self._log.seek(0)
         tail = [line for line in self._log.read().decode(errors="replace").splitlines()
                 if line and not _LOG_NOISE.match(line)][-3:]
+        self._log.close()
         raise PeerFailed("%s: %s%s" % (self.label, what, "; its last words: " + " | ".join(tail)
                                        if tail else ""))
 

@@ -140,6 +140,8 @@ def plot_models(doc, stem):
         for ax, title in ((speed, "samples / s (median step)"), (memory, "peak host memory, MiB")):
             ax.set_xlabel(axis)
             ax.set_xscale("log", base=2)
+            ax.set_xticks(sweep["values"], [str(v) for v in sweep["values"]])
+            ax.minorticks_off()
             ax.set_ylabel(title)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
