@@ -29,7 +29,7 @@ JSON_FIELDS = {
     "params": "every parameter of the run",
     "devices": "the devices benchmarked",
     "skipped": "devices asked for but absent, with why",
-    "peak": "per device: measured matmul peak (TF, in the run's compute dtype, and NumPy float32), "
+    "peak": "per device (under --sweep, per device and point: 'DEVICE batch=64'): measured matmul peak (TF, in the run's compute dtype, and NumPy float32), "
             "GFLOP/s; a mixed-precision run also has float32_tf_gflops",
     "results": "one entry per (model, device, framework, path, sweep point); see RESULT_FIELDS",
     "failures": "peers that could not run (crashed, stopped at --peer-timeout, raised): "
