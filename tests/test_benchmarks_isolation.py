@@ -219,3 +219,18 @@ def test_gpu_over_cpu_speedups_are_printed_under_the_table():
                          "speedup_min": 2.5, "speedup_max": 3.5}]}
     assert report.speedup_rows(doc) == [["mlp", "tfcore", "session.run", "GPU:0", "CPU:0",
                                          "3.00 (2.50-3.50)"]]
+
+
+def test_the_profiler_skips_no_op_of_the_resident_step(capsys):
+    # The resident step slices its rows at a run-time offset; without their fixed shapes back,
+    # the profiler's whole-graph pass skipped the accuracy's ArgMax ("1 ops no flops stats").
+    params = small_params(model="mnist_cnn", batch_size=4)
+    bench = harness.TfcoreBench("mnist_cnn", "/device:CPU:0", params,
+                                *harness.load_data("mnist_cnn", 8, params))
+    bench.use_resident()
+    capsys.readouterr()
+    bench.check_flops()
+    bench.close()
+    err = capsys.readouterr().err
+    assert "no flops stats" not in err and "skipped" not in err
+    assert bench.profiler_forward_flops == sum(bench.flops_per_layer.values())
