@@ -43,9 +43,14 @@ def set_threads(threads):
 
 
 def warm_runtime(device):
-    """PyTorch's runtime started (thread pool, kernels) by one tiny step: a memory probe's baseline."""
+    """PyTorch's runtime started by one tiny Adam step: a memory probe's baseline.
+
+    The thread pool, the autograd engine and the optimizer's lazily imported modules
+    (torch.optim.Adam imports torch._dynamo) are the framework's, not the model's.
+    """
     weight = torch.ones(4, 4, requires_grad=True, device=torch_device(device))
     (weight @ weight).sum().backward()
+    torch.optim.Adam([weight]).step()
 
 
 def _channels_first(x):
