@@ -19,6 +19,9 @@ Variants (each changes one thing while the graph is built; tfcore itself is not 
                 narrowest fields (one bit per element at rate 0.5)
   tf.nn.relu    TensorFlow's fused relu (Grappler folds it into the convolution); since
                 issue 13 what tfcore's relu builds by default, kept for the old levers' commands
+  xla           tfcore as it is, its session compiling the whole step with XLA
+                (global_jit_level ON; this script sets TF_XLA_FLAGS=--tf_xla_cpu_global_jit,
+                which lets a session's setting apply on CPUs: the other sessions keep it off)
   no-dropout-no-relu
                 not the model: dropout and relu made the identity, so the step is the
                 convolutions, pooling, dense layers and Adam alone; its time bounds
@@ -36,6 +39,8 @@ import sys
 import time
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+if "--tf_xla_cpu_global_jit" not in os.environ.get("TF_XLA_FLAGS", ""):  # the xla variant's switch
+    os.environ["TF_XLA_FLAGS"] = (os.environ.get("TF_XLA_FLAGS", "") + " --tf_xla_cpu_global_jit").strip()
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
@@ -103,6 +108,7 @@ VARIANTS = {
     "float-masks": float_masks,
     "byte-masks": byte_masks,
     "tf.nn.relu": lambda: relu_as(tf.nn.relu),
+    "xla": contextlib.nullcontext,  # the same graph; its session compiles it (step_function)
     "no-dropout-no-relu": no_dropout_no_relu,
 }
 
@@ -112,7 +118,7 @@ def step_function(variant, params):
     name = params.models[0]
     with VARIANTS[variant]():
         model = MODELS[name].build(params, None, params.batch_for(name))
-    session = tfcore.session(graph=model.graph)
+    session = tfcore.session(graph=model.graph, config=tfcore.session_config(xla=variant == "xla"))
     train.initialize(model, session)
     feeds = [model.inputs, model.targets] + ([model.training] if model.training is not None else [])
     run = session.make_callable([model.train_op, model.train_loss], feed_list=feeds)

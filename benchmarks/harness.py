@@ -57,6 +57,8 @@ def load_data(name, rows, params):
     rows = 1 if spec.single_batch else rows
     if params.data == "synthetic":
         (x_shape, x_values), (y_shape, y_values) = spec.x, spec.y or (None, None)
+        if spec.recurrent and params.length:  # a length sweep's point: (length, features)
+            x_shape = (params.length,) + tuple(x_shape[1:])
         return synthetic(rows, x_shape, x_values, y_shape, y_values, seed=params.seed)
     x, y = spec.real()
     x = x.astype(np.float32)
@@ -94,36 +96,86 @@ def _start_tfcore(name, device, params, x, y):
     return ours, first_step
 
 
-def _start_peer(peer_module, name, device, params, x, y):
-    """The tf-keras twin built, stepped once (the time to first step) and warmed up, both paths."""
+PEER_FRAMEWORKS = {"keras": "tf-keras", "torch": "pytorch"}  # --peer -> the rows' framework
+
+
+def peer_factory(params):
+    """(name, device, batch) -> a peer; None for --peer none.
+
+    tf-keras runs in this process (it is TensorFlow; `TF_USE_LEGACY_KERAS` was set
+    before the import). PyTorch runs in a process of its own
+    (`benchmarks/isolated.py`): its crash or hang becomes a skipped row, never the
+    end of the run, and it never shares a process with TensorFlow.
+    """
+    options = dict(seed=params.seed, jit_compile=params.xla, precision=params.precision)
+    if params.length:
+        options["length"] = params.length
+    if params.peer == "keras" and params.sweep_axis == "threads":
+        from benchmarks.isolated import IsolatedPeer  # the eager runtime's threads are fixed at start
+        return lambda name, device, batch: IsolatedPeer(
+            "benchmarks.peers", name, device, batch, timeout=params.peer_timeout,
+            env={"TF_USE_LEGACY_KERAS": "1"}, threads=params.intra_op_threads, label="tf-keras",
+            **options)
+    if params.peer == "keras":
+        from benchmarks import peers
+        return lambda name, device, batch: peers.Peer(name, device, batch, **options)
+    if params.peer == "torch":
+        from benchmarks.isolated import IsolatedPeer
+        return lambda name, device, batch: IsolatedPeer(
+            "benchmarks.torch_peer", name, device, batch, timeout=params.peer_timeout,
+            threads=params.intra_op_threads, label="pytorch", **options)
+    return None
+
+
+def _close(peer):
+    if peer is not None and hasattr(peer, "close"):
+        peer.close()
+
+
+def _start_peer(make_peer, name, device, params, x, y):
+    """The peer twin built, stepped once (the time to first step) and warmed up, both paths."""
     batch = params.batch_for(name)
-    peer = peer_module.Peer(name, device, batch, seed=params.seed, jit_compile=params.xla,
-                            precision=params.precision)
-    first_step = peer.first_step(x, y)
+    peer = make_peer(name, device, batch)
+    try:
+        first_step = peer.first_step(x, y)
+    except Exception:
+        _close(peer)
+        raise
     for _ in range(max(params.warmup - 1, 0)):
         peer.step_once(x[:batch], None if y is None else y[:batch])
     peer.time_fit(x, y, max(params.warmup, 2))  # trace fit's own step function
     return peer, first_step
 
 
-def _alternate(ours, peer, params, data, epoch_data, in_graph):
-    """The A B A B rounds: step times per path, and epoch wall times per way of running it."""
+def _peer_round(peer, params, data, epoch_data, rounds, epochs):
+    """One block of the peer's paths (and its epoch), appended to `rounds` and `epochs`."""
     x, y = data
+    rounds["train_on_batch"].append(peer.time_train_on_batch(x, y, params.steps))
+    rounds["fit"].append(peer.time_fit(x, y, params.steps)[0])
+    if params.epoch and not peer.forward_only:
+        epochs["keras"].append(peer.time_epoch(*epoch_data))
+
+
+def _alternate(ours, peer, params, data, epoch_data, in_graph):
+    """The A B A B rounds: step times per path, epoch wall times per way of running it, and
+    the peer's failure (an exception, or None): a peer that fails loses all its rounds."""
     rounds = {"tfcore": [], "train_on_batch": [], "fit": []}
     epochs = {"tfcore": [], "tfcore_fast": [], "tfcore_in_graph": [], "keras": []}
+    failure = None
     for _ in range(params.rounds):
         rounds["tfcore"].append(ours.time_steps(params.steps))
-        if peer is not None:
-            rounds["train_on_batch"].append(peer.time_train_on_batch(x, y, params.steps))
-            rounds["fit"].append(peer.time_fit(x, y, params.steps)[0])
+        if peer is not None and failure is None:
+            try:
+                _peer_round(peer, params, data, epoch_data, rounds, epochs)
+            except Exception as err:  # noqa: BLE001  (a peer's failure is a skipped row)
+                failure = err
+                rounds["train_on_batch"], rounds["fit"], epochs["keras"] = [], [], []
         if params.epoch and not ours.forward_only:
             epochs["tfcore"].append(ours.time_epoch(*epoch_data))
             epochs["tfcore_fast"].append(ours.time_epoch_fast(*epoch_data))
             if in_graph:
                 epochs["tfcore_in_graph"].append(ours.run_epoch_in_graph()[0])
-            if peer is not None:
-                epochs["keras"].append(peer.time_epoch(*epoch_data))
-    return rounds, epochs
+    return rounds, epochs, failure
 
 
 def _entry(name, device, framework, path, batch, rounds, flops, peak, first_step=None, epoch=None):
@@ -134,12 +186,13 @@ def _entry(name, device, framework, path, batch, rounds, flops, peak, first_step
     entry.update(timing.summarize(times, batch, flops, peak))
     entry["first_step_s"] = first_step
     entry["epoch"] = epoch
+    entry["memory"] = None  # --memory: the framework's probe (benchmarks/memory.py)
     return entry
 
 
 def _entries(ours, peer, name, device, params, peak, timed, first_steps, rows):
     """The result entries of one model on one device: tfcore's, then the peer's two paths."""
-    rounds, epochs = timed
+    rounds, epochs = timed[:2]
     batch, flops = params.batch_for(name), ours.flops
     peak_gflops = peak["tf_gflops"] if peak else None
     path = "session.run (%s)" % params.feed
@@ -163,15 +216,29 @@ def _entries(ours, peer, name, device, params, peak, timed, first_steps, rows):
     return entries
 
 
-def bench_model(name, device, params, peak, peer_module=None):
-    """Time model `name` on `device` (and its peer, alternating); return result entries."""
+def _failure(name, device, params, err):
+    """The skipped row of a peer that could not run: which, where, and why."""
+    return {"model": name, "device": device, "framework": PEER_FRAMEWORKS.get(params.peer, "peer"),
+            "why": str(err) or type(err).__name__}
+
+
+def bench_model(name, device, params, peak, make_peer=None):
+    """Time model `name` on `device` (and its peer, alternating).
+
+    Returns (result entries, failures): a peer that cannot be built or fails
+    during its rounds is one failure ({model, device, framework, why}), and
+    tfcore's rows are still measured.
+    """
     batch, rows = params.batch_for(name), epoch_rows(name, params)
     x, y = load_data(name, max(rows, batch * (params.steps + params.warmup)), params)
     epoch_data = (x[:rows], None if y is None else y[:rows])
     ours, first_step = _start_tfcore(name, device, params, x, y)
-    peer, peer_first = None, None
-    if peer_module is not None and get(name).peer is not None:  # a readable variant has no twin
-        peer, peer_first = _start_peer(peer_module, name, device, params, x, y)
+    peer, peer_first, failures = None, None, []
+    if make_peer is not None and get(name).peer is not None:  # a readable variant has no twin
+        try:
+            peer, peer_first = _start_peer(make_peer, name, device, params, x, y)
+        except Exception as err:  # noqa: BLE001  (a peer's failure is a skipped row)
+            failures.append(_failure(name, device, params, err))
     in_graph = (params.epoch and not ours.forward_only and get(name).in_graph_epoch
                 and params.feed != "dataset")
     if in_graph:
@@ -179,10 +246,19 @@ def bench_model(name, device, params, peak, peer_module=None):
         ours.run_epoch_in_graph()  # warm-up: the first run optimises the loop graph
     traced = _trace(ours, peer, name, device, params, x, y)
     timed = _alternate(ours, peer, params, (x, y), epoch_data, in_graph)
+    if timed[2] is not None:
+        failures.append(_failure(name, device, params, timed[2]))
+        _close(peer)
+        peer = None
     ours.close()
     entries = _entries(ours, peer, name, device, params, peak, timed, (first_step, peer_first), rows)
+    _close(peer)
     entries[0]["trace_files"] = traced
-    return entries
+    if params.memory or params.sweep_axis:
+        from benchmarks import memory
+
+        memory.attach(entries, name, device, params, (x, y))
+    return entries, failures
 
 
 def _trace(ours, peer, name, device, params, x, y):
@@ -193,7 +269,10 @@ def _trace(ours, peer, name, device, params, x, y):
 
     files = trace.trace_tfcore(ours, params.trace)
     if peer is not None:
-        files += trace.trace_peer(peer, name, device, x, y, params.trace)
+        try:
+            files += trace.trace_peer(peer, name, device, x, y, params.trace)
+        except Exception as err:  # noqa: BLE001  (the timing may still work; say why)
+            print("warning: %s: %s trace failed: %s" % (name, peer.framework, err), file=sys.stderr)
     return files
 
 
@@ -205,11 +284,17 @@ def _median_ratio(numerator, denominator):
     return float(np.median(numerator["seconds"]) / np.median(denominator["seconds"]))
 
 
+def _point(entry):
+    """The entry's sweep point as a hashable key (() outside a sweep)."""
+    return tuple(sorted((entry.get("sweep") or {}).items()))
+
+
 def _comparison(model, device, ours, peers):
-    """tfcore / tf-keras for one (model, device): step, epoch and first-step ratios."""
+    """tfcore / peer for one (model, device, sweep point): step, epoch and first-step ratios."""
     best = min(peers, key=lambda e: e["median_s"])
     per_round = [p / o for o, p in zip(ours["round_medians_s"], best["round_medians_s"])]
-    doc = {"model": model, "device": device, "peer_path": best["path"],
+    doc = {"model": model, "device": device, "sweep": ours.get("sweep"),
+           "peer": best["framework"], "peer_path": best["path"],
            "ratio_median": float(np.median(per_round)), "ratio_min": float(min(per_round)),
            "ratio_max": float(max(per_round)), "ratio_per_round": per_round,
            "ratio_of_medians": best["median_s"] / ours["median_s"]}
@@ -227,8 +312,9 @@ def _comparison(model, device, ours, peers):
 def compare(entries):
     """tfcore / tf-keras samples-per-second ratios per (model, device), against the faster peer path."""
     out = []
-    for model, device in sorted({(e["model"], e["device"]) for e in entries}):
-        group = [e for e in entries if e["model"] == model and e["device"] == device]
+    keys = list(dict.fromkeys((e["model"], e["device"], _point(e)) for e in entries))
+    for model, device, point in keys:
+        group = [e for e in entries if (e["model"], e["device"], _point(e)) == (model, device, point)]
         ours = [e for e in group if e["framework"] == "tfcore"]
         peers = [e for e in group if e["framework"] != "tfcore"]
         if ours and peers:
@@ -248,8 +334,8 @@ def readable_costs(entries):
         fast_name = get(e["model"]).variant_of
         if e["framework"] != "tfcore" or fast_name is None:
             continue
-        fast = next((f for f in entries if (f["model"], f["device"], f["framework"])
-                     == (fast_name, e["device"], "tfcore")), None)
+        fast = next((f for f in entries if (f["model"], f["device"], f["framework"], _point(f))
+                     == (fast_name, e["device"], "tfcore", _point(e))), None)
         if fast is None:
             continue
         doc = {"model": e["model"], "device": e["device"], "fast_model": fast_name,
@@ -267,6 +353,7 @@ def speedups(entries):
         if "GPU" not in e["device"]:
             continue
         cpu = [c for c in entries if "CPU" in c["device"] and c["model"] == e["model"]
+               and _point(c) == _point(e)
                and c["framework"] == e["framework"] and c["path"] == e["path"]]
         if cpu:
             per_round = [c / g for c, g in zip(cpu[0]["round_medians_s"], e["round_medians_s"])]
@@ -290,19 +377,22 @@ def measure_peak(device, params):
     return peak
 
 
-def bench_device(device, params, peer_module, say):
-    """(peak, entries) of every model on `device`, the peak measured before and after them."""
+def bench_device(device, params, make_peer, say):
+    """(peak, entries, failures) of every model on `device`, the peak measured before and after."""
     peak = measure_peak(device, params)
     say("%s: %s %dx%d matmul peak %.1f GFLOP/s (TF, best of 5), %.1f (NumPy float32)%s"
         % (device, peak["dtype"], params.peak_size, params.peak_size, peak["tf_gflops"],
            peak["numpy_gflops"], "; float32 %.1f" % peak["float32_tf_gflops"]
            if "float32_tf_gflops" in peak else ""))
-    found = []
+    found, failed = [], []
     for name in params.models:
-        entries = bench_model(name, device, params, peak, peer_module)
+        entries, failures = bench_model(name, device, params, peak, make_peer)
         say("  %-20s %s" % (name, ", ".join("%s %s %.2f ms" % (e["framework"], e["path"],
                                                              1e3 * e["median_s"]) for e in entries)))
+        for f in failures:
+            say("  %-20s %s skipped: %s" % (name, f["framework"], f["why"]))
         found += entries
+        failed += failures
     # A busy moment at the start would understate the peak (and overstate every
     # "% peak"): measure again after the models and keep the better of the two.
     peak = timing.merge_peaks(peak, measure_peak(device, params))
@@ -311,26 +401,38 @@ def bench_device(device, params, peer_module, say):
     for entry in found:
         entry.update(timing.summarize(entry["step_times_s"], entry["batch_size"],
                                       entry["train_flops_per_step"], peak["tf_gflops"]))
-    return peak, found
+    return peak, found, failed
 
 
-def run(params, say=print, command=None):
-    """Run the benchmark described by validated `params`; return the result document."""
+def run(params, say=print, command=None, make_peer=None):
+    """Run the benchmark described by validated `params`; return the result document.
+
+    `make_peer` (name, device, batch) -> peer overrides `peer_factory(params)` (tests
+    run fake peers through it). Under `--sweep` every device runs every point.
+    """
+    from benchmarks import sweep
+
     environment.configure_threads(params)
     devices, skipped = environment.select_devices(params)
     env = environment.environment(params)
     say(environment.header(env, params, devices, skipped))
-    peer_module = None
-    if params.peer == "keras":
-        from benchmarks import peers as peer_module
-    elif params.peer == "torch":
-        from benchmarks import torch_peer as peer_module
-    peaks, entries = {}, []
+    say(report.RATIO_MEANING)
+    peaks, entries, failures = {}, [], []
     for device in devices:
-        peaks[device], found = bench_device(device, params, peer_module, say)
-        entries.extend(found)
+        for point, point_params in sweep.points(params):
+            if point:
+                say("sweep point %s" % sweep.label(point))
+            peak, found, failed = bench_device(device, point_params,
+                                               make_peer or peer_factory(point_params), say)
+            for e in found + failed:
+                e["sweep"] = point
+            peaks[device + (" " + sweep.label(point) if point else "")] = peak
+            entries += found
+            failures += failed
     return {"schema": report.SCHEMA, "command": command or " ".join(sys.argv),
-            "environment": env, "params": params.as_dict(), "devices": devices,
+            "ratio_meaning": report.RATIO_MEANING, "environment": env,
+            "params": params.as_dict(), "devices": devices,
             "skipped": [{"device": d, "why": why} for d, why in skipped], "peak": peaks,
-            "results": entries, "comparisons": compare(entries),
-            "readable_costs": readable_costs(entries), "speedups": speedups(entries)}
+            "results": entries, "failures": failures, "comparisons": compare(entries),
+            "readable_costs": readable_costs(entries), "speedups": speedups(entries),
+            "sweep": sweep.summary(params, entries)}

@@ -19,6 +19,7 @@ import os
 import pathlib
 import re
 
+from benchmarks import sweep as sweep_lib
 from benchmarks.registry import MODELS, variants
 
 FEEDS = ("feed_dict", "callable", "dataset", "resident")
@@ -85,11 +86,23 @@ FLAGS = (
     Flag("steps_per_run", 0, "training steps per session run in the epoch timed through "
          "tfcore.train.fit (its steps_per_run=); 0 (default) = the whole epoch in one run, "
          "1 = one run per batch", type=int, minimum=0),
+    Flag("memory", False, "also measure each framework's peak host memory per step: its step built "
+         "and run once more in a process of its own (benchmarks/memory.py; ~10-25 s per model and "
+         "framework, so opt-in; a --sweep always measures it)", type=bool, action="store_true"),
+    Flag("peer_timeout", 300, "seconds a framework's own process (PyTorch, the memory probes) may "
+         "take for one call before it is stopped and its row skipped with the reason", type=int,
+         minimum=1),
+    Flag("sweep", "", "AXIS=V1,V2,...: time every model at each value, every framework alternating: "
+         "batch=32,64,128 (rows per step), threads=1,2 (intra-op threads, up to the cores present), "
+         "length=10,50,200 (sequence length of the recurrent models); '' (default) = no sweep"),
     Flag("trace", "", "write one traced training step per model and framework into this folder "
          "(Chrome traces, per-op totals; see benchmarks/trace.py); '' (default) = none"),
     Flag("json", "runs/benchmarks/results.json", "where to write the JSON ('' to skip)"),
     Flag("markdown", "runs/benchmarks/results.md", "where to write the Markdown table ('' to skip)"),
     Flag("plot", "runs/benchmarks/samples_per_second.png", "where to write the bar chart ('' to skip)"),
+    Flag("overwrite", False, "replace the saved results (--json, --markdown, --plot) even when this "
+         "run measured less than they hold (fewer rows, or a skipped peer); without it such a run "
+         "writes beside them, as NAME.partial.EXT", type=bool, action="store_true"),
     Flag("peak_size", 2048, "side of the square float32 matmul that measures the peak", type=int,
          minimum=64),
     Flag("quick", False, "a smoke run: 1 warm-up step, 3 steps, 1 round, small peak matmul",
@@ -121,7 +134,11 @@ Params = dataclasses.make_dataclass(
     [(f.name, object, dataclasses.field(default=f.default)) for f in FLAGS] + [
         ("models", list, dataclasses.field(default_factory=list)),  # the --model names, resolved
         ("intra_op_threads", int, 0),  # --threads, parsed
-        ("inter_op_threads", int, 0)],
+        ("inter_op_threads", int, 0),
+        ("sweep_axis", str, None),  # --sweep, parsed (benchmarks/sweep.py)
+        ("sweep_values", list, dataclasses.field(default_factory=list)),
+        ("sweep_left_out", dict, dataclasses.field(default_factory=dict)),  # model -> why
+        ("length", int, None)],  # the recurrent models' sequence length (a length sweep's point)
     namespace={"batch_for": _batch_for, "as_dict": _as_dict,
                "__doc__": "The benchmark's parameters: every flag of FLAGS, then the derived fields."})
 
@@ -193,6 +210,7 @@ def validate(params):
     params.inter_op_threads = int(match.group(2)) if match.group(2) else 0
     _check_peer(params)
     _check_devices(params)
+    _check_sweep(params)
     for name in OUTPUTS:
         _check_writable(name, getattr(params, name))
     if params.trace and pathlib.Path(params.trace).exists() and not pathlib.Path(params.trace).is_dir():
@@ -210,7 +228,10 @@ def _resolve_models(model, with_variants=False):
     if isinstance(model, str):
         names = [m.strip() for m in model.split(",") if m.strip()]
     else:
-        names = list(model or ["all"])
+        names = ["all"] if model is None else list(model)
+    if not names:
+        raise ParamsError("--model: no model named (got %r); choose from %s or all"
+                          % (model, ", ".join(MODELS)))
     if "all" in names:
         if len(names) > 1:
             raise ParamsError("--model: 'all' cannot be combined with other models")
@@ -279,6 +300,27 @@ def _check_devices(params):
     if params.cpu_devices > 1 and params.peer != "none":
         raise ParamsError("--cpu-devices > 1 makes logical CPU devices for tfcore's sessions only; "
                           "the peer (tf-keras, PyTorch) cannot use them: pass --peer none")
+
+
+def _check_sweep(params):
+    """--sweep parsed; the models that cannot take every point refused (--model) or left out."""
+    try:
+        parsed = sweep_lib.parse(params.sweep)
+        if parsed is None:
+            return
+        axis, values = parsed
+        if axis == "batch" and params.batch_size is not None:
+            raise ValueError("--sweep batch sets the batch: leave out --batch-size")
+        if axis == "threads" and str(params.threads).strip() != "0":
+            raise ValueError("--sweep threads sets the threads: leave out --threads")
+        if axis == "length" and params.data != "synthetic":
+            raise ValueError("--sweep length needs --data synthetic (the staged series has "
+                             "windows of 20)")
+        params.models, params.sweep_left_out = sweep_lib.select_models(
+            axis, values, params.models, explicit=params.model is not None)
+    except ValueError as err:
+        raise ParamsError(str(err)) from None
+    params.sweep_axis, params.sweep_values = axis, values
 
 
 def _check_writable(name, target):

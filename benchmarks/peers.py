@@ -36,7 +36,19 @@ import tf_keras as keras  # noqa: E402
 from benchmarks.registry import get  # noqa: E402
 
 
-def build(name, batch_size, seed=0, jit_compile=False, precision="float32"):
+def set_threads(threads):
+    """The eager runtime's intra-op threads; only before it starts (a probe's or sweep's own process)."""
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+
+
+def warm_runtime(device):
+    """TensorFlow's eager runtime started by one tiny graph function: a memory probe's baseline."""
+    with tf.device(device):
+        weight = tf.Variable(tf.ones((4, 4)))
+        tf.function(lambda: weight.assign_sub(tf.matmul(weight, weight)))()
+
+
+def build(name, batch_size, seed=0, jit_compile=False, precision="float32", length=None):
     """The compiled tf-keras twin of model `name` (the registry's `peer`), under Keras's `precision` policy.
 
     The policy is Keras's global one, set only while the model is built (its layers keep
@@ -45,7 +57,8 @@ def build(name, batch_size, seed=0, jit_compile=False, precision="float32"):
     keras.utils.set_random_seed(seed)
     keras.mixed_precision.set_global_policy(precision)
     try:
-        return get(name).peer(keras, batch_size, jit_compile)
+        extra = {"length": length} if length else {}  # a recurrent twin's sequence length
+        return get(name).peer(keras, batch_size, jit_compile, **extra)
     finally:
         keras.mixed_precision.set_global_policy("float32")
 
@@ -83,14 +96,15 @@ class KerasPeer:
 
     framework = "tf-keras"
 
-    def __init__(self, name, device, batch_size, seed=0, jit_compile=False, precision="float32"):
+    def __init__(self, name, device, batch_size, seed=0, jit_compile=False, precision="float32",
+                 length=None):
         self.name, self.device, self.batch_size = name, device, batch_size
         self.spec = get(name)
         self.forward_only = self.spec.forward_only
         self.paths = ("predict_on_batch", "predict") if self.forward_only else ("train_on_batch", "fit")
         began = time.perf_counter()
         with tf.device(device):
-            self.model = build(name, batch_size, seed, jit_compile, precision)
+            self.model = build(name, batch_size, seed, jit_compile, precision, length)
         self.build_seconds = time.perf_counter() - began
 
     def reset(self):

@@ -61,6 +61,7 @@ class ModelSpec:
     in_graph_epoch: bool = False  # dispatch-bound: time a whole epoch in one session run too
     epoch_steps_cap: int = None  # time at most this many steps of the epoch (None: all)
     torch: object = None  # (torch, batch) -> (module, loss, optimizer, schedule): the PyTorch twin
+    recurrent: bool = False  # takes a sequence length (params.length; a length sweep)
 
     @property
     def forward_only(self):
@@ -83,8 +84,8 @@ def _build_cnn(batchnorm, implementation="fused", gradient="auto"):
 
 def _build_lstm(params, device, batch):
     from models import lstm_temperature
-    return lstm_temperature.build(batch_size=batch, seed=params.seed, device=device,
-                                  implementation=params.lstm_implementation)
+    return lstm_temperature.build(batch_size=batch, window=params.length or 20, seed=params.seed,
+                                  device=device, implementation=params.lstm_implementation)
 
 
 def _build_mlp(params, device, batch):
@@ -175,9 +176,9 @@ def _keras_cnn(batchnorm):
     return peer
 
 
-def _keras_lstm(keras, batch, jit_compile):
+def _keras_lstm(keras, batch, jit_compile, length=None):
     model = keras.Sequential([
-        keras.layers.LSTM(8, stateful=True, batch_input_shape=(batch, 20, 1)),
+        keras.layers.LSTM(8, stateful=True, batch_input_shape=(batch, length or 20, 1)),
         keras.layers.Dense(1)])
     model.compile(keras.optimizers.legacy.Adam(1e-3, decay=1e-4), "mse", jit_compile=jit_compile)
     return model
@@ -323,7 +324,7 @@ MODELS = {spec.name: spec for spec in (
               description="the CNN with batch norm before each activation, no dropout"),
     ModelSpec("lstm_temperature", _build_lstm, x=((20, 1), ("uniform", -1.0, 1.0)),
               y=((1,), ("uniform", -1.0, 1.0)), real=_real_temperature, batch=20, epoch=1400,
-              peer=_keras_lstm, torch=_torch_lstm, stateful=True, in_graph_epoch=True,
+              peer=_keras_lstm, torch=_torch_lstm, stateful=True, in_graph_epoch=True, recurrent=True,
               description="stateful LSTM, 8 units, windows of 20 scaled anomalies"),
     ModelSpec("mlp", _build_mlp, x=((3,), ("normal", 0.0, 1.0)), y=((1,), ("integers", 0, 2)),
               real=_real_classification("mlp"), batch=50, epoch=800, peer=_keras_mlp, torch=_torch_mlp,

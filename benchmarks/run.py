@@ -7,6 +7,15 @@
     python benchmarks/run.py --variants           also the readable variants (the CNN with im2col
                                                   convolutions, with hand-derived gradients), each
                                                   reported beside its fast model (slow)
+    python benchmarks/run.py --peer torch         PyTorch twins, each in its own process (a crash or
+                                                  a hang is a skipped row: benchmarks/isolated.py)
+    python benchmarks/run.py --memory             + each framework's peak host memory per step
+    python benchmarks/run.py --sweep batch=32,64  every point, every framework (also threads=,
+                                                  length=); one plot per model
+    python benchmarks/run.py --overwrite          replace saved results even with a run that
+                                                  measured less (else it writes *.partial.*)
+
+Reading the report, the memory method, sweeps and a GPU run: docs/benchmarks.md.
 
 The flags come from one registry (`benchmarks/params.py`), the models from
 another (`benchmarks/registry.py`). The flags are validated (a bad one exits
@@ -24,6 +33,7 @@ The header printed first says which of these were set and by whom.
 
 import os
 import pathlib
+import shlex
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
@@ -68,7 +78,7 @@ def main(argv=None):
     except ValueError as err:
         print("run.py: --device %s: %s" % (params.device, err), file=sys.stderr)
         return 2
-    doc = harness.run(params, command=("python benchmarks/run.py " + " ".join(
+    doc = harness.run(params, command=("python benchmarks/run.py " + shlex.join(
         sys.argv[1:] if argv is None else argv)).strip())
     print()
     print(report.text_table(doc))

@@ -27,6 +27,9 @@ respect to its input and one for its weights (the usual convention; the first
 layer's input gradient and the optimizer's updates are not exact).
 """
 
+import contextlib
+import io
+import re
 import sys
 import time
 
@@ -76,7 +79,14 @@ def profiler_check(name, output):
     if any(inspect_flops.has_unknown_dims(op) for op in counted):
         return None
     analytic = sum(inspect_flops.op_flops(op)[0] for op in counted)
-    per_op = inspect_flops.profiler_flops(output.graph)
+    said = io.StringIO()
+    with contextlib.redirect_stderr(said):  # the profiler writes "N ops no flops stats ..."
+        per_op = inspect_flops.profiler_flops(output.graph)
+    skipped = re.search(r"(\d+) ops no flops stats", said.getvalue())
+    if skipped:  # its whole-graph count skips ops of unknown shape: never the ones checked here
+        print("note: %s: the profiler skipped %s op(s) of unknown shape elsewhere in the graph "
+              "(none of the fixed-shape Conv2D/MatMul/BiasAdd ops it is checked on)"
+              % (name, skipped.group(1)), file=sys.stderr)
     profiled = sum(per_op.get(op.name, 0) for op in counted)
     if profiled != analytic:
         print("warning: %s: analytic conv/matmul/bias FLOPs %d != profiler's %d"
@@ -137,14 +147,27 @@ def merge_peaks(before, after):
 # ---------------------------------------------------------------------------
 
 def summarize(times, batch, flops, peak_gflops):
-    """Median, quartiles, min, max of `times`; samples/s, GFLOP/s and % of the peak."""
+    """Median, quartiles, min, max of `times`; samples/s, GFLOP/s and % of the peak.
+
+    A step cannot compute faster than the best matmul of the same device and
+    type: a rate above the measured peak means the peak was measured at a busier
+    moment (the machine's load changed). Then `percent_of_peak` is None and
+    `measurement_error` says why, rather than print a % above 100.
+    """
     t = np.asarray(times, dtype=np.float64)
     q1, median, q3 = np.percentile(t, [25, 50, 75])
     gflops = flops / median / 1e9 if flops else None
+    percent = 100.0 * gflops / peak_gflops if gflops and peak_gflops else None
+    error = None
+    if percent is not None and percent > 100.0:
+        error = ("measurement error: %.1f GFLOP/s achieved is above the %.1f GFLOP/s matmul peak "
+                 "measured around the models (the load changed between them); %% of peak not "
+                 "reported" % (gflops, peak_gflops))
+        percent = None
     return {"median_s": float(median), "q1_s": float(q1), "q3_s": float(q3), "iqr_s": float(q3 - q1),
             "min_s": float(t.min()), "max_s": float(t.max()), "samples_per_s": batch / float(median),
             "train_flops_per_step": int(flops) if flops else None, "gflops_per_s": gflops,
-            "percent_of_peak": 100.0 * gflops / peak_gflops if gflops and peak_gflops else None}
+            "percent_of_peak": percent, "measurement_error": error}
 
 
 def epoch_doc(rows, batch, seconds):
@@ -252,8 +275,12 @@ class TfcoreBench:
             else:
                 start = cursor.read_value() % batches * b
                 rows = [d[start:start + b] for d in data]
-            if m.inputs.shape.is_fully_defined():
-                rows[0] = tf.reshape(rows[0], m.inputs.shape)
+            # A slice at a run-time offset has an unknown row count: give each its placeholder's
+            # fixed shape back, so shape inference (and the profiler's FLOP count, which skips
+            # ops of unknown shape and says so) sees the same shapes as in the fed graph.
+            for i, placeholder in enumerate([m.inputs, m.targets][:len(rows)]):
+                if placeholder.shape.is_fully_defined():
+                    rows[i] = tf.reshape(rows[i], placeholder.shape)
             input_map = dict(zip([p.name for p in [m.inputs, m.targets] if p is not None], rows))
             if m.training is not None and m.training.op.name in {n.name for n in step_def.node}:
                 input_map[m.training.name] = tf.constant(True)

@@ -37,6 +37,22 @@ def torch_device(device):
     return "cuda:%s" % device.rsplit(":", 1)[-1]
 
 
+def set_threads(threads):
+    """PyTorch's intra-op threads (`--threads`, a threads sweep); call before building a peer."""
+    torch.set_num_threads(threads)
+
+
+def warm_runtime(device):
+    """PyTorch's runtime started by one tiny Adam step: a memory probe's baseline.
+
+    The thread pool, the autograd engine and the optimizer's lazily imported modules
+    (torch.optim.Adam imports torch._dynamo) are the framework's, not the model's.
+    """
+    weight = torch.ones(4, 4, requires_grad=True, device=torch_device(device))
+    (weight @ weight).sum().backward()
+    torch.optim.Adam([weight]).step()
+
+
 def _channels_first(x):
     return np.ascontiguousarray(np.transpose(x, (0, 3, 1, 2))) if x.ndim == 4 else x
 
@@ -46,7 +62,8 @@ class TorchPeer:
 
     framework, paths = FRAMEWORK, PATHS
 
-    def __init__(self, name, device, batch_size, seed=0, jit_compile=False, precision="float32"):
+    def __init__(self, name, device, batch_size, seed=0, jit_compile=False, precision="float32",
+                 length=None):  # PyTorch's LSTM takes any sequence length: no twin change
         self.name, self.device, self.batch_size = name, torch_device(device), batch_size
         self.spec = get(name)
         self.forward_only = self.spec.forward_only
@@ -116,6 +133,14 @@ class TorchPeer:
         self.reset()
         _, wall = self.time_fit(x, y, len(x) // self.batch_size)
         return wall
+
+    def trace_step(self, x, y, path):
+        """One step of the first batch under torch.profiler, as a Chrome trace at `path`."""
+        b = self.batch_size
+        with torch.profiler.profile() as profile:
+            self.step_once(x[:b], None if y is None else y[:b])
+        profile.export_chrome_trace(path)
+        return [path]
 
 
 Peer = TorchPeer  # what the harness builds: every peer module names its class Peer

@@ -74,13 +74,8 @@ def trace_peer(peer, name, device, x, y, folder):
     """One profiled step of the peer (tf-keras: TF profiler; PyTorch: Chrome trace)."""
     stem = _stem(folder, name, device, peer.framework)
     xb, yb = x[:peer.batch_size], None if y is None else y[:peer.batch_size]
-    if peer.framework == "pytorch":
-        import torch
-
-        with torch.profiler.profile() as profile:
-            peer.step_once(xb, yb)
-        profile.export_chrome_trace(str(stem.with_suffix(".json")))
-        return [str(stem.with_suffix(".json"))]
+    if peer.framework == "pytorch":  # in its own process (benchmarks/isolated.py)
+        return peer.trace_step(x, y, str(stem.with_suffix(".json")))
     tf.profiler.experimental.start(str(stem))
     try:
         peer.step_once(xb, yb)
