@@ -276,8 +276,9 @@ def _child(job, write_fd, output_fd, verbose):
               "failure": "%s called sys.exit(%r) during the check: a check passes only by "
                          "returning the right tensors" % (where, err.code)})
     except BaseException as err:  # noqa: BLE001 - anything the learner's file raises is the report
-        send({"status": "fail", "passed": 0, "total": None,
-              "failure": checker.bounded("%s: %s: %s" % (where, type(err).__name__, err), 5)})
+        failure = checker.bounded("%s: %s: %s" % (where, type(err).__name__, err), 5)
+        send({"line": "FAIL %s: %s" % (job["exercise"], failure)})  # the report's one line
+        send({"status": "fail", "passed": 0, "total": None, "failure": failure})
     finally:
         with contextlib.suppress(Exception):  # what the learner printed, for the report's tail
             sys.stdout.flush()
