@@ -239,12 +239,17 @@ def _ops(model):
     """Every node of the graph, whole: name, op, inputs, device and attributes (constants, shapes, seeds).
 
     A `tf.cond` branch's function name holds a process-wide counter
-    (`dropout_cond_true_82`, `dropout_cond_true_grad_450`): function names lose their numbers.
+    (`dropout_cond_true_82`, `dropout_cond_true_grad_450`), and so does a custom gradient's
+    `_gradient_op_type` (`CustomGradient-109`): both lose their numbers.
     """
     def unnumbered(match):
         return re.sub(r"_\d+", "", match.group(0))
 
-    return [re.sub(r'func \{\s+name: "[^"]*"', unnumbered, str(node)) for node in model.graph.as_graph_def().node]
+    def ops(node):
+        return re.sub(r"CustomGradient-\d+", "CustomGradient",
+                      re.sub(r'func \{\s+name: "[^"]*"', unnumbered, str(node)))
+
+    return [ops(node) for node in model.graph.as_graph_def().node]
 
 
 @pytest.mark.parametrize("chapter, function, build, args", [
@@ -263,3 +268,24 @@ def test_the_chapters_builders_make_the_same_graphs_as_the_checkouts_models(chap
             assert _ops(mine(towers)) == _ops(reference(towers=towers, **args))
     else:
         assert _ops(mine()) == _ops(reference(**args))
+
+
+def _builder_block(chapter):
+    path = course.find_chapter(chapter)
+    return [b.text for b in course.parse(path.read_text()) if "def build_cnn(" in b.text]
+
+
+def test_chapters_15_and_16_share_one_cnn_builder():
+    # One block, copied: the graph test below checks it once for the options of both chapters.
+    assert len(_builder_block("15")) == 1 and _builder_block("15") == _builder_block("16")
+
+
+@pytest.mark.parametrize("chapter, options", [
+    ("15", {"batch_size": 32}),
+    ("15", {"batch_size": 32, "batchnorm": True, "fused_batchnorm": True}),
+    ("16", {"batch_size": 8, "implementation": "patches", "gradient": "manual"}),
+], ids=["15_fused", "15_batchnorm", "16_patches_manual"])
+def test_chapters_15_and_16_build_the_same_cnn_graphs_as_the_checkouts_models(chapter, options):
+    # Chapter 10's CNN with the options these chapters use, node for node as models/mnist_cnn.py.
+    reference = importlib.import_module("models.mnist_cnn").build
+    assert _ops(_chapter_function(chapter, "build_cnn")(**options)) == _ops(reference(**options))
