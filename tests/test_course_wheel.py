@@ -54,6 +54,11 @@ def test_the_wheel_holds_every_chapter_and_figure(wheel):
     assert "tfcore/learn/course.py" in names and not any(n.startswith("models/") for n in names)
 
 
+def test_the_wheel_marks_tfcore_as_typed(wheel):
+    # PEP 561: without the marker a user's type checker ignores tfcore's hints (tests/test_types.py).
+    assert "tfcore/py.typed" in zipfile.ZipFile(wheel).namelist()
+
+
 @pytest.mark.slow  # ~25 s here: a fresh process imports TensorFlow
 def test_a_chapter_runs_from_the_installed_wheel_in_another_folder(wheel, tmp_path):
     venv = tmp_path / "venv"

@@ -36,18 +36,24 @@ makes the same decisions, at the same epochs, as an uninterrupted one. (Keras 2 
 hook: its callbacks start over after a restart.)
 """
 
+from __future__ import annotations
+
 import csv
 import io
 import math
 import os
 import sys
 import warnings
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from tfcore import checkpoint as checkpoint_lib
 from tfcore import weighting
+
+Logs = dict[str, Any]
+"""What a hook receives: metric name -> value (`{"loss": 0.31, "val_accuracy": 0.9}`)."""
 
 
 def _say(message):
@@ -57,45 +63,45 @@ def _say(message):
 class Callback:
     """The base class: every hook does nothing. Override the moments you need."""
 
-    def __init__(self):
-        self.model = None
-        self.session = None
-        self.params = {}
+    def __init__(self) -> None:
+        self.model: Any = None  # the TrainGraph being fitted, once `set_model` ran
+        self.session: Any = None
+        self.params: dict[str, Any] = {}
 
-    def set_model(self, model, session):
+    def set_model(self, model: Any, session: tf.compat.v1.Session) -> None:
         self.model = model
         self.session = session
 
-    def set_params(self, params):
+    def set_params(self, params: dict[str, Any]) -> None:
         self.params = dict(params)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         pass
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Logs | None = None) -> None:
         pass
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         pass
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         pass
 
-    def on_train_batch_begin(self, batch, logs=None):
+    def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
         pass
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         pass
 
-    def get_state(self):
+    def get_state(self) -> dict[str, Any]:
         """What this callback remembers across epochs, as a JSON-able dict (saved with checkpoints)."""
         return {}
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, Any]) -> None:
         """Take back what `get_state` returned (a resumed run)."""
 
 
-def overrides(callback, hook):
+def overrides(callback: Callback, hook: str) -> bool:
     """True when `callback`'s class (or instance, for LambdaCallback) replaces the base `hook`."""
     return hook in vars(callback) or getattr(type(callback), hook) is not getattr(Callback, hook)
 
@@ -145,8 +151,9 @@ class EarlyStopping(Callback):
     checkpoint directory (when `fit` has one).
     """
 
-    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
-                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0, patience: int = 0,
+                 verbose: int = 0, mode: str = "auto", baseline: float | None = None,
+                 restore_best_weights: bool = False, start_from_epoch: int = 0) -> None:
         super().__init__()
         self._monitor = _Monitor("EarlyStopping", monitor, mode,
                                  lambda m: m.endswith(("acc", "accuracy", "auc")))
@@ -155,18 +162,18 @@ class EarlyStopping(Callback):
         self.start_from_epoch = int(start_from_epoch)
         # Keras signs min_delta so that "current - min_delta improves on best" in either mode.
         self.min_delta = abs(min_delta) * (1 if self._monitor.greater else -1)
-        self.best_weights = None
+        self.best_weights: list[np.ndarray] | None = None
 
     def _improves(self, value, reference):
         shifted = value - self.min_delta
         return shifted > reference if self._monitor.greater else shifted < reference
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
         self.best = self._monitor.worst()
         self.best_weights = None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         current = self._monitor.value(logs)
         if current is None or epoch < self.start_from_epoch:
             return
@@ -184,7 +191,7 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Logs | None = None) -> None:
         if self.stopped_epoch > 0 and self.verbose > 0:
             _say("Epoch %d: early stopping" % (self.stopped_epoch + 1))
         if self.restore_best_weights and self.best_weights is not None:
@@ -206,11 +213,11 @@ class EarlyStopping(Callback):
         directory = self.params.get("checkpoint_dir")
         return os.path.join(directory, "early_stopping_best.npz") if directory else None
 
-    def get_state(self):
+    def get_state(self) -> dict[str, Any]:
         return {"wait": self.wait, "best": _json_float(self.best), "best_epoch": self.best_epoch,
                 "stopped_epoch": self.stopped_epoch, "has_best_weights": self.best_weights is not None}
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, Any]) -> None:
         self.wait, self.best_epoch = int(state["wait"]), int(state["best_epoch"])
         self.best, self.stopped_epoch = float(state["best"]), int(state["stopped_epoch"])
         path = self._weights_path()
@@ -243,8 +250,9 @@ class ReduceLROnPlateau(Callback):
     decay keeps dividing it by (1 + decay k).
     """
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
-                 min_delta=1e-4, cooldown=0, min_lr=0):
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
+                 verbose: int = 0, mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0,
+                 min_lr: float = 0) -> None:
         super().__init__()
         if not 0 < factor < 1:
             raise ValueError("ReduceLROnPlateau: factor must be in (0, 1), got %r" % (factor,))
@@ -252,7 +260,7 @@ class ReduceLROnPlateau(Callback):
         self.monitor, self.factor, self.patience, self.verbose = monitor, factor, patience, verbose
         self.min_delta, self.cooldown, self.min_lr = min_delta, cooldown, min_lr
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         self.best, self.wait, self.cooldown_counter = self._monitor.worst(), 0, 0
 
     def _improves(self, value):
@@ -260,7 +268,7 @@ class ReduceLROnPlateau(Callback):
             return value > self.best + self.min_delta
         return value < self.best - self.min_delta
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         logs = logs if logs is not None else {}
         logs["lr"] = self.model.get_learning_rate(self.session)
         current = self._monitor.value(logs)
@@ -283,11 +291,11 @@ class ReduceLROnPlateau(Callback):
                              % (epoch + 1, new))
                     self.cooldown_counter, self.wait = self.cooldown, 0
 
-    def get_state(self):
+    def get_state(self) -> dict[str, Any]:
         return {"best": _json_float(self.best), "wait": self.wait,
                 "cooldown_counter": self.cooldown_counter}
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, Any]) -> None:
         self.best, self.wait = float(state["best"]), int(state["wait"])
         self.cooldown_counter = int(state["cooldown_counter"])
 
@@ -300,13 +308,13 @@ class LearningRateScheduler(Callback):
     epoch's end records it. The rate lives in the graph, so checkpoints save it.
     """
 
-    def __init__(self, schedule, verbose=0):
+    def __init__(self, schedule: Callable[..., float], verbose: int = 0) -> None:
         super().__init__()
         if not callable(schedule):
             raise TypeError("LearningRateScheduler: schedule must be callable, got %r" % (schedule,))
         self.schedule, self.verbose = schedule, verbose
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         lr = self.model.get_learning_rate(self.session)
         try:
             lr = self.schedule(epoch, lr)
@@ -318,7 +326,7 @@ class LearningRateScheduler(Callback):
         if self.verbose > 0:
             _say("\nEpoch %d: LearningRateScheduler setting learning rate to %s." % (epoch + 1, lr))
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         if logs is not None:
             logs["lr"] = self.model.get_learning_rate(self.session)
 
@@ -332,11 +340,15 @@ class TerminateOnNaN(Callback):
     not recorded and nothing is saved (its weights are suspect).
     """
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(loss):
             _say("Batch %d: Invalid loss, terminating training" % batch)
             self.model.stop_training = True
+
+
+Hook = Callable[..., Any] | None
+"""A LambdaCallback hook: a function of the hook's arguments (`epoch, logs`), or None."""
 
 
 class LambdaCallback(Callback):
@@ -348,9 +360,10 @@ class LambdaCallback(Callback):
     same, Keras's older names), `on_train_begin(logs)`, `on_train_end(logs)`.
     """
 
-    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_batch_begin=None,
-                 on_batch_end=None, on_train_begin=None, on_train_end=None,
-                 on_train_batch_begin=None, on_train_batch_end=None):
+    def __init__(self, on_epoch_begin: Hook = None, on_epoch_end: Hook = None,
+                 on_batch_begin: Hook = None, on_batch_end: Hook = None,
+                 on_train_begin: Hook = None, on_train_end: Hook = None,
+                 on_train_batch_begin: Hook = None, on_train_batch_end: Hook = None) -> None:
         super().__init__()
         hooks = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end,
                  "on_train_batch_begin": on_train_batch_begin or on_batch_begin,
@@ -373,12 +386,15 @@ class CSVLogger(Callback):
     so each epoch appears once, with the values of the run that kept it.
     """
 
-    def __init__(self, filename, separator=",", append=False):
+    def __init__(self, filename: str | os.PathLike[str], separator: str = ",",
+                 append: bool = False) -> None:
         super().__init__()
         self.filename, self.sep, self.append = os.fspath(filename), separator, append
-        self.keys = self.writer = self.csv_file = None
+        self.keys: list[str] | None = None
+        self.writer: Any = None  # a csv.DictWriter on csv_file, while training
+        self.csv_file: Any = None
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         self.append_header = True
         if self.append and os.path.exists(self.filename):
             self._drop_rows_from(self.params.get("initial_epoch"))
@@ -398,7 +414,7 @@ class CSVLogger(Callback):
             csv.writer(text, dialect=type("Dialect", (csv.excel,), {"delimiter": self.sep})).writerows(kept)
             checkpoint_lib.write_atomically(self.filename, text.getvalue())
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
@@ -412,7 +428,7 @@ class CSVLogger(Callback):
         self.writer.writerow(dict({"epoch": epoch}, **{k: logs.get(k, "NA") for k in self.keys}))
         self.csv_file.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Logs | None = None) -> None:
         if self.csv_file is not None:
             self.csv_file.close()
         self.writer = self.csv_file = None
@@ -496,9 +512,10 @@ class ModelCheckpoint(Callback):
     best, as an uninterrupted one.
     """
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto", save_freq="epoch",
-                 initial_value_threshold=None):
+    def __init__(self, filepath: str | os.PathLike[str], monitor: str = "val_loss",
+                 verbose: int = 0, save_best_only: bool = False, save_weights_only: bool = False,
+                 mode: str = "auto", save_freq: str | int = "epoch",
+                 initial_value_threshold: float | None = None) -> None:
         super().__init__()
         self._monitor = _Monitor("ModelCheckpoint (save_best_only)", monitor, mode,
                                  lambda m: "acc" in m or m.startswith("fmeasure"))
@@ -512,9 +529,9 @@ class ModelCheckpoint(Callback):
         self._epoch = self._epoch_start = 0
         self._saver = self._saver_graph = None
         if self.save_freq != "epoch":  # only then does fit need to call a batch hook
-            self.on_train_batch_end = self._save_on_batch
+            self.on_train_batch_end = self._save_on_batch  # type: ignore[method-assign]
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         if self._saver is None or self._saver_graph is not self.model.graph:
             variables = self.model.weights if self.save_weights_only else self.model.variables
             with self.model.graph.as_default(), tf.name_scope("model_checkpoint"):
@@ -522,7 +539,7 @@ class ModelCheckpoint(Callback):
                 self._saver = tf.compat.v1.train.Saver(variables, max_to_keep=None)
             self._saver_graph = self.model.graph
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         self._epoch, self._epoch_start = epoch, self.batches_seen
 
     def _save_on_batch(self, batch, logs=None):
@@ -534,7 +551,7 @@ class ModelCheckpoint(Callback):
         if _passed_a_multiple(before, self.batches_seen, self.save_freq):
             self._save(self._epoch, logs, batch)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         if self.save_freq == "epoch":
             self._save(epoch, logs or {})
 
@@ -570,10 +587,10 @@ class ModelCheckpoint(Callback):
         with self.session.graph.as_default():  # not eager, even for a session made without `with`
             self._saver.save(self.session, path, write_meta_graph=False)
 
-    def get_state(self):
+    def get_state(self) -> dict[str, Any]:
         return {"best": _json_float(self.best), "batches_seen": self.batches_seen}
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, Any]) -> None:
         self.best = float(state["best"])
         # A checkpoint written before the count was saved has none: keep counting from here.
         self.batches_seen = int(state.get("batches_seen", self.batches_seen))
@@ -599,7 +616,8 @@ class TensorBoard(Callback):
     training switch off) so that epochs are compared on the same rows.
     """
 
-    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, update_freq="epoch"):
+    def __init__(self, log_dir: str | os.PathLike[str] = "logs", histogram_freq: int = 0,
+                 write_graph: bool = True, update_freq: str | int = "epoch") -> None:
         super().__init__()
         if update_freq != "epoch" and (isinstance(update_freq, bool) or not isinstance(update_freq, int)
                                        or update_freq <= 0):
@@ -610,11 +628,12 @@ class TensorBoard(Callback):
         self.log_dir, self.histogram_freq = os.fspath(log_dir), histogram_freq
         self.write_graph, self.update_freq = write_graph, update_freq
         self._histograms = self._histogram_graph = None
-        self.writers, self._epoch = {}, 0
+        self.writers: dict[str, Any] = {}  # "train"/"validation" -> a tf.summary writer
+        self._epoch = 0
         if update_freq != "epoch":  # only then does fit need to call a batch hook
-            self.on_train_batch_end = self._write_batch
+            self.on_train_batch_end = self._write_batch  # type: ignore[method-assign]
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         graph = self.model.graph
         with graph.as_default():  # FileWriter refuses to start while eager execution is on
             self.writers = {
@@ -652,11 +671,11 @@ class TensorBoard(Callback):
         if _passed_a_multiple(previous + 1, step + 1, self.update_freq):  # once, at the run's end
             self._write_scalars("train", "batch_", logs or {}, step)
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         self._epoch = epoch
         self._last_step = epoch * self.params.get("steps", 0) - 1  # every earlier batch ran
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         logs = dict(logs or {})
         if self.model.learning_rates:
             logs.setdefault("lr", self.model.get_learning_rate(self.session))
@@ -676,7 +695,7 @@ class TensorBoard(Callback):
         for writer in self.writers.values():
             writer.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Logs | None = None) -> None:
         for writer in self.writers.values():
             writer.close()
         self.writers = {}
@@ -689,7 +708,8 @@ class CallbackList:
     `fit` can skip the per-batch calls (and the logs they need) otherwise.
     """
 
-    def __init__(self, callbacks, model, session, params):
+    def __init__(self, callbacks: Sequence[Callback] | None, model: Any,
+                 session: tf.compat.v1.Session, params: dict[str, Any]) -> None:
         callbacks = list(callbacks or [])
         for callback in callbacks:
             if not isinstance(callback, Callback):
@@ -702,7 +722,7 @@ class CallbackList:
         self.batch_hooks = any(overrides(c, hook) for c in callbacks
                                for hook in ("on_train_batch_begin", "on_train_batch_end"))
 
-    def on_train_begin(self, saved_states=None):
+    def on_train_begin(self, saved_states: list[dict[str, Any]] | None = None) -> None:
         """Start every callback afresh, then give back the state saved with a checkpoint."""
         for callback in self.callbacks:
             callback.on_train_begin({})
@@ -713,26 +733,26 @@ class CallbackList:
         for callback in self.callbacks:
             getattr(callback, hook)(*args)
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Logs | None = None) -> None:
         self._call("on_train_end", logs or {})
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         self._call("on_epoch_begin", epoch, logs if logs is not None else {})
 
-    def on_epoch_end(self, epoch, logs):
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
         self._call("on_epoch_end", epoch, logs)
 
-    def on_train_batch_begin(self, batch, logs=None):
+    def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
         self._call("on_train_batch_begin", batch, logs if logs is not None else {})
 
-    def on_train_batch_end(self, batch, logs):
+    def on_train_batch_end(self, batch: int, logs: Logs) -> None:
         self._call("on_train_batch_end", batch, logs)
 
-    def get_states(self):
+    def get_states(self) -> list[dict[str, Any]]:
         """`[{"class": name, "state": {...}}, ...]`, one per callback, for the checkpoint."""
         return [{"class": type(c).__name__, "state": c.get_state()} for c in self.callbacks]
 
-    def set_states(self, saved):
+    def set_states(self, saved: list[dict[str, Any]]) -> None:
         """Give each callback its saved state; the list must match the one that saved them."""
         names = [type(c).__name__ for c in self.callbacks]
         saved_names = [entry["class"] for entry in saved]

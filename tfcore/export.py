@@ -37,12 +37,18 @@ Both exports clear device placements, so a model trained on a GPU loads on a
 machine without one.
 """
 
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING, Any, Callable
 
 import tensorflow as tf
 
 from tfcore import quiet
 from tfcore.train import reset_states
+
+if TYPE_CHECKING:  # for the hints only: a TrainGraph is what these functions export
+    from tfcore.train import TrainGraph
 
 SERVING_KEY = "serving_default"
 
@@ -59,7 +65,8 @@ def _check(model, what):
         raise ValueError("%s: the model has no predictions tensor to export" % what)
 
 
-def signatures(model, input_name="inputs", output_name="predictions"):
+def signatures(model: TrainGraph, input_name: str = "inputs",
+               output_name: str = "predictions") -> dict[str, Any]:
     """The SavedModel's signatures: `serving_default`, and `reset_states` for a stateful model."""
     predict = tf.compat.v1.saved_model.build_signature_def(
         inputs={input_name: _tensor_info(model.inputs)},
@@ -76,7 +83,8 @@ def signatures(model, input_name="inputs", output_name="predictions"):
     return found
 
 
-def save(model, session, directory, input_name="inputs", output_name="predictions"):
+def save(model: TrainGraph, session: tf.compat.v1.Session, directory: str | os.PathLike[str],
+         input_name: str = "inputs", output_name: str = "predictions") -> str:
     """Write `model` with the session's variable values as a SavedModel in `directory`.
 
     Args:
@@ -108,7 +116,8 @@ def save(model, session, directory, input_name="inputs", output_name="prediction
     return directory
 
 
-def freeze(model, session, path):
+def freeze(model: TrainGraph, session: tf.compat.v1.Session,
+           path: str | os.PathLike[str]) -> dict[str, str]:
     """Write the prediction's graph, variables as constants, to the binary GraphDef file `path`.
 
     Returns `{"inputs": name, "predictions": name}`: the tensor names to feed
@@ -151,7 +160,8 @@ def _fix_to_false(graph_def, name):
             node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(False))
 
 
-def load_frozen(path, input_name, output_name):
+def load_frozen(path: str | os.PathLike[str], input_name: str,
+                output_name: str) -> Callable[..., Any]:
     """A function `predict(x)` running a frozen graph written by `freeze` (plain TensorFlow)."""
     with open(path, "rb") as f:
         graph_def = tf.compat.v1.GraphDef.FromString(f.read())

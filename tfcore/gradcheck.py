@@ -27,7 +27,12 @@ Usage:
 every trainable variable it creates is checked as well as every input.
 """
 
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
 import numpy as np
+import numpy.typing as npt
 import tensorflow as tf
 
 from tfcore import graph as graph_lib
@@ -40,23 +45,24 @@ class GradientCheckError(AssertionError):
 class GradientCheckResult:
     """Per-tensor worst errors of one check. `ok` is True when all are within tolerance."""
 
-    def __init__(self, name, rtol):
+    def __init__(self, name: str, rtol: float) -> None:
         self.name = name
         self.rtol = rtol
-        self.entries = []  # dicts: kind, tensor, index, analytical, numerical, error
+        # dicts: kind, tensor, index, analytical, numerical, error
+        self.entries: list[dict[str, Any]] = []
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return all(e["error"] <= self.rtol for e in self.entries)
 
     @property
-    def max_error(self):
+    def max_error(self) -> float:
         return max((e["error"] for e in self.entries), default=0.0)
 
-    def failures(self):
+    def failures(self) -> list[dict[str, Any]]:
         return [e for e in self.entries if e["error"] > self.rtol]
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = ["gradient check of %s (rtol %.1e):" % (self.name, self.rtol)]
         for e in self.entries:
             lines.append(
@@ -69,7 +75,8 @@ class GradientCheckResult:
         return "\n".join(lines)
 
 
-def relative_error(analytical, numerical, floor=1e-3):
+def relative_error(analytical: npt.ArrayLike, numerical: npt.ArrayLike,
+                   floor: float = 1e-3) -> np.ndarray:
     """|a - n| / max(|a|, |n|, floor), elementwise.
 
     The floor keeps elements that are (nearly) zero from turning rounding noise
@@ -79,7 +86,8 @@ def relative_error(analytical, numerical, floor=1e-3):
     return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
 
 
-def central_differences(evaluate, base, delta=1e-5):
+def central_differences(evaluate: Callable[[np.ndarray], float], base: npt.ArrayLike,
+                        delta: float = 1e-5) -> np.ndarray:
     """d evaluate / d base by central differences: (f(x + d e_i) - f(x - d e_i)) / 2d per element.
 
     `evaluate(array)` returns the scalar f at `array` (same shape as `base`).
@@ -102,17 +110,17 @@ def _gradients(y, targets):
 
 
 def check_gradients(
-    build,
-    inputs,
-    name=None,
-    order=1,
-    delta=1e-5,
-    rtol=1e-6,
-    floor=1e-3,
-    check_variables=True,
-    seed=0,
-    raise_on_failure=True,
-):
+    build: Callable[..., Any],
+    inputs: Mapping[str, npt.ArrayLike],
+    name: str | None = None,
+    order: int = 1,
+    delta: float = 1e-5,
+    rtol: float = 1e-6,
+    floor: float = 1e-3,
+    check_variables: bool = True,
+    seed: int = 0,
+    raise_on_failure: bool = True,
+) -> GradientCheckResult:
     """Compare `tf.gradients` with central differences for `build(*inputs)`.
 
     Args:
@@ -133,7 +141,7 @@ def check_gradients(
       `GradientCheckError` naming the layer, the tensor, the element index and
       both values.
     """
-    name = name or getattr(build, "__name__", "function")
+    name = name or str(getattr(build, "__name__", "function"))
     rng = np.random.RandomState(seed)
     values = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
     graph, feeds, y, targets, grads = _check_graph(build, values, order, check_variables, rng, seed)

@@ -19,7 +19,10 @@ Nothing here changes process-global TensorFlow modes: graph mode comes from
 building inside an explicit `tf.Graph`, not from `disable_eager_execution()`.
 """
 
+from __future__ import annotations
+
 import re
+from typing import Any, Callable, Sequence
 
 import tensorflow as tf
 
@@ -35,7 +38,7 @@ training and inspection read it, not only the layer that fills it.
 """
 
 
-def new_graph(seed=None):
+def new_graph(seed: int | None = None) -> tf.Graph:
     """Return a fresh `tf.Graph`, with its graph-level random seed set if given.
 
     The graph seed makes every random op built in the graph (initialisers,
@@ -50,12 +53,14 @@ def new_graph(seed=None):
     return graph
 
 
-def placeholder(shape, dtype=tf.float32, name=None):
+def placeholder(shape: Sequence[int | None] | None, dtype: tf.DType = tf.float32,
+                name: str | None = None) -> tf.Tensor:
     """An input fed at run time; `None` in `shape` accepts any size there."""
     return tf.compat.v1.placeholder(dtype, shape=shape, name=name)
 
 
-def placeholder_with_default(value, shape=(), name=None):
+def placeholder_with_default(value: Any, shape: Sequence[int | None] = (),
+                             name: str | None = None) -> tf.Tensor:
     """A placeholder that evaluates to `value` when not fed.
 
     The usual use is the training switch: `training = placeholder_with_default(False)`
@@ -64,7 +69,9 @@ def placeholder_with_default(value, shape=(), name=None):
     return tf.compat.v1.placeholder_with_default(value, shape=shape, name=name)
 
 
-def variable(initial_value, trainable=True, name=None, dtype=None, constraint=None):
+def variable(initial_value: Any, trainable: bool = True, name: str | None = None,
+             dtype: tf.DType | None = None,
+             constraint: Callable[[tf.Tensor], tf.Tensor] | None = None) -> tf.Variable:
     """A resource variable: state that persists across `Session.run` calls.
 
     `trainable=False` keeps it out of `tf.compat.v1.trainable_variables()`, so
@@ -77,19 +84,19 @@ def variable(initial_value, trainable=True, name=None, dtype=None, constraint=No
     )
 
 
-def constant(value, dtype=None, name=None):
+def constant(value: Any, dtype: tf.DType | None = None, name: str | None = None) -> tf.Tensor:
     """A value stored in the graph itself."""
     return tf.constant(value, dtype=dtype, name=name)
 
 
 def session_config(
-    intra_op_threads=0,
-    inter_op_threads=0,
-    soft_placement=True,
-    log_device_placement=False,
-    xla=False,
-    cpu_devices=1,
-):
+    intra_op_threads: int = 0,
+    inter_op_threads: int = 0,
+    soft_placement: bool = True,
+    log_device_placement: bool = False,
+    xla: bool = False,
+    cpu_devices: int = 1,
+) -> tf.compat.v1.ConfigProto:
     """Build a `tf.compat.v1.ConfigProto` from readable options.
 
     Args:
@@ -117,7 +124,8 @@ def session_config(
     return config
 
 
-def session(graph=None, config=None, **config_options):
+def session(graph: tf.Graph | None = None, config: tf.compat.v1.ConfigProto | None = None,
+            **config_options: Any) -> tf.compat.v1.Session:
     """A `tf.compat.v1.Session` on `graph` (default: the current default graph).
 
     Either pass a ready `config` or keyword options for `session_config`. A
@@ -130,7 +138,9 @@ def session(graph=None, config=None, **config_options):
     return tf.compat.v1.Session(graph=graph, config=config)
 
 
-def interactive_session(graph=None, config=None, **config_options):
+def interactive_session(graph: tf.Graph | None = None,
+                        config: tf.compat.v1.ConfigProto | None = None,
+                        **config_options: Any) -> tf.compat.v1.InteractiveSession:
     """A session that installs itself as the default (`tensor.eval()` works).
 
     This is what shells and notebooks use; close it when done.
@@ -150,7 +160,7 @@ _DEVICE_RE = re.compile(
 )
 
 
-def available_devices(cpu_devices=None):
+def available_devices(cpu_devices: int | None = None) -> list[str]:
     """Device strings this process can use, e.g. `['/device:CPU:0', '/device:GPU:0']`.
 
     GPUs come from `tf.config.list_physical_devices` (which does not start the
@@ -172,7 +182,7 @@ def available_devices(cpu_devices=None):
     return devices
 
 
-def resolve_device(spec, cpu_devices=None):
+def resolve_device(spec: str | None, cpu_devices: int | None = None) -> str | None:
     """Map `"cpu"`, `"gpu"`, `"gpu:1"`, `"/device:GPU:0"` to a device string.
 
     Returns the canonical `"/device:KIND:N"` form for use in `tf.device(...)`.

@@ -27,14 +27,21 @@ takes them. Every later call follows the first call's decision, so a module
 whose training pass took ids takes them in its inference pass too.
 """
 
+from __future__ import annotations
+
 import inspect
 import re
+from typing import Any, Callable, ClassVar, Sequence, Union
 
 import numpy as np
+import numpy.typing as npt
 import tensorflow as tf
 
 from tfcore import graph as graph_lib
 from tfcore import activations, constraints, initializers, regularizers
+
+Tensors = Union[tf.Tensor, Sequence[tf.Tensor]]
+"""A layer's input or output, in the type hints: one tensor, or a list of them (Concatenate)."""
 
 
 def _snake_case(name):
@@ -43,7 +50,8 @@ def _snake_case(name):
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def smart_cond(pred, true_fn, false_fn, name=None):
+def smart_cond(pred: bool | tf.Tensor, true_fn: Callable[[], Any], false_fn: Callable[[], Any],
+               name: str | None = None) -> Any:
     """`true_fn()` or `false_fn()` chosen now if `pred` is a Python bool, else at run time.
 
     Layers take `training` either as a Python bool (one graph per mode) or as a
@@ -64,7 +72,7 @@ GRADIENTS = ("auto", "manual")
 hand-derived one written next to the forward formula (with `tf.custom_gradient`)."""
 
 
-def check_gradient(owner, gradient):
+def check_gradient(owner: str, gradient: str) -> str:
     """Return `gradient` if it is one of `GRADIENTS`; otherwise a ValueError naming `owner`."""
     if not isinstance(gradient, str) or gradient not in GRADIENTS:
         raise ValueError("%s: gradient must be 'auto' or 'manual', got %r" % (owner, gradient))
@@ -90,12 +98,12 @@ MASK_ATTRIBUTE = "_keras_mask"
 """Where a tensor's mask rides, Keras 2's attribute, so a mask set by either library is seen."""
 
 
-def get_mask(tensor):
+def get_mask(tensor: tf.Tensor) -> tf.Tensor | None:
     """The padding mask that travels with `tensor` ((batch, time) booleans, True: real), or None."""
     return getattr(tensor, MASK_ATTRIBUTE, None)
 
 
-def input_masks(inputs):
+def input_masks(inputs: Tensors) -> tf.Tensor | list[tf.Tensor | None] | None:
     """The masks of a layer's inputs: one tensor's mask, a list of masks (None where a tensor
     has none), or None when no input carries one."""
     if isinstance(inputs, (list, tuple)):
@@ -115,7 +123,7 @@ def _set_masks(outputs, masks):
             setattr(tensor, MASK_ATTRIBUTE, mask)
 
 
-def call_takes_mask(layer):
+def call_takes_mask(layer: Module) -> bool:
     """Whether the layer's `call` has a `mask` argument (read once per class)."""
     cls = type(layer)
     if "_callcall_takes_mask" not in cls.__dict__:
@@ -131,26 +139,37 @@ class Module:
     # input by name (see "Integer inputs" above).
     integer_inputs = False
 
-    def __init__(self, name=None):
+    # Set on each class by `call_takes_mask`, read from the class's own __dict__ (a subclass
+    # must not inherit its parent's answer); declared here for the type checker only.
+    _callcall_takes_mask: ClassVar[bool]
+
+    def __init__(self, name: str | None = None) -> None:
         self.name = name or _snake_case(type(self).__name__)
         self.built = False
-        self._graph = None
-        self._scope = None  # the unique absolute name scope, e.g. "dense_1/"
-        self._variables = []
-        self.dtype = None  # the floating dtype of the first input; variables use it
-        self._refuses_integers = None  # decided on the first call (`_check_not_integer`)
-        self.updates = []  # ops that must run with a training step (moving statistics)
-        self.activity_regularizer = None  # penalty(output) / batch size, added on every call
-        self._weight_losses, self._activity_losses = [], []  # regularization penalties (scalars)
+        self._graph: tf.Graph | None = None
+        self._scope: str | None = None  # the unique absolute name scope, e.g. "dense_1/"
+        self._variables: list[tf.Variable] = []
+        # the floating dtype of the first input (a tf.DType once called); variables use it
+        self.dtype: Any = None
+        # decided on the first call (`_check_not_integer`)
+        self._refuses_integers: bool | None = None
+        # ops that must run with a training step (moving statistics)
+        self.updates: list[tf.Operation] = []
+        # penalty(output) / batch size, added on every call
+        self.activity_regularizer: Callable[[tf.Tensor], tf.Tensor] | None = None
+        # regularization penalties (scalars)
+        self._weight_losses: list[tf.Tensor] = []
+        self._activity_losses: list[tf.Tensor] = []
 
     # -- the protocol -----------------------------------------------------
-    def build(self, input_shape):
+    def build(self, input_shape: Any) -> None:
         """Create the variables; `input_shape` is the static shape of the first input."""
 
-    def call(self, inputs, training=False):
+    def call(self, inputs: Tensors, training: bool | tf.Tensor = False) -> Tensors:
         raise NotImplementedError
 
-    def __call__(self, inputs, training=False, **kwargs):
+    def __call__(self, inputs: Tensors, training: bool | tf.Tensor = False,
+                 **kwargs: Any) -> Tensors:
         graph = tf.compat.v1.get_default_graph()
         if self._graph is not None and graph is not self._graph:
             raise ValueError(
@@ -207,7 +226,7 @@ class Module:
     supports_masking = False
     """True for a layer whose output keeps (or, with `compute_mask`, makes) a mask."""
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Tensors, mask: Any = None) -> Any:
         """The output's mask: the input's, unchanged, for a layer that `supports_masking`."""
         return mask if self.supports_masking else None
 
@@ -260,8 +279,9 @@ class Module:
         return inputs.shape
 
     # -- variables --------------------------------------------------------
-    def add_weight(self, name, shape, initializer, trainable=True, dtype=None, regularizer=None,
-                   constraint=None):
+    def add_weight(self, name: str, shape: Sequence[int], initializer: Any, trainable: bool = True,
+                   dtype: tf.DType | None = None, regularizer: Any = None,
+                   constraint: Any = None) -> tf.Variable:
         """Create a variable inside the layer's scope and remember it (in order).
 
         Its dtype is the first input's (float32 normally, float64 in gradient checks).
@@ -284,7 +304,8 @@ class Module:
             tf.compat.v1.add_to_collection(regularizers.REGULARIZATION_LOSSES, penalty)
         return var
 
-    def set_affine_options(self, activation, use_bias, kernel_initializer, bias_initializer):
+    def set_affine_options(self, activation: Any, use_bias: bool, kernel_initializer: Any,
+                           bias_initializer: Any) -> None:
         """Resolve the options of a layer computing `activation(x·kernel + bias)` (Dense and
         the convolutions), so an unknown name ("rleu", "glorot") fails in the constructor."""
         self.activation = activations.get(activation)
@@ -292,7 +313,8 @@ class Module:
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
 
-    def add_kernel_and_bias(self, kernel_shape, units, trainable=True):
+    def add_kernel_and_bias(self, kernel_shape: Sequence[int], units: int,
+                            trainable: bool = True) -> None:
         """`kernel` of `kernel_shape`, then (with `use_bias`) `bias` of shape (units,), in
         Keras's order, with the initializers, regularizers and constraints the constructor
         resolved (`set_regularizers_and_constraints`): the weights of Dense and the
@@ -305,9 +327,11 @@ class Module:
                                         regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint)
 
-    def set_regularizers_and_constraints(self, kernel_regularizer=None, bias_regularizer=None,
-                                         activity_regularizer=None, kernel_constraint=None,
-                                         bias_constraint=None):
+    def set_regularizers_and_constraints(self, kernel_regularizer: Any = None,
+                                         bias_regularizer: Any = None,
+                                         activity_regularizer: Any = None,
+                                         kernel_constraint: Any = None,
+                                         bias_constraint: Any = None) -> None:
         """Resolve Keras's identifiers ("l2", "max_norm", dicts, callables) for a layer's
         constructor, so bad ones fail early; `add_weight` receives them in `build`."""
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
@@ -317,7 +341,7 @@ class Module:
         self.bias_constraint = constraints.get(bias_constraint)
 
     @property
-    def losses(self):
+    def losses(self) -> list[tf.Tensor]:
         """The regularization penalties of this layer (and its sublayers), as scalar tensors.
 
         Keras's order: the activity penalties of the calls so far, then the weights' penalties.
@@ -326,30 +350,30 @@ class Module:
         return own + [p for m in self.submodules for p in m.losses]
 
     @property
-    def variables(self):
+    def variables(self) -> list[tf.Variable]:
         """All variables of this layer (and its sublayers), in Keras weight order."""
         return list(self._variables) + [v for m in self.submodules for v in m.variables]
 
     @property
-    def trainable_variables(self):
+    def trainable_variables(self) -> list[tf.Variable]:
         return [v for v in self.variables if v.trainable]
 
     @property
-    def non_trainable_variables(self):
+    def non_trainable_variables(self) -> list[tf.Variable]:
         return [v for v in self.variables if not v.trainable]
 
     @property
-    def submodules(self):
+    def submodules(self) -> list[Module]:
         """Layers this layer owns, found as Sonnet and Keras find them: every Module held in an
         attribute, or in a list, tuple or dict held in one, in the order the attributes were
         first assigned (a dict's in its insertion order). Their variables follow the layer's
         own in `variables`. A layer that keeps sublayers anywhere else overrides this."""
-        found = []
+        found: list[Module] = []
         for value in vars(self).values():
             _collect_modules(value, found, seen={id(self)})
         return found
 
-    def get_weights(self, session):
+    def get_weights(self, session: tf.compat.v1.Session) -> list[np.ndarray]:
         """The variables' current values as NumPy arrays, in Keras's order and layout."""
         self._check_built("get_weights")
         self._check_tracked("get_weights")
@@ -375,7 +399,7 @@ class Module:
                 "the first call, sized from its input); call it on an input first: y = layer(x)"
                 % (self.name, method))
 
-    def set_weights(self, session, weights):
+    def set_weights(self, session: tf.compat.v1.Session, weights: Sequence[npt.ArrayLike]) -> None:
         """Assign NumPy arrays (Keras's order and layout) to the variables.
 
         Uses each variable's initializer with its initial value fed, so no new

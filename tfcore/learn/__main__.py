@@ -7,6 +7,8 @@ and every usage error answer without importing TensorFlow; `check` and `grade`
 run your code in a child process (tfcore/learn/sandbox.py).
 """
 
+from __future__ import annotations
+
 import argparse
 import os
 import sys
@@ -106,7 +108,7 @@ def _find(p, specs):
         p.error(str(err))
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     p = _parser()
     args = p.parse_args(argv)
     if args.command == "list":

@@ -26,16 +26,19 @@ in a child process with a time limit instead (sandbox.py), so that a hang, an
 exit or a crash in your code is a failed check, not a frozen or vanished checker.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import pathlib
 import traceback
+from typing import Any, Callable
 
 import numpy as np
 import tensorflow as tf
 
 from tfcore import graph as graph_lib
 from tfcore.gradcheck import central_differences
-from tfcore.learn.exercises import get_exercise
+from tfcore.learn.exercises import Exercise, get_exercise
 from tfcore.learn.mistakes import MISTAKES
 
 FORWARD_TOLERANCE = (1e-6, 1e-9)  # (rtol, atol): float64 leaves room only for rounding
@@ -50,15 +53,16 @@ class CheckResult:
     exercise: str
     passed: int
     total: int
-    failure: str = None
-    failed_cases: tuple = ()  # the numbers of the failed cases (all of them with keep_going)
+    failure: str | None = None
+    failed_cases: tuple[int, ...] = ()  # the numbers of the failed cases (all of them with keep_going)
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return self.failure is None
 
 
-def describe_case(arrays, config, note=None):
+def describe_case(arrays: dict[str, np.ndarray], config: dict[str, Any],
+                  note: str | None = None) -> str:
     """`x (2, 6, 7, 2), kernel (3, 2, 2, 1), strides=(2, 1), padding='VALID'` [`(adversarial: why)`]."""
     parts = ["%s %s" % (k, tuple(v.shape)) for k, v in arrays.items()]
     text = ", ".join(parts + ["%s=%r" % item for item in config.items()])
@@ -69,7 +73,7 @@ MAX_FRAMES = 6  # a traceback's frames shown: infinite recursion has a thousand 
 MAX_LINES = 30  # any one report
 
 
-def bounded(text, max_lines=MAX_LINES):
+def bounded(text: object, max_lines: int = MAX_LINES) -> str:
     """`text` cut to `max_lines` lines (and 300 characters a line), saying how much was left out."""
     lines = [line if len(line) <= 300 else line[:300] + " ..." for line in str(text).splitlines()]
     if len(lines) <= max_lines:
@@ -77,7 +81,8 @@ def bounded(text, max_lines=MAX_LINES):
     return "\n".join(lines[:max_lines - 1] + ["... (%d more lines)" % (len(lines) - max_lines + 1)])
 
 
-def first_wrong(got, expected, rtol, atol):
+def first_wrong(got: np.ndarray, expected: np.ndarray, rtol: float,
+                atol: float) -> tuple[tuple[int, ...], int] | None:
     """None when `got` matches; else (index of the first wrong element, how many are wrong)."""
     bad = ~(np.abs(got - expected) <= atol + rtol * np.abs(expected))  # NaN counts as wrong
     if not bad.any():
@@ -188,7 +193,8 @@ def _matches(got, values):
                for g, v in zip(got, values))
 
 
-def known_mistake(exercise, arrays, config, got):
+def known_mistake(exercise: Exercise, arrays: dict[str, np.ndarray], config: dict[str, Any],
+                  got: Any) -> str | None:
     """The description of the first mistake in mistakes.py whose output equals `got`, or None."""
     graph = graph_lib.new_graph(seed=0)
     with graph.as_default():
@@ -233,7 +239,8 @@ def _check_gradient(sess, target, name, mine, oracle, s_got, feed, oracle_name):
                                GRADIENT_TOLERANCE, "tf.gradients of " + oracle_name)
 
 
-def check(exercise, function, seed=0, cases=None, print_fn=print, keep_going=False):
+def check(exercise: str, function: Callable[..., Any], seed: int = 0, cases: int | None = None,
+          print_fn: Callable[[str], object] | None = print, keep_going: bool = False) -> Any:
     """Run `function` on the exercise's cases; print progress and return a `CheckResult`.
 
     Args:

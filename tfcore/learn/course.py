@@ -27,6 +27,8 @@ blank lines at the end are ignored. Chapters therefore print rounded numbers
     segments(text)        -> the chapter as Markdown and python pieces, in order (notebooks)
 """
 
+from __future__ import annotations
+
 import contextlib
 import dataclasses
 import difflib
@@ -36,6 +38,7 @@ import re
 import tempfile
 import textwrap
 import traceback
+from typing import IO, Any, Iterable
 
 from tfcore.learn import figures
 
@@ -54,7 +57,7 @@ class Block:
     text: str
     open_line: int
     close_line: int
-    output: "Block" = None  # for a python block: the output block right after it, if any
+    output: Block | None = None  # for a python block: the output block right after it, if any
     solution: bool = False  # inside the folded <details><summary>Solutions</summary>
 
 
@@ -64,8 +67,8 @@ class BlockRun:
 
     block: Block
     printed: str
-    error: str = None
-    figures: list = dataclasses.field(default_factory=list)
+    error: str | None = None
+    figures: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -75,14 +78,14 @@ class Segment:
     kind: str  # "markdown" or "python"
     text: str
     solution: bool
-    block: Block = None
+    block: Block | None = None
 
 
 class ChapterError(ValueError):
     """The chapter's Markdown breaks the format (an unclosed fence, an output block with no code)."""
 
 
-def chapters(directory=None):
+def chapters(directory: str | pathlib.Path | None = None) -> list[pathlib.Path]:
     """The chapter files, in order: `NN_name.md` (README.md, the index, is not a chapter)."""
     directory = pathlib.Path(directory or COURSE_DIR)
     if not directory.is_dir():
@@ -92,7 +95,7 @@ def chapters(directory=None):
     return sorted(p for p in directory.glob("[0-9][0-9]_*.md"))
 
 
-def find_chapter(spec, directory=None):
+def find_chapter(spec: str, directory: str | pathlib.Path | None = None) -> pathlib.Path:
     """The chapter named by `spec`: a number (`5`, `05`), a file stem (`05_conv`) or a path."""
     path = pathlib.Path(spec)
     if path.suffix == ".md" and path.is_file():
@@ -123,14 +126,15 @@ def _fences(text, name):
     return blocks
 
 
-def solution_lines(text, blocks):
+def solution_lines(text: str, blocks: list[Block]) -> set[int]:
     """The set of (1-based) line numbers inside a `<details>` whose `<summary>` names a solution.
 
     Tags inside fenced blocks do not count; nested `<details>` are followed, so a
     solution region ends at its own `</details>`.
     """
     fenced = {n for b in blocks for n in range(b.open_line, b.close_line + 1)}
-    stack, inside = [], set()
+    stack: list[bool] = []  # per open <details>: whether its <summary> names a solution
+    inside = set()
     for number, line in enumerate(text.splitlines(), start=1):
         if number in fenced:
             if any(stack):
@@ -148,7 +152,7 @@ def solution_lines(text, blocks):
     return inside
 
 
-def parse(text, name="chapter"):
+def parse(text: str, name: str = "chapter") -> list[Block]:
     """The python blocks of a chapter, each with its output block attached and its `solution` mark."""
     blocks = _fences(text, name)
     lines = text.splitlines()
@@ -168,7 +172,7 @@ def parse(text, name="chapter"):
     return code
 
 
-def segments(text, name="chapter"):
+def segments(text: str, name: str = "chapter") -> list[Segment]:
     """The chapter in order as Markdown and python `Segment`s; output blocks go with their code.
 
     A Markdown segment never straddles the start or end of the solutions, so each
@@ -176,7 +180,9 @@ def segments(text, name="chapter"):
     """
     lines = text.splitlines()
     in_solutions = solution_lines(text, _fences(text, name))
-    pieces, markdown, number = [], [], 1
+    pieces: list[Segment] = []
+    markdown: list[tuple[str, bool]] = []  # (line, in the solutions) not yet in a segment
+    number = 1
     blocks = {b.open_line: b for b in parse(text, name)}
 
     def flush():
@@ -201,7 +207,7 @@ def segments(text, name="chapter"):
     return pieces
 
 
-def exercises(text, name="chapter"):
+def exercises(text: str, name: str = "chapter") -> str:
     """The exercises, as the chapter states them: from `## Exercises` up to the folded solutions."""
     lines = text.splitlines()
     in_solutions = solution_lines(text, _fences(text, name))
@@ -214,22 +220,23 @@ def exercises(text, name="chapter"):
     return "\n".join(lines[start:end]).strip() + "\n"
 
 
-def linked_figures(text):
+def linked_figures(text: str) -> list[str]:
     """The figure files a chapter links to (`![...](figures/NAME.png)`), in order, once each."""
     return list(dict.fromkeys(_FIGURE_LINK.findall(text)))
 
 
-def normalise(text):
+def normalise(text: str) -> str:
     """Trailing spaces at line ends and trailing blank lines do not count."""
     return "\n".join(line.rstrip() for line in text.rstrip().splitlines())
 
 
-def new_namespace(path):
+def new_namespace(path: str | pathlib.Path) -> dict[str, Any]:
     """The fresh namespace a chapter's blocks share."""
     return {"__name__": "__course__", "__file__": str(path)}
 
 
-def run_chapter(path, echo=None, solutions=True):
+def run_chapter(path: str | pathlib.Path, echo: IO[str] | None = None,
+                solutions: bool = True) -> list[BlockRun]:
     """Run a chapter's python blocks in order in one fresh namespace; returns `[BlockRun]`.
 
     `echo`, a stream (`sys.stdout`), if given, is shown each block's code (indented)
@@ -242,7 +249,8 @@ def run_chapter(path, echo=None, solutions=True):
     return run_blocks(blocks, path, new_namespace(path), echo)
 
 
-def run_blocks(blocks, path, namespace, echo=None):
+def run_blocks(blocks: Iterable[Block], path: pathlib.Path, namespace: dict[str, Any],
+               echo: IO[str] | None = None) -> list[BlockRun]:
     """Run `blocks` of the chapter at `path` in `namespace`, stopping at the first error."""
     runs = []
     for block in blocks:
@@ -276,7 +284,7 @@ class _Tee(io.TextIOBase):
         return len(text)
 
 
-def failures(runs, path):
+def failures(runs: list[BlockRun], path: str | pathlib.Path) -> list[str]:
     """Messages for every block whose output differs from its output block, or that raised."""
     messages = []
     for run in runs:
@@ -299,7 +307,7 @@ def failures(runs, path):
     return messages
 
 
-def figure_failures(path, drawn):
+def figure_failures(path: str | pathlib.Path, drawn: Iterable[str]) -> list[str]:
     """Messages for every figure the chapter links that is not next to it or was not drawn."""
     path = pathlib.Path(path)
     messages = []
@@ -313,7 +321,7 @@ def figure_failures(path, drawn):
     return messages
 
 
-def check_chapter(path):
+def check_chapter(path: str | pathlib.Path) -> list[str]:
     """Run a chapter and return its failures (an empty list: every block printed what it says).
 
     Its figures are drawn into a temporary folder (the committed ones stay as they
@@ -325,7 +333,7 @@ def check_chapter(path):
     return failures(runs, path) + figure_failures(path, drawn)
 
 
-def regenerate(path):
+def regenerate(path: str | pathlib.Path) -> int:
     """Rewrite a chapter's output blocks from a fresh run; returns how many blocks changed.
 
     A block that prints gets an output block (inserted if missing), a block that

@@ -23,11 +23,20 @@ This module imports no TensorFlow: `python -m tfcore.learn list` and every usage
 error answer at once. The oracles load on first use (`Exercise.oracle`).
 """
 
+from __future__ import annotations
+
 import dataclasses
 import importlib
 import sys
+from typing import IO, Any, Callable
 
 import numpy as np
+
+Arrays = dict[str, np.ndarray]
+"""A case's tensors' values, by argument name."""
+Config = dict[str, Any]
+"""A case's Python arguments (strides, padding, ...), by name."""
+Case = tuple[Arrays, Config]
 
 
 @dataclasses.dataclass
@@ -44,17 +53,17 @@ class Exercise:
     signature: str
     doc: str
     oracle_name: str
-    cases: callable
-    adversarial: callable
-    differentiable: tuple
-    outputs: tuple = ("y",)
+    cases: Callable[[np.random.RandomState], list[Case]]
+    adversarial: Callable[[np.random.RandomState], list[tuple[Arrays, Config, str]]]
+    differentiable: tuple[str, ...]
+    outputs: tuple[str, ...] = ("y",)
 
     @property
-    def oracle(self):
+    def oracle(self) -> Callable[..., Any]:
         """The TensorFlow function that builds the expected output(s) (imports TensorFlow)."""
         return importlib.import_module("tfcore.learn.oracles").ORACLES[self.name]
 
-    def all_cases(self, seed):
+    def all_cases(self, seed: int) -> list[tuple[Arrays, Config, str | None]]:
         """[(arrays, config, note)]: the random cases, then the adversarial ones (note says why)."""
         rng = np.random.RandomState(seed)
         return ([(arrays, config, None) for arrays, config in self.cases(rng)]
@@ -65,7 +74,7 @@ class UsageError(ValueError):
     """The exercise, file or function named on the command line does not exist."""
 
 
-def get_exercise(name):
+def get_exercise(name: str) -> Exercise | None:
     """The `Exercise` called `name`, or a UsageError listing them all. `gradient:OpType` (a
     gradient rule for tfcore.autodiff, chapter 14) has no entry here: None."""
     if name.startswith("gradient:"):
@@ -339,7 +348,7 @@ EXERCISES = {e.name: e for e in [
 ]}
 
 
-def list_exercises(out=None):
+def list_exercises(out: IO[str] | None = None) -> None:
     """Print every exercise: its signature, what it computes, its oracle."""
     out = out or sys.stdout
     for spec in EXERCISES.values():

@@ -19,20 +19,26 @@ course never writes into site-packages. Every name saved is recorded in
 drawn by that chapter's code during the run.
 """
 
+from __future__ import annotations
+
 import contextlib
 import pathlib
+from typing import TYPE_CHECKING, Any, Iterator
 
-_directory = None
-saved = []
+if TYPE_CHECKING:  # for the hints only: matplotlib is imported when a figure is drawn
+    from matplotlib.figure import Figure
+
+_directory: str | pathlib.Path | None = None
+saved: list[str] = []
 
 
-def directory():
+def directory() -> pathlib.Path:
     """Where `save` writes now (created on first use)."""
     return pathlib.Path(_directory) if _directory is not None else pathlib.Path.cwd() / "figures"
 
 
 @contextlib.contextmanager
-def writing_to(path):
+def writing_to(path: str | pathlib.Path) -> Iterator[list[str]]:
     """Within the block, figures go to `path`; `saved` lists only the block's figures."""
     global _directory
     previous, previous_saved = _directory, list(saved)
@@ -45,7 +51,8 @@ def writing_to(path):
         saved[:] = previous_saved
 
 
-def new(nrows=1, ncols=1, width=6.0, height=4.0, **subplot_kw):
+def new(nrows: int = 1, ncols: int = 1, width: float = 6.0, height: float = 4.0,
+        **subplot_kw: Any) -> Figure:
     """A matplotlib Figure with a grid of axes (`fig.axes`), no pyplot involved."""
     from matplotlib.figure import Figure  # imported here: `import tfcore` must stay light
 
@@ -54,7 +61,7 @@ def new(nrows=1, ncols=1, width=6.0, height=4.0, **subplot_kw):
     return fig
 
 
-def save(fig, name):
+def save(fig: Figure, name: str) -> pathlib.Path:
     """Write `fig` as `name` (a PNG) into `directory()`; returns the path."""
     if "/" in name or "\\" in name or not name.endswith(".png"):
         raise ValueError("a figure's name is a plain file name ending in .png, got %r" % (name,))

@@ -17,11 +17,14 @@ and is named. Each function runs isolated in a child process with its time limit
 This module imports no TensorFlow (the checker process does).
 """
 
+from __future__ import annotations
+
 import dataclasses
 import json
 import pathlib
 import random
 import xml.etree.ElementTree as ElementTree
+from typing import IO, Any, Callable
 
 from tfcore.learn import sandbox
 from tfcore.learn.exercises import EXERCISES, UsageError
@@ -38,19 +41,22 @@ class Score:
     message: str = ""
 
     @property
-    def score(self):
+    def score(self) -> float:
         return round(self.passed / self.total, 4) if self.total else 0.0
 
 
-def draw_seed():
+def draw_seed() -> int:
     """A fresh seed for hidden cases (from the OS, so two runs do not share it)."""
     return random.SystemRandom().randrange(2 ** 31)
 
 
-def grade(directory, seed, timeout=sandbox.DEFAULT_TIMEOUT, verbose=False, on_line=None):
+def grade(directory: str | pathlib.Path, seed: int, timeout: float = sandbox.DEFAULT_TIMEOUT,
+          verbose: bool = False,
+          on_line: Callable[[int, str], object] | None = None) -> list[Score]:
     """Every exercise's `Score` for the solutions in `directory`."""
     directory = pathlib.Path(directory)
-    scores, jobs = {}, []
+    scores: dict[str, Score] = {}
+    jobs: list[dict[str, Any]] = []
     for name, spec in EXERCISES.items():
         total = len(spec.all_cases(seed))
         file = directory / ("%s.py" % name)
@@ -72,14 +78,14 @@ def grade(directory, seed, timeout=sandbox.DEFAULT_TIMEOUT, verbose=False, on_li
     return [scores[name] for name in EXERCISES]
 
 
-def summary(scores, seed):
+def summary(scores: list[Score], seed: int) -> dict[str, Any]:
     """The report as a dict (what --json writes)."""
     return {"seed": seed, "total": round(sum(s.score for s in scores), 4), "max": len(scores),
             "exercises": {s.exercise: {"score": s.score, "status": s.status, "passed": s.passed,
                                        "cases": s.total, "message": s.message} for s in scores}}
 
 
-def write_text(scores, seed, out):
+def write_text(scores: list[Score], seed: int, out: IO[str]) -> None:
     """One line per exercise, the first lines of any failure under it, then the total."""
     width = max(len(s.exercise) for s in scores)
     for s in scores:
@@ -94,11 +100,11 @@ def write_text(scores, seed, out):
     out.write("total %.2f / %d (seed %d)\n" % (sum(s.score for s in scores), len(scores), seed))
 
 
-def write_json(scores, seed, path):
+def write_json(scores: list[Score], seed: int, path: str | pathlib.Path) -> None:
     pathlib.Path(path).write_text(json.dumps(summary(scores, seed), indent=2) + "\n")
 
 
-def write_junit(scores, seed, path):
+def write_junit(scores: list[Score], seed: int, path: str | pathlib.Path) -> None:
     """JUnit XML: one test case per exercise; a missing or wrong one is a failure with its message."""
     failed = [s for s in scores if s.status != "pass"]
     suite = ElementTree.Element("testsuite", name="tfcore.learn grade", tests=str(len(scores)),

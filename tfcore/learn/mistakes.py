@@ -14,8 +14,13 @@ least one case, and is the one named there (tests/test_learn_mistakes.py checks 
 """
 
 import itertools
+from typing import Any, Callable
 
 import tensorflow as tf
+
+Mistakes = list[tuple[str, Callable[..., Any]]]
+"""(description, function) pairs; each function builds a wrong output from the exercise's
+arguments."""
 
 
 def _softmax(scores, axis=-1):
@@ -36,7 +41,7 @@ _DENSE = [
     ("with a relu after it (dense alone is linear)", lambda x, w, b: tf.nn.relu(tf.matmul(x, w) + b)),
 ]
 
-_RELU = [("of a leaky relu with slope %g for x < 0 (relu's is 0)" % slope,
+_RELU: Mistakes = [("of a leaky relu with slope %g for x < 0 (relu's is 0)" % slope,
           lambda x, slope=slope: tf.where(x > 0, x, slope * x)) for slope in (0.01, 0.1, 0.2, 0.3)]
 _RELU += [("|x| (the absolute value)", lambda x: tf.abs(x)),
           ("min(x, 0): the comparison reversed", lambda x: tf.minimum(x, 0.0))]
@@ -267,7 +272,7 @@ _ATTENTION = [
     (_NO_MAX, lambda q, k, v, mask: tf.matmul(_masked_exp_weights(_scores(q, k), mask), v)),
 ]
 
-MISTAKES = {
+MISTAKES: dict[str, Mistakes] = {
     "dense": _DENSE, "relu": _RELU, "sigmoid": _SIGMOID, "softmax": _SOFTMAX,
     "softmax_cross_entropy": _CROSS_ENTROPY, "conv2d": _CONV, "max_pool2d": _MAX_POOL,
     "avg_pool2d": _AVG_POOL, "batch_norm": _BATCH_NORM, "dropout": _DROPOUT,

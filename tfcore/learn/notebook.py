@@ -28,12 +28,15 @@ with the chapter's output blocks. nbformat is imported lazily: it is an extra
 (`pip install tfcore[learn]`).
 """
 
+from __future__ import annotations
+
 import ast
 import base64
 import pathlib
 import re
 import shutil
 import textwrap
+from typing import Any, Iterable
 
 from tfcore.learn import course, figures
 
@@ -50,13 +53,14 @@ def _nbformat():
     return nbformat
 
 
-def checked_exercises(blocks):
+def checked_exercises(blocks: Iterable[course.Block]) -> list[tuple[str, str, str | None]]:
     """[(exercise, function name, signature source)] for each `check("name", fn)` in `blocks`.
 
     The signature is the one of the `def fn(...)` in the same blocks (the
     exercise's own argument names otherwise).
     """
-    found, defs = [], {}
+    found: list[tuple[Any, str]] = []  # (exercise name, as the chapter wrote it; function name)
+    defs: dict[str, str] = {}  # function name -> its arguments' source
     for block in blocks:
         tree = ast.parse(block.text)
         defs.update({node.name: ast.unparse(node.args) for node in ast.walk(tree)
@@ -115,7 +119,7 @@ def _markdown(text, solution):
     return text.strip("\n")
 
 
-def build(path, solutions=False, run=True):
+def build(path: str | pathlib.Path, solutions: bool = False, run: bool = True) -> Any:
     """The chapter at `path` as a notebook (an nbformat v4 `NotebookNode`).
 
     `run=True` runs the chapter's blocks (not the solutions' unless `solutions`) to
@@ -124,7 +128,7 @@ def build(path, solutions=False, run=True):
     """
     nbformat, path = _nbformat(), pathlib.Path(path)
     pieces = [p for p in course.segments(path.read_text(), str(path)) if solutions or not p.solution]
-    blocks = [p.block for p in pieces if p.kind == "python"]
+    blocks = [p.block for p in pieces if p.block is not None]  # the python segments'
     runs = {}
     if run:
         done = course.run_blocks(blocks, path, course.new_namespace(path))
@@ -139,7 +143,7 @@ def build(path, solutions=False, run=True):
                "out; `--solutions` adds them)"))
     cells = [nbformat.v4.new_markdown_cell(note)]
     for piece in pieces:
-        if piece.kind == "python":
+        if piece.block is not None:  # a python segment
             cells.append(_code_cell(nbformat, path, piece.block, runs.get(piece.block.open_line)))
             continue
         cells.append(nbformat.v4.new_markdown_cell(_markdown(piece.text, piece.solution)))
@@ -152,7 +156,8 @@ def build(path, solutions=False, run=True):
     return notebook
 
 
-def write(path, out, solutions=False, run=True):
+def write(path: str | pathlib.Path, out: str | pathlib.Path, solutions: bool = False,
+          run: bool = True) -> pathlib.Path:
     """Write chapter `path` as `out/NN_name.ipynb`, its figures into `out/figures/`; returns the file.
 
     Without a run (`run=False`) the Markdown's figure links get the chapter's

@@ -18,10 +18,19 @@ Both draw on an axes of a figure from `figures.new`, with matplotlib's object
 API only (no pyplot), so they print nothing and open no window.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+if TYPE_CHECKING:  # for the hints only: matplotlib and NumPy are imported when a figure is drawn
+    import numpy.typing as npt
+    from matplotlib.axes import Axes
+    from matplotlib.image import AxesImage
+
 PALETTE = ["#dbe8f6", "#fde2c4", "#d7efd2", "#f4d3e0", "#e6dcf3", "#f3f0c8"]
 
 
-def reachable_ops(fetches):
+def reachable_ops(fetches: Sequence[Any]) -> list[Any]:
     """The ops `fetches` (tensors or ops) depend on, in graph order."""
     todo = [getattr(f, "op", f) for f in fetches]
     found = set()
@@ -31,8 +40,9 @@ def reachable_ops(fetches):
             found.add(op)
             todo.extend(t.op for t in op.inputs)
             todo.extend(op.control_inputs)
-    order = {op: i for i, op in enumerate(next(iter(found)).graph.get_operations())} if found else {}
-    return sorted(found, key=order.get)                  # creation order: inputs before their users
+    graph_ops = next(iter(found)).graph.get_operations() if found else []
+    order: dict[Any, int] = {op: i for i, op in enumerate(graph_ops)}
+    return sorted(found, key=order.__getitem__)  # creation order: inputs before their users
 
 
 def _columns(ops):
@@ -75,7 +85,8 @@ def _label(op, shapes):
     return "\n".join(lines)
 
 
-def op_graph(ax, fetches, group=None, shapes=False, fontsize=8):
+def op_graph(ax: Axes, fetches: Sequence[Any], group: Callable[[Any], str] | None = None,
+             shapes: bool = False, fontsize: float = 8) -> dict[Any, tuple[float, float]]:
     """Draw the ops computing `fetches` on `ax`, boxes by depth left to right; returns {op: (x, y)}.
 
     group: op -> a short text (the op's kind), one colour per kind, with a legend.
@@ -87,8 +98,10 @@ def op_graph(ax, fetches, group=None, shapes=False, fontsize=8):
     if not ops:
         raise ValueError("op_graph: nothing to draw, `fetches` is empty")
     columns, height_of = _columns(ops)
-    where = {op: (x, height_of[op]) for x, column in enumerate(columns) for op in column}
-    boxes, kinds = {}, {}
+    where: dict[Any, tuple[float, float]] = {
+        op: (x, height_of[op]) for x, column in enumerate(columns) for op in column}
+    boxes: dict[Any, Any] = {}  # op -> its box (a matplotlib Text)
+    kinds: dict[str | None, str] = {}  # group(op) -> its colour
     for op in ops:
         kind = group(op) if group else None
         colour = kinds.setdefault(kind, PALETTE[len(kinds) % len(PALETTE)])
@@ -117,8 +130,10 @@ def op_graph(ax, fetches, group=None, shapes=False, fontsize=8):
     return where
 
 
-def grid(ax, values, numbers=None, fmt="%.2g", cmap="viridis", colorbar=True, vmin=None, vmax=None,
-         title=None, xlabel=None, ylabel=None):
+def grid(ax: Axes, values: npt.ArrayLike, numbers: bool | None = None, fmt: str = "%.2g",
+         cmap: str = "viridis", colorbar: bool = True, vmin: float | None = None,
+         vmax: float | None = None, title: str | None = None, xlabel: str | None = None,
+         ylabel: str | None = None) -> AxesImage:
     """A 2-D array as a heat map, row 0 at the top; `numbers=True` writes each cell's value in it.
 
     By default the cells are labelled when there are at most 100 of them.

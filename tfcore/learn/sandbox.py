@@ -29,6 +29,8 @@ TensorFlow's C++ log lines are silenced in the checker process
 (TF_CPP_MIN_LOG_LEVEL=3 in its environment, not ours) unless `verbose`.
 """
 
+from __future__ import annotations
+
 import ast
 import contextlib
 import importlib.util
@@ -42,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any, Callable
 
 from tfcore.learn.exercises import UsageError
 
@@ -66,7 +69,7 @@ def _top_level_names(tree):
     return names
 
 
-def find_function(path, name):
+def find_function(path: str | pathlib.Path, name: str) -> str:
     """The absolute path of `path` if it defines `name` at its top level, else a UsageError.
 
     Reads the file with `ast` only: nothing in it runs here.
@@ -84,7 +87,7 @@ def find_function(path, name):
     return str(file.resolve())
 
 
-def parse_spec(spec):
+def parse_spec(spec: str) -> tuple[str, str]:
     """`FILE.py:FUNCTION` as (absolute path, name), validated by `find_function`."""
     path, sep, name = spec.rpartition(":")
     if not sep or not path or not name:
@@ -101,7 +104,8 @@ def _environment(verbose):
     return env
 
 
-def run_jobs(jobs, timeout=DEFAULT_TIMEOUT, verbose=False, on_line=None):
+def run_jobs(jobs: list[dict[str, Any]], timeout: float = DEFAULT_TIMEOUT, verbose: bool = False,
+             on_line: Callable[[int, str], object] | None = None) -> list[dict[str, Any]]:
     """Check each job in a child of one checker process; the results, in order.
 
     A job is a dict: exercise, file (absolute), function, seed, cases (None: all),
@@ -115,12 +119,14 @@ def run_jobs(jobs, timeout=DEFAULT_TIMEOUT, verbose=False, on_line=None):
             [sys.executable, "-c", "from tfcore.learn.sandbox import main; main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None if verbose else errors,
             env=_environment(verbose), start_new_session=True)  # its own process group: see below
-        process.stdin.write(request.encode())
-        process.stdin.close()
+        stdin, stdout = process.stdin, process.stdout
+        assert stdin is not None and stdout is not None  # both are pipes (for the type checker)
+        stdin.write(request.encode())
+        stdin.close()
         deadline = time.monotonic() + STARTUP_LIMIT + len(jobs) * (timeout + 10)
         results = {}
         try:
-            for event in _lines(process.stdout.fileno(), deadline):
+            for event in _lines(stdout.fileno(), deadline):
                 message = json.loads(event)
                 if "line" in message and on_line:
                     on_line(message["job"], message["line"])
@@ -133,7 +139,7 @@ def run_jobs(jobs, timeout=DEFAULT_TIMEOUT, verbose=False, on_line=None):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            process.stdout.close()
+            stdout.close()
         errors.seek(0)
         reason = _checker_died(process.returncode, errors.read().decode(errors="replace"))
     return [results.get(i) or {"exercise": job["exercise"], "status": "crash", "passed": 0,
@@ -165,7 +171,7 @@ def _lines(fd, deadline, alive=None):
 
 # -- the checker process: import TensorFlow once, fork a child per job --------------------------
 
-def main():
+def main() -> None:
     """The checker process: jobs as JSON on stdin, events as JSON lines on stdout."""
     request = json.loads(sys.stdin.read())
     from tfcore.learn import checker  # noqa: F401 - TensorFlow, once, before any fork
@@ -236,13 +242,15 @@ def _no_result(job, timeout, timed_out, status, output, passed):
     return "\n".join([reason] + ["  your code printed: " + line[:200] for line in tail])
 
 
-def load_function(path, name):
+def load_function(path: str | pathlib.Path, name: str) -> Callable[..., Any]:
     """Import the learner's file (running its top level) and return `name` from it.
 
     The file's folder goes first on sys.path, so it may import its neighbours (helpers.py).
     """
     sys.path.insert(0, str(pathlib.Path(path).parent))
     spec = importlib.util.spec_from_file_location("learner_" + pathlib.Path(path).stem, path)
+    if spec is None or spec.loader is None:  # not a file Python can import
+        raise UsageError("%s: cannot be imported as a Python module" % (path,))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     function = getattr(module, name, None)
