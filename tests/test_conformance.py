@@ -49,21 +49,26 @@ def random_weights(layer, rng):
     return [np.abs(w) + 0.5 if "variance" in v.name else w for v, w in zip(layer.variables, weights)]
 
 
-def run(line, xs, dtype=tf.float64, weights=None, rng=None, **extra):
-    """One new layer of `line` on `xs` in a fresh graph: (output, weights set, get_weights, layer).
+def run_layers(line, rng, jobs):
+    """Layers of `line` in one graph and session, one per job (inputs, dtype, extra arguments).
 
-    The weights set are `weights`, or `random_weights(layer, rng)` without them.
+    The first layer gets `random_weights`, the others the same arrays in their dtype.
+    Returns (the arrays, [(output, get_weights, layer) per job]).
     """
     graph = tfcore.new_graph(seed=0)
     with graph.as_default():
-        layer = make(line, **extra)
-        placeholders = [tfcore.placeholder((None,) + x.shape[1:], dtype) for x in xs]
-        y = call(layer, placeholders)
+        built, feed = [], {}
+        for xs, dtype, extra in jobs:
+            layer = make(line, **extra)
+            placeholders = [tfcore.placeholder((None,) + x.shape[1:], dtype) for x in xs]
+            feed.update({p: x.astype(dtype.as_numpy_dtype) for p, x in zip(placeholders, xs)})
+            built.append((layer, call(layer, placeholders), dtype))
         with tfcore.session(graph=graph) as sess:
-            weights = random_weights(layer, rng) if weights is None else weights
-            layer.set_weights(sess, weights)
-            feed = {p: x.astype(dtype.as_numpy_dtype) for p, x in zip(placeholders, xs)}
-            return sess.run(y, feed), weights, layer.get_weights(sess), layer
+            chosen = random_weights(built[0][0], rng)
+            for layer, _, dtype in built:
+                layer.set_weights(sess, [w.astype(dtype.as_numpy_dtype) for w in chosen])
+            outputs = sess.run([y for _, y, _ in built], feed)
+            return chosen, [(y, layer.get_weights(sess), layer) for y, (layer, _, _) in zip(outputs, built)]
 
 
 def test_every_public_layer_has_a_line():
@@ -122,33 +127,25 @@ def test_a_layer_built_in_one_graph_refuses_another(line, rng):
 
 
 @pytest.mark.parametrize("line", TABLE, ids=line_id)
-def test_float64_equals_float32_with_the_same_weights(line, rng):
+def test_float64_and_the_weight_round_trip(line, rng):
     xs = random_inputs(line, rng)
-    y64, weights, _, layer = run(line, xs, tf.float64, rng=rng)
-    assert all(v.dtype.base_dtype == tf.float64 for v in layer.variables)
-    assert np.asarray(y64).dtype == np.float64
-    y32, _, _, layer32 = run(line, xs, tf.float32, weights=[w.astype(np.float32) for w in weights])
-    assert all(v.dtype.base_dtype == tf.float32 for v in layer32.variables)
-    assert np.asarray(y32).dtype == np.float32
-    np.testing.assert_allclose(y32, y64, rtol=0, atol=1e-5 * max(1.0, np.abs(y64).max()),
-                               err_msg="%s: float32 and float64" % line.name)
-
-
-@pytest.mark.parametrize("line", TABLE, ids=line_id)
-def test_weight_round_trip(line, rng):
-    xs = random_inputs(line, rng)
-    y, chosen, got, layer = run(line, xs, rng=rng)
+    chosen, [(y, got, layer), (y_again, _, _), (y32, _, layer32)] = run_layers(
+        line, rng, [(xs, tf.float64, {}), (xs, tf.float64, {}), (xs, tf.float32, {})])
     assert len(got) == len(chosen) == len(layer.variables)
-    for a, b in zip(got, chosen):
+    for a, b in zip(got, chosen):  # the arrays set are the arrays read back
         np.testing.assert_array_equal(a, b)
-    y_again, _, _, _ = run(line, xs, weights=got)  # a new layer given only the arrays
-    np.testing.assert_array_equal(y_again, y)
+    np.testing.assert_array_equal(y_again, y)  # and they alone decide the output
+    assert np.asarray(y).dtype == np.float64 and np.asarray(y32).dtype == np.float32
+    assert all(v.dtype.base_dtype == tf.float64 for v in layer.variables)
+    assert all(v.dtype.base_dtype == tf.float32 for v in layer32.variables)
+    np.testing.assert_allclose(y32, y, rtol=0, atol=1e-5 * max(1.0, np.abs(y).max()),
+                               err_msg="%s: float32 and float64" % line.name)
 
 
 @pytest.mark.parametrize("line", CHANNELS_FIRST, ids=line_id)
 def test_channels_first_is_channels_last_transposed(line, rng):
     (x,) = random_inputs(line, rng)
-    y_last, weights, _, _ = run(line, [x], rng=rng)
-    y_first, _, _, _ = run(line, [np.moveaxis(x, -1, 1)], weights=weights, data_format="channels_first")
+    _, [(y_last, _, _), (y_first, _, _)] = run_layers(line, rng, [
+        ([x], tf.float64, {}), ([np.moveaxis(x, -1, 1)], tf.float64, {"data_format": "channels_first"})])
     expected = np.moveaxis(y_last, -1, 1) if y_last.ndim > 2 else y_last
     np.testing.assert_allclose(y_first, expected, rtol=1e-12, atol=1e-12)
