@@ -61,12 +61,6 @@ def test_pool3d_equals_numpy_reference(rng, cls, reduce, shape, pool_size, strid
     assert static.as_list() == [None] + list(expected.shape[1:])
 
 
-@pytest.mark.parametrize("cls", [MaxPool3D, AvgPool3D])
-def test_pool3d_passes_gradient_check(rng, cls):
-    tfcore.check_gradients(lambda x: cls(2, padding="same")(x), {"x": rng.randn(1, 3, 4, 3, 2)},
-                           name=cls.__name__)
-
-
 def test_conv3d_and_pool3d_reject_bad_arguments_and_inputs():
     with pytest.raises(ValueError, match="conv3d: kernel_size must be an int or a tuple of 3 ints"):
         Conv3D(2, (3, 3))
