@@ -3,8 +3,9 @@ generic properties every layer must have) and tests/test_conformance_keras.py (i
 twin with the same weights).
 
 A line is (class name in tfcore.layers and in keras.layers, constructor keyword arguments,
-input shape or list of input shapes[, tfcore-only keyword arguments]). The same name and arguments build both layers: a
-name borrowed from Keras keeps Keras's arguments and defaults. Adding a layer to
+input shape or list of input shapes[, tfcore-only keyword arguments]). The same name and
+arguments build both layers: a name borrowed from Keras keeps Keras's arguments and
+defaults. Adding a layer to
 tfcore.layers means adding its line here (or its reason to NOT_IN_TABLE):
 test_every_public_layer_has_a_line fails until then.
 
