@@ -130,3 +130,46 @@ def compare_recurrent_with_keras(ours, ref, x, rng, static_time=True, mask=None)
     assert len(g) == len(g_ref)
     for a, b in zip(g, g_ref):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+
+
+def _keras_run(ref, xs, rng):
+    """Keras `ref` built for `xs` (a list), weights moved: (weights, output, r, input and weight grads)."""
+    ref.build([x.shape for x in xs])
+    weights = [w + rng.uniform(-0.5, 0.5, w.shape).astype(w.dtype) for w in ref.get_weights()]
+    ref.set_weights(weights)
+    constants = [tf.constant(x) for x in xs]
+    with tf.GradientTape() as tape:
+        tape.watch(constants)
+        y = ref(constants)
+        r = rng.uniform(-1, 1, y.shape).astype(np.float32)
+        loss = tf.reduce_sum(y * r)
+    grads = tape.gradient(loss, constants + ref.trainable_weights)
+    return weights, y.numpy(), r, [tf.convert_to_tensor(g).numpy() for g in grads]
+
+
+def _ours_run(layer, xs, weights, r):
+    """tfcore `layer` on `xs` with `weights`: output and the gradients of sum(y * r)."""
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        placeholders = [tfcore.placeholder((None,) + x.shape[1:]) for x in xs]
+        y = layer(placeholders)
+        grads = tf.gradients(tf.reduce_sum(y * r), placeholders + layer.trainable_variables)
+        with tfcore.session(graph=graph) as sess:
+            layer.set_weights(sess, weights)
+            return sess.run([y, grads], dict(zip(placeholders, xs)))
+
+
+def compare_inputs_with_keras(layer, ref, xs, rng, atol=1e-5):
+    """tfcore `layer` against tf-keras `ref`, both called on the list of inputs `xs`.
+
+    Keras's weights (moved by up to 0.5) are copied into ours; outputs and the gradients
+    of sum(y * r), r random, w.r.t. every input and trainable weight agree within `atol`
+    (for gradients, relative to the largest one when it is above 1).
+    """
+    weights, y_ref, r, g_ref = _keras_run(ref, xs, rng)
+    y, g = _ours_run(layer, xs, weights, r)
+    np.testing.assert_allclose(y, y_ref, rtol=0, atol=atol, err_msg="%s: output" % layer.name)
+    assert len(g) == len(g_ref)
+    for i, (a, b) in enumerate(zip(g, g_ref)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=atol * max(1.0, np.abs(b).max()),
+                                   err_msg="%s: gradient %d" % (layer.name, i))

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfcore
-from tests import conv_reference
+from tfcore.reference import conv_nd
 from tests.helpers import run_layer
 from tfcore.layers.conv3d import Conv3D
 from tfcore.layers.pool3d import AvgPool3D, MaxPool3D
@@ -32,7 +32,7 @@ def test_conv3d_equals_numpy_reference(rng, shape, filters, kernel, strides, pad
             k, b = rng.randn(*layer.kernel.shape.as_list()), rng.randn(filters)
             layer.set_weights(sess, [k, b])
             got = sess.run(y, {xp: x})
-    expected = conv_reference.conv(x, k, layer.strides, layer.padding, layer.dilation_rate) + b
+    expected = conv_nd.conv(x, k, layer.strides, layer.padding, layer.dilation_rate) + b
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
     assert y.shape.as_list() == [None] + list(expected.shape[1:])
 
@@ -55,16 +55,10 @@ def test_pool3d_equals_numpy_reference(rng, cls, reduce, shape, pool_size, strid
     x = rng.randn(*shape).astype(dtype.as_numpy_dtype)
     layer = cls(pool_size, strides=strides, padding=padding)
     y, static = run_layer(layer, x, dtype)
-    expected = conv_reference.pool(x, layer.pool_size, layer.strides, layer.padding, reduce)
+    expected = conv_nd.pool(x, layer.pool_size, layer.strides, layer.padding, reduce)
     tol = 1e-12 if dtype == tf.float64 else 1e-6
     np.testing.assert_allclose(y, expected, rtol=tol, atol=tol)
     assert static.as_list() == [None] + list(expected.shape[1:])
-
-
-@pytest.mark.parametrize("cls", [MaxPool3D, AvgPool3D])
-def test_pool3d_passes_gradient_check(rng, cls):
-    tfcore.check_gradients(lambda x: cls(2, padding="same")(x), {"x": rng.randn(1, 3, 4, 3, 2)},
-                           name=cls.__name__)
 
 
 def test_conv3d_and_pool3d_reject_bad_arguments_and_inputs():
@@ -95,7 +89,7 @@ def test_conv3d_activation_acts_in_the_layers_own_layout(rng):
             k, b = rng.randn(*first.kernel.shape.as_list()), rng.randn(2)
             first.set_weights(sess, [k, b])
             got = sess.run(y, {xp: x})
-    z = np.moveaxis(conv_reference.conv(np.moveaxis(x, 1, -1), k, (1, 1, 1), "VALID", (1, 1, 1)) + b,
+    z = np.moveaxis(conv_nd.conv(np.moveaxis(x, 1, -1), k, (1, 1, 1), "VALID", (1, 1, 1)) + b,
                     -1, 1)
     expected = np.exp(z - z.max(-1, keepdims=True))
     np.testing.assert_allclose(got, expected / expected.sum(-1, keepdims=True), rtol=1e-10, atol=1e-12)

@@ -4,7 +4,7 @@ Oracles: the NumPy loops of tfcore.reference run group by group on the
 channel blocks, float64 central differences, and the two implementations
 (fused, patches with the manual backward pass) against each other. Conv3D
 (one tf.nn.conv3d per group) against an ordinary N-D NumPy convolution with
-the block-diagonal kernel the grouped one stands for (tests/conv_reference.py),
+the block-diagonal kernel the grouped one stands for (tests/conv_nd.py),
 which splits nothing.
 """
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import tfcore
-from tests import conv_reference
+from tfcore.reference import conv_nd
 from tests.helpers import assert_implementations_agree, random_kernel_and_strides
 from tests.test_conv import run_conv
 from tfcore import reference
@@ -98,7 +98,7 @@ def test_grouped_conv3d_equals_block_diagonal_numpy_convolution(seed):
     y, weights, _ = run_conv(layer, np.moveaxis(x, -1, 1) if first else x, spatial_none=seed == 1)
     k = weights[0]
     assert k.shape == kernel + (x.shape[-1] // groups, layer.filters)
-    expected = conv_reference.conv(x, conv_reference.grouped_as_full_kernel(k, groups),
+    expected = conv_nd.conv(x, conv_nd.grouped_as_full_kernel(k, groups),
                                    layer.strides, layer.padding, layer.dilation_rate)
     expected = expected + (weights[1] if layer.use_bias else 0)
     np.testing.assert_allclose(np.moveaxis(y, 1, -1) if first else y, expected,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tfcore
-from tests import conv_reference
+from tfcore.reference import conv_nd
 from tfcore.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 from tfcore.layers.depthwise_conv import DepthwiseConv1D, SeparableConv1D
 
@@ -41,7 +41,7 @@ def test_conv2d_transpose_equals_numpy_scatter(rng, shape, filters, kernel, stri
                             output_padding=output_padding, dilation_rate=dilation)
     y, (k, b), static = run_with_random_weights(layer, x, rng)
     out_size = layer.output_size(shape[1], shape[2])
-    expected = conv_reference.conv_transpose(x, k, layer.strides, layer.padding, out_size,
+    expected = conv_nd.conv_transpose(x, k, layer.strides, layer.padding, out_size,
                                              layer.dilation_rate) + b
     np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
     assert static.as_list() == [None, *out_size, filters]
@@ -52,7 +52,7 @@ def test_conv2d_transpose_is_the_input_gradient_of_conv2d(rng):
     x, z = rng.randn(2, 3, 4, 2), rng.randn(2, 7, 9, 3)
     layer = Conv2DTranspose(3, 3, strides=2, padding="valid")
     y, (k, b), _ = run_with_random_weights(layer, x, rng)
-    forward = conv_reference.conv(z, k, (2, 2), "VALID")
+    forward = conv_nd.conv(z, k, (2, 2), "VALID")
     np.testing.assert_allclose(np.sum(forward * x), np.sum((y - b) * z), rtol=1e-10)
 
 
@@ -124,7 +124,7 @@ def test_conv1d_transpose_equals_numpy_scatter(rng, shape, filters, kernel, stri
     y, (k, b), static = run_with_random_weights(layer, x, rng)
     assert k.shape == (layer.kernel_size[0], filters, shape[-1])  # Keras's (k, filters, C_in)
     out_size = layer.output_size(shape[1])
-    expected = np.tanh(conv_reference.conv_transpose(x, k, layer.strides, layer.padding, out_size,
+    expected = np.tanh(conv_nd.conv_transpose(x, k, layer.strides, layer.padding, out_size,
                                                      layer.dilation_rate) + b)
     np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
     assert static.as_list() == [None, *out_size, filters]
@@ -139,7 +139,7 @@ def test_conv3d_transpose_equals_numpy_scatter(rng, shape, filters, kernel, stri
     y, (k, b), static = run_with_random_weights(layer, x, rng)
     assert k.shape == layer.kernel_size + (filters, shape[-1])  # (kd, kh, kw, filters, C_in)
     out_size = layer.output_size(*shape[1:4])
-    expected = conv_reference.conv_transpose(x, k, layer.strides, layer.padding, out_size) + b
+    expected = conv_nd.conv_transpose(x, k, layer.strides, layer.padding, out_size) + b
     np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
     assert static.as_list() == [None, *out_size, filters]
 
@@ -161,7 +161,7 @@ def test_transpose_is_the_adjoint_of_the_convolution(rng, make, x_shape, z_shape
     x, z = rng.randn(*x_shape), rng.randn(*z_shape)
     y, (k, b), _ = run_with_random_weights(make(), x, rng)
     assert y.shape == z.shape
-    forward = conv_reference.conv(z, k, strides, padding, dilation)
+    forward = conv_nd.conv(z, k, strides, padding, dilation)
     assert forward.shape == x.shape
     np.testing.assert_allclose(np.sum(forward * x), np.sum((y - b) * z), rtol=1e-10)
 

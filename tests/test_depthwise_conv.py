@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfcore
-from tests import conv_reference
+from tfcore.reference import conv_nd
 from tests.test_conv_transpose import run_with_random_weights
 from tfcore.layers.conv_transpose import Conv1DTranspose, Conv3DTranspose
 from tfcore.layers.depthwise_conv import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
@@ -32,7 +32,7 @@ def test_depthwise_conv2d_equals_block_diagonal_conv(rng, shape, kernel, strides
     layer = DepthwiseConv2D(kernel, strides=strides, padding=padding,
                             depth_multiplier=multiplier, dilation_rate=dilation)
     y, (d, b), static = run_with_random_weights(layer, x, rng)
-    expected = conv_reference.conv(x, conv_reference.depthwise_as_full_kernel(d), layer.strides,
+    expected = conv_nd.conv(x, conv_nd.depthwise_as_full_kernel(d), layer.strides,
                                    layer.padding, layer.dilation_rate) + b
     np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
     assert static.as_list() == [None] + list(expected.shape[1:])
@@ -45,7 +45,7 @@ def test_separable_conv2d_equals_depthwise_then_pointwise(rng, shape, kernel, st
     layer = SeparableConv2D(4, kernel, strides=strides, padding=padding,
                             depth_multiplier=multiplier, dilation_rate=dilation)
     y, (d, p, b), _ = run_with_random_weights(layer, x, rng)
-    z = conv_reference.conv(x, conv_reference.depthwise_as_full_kernel(d), layer.strides,
+    z = conv_nd.conv(x, conv_nd.depthwise_as_full_kernel(d), layer.strides,
                             layer.padding, layer.dilation_rate)
     np.testing.assert_allclose(y, z @ p[0, 0] + b, rtol=1e-10, atol=1e-10)
 
@@ -86,7 +86,7 @@ def reference_1d(x, depthwise, strides, padding, dilation):
     if padding == "CAUSAL":
         x = np.pad(x, [(0, 0), ((depthwise.shape[0] - 1) * dilation[0], 0), (0, 0)])
         padding = "VALID"
-    return conv_reference.conv(x, conv_reference.depthwise_as_full_kernel(depthwise), strides,
+    return conv_nd.conv(x, conv_nd.depthwise_as_full_kernel(depthwise), strides,
                                padding, dilation)
 
 
@@ -124,7 +124,7 @@ def test_separable_is_a_conv_with_the_factorized_kernel(rng):
     layer = SeparableConv1D(5, 3, depth_multiplier=2, use_bias=False)
     y, (d, p), _ = run_with_random_weights(layer, x, rng)
     full = np.einsum("uck,cko->uco", d, p[0].reshape(3, 2, 5))
-    np.testing.assert_allclose(y, conv_reference.conv(x, full, (1,), "VALID"), rtol=1e-10)
+    np.testing.assert_allclose(y, conv_nd.conv(x, full, (1,), "VALID"), rtol=1e-10)
 
 
 def test_separable_saves_the_flops_the_docstring_says():

@@ -122,7 +122,7 @@ def test_unit_norm_floors_the_norm_of_a_zero_vector():
     np.testing.assert_allclose(y, [[0, 0], [0.3, 0.4], [0.6, 0.8]], rtol=1e-9)
 
 
-@pytest.mark.parametrize("axis", [-1, [1, 2]])
+@pytest.mark.parametrize("axis", [[1, 2]])  # axis=-1: tests/conformance.py
 def test_unit_norm_passes_gradient_check(rng, axis):
     tfcore.check_gradients(lambda x: UnitNormalization(axis)(x), {"x": rng.randn(2, 3, 4)},
                            name="UnitNormalization")

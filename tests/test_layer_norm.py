@@ -40,7 +40,7 @@ def test_layer_norm_without_center_and_scale_has_no_weights_and_unit_moments(rng
     np.testing.assert_allclose(y.var(axis=1), 1, rtol=1e-10)
 
 
-@pytest.mark.parametrize("axis", [-1, [1, 2]])
+@pytest.mark.parametrize("axis", [[1, 2]])  # axis=-1: tests/conformance.py
 def test_layer_norm_passes_gradient_check(rng, axis):
     tfcore.check_gradients(lambda x: LayerNormalization(axis=axis)(x), {"x": rng.randn(2, 3, 4)},
                            name="LayerNormalization")

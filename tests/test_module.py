@@ -66,15 +66,6 @@ def test_set_weights_errors_name_the_layer_and_the_variable():
             layer.set_weights(sess, [np.zeros((3, 3)), np.zeros(3)])
 
 
-def test_a_layer_is_bound_to_the_graph_it_was_built_in():
-    layer = Dense(2)
-    with tfcore.new_graph().as_default():
-        layer(tfcore.placeholder((None, 2)))
-    with tfcore.new_graph().as_default():
-        with pytest.raises(ValueError, match="built in another graph"):
-            layer(tfcore.placeholder((None, 2)))
-
-
 def test_variables_take_the_first_inputs_dtype_and_refuse_another():
     with tfcore.new_graph().as_default():
         layer = Dense(2)

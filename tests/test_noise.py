@@ -298,12 +298,6 @@ def test_noise_layers_are_identity_at_evaluation_for_bool_and_tensor_training(rn
     assert (counter_at_eval, counter) == (0, 1)
 
 
-@pytest.mark.parametrize("make", NOISE)
-def test_noise_layers_evaluation_gradient_check(rng, make):
-    tfcore.check_gradients(lambda x: make()(x, training=False), {"x": rng.randn(3, 4)},
-                           name="noise(eval)")
-
-
 @pytest.mark.parametrize("make", NOISE + [lambda **kw: Dropout(0.5, **kw)])
 def test_random_layers_resume_from_a_checkpoint_with_the_uninterrupted_noise(tmp_path, make):
     """Dropout and the noise layers: the counter is in the checkpoint, so a restored run

@@ -31,13 +31,6 @@ def test_zero_padding_2d_equals_numpy_pad(rng, padding, np_padding):
     assert static.as_list() == [None] + list(expected.shape[1:])
 
 
-def test_zero_padding_passes_gradient_check(rng):
-    tfcore.check_gradients(lambda x: ZeroPadding1D((1, 2))(x), {"x": rng.randn(2, 4, 2)},
-                           name="ZeroPadding1D")
-    tfcore.check_gradients(lambda x: ZeroPadding2D(((1, 0), (2, 1)))(x), {"x": rng.randn(1, 3, 4, 2)},
-                           name="ZeroPadding2D")
-
-
 @pytest.mark.parametrize("padding", [-1, (1, -1), (1, 2, 3), 1.5, "same", ((1, 1), (1, -2))])
 def test_zero_padding_rejects_bad_padding_naming_the_layer(padding):
     with pytest.raises(ValueError, match="zero_padding2d: padding"):

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tfcore import reference
+from tfcore.reference import conv_nd
 from tfcore.layers import Dense, GRUCell
 
 
@@ -121,3 +122,19 @@ def test_gru_reference_with_other_activations_equals_the_gru_cell(rng, reset_aft
         with tf.compat.v1.Session() as sess:
             cell.set_weights(sess, [w, u, b])
             np.testing.assert_allclose(got, sess.run(out), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape,window,strides,padding,dilation", [
+    ((2, 7, 3), (3,), (2,), "SAME", None), ((1, 6, 5, 2), (2, 3), (1, 1), "VALID", (2, 1)),
+    ((1, 4, 5, 3, 2), (2, 2, 3), (2, 1, 2), "SAME", None)])
+def test_conv_nd_reference_equals_tf_nn_convolution_and_pool(rng, shape, window, strides, padding,
+                                                          dilation):
+    x, kernel = rng.randn(*shape), rng.randn(*window, shape[-1], 3)
+    got = conv_nd.conv(x, kernel, strides, padding, dilation)
+    oracle = tf.nn.convolution(x, kernel, strides=strides, padding=padding, dilations=dilation)
+    np.testing.assert_allclose(got, oracle.numpy(), rtol=1e-10, atol=1e-12)
+    if dilation is None:
+        x = x.astype(np.float32)  # MaxPool3D has no float64 kernel; a max is exact anyway
+        got = conv_nd.pool(x, window, strides, padding, np.max)
+        oracle = tf.nn.pool(x, window, "MAX", strides=strides, padding=padding)
+        np.testing.assert_array_equal(got, oracle.numpy())

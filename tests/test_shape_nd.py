@@ -116,10 +116,6 @@ def test_passes_gradient_check(rng, make, shape, data_format):
                            name="%s(%s)" % (make().name, data_format))
 
 
-def test_upsampling1d_passes_gradient_check(rng):
-    tfcore.check_gradients(lambda x: UpSampling1D(3)(x), {"x": rng.randn(2, 4, 3)}, name="UpSampling1D")
-
-
 @pytest.mark.parametrize("make,message", [
     (lambda: UpSampling1D(0), "up_sampling1d: size must be a positive int, got 0"),
     (lambda: UpSampling1D(-2), "up_sampling1d: size must be a positive int"),

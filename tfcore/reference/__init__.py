@@ -6,6 +6,7 @@ gradient machinery, just arrays (convolution and pooling as plain loops).
 Each function's docstring holds its equations.
 
     conv.py         conv1d, conv2d, window_geometry
+    conv_nd.py      conv, conv_transpose, pool (1-3 spatial axes), grouped/depthwise kernels
     pool.py         max_pool1d/2d, avg_pool1d/2d and the 2-D pools' gradients
     dense.py        dense
     batch_norm.py   batch_norm_training, batch_norm_inference, moving_average

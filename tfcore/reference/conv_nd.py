@@ -1,21 +1,27 @@
-"""NumPy references for N-D convolutions and pooling (the equations of conv.py / conv3d.py / pool3d.py).
+"""N-D convolution, transposed convolution and pooling in NumPy, any number of spatial axes.
 
-Used by the non-keras tests of Conv3D (grouped too), Conv1D/2D/3DTranspose, DepthwiseConv1D/2D,
-SeparableConv1D/2D and the 3-D pools: an independent oracle in float64.
+conv.py and pool.py spell the 1-D/2-D equations out as loops; this file holds the
+same equations for 1, 2 or 3 spatial axes written with sliding windows and einsum,
+the form the tests of Conv3D (grouped too), Conv1D/2D/3DTranspose,
+DepthwiseConv1D/2D, SeparableConv1D/2D and the 3-D pools compare with in float64:
+
+    conv:            y[n, p..., o] = Σ_{t..., c} xpad[n, p·s + t·d, c] · K[t..., c, o]
+    conv_transpose:  every input pixel adds its own copy of the kernel, scaled, at p·s
+    pool:            reduce over each window's positions inside the input
 """
 
 import itertools
-import math
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from tfcore.reference.conv import window_geometry
+
 
 def same_padding(size, window, stride):
     """(before, after) that SAME padding adds: output ceil(size / stride), extra pixel at the end."""
-    out = math.ceil(size / stride)
-    total = max((out - 1) * stride + window - size, 0)
-    return total // 2, total - total // 2
+    out, before = window_geometry(size, window, stride, "SAME")
+    return before, max((out - 1) * stride + window - size, 0) - before
 
 
 def dilate(kernel, rates):
@@ -51,10 +57,7 @@ def pool(x, pool_size, strides, padding, reduce):
     ranges = []
     for a in range(spatial):
         size, p, s = x.shape[a + 1], pool_size[a], strides[a]
-        if padding == "VALID":
-            out, shift = math.ceil((size - p + 1) / s), 0
-        else:
-            out, shift = math.ceil(size / s), same_padding(size, p, s)[0]
+        out, shift = window_geometry(size, p, s, padding)
         ranges.append([(max(i * s - shift, 0), min(i * s - shift + p, size)) for i in range(out)])
     y = np.zeros((x.shape[0],) + tuple(len(r) for r in ranges) + (x.shape[-1],))
     for index in itertools.product(*[range(len(r)) for r in ranges]):
