@@ -27,7 +27,7 @@ MAX_BODY_LINES = 60
 # apart from its speed tricks" (item 5). callbacks.py has no owner yet.
 # The numbers are ceilings, not targets: trim an entry as soon as its file shrinks.
 FILE_ALLOWANCE = {
-    "tfcore/callbacks.py": 748,
+    "tfcore/callbacks.py": 768,  # + the type hints (issue 25 item 7)
     "tfcore/layers/recurrent.py": 1017,
     "tfcore/optimizers.py": 961,
     "tfcore/train.py": 912,
