@@ -6,7 +6,7 @@ import pytest
 
 import tfcore
 from tfcore.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell
-from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell
+from tfcore.layers.keras.simple_rnn import SimpleRNN, SimpleRNNCell
 
 
 def run(layer, x, weights=None, time=True):

@@ -11,9 +11,9 @@ vanishes or explodes for long sequences, which is what the LSTM's and the
 GRU's gates were invented to avoid. It remains the clearest recurrent layer
 to read, and a fine one for short sequences.
 
-The cell reuses recurrent.py's machinery: `_Cell` (weights built in the
+The cell reuses the recurrent package's machinery: `RecurrentCell` (weights built in the
 sequence layer's scope, each with its regularizer and constraint, the one-step
-call) and `_Recurrent` (the unrolled and while-loop strategies, go_backwards,
+call) and `RecurrentLayer` (the unrolled and while-loop strategies, go_backwards,
 return_sequences / return_state, the stateful protocol), so everything said
 there holds here. Its weights are laid out as the LSTM's and the GRU's with a
 single block instead of one per gate (gates=1), so they take the same
@@ -23,10 +23,10 @@ regularizers and constraints, in Keras 2's argument order.
 import tensorflow as tf
 
 from tfcore import regularizers
-from tfcore.layers.recurrent import _check_units, _Cell, _Recurrent
+from tfcore.layers.recurrent import RecurrentCell, RecurrentLayer, check_units
 
 
-class SimpleRNNCell(_Cell):
+class SimpleRNNCell(RecurrentCell):
     """One SimpleRNN step: h_t = activation(x_t W + h_{t-1} U + b).
 
     Weights, in Keras's order and layout: `kernel` (features, H),
@@ -44,7 +44,7 @@ class SimpleRNNCell(_Cell):
         W, U, b (`tfcore.regularizers`); it joins the layer's `losses`.
       kernel_constraint, recurrent_constraint, bias_constraint: a projection of
         W, U, b (`tfcore.constraints`), applied by the optimizer after each update.
-        These six come in Keras 2's order (see `_Cell._add_cell_weights`); a cell
+        These six come in Keras 2's order (see `RecurrentCell._add_cell_weights`); a cell
         has no `activity_regularizer`: the sequence layer penalizes its output.
     """
 
@@ -76,7 +76,7 @@ class SimpleRNNCell(_Cell):
         return h, [h]
 
 
-class SimpleRNN(_Recurrent):
+class SimpleRNN(RecurrentLayer):
     """A SimpleRNN over a (batch, time, features) input.
 
     Returns the last output (batch, H), or every step's (batch, time, H) with
@@ -92,7 +92,7 @@ class SimpleRNN(_Recurrent):
       activity_regularizer: a penalty on the layer's output(s), divided by the
         batch size, as Keras's (`tfcore.regularizers`).
       return_sequences, return_state, go_backwards, stateful, batch_size: as for `LSTM`.
-      implementation: "unroll" (default) or "while" (recurrent.py's docstring).
+      implementation: "unroll" (default) or "while" (tfcore/layers/recurrent/sequence.py's docstring).
       dropout, recurrent_dropout, time_major, and the call's `mask`: as for `LSTM`.
     """
 
@@ -105,7 +105,7 @@ class SimpleRNN(_Recurrent):
                  bias_constraint=None, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, batch_size=None, implementation="unroll",
                  dropout=0.0, recurrent_dropout=0.0, time_major=False, name=None):
-        _check_units(name or "simple_rnn", units)
+        check_units(name or "simple_rnn", units)
         cell = SimpleRNNCell(units, activation, use_bias, kernel_initializer,
                              recurrent_initializer, bias_initializer,
                              kernel_regularizer=kernel_regularizer,
