@@ -22,8 +22,7 @@ regularizers and constraints, in Keras 2's argument order.
 
 import tensorflow as tf
 
-from tfcore import regularizers
-from tfcore.layers.recurrent import RecurrentCell, RecurrentLayer, check_units
+from tfcore.layers.recurrent import RecurrentCell, RecurrentLayer, layer_arguments
 
 
 class SimpleRNNCell(RecurrentCell):
@@ -92,7 +91,7 @@ class SimpleRNN(RecurrentLayer):
       activity_regularizer: a penalty on the layer's output(s), divided by the
         batch size, as Keras's (`tfcore.regularizers`).
       return_sequences, return_state, go_backwards, stateful, batch_size: as for `LSTM`.
-      implementation: "unroll" (default) or "while" (tfcore/layers/recurrent/sequence.py's docstring).
+      implementation: "unroll" (default) or "while" (see tfcore/layers/recurrent/sequence.py).
       dropout, recurrent_dropout, time_major, and the call's `mask`: as for `LSTM`.
     """
 
@@ -105,14 +104,4 @@ class SimpleRNN(RecurrentLayer):
                  bias_constraint=None, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, batch_size=None, implementation="unroll",
                  dropout=0.0, recurrent_dropout=0.0, time_major=False, name=None):
-        check_units(name or "simple_rnn", units)
-        cell = SimpleRNNCell(units, activation, use_bias, kernel_initializer,
-                             recurrent_initializer, bias_initializer,
-                             kernel_regularizer=kernel_regularizer,
-                             recurrent_regularizer=recurrent_regularizer,
-                             bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                             recurrent_constraint=recurrent_constraint,
-                             bias_constraint=bias_constraint)
-        super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
-                         batch_size, implementation, name, dropout, recurrent_dropout, time_major)
-        self.activity_regularizer = regularizers.get(activity_regularizer)  # on the layer's output
+        super().__init__(SimpleRNNCell, **layer_arguments(locals()))

@@ -123,13 +123,31 @@ def reset_all_states(session):
 
 
 
+def layer_arguments(constructor_locals):
+    """A named layer's constructor arguments, from its `locals()` taken first thing (less self).
+
+    LSTM, GRU and SimpleRNN pass them whole to `RecurrentLayer`, which keeps its own options
+    and builds the cell from the rest.
+    """
+    return {k: v for k, v in constructor_locals.items() if k not in ("self", "__class__")}
+
+
 class RecurrentLayer(Module):
     """Runs a cell over (batch, time, features); the strategies and the stateful protocol."""
 
-    def __init__(self, cell, return_sequences, return_state, go_backwards, stateful,
-                 batch_size, implementation, name, dropout=0.0, recurrent_dropout=0.0,
-                 time_major=False):
+    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
+                 stateful=False, batch_size=None, implementation="unroll", name=None, dropout=0.0,
+                 recurrent_dropout=0.0, time_major=False, activity_regularizer=None,
+                 **cell_options):
+        """`cell` is a cell (RNN's), or a cell's class that LSTM, GRU and SimpleRNN pass with
+        `cell_options`: their signatures repeat their cell's options in Keras 2's positional
+        order, and the cell's constructor, the one place each option is checked and stored,
+        receives them here by name (`layer_arguments`), once this layer's name is known."""
         super().__init__(name=name)
+        if isinstance(cell, type):
+            check_units(self.name, cell_options.get("units"))
+            cell = cell(**cell_options)
+        self.activity_regularizer = regularizers.get(activity_regularizer)  # on the layer's output
         for arg, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if not isinstance(rate, numbers.Real) or isinstance(rate, bool) or not 0 <= rate < 1:
                 raise ValueError("%s: %s must be a number in [0, 1), got %r" % (self.name, arg, rate))
@@ -423,15 +441,8 @@ class LSTM(RecurrentLayer):
                  return_state=False, go_backwards=False, stateful=False, batch_size=None,
                  implementation="block", gradient="auto", dropout=0.0, recurrent_dropout=0.0,
                  time_major=False, name=None):
-        check_units(name or "lstm", units)
-        cell = LSTMCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                        recurrent_initializer, bias_initializer, unit_forget_bias, gradient,
-                        kernel_regularizer=kernel_regularizer,
-                        recurrent_regularizer=recurrent_regularizer,
-                        bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                        recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
-        super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
-                         batch_size, implementation, name, dropout, recurrent_dropout, time_major)
+        super().__init__(LSTMCell, **layer_arguments(locals()))
+        cell = self.cell
         if implementation == "block" and gradient == "manual":
             raise ValueError("%s: gradient='manual' is the cell's hand-derived step, which "
                              "implementation='block' (the fused BlockLSTM kernel and its own "
@@ -442,7 +453,6 @@ class LSTM(RecurrentLayer):
             raise ValueError("%s: implementation='block' (the fused BlockLSTM kernel) computes tanh "
                              "and sigmoid only; use implementation='unroll' or 'while' for other "
                              "activations" % self.name)
-        self.activity_regularizer = regularizers.get(activity_regularizer)  # on the layer's output
 
     def _run_block(self, inputs, states):
         if self.dtype not in (tf.float16, tf.float32):
@@ -506,16 +516,7 @@ class GRU(RecurrentLayer):
                  return_state=False, go_backwards=False, stateful=False, batch_size=None,
                  implementation="unroll", gradient="auto", dropout=0.0, recurrent_dropout=0.0,
                  time_major=False, name=None):
-        check_units(name or "gru", units)
-        cell = GRUCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                       recurrent_initializer, bias_initializer, reset_after, gradient,
-                       kernel_regularizer=kernel_regularizer,
-                       recurrent_regularizer=recurrent_regularizer,
-                       bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                       recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
-        super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
-                         batch_size, implementation, name, dropout, recurrent_dropout, time_major)
-        self.activity_regularizer = regularizers.get(activity_regularizer)  # on the layer's output
+        super().__init__(GRUCell, **layer_arguments(locals()))
 
     def _dropped_state_step(self, x, states, dropped):
         """With recurrent dropout the gates and the candidate see h_{t-1} * m (through U), but
@@ -575,7 +576,7 @@ class RNN(RecurrentLayer):
             raise ValueError("%s: cell %r is already built (used by another layer or called on its "
                              "own); give the RNN a new cell" % (layer_name, cell.name))
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful, batch_size,
-                         "unroll" if unroll else "while", name, time_major=time_major)
+                         "unroll" if unroll else "while", name, time_major=time_major,
+                         activity_regularizer=activity_regularizer)
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
