@@ -22,7 +22,7 @@ regularizers and constraints, in Keras 2's argument order.
 
 import tensorflow as tf
 
-from tfcore.layers.recurrent import RecurrentCell, RecurrentLayer, layer_arguments
+from tfcore.layers.recurrent import RecurrentCell, RecurrentLayer, constructor_arguments
 
 
 class SimpleRNNCell(RecurrentCell):
@@ -54,24 +54,34 @@ class SimpleRNNCell(RecurrentCell):
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
                  kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
                  name=None):
-        super().__init__(units, activation, None, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, name,
-                         kernel_regularizer=kernel_regularizer,
-                         recurrent_regularizer=recurrent_regularizer,
-                         bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                         recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
+        super().__init__(recurrent_activation=None, **constructor_arguments(locals()))
 
     def _create_weights(self):
         # One block (gates=1): kernel (features, H), recurrent_kernel (H, H), bias (H,).
         self._add_cell_weights(1, (self.units,), self.bias_initializer)
 
+    # SimpleRNN cell (Elman, 1990):
+    #
+    #   z_t = x_t W + h_{t-1} U + b          (W: kernel, U: recurrent_kernel)
+    #   h_t = activation(z_t)                the hidden state, which is also the output
+    #
+    # One step backwards (tf.gradients derives it; the cell has no gradient="manual"):
+    #
+    #   dz = dh_t * activation'(z_t)
+    #   dW = x_t^T dz,  dU = h_{t-1}^T dz,  db = sum_batch dz
+    #   dx_t = dz W^T,  dh_{t-1} = dz U^T    the factor U^T at every step: vanishing/exploding
+    def forward(self, x, h, kernel, recurrent_kernel, bias=None):
+        """The step's equations; returns h_t."""
+        z = tf.matmul(x, kernel) + tf.matmul(h, recurrent_kernel)
+        if bias is not None:
+            z = tf.nn.bias_add(z, bias)
+        return self.activation(z)
+
     def step(self, x, states):
         """h_t = activation(x_t W + h_{t-1} U + b); the output is h_t."""
         (h,) = states
-        z = tf.matmul(x, self.kernel) + tf.matmul(h, self.recurrent_kernel)
-        if self.use_bias:
-            z = tf.nn.bias_add(z, self.bias)
-        h = self.activation(z)
+        h = self.forward(x, h, self.kernel, self.recurrent_kernel,
+                         self.bias if self.use_bias else None)
         return h, [h]
 
 
@@ -104,4 +114,4 @@ class SimpleRNN(RecurrentLayer):
                  bias_constraint=None, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, batch_size=None, implementation="unroll",
                  dropout=0.0, recurrent_dropout=0.0, time_major=False, name=None):
-        super().__init__(SimpleRNNCell, **layer_arguments(locals()))
+        super().__init__(SimpleRNNCell, **constructor_arguments(locals()))

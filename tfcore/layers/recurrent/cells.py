@@ -39,6 +39,17 @@ def check_units(layer_name, units):
         raise ValueError("%s: units must be a positive int, got %r" % (layer_name, units))
 
 
+def constructor_arguments(constructor_locals):
+    """A constructor's arguments, from its `locals()` taken first thing (less self).
+
+    LSTM, GRU, SimpleRNN and SimpleRNNCell spell out Keras 2's signatures (its positional
+    order is tested, and tfcore.port reads them); handing the arguments on whole, by name,
+    leaves one place where each option is checked and stored: `RecurrentCell.__init__` for
+    the cell's options, `RecurrentLayer.__init__` for the sequence layer's.
+    """
+    return {k: v for k, v in constructor_locals.items() if k not in ("self", "__class__")}
+
+
 # ---------------------------------------------------------------------------
 # The shared cell
 # ---------------------------------------------------------------------------

@@ -101,7 +101,7 @@ import tensorflow as tf
 from tfcore import activations, regularizers
 from tfcore import graph as graph_lib
 from tfcore.layers.recurrent.cells import (GRUCell, LSTMCell, RecurrentCell, as_state_list,
-                                           check_units)
+                                           check_units, constructor_arguments)
 from tfcore.module import Module, smart_cond
 
 RESET_STATES_COLLECTION = graph_lib.RESET_STATES_COLLECTION  # defined in tfcore/graph.py
@@ -123,15 +123,6 @@ def reset_all_states(session):
 
 
 
-def layer_arguments(constructor_locals):
-    """A named layer's constructor arguments, from its `locals()` taken first thing (less self).
-
-    LSTM, GRU and SimpleRNN pass them whole to `RecurrentLayer`, which keeps its own options
-    and builds the cell from the rest.
-    """
-    return {k: v for k, v in constructor_locals.items() if k not in ("self", "__class__")}
-
-
 class RecurrentLayer(Module):
     """Runs a cell over (batch, time, features); the strategies and the stateful protocol."""
 
@@ -142,7 +133,7 @@ class RecurrentLayer(Module):
         """`cell` is a cell (RNN's), or a cell's class that LSTM, GRU and SimpleRNN pass with
         `cell_options`: their signatures repeat their cell's options in Keras 2's positional
         order, and the cell's constructor, the one place each option is checked and stored,
-        receives them here by name (`layer_arguments`), once this layer's name is known."""
+        receives them here by name (`constructor_arguments`), once this layer's name is known."""
         super().__init__(name=name)
         if isinstance(cell, type):
             check_units(self.name, cell_options.get("units"))
@@ -441,7 +432,7 @@ class LSTM(RecurrentLayer):
                  return_state=False, go_backwards=False, stateful=False, batch_size=None,
                  implementation="block", gradient="auto", dropout=0.0, recurrent_dropout=0.0,
                  time_major=False, name=None):
-        super().__init__(LSTMCell, **layer_arguments(locals()))
+        super().__init__(LSTMCell, **constructor_arguments(locals()))
         cell = self.cell
         if implementation == "block" and gradient == "manual":
             raise ValueError("%s: gradient='manual' is the cell's hand-derived step, which "
@@ -516,7 +507,7 @@ class GRU(RecurrentLayer):
                  return_state=False, go_backwards=False, stateful=False, batch_size=None,
                  implementation="unroll", gradient="auto", dropout=0.0, recurrent_dropout=0.0,
                  time_major=False, name=None):
-        super().__init__(GRUCell, **layer_arguments(locals()))
+        super().__init__(GRUCell, **constructor_arguments(locals()))
 
     def _dropped_state_step(self, x, states, dropped):
         """With recurrent dropout the gates and the candidate see h_{t-1} * m (through U), but
