@@ -122,7 +122,6 @@ def reset_all_states(session):
         session.run(ops)
 
 
-
 class RecurrentLayer(Module):
     """Runs a cell over (batch, time, features); the strategies and the stateful protocol."""
 
