@@ -9,7 +9,7 @@ import tensorflow as tf
 import tfcore
 from tfcore import activations, losses, reference
 from tfcore.layers import GRU, LSTM, BatchNormalization, Dense, Dropout, GRUCell, LSTMCell
-from tfcore.layers import recurrent as recurrent_lib
+from tfcore.layers.recurrent import cells as recurrent_cells
 from tfcore.optimizers import SGD
 
 
@@ -367,7 +367,7 @@ def test_a_wrong_step_derivative_is_caught_by_the_comparison(rng, monkeypatch):
     def wrong(activation, z, a, da):
         return da
 
-    monkeypatch.setattr(recurrent_lib, "_through_activation", wrong)
+    monkeypatch.setattr(recurrent_cells, "_through_activation", wrong)
 
     def build(gradient, x):
         return LSTMCell(2, gradient=gradient)(x)[0]

@@ -9,7 +9,7 @@ import tfcore
 from tests.test_simple_rnn import np_simple_rnn
 from tfcore.reference import recurrent as np_recurrent
 from tfcore.layers.recurrent import GRU, LSTM
-from tfcore.layers.simple_rnn import SimpleRNN
+from tfcore.layers.keras.simple_rnn import SimpleRNN
 
 
 def np_masked(step, x, mask, states, go_backwards=False, zero_output=False):

@@ -14,7 +14,7 @@ import tfcore
 from tfcore import constraints, regularizers
 from tfcore.layers.conv3d import Conv3D
 from tfcore.layers.recurrent import GRU, LSTM, GRUCell, LSTMCell
-from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell
+from tfcore.layers.keras.simple_rnn import SimpleRNN, SimpleRNNCell
 
 REGULARIZED = dict(kernel_regularizer=regularizers.l1(0.03), recurrent_regularizer=regularizers.l2(0.02),
                    bias_regularizer=regularizers.l1_l2(0.01, 0.04))

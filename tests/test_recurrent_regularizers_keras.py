@@ -12,7 +12,7 @@ import tfcore
 from tfcore import constraints, regularizers
 from tfcore.layers.conv3d import Conv3D
 from tfcore.layers.recurrent import GRU, LSTM
-from tfcore.layers.simple_rnn import SimpleRNN
+from tfcore.layers.keras.simple_rnn import SimpleRNN
 
 pytestmark = pytest.mark.keras
 

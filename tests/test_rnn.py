@@ -1,12 +1,14 @@
 """RNN(cell): the same numbers as the named layer built from the same cell; gradient check;
 errors naming the layer."""
 
+import inspect
+
 import numpy as np
 import pytest
 
 import tfcore
 from tfcore.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell
-from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell
+from tfcore.layers.keras.simple_rnn import SimpleRNN, SimpleRNNCell
 
 
 def run(layer, x, weights=None, time=True):
@@ -67,3 +69,41 @@ def test_rnn_rejects_bad_arguments():
             RNN(cell, name="rnn_1")
         with pytest.raises(ValueError, match="rnn: implementation='unroll' needs a known number"):
             RNN(GRUCell(2), unroll=True)(tfcore.placeholder((None, None, 2)))
+
+
+# Each option given away from its default, so a value that stops at the layer, or reaches
+# the cell under another name, shows. (The named layers hand Keras's signature on whole:
+# tfcore.layers.recurrent.constructor_arguments.)
+CELL_OPTIONS = {"activation": "relu", "recurrent_activation": "hard_sigmoid", "use_bias": False,
+                "kernel_initializer": "ones", "recurrent_initializer": "zeros",
+                "bias_initializer": "ones", "kernel_regularizer": "l1",
+                "recurrent_regularizer": "l2", "bias_regularizer": "l1_l2",
+                "kernel_constraint": "non_neg", "recurrent_constraint": "unit_norm",
+                "bias_constraint": "max_norm", "unit_forget_bias": False, "reset_after": False,
+                "gradient": "manual"}
+
+
+def same_option(a, b):
+    """The same function (activations, initializers, flags), or objects of one type and state."""
+    if a is b or (not callable(a) and a == b):
+        return True
+    return (type(a) is type(b) and not inspect.isfunction(a) and hasattr(a, "__dict__")
+            and vars(a) == vars(b))
+
+
+@pytest.mark.parametrize("layer_class,cell_class", [(LSTM, LSTMCell), (GRU, GRUCell),
+                                                    (SimpleRNN, SimpleRNNCell)])
+def test_a_named_layer_hands_every_cell_option_to_its_cell(layer_class, cell_class):
+    taken = inspect.signature(layer_class).parameters
+    options = {k: v for k, v in CELL_OPTIONS.items() if k in taken}
+    layer = layer_class(4, implementation="unroll", activity_regularizer="l2", dropout=0.25,
+                        name="seq", **options)
+    expected = cell_class(4, **options)  # the cell built directly: the reference
+    default = layer_class(4).cell
+    cell = layer.cell
+    assert (cell.units, cell.name, layer.name, layer.dropout) == (4, expected.name, "seq", 0.25)
+    assert layer.activity_regularizer is not None and cell.activity_regularizer is None
+    assert len(options) >= 11
+    for key in options:
+        assert same_option(getattr(cell, key), getattr(expected, key)), key
+        assert not same_option(getattr(cell, key), getattr(default, key)), key

@@ -7,8 +7,8 @@ import pytest
 from tests.oracle import compare_recurrent_with_keras, keras
 from tests.test_simple_rnn_keras import compare_stateful_with_keras
 from tfcore.layers.recurrent import RNN, GRUCell, LSTMCell
-from tfcore.layers.simple_rnn import SimpleRNNCell
-from tfcore.layers.wrappers import Bidirectional
+from tfcore.layers.keras.simple_rnn import SimpleRNNCell
+from tfcore.layers.keras.wrappers import Bidirectional
 
 pytestmark = pytest.mark.keras
 

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import tfcore
 from tests.test_recurrent import _run
-from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell
+from tfcore.layers.keras.simple_rnn import SimpleRNN, SimpleRNNCell
 
 
 def np_simple_rnn(x, kernel, recurrent_kernel, bias, h, go_backwards=False, activation=np.tanh):

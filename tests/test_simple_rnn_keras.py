@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from tests.oracle import compare_recurrent_with_keras, keras
 import tfcore
-from tfcore.layers.simple_rnn import SimpleRNN
+from tfcore.layers.keras.simple_rnn import SimpleRNN
 
 pytestmark = pytest.mark.keras
 

@@ -10,8 +10,8 @@ from tests.test_simple_rnn import np_simple_rnn
 from tfcore.layers.conv import Conv2D
 from tfcore.layers.dense import Dense
 from tfcore.layers.recurrent import LSTM
-from tfcore.layers.simple_rnn import SimpleRNN
-from tfcore.layers.wrappers import Bidirectional, TimeDistributed
+from tfcore.layers.keras.simple_rnn import SimpleRNN
+from tfcore.layers.keras.wrappers import Bidirectional, TimeDistributed
 
 
 def run_with_random_weights(layer, x, rng, time_known=True, **call_kwargs):

@@ -95,7 +95,7 @@ from tfcore.inspect import flops as flops_lib
 from tfcore.inspect.layers import ancestors
 from tfcore.optimizers import LEARNING_RATES, OPTIMIZER_VARIABLES
 
-# The graph collection where stateful layers put their reset ops (see layers/recurrent.py).
+# The graph collection where stateful layers put their reset ops (see layers/recurrent/sequence.py).
 RESET_STATES = RESET_STATES_COLLECTION
 DEFAULT_BATCH_SIZE = 32
 

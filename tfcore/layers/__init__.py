@@ -18,9 +18,10 @@
     cropping.py    Cropping1D, Cropping2D, Cropping3D
     merge.py       Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot
                    and Keras's functional spellings add, subtract, ..., concatenate, dot
-    recurrent.py   LSTMCell, GRUCell, LSTM, GRU (stacked, stateful); RNN(cell) runs any cell
-    simple_rnn.py  SimpleRNNCell, SimpleRNN    h_t = activation(x_t W + h_{t-1} U + b)
-    wrappers.py    TimeDistributed, Bidirectional
+    recurrent/     cells.py: LSTMCell, GRUCell (one step, its equations and backward step);
+                   sequence.py: RNN(cell) runs any cell over time; LSTM, GRU (stacked, stateful)
+    keras/simple_rnn.py  SimpleRNNCell, SimpleRNN    h_t = activation(x_t W + h_{t-1} U + b)
+    keras/wrappers.py    TimeDistributed, Bidirectional
     embedding.py   Embedding                   ids -> rows of a learned table (mask_zero)
     masking.py     Masking                     steps equal to mask_value are padding
     global_pool.py GlobalAveragePooling1D/2D/3D, GlobalMaxPooling1D/2D/3D
@@ -71,7 +72,7 @@ from tfcore.layers.pool3d import AveragePooling3D, AvgPool3D, MaxPool3D, MaxPool
 from tfcore.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from tfcore.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell
 from tfcore.layers.reshape import Flatten, Permute, RepeatVector, Reshape
-from tfcore.layers.simple_rnn import SimpleRNN, SimpleRNNCell
+from tfcore.layers.keras.simple_rnn import SimpleRNN, SimpleRNNCell
 from tfcore.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from tfcore.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
-from tfcore.layers.wrappers import Bidirectional, TimeDistributed
+from tfcore.layers.keras.wrappers import Bidirectional, TimeDistributed

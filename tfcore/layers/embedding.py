@@ -16,7 +16,7 @@ into a dense gradient before updating.
 Masking. With `mask_zero=True`, id 0 means "padding": sequences of different
 lengths are padded with 0 to one length, and `compute_mask(ids)` gives the
 boolean mask ids != 0 (batch, time) that the recurrent layers take as `mask=`,
-so that padded steps do not change their state (recurrent.py). Id 0 then
+so that padded steps do not change their state (recurrent/sequence.py). Id 0 then
 cannot be a real token, so `input_dim` should be vocabulary size + 1.
 """
 

@@ -6,7 +6,7 @@ For a sequence x (batch, time, features):
     y[n, t, :] = x[n, t, :] * m[n, t]                   (padding steps become 0)
 
 `compute_mask(x)` returns m, which the recurrent layers take as `mask=` to
-carry their state over the padding steps (recurrent.py); Embedding's
+carry their state over the padding steps (recurrent/sequence.py); Embedding's
 `mask_zero` does the same for integer ids. The gradient flows only to the
 unmasked steps.
 """

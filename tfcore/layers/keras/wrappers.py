@@ -24,14 +24,14 @@ With `return_state=True` the forward layer's final states follow the output(s),
 then the backward layer's (Keras's order). Weights, as in Keras: the forward
 layer's, then the backward layer's. A stateful Bidirectional carries both
 layers' states from batch to batch (each layer's own state variables and
-reset op, recurrent.py's protocol).
+reset op, tfcore/layers/recurrent/sequence.py's protocol).
 """
 
 import copy
 
 import tensorflow as tf
 
-from tfcore.layers.recurrent import _Recurrent
+from tfcore.layers.recurrent import RecurrentLayer
 from tfcore.module import Module, call_takes_mask
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -102,7 +102,7 @@ class Bidirectional(Module):
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, name=None):
         super().__init__(name=name)
-        _check_unbuilt_layer(self.name, layer, _Recurrent, RECURRENT)
+        _check_unbuilt_layer(self.name, layer, RecurrentLayer, RECURRENT)
         if merge_mode not in MERGE_MODES:
             raise ValueError("%s: merge_mode must be one of %s, got %r"
                              % (self.name, ", ".join(map(repr, MERGE_MODES)), merge_mode))
@@ -112,7 +112,7 @@ class Bidirectional(Module):
             backward_layer.go_backwards = not layer.go_backwards
             backward_layer.name = "backward_" + layer.name
         else:
-            _check_unbuilt_layer(self.name, backward_layer, _Recurrent, RECURRENT)
+            _check_unbuilt_layer(self.name, backward_layer, RecurrentLayer, RECURRENT)
             for attr in ("return_sequences", "return_state", "stateful"):
                 if getattr(layer, attr) != getattr(backward_layer, attr):
                     raise ValueError("%s: forward and backward layers must agree on %s"

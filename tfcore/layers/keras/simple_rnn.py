@@ -11,9 +11,9 @@ vanishes or explodes for long sequences, which is what the LSTM's and the
 GRU's gates were invented to avoid. It remains the clearest recurrent layer
 to read, and a fine one for short sequences.
 
-The cell reuses recurrent.py's machinery: `_Cell` (weights built in the
+The cell reuses the recurrent package's machinery: `RecurrentCell` (weights built in the
 sequence layer's scope, each with its regularizer and constraint, the one-step
-call) and `_Recurrent` (the unrolled and while-loop strategies, go_backwards,
+call) and `RecurrentLayer` (the unrolled and while-loop strategies, go_backwards,
 return_sequences / return_state, the stateful protocol), so everything said
 there holds here. Its weights are laid out as the LSTM's and the GRU's with a
 single block instead of one per gate (gates=1), so they take the same
@@ -22,11 +22,10 @@ regularizers and constraints, in Keras 2's argument order.
 
 import tensorflow as tf
 
-from tfcore import regularizers
-from tfcore.layers.recurrent import _check_units, _Cell, _Recurrent
+from tfcore.layers.recurrent import RecurrentCell, RecurrentLayer, constructor_arguments
 
 
-class SimpleRNNCell(_Cell):
+class SimpleRNNCell(RecurrentCell):
     """One SimpleRNN step: h_t = activation(x_t W + h_{t-1} U + b).
 
     Weights, in Keras's order and layout: `kernel` (features, H),
@@ -44,7 +43,7 @@ class SimpleRNNCell(_Cell):
         W, U, b (`tfcore.regularizers`); it joins the layer's `losses`.
       kernel_constraint, recurrent_constraint, bias_constraint: a projection of
         W, U, b (`tfcore.constraints`), applied by the optimizer after each update.
-        These six come in Keras 2's order (see `_Cell._add_cell_weights`); a cell
+        These six come in Keras 2's order (see `RecurrentCell._add_cell_weights`); a cell
         has no `activity_regularizer`: the sequence layer penalizes its output.
     """
 
@@ -55,28 +54,38 @@ class SimpleRNNCell(_Cell):
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
                  kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
                  name=None):
-        super().__init__(units, activation, None, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, name,
-                         kernel_regularizer=kernel_regularizer,
-                         recurrent_regularizer=recurrent_regularizer,
-                         bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                         recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
+        super().__init__(recurrent_activation=None, **constructor_arguments(locals()))
 
     def _create_weights(self):
         # One block (gates=1): kernel (features, H), recurrent_kernel (H, H), bias (H,).
         self._add_cell_weights(1, (self.units,), self.bias_initializer)
 
+    # SimpleRNN cell (Elman, 1990):
+    #
+    #   z_t = x_t W + h_{t-1} U + b          (W: kernel, U: recurrent_kernel)
+    #   h_t = activation(z_t)                the hidden state, which is also the output
+    #
+    # One step backwards (tf.gradients derives it; the cell has no gradient="manual"):
+    #
+    #   dz = dh_t * activation'(z_t)
+    #   dW = x_t^T dz,  dU = h_{t-1}^T dz,  db = sum_batch dz
+    #   dx_t = dz W^T,  dh_{t-1} = dz U^T    the factor U^T at every step: vanishing/exploding
+    def forward(self, x, h, kernel, recurrent_kernel, bias=None):
+        """The step's equations; returns h_t."""
+        z = tf.matmul(x, kernel) + tf.matmul(h, recurrent_kernel)
+        if bias is not None:
+            z = tf.nn.bias_add(z, bias)
+        return self.activation(z)
+
     def step(self, x, states):
         """h_t = activation(x_t W + h_{t-1} U + b); the output is h_t."""
         (h,) = states
-        z = tf.matmul(x, self.kernel) + tf.matmul(h, self.recurrent_kernel)
-        if self.use_bias:
-            z = tf.nn.bias_add(z, self.bias)
-        h = self.activation(z)
+        h = self.forward(x, h, self.kernel, self.recurrent_kernel,
+                         self.bias if self.use_bias else None)
         return h, [h]
 
 
-class SimpleRNN(_Recurrent):
+class SimpleRNN(RecurrentLayer):
     """A SimpleRNN over a (batch, time, features) input.
 
     Returns the last output (batch, H), or every step's (batch, time, H) with
@@ -92,7 +101,7 @@ class SimpleRNN(_Recurrent):
       activity_regularizer: a penalty on the layer's output(s), divided by the
         batch size, as Keras's (`tfcore.regularizers`).
       return_sequences, return_state, go_backwards, stateful, batch_size: as for `LSTM`.
-      implementation: "unroll" (default) or "while" (recurrent.py's docstring).
+      implementation: "unroll" (default) or "while" (see tfcore/layers/recurrent/sequence.py).
       dropout, recurrent_dropout, time_major, and the call's `mask`: as for `LSTM`.
     """
 
@@ -105,14 +114,4 @@ class SimpleRNN(_Recurrent):
                  bias_constraint=None, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, batch_size=None, implementation="unroll",
                  dropout=0.0, recurrent_dropout=0.0, time_major=False, name=None):
-        _check_units(name or "simple_rnn", units)
-        cell = SimpleRNNCell(units, activation, use_bias, kernel_initializer,
-                             recurrent_initializer, bias_initializer,
-                             kernel_regularizer=kernel_regularizer,
-                             recurrent_regularizer=recurrent_regularizer,
-                             bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                             recurrent_constraint=recurrent_constraint,
-                             bias_constraint=bias_constraint)
-        super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
-                         batch_size, implementation, name, dropout, recurrent_dropout, time_major)
-        self.activity_regularizer = regularizers.get(activity_regularizer)  # on the layer's output
+        super().__init__(SimpleRNNCell, **constructor_arguments(locals()))
