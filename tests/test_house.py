@@ -28,7 +28,6 @@ MAX_BODY_LINES = 60
 # The numbers are ceilings, not targets: trim an entry as soon as its file shrinks.
 FILE_ALLOWANCE = {
     "tfcore/callbacks.py": 768,  # + the type hints (issue 25 item 7)
-    "tfcore/layers/recurrent.py": 1017,
     "tfcore/optimizers.py": 961,
     "tfcore/train.py": 912,
 }
