@@ -17,7 +17,7 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
     tfcore.regularizers l1, l2, l1_l2 penalties; add_regularization(loss)
     tfcore.constraints  max_norm, non_neg, unit_norm, min_max_norm
     tfcore.gradcheck    tf.gradients against central differences in float64
-    tfcore.recompute    recompute(block): its backward pass recomputes its forward pass (less memory)
+    tfcore.recompute    recompute(block) (in tfcore/recomputation.py): its backward pass recomputes its forward pass (less memory)
     tfcore.train        fit / evaluate / predict, History, checkpoints
     tfcore.precision    mixed precision: float32 variables, bfloat16 (CPU) / float16 (GPU) compute
     tfcore.callbacks    Keras 2's callbacks for fit: EarlyStopping, ReduceLROnPlateau, TensorBoard, ...
@@ -44,7 +44,7 @@ _FROM = {
     "available_devices": "graph", "constant": "graph", "interactive_session": "graph",
     "new_graph": "graph", "placeholder": "graph", "placeholder_with_default": "graph",
     "resolve_device": "graph", "session": "graph", "session_config": "graph", "variable": "graph",
-    "Module": "module", "smart_cond": "module", "recompute": "recompute",
+    "Module": "module", "smart_cond": "module", "recompute": "recomputation",
     "Sequential": "sequential",
 }
 _SUBMODULES = ("activations", "autodiff", "callbacks", "constraints", "data", "export", "gradcheck",
