@@ -5,8 +5,8 @@ import pytest
 
 import tfcore
 from tests import conv_reference
-from tfcore.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
-from tfcore.layers.depthwise_conv import DepthwiseConv1D, SeparableConv1D
+from tfcore.layers.keras.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
+from tfcore.layers.keras.depthwise_conv import DepthwiseConv1D, SeparableConv1D
 
 
 def run_with_random_weights(layer, x, rng):

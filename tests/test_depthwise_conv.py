@@ -7,8 +7,8 @@ import tensorflow as tf
 import tfcore
 from tests import conv_reference
 from tests.test_conv_transpose import run_with_random_weights
-from tfcore.layers.conv_transpose import Conv1DTranspose, Conv3DTranspose
-from tfcore.layers.depthwise_conv import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
+from tfcore.layers.keras.conv_transpose import Conv1DTranspose, Conv3DTranspose
+from tfcore.layers.keras.depthwise_conv import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
                                          SeparableConv2D)
 
 DEPTHWISE_CASES = [

@@ -32,8 +32,8 @@ checkpoint draws exactly the masks the uninterrupted run would have drawn.
 A stateful op (`tf.random.uniform`) cannot do this: its position in the random
 stream lives inside the op's kernel, not in any variable a checkpoint sees.
 This seed-and-counter machinery is the class `RandomLayer`, shared by every
-random layer: SpatialDropout1D/2D/3D (spatial_dropout.py) are Dropouts with a
-noise_shape, and GaussianNoise, GaussianDropout and AlphaDropout (noise.py)
+random layer: SpatialDropout1D/2D/3D (keras/spatial_dropout.py) are Dropouts with a
+noise_shape, and GaussianNoise, GaussianDropout and AlphaDropout (keras/noise.py)
 draw their noise the same way.
 
 Cheaper draws for round rates. The generator (Philox) costs ~5 ns per 32-bit
@@ -76,7 +76,7 @@ MASK_WIDTHS = (1, 2, 4, 8, 16)  # the bit widths of the integer masks, narrowest
 
 
 class RandomLayer(Module):
-    """The seed-and-counter machinery of the random layers (Dropout and its kin, noise.py).
+    """The seed-and-counter machinery of the random layers (Dropout and its kin, keras/noise.py).
 
     A training-mode call draws its randomness from a stateless op seeded with
     `[seed, counter]` and advances `counter` (see the module docstring);

@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from tfcore.layers.checks import normalize_borders, normalize_tuple
 from tfcore.layers.layout import normalize_data_format
-from tfcore.layers.pad import BEFORE_AFTER, BordersLayer
+from tfcore.layers.keras.pad import BEFORE_AFTER, BordersLayer
 
 
 def _crop(inputs, crops, layer):
