@@ -18,6 +18,7 @@ top to bottom:
 
 What the lessons share:
 
+    windows.py     the sliding window of conv.py and pool.py: its geometry, its patches (im2col)
     checks.py      the argument and input checks the layers share
     layout.py      data_format: channels_last / channels_first (transposed at the edges)
 

@@ -111,6 +111,17 @@ def normalize_choice(value, choices, layer, arg):
     return value
 
 
+def implementation_and_gradient(implementation, gradient, layer):
+    """Check the pair (implementation, gradient): a manual gradient is written for patches."""
+    implementation = normalize_choice(implementation, ("fused", "patches"), layer, "implementation")
+    gradient = normalize_choice(gradient, ("auto", "manual"), layer, "gradient")
+    if gradient == "manual" and implementation != "patches":
+        raise ValueError(
+            "%s: gradient='manual' is the backward pass of implementation='patches' (the fused "
+            "kernel has TensorFlow's own gradient); pass implementation='patches'" % layer)
+    return implementation, gradient
+
+
 def normalize_padding(padding, layer, choices=("SAME", "VALID")):
     """'same' / 'SAME' / 'valid' / ... -> 'SAME' or 'VALID' (tf.nn accepts upper case only)."""
     if isinstance(padding, str) and padding.upper() in choices:

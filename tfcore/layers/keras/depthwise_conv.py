@@ -51,7 +51,7 @@ tf-keras trains such a layer in float32 on CPU (and fails with
 TF_ENABLE_ONEDNN_OPTS=0). Whether oneDNN runs is not visible through a public
 API, so tfcore computes unequal strides one way everywhere, exactly
 (`_unequal_strides`): pad as the padding says for the real strides
-(conv.py's `window_geometry`), convolve VALID with the equal stride
+(windows.py's `window_geometry`), convolve VALID with the equal stride
 g = gcd(sh, sw), then keep every (sh / g)-th row and (sw / g)-th column:
 
     y[i, j] = z[i sh/g, j sw/g],   z = depthwise_g(pad(x))
@@ -67,12 +67,12 @@ import math
 import tensorflow as tf
 
 from tfcore import constraints, initializers, regularizers
-from tfcore.layers.conv import Window, pad_for_window
 from tfcore.layers.checks import (channel_count, check_input, check_strides_and_dilation,
                                   check_window_fits, layout_of, normalize_padding, normalize_tuple,
                                   positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
+from tfcore.layers.windows import Window, pad_for_window
 from tfcore.module import Module
 
 
