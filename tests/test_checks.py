@@ -1,11 +1,11 @@
-"""tfcore.layers.checks: the shared argument and input checks name the layer and the argument."""
+"""tfcore.checks: the shared argument and input checks name the layer and the argument."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import tfcore
-from tfcore.layers import checks
+from tfcore import checks
 
 
 @pytest.mark.parametrize("value,n,expected", [

@@ -16,10 +16,9 @@ top to bottom:
     recurrent.py   LSTMCell, GRUCell, LSTM, GRU (stacked, stateful); RNN(cell) runs any cell
     attention.py   Attention, AdditiveAttention, MultiHeadAttention   softmax(Q K^T / sqrt(d) + M) V
 
-What the lessons share:
+What the lessons share (their argument and input checks are the library's, tfcore/checks.py):
 
     windows.py     the sliding window of conv.py and pool.py: its geometry, its patches (im2col)
-    checks.py      the argument and input checks the layers share
     layout.py      data_format: channels_last / channels_first (transposed at the edges)
 
 The catalogue, keras/: the rest of Keras 2's layers, each built the same way from TF ops, so

@@ -50,10 +50,10 @@ uses it to apply the discrete Laplacian:
 import numpy as np
 import tensorflow as tf
 
-from tfcore.layers.checks import (  # noqa: F401  (check_rank, normalize_pair: re-exported)
-    check_group_channels, check_groups, check_input, check_rank, check_strides_and_dilation,
-    check_window_fits, implementation_and_gradient, layout_of, normalize_pair, normalize_padding,
-    normalize_tuple, positive_int)
+from tfcore.checks import (  # noqa: F401  (check_rank, normalize_pair: re-exported)
+    channels_spec, check_group_channels, check_groups, check_input, check_rank,
+    check_strides_and_dilation, check_window_fits, implementation_and_gradient, layout_of,
+    normalize_pair, normalize_padding, normalize_tuple, positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
 from tfcore.layers.windows import (Window, crop, extract_patches, pad_for_window, scatter_patches,
@@ -247,6 +247,8 @@ class _Conv(Module):
             raise ValueError("%s: the input's channel count must be known, got shape %s (as %s)"
                              % (self.name, input_shape, self.layout))
         self.input_channels = int(input_shape[-1])
+        self.input_spec = channels_spec(self.rank + 2, self.input_channels, self.data_format,
+                                        layout_of(self.layout, self.data_format))
         check_group_channels(self.input_channels, self.groups, self.name, input_shape)
         expected = self.fixed_input_channels
         if expected is not None and expected * self.groups != self.input_channels:
@@ -269,10 +271,8 @@ class _Conv(Module):
         return self.activation(to_data_format(y, self.data_format))
 
     def _checked(self, inputs):
-        """Channels-last `inputs` after the checks of every call: channels, window size."""
-        if inputs.shape[-1] is not None and inputs.shape[-1] != self.input_channels:
-            raise ValueError("%s: input has %d channels, but the layer was built for %d"
-                             % (self.name, inputs.shape[-1], self.input_channels))
+        """Channels-last `inputs` after the window check of every call (Module.__call__ checked
+        the channels against `input_spec`)."""
         effective = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate)]
         what = "dilated kernel" if max(self.dilation_rate) > 1 else "kernel"
         return check_window_fits(inputs, effective, self.padding, self.name, what)

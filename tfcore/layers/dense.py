@@ -21,6 +21,7 @@ import numbers
 
 import tensorflow as tf
 
+from tfcore.checks import InputSpec
 from tfcore.module import Module, check_gradient
 
 
@@ -66,15 +67,10 @@ class Dense(Module):
                 % (self.name, input_shape)
             )
         self.input_size = int(input_shape[-1])
+        self.input_spec = InputSpec(axes={-1: self.input_size})  # Module.__call__ checks it
         self.add_kernel_and_bias((self.input_size, self.units), self.units)
 
     def call(self, inputs, training=False):
-        if inputs.shape.rank is not None and inputs.shape[-1] is not None \
-                and inputs.shape[-1] != self.input_size:
-            raise ValueError(
-                "%s: input has last dimension %d, but the layer was built for %d"
-                % (self.name, inputs.shape[-1], self.input_size)
-            )
         if self.gradient == "manual":
             # The variables go in as tensors (their values), so the custom
             # gradient's inputs are plain tensors and tf.gradients carries dW and

@@ -32,8 +32,8 @@ the same equations with NumPy loops.
 import numpy as np
 import tensorflow as tf
 
-from tfcore.layers.checks import (check_input, check_window_fits, implementation_and_gradient,
-                                  layout_of, normalize_padding, normalize_tuple)
+from tfcore.checks import (check_input, check_window_fits, implementation_and_gradient, layout_of,
+                           normalize_padding, normalize_tuple)
 from tfcore.layers.layout import normalize_data_format, to_channels_last, to_data_format
 from tfcore.layers.windows import (Window, crop, extract_patches, pad_for_window, scatter_patches,
                                    spatial_sizes)

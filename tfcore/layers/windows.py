@@ -23,7 +23,7 @@ import itertools
 
 import tensorflow as tf
 
-from tfcore.layers.checks import is_int
+from tfcore.checks import is_int
 
 # A sliding window along the spatial axes: one entry per axis in each field.
 Window = collections.namedtuple("Window", "size strides dilation padding")
