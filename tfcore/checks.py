@@ -23,6 +23,7 @@ This module imports nothing from tfcore, so any part of the library (the layer
 protocol in module.py included) can use it.
 """
 
+import numbers
 import typing
 
 import numpy as np
@@ -56,6 +57,21 @@ def normalize_tuple(value, n, layer, arg, minimum=1, what=None):
         raise ValueError("%s: %s must be %s, got %r" % (
             layer, arg, {0: "non-negative", 1: "positive"}.get(minimum, ">= %d" % minimum), tuple(value)))
     return tuple(int(v) for v in value)
+
+
+def number_in(value, interval, layer, arg, why=""):
+    """`value` as a float if it is a real number in `interval`, written as in mathematics
+    ("[0, 1)": 0 included, 1 excluded; "inf" for no bound). A non-number is a TypeError, a
+    number outside (NaN included) a ValueError; both name the layer and the argument, and
+    `why` says what the bounds mean."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError("%s: %s must be a number in %s, got %r" % (layer, arg, interval, value))
+    low, high = (float(bound) for bound in interval[1:-1].split(","))
+    above_low = low <= value if interval[0] == "[" else low < value
+    below_high = value <= high if interval[-1] == "]" else value < high
+    if not (above_low and below_high):
+        raise ValueError("%s: %s must be in %s%s, got %r" % (layer, arg, interval, why, value))
+    return float(value)
 
 
 def normalize_pair(value, layer, arg):
@@ -197,12 +213,14 @@ def check_input_spec(inputs, spec, layer):
                              "shape %s)" % (layer, spec.name, got, spec.unit, size, axis, shape))
 
 
-def channel_count(input_shape, rank, layer, layout):
-    """The channel count (last axis) of a first input's shape, which a layer's weights need."""
+def channel_count(input_shape, rank, layer, layout, data_format="channels_last"):
+    """The channel count (last axis) of a first input's channels-last shape, which a layer's
+    weights need, and the InputSpec that holds later inputs (in `data_format`) to it."""
     if input_shape.rank != rank or input_shape[-1] is None:
         raise ValueError("%s: input must have rank %d %s with a known channel count, got shape %s"
                          % (layer, rank, layout, input_shape))
-    return int(input_shape[-1])
+    channels = int(input_shape[-1])
+    return channels, channels_spec(rank, channels, data_format, layout)
 
 
 def check_input(inputs, rank, layer, layout):

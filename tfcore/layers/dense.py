@@ -17,11 +17,9 @@ stated by hand in activations.py; the others come from `tf.gradients`), which
 hands g = dL/da = dL/dy * activation'(a) to the backward pass above.
 """
 
-import numbers
-
 import tensorflow as tf
 
-from tfcore.checks import InputSpec
+from tfcore.checks import InputSpec, positive_int
 from tfcore.module import Module, check_gradient
 
 
@@ -51,9 +49,7 @@ class Dense(Module):
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, name=None):
         super().__init__(name=name)
-        if not isinstance(units, numbers.Integral) or isinstance(units, bool) or units <= 0:
-            raise ValueError("%s: units must be a positive int, got %r" % (self.name, units))
-        self.units = int(units)
+        self.units = positive_int(units, self.name, "units")
         self.set_affine_options(activation, use_bias, kernel_initializer, bias_initializer)
         self.gradient = check_gradient(self.name, gradient)
         self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,

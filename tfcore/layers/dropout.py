@@ -70,6 +70,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import graph as graph_lib
+from tfcore.checks import number_in
 from tfcore.module import Module, check_gradient, smart_cond
 
 MASK_WIDTHS = (1, 2, 4, 8, 16)  # the bit widths of the integer masks, narrowest first
@@ -191,13 +192,8 @@ class Dropout(RandomLayer):
     def __init__(self, rate, seed=None, noise_shape=None, gradient="auto", name=None):
         super().__init__(seed=seed, name=name)
         self.gradient = check_gradient(self.name, gradient)
-        if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, numbers.Real):
-            raise TypeError("%s: rate must be a number in [0, 1), got %r" % (self.name, rate))
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(
-                "%s: rate must be in [0, 1) (the probability of dropping an element), got %r"
-                % (self.name, rate)
-            )
+        rate = number_in(rate, "[0, 1)", self.name, "rate",
+                         " (the probability of dropping an element)")
         if noise_shape is not None:
             noise_shape = tuple(noise_shape)
             for dim in noise_shape:

@@ -36,9 +36,9 @@ dealt out once, and each group convolves the sub-volumes of its channels.
 
 import tensorflow as tf
 
-from tfcore.checks import (channel_count, channels_spec, check_group_channels, check_groups,
-                           check_input, check_strides_and_dilation, check_window_fits, layout_of,
-                           normalize_padding, normalize_tuple, positive_int)
+from tfcore.checks import (channel_count, check_group_channels, check_groups, check_input,
+                           check_strides_and_dilation, check_window_fits, normalize_padding,
+                           normalize_tuple, positive_int)
 from tfcore.layers.conv import grouped_convolution
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
@@ -88,11 +88,8 @@ class Conv3D(Module):
 
     def build(self, input_shape):
         input_shape = channels_last_shape(input_shape, self.data_format)
-        self.input_channels = channel_count(input_shape, 5, self.name,
-                                            "(batch, depth, height, width, channels)")
-        self.input_spec = channels_spec(5, self.input_channels, self.data_format,
-                                        layout_of("(batch, depth, height, width, channels)",
-                                                  self.data_format))
+        self.input_channels, self.input_spec = channel_count(
+            input_shape, 5, self.name, "(batch, depth, height, width, channels)", self.data_format)
         check_group_channels(self.input_channels, self.groups, self.name, input_shape)
         shape = self.kernel_size + (self.input_channels // self.groups, self.filters)
         self.add_kernel_and_bias(shape, self.filters)

@@ -66,7 +66,7 @@ so tfcore's refuses rates other than 1.
 
 import tensorflow as tf
 
-from tfcore.checks import (channel_count, channels_spec, check_input, check_strides_and_dilation,
+from tfcore.checks import (channel_count, check_input, check_strides_and_dilation,
                            layout_of, normalize_padding, normalize_tuple, positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
@@ -152,10 +152,9 @@ class _ConvTranspose(Module):
 
     def build(self, input_shape):
         input_shape = channels_last_shape(input_shape, self.data_format)
-        self.input_channels = channel_count(input_shape, self.rank + 2, self.name,
-                                            layout_of(self.layout, self.data_format))
-        self.input_spec = channels_spec(self.rank + 2, self.input_channels, self.data_format,
-                                        layout_of(self.layout, self.data_format))
+        self.input_channels, self.input_spec = channel_count(
+            input_shape, self.rank + 2, self.name, layout_of(self.layout, self.data_format),
+            self.data_format)
         self.add_kernel_and_bias(self.kernel_size + (self.filters, self.input_channels), self.filters)
 
     def output_size(self, *sizes):

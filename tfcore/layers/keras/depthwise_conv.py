@@ -67,7 +67,7 @@ import math
 import tensorflow as tf
 
 from tfcore import constraints, initializers, regularizers
-from tfcore.checks import (channel_count, channels_spec, check_input, check_strides_and_dilation,
+from tfcore.checks import (channel_count, check_input, check_strides_and_dilation,
                            check_window_fits, layout_of, normalize_padding, normalize_tuple,
                            positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
@@ -108,10 +108,9 @@ class _DepthwiseBase(Module):
 
     def _build_depthwise(self, input_shape):
         input_shape = channels_last_shape(input_shape, self.data_format)
-        self.input_channels = channel_count(input_shape, self.rank + 2, self.name,
-                                            layout_of(self.layout, self.data_format))
-        self.input_spec = channels_spec(self.rank + 2, self.input_channels, self.data_format,
-                                        layout_of(self.layout, self.data_format))
+        self.input_channels, self.input_spec = channel_count(
+            input_shape, self.rank + 2, self.name, layout_of(self.layout, self.data_format),
+            self.data_format)
         self.depthwise_kernel = self.add_weight(
             "depthwise_kernel", self.kernel_size + (self.input_channels, self.depth_multiplier),
             self.depthwise_initializer, regularizer=self.kernel_regularizer,
