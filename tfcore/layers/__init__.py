@@ -21,13 +21,18 @@ What the lessons share (their argument and input checks are the library's, tfcor
     windows.py     the sliding window of conv.py and pool.py: its geometry, its patches (im2col)
     layout.py      data_format: channels_last / channels_first (transposed at the edges)
 
+Two catalogue files still sit here until the recurrent split moves them into keras/:
+
+    simple_rnn.py  SimpleRNNCell, SimpleRNN    h_t = activation(x_t W + h_{t-1} U + b)
+    wrappers.py    TimeDistributed, Bidirectional
+
 The catalogue, keras/: the rest of Keras 2's layers, each built the same way from TF ops, so
 that a Keras model ports whole (tfcore.port). keras/__init__.py lists its files. Every layer,
 lesson or catalogue, is exported here: `tfcore.layers.X` works for all of them.
 """
 
 from tfcore.layers.keras.activation_layers import (ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax,
-                                             ThresholdedReLU)
+                                                   ThresholdedReLU)
 from tfcore.layers.keras.activity_regularization import ActivityRegularization
 from tfcore.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from tfcore.layers.batch_norm import BatchNormalization
@@ -37,19 +42,18 @@ from tfcore.layers.keras.conv_transpose import Conv1DTranspose, Conv2DTranspose,
 from tfcore.layers.keras.cropping import Cropping1D, Cropping2D, Cropping3D
 from tfcore.layers.dense import Dense
 from tfcore.layers.keras.depthwise_conv import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
-                                         SeparableConv2D)
+                                                SeparableConv2D)
 from tfcore.layers.dropout import Dropout
 from tfcore.layers.keras.embedding import Embedding
-from tfcore.layers.keras.global_pool import (GlobalAveragePooling1D, GlobalAveragePooling2D,
-                                      GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D,
-                                      GlobalAvgPool3D, GlobalMaxPool1D, GlobalMaxPool2D,
-                                      GlobalMaxPool3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
-                                      GlobalMaxPooling3D)
+from tfcore.layers.keras.global_pool import (
+    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalAvgPool1D,
+    GlobalAvgPool2D, GlobalAvgPool3D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D,
+    GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D)
 from tfcore.layers.layer_norm import GroupNormalization, LayerNormalization, UnitNormalization
 from tfcore.layers.keras.masking import Masking
-from tfcore.layers.keras.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
-                                 add, average, concatenate, dot, maximum, minimum, multiply,
-                                 subtract)
+from tfcore.layers.keras.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
+                                       Subtract, add, average, concatenate, dot, maximum, minimum,
+                                       multiply, subtract)
 from tfcore.layers.keras.noise import AlphaDropout, GaussianDropout, GaussianNoise
 from tfcore.layers.keras.pad import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 from tfcore.layers.pool import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
