@@ -414,7 +414,8 @@ def test_a_later_call_with_other_features_is_refused():
     with tfcore.new_graph().as_default():
         layer = MultiHeadAttention(2, 2)
         layer(tfcore.placeholder((None, 3, 4)), tfcore.placeholder((None, 3, 4)))
-        with pytest.raises(ValueError, match="multi_head_attention: value has shape .* built for rank 3 and 4"):
+        with pytest.raises(ValueError, match="multi_head_attention: value has 5 features, but the "
+                                             "layer was built for 4"):
             layer(tfcore.placeholder((None, 3, 4)), tfcore.placeholder((None, 3, 5)))
 
 

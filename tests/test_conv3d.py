@@ -7,8 +7,8 @@ import tensorflow as tf
 import tfcore
 from tfcore.reference import conv_nd
 from tests.helpers import run_layer
-from tfcore.layers.conv3d import Conv3D
-from tfcore.layers.pool3d import AvgPool3D, MaxPool3D
+from tfcore.layers.keras.conv3d import Conv3D
+from tfcore.layers.keras.pool3d import AvgPool3D, MaxPool3D
 
 CONV_CASES = [
     # (input shape, filters, kernel, strides, padding, dilation)

@@ -5,8 +5,8 @@ import pytest
 
 from tests.oracle import keras
 from tests.test_conv_keras import compare_with_keras
-from tfcore.layers.conv3d import Conv3D
-from tfcore.layers.pool3d import AvgPool3D, MaxPool3D
+from tfcore.layers.keras.conv3d import Conv3D
+from tfcore.layers.keras.pool3d import AvgPool3D, MaxPool3D
 
 pytestmark = pytest.mark.keras
 

@@ -17,7 +17,7 @@ from tests.helpers import assert_implementations_agree, random_kernel_and_stride
 from tests.test_conv import run_conv
 from tfcore import reference
 from tfcore.layers.conv import Conv1D, Conv2D
-from tfcore.layers.conv3d import Conv3D
+from tfcore.layers.keras.conv3d import Conv3D
 
 
 def grouped_reference(x, kernel, bias, groups, conv, **kwargs):

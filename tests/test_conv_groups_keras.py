@@ -14,7 +14,7 @@ from tests.oracle import keras
 from tests.test_conv_keras import compare_with_keras
 import tfcore
 from tfcore.layers.conv import Conv1D, Conv2D
-from tfcore.layers.conv3d import Conv3D
+from tfcore.layers.keras.conv3d import Conv3D
 
 pytestmark = pytest.mark.keras
 

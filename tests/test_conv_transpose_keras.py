@@ -9,7 +9,7 @@ import tfcore.layers as tfcore_layers
 from tests.oracle import keras
 from tests.test_conv_keras import compare_with_keras
 from tests.test_conv_transpose import TRANSPOSE_1D_CASES, TRANSPOSE_3D_CASES, TRANSPOSE_CASES
-from tfcore.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
+from tfcore.layers.keras.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 
 pytestmark = pytest.mark.keras
 

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 import tfcore
 from tests.helpers import run_layer
-from tfcore.layers.cropping import Cropping1D, Cropping2D
+from tfcore.layers.keras.cropping import Cropping1D, Cropping2D
 
 
 @pytest.mark.parametrize("cropping,expected", [(1, (1, 1)), ((0, 2), (0, 2)), ((3, 0), (3, 0))])

@@ -8,9 +8,9 @@ import tensorflow as tf
 
 import tfcore
 from tfcore.layers.conv import Conv1D, Conv2D
-from tfcore.layers.pad import ZeroPadding2D
+from tfcore.layers.keras.pad import ZeroPadding2D
 from tfcore.layers.pool import AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D
-from tfcore.layers.reshape import Flatten
+from tfcore.layers.keras.reshape import Flatten
 
 CASES = [
     (lambda **kw: Conv2D(4, (3, 2), strides=(2, 1), groups=2, activation="tanh", **kw), (2, 7, 6, 4)),

@@ -9,9 +9,9 @@ from tests.oracle import keras
 from tests.test_conv_keras import compare_with_keras
 import tfcore
 from tfcore.layers.conv import Conv1D, Conv2D
-from tfcore.layers.pad import ZeroPadding2D
+from tfcore.layers.keras.pad import ZeroPadding2D
 from tfcore.layers.pool import AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D
-from tfcore.layers.reshape import Flatten
+from tfcore.layers.keras.reshape import Flatten
 
 pytestmark = pytest.mark.keras
 

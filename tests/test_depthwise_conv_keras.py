@@ -7,7 +7,7 @@ import tfcore.layers as tfcore_layers
 from tests.oracle import keras
 from tests.test_conv_keras import compare_with_keras
 from tests.test_depthwise_conv import DEPTHWISE_1D_CASES, DEPTHWISE_CASES
-from tfcore.layers.depthwise_conv import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
+from tfcore.layers.keras.depthwise_conv import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
                                          SeparableConv2D)
 
 pytestmark = pytest.mark.keras

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 import tfcore
-from tfcore.layers.merge import Dot
+from tfcore.layers.keras.merge import Dot
 
 
 def batch_dot(x, z, ax, az):

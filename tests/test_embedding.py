@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 import tfcore
-from tfcore.layers.embedding import Embedding
-from tfcore.layers.masking import Masking
+from tfcore.layers.keras.embedding import Embedding
+from tfcore.layers.keras.masking import Masking
 
 
 @pytest.mark.parametrize("ids_dtype", [tf.int32, tf.int64, tf.float32])

@@ -7,8 +7,8 @@ import tensorflow as tf
 
 from tests.oracle import keras
 import tfcore
-from tfcore.layers.embedding import Embedding
-from tfcore.layers.masking import Masking
+from tfcore.layers.keras.embedding import Embedding
+from tfcore.layers.keras.masking import Masking
 
 pytestmark = pytest.mark.keras
 

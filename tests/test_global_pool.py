@@ -6,7 +6,7 @@ import tensorflow as tf
 
 import tfcore
 from tests.helpers import run_layer
-from tfcore.layers.global_pool import (GlobalAveragePooling1D, GlobalAveragePooling2D,
+from tfcore.layers.keras.global_pool import (GlobalAveragePooling1D, GlobalAveragePooling2D,
                                        GlobalMaxPooling1D, GlobalMaxPooling2D)
 
 CASES = [(GlobalAveragePooling1D, np.mean, (3, 5, 2)), (GlobalMaxPooling1D, np.max, (3, 5, 2)),

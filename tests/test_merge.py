@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfcore
-from tfcore.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from tfcore.layers.keras.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 
 NUMPY = {
     Add: lambda xs: np.sum(xs, axis=0),

@@ -5,7 +5,7 @@ import pytest
 
 import tfcore
 from tests.helpers import run_layer
-from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D
+from tfcore.layers.keras.pad import ZeroPadding1D, ZeroPadding2D
 
 
 @pytest.mark.parametrize("padding,np_padding", [

@@ -5,7 +5,7 @@ import pytest
 
 from tests.oracle import keras
 from tests.test_conv_keras import compare_with_keras
-from tfcore.layers.pad import ZeroPadding1D, ZeroPadding2D
+from tfcore.layers.keras.pad import ZeroPadding1D, ZeroPadding2D
 
 pytestmark = pytest.mark.keras
 

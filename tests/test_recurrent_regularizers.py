@@ -12,7 +12,7 @@ import tensorflow as tf
 
 import tfcore
 from tfcore import constraints, regularizers
-from tfcore.layers.conv3d import Conv3D
+from tfcore.layers.keras.conv3d import Conv3D
 from tfcore.layers.recurrent import GRU, LSTM, GRUCell, LSTMCell
 from tfcore.layers.keras.simple_rnn import SimpleRNN, SimpleRNNCell
 

@@ -10,7 +10,7 @@ from tests.oracle import keras
 from tests.test_constraints_keras import _train_both
 import tfcore
 from tfcore import constraints, regularizers
-from tfcore.layers.conv3d import Conv3D
+from tfcore.layers.keras.conv3d import Conv3D
 from tfcore.layers.recurrent import GRU, LSTM
 from tfcore.layers.keras.simple_rnn import SimpleRNN
 

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfcore
-from tfcore.layers.reshape import Flatten
+from tfcore.layers.keras.reshape import Flatten
 
 
 @pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4), (2, 5, 4, 3), (1, 2, 1, 3, 2)])
@@ -48,7 +48,7 @@ def test_flatten_rejects_scalar_and_unknown_rank():
 
 # -- Reshape, Permute, RepeatVector ------------------------------------------
 
-from tfcore.layers.reshape import Permute, RepeatVector, Reshape  # noqa: E402
+from tfcore.layers.keras.reshape import Permute, RepeatVector, Reshape  # noqa: E402
 from tests.helpers import run_layer  # noqa: E402
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from tests.oracle import keras
 from tests.test_conv_keras import compare_with_keras
-from tfcore.layers.reshape import Flatten
+from tfcore.layers.keras.reshape import Flatten
 
 pytestmark = pytest.mark.keras
 
@@ -16,7 +16,7 @@ def test_flatten_equals_keras(rng, shape):
     compare_with_keras(Flatten(), keras.layers.Flatten(), x, rng)
 
 
-from tfcore.layers.reshape import Permute, RepeatVector, Reshape  # noqa: E402
+from tfcore.layers.keras.reshape import Permute, RepeatVector, Reshape  # noqa: E402
 
 
 @pytest.mark.parametrize("make,shape", [

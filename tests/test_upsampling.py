@@ -6,7 +6,7 @@ import tensorflow as tf
 
 import tfcore
 from tests.helpers import evaluate, run_layer
-from tfcore.layers.upsampling import UpSampling2D
+from tfcore.layers.keras.upsampling import UpSampling2D
 
 
 @pytest.mark.parametrize("shape,size", [((2, 3, 4, 2), 2), ((1, 5, 3, 1), (3, 1)), ((2, 1, 2, 3), (1, 4))])

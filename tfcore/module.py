@@ -9,6 +9,10 @@ A layer (a `Module`) is a small object with three moments in its life:
    (`build(input_shape)`) and creates its variables there.
 3. **Later calls** re-enter the same name scope and reuse the same variables,
    so a training branch and an evaluation branch of one graph share weights.
+   The sizes the weights fixed (Dense: the input's last axis) are checked
+   here, once for all layers: `build` records them as `input_spec` (a
+   `tfcore.checks.InputSpec`) and `__call__` refuses, by name, a later input
+   that breaks them.
 
 Subclasses implement `build(input_shape)` (create variables with `add_weight`)
 and `call(inputs, training)` (the forward ops). A weight may carry a
@@ -38,7 +42,7 @@ import numpy.typing as npt
 import tensorflow as tf
 
 from tfcore import graph as graph_lib
-from tfcore import activations, constraints, initializers, regularizers
+from tfcore import activations, checks, constraints, initializers, regularizers
 
 Tensors = Union[tf.Tensor, Sequence[tf.Tensor]]
 """A layer's input or output, in the type hints: one tensor, or a list of them (Concatenate)."""
@@ -126,9 +130,9 @@ def _set_masks(outputs, masks):
 def call_takes_mask(layer: Module) -> bool:
     """Whether the layer's `call` has a `mask` argument (read once per class)."""
     cls = type(layer)
-    if "_callcall_takes_mask" not in cls.__dict__:
-        cls._callcall_takes_mask = "mask" in inspect.signature(cls.call).parameters
-    return cls._callcall_takes_mask
+    if "_call_takes_mask" not in cls.__dict__:
+        cls._call_takes_mask = "mask" in inspect.signature(cls.call).parameters
+    return cls._call_takes_mask
 
 
 class Module:
@@ -141,7 +145,11 @@ class Module:
 
     # Set on each class by `call_takes_mask`, read from the class's own __dict__ (a subclass
     # must not inherit its parent's answer); declared here for the type checker only.
-    _callcall_takes_mask: ClassVar[bool]
+    _call_takes_mask: ClassVar[bool]
+
+    # The sizes of the input that `build` fixed (a `checks.InputSpec`, or a list of them for a
+    # list of inputs); None: any input. `__call__` checks every later call against it.
+    input_spec: Any = None
 
     def __init__(self, name: str | None = None) -> None:
         self.name = name or _snake_case(type(self).__name__)
@@ -196,6 +204,8 @@ class Module:
             inputs = self._convert(inputs)
             first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
             self._check_not_integer(first)
+            if self.input_spec is not None:
+                checks.check_input_spec(inputs, self.input_spec, self.name)
             if first.dtype.is_floating and first.dtype != self.dtype:
                 raise TypeError(
                     "%s: input dtype is %s, but the layer was built for %s (its variables' dtype); "
@@ -426,13 +436,11 @@ class Module:
                 session.run(var.initializer, {var.initial_value: value})
 
     def _check_inner_dims(self, inputs, expected, what="input"):
-        """Fail clearly when a later call's inner size differs from the first call's."""
-        got = inputs.shape[1:]
-        if got.rank is not None and expected is not None and not got.is_compatible_with(expected):
-            raise ValueError(
-                "%s: %s has inner shape %s, but the layer was built for %s"
-                % (self.name, what, got.as_list(), list(expected))
-            )
+        """Fail clearly when a later call's inner sizes (all but the batch axis) differ from
+        `expected`, the first call's (None: any size)."""
+        if expected is not None:
+            spec = checks.inner_shape_spec(tf.TensorShape([None]).concatenate(expected))
+            checks.check_input_spec(inputs, spec._replace(name=what), self.name)
 
     def __repr__(self):
         return "%s(name=%r)" % (type(self).__name__, self.name)

@@ -71,7 +71,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import activations, initializers
-from tfcore.layers.checks import is_int, positive_int
+from tfcore.checks import InputSpec, is_int, positive_int
 from tfcore.layers.dropout import Dropout
 from tfcore.module import Module, get_mask
 
@@ -455,6 +455,9 @@ class MultiHeadAttention(_AttentionDropout):
         self.query_dense = self._projection("query", rank, [int(q_shape[-1])], [n, h], self.use_bias)
         self.key_dense = self._projection("key", rank, [int(k_shape[-1])], [n, h], self.use_bias)
         self.value_dense = self._projection("value", rank, [int(v_shape[-1])], [n, hv], self.use_bias)
+        inputs = (("query", q_shape), ("value", v_shape), ("key", k_shape))
+        self.input_spec = [InputSpec(ndim=rank, axes={-1: int(shape[-1])}, name=what)
+                           for what, shape in inputs]  # Module.__call__ checks later inputs
         out = list(self.output_shape or [int(q_shape[-1])])
         self.output_dense = self._projection("attention_output", rank, [n, hv], out, self.use_bias)
         self.dot_equation, self.combine_equation, scores_rank = _attention_equations(rank + 1, axes)
@@ -477,12 +480,6 @@ class MultiHeadAttention(_AttentionDropout):
              use_causal_mask=False):
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
-        for what, t, built in zip(("query", "value", "key"), inputs,
-                                  (self.query_dense, self.value_dense, self.key_dense)):
-            size = int(built[2].shape[0])
-            if t.shape.rank != self.input_rank or t.shape[-1] != size:
-                raise ValueError("%s: %s has shape %s, but the layer was built for rank %d and %d "
-                                 "features" % (self.name, what, t.shape, self.input_rank, size))
         if not value.shape[:-1].is_compatible_with(key.shape[:-1]):
             raise ValueError("%s: value and key must agree on every axis but the last (one value "
                              "per key), got shapes %s and %s" % (self.name, value.shape, key.shape))

@@ -69,6 +69,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import constraints, initializers, regularizers
+from tfcore.checks import InputSpec
 from tfcore.module import Module, check_gradient, smart_cond
 
 # (rank, feature axis) -> the layout FusedBatchNormV3 calls it.
@@ -204,6 +205,7 @@ class BatchNormalization(Module):
         # The input's shape with 1 on every averaged axis: how a parameter broadcasts.
         self.broadcast_shape = [int(input_shape[a]) if a in self.axes else 1 for a in range(rank)]
         self.features = int(np.prod(self.broadcast_shape))  # how many separate statistics
+        self.input_spec = InputSpec(ndim=rank, axes={a: self.broadcast_shape[a] for a in self.axes})
         # One axis: parameters of shape (C,). Several (Keras's rule): the broadcast
         # shape itself, e.g. (1, H, 1, C) for axis=[1, 3] on NHWC images.
         self.param_shape = (self.features,) if len(self.axes) == 1 else tuple(self.broadcast_shape)
@@ -228,14 +230,6 @@ class BatchNormalization(Module):
                     regularizer=self.regularizers.get(name), constraint=self.constraints.get(name)))
 
     def call(self, inputs, training=False):
-        shape = inputs.shape
-        if shape.rank != self.input_rank or any(
-                shape[a] not in (None, self.broadcast_shape[a]) for a in self.axes):
-            raise ValueError(
-                "%s: input has shape %s, but the layer was built for rank %d with %d features "
-                "(sizes %s on axes %s)" % (self.name, shape, self.input_rank, self.features,
-                                           [self.broadcast_shape[a] for a in self.axes], list(self.axes))
-            )
         forward = self._fused if self.fused else self._readable
         # Each branch returns (y, mean, variance): in training the batch statistics
         # for the moving averages, at inference the moving statistics themselves.

@@ -17,10 +17,9 @@ stated by hand in activations.py; the others come from `tf.gradients`), which
 hands g = dL/da = dL/dy * activation'(a) to the backward pass above.
 """
 
-import numbers
-
 import tensorflow as tf
 
+from tfcore.checks import InputSpec, positive_int
 from tfcore.module import Module, check_gradient
 
 
@@ -50,9 +49,7 @@ class Dense(Module):
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, name=None):
         super().__init__(name=name)
-        if not isinstance(units, numbers.Integral) or isinstance(units, bool) or units <= 0:
-            raise ValueError("%s: units must be a positive int, got %r" % (self.name, units))
-        self.units = int(units)
+        self.units = positive_int(units, self.name, "units")
         self.set_affine_options(activation, use_bias, kernel_initializer, bias_initializer)
         self.gradient = check_gradient(self.name, gradient)
         self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
@@ -66,15 +63,10 @@ class Dense(Module):
                 % (self.name, input_shape)
             )
         self.input_size = int(input_shape[-1])
+        self.input_spec = InputSpec(axes={-1: self.input_size})  # Module.__call__ checks it
         self.add_kernel_and_bias((self.input_size, self.units), self.units)
 
     def call(self, inputs, training=False):
-        if inputs.shape.rank is not None and inputs.shape[-1] is not None \
-                and inputs.shape[-1] != self.input_size:
-            raise ValueError(
-                "%s: input has last dimension %d, but the layer was built for %d"
-                % (self.name, inputs.shape[-1], self.input_size)
-            )
         if self.gradient == "manual":
             # The variables go in as tensors (their values), so the custom
             # gradient's inputs are plain tensors and tf.gradients carries dW and

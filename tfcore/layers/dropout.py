@@ -32,8 +32,8 @@ checkpoint draws exactly the masks the uninterrupted run would have drawn.
 A stateful op (`tf.random.uniform`) cannot do this: its position in the random
 stream lives inside the op's kernel, not in any variable a checkpoint sees.
 This seed-and-counter machinery is the class `RandomLayer`, shared by every
-random layer: SpatialDropout1D/2D/3D (spatial_dropout.py) are Dropouts with a
-noise_shape, and GaussianNoise, GaussianDropout and AlphaDropout (noise.py)
+random layer: SpatialDropout1D/2D/3D (keras/spatial_dropout.py) are Dropouts with a
+noise_shape, and GaussianNoise, GaussianDropout and AlphaDropout (keras/noise.py)
 draw their noise the same way.
 
 Cheaper draws for round rates. The generator (Philox) costs ~5 ns per 32-bit
@@ -70,13 +70,14 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import graph as graph_lib
+from tfcore.checks import number_in
 from tfcore.module import Module, check_gradient, smart_cond
 
 MASK_WIDTHS = (1, 2, 4, 8, 16)  # the bit widths of the integer masks, narrowest first
 
 
 class RandomLayer(Module):
-    """The seed-and-counter machinery of the random layers (Dropout and its kin, noise.py).
+    """The seed-and-counter machinery of the random layers (Dropout and its kin, keras/noise.py).
 
     A training-mode call draws its randomness from a stateless op seeded with
     `[seed, counter]` and advances `counter` (see the module docstring);
@@ -191,13 +192,8 @@ class Dropout(RandomLayer):
     def __init__(self, rate, seed=None, noise_shape=None, gradient="auto", name=None):
         super().__init__(seed=seed, name=name)
         self.gradient = check_gradient(self.name, gradient)
-        if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, numbers.Real):
-            raise TypeError("%s: rate must be a number in [0, 1), got %r" % (self.name, rate))
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(
-                "%s: rate must be in [0, 1) (the probability of dropping an element), got %r"
-                % (self.name, rate)
-            )
+        rate = number_in(rate, "[0, 1)", self.name, "rate",
+                         " (the probability of dropping an element)")
         if noise_shape is not None:
             noise_shape = tuple(noise_shape)
             for dim in noise_shape:

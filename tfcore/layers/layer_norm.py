@@ -61,7 +61,7 @@ import numbers
 import tensorflow as tf
 
 from tfcore import constraints, initializers, regularizers
-from tfcore.layers.checks import is_int
+from tfcore.checks import inner_shape_spec, is_int
 from tfcore.module import Module
 
 
@@ -176,7 +176,7 @@ class LayerNormalization(_Affine):
         if None in param_shape:
             raise ValueError("%s: the sizes along axis %r must be known, got input shape %s"
                              % (self.name, self.axis, input_shape))
-        self.input_spec = input_shape[1:]
+        self.input_spec = inner_shape_spec(input_shape)  # Module.__call__ checks it
         # gamma / beta reshaped to broadcast against the input (Keras reshapes, in this order).
         self._broadcast = [input_shape[a] if a in self.axis else 1 for a in range(input_shape.rank)]
         self._add_gamma_and_beta(param_shape)
@@ -185,7 +185,6 @@ class LayerNormalization(_Affine):
         """y = gamma * (x - mu) / sqrt(sigma^2 + epsilon) + beta,
         mu, sigma^2 = mean and (biased) variance of each example over `axis`.
         """
-        self._check_inner_dims(inputs, self.input_spec)
         return self._scale_and_shift(_standardize(inputs, self.axis, self.epsilon), self._broadcast)
 
 
@@ -235,13 +234,12 @@ class GroupNormalization(_Affine):
         if channels % self.groups:
             raise ValueError("%s: the number of channels (%d) must be a multiple of the number of "
                              "groups (%d)" % (self.name, channels, self.groups))
-        self.input_spec = input_shape[1:]
+        self.input_spec = inner_shape_spec(input_shape)  # Module.__call__ checks it
         self._add_gamma_and_beta([channels])
 
     def call(self, inputs, training=False, mask=None):
         """Reshape the channel axis C into (G, C/G), standardise over every axis but the batch
         and G, scale and shift per channel, reshape back."""
-        self._check_inner_dims(inputs, self.input_spec)
         rank, a = inputs.shape.rank, self.axis
         shape = tf.unstack(tf.shape(inputs))  # batch and spatial sizes may be unknown until run time
         per_group = inputs.shape[a] // self.groups
@@ -283,10 +281,9 @@ class UnitNormalization(Module):
         self.axis = [a % rank for a in self.axis]
         if len(set(self.axis)) != len(self.axis):
             raise ValueError("%s: axis must name distinct axes, got %r" % (self.name, self.axis))
-        self.input_spec = input_shape[1:]
+        self.input_spec = inner_shape_spec(input_shape)  # Module.__call__ checks it
 
     def call(self, inputs, training=False):
         """y = x * rsqrt(max(sum(x^2 over axis), 1e-12))."""
-        self._check_inner_dims(inputs, self.input_spec)
         square_sum = tf.reduce_sum(tf.square(inputs), axis=self.axis, keepdims=True)
         return inputs * tf.math.rsqrt(tf.maximum(square_sum, tf.constant(1e-12, inputs.dtype)))

@@ -18,7 +18,7 @@ weights that only move or copy positions (padding, cropping, up-sampling).
 
 import tensorflow as tf
 
-from tfcore.layers.checks import check_rank, layout_of, normalize_choice
+from tfcore.checks import check_rank, layout_of, normalize_choice
 from tfcore.module import Module
 
 DATA_FORMATS = ("channels_last", "channels_first")

@@ -3,7 +3,7 @@
 A pooling layer slides a window of (ph, pw) pixels with strides (sh, sw) over
 each channel separately and summarises the window by one number, its max or
 its mean. Output sizes and padding follow the same rules as the convolutions
-(`window_geometry` in conv.py, with the pool size as the kernel size).
+(`window_geometry` in windows.py, with the pool size as the kernel size).
 
 With SAME padding a window at the border hangs over the edge. The padded
 positions are not values that count: max pooling ignores them, and average
@@ -15,7 +15,7 @@ AveragePooling2D does.
 Two implementations, as for the convolutions (`implementation=`):
 
 * `"fused"` (default): one TensorFlow kernel, `tf.nn.max_pool` / `tf.nn.avg_pool`.
-* `"patches"`: the windows gathered by conv.py's `extract_patches`, then a
+* `"patches"`: the windows gathered by windows.py's `extract_patches`, then a
   reduction over the window axis (`max_pool_patches`, `avg_pool_patches`).
 
 `gradient="manual"` (patches path only) attaches the backward pass written next
@@ -32,11 +32,11 @@ the same equations with NumPy loops.
 import numpy as np
 import tensorflow as tf
 
-from tfcore.layers.checks import (check_input, check_window_fits, layout_of, normalize_padding,
-                                  normalize_tuple)
+from tfcore.checks import (check_input, check_window_fits, implementation_and_gradient, layout_of,
+                           normalize_padding, normalize_tuple)
 from tfcore.layers.layout import normalize_data_format, to_channels_last, to_data_format
-from tfcore.layers.conv import (Window, _implementation_and_gradient, crop, extract_patches,
-                                pad_for_window, scatter_patches, spatial_sizes)
+from tfcore.layers.windows import (Window, crop, extract_patches, pad_for_window, scatter_patches,
+                                   spatial_sizes)
 from tfcore.module import Module
 
 
@@ -134,7 +134,7 @@ class _Pool(Module):
         self.strides = (self.pool_size if strides is None
                         else normalize_tuple(strides, self.rank, self.name, "strides"))
         self.padding = normalize_padding(padding, self.name)
-        self.implementation, self.gradient = _implementation_and_gradient(
+        self.implementation, self.gradient = implementation_and_gradient(
             implementation, gradient, self.name)
 
     def call(self, inputs, training=False):

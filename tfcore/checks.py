@@ -1,19 +1,30 @@
-"""Argument and input checks shared by the layers (as Sonnet's `utils.py`).
+"""The library's argument and input checks, in one place (as Sonnet's `utils.py`).
 
 A layer file should show its lesson, not its validation: the checks live here,
 each one raising an error that names the layer and the argument, so the layer
-files call one line per check. Two kinds:
+files call one line per check. Three kinds:
 
 * **Hyperparameters**, checked once in the constructor: `positive_int`,
   `normalize_tuple` / `normalize_pair` (an int or n ints), `normalize_borders`
   (padding and cropping widths), `normalize_padding` ('same' -> 'SAME'),
-  `normalize_choice` (one of a few names), `check_groups` (and, once the
-  input's channels are known, `check_group_channels`).
+  `normalize_choice` (one of a few names), `implementation_and_gradient`,
+  `check_groups` (and, once the input's channels are known,
+  `check_group_channels`).
 * **Inputs**, checked on every call (a layer may be called on several
   inputs): `check_input` (rank and a floating dtype) and `check_window_fits`
   (a VALID window no larger than the input, statically when the size is known
   and at run time, with a clear message, when it is only known at feed time).
+* **A built layer's input shape.** A layer's weights fix some sizes of its
+  input (Dense: the last axis; Conv2D: the channels). `build` records them in
+  an `InputSpec`, and `Module.__call__` checks every later input against it
+  with `check_input_spec`, once for all layers, before the layer's `call`.
+
+This module imports nothing from tfcore, so any part of the library (the layer
+protocol in module.py included) can use it.
 """
+
+import numbers
+import typing
 
 import numpy as np
 import tensorflow as tf
@@ -46,6 +57,21 @@ def normalize_tuple(value, n, layer, arg, minimum=1, what=None):
         raise ValueError("%s: %s must be %s, got %r" % (
             layer, arg, {0: "non-negative", 1: "positive"}.get(minimum, ">= %d" % minimum), tuple(value)))
     return tuple(int(v) for v in value)
+
+
+def number_in(value, interval, layer, arg, why=""):
+    """`value` as a float if it is a real number in `interval`, written as in mathematics
+    ("[0, 1)": 0 included, 1 excluded; "inf" for no bound). A non-number is a TypeError, a
+    number outside (NaN included) a ValueError; both name the layer and the argument, and
+    `why` says what the bounds mean."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError("%s: %s must be a number in %s, got %r" % (layer, arg, interval, value))
+    low, high = (float(bound) for bound in interval[1:-1].split(","))
+    above_low = low <= value if interval[0] == "[" else low < value
+    below_high = value <= high if interval[-1] == "]" else value < high
+    if not (above_low and below_high):
+        raise ValueError("%s: %s must be in %s%s, got %r" % (layer, arg, interval, why, value))
+    return float(value)
 
 
 def normalize_pair(value, layer, arg):
@@ -111,6 +137,17 @@ def normalize_choice(value, choices, layer, arg):
     return value
 
 
+def implementation_and_gradient(implementation, gradient, layer):
+    """Check the pair (implementation, gradient): a manual gradient is written for patches."""
+    implementation = normalize_choice(implementation, ("fused", "patches"), layer, "implementation")
+    gradient = normalize_choice(gradient, ("auto", "manual"), layer, "gradient")
+    if gradient == "manual" and implementation != "patches":
+        raise ValueError(
+            "%s: gradient='manual' is the backward pass of implementation='patches' (the fused "
+            "kernel has TensorFlow's own gradient); pass implementation='patches'" % layer)
+    return implementation, gradient
+
+
 def normalize_padding(padding, layer, choices=("SAME", "VALID")):
     """'same' / 'SAME' / 'valid' / ... -> 'SAME' or 'VALID' (tf.nn accepts upper case only)."""
     if isinstance(padding, str) and padding.upper() in choices:
@@ -121,17 +158,69 @@ def normalize_padding(padding, layer, choices=("SAME", "VALID")):
 
 def check_rank(inputs, rank, layer, layout):
     """Fail clearly when the input's rank is not `rank`; `layout` names the axes."""
-    if inputs.shape.rank != rank:
-        raise ValueError("%s: input must have rank %d %s, got shape %s"
-                         % (layer, rank, layout, inputs.shape))
+    check_input_spec(inputs, InputSpec(ndim=rank, layout=layout), layer)
 
 
-def channel_count(input_shape, rank, layer, layout):
-    """The channel count (last axis) of a first input's shape, which a layer's weights need."""
+class InputSpec(typing.NamedTuple):
+    """What a built layer takes on every later call (Keras's InputSpec, reduced).
+
+      ndim:   the rank, or None for any rank.
+      axes:   {axis: size}, the sizes the weights fix (a negative axis counts from the end).
+      unit:   what those sizes count, for messages: "features", "channels".
+      layout: the axes' names, for messages: "(batch, height, width, channels)".
+      name:   the input's name, for messages: "input"; "query", "value" in a list.
+    """
+    ndim: typing.Optional[int] = None
+    axes: typing.Optional[dict] = None
+    unit: str = "features"
+    layout: str = ""
+    name: str = "input"
+
+
+def inner_shape_spec(input_shape):
+    """The InputSpec fixing every known size of a first input but its batch size."""
+    sizes = {axis: size for axis, size in enumerate(input_shape) if axis > 0 and size is not None}
+    return InputSpec(ndim=input_shape.rank, axes=sizes)
+
+
+def channels_spec(rank, channels, data_format, layout):
+    """The InputSpec of a convolution built for `channels`: rank `rank`, the channels fixed."""
+    axis = 1 if data_format == "channels_first" else -1
+    return InputSpec(ndim=rank, axes={axis: channels}, unit="channels", layout=layout)
+
+
+def check_input_spec(inputs, spec, layer):
+    """Fail clearly when `inputs` (a tensor, or a list matched with a list of specs) break `spec`.
+
+    An input of unknown rank, or a size only known at feed time, passes: the
+    graph cannot tell yet, and the kernel will name the mismatch.
+    """
+    if not isinstance(spec, InputSpec):  # a list of specs, one per input
+        for tensor, one in zip(inputs, spec):
+            check_input_spec(tensor, one, layer)
+        return
+    shape = inputs.shape
+    if shape.rank is None:
+        return
+    if spec.ndim is not None and shape.rank != spec.ndim:
+        layout = " " + spec.layout if spec.layout else ""
+        raise ValueError("%s: %s must have rank %d%s, got shape %s"
+                         % (layer, spec.name, spec.ndim, layout, shape))
+    for axis, size in (spec.axes or {}).items():
+        got = shape[axis] if -shape.rank <= axis < shape.rank else None
+        if got is not None and got != size:
+            raise ValueError("%s: %s has %d %s, but the layer was built for %d (axis %d of "
+                             "shape %s)" % (layer, spec.name, got, spec.unit, size, axis, shape))
+
+
+def channel_count(input_shape, rank, layer, layout, data_format="channels_last"):
+    """The channel count (last axis) of a first input's channels-last shape, which a layer's
+    weights need, and the InputSpec that holds later inputs (in `data_format`) to it."""
     if input_shape.rank != rank or input_shape[-1] is None:
         raise ValueError("%s: input must have rank %d %s with a known channel count, got shape %s"
                          % (layer, rank, layout, input_shape))
-    return int(input_shape[-1])
+    channels = int(input_shape[-1])
+    return channels, channels_spec(rank, channels, data_format, layout)
 
 
 def check_input(inputs, rank, layer, layout):

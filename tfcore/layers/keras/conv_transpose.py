@@ -66,8 +66,8 @@ so tfcore's refuses rates other than 1.
 
 import tensorflow as tf
 
-from tfcore.layers.checks import (channel_count, check_input, check_strides_and_dilation,
-                                  layout_of, normalize_padding, normalize_tuple, positive_int)
+from tfcore.checks import (channel_count, check_input, check_strides_and_dilation,
+                           layout_of, normalize_padding, normalize_tuple, positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
 from tfcore.module import Module
@@ -152,8 +152,9 @@ class _ConvTranspose(Module):
 
     def build(self, input_shape):
         input_shape = channels_last_shape(input_shape, self.data_format)
-        self.input_channels = channel_count(input_shape, self.rank + 2, self.name,
-                                            layout_of(self.layout, self.data_format))
+        self.input_channels, self.input_spec = channel_count(
+            input_shape, self.rank + 2, self.name, layout_of(self.layout, self.data_format),
+            self.data_format)
         self.add_kernel_and_bias(self.kernel_size + (self.filters, self.input_channels), self.filters)
 
     def output_size(self, *sizes):
@@ -182,7 +183,6 @@ class _ConvTranspose(Module):
         """
         check_input(inputs, self.rank + 2, self.name, layout_of(self.layout, self.data_format))
         inputs = to_channels_last(inputs, self.data_format)
-        self._check_inner_dims(inputs, [None] * self.rank + [self.input_channels])
         spatial = range(1, self.rank + 1)
         static = self.output_size(*(inputs.shape[a] for a in spatial))
         self._check_round_trip(inputs.shape[1:-1], static)

@@ -18,7 +18,7 @@ SAME-like output sizes with padding of the user's choice.
 
 import tensorflow as tf
 
-from tfcore.layers.checks import normalize_borders, normalize_tuple
+from tfcore.checks import normalize_borders, normalize_tuple
 from tfcore.layers.layout import ChannelsLastLayer, normalize_data_format
 
 BEFORE_AFTER = "an int or a pair (before, after) of ints"

@@ -38,7 +38,7 @@ import string
 
 import tensorflow as tf
 
-from tfcore.layers.checks import is_int
+from tfcore.checks import is_int
 from tfcore.module import Module
 
 

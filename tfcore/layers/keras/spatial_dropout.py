@@ -33,7 +33,7 @@ the mask's second entry, not its last, keeps the input's size. No transpose
 is needed (the mask broadcasts either way).
 """
 
-from tfcore.layers.checks import check_rank, layout_of
+from tfcore.checks import check_rank, layout_of
 from tfcore.layers.dropout import Dropout
 from tfcore.layers.layout import normalize_data_format
 

@@ -25,7 +25,7 @@ Two paths give the same numbers:
 
 import tensorflow as tf
 
-from tfcore.layers.checks import check_input, check_window_fits, normalize_padding, normalize_tuple
+from tfcore.checks import check_input, check_window_fits, normalize_padding, normalize_tuple
 from tfcore.layers.layout import normalize_data_format, to_channels_last, to_data_format
 from tfcore.module import Module
 

@@ -15,9 +15,9 @@ where the border was cut off (ZeroPadding's gradient is cropping, and back).
 
 import tensorflow as tf
 
-from tfcore.layers.checks import normalize_borders, normalize_tuple
+from tfcore.checks import normalize_borders, normalize_tuple
 from tfcore.layers.layout import normalize_data_format
-from tfcore.layers.pad import BEFORE_AFTER, BordersLayer
+from tfcore.layers.keras.pad import BEFORE_AFTER, BordersLayer
 
 
 def _crop(inputs, crops, layer):

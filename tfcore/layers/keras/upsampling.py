@@ -23,7 +23,7 @@ gradient scatters w and 1 - w back to the two source pixels.
 
 import tensorflow as tf
 
-from tfcore.layers.checks import normalize_choice, normalize_pair, normalize_tuple, positive_int
+from tfcore.checks import normalize_choice, normalize_pair, normalize_tuple, positive_int
 from tfcore.layers.layout import ChannelsLastLayer, normalize_data_format
 
 INTERPOLATIONS = ("nearest", "bilinear")

@@ -51,6 +51,7 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
+from tfcore.checks import number_in
 from tfcore.layers.dropout import Dropout, RandomLayer
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -103,12 +104,8 @@ class GaussianDropout(RandomLayer):
 
     def __init__(self, rate, seed=None, name=None):
         super().__init__(seed=seed, name=name)
-        if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, numbers.Real):
-            raise TypeError("%s: rate must be a number in [0, 1), got %r" % (self.name, rate))
-        if not 0.0 <= rate < 1.0:
-            raise ValueError("%s: rate must be in [0, 1) (the multiplier's variance is "
-                             "rate / (1 - rate)), got %r" % (self.name, rate))
-        self.rate = float(rate)
+        self.rate = number_in(rate, "[0, 1)", self.name, "rate",
+                              " (the multiplier's variance is rate / (1 - rate))")
 
     def call(self, inputs, training=False):
         _check_floating(self.name, inputs)

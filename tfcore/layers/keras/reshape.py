@@ -23,7 +23,7 @@ instead and the inner size inferred. A rank-1 input (batch,) becomes (batch, 1).
 import numpy as np
 import tensorflow as tf
 
-from tfcore.layers.checks import is_int, positive_int
+from tfcore.checks import is_int, positive_int
 from tfcore.layers.layout import normalize_data_format, to_channels_last
 from tfcore.module import Module
 

@@ -28,7 +28,7 @@ counts the unmasked steps, as Keras's does:
 
 import tensorflow as tf
 
-from tfcore.layers.checks import check_rank, layout_of
+from tfcore.checks import check_rank, layout_of
 from tfcore.layers.layout import normalize_data_format
 from tfcore.module import Module
 

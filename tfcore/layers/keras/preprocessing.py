@@ -43,7 +43,7 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
-from tfcore.layers.checks import normalize_choice, positive_int
+from tfcore.checks import normalize_choice, positive_int
 from tfcore.module import Module
 
 EPSILON = 1e-7  # Keras's backend.epsilon(): the smallest standard deviation divided by

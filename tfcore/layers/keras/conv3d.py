@@ -36,9 +36,9 @@ dealt out once, and each group convolves the sub-volumes of its channels.
 
 import tensorflow as tf
 
-from tfcore.layers.checks import (channel_count, check_group_channels, check_groups, check_input,
-                                  check_strides_and_dilation, check_window_fits, normalize_padding,
-                                  normalize_tuple, positive_int)
+from tfcore.checks import (channel_count, check_group_channels, check_groups, check_input,
+                           check_strides_and_dilation, check_window_fits, normalize_padding,
+                           normalize_tuple, positive_int)
 from tfcore.layers.conv import grouped_convolution
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
@@ -88,8 +88,8 @@ class Conv3D(Module):
 
     def build(self, input_shape):
         input_shape = channels_last_shape(input_shape, self.data_format)
-        self.input_channels = channel_count(input_shape, 5, self.name,
-                                            "(batch, depth, height, width, channels)")
+        self.input_channels, self.input_spec = channel_count(
+            input_shape, 5, self.name, "(batch, depth, height, width, channels)", self.data_format)
         check_group_channels(self.input_channels, self.groups, self.name, input_shape)
         shape = self.kernel_size + (self.input_channels // self.groups, self.filters)
         self.add_kernel_and_bias(shape, self.filters)
@@ -103,7 +103,6 @@ class Conv3D(Module):
         """
         inputs = to_channels_last(inputs, self.data_format)
         check_input(inputs, 5, self.name, "(batch, depth, height, width, channels)")
-        self._check_inner_dims(inputs, [None, None, None, self.input_channels])
         effective = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate)]
         inputs = check_window_fits(inputs, effective, self.padding, self.name, "kernel")
 

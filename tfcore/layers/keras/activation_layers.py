@@ -74,6 +74,7 @@ import numbers
 import tensorflow as tf
 
 from tfcore import activations, constraints, initializers, regularizers
+from tfcore.checks import InputSpec
 from tfcore.module import Module
 
 
@@ -213,21 +214,14 @@ class PReLU(Module):
                              "shared_axes (alpha has one entry per position), got shape %s"
                              % (self.name, input_shape))
         self.param_shape = param_shape
+        fixed = {axis: size for axis, size in enumerate(param_shape, start=1) if axis not in shared}
+        self.input_spec = InputSpec(ndim=rank, axes=fixed)  # Module.__call__ checks later inputs
         self.alpha = self.add_weight("alpha", param_shape, self.alpha_initializer,
                                      regularizer=self.alpha_regularizer,
                                      constraint=self.alpha_constraint)
 
     def call(self, inputs, training=False):
         """y = relu(x) - alpha relu(-x)   (alpha broadcast over the batch and the shared axes)."""
-        shape = inputs.shape
-        if shape.rank != len(self.param_shape) + 1:
-            raise ValueError("%s: input must have rank %d, as on the first call, got shape %s"
-                             % (self.name, len(self.param_shape) + 1, shape))
-        for axis, size in enumerate(self.param_shape, start=1):
-            if axis not in (self.shared_axes or ()) and shape[axis] not in (None, size):
-                raise ValueError("%s: input has size %d on axis %d, but the layer was built for %d"
-                                 " (alpha's shape %s)" % (self.name, shape[axis], axis, size,
-                                                          self.param_shape))
         return activations.relu(inputs) - self.alpha * activations.relu(-inputs)
 
 

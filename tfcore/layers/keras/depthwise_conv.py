@@ -51,7 +51,7 @@ tf-keras trains such a layer in float32 on CPU (and fails with
 TF_ENABLE_ONEDNN_OPTS=0). Whether oneDNN runs is not visible through a public
 API, so tfcore computes unequal strides one way everywhere, exactly
 (`_unequal_strides`): pad as the padding says for the real strides
-(conv.py's `window_geometry`), convolve VALID with the equal stride
+(windows.py's `window_geometry`), convolve VALID with the equal stride
 g = gcd(sh, sw), then keep every (sh / g)-th row and (sw / g)-th column:
 
     y[i, j] = z[i sh/g, j sw/g],   z = depthwise_g(pad(x))
@@ -67,12 +67,12 @@ import math
 import tensorflow as tf
 
 from tfcore import constraints, initializers, regularizers
-from tfcore.layers.conv import Window, pad_for_window
-from tfcore.layers.checks import (channel_count, check_input, check_strides_and_dilation,
-                                  check_window_fits, layout_of, normalize_padding, normalize_tuple,
-                                  positive_int)
+from tfcore.checks import (channel_count, check_input, check_strides_and_dilation,
+                           check_window_fits, layout_of, normalize_padding, normalize_tuple,
+                           positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
+from tfcore.layers.windows import Window, pad_for_window
 from tfcore.module import Module
 
 
@@ -108,8 +108,9 @@ class _DepthwiseBase(Module):
 
     def _build_depthwise(self, input_shape):
         input_shape = channels_last_shape(input_shape, self.data_format)
-        self.input_channels = channel_count(input_shape, self.rank + 2, self.name,
-                                            layout_of(self.layout, self.data_format))
+        self.input_channels, self.input_spec = channel_count(
+            input_shape, self.rank + 2, self.name, layout_of(self.layout, self.data_format),
+            self.data_format)
         self.depthwise_kernel = self.add_weight(
             "depthwise_kernel", self.kernel_size + (self.input_channels, self.depth_multiplier),
             self.depthwise_initializer, regularizer=self.kernel_regularizer,
@@ -126,7 +127,6 @@ class _DepthwiseBase(Module):
         gains a height of 1, after CAUSAL's (k_eff - 1) zeros before its steps."""
         check_input(inputs, self.rank + 2, self.name, layout_of(self.layout, self.data_format))
         inputs = to_channels_last(inputs, self.data_format)
-        self._check_inner_dims(inputs, [None] * self.rank + [self.input_channels])
         effective = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate)]
         inputs = check_window_fits(inputs, effective, self.padding, self.name, "kernel")
         if self.padding == "CAUSAL":

@@ -23,7 +23,7 @@ cannot be a real token, so `input_dim` should be vocabulary size + 1.
 import tensorflow as tf
 
 from tfcore import initializers
-from tfcore.layers.checks import positive_int
+from tfcore.checks import positive_int
 from tfcore.module import Module
 
 
