@@ -1,5 +1,9 @@
 """Forward FLOPs of one graph operation, from its static shapes.
 
+Used by `tfcore.inspect` (the per-layer FLOPs of `summary`) and by
+`tfcore.train_speed` (a step small enough to run in the caller's thread), so
+it lives beside both rather than inside either.
+
 A FLOP here is one scalar multiply, add, compare or function evaluation, the
 convention of `tf.compat.v1.profiler` (TensorFlow's `RegisterStatistics("...",
 "flops")` functions in `tensorflow/python/profiler/internal/flops_registry.py`
@@ -47,7 +51,10 @@ batch) is taken as `unknown_dim` (default 1: FLOPs per example); the profiler
 instead skips such ops entirely, so cross-check it on a fixed-batch graph.
 """
 
+from typing import Any, Iterable, Set
+
 import numpy as np
+import tensorflow as tf
 
 # The op types TensorFlow's profiler counts; for these op_flops equals the profiler.
 PROFILER_TYPES = frozenset("""
@@ -72,6 +79,19 @@ _FREE = frozenset("""Const Identity IdentityN ReadVariableOp VarHandleOp Placeho
     Pack Unpack Transpose ConcatV2 Concat Split SplitV Slice StridedSlice Fill ZerosLike OnesLike
     Tile Pad PadV2 GatherV2 Gather VarIsInitializedOp AssignVariableOp Assign VariableV2
     BroadcastTo BroadcastArgs BroadcastGradientArgs Range Cast""".split())
+
+
+def ancestors(fetches: Iterable[Any]) -> Set[tf.Operation]:
+    """Every op that running `fetches` (tensors or ops) needs, data and control inputs alike."""
+    seen, stack = set(), [f.op if isinstance(f, tf.Tensor) else f for f in fetches]
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        stack.extend(t.op for t in op.inputs)
+        stack.extend(op.control_inputs)
+    return seen
 
 
 class UnknownShape(Exception):
