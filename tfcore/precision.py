@@ -28,16 +28,21 @@ i.e. variables are cast on read, the ops on TensorFlow's allow list compute in
 the low precision, and the ops that need range or accumulate (the sums into the
 loss, the optimizer's updates) stay float32. TensorFlow's lists decide per op;
 its oneDNN list would also run (Log)Softmax in bfloat16, i.e. the loss's
-log-probabilities, so `configure` moves them to the deny list (through the
-environment variables TensorFlow reads when it rewrites a graph,
-TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_INFERLIST_REMOVE and ..._DENYLIST_ADD,
-unless you set either yourself; they then hold for every session of the process):
-the logits are cast back to float32 and the loss is computed in float32. See the rewritten graph with
+log-probabilities. `keep_loss_in_float32()` moves them to the deny list: the
+logits are cast back to float32 and the loss is computed in float32. TensorFlow
+reads those lists only from the process's environment
+(TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_INFERLIST_REMOVE and ..._DENYLIST_ADD,
+when a session first runs a graph), so this is an explicit step of setting up
+the process, like the stderr filter: the commands call it in `main()` (every
+`--precision` parse), and a program of yours calls it once, before its first
+session. Nothing in tfcore writes the environment while a graph or session is
+being built. See the rewritten graph with
 `RunOptions(output_partition_graphs=True)` (tests/test_precision.py does).
 
 On a CPU without native bfloat16 (no AVX512_BF16 or AMX) oneDNN emulates it:
 the path runs, usually slower than float32. `native_bfloat16()` tells.
 
+    tfcore.precision.keep_loss_in_float32()         # once per process: the loss in float32
     graph = tfcore.new_graph()
     tfcore.precision.set_policy(graph, "mixed_bfloat16")
     ... build the model in graph ...
@@ -135,16 +140,27 @@ def configure(config, name):
     configured.CopyFrom(config)
     rewrites = configured.graph_options.rewrite_options
     on = type(rewrites).ON  # RewriterConfig.Toggle.ON, read from the message's own class
-    # Read by the rewrite each time it runs (when a session first runs a graph); values
-    # the user set are kept.
-    if not any(variable in os.environ for variable in _LIST_VARIABLES):
-        for variable in _LIST_VARIABLES:
-            os.environ[variable] = FLOAT32_OPS
     if name == "mixed_bfloat16":
         rewrites.auto_mixed_precision_onednn_bfloat16 = on
     else:
         rewrites.auto_mixed_precision = on  # float16 on GPUs; TensorFlow skips it without one
     return configured
+
+
+def keep_loss_in_float32() -> bool:
+    """Set up this process so the mixed-precision rewrite keeps Softmax and LogSoftmax in float32.
+
+    Writes TensorFlow's list variables (TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_INFERLIST_REMOVE
+    and ..._DENYLIST_ADD) to `FLOAT32_OPS`, unless you set either yourself (yours are kept).
+    The rewrite reads them whenever it runs, so they hold for every session of the process
+    that runs afterwards; call this from a program's `main()`, before its first session.
+    Returns whether it wrote them.
+    """
+    if any(variable in os.environ for variable in _LIST_VARIABLES):
+        return False
+    for variable in _LIST_VARIABLES:
+        os.environ[variable] = FLOAT32_OPS
+    return True
 
 
 def native_bfloat16():
