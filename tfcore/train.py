@@ -61,14 +61,13 @@ import time
 import warnings
 
 import numpy as np
-import tensorflow as tf
 import tqdm
 
 from tfcore import checkpoint as checkpoint_lib
 from tfcore import quiet, train_speed, weighting
 from tfcore.callbacks import CallbackList
 from tfcore.graph import RESET_STATES_COLLECTION
-from tfcore.optimizers import LEARNING_RATES, OPTIMIZER_VARIABLES
+from tfcore.train_graph import TrainGraph, assemble  # noqa: F401  (tfcore.train.TrainGraph, as documented)
 
 # The graph collection where stateful layers put their reset ops (see layers/recurrent.py).
 RESET_STATES = RESET_STATES_COLLECTION
@@ -90,151 +89,6 @@ class NonFiniteLossError(FloatingPointError):
         self.epoch = epoch
         self.batch = batch
         self.checkpoint = checkpoint  # the last good checkpoint's path prefix, or None
-
-
-class TrainGraph(train_speed.StepRunner):
-    """A built graph and the tensors a training loop needs from it.
-
-    Args:
-      graph: the `tf.Graph` everything below lives in.
-      inputs: the input placeholder, batch first (`(None, ...)`, or a number
-        for a fixed batch size).
-      targets: the target placeholder, batch first (None for predict-only).
-      predictions: the model's output tensor.
-      loss: a scalar, the mean of the per-example losses of the batch.
-      train_op: the op one training step runs (an optimizer's `minimize`,
-        with the layers' update ops already attached).
-      metrics: `{"accuracy": tensor, ...}`, each a batch mean.
-      training: the boolean switch layers read (`placeholder_with_default(False)`),
-        fed True for training steps; None if no layer behaves differently, or
-        if the training step has a forward pass of its own (`train_loss`).
-      train_loss, train_metrics: the loss and metrics of the training step when
-        it has its own forward pass (the layers called with `training=True`,
-        sharing their variables with an inference pass that gives
-        `predictions`, `loss` and `metrics`), as Keras builds its train and
-        predict functions. `fit` runs and reports these; `evaluate`, `predict`
-        and export use the inference ones. Default: `loss` and `metrics`.
-      sample_weights: a `(batch,)` float placeholder the loss weighs its examples by
-        (`tfcore.losses`' `sample_weight=`), fed from `fit`'s and `evaluate`'s
-        `sample_weight` / `class_weight` (`tfcore.weighting`), with ones when
-        none are given; None (default): the model takes no weights.
-      init_op: the op that initializes a fresh model; default: the initializers
-        of all global variables (what `global_variables_initializer()` runs).
-      max_to_keep: how many epoch checkpoints the Saver keeps.
-
-    Creating a TrainGraph adds to the graph the run's `epoch` counter (a
-    non-trainable int64 variable) and a `tf.compat.v1.train.Saver` over all
-    global variables, so create it after everything else is built.
-    """
-
-    def __init__(self, graph, inputs, targets=None, predictions=None, loss=None,
-                 train_op=None, metrics=None, training=None, init_op=None, max_to_keep=5,
-                 train_loss=None, train_metrics=None, sample_weights=None):
-        self.graph = graph
-        self.sample_weights = sample_weights
-        self.inputs = inputs
-        self.targets = targets
-        self.predictions = predictions
-        # The loss fit reports and evaluate computes. Keras reports the total that is
-        # minimised: a builder whose train op minimises loss + a regularization term
-        # (weight decay, activity penalties) passes that total here.
-        self.loss = loss
-        self.train_op = train_op
-        self.metrics = dict(metrics or {})
-        self.training = training
-        self.train_loss = loss if train_loss is None else train_loss
-        self.train_metrics = self.metrics if train_metrics is None else dict(train_metrics)
-        if sorted(self.train_metrics) != sorted(self.metrics):
-            raise ValueError("TrainGraph: train_metrics must name the same metrics as metrics "
-                             "(%s), got %s" % (sorted(self.metrics), sorted(self.train_metrics)))
-        self._init_step_caches()
-        self._setters = {}  # (what, variables) -> (placeholders, assign op), built on first use
-        self.stop_training = False  # a callback sets it to end `fit` after the current epoch
-        for name in self.metrics:
-            if name == "loss" or name.startswith("val_"):
-                raise ValueError("TrainGraph: metric name %r is reserved" % name)
-        with graph.as_default(), tf.name_scope("train"):
-            self.epoch_variable = tf.compat.v1.Variable(
-                0, dtype=tf.int64, trainable=False, name="epoch", use_resource=True)
-            self._epoch_value = tf.compat.v1.placeholder(tf.int64, (), name="epoch_value")
-            self._assign_epoch = self.epoch_variable.assign(self._epoch_value)
-            self.variables = tf.compat.v1.global_variables()
-            self.init_op = init_op if init_op is not None else \
-                tf.compat.v1.variables_initializer(self.variables)
-            # tf.identity marks the result used: report_uninitialized_variables complains
-            # at graph teardown about a result that was never consumed.
-            self._uninitialized = tf.identity(
-                tf.compat.v1.report_uninitialized_variables(self.variables), name="uninitialized")
-            self.saver = tf.compat.v1.train.Saver(
-                self.variables, max_to_keep=max_to_keep, save_relative_paths=True)
-
-    @property
-    def reset_ops(self):
-        """The ops that reset stateful layers (the graph collection `tfcore_reset_states`)."""
-        return self.graph.get_collection(RESET_STATES)
-
-    @property
-    def batch_size(self):
-        """The batch size the inputs are fixed to, or None when any size is accepted."""
-        shape = self.inputs.shape
-        return None if shape.rank is None or shape[0] is None else int(shape[0])
-
-    @property
-    def weights(self):
-        """The model's weights: every variable but the optimizer's state and the epoch counter.
-
-        Trained weights and moving statistics (what Keras's `get_weights` holds),
-        plus tfcore's other model state (dropout counters, stateful RNN carry).
-        """
-        excluded = {v.ref() for v in self.graph.get_collection(OPTIMIZER_VARIABLES)}
-        excluded.add(self.epoch_variable.ref())
-        return [v for v in self.variables if v.ref() not in excluded]
-
-    def get_weights(self, session):
-        """The values of `weights`, as a list of NumPy arrays in the same order."""
-        return session.run(self.weights)
-
-    def set_weights(self, session, values):
-        """Load `values` (as `get_weights` returns them) into `weights`."""
-        self._assign(session, "weights", self.weights, values)
-
-    @property
-    def learning_rates(self):
-        """The optimizers' base learning-rate variables (`tfcore.optimizers.LEARNING_RATES`)."""
-        return self.graph.get_collection(LEARNING_RATES)
-
-    def get_learning_rate(self, session):
-        """The base learning rate lr (of the first optimizer), as a float."""
-        if not self.learning_rates:
-            raise ValueError("TrainGraph: the graph has no tfcore optimizer with a learning-rate "
-                             "variable (an optimizer whose rate is a schedule has none)")
-        return float(session.run(self.learning_rates[0]))
-
-    def set_learning_rate(self, session, value):
-        """Set every optimizer's base learning rate lr to `value` (Keras 2 decay still applies)."""
-        if not self.learning_rates:
-            raise ValueError("TrainGraph: the graph has no tfcore optimizer with a learning-rate "
-                             "variable (an optimizer whose rate is a schedule has none)")
-        variables = self.learning_rates
-        self._assign(session, "learning_rate", variables, [value] * len(variables))
-
-    def _assign(self, session, what, variables, values):
-        """Run one op assigning `values` to `variables`, built once (placeholders fed)."""
-        values = list(values)
-        if len(values) != len(variables):
-            raise ValueError("TrainGraph: %s takes %d values, got %d" % (what, len(variables), len(values)))
-        key = (what, tuple(v.ref() for v in variables))
-        if key not in self._setters:
-            with self.graph.as_default(), tf.name_scope("train/set_" + what):
-                feeds = [tf.compat.v1.placeholder(v.dtype.base_dtype, v.shape) for v in variables]
-                op = tf.group(*[v.assign(f, read_value=False) for v, f in zip(variables, feeds)])
-            self._setters[key] = (feeds, op)
-        feeds, op = self._setters[key]
-        session.run(op, dict(zip(feeds, values)))
-
-    def set_epoch(self, session, epoch):
-        """Store the number of completed epochs in the graph (checkpoints save it)."""
-        session.run(self._assign_epoch, {self._epoch_value: int(epoch)})
 
 
 class History:
