@@ -51,7 +51,7 @@ batch) is taken as `unknown_dim` (default 1: FLOPs per example); the profiler
 instead skips such ops entirely, so cross-check it on a fixed-batch graph.
 """
 
-from typing import Any, Iterable, Set
+from typing import Any, Dict, Iterable, Set, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -108,7 +108,7 @@ def _count(shape, unknown_dim):
     return int(np.prod(_dims(shape, unknown_dim), dtype=np.int64))
 
 
-def has_unknown_dims(op):
+def has_unknown_dims(op: tf.Operation) -> bool:
     """True when an input or output of `op` has a `None` dimension (or unknown rank)."""
     for t in list(op.inputs) + list(op.outputs):
         if t.shape.rank is None or None in t.shape.as_list():
@@ -116,7 +116,7 @@ def has_unknown_dims(op):
     return False
 
 
-def op_flops(op, unknown_dim=1):
+def op_flops(op: tf.Operation, unknown_dim: int = 1) -> Tuple[int, bool]:
     """Forward FLOPs of the `tf.Operation` `op` (see the module docstring).
 
     Returns `(flops, counted)`: `counted` is False when the op type has no
@@ -221,7 +221,7 @@ def _conv_backprop_flops(op, unknown_dim):
     return int(2 * int(np.prod(image)) * _count(kernel, unknown_dim) / (image[-1] * stride_area))
 
 
-def profiler_flops(graph):
+def profiler_flops(graph: tf.Graph) -> Dict[str, int]:
     """`tf.compat.v1.profiler`'s FLOPs for `graph`, op by op: `{op name: flops}`.
 
     The profiler counts every op of the graph that has a registered formula,

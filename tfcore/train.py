@@ -59,8 +59,10 @@ Choices a reader should know:
 import sys
 import time
 import warnings
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 import tqdm
 
 from tfcore import checkpoint as checkpoint_lib
@@ -84,7 +86,7 @@ class NonFiniteLossError(FloatingPointError):
     `checkpoint` (the newest, last good one, or None) is `.../ckpt-<epoch>`.
     """
 
-    def __init__(self, message, epoch, batch, checkpoint):
+    def __init__(self, message: str, epoch: int, batch: int, checkpoint: Optional[str]) -> None:
         super().__init__(message)
         self.epoch = epoch
         self.batch = batch
@@ -99,18 +101,20 @@ class History:
     seconds each epoch took (training and validation).
     """
 
-    def __init__(self, history=None, epoch=None, epoch_times=None):
+    def __init__(self, history: Optional[Dict[str, List[float]]] = None,
+                 epoch: Optional[List[int]] = None,
+                 epoch_times: Optional[List[float]] = None) -> None:
         self.history = {k: list(v) for k, v in (history or {}).items()}
         self.epoch = list(epoch or [])
         self.epoch_times = list(epoch_times or [])
 
-    def append(self, epoch, logs, seconds):
+    def append(self, epoch: int, logs: Dict[str, float], seconds: float) -> None:
         self.epoch.append(int(epoch))
         self.epoch_times.append(float(seconds))
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         return {"history": self.history, "epoch": self.epoch, "epoch_times": self.epoch_times}
 
     def __repr__(self):
@@ -149,7 +153,7 @@ def _check_array(array, placeholder, what, role):
     return array
 
 
-def _check_data(model, x, y, batch_size, what, y_role="y"):
+def _check_data(model, x, y, batch_size, what, y_role="y") -> Tuple[np.ndarray, Any]:
     x = _check_array(x, model.inputs, what, "x")
     n = len(x)
     if y is not None:
@@ -179,7 +183,7 @@ def _batches(order, batch_size):
     return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
 
 
-def epoch_order(n, epoch, seed, shuffle=True):
+def epoch_order(n: int, epoch: int, seed: int, shuffle: bool = True) -> np.ndarray:
     """The order of the `n` rows in epoch `epoch`: a permutation drawn from (seed, epoch).
 
     Seeding from the pair (not from a generator that advanced through earlier
@@ -195,7 +199,7 @@ def epoch_order(n, epoch, seed, shuffle=True):
 # Initialisation, evaluation, prediction
 # ---------------------------------------------------------------------------
 
-def initialize(model, session):
+def initialize(model: TrainGraph, session: Any) -> None:
     """Initialize the variables that are not yet initialized.
 
     A fresh session runs `model.init_op`. Variables already holding values
@@ -211,13 +215,15 @@ def initialize(model, session):
         session.run([v.initializer for v in model.variables if v.op.name in missing])
 
 
-def reset_states(model, session):
+def reset_states(model: TrainGraph, session: Any) -> None:
     """Run the stateful layers' reset ops (nothing if there are none)."""
     if model.reset_ops:
         session.run(model.reset_ops)
 
 
-def evaluate(model, session, x, y, batch_size=None, sample_weight=None):
+def evaluate(model: TrainGraph, session: Any, x: ArrayLike, y: ArrayLike,
+             batch_size: Optional[int] = None,
+             sample_weight: Optional[ArrayLike] = None) -> Dict[str, float]:
     """Loss and metrics on `(x, y)` with the weights fixed: `{"loss": ..., "accuracy": ...}`.
 
     Each figure is the mean over all rows: batch means weighted by batch size,
@@ -246,7 +252,8 @@ def _evaluate(model, session, x, y, batch_size, weights=None):
     return {name: float(total / len(x)) for name, total in zip(names, totals)}
 
 
-def predict(model, session, x, batch_size=None):
+def predict(model: TrainGraph, session: Any, x: ArrayLike,
+            batch_size: Optional[int] = None) -> np.ndarray:
     """The model's predictions for every row of `x`, batch by batch, as one array.
 
     Stateful layers are reset first.
@@ -265,9 +272,14 @@ def predict(model, session, x, batch_size=None):
 # fit
 # ---------------------------------------------------------------------------
 
-def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_data=None,
-        checkpoint_dir=None, seed=None, progress=True, initial_epoch=None, on_epoch_end=None,
-        steps_per_run=1, callbacks=None, sample_weight=None, class_weight=None):
+def fit(model: TrainGraph, session: Any, x: ArrayLike, y: ArrayLike, epochs: int,
+        batch_size: Optional[int] = None, shuffle: bool = True,
+        validation_data: Optional[Sequence[Any]] = None, checkpoint_dir: Optional[str] = None,
+        seed: Optional[int] = None, progress: bool = True, initial_epoch: Optional[int] = None,
+        on_epoch_end: Optional[Callable[[int, Dict[str, float]], Any]] = None,
+        steps_per_run: int = 1, callbacks: Optional[Sequence[Any]] = None,
+        sample_weight: Optional[ArrayLike] = None,
+        class_weight: Optional[Dict[int, float]] = None) -> "History":
     """Train `model` on `(x, y)` until `epochs` epochs are done; return a `History`.
 
     Args:
@@ -314,20 +326,20 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
     history, start, seed, saved_callbacks = _start(
         model, session, checkpoint_dir, seed, initial_epoch, progress, epochs)
     steps = _Steps(model, session, len(x), batch_size, steps_per_run)
-    callbacks = CallbackList(callbacks, model, session, dict(
+    hooks = CallbackList(callbacks, model, session, dict(
         epochs=epochs, initial_epoch=start, steps=steps.per_epoch, batch_size=batch_size, steps_per_run=steps_per_run,
         checkpoint_dir=checkpoint_dir, verbose=int(bool(progress)),
         sample_batch=_first_batch((validation_data or (x, y))[:2], batch_size)))
-    callbacks.on_train_begin(saved_callbacks)
+    hooks.on_train_begin(saved_callbacks)
     epoch = None
     try:
         for epoch in range(start, epochs):
-            callbacks.on_epoch_begin(epoch)
+            hooks.on_epoch_begin(epoch)
             began = time.perf_counter()
             reset_states(model, session)
             order = epoch_order(len(x), epoch, seed, shuffle)
             with _progress_bar(progress, steps.per_epoch, epoch, epochs) as bar:
-                logs = steps.train_epoch((x, y, weights), order, bar, callbacks, epoch, checkpoint_dir)
+                logs = steps.train_epoch((x, y, weights), order, bar, hooks, epoch, checkpoint_dir)
                 if logs is None:  # a non-finite loss, and a callback chose to stop quietly
                     break
                 if validation_data is not None:
@@ -336,10 +348,10 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
                     logs.update({"val_" + k: v for k, v in val.items()})
                     bar.set_postfix(_format(logs), refresh=True)
             seconds = time.perf_counter() - began
-            callbacks.on_epoch_end(epoch, logs)
+            hooks.on_epoch_end(epoch, logs)
             history.append(epoch, logs, seconds)
             if checkpoint_dir:
-                _save(model, session, checkpoint_dir, epoch, history, seed, callbacks)
+                _save(model, session, checkpoint_dir, epoch, history, seed, hooks)
             if on_epoch_end is not None and on_epoch_end(epoch, logs):
                 break
             if model.stop_training:
@@ -347,7 +359,7 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
     except KeyboardInterrupt:
         _say_interrupted(epoch, steps.batch_index, checkpoint_dir)
         raise
-    callbacks.on_train_end()
+    hooks.on_train_end()
     return history
 
 
@@ -355,7 +367,8 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
 # fit's steps, in the order fit takes them
 # ---------------------------------------------------------------------------
 
-def _check_fit(model, x, y, epochs, batch_size, steps_per_run, validation_data, shuffle):
+def _check_fit(model, x, y, epochs, batch_size, steps_per_run, validation_data,
+               shuffle) -> Tuple[int, int, np.ndarray, Any, Any]:
     """Every argument checked before anything runs; returns them normalised."""
     if model.train_op is None or model.train_loss is None:
         raise ValueError("fit: the model needs a loss and a train_op")

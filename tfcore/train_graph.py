@@ -18,7 +18,7 @@ inference differ:
 and `predictions = output(out)` (e.g. a softmax over logits).
 """
 
-from typing import Any, Callable, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import tensorflow as tf
 
@@ -64,9 +64,13 @@ class TrainGraph(train_speed.StepRunner):
     global variables, so create it after everything else is built.
     """
 
-    def __init__(self, graph, inputs, targets=None, predictions=None, loss=None,
-                 train_op=None, metrics=None, training=None, init_op=None, max_to_keep=5,
-                 train_loss=None, train_metrics=None, sample_weights=None):
+    def __init__(self, graph: tf.Graph, inputs: tf.Tensor, targets: Optional[tf.Tensor] = None,
+                 predictions: Optional[tf.Tensor] = None, loss: Optional[tf.Tensor] = None,
+                 train_op: Optional[Any] = None, metrics: Optional[Dict[str, tf.Tensor]] = None,
+                 training: Optional[tf.Tensor] = None, init_op: Optional[Any] = None,
+                 max_to_keep: int = 5, train_loss: Optional[tf.Tensor] = None,
+                 train_metrics: Optional[Dict[str, tf.Tensor]] = None,
+                 sample_weights: Optional[tf.Tensor] = None) -> None:
         self.graph = graph
         self.sample_weights = sample_weights
         self.inputs = inputs
@@ -85,7 +89,7 @@ class TrainGraph(train_speed.StepRunner):
             raise ValueError("TrainGraph: train_metrics must name the same metrics as metrics "
                              "(%s), got %s" % (sorted(self.metrics), sorted(self.train_metrics)))
         self._init_step_caches()
-        self._setters = {}  # (what, variables) -> (placeholders, assign op), built on first use
+        self._setters: Dict[Any, Any] = {}  # (what, variables) -> (placeholders, assign op), built on first use
         self.stop_training = False  # a callback sets it to end `fit` after the current epoch
         for name in self.metrics:
             if name == "loss" or name.startswith("val_"):
@@ -106,18 +110,18 @@ class TrainGraph(train_speed.StepRunner):
                 self.variables, max_to_keep=max_to_keep, save_relative_paths=True)
 
     @property
-    def reset_ops(self):
+    def reset_ops(self) -> List[Any]:
         """The ops that reset stateful layers (the graph collection `tfcore_reset_states`)."""
         return self.graph.get_collection(RESET_STATES_COLLECTION)
 
     @property
-    def batch_size(self):
+    def batch_size(self) -> Optional[int]:
         """The batch size the inputs are fixed to, or None when any size is accepted."""
         shape = self.inputs.shape
         return None if shape.rank is None or shape[0] is None else int(shape[0])
 
     @property
-    def weights(self):
+    def weights(self) -> List[Any]:
         """The model's weights: every variable but the optimizer's state and the epoch counter.
 
         Trained weights and moving statistics (what Keras's `get_weights` holds),
@@ -127,27 +131,27 @@ class TrainGraph(train_speed.StepRunner):
         excluded.add(self.epoch_variable.ref())
         return [v for v in self.variables if v.ref() not in excluded]
 
-    def get_weights(self, session):
+    def get_weights(self, session: Any) -> List[Any]:
         """The values of `weights`, as a list of NumPy arrays in the same order."""
         return session.run(self.weights)
 
-    def set_weights(self, session, values):
+    def set_weights(self, session: Any, values: Sequence[Any]) -> None:
         """Load `values` (as `get_weights` returns them) into `weights`."""
         self._assign(session, "weights", self.weights, values)
 
     @property
-    def learning_rates(self):
+    def learning_rates(self) -> List[Any]:
         """The optimizers' base learning-rate variables (`tfcore.optimizers.LEARNING_RATES`)."""
         return self.graph.get_collection(LEARNING_RATES)
 
-    def get_learning_rate(self, session):
+    def get_learning_rate(self, session: Any) -> float:
         """The base learning rate lr (of the first optimizer), as a float."""
         if not self.learning_rates:
             raise ValueError("TrainGraph: the graph has no tfcore optimizer with a learning-rate "
                              "variable (an optimizer whose rate is a schedule has none)")
         return float(session.run(self.learning_rates[0]))
 
-    def set_learning_rate(self, session, value):
+    def set_learning_rate(self, session: Any, value: float) -> None:
         """Set every optimizer's base learning rate lr to `value` (Keras 2 decay still applies)."""
         if not self.learning_rates:
             raise ValueError("TrainGraph: the graph has no tfcore optimizer with a learning-rate "
@@ -169,7 +173,7 @@ class TrainGraph(train_speed.StepRunner):
         feeds, op = self._setters[key]
         session.run(op, dict(zip(feeds, values)))
 
-    def set_epoch(self, session, epoch):
+    def set_epoch(self, session: Any, epoch: int) -> None:
         """Store the number of completed epochs in the graph (checkpoints save it)."""
         session.run(self._assign_epoch, {self._epoch_value: int(epoch)})
 

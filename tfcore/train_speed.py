@@ -50,7 +50,7 @@ MultiStep = collections.namedtuple("MultiStep", ["xs", "ys", "values", "steps_ru
                                    defaults=(None,))
 
 
-def sub_graph_def(graph_def, node_names):
+def sub_graph_def(graph_def: Any, node_names: Iterable[str]) -> Any:
     """The nodes of `graph_def` that `node_names` need: their inputs, transitively, in graph order.
 
     What the deprecated `tf.compat.v1.graph_util.extract_sub_graph` computes:
@@ -79,12 +79,23 @@ class StepRunner:
     `sample_weights`, `train_op`, `train_loss`, `train_metrics` and `metrics`, then calls
     `_init_step_caches`)."""
 
-    def _init_step_caches(self):
-        self._callables = {}
-        self._step_options = {}  # batch size -> RunOptions (or None), see step_options
-        self._multi_steps = {}
+    graph: tf.Graph
+    inputs: tf.Tensor
+    targets: Optional[tf.Tensor]
+    training: Optional[tf.Tensor]
+    sample_weights: Optional[tf.Tensor]
+    train_op: Any
+    train_loss: Optional[tf.Tensor]
+    metrics: Dict[str, tf.Tensor]
+    train_metrics: Dict[str, tf.Tensor]
 
-    def callable(self, session, fetches, feeds, options=None):
+    def _init_step_caches(self) -> None:
+        self._callables: Dict[Any, Any] = {}  # fetch and feed ids -> (session, callable)
+        self._step_options: Dict[int, Any] = {}  # batch size -> RunOptions (or None)
+        self._multi_steps: Dict[Any, MultiStep] = {}
+
+    def callable(self, session: Any, fetches: Sequence[Any], feeds: Sequence[Any],
+                 options: Optional[Any] = None) -> Callable[..., Any]:
         """`session.make_callable(fetches, feed_list=feeds)`, made once per session.
 
         With a feed list, TensorFlow's callable is a thin wrapper over
@@ -102,7 +113,7 @@ class StepRunner:
             self._callables[key] = cached
         return cached[1]
 
-    def step_options(self, batch_size):
+    def step_options(self, batch_size: int) -> Optional[Any]:
         """`RunOptions` for a training step on `batch_size` rows: the caller's thread if it is small.
 
         Small means under `CALLER_THREAD_FLOPS` forward FLOPs per batch, counted
@@ -117,7 +128,7 @@ class StepRunner:
                                        else run_options_for(self.train_loss, key))
         return self._step_options[key]
 
-    def multi_step(self, steps, batch_size):
+    def multi_step(self, steps: int, batch_size: int) -> MultiStep:
         """`steps` training steps in one session run: the step's ops in a `tf.while_loop`.
 
         Built once per `(steps, batch_size)` in the model's own graph, under the
@@ -195,7 +206,7 @@ class StepRunner:
 CALLER_THREAD_FLOPS = 5e6  # forward FLOPs per batch under which a step runs in the caller's thread
 
 
-def run_options_for(tensor, batch_size):
+def run_options_for(tensor: Any, batch_size: int) -> Optional[Any]:
     """`RunOptions(inter_op_thread_pool=-1)` if computing `tensor` is a small step, else None.
 
     Small: under `CALLER_THREAD_FLOPS` forward FLOPs (a `None` batch dimension
