@@ -53,6 +53,7 @@ the path runs, usually slower than float32. `native_bfloat16()` tells.
 import contextlib
 import os
 import threading
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
@@ -68,7 +69,7 @@ _DEFAULT = threading.local()  # the policy `new_graph` records: a stack of `poli
 _PROCESS = ["float32"]  # below every block: what a command line chose (set_default_policy)
 
 
-def check(name, who="precision"):
+def check(name: str, who: str = "precision") -> str:
     """`name` if it is a policy; a ValueError naming `who` and the choices otherwise."""
     if name not in POLICIES:
         raise ValueError("%s: unknown precision policy %r; choose from %s"
@@ -77,7 +78,7 @@ def check(name, who="precision"):
 
 
 @contextlib.contextmanager
-def policy(name):
+def policy(name: str) -> Iterator[None]:
     """Graphs made by `tfcore.new_graph` inside this block carry policy `name`."""
     stack = _DEFAULT.__dict__.setdefault("stack", [])
     stack.append(check(name, "precision.policy"))
@@ -87,7 +88,7 @@ def policy(name):
         stack.pop()
 
 
-def set_default_policy(name):
+def set_default_policy(name: str) -> None:
     """The policy of graphs made outside any `policy` block, for this process.
 
     For command lines (the examples' `--precision`), which build their graphs
@@ -97,13 +98,13 @@ def set_default_policy(name):
     _PROCESS[0] = check(name, "precision.set_default_policy")
 
 
-def current_policy():
+def current_policy() -> str:
     """The policy of the innermost `policy` block (outside any: the process default, float32)."""
     stack = getattr(_DEFAULT, "stack", None)
     return stack[-1] if stack else _PROCESS[0]
 
 
-def set_policy(graph, name):
+def set_policy(graph: tf.Graph, name: str) -> tf.Graph:
     """Record policy `name` on `graph`: every `tfcore.session` on it applies it."""
     check(name, "precision.set_policy")
     graph.clear_collection(_COLLECTION)
@@ -111,18 +112,18 @@ def set_policy(graph, name):
     return graph
 
 
-def policy_of(graph):
+def policy_of(graph: Optional[tf.Graph]) -> str:
     """The policy recorded on `graph` ("float32" if none)."""
     recorded = graph.get_collection(_COLLECTION) if graph is not None else []
     return recorded[-1] if recorded else "float32"
 
 
-def loss_scale(graph):
+def loss_scale(graph: Optional[tf.Graph]) -> float:
     """The factor the loss is multiplied by before differentiating: LOSS_SCALE for float16, else 1."""
     return LOSS_SCALE if policy_of(graph) == "mixed_float16" else 1.0
 
 
-def unscale(grads_and_vars, scale):
+def unscale(grads_and_vars: Sequence[Tuple[Any, Any]], scale: float) -> List[Tuple[Any, Any]]:
     """Each gradient divided by `scale` (sparse ones through their values)."""
     def divide(grad):
         if isinstance(grad, tf.IndexedSlices):
@@ -131,7 +132,7 @@ def unscale(grads_and_vars, scale):
     return [(divide(g), v) for g, v in grads_and_vars]
 
 
-def configure(config, name):
+def configure(config: Any, name: str) -> Any:
     """`config` (a ConfigProto, not changed) with the rewrite of policy `name` turned on: a copy."""
     check(name, "precision.configure")
     if name == "float32":
@@ -163,7 +164,7 @@ def keep_loss_in_float32() -> bool:
     return True
 
 
-def native_bfloat16():
+def native_bfloat16() -> Optional[bool]:
     """Whether this CPU computes bfloat16 natively (AVX512_BF16 or AMX-BF16); None if unknown."""
     try:
         with open("/proc/cpuinfo") as f:
@@ -173,7 +174,7 @@ def native_bfloat16():
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def check_device(name, has_gpu):
+def check_device(name: str, has_gpu: bool) -> None:
     """mixed_float16 needs a GPU: TensorFlow's float16 rewrite converts only GPU ops."""
     if name == "mixed_float16" and not has_gpu:
         raise ValueError("precision mixed_float16 needs a GPU (TensorFlow's float16 rewrite "
