@@ -25,6 +25,7 @@ built once in the model's own graph (`TrainGraph.multi_step`): the loop's
 body is a copy of the step's ops, whose variables are the model's own, so it
 trains exactly as N runs of the step. The remaining batches (fewer than N
 full ones, the partial last one) take one run each, as with N = 1.
+
 **Small steps run in the calling thread.** A session run normally hands
 each op to TensorFlow's inter-op thread pool; waking a pool thread costs
 tens of microseconds, the whole cost of a tiny op. When the step computes
