@@ -138,6 +138,8 @@ def main(argv=None):
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
         p.error("unknown variant(s) %s; choose from %s" % (", ".join(unknown), ", ".join(VARIANTS)))
+    if "mixed_bfloat16" in names:  # the process's setup: the loss's softmax stays float32
+        precision.keep_loss_in_float32()
     params = make_params(model=args.model, peer="none", json="", markdown="", plot="")
     batch = params.batch_for(args.model)
     x, y = load_data(args.model, batch, params)

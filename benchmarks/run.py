@@ -72,6 +72,9 @@ def main(argv=None):
     from tfcore import quiet  # before TensorFlow: its start-up banners are filtered
     quiet.for_command(argv)
     from benchmarks import environment, harness, report  # imports TensorFlow
+    if params.precision != "float32":  # the process's setup: the loss's softmax stays float32
+        from tfcore import precision
+        precision.keep_loss_in_float32()
 
     try:
         environment.select_devices(params)

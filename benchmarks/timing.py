@@ -16,7 +16,7 @@ models, in one session run (`TrainGraph.multi_step`: the step in a
 
 FLOPs per step: the forward FLOPs of the dense arithmetic (`DENSE_TYPES`:
 convolutions, matmuls, their bias adds, the fused LSTM) counted by
-`tfcore.inspect.flops.op_flops`, the formulas `python -m tfcore.inspect`
+`tfcore.flops.op_flops`, the formulas `python -m tfcore.inspect`
 prints, times `TRAINING_MULTIPLIER` for a training step. Element-wise work
 (activations, pooling, dropout masks, the loss) is left out: a few FLOPs per
 activation against hundreds for a 3x3 convolution, and memory-bound, so
@@ -40,8 +40,8 @@ import tfcore
 from benchmarks.environment import session_config
 from benchmarks.registry import get
 from tfcore import precision, train
-from tfcore.inspect import flops as inspect_flops
-from tfcore.inspect.layers import ancestors
+from tfcore import flops as inspect_flops
+from tfcore.flops import ancestors
 
 TRAINING_MULTIPLIER = 3  # forward + backward (input gradients + weight gradients)
 DENSE_TYPES = frozenset(("Conv2D", "DepthwiseConv2dNative", "MatMul", "BatchMatMul",

@@ -120,6 +120,8 @@ def parse(p, argv, quick=None):
     except ValueError as err:
         p.error(str(err))
     tfcore.precision.set_default_policy(args.precision)
+    if args.precision != "float32":  # the process's setup: the loss's softmax stays float32
+        tfcore.precision.keep_loss_in_float32()
     if args.quick:
         for key, value in (quick or {}).items():
             current = getattr(args, key)

@@ -128,26 +128,13 @@ def build(batchnorm=False, learning_rate=1e-3, decay=1e-5, seed=0, device=None,
     with graph.as_default(), common.device_scope(device if towers == 1 else None), activations_path:
         x = tfcore.placeholder((batch_size, 28, 28, 1), name="pixels")
         y = tfcore.placeholder((batch_size, 10), name="one_hot_labels")
-        forward = network(batchnorm, fused_batchnorm, implementation, gradient)
-        optimizer = optimizers.Adam(learning_rate, decay=decay)
-        if switch == "passes" and towers == 1:
-            return _two_passes(graph, x, y, forward, optimizer, cross_entropy)
-        training = tfcore.placeholder_with_default(False, name="training")
-        if towers > 1:
-            model = parallel.build(
-                forward, cross_entropy, optimizer, x, y,
-                parallel.tower_devices(towers, common.device_kind(device)), training=training,
-                metrics={"accuracy": lambda labels, logits: metrics.accuracy(labels, logits)})
-            model.predictions = tfcore.activations.softmax(model.predictions)
-            return model
-        logits = forward(x, training)
-        probabilities = tfcore.activations.softmax(logits)
-        loss = cross_entropy(y, logits)
-        train_op = optimizer.minimize(loss)
-        accuracy = metrics.accuracy(y, logits, kind="categorical")
-        model = train.TrainGraph(graph, x, y, probabilities, loss, train_op,
-                                 metrics={"accuracy": accuracy}, training=training)
-    return model
+        return train.assemble(
+            graph, x, y, network(batchnorm, fused_batchnorm, implementation, gradient), cross_entropy,
+            optimizers.Adam(learning_rate, decay=decay),
+            metrics={"accuracy": functools.partial(metrics.accuracy, kind="categorical")},
+            switch="placeholder" if towers > 1 else switch,  # towers always read a placeholder
+            devices=parallel.tower_devices(towers, common.device_kind(device)) if towers > 1 else None,
+            output=tfcore.activations.softmax)
 
 
 def build_with_switch(**options):
@@ -156,20 +143,6 @@ def build_with_switch(**options):
     `python -m tfcore.inspect mnist_cnn:build_with_switch --expand` opens them.
     """
     return build(switch="placeholder", **options)
-
-
-def _two_passes(graph, x, y, forward, optimizer, cross_entropy):
-    """The training pass (loss, Adam step) and the inference pass, on the same layers."""
-    train_logits = forward(x, True)
-    train_loss = cross_entropy(y, train_logits)
-    train_op = optimizer.minimize(train_loss)
-    logits = forward(x, False)
-    probabilities = tfcore.activations.softmax(logits)
-    return train.TrainGraph(
-        graph, x, y, probabilities, cross_entropy(y, logits), train_op,
-        metrics={"accuracy": metrics.accuracy(y, logits, kind="categorical")},
-        train_loss=train_loss,
-        train_metrics={"accuracy": metrics.accuracy(y, train_logits, kind="categorical")})
 
 
 def load(data_dir=None, limit=None):

@@ -17,7 +17,7 @@ import tensorflow as tf
 import tfcore
 from models import lstm_temperature, mlp, mnist_cnn
 from tfcore import losses, optimizers
-from tfcore.inspect import flops as flops_lib
+from tfcore import flops as flops_lib
 from tfcore.inspect import graph_stats, placement_report, profiler_flops, render, summary, to_dot
 from tfcore.inspect import write_graph
 from tfcore.inspect.layers import ancestors

@@ -13,6 +13,32 @@ from models import mnist_cnn
 from tfcore import precision, train
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _loss_in_float32():
+    """What a program's main() does once (the commands do it on --precision)."""
+    precision.keep_loss_in_float32()
+
+
+def test_building_and_configuring_a_session_writes_no_environment_variable(monkeypatch):
+    for variable in precision._LIST_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    before = dict(os.environ)
+    with precision.policy("mixed_bfloat16"):
+        graph = tfcore.new_graph()
+    with graph.as_default():
+        tf.nn.softmax(tfcore.placeholder((None, 3)))
+    precision.configure(tfcore.session_config(), "mixed_bfloat16")
+    with tfcore.session(graph=graph):
+        pass
+    assert dict(os.environ) == before
+    # The explicit step writes them, and keeps a value the user set.
+    assert precision.keep_loss_in_float32()
+    assert all(os.environ[v] == precision.FLOAT32_OPS for v in precision._LIST_VARIABLES)
+    monkeypatch.setenv(precision._LIST_VARIABLES[0], "Softmax")
+    assert not precision.keep_loss_in_float32()
+    assert os.environ[precision._LIST_VARIABLES[0]] == "Softmax"
+
+
 def _batch(n, seed=0):
     rng = np.random.RandomState(seed)
     return rng.rand(n, 28, 28, 1).astype(np.float32), np.eye(10, dtype=np.float32)[rng.randint(0, 10, n)]

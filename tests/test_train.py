@@ -12,6 +12,7 @@ import pytest
 import tensorflow as tf
 
 import tfcore
+import tfcore.train_speed
 from tfcore import checkpoint
 from tfcore.layers.dense import Dense
 from tfcore.layers.dropout import Dropout
@@ -490,7 +491,7 @@ def test_small_steps_run_in_the_callers_thread_and_large_or_multi_device_ones_ke
     assert small.step_options(32) is options  # chosen once per batch size
     # The same graph at a batch large enough to pass the FLOP threshold keeps TF's default.
     flops_per_row = 2 * 3 * 8 + 8 + 2 * 8 + 1  # the two MatMuls and bias adds, per row
-    big = int(tfcore.train.CALLER_THREAD_FLOPS // flops_per_row) + 1
+    big = int(tfcore.train_speed.CALLER_THREAD_FLOPS // flops_per_row) + 1
     assert small.step_options(big) is None
     graph = tfcore.new_graph(0)
     with graph.as_default():
@@ -508,8 +509,8 @@ def test_small_steps_run_in_the_callers_thread_and_large_or_multi_device_ones_ke
 def test_fit_in_the_callers_thread_trains_exactly_as_with_the_thread_pool(monkeypatch, steps_per_run):
     x, y = regression_data(n=50)
     results = []
-    for threshold in (tfcore.train.CALLER_THREAD_FLOPS, 0):  # 0: no step is small, the pool runs it
-        monkeypatch.setattr(tfcore.train, "CALLER_THREAD_FLOPS", threshold)
+    for threshold in (tfcore.train_speed.CALLER_THREAD_FLOPS, 0):  # 0: no step is small, the pool runs it
+        monkeypatch.setattr(tfcore.train_speed, "CALLER_THREAD_FLOPS", threshold)
         model = build_regression(hidden=6, dropout=0.3, optimizer=Adam(0.01))
         assert (model.step_options(8) is None) == (threshold == 0)
         with tfcore.session(graph=model.graph) as sess:

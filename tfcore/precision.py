@@ -28,16 +28,21 @@ i.e. variables are cast on read, the ops on TensorFlow's allow list compute in
 the low precision, and the ops that need range or accumulate (the sums into the
 loss, the optimizer's updates) stay float32. TensorFlow's lists decide per op;
 its oneDNN list would also run (Log)Softmax in bfloat16, i.e. the loss's
-log-probabilities, so `configure` moves them to the deny list (through the
-environment variables TensorFlow reads when it rewrites a graph,
-TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_INFERLIST_REMOVE and ..._DENYLIST_ADD,
-unless you set either yourself; they then hold for every session of the process):
-the logits are cast back to float32 and the loss is computed in float32. See the rewritten graph with
+log-probabilities. `keep_loss_in_float32()` moves them to the deny list: the
+logits are cast back to float32 and the loss is computed in float32. TensorFlow
+reads those lists only from the process's environment
+(TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_INFERLIST_REMOVE and ..._DENYLIST_ADD,
+when a session first runs a graph), so this is an explicit step of setting up
+the process, like the stderr filter: the commands call it in `main()` (every
+`--precision` parse), and a program of yours calls it once, before its first
+session. Nothing in tfcore writes the environment while a graph or session is
+being built. See the rewritten graph with
 `RunOptions(output_partition_graphs=True)` (tests/test_precision.py does).
 
 On a CPU without native bfloat16 (no AVX512_BF16 or AMX) oneDNN emulates it:
 the path runs, usually slower than float32. `native_bfloat16()` tells.
 
+    tfcore.precision.keep_loss_in_float32()         # once per process: the loss in float32
     graph = tfcore.new_graph()
     tfcore.precision.set_policy(graph, "mixed_bfloat16")
     ... build the model in graph ...
@@ -48,6 +53,7 @@ the path runs, usually slower than float32. `native_bfloat16()` tells.
 import contextlib
 import os
 import threading
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
@@ -63,7 +69,7 @@ _DEFAULT = threading.local()  # the policy `new_graph` records: a stack of `poli
 _PROCESS = ["float32"]  # below every block: what a command line chose (set_default_policy)
 
 
-def check(name, who="precision"):
+def check(name: str, who: str = "precision") -> str:
     """`name` if it is a policy; a ValueError naming `who` and the choices otherwise."""
     if name not in POLICIES:
         raise ValueError("%s: unknown precision policy %r; choose from %s"
@@ -72,7 +78,7 @@ def check(name, who="precision"):
 
 
 @contextlib.contextmanager
-def policy(name):
+def policy(name: str) -> Iterator[None]:
     """Graphs made by `tfcore.new_graph` inside this block carry policy `name`."""
     stack = _DEFAULT.__dict__.setdefault("stack", [])
     stack.append(check(name, "precision.policy"))
@@ -82,7 +88,7 @@ def policy(name):
         stack.pop()
 
 
-def set_default_policy(name):
+def set_default_policy(name: str) -> None:
     """The policy of graphs made outside any `policy` block, for this process.
 
     For command lines (the examples' `--precision`), which build their graphs
@@ -92,13 +98,13 @@ def set_default_policy(name):
     _PROCESS[0] = check(name, "precision.set_default_policy")
 
 
-def current_policy():
+def current_policy() -> str:
     """The policy of the innermost `policy` block (outside any: the process default, float32)."""
     stack = getattr(_DEFAULT, "stack", None)
     return stack[-1] if stack else _PROCESS[0]
 
 
-def set_policy(graph, name):
+def set_policy(graph: tf.Graph, name: str) -> tf.Graph:
     """Record policy `name` on `graph`: every `tfcore.session` on it applies it."""
     check(name, "precision.set_policy")
     graph.clear_collection(_COLLECTION)
@@ -106,18 +112,18 @@ def set_policy(graph, name):
     return graph
 
 
-def policy_of(graph):
+def policy_of(graph: Optional[tf.Graph]) -> str:
     """The policy recorded on `graph` ("float32" if none)."""
     recorded = graph.get_collection(_COLLECTION) if graph is not None else []
     return recorded[-1] if recorded else "float32"
 
 
-def loss_scale(graph):
+def loss_scale(graph: Optional[tf.Graph]) -> float:
     """The factor the loss is multiplied by before differentiating: LOSS_SCALE for float16, else 1."""
     return LOSS_SCALE if policy_of(graph) == "mixed_float16" else 1.0
 
 
-def unscale(grads_and_vars, scale):
+def unscale(grads_and_vars: Sequence[Tuple[Any, Any]], scale: float) -> List[Tuple[Any, Any]]:
     """Each gradient divided by `scale` (sparse ones through their values)."""
     def divide(grad):
         if isinstance(grad, tf.IndexedSlices):
@@ -126,7 +132,7 @@ def unscale(grads_and_vars, scale):
     return [(divide(g), v) for g, v in grads_and_vars]
 
 
-def configure(config, name):
+def configure(config: Any, name: str) -> Any:
     """`config` (a ConfigProto, not changed) with the rewrite of policy `name` turned on: a copy."""
     check(name, "precision.configure")
     if name == "float32":
@@ -135,11 +141,6 @@ def configure(config, name):
     configured.CopyFrom(config)
     rewrites = configured.graph_options.rewrite_options
     on = type(rewrites).ON  # RewriterConfig.Toggle.ON, read from the message's own class
-    # Read by the rewrite each time it runs (when a session first runs a graph); values
-    # the user set are kept.
-    if not any(variable in os.environ for variable in _LIST_VARIABLES):
-        for variable in _LIST_VARIABLES:
-            os.environ[variable] = FLOAT32_OPS
     if name == "mixed_bfloat16":
         rewrites.auto_mixed_precision_onednn_bfloat16 = on
     else:
@@ -147,7 +148,23 @@ def configure(config, name):
     return configured
 
 
-def native_bfloat16():
+def keep_loss_in_float32() -> bool:
+    """Set up this process so the mixed-precision rewrite keeps Softmax and LogSoftmax in float32.
+
+    Writes TensorFlow's list variables (TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_INFERLIST_REMOVE
+    and ..._DENYLIST_ADD) to `FLOAT32_OPS`, unless you set either yourself (yours are kept).
+    The rewrite reads them whenever it runs, so they hold for every session of the process
+    that runs afterwards; call this from a program's `main()`, before its first session.
+    Returns whether it wrote them.
+    """
+    if any(variable in os.environ for variable in _LIST_VARIABLES):
+        return False
+    for variable in _LIST_VARIABLES:
+        os.environ[variable] = FLOAT32_OPS
+    return True
+
+
+def native_bfloat16() -> Optional[bool]:
     """Whether this CPU computes bfloat16 natively (AVX512_BF16 or AMX-BF16); None if unknown."""
     try:
         with open("/proc/cpuinfo") as f:
@@ -157,7 +174,7 @@ def native_bfloat16():
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def check_device(name, has_gpu):
+def check_device(name: str, has_gpu: bool) -> None:
     """mixed_float16 needs a GPU: TensorFlow's float16 rewrite converts only GPU ops."""
     if name == "mixed_float16" and not has_gpu:
         raise ValueError("precision mixed_float16 needs a GPU (TensorFlow's float16 rewrite "

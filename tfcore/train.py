@@ -51,82 +51,31 @@ Choices a reader should know:
 * **Callbacks** (`callbacks=[...]`, `tfcore.callbacks`): Keras 2's hooks and
   callbacks; their state is saved with each checkpoint, so a resumed run
   stops, or lowers its learning rate, at the same epoch as an uninterrupted one.
-* **Several steps per session run** (`steps_per_run=N`, Keras's
-  `steps_per_execution`). A session run has a fixed cost (~0.5 ms on a CPU)
-  that a small model's step (the stateful LSTM's: 0.2 MFLOP) does not hide.
-  With N > 1, groups of N full batches go through one run of
-
-      xs, ys = N batches stacked: (N, batch, ...)
-      i = 0
-      while i < N and the last loss was finite:
-          loss_i, metrics_i = the training step on (xs[i], ys[i]), training=True
-          i += 1                                  (after step i's updates)
-
-  built once in the model's own graph (`TrainGraph.multi_step`): the loop's
-  body is a copy of the step's ops, whose variables are the model's own, so it
-  trains exactly as N runs of the step. The remaining batches (fewer than N
-  full ones, the partial last one) take one run each, as with N = 1.
-* **Small steps run in the calling thread.** A session run normally hands
-  each op to TensorFlow's inter-op thread pool; waking a pool thread costs
-  tens of microseconds, the whole cost of a tiny op. When the step computes
-  little (`TrainGraph.step_options`: under `CALLER_THREAD_FLOPS` forward
-  FLOPs per batch), `fit` runs it with `RunOptions(inter_op_thread_pool=-1)`:
-  the ops run one after another in the thread that called `session.run`,
-  each still using the intra-op pool for its own arithmetic. The results are
-  the same; measured here (2 cores) a logistic-regression step went from
-  ~0.13 ms to ~0.08 ms and the LSTM's from ~0.34 to ~0.26 ms, while the CNN's
-  (2 GFLOP, ops worth running side by side) was no faster, so it keeps the pool.
+* **Speed tricks** (several steps per session run, small steps in the
+  calling thread, the callable cache) live in `tfcore.train_speed`, which
+  `TrainGraph` inherits from: `fit` reads the same with or without them.
 """
 
-import collections
 import sys
 import time
 import warnings
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-import tensorflow as tf
+from numpy.typing import ArrayLike
 import tqdm
 
 from tfcore import checkpoint as checkpoint_lib
-from tfcore import quiet, weighting
+from tfcore import quiet, train_speed, weighting
 from tfcore.callbacks import CallbackList
 from tfcore.graph import RESET_STATES_COLLECTION
-from tfcore.inspect import flops as flops_lib
-from tfcore.inspect.layers import ancestors
-from tfcore.optimizers import LEARNING_RATES, OPTIMIZER_VARIABLES
+from tfcore.train_graph import TrainGraph, assemble  # noqa: F401  (tfcore.train.TrainGraph, as documented)
 
 # The graph collection where stateful layers put their reset ops (see layers/recurrent/sequence.py).
 RESET_STATES = RESET_STATES_COLLECTION
 DEFAULT_BATCH_SIZE = 32
-
-
-# What `TrainGraph.multi_step` builds: the stacked-batch placeholders and what one run fetches.
-MultiStep = collections.namedtuple("MultiStep", ["xs", "ys", "values", "steps_run", "ws"],
-                                   defaults=(None,))
-
-
-def sub_graph_def(graph_def, node_names):
-    """The nodes of `graph_def` that `node_names` need: their inputs, transitively, in graph order.
-
-    What the deprecated `tf.compat.v1.graph_util.extract_sub_graph` computes:
-    a walk back from the named nodes along every input, data (`name:1`) and
-    control (`^name`) alike. The function library and versions are kept.
-    """
-    by_name = {node.name: node for node in graph_def.node}
-    missing = [name for name in node_names if name not in by_name]
-    if missing:
-        raise ValueError("sub_graph_def: no nodes named %s in the graph" % ", ".join(missing))
-    needed, todo = set(), list(node_names)
-    while todo:
-        name = todo.pop()
-        if name not in needed:
-            needed.add(name)
-            todo.extend(i.lstrip("^").split(":")[0] for i in by_name[name].input)
-    out = tf.compat.v1.GraphDef()
-    out.versions.CopyFrom(graph_def.versions)
-    out.library.CopyFrom(graph_def.library)
-    out.node.extend(node for node in graph_def.node if node.name in needed)
-    return out
+# The speed tricks' names, where they were before train_speed.py held them.
+MultiStep, sub_graph_def = train_speed.MultiStep, train_speed.sub_graph_def
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -137,265 +86,11 @@ class NonFiniteLossError(FloatingPointError):
     `checkpoint` (the newest, last good one, or None) is `.../ckpt-<epoch>`.
     """
 
-    def __init__(self, message, epoch, batch, checkpoint):
+    def __init__(self, message: str, epoch: int, batch: int, checkpoint: Optional[str]) -> None:
         super().__init__(message)
         self.epoch = epoch
         self.batch = batch
         self.checkpoint = checkpoint  # the last good checkpoint's path prefix, or None
-
-
-class TrainGraph:
-    """A built graph and the tensors a training loop needs from it.
-
-    Args:
-      graph: the `tf.Graph` everything below lives in.
-      inputs: the input placeholder, batch first (`(None, ...)`, or a number
-        for a fixed batch size).
-      targets: the target placeholder, batch first (None for predict-only).
-      predictions: the model's output tensor.
-      loss: a scalar, the mean of the per-example losses of the batch.
-      train_op: the op one training step runs (an optimizer's `minimize`,
-        with the layers' update ops already attached).
-      metrics: `{"accuracy": tensor, ...}`, each a batch mean.
-      training: the boolean switch layers read (`placeholder_with_default(False)`),
-        fed True for training steps; None if no layer behaves differently, or
-        if the training step has a forward pass of its own (`train_loss`).
-      train_loss, train_metrics: the loss and metrics of the training step when
-        it has its own forward pass (the layers called with `training=True`,
-        sharing their variables with an inference pass that gives
-        `predictions`, `loss` and `metrics`), as Keras builds its train and
-        predict functions. `fit` runs and reports these; `evaluate`, `predict`
-        and export use the inference ones. Default: `loss` and `metrics`.
-      sample_weights: a `(batch,)` float placeholder the loss weighs its examples by
-        (`tfcore.losses`' `sample_weight=`), fed from `fit`'s and `evaluate`'s
-        `sample_weight` / `class_weight` (`tfcore.weighting`), with ones when
-        none are given; None (default): the model takes no weights.
-      init_op: the op that initializes a fresh model; default: the initializers
-        of all global variables (what `global_variables_initializer()` runs).
-      max_to_keep: how many epoch checkpoints the Saver keeps.
-
-    Creating a TrainGraph adds to the graph the run's `epoch` counter (a
-    non-trainable int64 variable) and a `tf.compat.v1.train.Saver` over all
-    global variables, so create it after everything else is built.
-    """
-
-    def __init__(self, graph, inputs, targets=None, predictions=None, loss=None,
-                 train_op=None, metrics=None, training=None, init_op=None, max_to_keep=5,
-                 train_loss=None, train_metrics=None, sample_weights=None):
-        self.graph = graph
-        self.sample_weights = sample_weights
-        self.inputs = inputs
-        self.targets = targets
-        self.predictions = predictions
-        # The loss fit reports and evaluate computes. Keras reports the total that is
-        # minimised: a builder whose train op minimises loss + a regularization term
-        # (weight decay, activity penalties) passes that total here.
-        self.loss = loss
-        self.train_op = train_op
-        self.metrics = dict(metrics or {})
-        self.training = training
-        self.train_loss = loss if train_loss is None else train_loss
-        self.train_metrics = self.metrics if train_metrics is None else dict(train_metrics)
-        if sorted(self.train_metrics) != sorted(self.metrics):
-            raise ValueError("TrainGraph: train_metrics must name the same metrics as metrics "
-                             "(%s), got %s" % (sorted(self.metrics), sorted(self.train_metrics)))
-        self._callables = {}
-        self._step_options = {}  # batch size -> RunOptions (or None), see step_options
-        self._multi_steps = {}
-        self._setters = {}  # (what, variables) -> (placeholders, assign op), built on first use
-        self.stop_training = False  # a callback sets it to end `fit` after the current epoch
-        for name in self.metrics:
-            if name == "loss" or name.startswith("val_"):
-                raise ValueError("TrainGraph: metric name %r is reserved" % name)
-        with graph.as_default(), tf.name_scope("train"):
-            self.epoch_variable = tf.compat.v1.Variable(
-                0, dtype=tf.int64, trainable=False, name="epoch", use_resource=True)
-            self._epoch_value = tf.compat.v1.placeholder(tf.int64, (), name="epoch_value")
-            self._assign_epoch = self.epoch_variable.assign(self._epoch_value)
-            self.variables = tf.compat.v1.global_variables()
-            self.init_op = init_op if init_op is not None else \
-                tf.compat.v1.variables_initializer(self.variables)
-            # tf.identity marks the result used: report_uninitialized_variables complains
-            # at graph teardown about a result that was never consumed.
-            self._uninitialized = tf.identity(
-                tf.compat.v1.report_uninitialized_variables(self.variables), name="uninitialized")
-            self.saver = tf.compat.v1.train.Saver(
-                self.variables, max_to_keep=max_to_keep, save_relative_paths=True)
-
-    @property
-    def reset_ops(self):
-        """The ops that reset stateful layers (the graph collection `tfcore_reset_states`)."""
-        return self.graph.get_collection(RESET_STATES)
-
-    @property
-    def batch_size(self):
-        """The batch size the inputs are fixed to, or None when any size is accepted."""
-        shape = self.inputs.shape
-        return None if shape.rank is None or shape[0] is None else int(shape[0])
-
-    def callable(self, session, fetches, feeds, options=None):
-        """`session.make_callable(fetches, feed_list=feeds)`, made once per session.
-
-        With a feed list, TensorFlow's callable is a thin wrapper over
-        `session.run` (the session itself caches the partitioned, optimised graph
-        per feed/fetch signature), so what this saves is Python bookkeeping.
-        `options` (a `tf.compat.v1.RunOptions`, e.g. `step_options`) go with every call.
-        """
-        key = (tuple(id(f) for f in fetches), tuple(id(f) for f in feeds), id(options))
-        cached = self._callables.get(key)
-        if cached is None or cached[0] is not session:
-            run = session.make_callable(fetches, feed_list=feeds)
-            if options is not None:
-                run = _with_options(run, options)
-            cached = (session, run)
-            self._callables[key] = cached
-        return cached[1]
-
-    def step_options(self, batch_size):
-        """`RunOptions` for a training step on `batch_size` rows: the caller's thread if it is small.
-
-        Small means under `CALLER_THREAD_FLOPS` forward FLOPs per batch, counted
-        by `tfcore.inspect.flops` over the ops the loss depends on (a `None`
-        batch dimension taken as `batch_size`). Returns None (the inter-op
-        pool, TensorFlow's default) for larger steps, and for a graph whose
-        ops are placed on more than one device (towers run side by side).
-        """
-        key = int(batch_size)
-        if key not in self._step_options:
-            self._step_options[key] = (None if self.train_loss is None
-                                       else run_options_for(self.train_loss, key))
-        return self._step_options[key]
-
-    def multi_step(self, steps, batch_size):
-        """`steps` training steps in one session run: the step's ops in a `tf.while_loop`.
-
-        Built once per `(steps, batch_size)` in the model's own graph, under the
-        name scope `train/multi_step_<steps>x<batch_size>`:
-
-        * `xs`, `ys`: placeholders `(steps, batch_size) + inputs.shape[1:]` (and
-          the targets'), the run's batches stacked;
-        * the loop's body imports the training step, i.e. the sub-graph of the
-          train op, the loss and the metrics (`sub_graph_def` of the graph as
-          it is now), with `inputs`, `targets` and `training` mapped to `xs[i]`,
-          `ys[i]` and `True`, and writes `[loss, metric, ...]` (float64) to row
-          i of a `TensorArray`;
-        * `i + 1`, the row and the loss's finiteness are computed under
-          `tf.control_dependencies([train_op])`, so iteration i + 1 starts
-          after step i's updates, and the loop stops after a non-finite loss
-          (as `fit` stops after that step).
-
-        Returns a `MultiStep(xs, ys, values, steps_run, ws)` (`ws`: the stacked
-        sample weights' placeholder, None without `sample_weights`): `values` is
-        `(steps, 1 + len(metrics))` float64 (rows past `steps_run` are zeros),
-        `steps_run` how many steps ran.
-
-        The copy shares the model's state: a resource variable's handle op
-        names its variable by `shared_name`, which the import keeps, so the
-        imported step reads and updates the very variables the single step
-        does (weights, optimizer slots, RNN states, dropout counters), and
-        checkpoints, `initialize` and `report_uninitialized_variables` see
-        no new variables (the Saver has its list). tfcore's Dropout draws its
-        masks from stateless ops seeded by a counter variable, so the loop
-        draws the same masks as single steps. A *stateful* random op
-        (`tf.random.uniform`) would not: each copy of it gets its own kernel,
-        i.e. its own random stream.
-        """
-        key = (int(steps), int(batch_size))
-        if key in self._multi_steps:
-            return self._multi_steps[key]
-        if self.train_op is None or self.train_loss is None or self.targets is None:
-            raise ValueError("TrainGraph.multi_step: the model needs targets, a loss and a train_op")
-        outputs = [self.train_loss] + [self.train_metrics[k] for k in self.metrics]
-        # Taken before the loop exists: the body copies the step, not earlier loops.
-        step_def = sub_graph_def(self.graph.as_graph_def(),
-                                 [self.train_op.name] + [t.op.name for t in outputs])
-        in_step = {node.name for node in step_def.node}
-        with self.graph.as_default(), tf.name_scope("train/multi_step_%dx%d/" % key):
-            xs = tf.compat.v1.placeholder(
-                self.inputs.dtype, [steps, batch_size] + self.inputs.shape.as_list()[1:], name="xs")
-            ys = tf.compat.v1.placeholder(
-                self.targets.dtype, [steps, batch_size] + self.targets.shape.as_list()[1:], name="ys")
-            ws = None if self.sample_weights is None else tf.compat.v1.placeholder(
-                self.sample_weights.dtype, [steps, batch_size], name="ws")
-
-            def body(i, finite, rows):
-                input_map = {self.inputs.name: xs[i], self.targets.name: ys[i]}
-                if ws is not None and self.sample_weights.op.name in in_step:
-                    input_map[self.sample_weights.name] = ws[i]
-                if self.training is not None and self.training.op.name in in_step:
-                    input_map[self.training.name] = tf.constant(True)
-                *values, train_op = tf.graph_util.import_graph_def(
-                    step_def, input_map=input_map, name="step",
-                    return_elements=[t.name for t in outputs] + [self.train_op.name])
-                with tf.control_dependencies([train_op]):
-                    row = tf.stack([tf.cast(v, tf.float64) for v in values])
-                    return i + 1, tf.math.is_finite(row[0]), rows.write(i, row)
-
-            rows = tf.TensorArray(tf.float64, size=steps, element_shape=[len(outputs)])
-            steps_run, _, rows = tf.while_loop(
-                lambda i, finite, rows: tf.logical_and(i < steps, finite), body,
-                [tf.constant(0), tf.constant(True), rows])
-            built = MultiStep(xs, ys, rows.stack(name="values"), tf.identity(steps_run, "steps_run"),
-                              ws)
-        self._multi_steps[key] = built
-        return built
-
-    @property
-    def weights(self):
-        """The model's weights: every variable but the optimizer's state and the epoch counter.
-
-        Trained weights and moving statistics (what Keras's `get_weights` holds),
-        plus tfcore's other model state (dropout counters, stateful RNN carry).
-        """
-        excluded = {v.ref() for v in self.graph.get_collection(OPTIMIZER_VARIABLES)}
-        excluded.add(self.epoch_variable.ref())
-        return [v for v in self.variables if v.ref() not in excluded]
-
-    def get_weights(self, session):
-        """The values of `weights`, as a list of NumPy arrays in the same order."""
-        return session.run(self.weights)
-
-    def set_weights(self, session, values):
-        """Load `values` (as `get_weights` returns them) into `weights`."""
-        self._assign(session, "weights", self.weights, values)
-
-    @property
-    def learning_rates(self):
-        """The optimizers' base learning-rate variables (`tfcore.optimizers.LEARNING_RATES`)."""
-        return self.graph.get_collection(LEARNING_RATES)
-
-    def get_learning_rate(self, session):
-        """The base learning rate lr (of the first optimizer), as a float."""
-        if not self.learning_rates:
-            raise ValueError("TrainGraph: the graph has no tfcore optimizer with a learning-rate "
-                             "variable (an optimizer whose rate is a schedule has none)")
-        return float(session.run(self.learning_rates[0]))
-
-    def set_learning_rate(self, session, value):
-        """Set every optimizer's base learning rate lr to `value` (Keras 2 decay still applies)."""
-        if not self.learning_rates:
-            raise ValueError("TrainGraph: the graph has no tfcore optimizer with a learning-rate "
-                             "variable (an optimizer whose rate is a schedule has none)")
-        variables = self.learning_rates
-        self._assign(session, "learning_rate", variables, [value] * len(variables))
-
-    def _assign(self, session, what, variables, values):
-        """Run one op assigning `values` to `variables`, built once (placeholders fed)."""
-        values = list(values)
-        if len(values) != len(variables):
-            raise ValueError("TrainGraph: %s takes %d values, got %d" % (what, len(variables), len(values)))
-        key = (what, tuple(v.ref() for v in variables))
-        if key not in self._setters:
-            with self.graph.as_default(), tf.name_scope("train/set_" + what):
-                feeds = [tf.compat.v1.placeholder(v.dtype.base_dtype, v.shape) for v in variables]
-                op = tf.group(*[v.assign(f, read_value=False) for v, f in zip(variables, feeds)])
-            self._setters[key] = (feeds, op)
-        feeds, op = self._setters[key]
-        session.run(op, dict(zip(feeds, values)))
-
-    def set_epoch(self, session, epoch):
-        """Store the number of completed epochs in the graph (checkpoints save it)."""
-        session.run(self._assign_epoch, {self._epoch_value: int(epoch)})
 
 
 class History:
@@ -406,18 +101,20 @@ class History:
     seconds each epoch took (training and validation).
     """
 
-    def __init__(self, history=None, epoch=None, epoch_times=None):
+    def __init__(self, history: Optional[Dict[str, List[float]]] = None,
+                 epoch: Optional[List[int]] = None,
+                 epoch_times: Optional[List[float]] = None) -> None:
         self.history = {k: list(v) for k, v in (history or {}).items()}
         self.epoch = list(epoch or [])
         self.epoch_times = list(epoch_times or [])
 
-    def append(self, epoch, logs, seconds):
+    def append(self, epoch: int, logs: Dict[str, float], seconds: float) -> None:
         self.epoch.append(int(epoch))
         self.epoch_times.append(float(seconds))
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         return {"history": self.history, "epoch": self.epoch, "epoch_times": self.epoch_times}
 
     def __repr__(self):
@@ -456,7 +153,7 @@ def _check_array(array, placeholder, what, role):
     return array
 
 
-def _check_data(model, x, y, batch_size, what, y_role="y"):
+def _check_data(model, x, y, batch_size, what, y_role="y") -> Tuple[np.ndarray, Any]:
     x = _check_array(x, model.inputs, what, "x")
     n = len(x)
     if y is not None:
@@ -486,7 +183,7 @@ def _batches(order, batch_size):
     return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
 
 
-def epoch_order(n, epoch, seed, shuffle=True):
+def epoch_order(n: int, epoch: int, seed: int, shuffle: bool = True) -> np.ndarray:
     """The order of the `n` rows in epoch `epoch`: a permutation drawn from (seed, epoch).
 
     Seeding from the pair (not from a generator that advanced through earlier
@@ -502,7 +199,7 @@ def epoch_order(n, epoch, seed, shuffle=True):
 # Initialisation, evaluation, prediction
 # ---------------------------------------------------------------------------
 
-def initialize(model, session):
+def initialize(model: TrainGraph, session: Any) -> None:
     """Initialize the variables that are not yet initialized.
 
     A fresh session runs `model.init_op`. Variables already holding values
@@ -518,13 +215,15 @@ def initialize(model, session):
         session.run([v.initializer for v in model.variables if v.op.name in missing])
 
 
-def reset_states(model, session):
+def reset_states(model: TrainGraph, session: Any) -> None:
     """Run the stateful layers' reset ops (nothing if there are none)."""
     if model.reset_ops:
         session.run(model.reset_ops)
 
 
-def evaluate(model, session, x, y, batch_size=None, sample_weight=None):
+def evaluate(model: TrainGraph, session: Any, x: ArrayLike, y: ArrayLike,
+             batch_size: Optional[int] = None,
+             sample_weight: Optional[ArrayLike] = None) -> Dict[str, float]:
     """Loss and metrics on `(x, y)` with the weights fixed: `{"loss": ..., "accuracy": ...}`.
 
     Each figure is the mean over all rows: batch means weighted by batch size,
@@ -553,7 +252,8 @@ def _evaluate(model, session, x, y, batch_size, weights=None):
     return {name: float(total / len(x)) for name, total in zip(names, totals)}
 
 
-def predict(model, session, x, batch_size=None):
+def predict(model: TrainGraph, session: Any, x: ArrayLike,
+            batch_size: Optional[int] = None) -> np.ndarray:
     """The model's predictions for every row of `x`, batch by batch, as one array.
 
     Stateful layers are reset first.
@@ -572,9 +272,14 @@ def predict(model, session, x, batch_size=None):
 # fit
 # ---------------------------------------------------------------------------
 
-def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_data=None,
-        checkpoint_dir=None, seed=None, progress=True, initial_epoch=None, on_epoch_end=None,
-        steps_per_run=1, callbacks=None, sample_weight=None, class_weight=None):
+def fit(model: TrainGraph, session: Any, x: ArrayLike, y: ArrayLike, epochs: int,
+        batch_size: Optional[int] = None, shuffle: bool = True,
+        validation_data: Optional[Sequence[Any]] = None, checkpoint_dir: Optional[str] = None,
+        seed: Optional[int] = None, progress: bool = True, initial_epoch: Optional[int] = None,
+        on_epoch_end: Optional[Callable[[int, Dict[str, float]], Any]] = None,
+        steps_per_run: int = 1, callbacks: Optional[Sequence[Any]] = None,
+        sample_weight: Optional[ArrayLike] = None,
+        class_weight: Optional[Dict[int, float]] = None) -> "History":
     """Train `model` on `(x, y)` until `epochs` epochs are done; return a `History`.
 
     Args:
@@ -621,20 +326,20 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
     history, start, seed, saved_callbacks = _start(
         model, session, checkpoint_dir, seed, initial_epoch, progress, epochs)
     steps = _Steps(model, session, len(x), batch_size, steps_per_run)
-    callbacks = CallbackList(callbacks, model, session, dict(
+    hooks = CallbackList(callbacks, model, session, dict(
         epochs=epochs, initial_epoch=start, steps=steps.per_epoch, batch_size=batch_size, steps_per_run=steps_per_run,
         checkpoint_dir=checkpoint_dir, verbose=int(bool(progress)),
         sample_batch=_first_batch((validation_data or (x, y))[:2], batch_size)))
-    callbacks.on_train_begin(saved_callbacks)
+    hooks.on_train_begin(saved_callbacks)
     epoch = None
     try:
         for epoch in range(start, epochs):
-            callbacks.on_epoch_begin(epoch)
+            hooks.on_epoch_begin(epoch)
             began = time.perf_counter()
             reset_states(model, session)
             order = epoch_order(len(x), epoch, seed, shuffle)
             with _progress_bar(progress, steps.per_epoch, epoch, epochs) as bar:
-                logs = steps.train_epoch((x, y, weights), order, bar, callbacks, epoch, checkpoint_dir)
+                logs = steps.train_epoch((x, y, weights), order, bar, hooks, epoch, checkpoint_dir)
                 if logs is None:  # a non-finite loss, and a callback chose to stop quietly
                     break
                 if validation_data is not None:
@@ -643,10 +348,10 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
                     logs.update({"val_" + k: v for k, v in val.items()})
                     bar.set_postfix(_format(logs), refresh=True)
             seconds = time.perf_counter() - began
-            callbacks.on_epoch_end(epoch, logs)
+            hooks.on_epoch_end(epoch, logs)
             history.append(epoch, logs, seconds)
             if checkpoint_dir:
-                _save(model, session, checkpoint_dir, epoch, history, seed, callbacks)
+                _save(model, session, checkpoint_dir, epoch, history, seed, hooks)
             if on_epoch_end is not None and on_epoch_end(epoch, logs):
                 break
             if model.stop_training:
@@ -654,7 +359,7 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
     except KeyboardInterrupt:
         _say_interrupted(epoch, steps.batch_index, checkpoint_dir)
         raise
-    callbacks.on_train_end()
+    hooks.on_train_end()
     return history
 
 
@@ -662,7 +367,8 @@ def fit(model, session, x, y, epochs, batch_size=None, shuffle=True, validation_
 # fit's steps, in the order fit takes them
 # ---------------------------------------------------------------------------
 
-def _check_fit(model, x, y, epochs, batch_size, steps_per_run, validation_data, shuffle):
+def _check_fit(model, x, y, epochs, batch_size, steps_per_run, validation_data,
+               shuffle) -> Tuple[int, int, np.ndarray, Any, Any]:
     """Every argument checked before anything runs; returns them normalised."""
     if model.train_op is None or model.train_loss is None:
         raise ValueError("fit: the model needs a loss and a train_op")
@@ -736,41 +442,6 @@ def _first_batch(data, batch_size):
 def _progress_bar(progress, total, epoch, epochs):
     return tqdm.tqdm(total=total, desc="Epoch %d/%d" % (epoch + 1, epochs), unit="batch",
                      disable=not progress, leave=True, file=sys.stderr)
-
-
-CALLER_THREAD_FLOPS = 5e6  # forward FLOPs per batch under which a step runs in the caller's thread
-
-
-def run_options_for(tensor, batch_size):
-    """`RunOptions(inter_op_thread_pool=-1)` if computing `tensor` is a small step, else None.
-
-    Small: under `CALLER_THREAD_FLOPS` forward FLOPs (a `None` batch dimension
-    taken as `batch_size`) and all on one device; see `TrainGraph.step_options`.
-    """
-    if _small_step(tensor, int(batch_size)):
-        return tf.compat.v1.RunOptions(inter_op_thread_pool=-1)
-    return None
-
-
-def _with_options(run, options):
-    return lambda *feeds: run(*feeds, options=options)
-
-
-def _small_step(loss, batch_size):
-    """Whether the ops `loss` depends on are few FLOPs and on one device (see `step_options`)."""
-    ops = ancestors([loss])
-    devices = {tf.DeviceSpec.from_string(op.device).to_string() for op in ops if op.device}
-    if len(devices) > 1:
-        return False
-    total = 0
-    for op in ops:
-        try:
-            total += flops_lib.op_flops(op, unknown_dim=batch_size)[0]
-        except flops_lib.UnknownShape:
-            return False  # cannot tell: keep TensorFlow's default
-        if total >= CALLER_THREAD_FLOPS:
-            return False
-    return True
 
 
 def _built_learning_rates(model, session):

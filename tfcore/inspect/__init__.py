@@ -16,7 +16,8 @@ Everything is read from the graph itself, so it works for any graph:
 
     layers.py       the layers are the top-level name scopes (each tfcore layer builds
                     in its own); parameters from the variable collections; `summary`
-    flops.py        forward FLOPs per op from static shapes, with the conventions of
+    ../flops.py     forward FLOPs per op from static shapes (`tfcore.flops`, which
+                    training uses too), with the conventions of
                     `tf.compat.v1.profiler` (2 m k n per MatMul, ...); `profiler_flops`
     control_flow.py the functions inside If / While / Case ops (a dropout mask, an
                     RNN's time step), opened from the graph's function library
@@ -42,7 +43,7 @@ silently counts 0 for an op with a `None` dimension; it counts nothing for
 op types without a formula (Relu, Tanh, Exp, BlockLSTM, FusedBatchNorm, ...).
 `summary` counts only the forward ops of the model, uses the profiler's
 formula wherever there is one (so on a fixed-batch graph the two agree op by
-op) and adds documented formulas for the rest (see `flops.py`).
+op) and adds documented formulas for the rest (see `tfcore/flops.py`).
 """
 
 # Loaded on first use (tfcore/lazy.py): `python -m tfcore.inspect` sets up its process
@@ -50,7 +51,7 @@ op) and adds documented formulas for the rest (see `flops.py`).
 _NAMES = {
     "ControlFlowOp": "tfcore.inspect.control_flow", "control_flow": "tfcore.inspect.control_flow",
     "format_control_flow": "tfcore.inspect.control_flow",
-    "op_flops": "tfcore.inspect.flops", "profiler_flops": "tfcore.inspect.flops",
+    "op_flops": "tfcore.flops", "profiler_flops": "tfcore.flops",
     "GraphStats": "tfcore.inspect.graph_stats", "graph_stats": "tfcore.inspect.graph_stats",
     "LayerRow": "tfcore.inspect.layers", "Summary": "tfcore.inspect.layers",
     "summary": "tfcore.inspect.layers",

@@ -20,7 +20,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from tfcore.inspect.layers import ancestors
+from tfcore.flops import ancestors
 
 STAGES = ("forward", "gradients", "optimizer", "other")
 

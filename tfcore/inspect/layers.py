@@ -31,7 +31,8 @@ import dataclasses
 
 import tensorflow as tf
 
-from tfcore.inspect import flops as flops_lib
+from tfcore import flops as flops_lib
+from tfcore.flops import ancestors  # noqa: F401  (inspect's modules and users import it from here)
 from tfcore.graph import RESET_STATES_COLLECTION
 
 NO_SCOPE = "(no scope)"
@@ -144,19 +145,6 @@ def _dangling_outputs(graph):
     if not found:
         raise ValueError("inspect: the graph has no unread floating-point tensor; pass outputs=[...]")
     return found
-
-
-def ancestors(fetches):
-    """Every op that running `fetches` (tensors or ops) needs, data and control inputs alike."""
-    seen, stack = set(), [f.op if isinstance(f, tf.Tensor) else f for f in fetches]
-    while stack:
-        op = stack.pop()
-        if op in seen:
-            continue
-        seen.add(op)
-        stack.extend(t.op for t in op.inputs)
-        stack.extend(op.control_inputs)
-    return seen
 
 
 def group_of(op_name, scope_names, prefix=""):

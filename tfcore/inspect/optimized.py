@@ -56,7 +56,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from tfcore.inspect.layers import ancestors
+from tfcore.flops import ancestors
 from tfcore.inspect.placement import step_fetches, traced_run
 
 # Op types the runtime adds around a partition: feeds, fetches and cross-device copies.

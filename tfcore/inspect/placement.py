@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import graph as graph_lib
-from tfcore.inspect.layers import ancestors
+from tfcore.flops import ancestors
 
 _DEVICE = re.compile(r"/device:([A-Za-z_]+):(\d+)$")
 

@@ -60,7 +60,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import graph as graph_lib
-from tfcore.inspect.layers import ancestors
+from tfcore.flops import ancestors
 from tfcore.inspect.placement import short_device, traced_run
 
 STAGES = ("forward", "backward", "optimizer", "runtime")

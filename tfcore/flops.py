@@ -1,5 +1,9 @@
 """Forward FLOPs of one graph operation, from its static shapes.
 
+Used by `tfcore.inspect` (the per-layer FLOPs of `summary`) and by
+`tfcore.train_speed` (a step small enough to run in the caller's thread), so
+it lives beside both rather than inside either.
+
 A FLOP here is one scalar multiply, add, compare or function evaluation, the
 convention of `tf.compat.v1.profiler` (TensorFlow's `RegisterStatistics("...",
 "flops")` functions in `tensorflow/python/profiler/internal/flops_registry.py`
@@ -47,7 +51,10 @@ batch) is taken as `unknown_dim` (default 1: FLOPs per example); the profiler
 instead skips such ops entirely, so cross-check it on a fixed-batch graph.
 """
 
+from typing import Any, Dict, Iterable, Set, Tuple
+
 import numpy as np
+import tensorflow as tf
 
 # The op types TensorFlow's profiler counts; for these op_flops equals the profiler.
 PROFILER_TYPES = frozenset("""
@@ -74,6 +81,19 @@ _FREE = frozenset("""Const Identity IdentityN ReadVariableOp VarHandleOp Placeho
     BroadcastTo BroadcastArgs BroadcastGradientArgs Range Cast""".split())
 
 
+def ancestors(fetches: Iterable[Any]) -> Set[tf.Operation]:
+    """Every op that running `fetches` (tensors or ops) needs, data and control inputs alike."""
+    seen, stack = set(), [f.op if isinstance(f, tf.Tensor) else f for f in fetches]
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        stack.extend(t.op for t in op.inputs)
+        stack.extend(op.control_inputs)
+    return seen
+
+
 class UnknownShape(Exception):
     """An op's rank is unknown, so its FLOPs cannot be computed from static shapes."""
 
@@ -88,7 +108,7 @@ def _count(shape, unknown_dim):
     return int(np.prod(_dims(shape, unknown_dim), dtype=np.int64))
 
 
-def has_unknown_dims(op):
+def has_unknown_dims(op: tf.Operation) -> bool:
     """True when an input or output of `op` has a `None` dimension (or unknown rank)."""
     for t in list(op.inputs) + list(op.outputs):
         if t.shape.rank is None or None in t.shape.as_list():
@@ -96,7 +116,7 @@ def has_unknown_dims(op):
     return False
 
 
-def op_flops(op, unknown_dim=1):
+def op_flops(op: tf.Operation, unknown_dim: int = 1) -> Tuple[int, bool]:
     """Forward FLOPs of the `tf.Operation` `op` (see the module docstring).
 
     Returns `(flops, counted)`: `counted` is False when the op type has no
@@ -201,7 +221,7 @@ def _conv_backprop_flops(op, unknown_dim):
     return int(2 * int(np.prod(image)) * _count(kernel, unknown_dim) / (image[-1] * stride_area))
 
 
-def profiler_flops(graph):
+def profiler_flops(graph: tf.Graph) -> Dict[str, int]:
     """`tf.compat.v1.profiler`'s FLOPs for `graph`, op by op: `{op name: flops}`.
 
     The profiler counts every op of the graph that has a registered formula,
