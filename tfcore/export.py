@@ -131,13 +131,16 @@ def freeze(model: TrainGraph, session: tf.compat.v1.Session,
     if model.reset_ops:
         raise ValueError("export.freeze: the model has stateful layers, whose state must live in "
                          "variables; a frozen graph has none. Use tfcore.export.save instead.")
+    predictions = model.predictions
+    if predictions is None:
+        raise ValueError("export.freeze: the model has no predictions tensor to serve")
     graph_def = model.graph.as_graph_def()
     # The non-deprecated successor, convert_variables_to_constants_v2, is not public API
     # (it lives in tensorflow.python), so the v1 function is used and exactly its own
     # deprecation notices (and that of extract_sub_graph, which it calls) are filtered.
     with quiet.deprecations_filtered("convert_variables_to_constants", "extract_sub_graph"):
         frozen = tf.compat.v1.graph_util.convert_variables_to_constants(
-            session, graph_def, [model.predictions.op.name])
+            session, graph_def, [predictions.op.name])
     if model.training is not None:
         _fix_to_false(frozen, model.training.op.name)
     for node in frozen.node:
@@ -145,7 +148,7 @@ def freeze(model: TrainGraph, session: tf.compat.v1.Session,
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "wb") as f:
         f.write(frozen.SerializeToString())
-    return {"inputs": model.inputs.name, "predictions": model.predictions.name}
+    return {"inputs": model.inputs.name, "predictions": predictions.name}
 
 
 def _fix_to_false(graph_def, name):

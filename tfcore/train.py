@@ -153,7 +153,8 @@ def _check_array(array, placeholder, what, role):
     return array
 
 
-def _check_data(model, x, y, batch_size, what, y_role="y") -> Tuple[np.ndarray, Any]:
+def _check_data(model: Any, x: Any, y: Any, batch_size: int, what: str,
+                y_role: str = "y") -> Tuple[np.ndarray, Any]:
     x = _check_array(x, model.inputs, what, "x")
     n = len(x)
     if y is not None:
@@ -367,8 +368,8 @@ def fit(model: TrainGraph, session: Any, x: ArrayLike, y: ArrayLike, epochs: int
 # fit's steps, in the order fit takes them
 # ---------------------------------------------------------------------------
 
-def _check_fit(model, x, y, epochs, batch_size, steps_per_run, validation_data,
-               shuffle) -> Tuple[int, int, np.ndarray, Any, Any]:
+def _check_fit(model: Any, x: Any, y: Any, epochs: int, batch_size: Any, steps_per_run: int,
+               validation_data: Any, shuffle: bool) -> Tuple[int, int, np.ndarray, Any, Any]:
     """Every argument checked before anything runs; returns them normalised."""
     if model.train_op is None or model.train_loss is None:
         raise ValueError("fit: the model needs a loss and a train_op")
