@@ -12,7 +12,7 @@ from tfcore import layers as ours
 pytestmark = pytest.mark.keras
 
 
-def _pair():
+def pair():
     """The same small CNN in tfcore and in tf-keras (Keras's defaults spelled out where they
     differ from nothing: padding is explicit on both sides)."""
     mine = tfcore.Sequential([
@@ -38,7 +38,7 @@ def _build(mine, batch):
 
 
 def test_forward_gradients_and_summary_equal_keras(rng):
-    mine, theirs = _pair()
+    mine, theirs = pair()
     xv = rng.rand(4, 10, 10, 2).astype(np.float32)
     yv = np.eye(5, dtype=np.float32)[rng.randint(0, 5, 4)]
     initial = theirs.get_weights()
@@ -68,7 +68,7 @@ def test_forward_gradients_and_summary_equal_keras(rng):
 
 
 def test_twenty_adam_steps_equal_keras_legacy_adam(rng):
-    mine, theirs = _pair()
+    mine, theirs = pair()
     batches = [(rng.rand(4, 10, 10, 2).astype(np.float32),
                 np.eye(5, dtype=np.float32)[rng.randint(0, 5, 4)]) for _ in range(20)]
     initial = theirs.get_weights()

@@ -24,7 +24,7 @@ the functions it calls, recursively:
 import dataclasses
 import textwrap
 
-from tfcore.inspect.layers import _BOOKKEEPING, NO_SCOPE, _scope_names, ancestors, group_of, resolve
+from tfcore.inspect.layers import BOOKKEEPING, NO_SCOPE, scope_names, ancestors, group_of, resolve
 
 # The attributes that name the functions a control-flow (or call) op runs.
 FUNCTION_ATTRS = {
@@ -36,7 +36,7 @@ FUNCTION_ATTRS = {
 # Left out of a branch's list as well: the function's arguments and results, and the
 # Optionals through which tf.gradients lets a branch hand its intermediates to the
 # backward pass (it rewrites the cond: `..._rewritten`).
-_BODY_BOOKKEEPING = _BOOKKEEPING | {"_Arg", "_Retval", "Placeholder", "OptionalFromValue", "OptionalNone"}
+_BODY_BOOKKEEPING = BOOKKEEPING | {"_Arg", "_Retval", "Placeholder", "OptionalFromValue", "OptionalNone"}
 
 
 @dataclasses.dataclass
@@ -99,7 +99,7 @@ def control_flow(model, outputs=None, scope=""):
     graph, outputs = resolve(model, outputs)
     forward = ancestors(outputs)
     library = {f.signature.name: f for f in graph.as_graph_def().library.function}
-    scopes = _scope_names(graph, scope)
+    scopes = scope_names(graph, scope)
     found = []
     for op in graph.get_operations():
         if op in forward and op.type in FUNCTION_ATTRS:

@@ -38,7 +38,7 @@ from tfcore.graph import RESET_STATES_COLLECTION
 NO_SCOPE = "(no scope)"
 _INPUT_TYPES = ("Placeholder", "PlaceholderWithDefault")
 # Op types left out of a row's "ops" column: they name or move data, compute nothing.
-_BOOKKEEPING = frozenset(("Const", "Identity", "ReadVariableOp", "VarHandleOp", "NoOp",
+BOOKKEEPING = frozenset(("Const", "Identity", "ReadVariableOp", "VarHandleOp", "NoOp",
                           "VarIsInitializedOp"))
 # Op types that hold or read stored values: a layer's first call creates them.
 _STORAGE = frozenset(("Const", "ReadVariableOp", "VarHandleOp", "VariableV2", "VarIsInitializedOp"))
@@ -157,7 +157,7 @@ def group_of(op_name, scope_names, prefix=""):
     return head if head in scope_names else None
 
 
-def _scope_names(graph, prefix):
+def scope_names(graph, prefix):
     """Top-level scopes below `prefix` that are layers, not one op's helpers.
 
     `Max/reduction_indices` is the helper of the op `Max`, not a layer `Max`;
@@ -234,7 +234,7 @@ def summary(model, outputs=None, batch_size=None, scope="", print_fn=print):
     if scope and not scope.endswith("/"):
         scope += "/"
     unknown_dim = 1 if batch_size is None else int(batch_size)
-    scopes = _scope_names(graph, scope)
+    scopes = scope_names(graph, scope)
     rows, row_of, per_example, uncounted = _layer_rows(graph, ancestors(outputs), scopes, scope,
                                                        unknown_dim)
     edges = _edges(row_of, set(outputs))
@@ -293,7 +293,7 @@ def _layer_rows(graph, forward, scopes, scope, unknown_dim):
         except flops_lib.UnknownShape:
             op_count, counted = 0, False
         row.flops += op_count
-        if op.type not in _BOOKKEEPING:
+        if op.type not in BOOKKEEPING:
             by_type = op_type_flops[name]
             by_type[op.type] = by_type.get(op.type, 0) + op_count
         if not counted and op.type not in uncounted:

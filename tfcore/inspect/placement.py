@@ -73,7 +73,7 @@ def _requested_mismatch(requested, ran_on):
     return spec.device_index is not None and spec.device_index != int(match.group(2))
 
 
-def _fake_feed(ops, batch_size):
+def fake_feed(ops, batch_size):
     """Zeros for every placeholder the step needs, a None dimension taken as `batch_size`."""
     feed = {}
     for op in ops:
@@ -174,7 +174,7 @@ def traced_run(model, fetches=None, feed_dict=None, session=None, batch_size=2, 
     fetches = step_fetches(model, fetches)
     flat = tf.nest.flatten(fetches)
     if feed_dict is None:
-        feed_dict = _fake_feed(ancestors(flat), batch_size)
+        feed_dict = fake_feed(ancestors(flat), batch_size)
         training = getattr(model, "training", None)
         if training is not None and training in ancestors(flat):
             feed_dict[training] = True

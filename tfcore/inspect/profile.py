@@ -273,9 +273,9 @@ def profile(model, batch_size=32, feed_dict=None, print_fn=None, steps=("trainin
 
 def _inference_feed(model, batch_size):
     """Zeros for the inference pass's placeholders, the training switch left at its default."""
-    from tfcore.inspect.placement import _fake_feed
+    from tfcore.inspect.placement import fake_feed
 
-    return _fake_feed(ancestors([model.predictions]), batch_size)
+    return fake_feed(ancestors([model.predictions]), batch_size)
 
 
 def _mb(n):

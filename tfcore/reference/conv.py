@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 
-def _pair(value):
+def pair(value):
     return (value, value) if np.ndim(value) == 0 else tuple(value)
 
 
@@ -35,7 +35,7 @@ def conv2d(x, kernel, bias=None, strides=1, padding="VALID", dilation=1):
     """2-D cross-correlation of x (N, H, W, C_in) with kernel (kh, kw, C_in, C_out), plus bias."""
     n, height, width, _ = x.shape
     kh, kw, _, filters = kernel.shape
-    (sh, sw), (dh, dw) = _pair(strides), _pair(dilation)
+    (sh, sw), (dh, dw) = pair(strides), pair(dilation)
     (out_h, top), (out_w, left) = (window_geometry(height, (kh - 1) * dh + 1, sh, padding),
                                    window_geometry(width, (kw - 1) * dw + 1, sw, padding))
     y = np.zeros((n, out_h, out_w, filters), np.result_type(x, kernel))

@@ -9,12 +9,12 @@ positions never count (max ignores them, the mean divides by |W|).
 
 import numpy as np
 
-from tfcore.reference.conv import _pair, window_geometry
+from tfcore.reference.conv import pair, window_geometry
 
 
 def windows(height, width, pool_size, strides, padding):
     """{(i, j): (rows, columns)}: each output's window, clipped to the image, as two ranges."""
-    (ph, pw), (sh, sw) = _pair(pool_size), _pair(strides)
+    (ph, pw), (sh, sw) = pair(pool_size), pair(strides)
     (out_h, top), (out_w, left) = (window_geometry(height, ph, sh, padding),
                                    window_geometry(width, pw, sw, padding))
     return {(i, j): (range(max(i * sh - top, 0), min(i * sh - top + ph, height)),
