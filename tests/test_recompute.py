@@ -104,11 +104,13 @@ def deep_cnn(use_recompute, blocks=3, convs=3, size=24, filters=8):
         return train.TrainGraph(graph, x, y, out, loss, train_op)
 
 
-def test_recompute_lowers_the_peak_and_runs_the_forward_convolutions_again():
-    plain, again = profile(deep_cnn(False), batch_size=8), profile(deep_cnn(True), batch_size=8)
-    # The executor's op order moves each peak by a few percent from run to run (0.74-0.80
-    # of the plain peak seen here): 0.9 still says "clearly lower".
-    assert again.training.peak_bytes < 0.9 * plain.training.peak_bytes
+def test_recompute_keeps_less_for_backprop_and_runs_the_forward_convolutions_again():
+    # What backprop keeps is computed from the graph, so it is the same in every run. The
+    # measured peak is not: the executor may start a recomputation as soon as its inputs
+    # exist, and the same graph's peak was seen from 0.6x to 1.6x the plain one, so the
+    # peak is shown (chapter 16), not asserted.
+    plain = profile(deep_cnn(False), batch_size=8, inter_op_threads=1)
+    again = profile(deep_cnn(True), batch_size=8, inter_op_threads=1)
     assert again.training.kept_bytes < plain.training.kept_bytes
     # Inference does not differ: no backward pass, nothing to recompute.
     assert again.inference.peak_bytes == plain.inference.peak_bytes
