@@ -36,6 +36,14 @@ because the written-out form is the lesson. Two details matter in graph mode:
   its input through an `Identity` that waits for `dy` (a control dependency):
   other inputs, so no merging, and the copy runs only once the backward pass
   has reached the block.
+* The copy must die before the next one is made. Backprop through a block
+  gives `dx`, which the block before it waits for, and the weights'
+  gradients, which only the optimizer waits for. Left alone, the executor
+  runs the `dx` chain first and the filter gradients last, so every block's
+  copy stays alive to the end and the peak rises above the plain step's.
+  The backward function returns its gradients through `tf.tuple` (each
+  waits for all), so the block before it is recomputed only once this
+  block's copy is no longer needed.
 
 The block must compute the same numbers twice and change nothing: no dropout
 in training mode (its second call would advance the mask counter and draw
@@ -82,6 +90,9 @@ def recompute(block):
                 _refuse_state_changes(graph.get_operations()[before:])
                 grads = tf.gradients(again, again_in + variables, grad_ys=list(dys))
                 grads = [tf.zeros_like(t) if g is None else g for t, g in zip(again_in + variables, grads)]
+                # Hand every gradient on only once all of them exist: the previous block's
+                # recomputation (it waits for our dx) cannot start while our copy is alive.
+                grads = tf.tuple(grads)
                 return grads[:len(xs)], grads[len(xs):]
 
             return ys, backward
