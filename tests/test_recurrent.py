@@ -457,10 +457,14 @@ def test_bad_arguments_and_unsupported_strategy_uses_are_clear_errors():
     with pytest.raises(ValueError, match="lstm: implementation must be one of"):
         LSTM(2, implementation="cudnn")
     with pytest.raises(ValueError, match="implementation='block'.*tanh and sigmoid only"):
-        LSTM(2, activation="relu")
+        LSTM(2, activation="relu", implementation="block")
+    with pytest.raises(ValueError, match="unroll=True is implementation='unroll'"):
+        GRU(2, unroll=True, implementation="while")
+    with pytest.raises(ValueError, match="lstm_cell: tfcore's cells have no dropout"):
+        LSTMCell(2, dropout=0.5)
     with tfcore.new_graph().as_default():
         with pytest.raises(TypeError, match="float16/float32 only, got float64"):
-            LSTM(2)(tfcore.placeholder((None, 3, 1), tf.float64))
+            LSTM(2, implementation="block")(tfcore.placeholder((None, 3, 1), tf.float64))
         with pytest.raises(ValueError, match="'unroll' needs a known number of time steps"):
             LSTM(2, implementation="unroll")(tfcore.placeholder((None, None, 1)))
         stateful = LSTM(2, stateful=True, batch_size=2)
@@ -472,3 +476,34 @@ def test_bad_arguments_and_unsupported_strategy_uses_are_clear_errors():
         plain(tfcore.placeholder((2, 3, 1)))
         with pytest.raises(ValueError, match="reset_states needs a stateful layer"):
             plain.reset_states(None)
+
+
+@pytest.mark.parametrize("make, fused", [
+    (lambda **kw: LSTM(3, **kw), True),                        # BlockLSTM computes it
+    (lambda **kw: LSTM(3, activation="relu", **kw), False),    # Keras's LSTM takes any activation
+    (lambda **kw: LSTM(3, recurrent_activation="hard_sigmoid", **kw), False),
+    (lambda **kw: GRU(3, **kw), False),
+])
+@pytest.mark.parametrize("steps", [4, None])  # a known and an unknown length
+def test_the_default_strategy_is_chosen_per_call_and_computes_what_each_explicit_one_does(make, fused,
+                                                                                         steps):
+    x = np.random.RandomState(0).randn(2, 4, 2).astype(np.float32)
+    graph = tfcore.new_graph(seed=1)
+    with graph.as_default():
+        xp = tfcore.placeholder((None, steps, 2))
+        chosen = make()
+        y = chosen(xp)
+        explicit = make(implementation="while")
+        y_while = explicit(xp)
+        copy = [v.assign(w) for v, w in zip(explicit.trainable_variables, chosen.trainable_variables)]
+        keras_int = make(implementation=2)  # Keras's 1 and 2: two layouts, the same numbers
+        assert keras_int.implementation is None and chosen.implementation is None
+        types = {op.type for op in graph.get_operations() if op.name.startswith(chosen.name + "/")}
+    assert ("BlockLSTM" in types or "BlockLSTMV2" in types) == fused
+    assert ("While" in types or "StatelessWhile" in types) == (not fused and steps is None)
+    with tfcore.session(graph=graph) as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        sess.run(copy)
+        got, expected = sess.run([y, y_while], {xp: x})
+    assert np.abs(expected).max() > 0
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)

@@ -106,7 +106,7 @@ def test_simple_rnn_takes_keras_2s_positional_order():
     assert (cell.kernel_regularizer, cell.recurrent_regularizer, cell.bias_regularizer) == (k, r, b)
     assert layer.activity_regularizer is a
     assert (cell.kernel_constraint, cell.recurrent_constraint, cell.bias_constraint) == (kc, rc, bc)
-    cell = SimpleRNNCell(2, "relu", True, "zeros", "ones", "zeros", k, r, b, kc, rc, bc, "my_cell")
+    cell = SimpleRNNCell(2, "relu", True, "zeros", "ones", "zeros", k, r, b, kc, rc, bc, name="my_cell")
     assert (cell.kernel_regularizer, cell.bias_constraint, cell.name) == (k, bc, "my_cell")
 
 

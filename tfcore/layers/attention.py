@@ -383,7 +383,7 @@ class MultiHeadAttention(_AttentionDropout):
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, *,
                  seed=None, name=None):
         super().__init__(dropout=dropout, seed=seed, name=name)
         self.num_heads = positive_int(num_heads, self.name, "num_heads")

@@ -146,7 +146,7 @@ class BatchNormalization(Module):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
                  moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
-                 beta_constraint=None, gamma_constraint=None, fused=False,
+                 beta_constraint=None, gamma_constraint=None, *, fused=False,
                  unbiased_moving_variance=None, gradient="auto", name=None):
         super().__init__(name=name)
         self.axis = _check_axis(axis, self.name)

@@ -182,12 +182,12 @@ class _Conv(Module):
     kernel_layout = None   # e.g. "(kh, kw, C_in, C_out)"
     paddings = PADDINGS
 
-    def __init__(self, filters, kernel_size, strides=1, padding="VALID", dilation_rate=1,
-                 activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", trainable=True, implementation="fused",
-                 gradient="auto", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 groups=1, data_format=None, name=None):
+    def __init__(self, filters, kernel_size, strides=1, padding="VALID", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, *, trainable=True,
+                 implementation="fused", gradient="auto", name=None):
         super().__init__(name=name)
         self.data_format = normalize_data_format(data_format, self.name)
         self.filters = positive_int(filters, self.name, "filters")

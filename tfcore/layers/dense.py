@@ -45,9 +45,9 @@ class Dense(Module):
     supports_masking = True  # a mask on the input rides on to the output, as in Keras
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", gradient="auto", kernel_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, name=None):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, *,
+                 gradient="auto", name=None):
         super().__init__(name=name)
         self.units = positive_int(units, self.name, "units")
         self.set_affine_options(activation, use_bias, kernel_initializer, bias_initializer)

@@ -189,7 +189,7 @@ class Dropout(RandomLayer):
     independent masks deterministically instead of racing for one counter.
     """
 
-    def __init__(self, rate, seed=None, noise_shape=None, gradient="auto", name=None):
+    def __init__(self, rate, noise_shape=None, seed=None, *, gradient="auto", name=None):
         super().__init__(seed=seed, name=name)
         self.gradient = check_gradient(self.name, gradient)
         rate = number_in(rate, "[0, 1)", self.name, "rate",

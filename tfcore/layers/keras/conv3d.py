@@ -67,11 +67,11 @@ class Conv3D(Module):
     Weights, in Keras's order and layout: kernel (kd, kh, kw, C_in / G, C_out), bias (C_out,).
     """
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
-                 activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", data_format=None, kernel_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, groups=1, name=None):
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, *, name=None):
         super().__init__(name=name or "conv3d")
         self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, activity_regularizer,
                                               kernel_constraint, bias_constraint)

@@ -37,6 +37,8 @@ class Embedding(Module):
       mask_zero: treat id 0 as padding; `compute_mask` then returns ids != 0.
       input_length: optional, the length of every id sequence (Keras 2's argument): a
         call whose last axis has another known length is an error.
+      sparse: Keras's choice of a sparse output for its gradient's consumers; the
+        numbers are the same either way (the gradient here is always sparse, see above).
       dtype: the table's dtype (default float32; the ids say nothing about it).
       embeddings_regularizer, activity_regularizer: penalties added to `losses`
         (`tfcore.regularizers`); embeddings_constraint: applied after each step
@@ -47,10 +49,11 @@ class Embedding(Module):
 
     integer_inputs = True  # its input is ids (module.py's protocol), checked in `_ids`
 
-    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", mask_zero=False,
-                 input_length=None, dtype=tf.float32, embeddings_regularizer=None,
-                 activity_regularizer=None, embeddings_constraint=None, name=None):
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, activity_regularizer=None, embeddings_constraint=None,
+                 mask_zero=False, input_length=None, sparse=False, *, dtype=tf.float32, name=None):
         super().__init__(name=name)
+        self.sparse = bool(sparse)
         # Keras's names for the table's penalty and projection: the kernel's slots here.
         self.set_regularizers_and_constraints(kernel_regularizer=embeddings_regularizer,
                                               activity_regularizer=activity_regularizer,

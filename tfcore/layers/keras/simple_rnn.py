@@ -53,7 +53,7 @@ class SimpleRNNCell(RecurrentCell):
                  recurrent_initializer="orthogonal", bias_initializer="zeros",
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
                  kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
-                 name=None):
+                 dropout=0.0, recurrent_dropout=0.0, *, name=None):
         super().__init__(recurrent_activation=None, **constructor_arguments(locals()))
 
     def _create_weights(self):
@@ -101,7 +101,7 @@ class SimpleRNN(RecurrentLayer):
       activity_regularizer: a penalty on the layer's output(s), divided by the
         batch size, as Keras's (`tfcore.regularizers`).
       return_sequences, return_state, go_backwards, stateful, batch_size: as for `LSTM`.
-      implementation: "unroll" (default) or "while" (see tfcore/layers/recurrent/sequence.py).
+      unroll, implementation: as for `GRU` (see tfcore/layers/recurrent/sequence.py).
       dropout, recurrent_dropout, time_major, and the call's `mask`: as for `LSTM`.
     """
 
@@ -111,7 +111,7 @@ class SimpleRNN(RecurrentLayer):
                  recurrent_initializer="orthogonal", bias_initializer="zeros",
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
-                 bias_constraint=None, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, batch_size=None, implementation="unroll",
-                 dropout=0.0, recurrent_dropout=0.0, time_major=False, name=None):
+                 bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, return_sequences=False,
+                 return_state=False, go_backwards=False, stateful=False, unroll=False, *,
+                 batch_size=None, implementation=None, time_major=False, name=None):
         super().__init__(SimpleRNNCell, **constructor_arguments(locals()))

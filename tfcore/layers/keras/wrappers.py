@@ -95,13 +95,18 @@ class Bidirectional(Module):
       layer: an unbuilt LSTM, GRU, SimpleRNN or RNN(cell); the backward layer is a copy of
         it with its own weights and `go_backwards` flipped.
       merge_mode: "concat" (default), "sum", "mul", "ave" or None (a list).
+      weights: Keras's initial weights, not taken here: after building, use
+        `set_weights(session, weights)`.
       backward_layer: optional unbuilt recurrent layer to use instead of the copy
         (it must have the opposite `go_backwards` and the same
         return_sequences / return_state, as Keras requires).
     """
 
-    def __init__(self, layer, merge_mode="concat", backward_layer=None, name=None):
+    def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, *, name=None):
         super().__init__(name=name)
+        if weights is not None:
+            raise ValueError("%s: weights (Keras's initial weights) is not taken here; build the layer, "
+                             "then call set_weights(session, weights)" % self.name)
         _check_unbuilt_layer(self.name, layer, RecurrentLayer, RECURRENT)
         if merge_mode not in MERGE_MODES:
             raise ValueError("%s: merge_mode must be one of %s, got %r"

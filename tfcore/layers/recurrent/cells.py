@@ -63,9 +63,14 @@ class RecurrentCell(Module):
     def __init__(self, units, activation, recurrent_activation, use_bias,
                  kernel_initializer, recurrent_initializer, bias_initializer, name, gradient="auto",
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None):
+                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
+                 dropout=0.0, recurrent_dropout=0.0):
         super().__init__(name=name)
         check_units(self.name, units)
+        if dropout or recurrent_dropout:  # Keras's cell arguments, kept in its positional order
+            raise ValueError("%s: tfcore's cells have no dropout (got dropout=%r, recurrent_dropout=%r); "
+                             "the sequence layers apply it: LSTM/GRU/SimpleRNN(dropout=..., "
+                             "recurrent_dropout=...)" % (self.name, dropout, recurrent_dropout))
         # Keras's identifiers ("l2", "max_norm", ...) resolved now, so a bad one fails here.
         self.set_regularizers_and_constraints(kernel_regularizer, bias_regularizer, None,
                                               kernel_constraint, bias_constraint)
@@ -244,19 +249,25 @@ class LSTMCell(RecurrentCell):
       gradient: "auto" (tf.gradients differentiates the step's ops) or
         "manual" (one step of backprop through time, written out in `step`).
       kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
-        recurrent_constraint, bias_constraint (keywords): Keras's, one per weight
+        recurrent_constraint, bias_constraint: Keras's, one per weight
         (`tfcore.regularizers`, `tfcore.constraints`); see `RecurrentCell._add_cell_weights`.
+      dropout, recurrent_dropout: Keras's positions, 0 only: the sequence layers
+        (`LSTM(dropout=...)`) apply dropout, not the cells.
+      The arguments come in Keras 2's positional order; `gradient` and `name`
+      are keywords.
     """
 
     state_names = ("h", "c")
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias=True, gradient="auto", name=None,
-                 **regularizers_and_constraints):
-        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, name, gradient,
-                         **regularizers_and_constraints)
+                 bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
+                 *, gradient="auto", name=None):
+        arguments = constructor_arguments(locals())
+        arguments.pop("unit_forget_bias")
+        super().__init__(**arguments)
         self.unit_forget_bias = bool(unit_forget_bias)
 
     def _create_weights(self):
@@ -354,19 +365,24 @@ class GRUCell(RecurrentCell):
       gradient: "auto" (tf.gradients differentiates the step's ops) or
         "manual" (one step of backprop through time, written out in `step`).
       kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
-        recurrent_constraint, bias_constraint (keywords): Keras's, one per weight
+        recurrent_constraint, bias_constraint: Keras's, one per weight
         (`tfcore.regularizers`, `tfcore.constraints`); see `RecurrentCell._add_cell_weights`.
+      dropout, recurrent_dropout: Keras's positions, 0 only (as for `LSTMCell`).
+      The arguments come in Keras 2's positional order (`reset_after` after the
+      dropouts); `gradient` and `name` are keywords.
     """
 
     state_names = ("h",)
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", reset_after=True, gradient="auto", name=None,
-                 **regularizers_and_constraints):
-        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, name, gradient,
-                         **regularizers_and_constraints)
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, reset_after=True, *,
+                 gradient="auto", name=None):
+        arguments = constructor_arguments(locals())
+        arguments.pop("reset_after")
+        super().__init__(**arguments)
         self.reset_after = bool(reset_after)
 
     def _create_weights(self):

@@ -27,14 +27,15 @@ Execution strategies (`implementation=`), which give the same numbers:
   clipping (`cell_clip=-1`) and no peepholes (zero `wci`, `wcf`, `wco`). It
   runs float16/float32 only and the standard activations (tanh, sigmoid).
 
-Defaults, measured on a 2-core CPU (shared with other work, so best-decile
-times) for the time-series example's training step (stateful LSTM, batch 20,
-20 steps, 8 units, then Dense 1, MSE, Adam): per-op dispatch dominates at that
-size. The fused `"block"` LSTM is ~0.5 ms/step; the unrolled graph (~9,000 ops
-with the hand-written activations and their gradients) ~8 ms; the while loop
-~7-12 ms. So `"block"` is the LSTM's default. The GRU has no fused sequence
-kernel; `"unroll"` (~4-8 ms) beats the while loop (~12 ms) and is its default;
-choose `"while"` for sequences whose length is unknown or varies.
+The default (`implementation=None`) is chosen per call, as Keras picks its
+kernel: the LSTM's `"block"` when BlockLSTM computes the layer (float16/32,
+tanh and sigmoid, no mask, no recurrent dropout, gradient "auto"), else
+`"unroll"` for a known length and `"while"` for an unknown one. Measured on a
+2-core CPU (shared, so best-decile times) for the time-series example's step
+(stateful LSTM, batch 20, 20 steps, 8 units, then Dense 1, MSE, Adam), where
+per-op dispatch dominates: `"block"` ~0.5 ms/step, `"unroll"` (~9,000 ops)
+~8 ms, `"while"` ~7-12 ms; the GRU, with no fused kernel, ~4-8 ms unrolled
+and ~12 ms as a while loop.
 
 **Stateful protocol** (`stateful=True`, which requires `batch_size`): the
 state after the last step of one batch is the initial state of the next, so a
@@ -126,8 +127,8 @@ class RecurrentLayer(Module):
     """Runs a cell over (batch, time, features); the strategies and the stateful protocol."""
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, batch_size=None, implementation="unroll", name=None, dropout=0.0,
-                 recurrent_dropout=0.0, time_major=False, activity_regularizer=None,
+                 stateful=False, batch_size=None, implementation=None, name=None, dropout=0.0,
+                 recurrent_dropout=0.0, time_major=False, activity_regularizer=None, unroll=False,
                  **cell_options):
         """`cell` is a cell (RNN's), or a cell's class that LSTM, GRU and SimpleRNN pass with
         `cell_options`: their signatures repeat their cell's options in Keras 2's positional
@@ -150,11 +151,8 @@ class RecurrentLayer(Module):
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
         self.stateful = bool(stateful)
-        if implementation not in self._implementations:
-            raise ValueError("%s: implementation must be one of %s, got %r"
-                             % (self.name, ", ".join(repr(i) for i in self._implementations),
-                                implementation))
-        self.implementation = implementation
+        self.implementation = self._chosen_implementation(implementation, unroll)
+        self.unroll = bool(unroll)
         if batch_size is not None and (not isinstance(batch_size, numbers.Integral)
                                        or isinstance(batch_size, bool)
                                        or batch_size <= 0):
@@ -169,6 +167,24 @@ class RecurrentLayer(Module):
         self.input_size = None
         self.states = []  # the carried state variables of a stateful layer
         self.reset_states_op = None
+
+    def _chosen_implementation(self, implementation, unroll):
+        """The strategy asked for, or None (chosen per call in `_run`). Keras's 1 and 2 (two
+        layouts of the same arithmetic) mean None; Keras's `unroll=True` is "unroll"."""
+        if implementation in (1, 2) and not isinstance(implementation, bool):
+            implementation = None
+        if implementation is not None and implementation not in self._implementations:
+            raise ValueError("%s: implementation must be one of %s (or None: chosen per call), got %r"
+                             % (self.name, ", ".join(repr(i) for i in self._implementations),
+                                implementation))
+        if unroll and implementation not in (None, "unroll"):
+            raise ValueError("%s: unroll=True is implementation='unroll', but implementation=%r was "
+                             "asked for" % (self.name, implementation))
+        return "unroll" if unroll else implementation
+
+    def _fused_kernel_fits(self):
+        """Whether the fused sequence kernel computes this layer (the LSTM's BlockLSTM)."""
+        return False
 
     @property
     def submodules(self):
@@ -303,7 +319,11 @@ class RecurrentLayer(Module):
             inputs = inputs * tf.expand_dims(input_mask, 1)  # the same mask at every step
         recurrent_mask = self._dropout_mask(inputs, self.recurrent_dropout, self.units, training)
         strategy = self.implementation
+        if strategy is None and self._fused_kernel_fits():
+            strategy = "block"
         if strategy == "block" and (mask is not None or recurrent_mask is not None):
+            strategy = None
+        if strategy is None:  # chosen here: unrolled when the length is known (faster here)
             strategy = "unroll" if inputs.shape[1] is not None else "while"
         if strategy == "block":
             return self._run_block(inputs, states)
@@ -406,9 +426,10 @@ class LSTM(RecurrentLayer):
         order they were computed, i.e. reversed, as in Keras).
       stateful: carry the final state into the next batch (module docstring).
       batch_size: the fixed batch size a stateful layer requires.
-      implementation: `"block"` (default: fused `BlockLSTM`, the fastest here;
-        float16/32, tanh/sigmoid), `"unroll"` or `"while"`; see the module
-        docstring.
+      unroll: Keras's: True is `implementation="unroll"`.
+      implementation: None (default: the fused `BlockLSTM` where it computes
+        the layer, else unrolled or a while loop; module docstring), `"block"`,
+        `"unroll"` or `"while"`. Keras's 1 and 2 mean None.
       gradient: "auto" or "manual": the cell's hand-derived step backwards,
         chained through time by tf.gradients (backprop through time); "manual"
         needs `"unroll"` or `"while"`.
@@ -427,10 +448,9 @@ class LSTM(RecurrentLayer):
                  bias_initializer="zeros", unit_forget_bias=True,
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
-                 bias_constraint=None, return_sequences=False,
-                 return_state=False, go_backwards=False, stateful=False, batch_size=None,
-                 implementation="block", gradient="auto", dropout=0.0, recurrent_dropout=0.0,
-                 time_major=False, name=None):
+                 bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, return_sequences=False,
+                 return_state=False, go_backwards=False, stateful=False, time_major=False,
+                 unroll=False, *, batch_size=None, implementation=None, gradient="auto", name=None):
         super().__init__(LSTMCell, **constructor_arguments(locals()))
         cell = self.cell
         if implementation == "block" and gradient == "manual":
@@ -443,6 +463,12 @@ class LSTM(RecurrentLayer):
             raise ValueError("%s: implementation='block' (the fused BlockLSTM kernel) computes tanh "
                              "and sigmoid only; use implementation='unroll' or 'while' for other "
                              "activations" % self.name)
+
+    def _fused_kernel_fits(self):
+        cell = self.cell
+        return (cell.gradient == "auto" and cell.activation is activations.tanh
+                and cell.recurrent_activation is activations.sigmoid
+                and self.dtype in (tf.float16, tf.float32))
 
     def _run_block(self, inputs, states):
         if self.dtype not in (tf.float16, tf.float32):
@@ -488,8 +514,9 @@ class GRU(RecurrentLayer):
         which holds the weights (`gru/gru_cell/kernel`, ...).
       return_sequences, return_state, go_backwards, stateful, batch_size: as
         for `LSTM`.
-      implementation: `"unroll"` (default: the faster one here for short
-        sequences of known length) or `"while"`.
+      unroll: Keras's: True is `implementation="unroll"`.
+      implementation: None (default: `"unroll"` for a known length, else
+        `"while"`), `"unroll"` or `"while"`; Keras's 1 and 2 mean None.
       gradient: "auto" or "manual" (the cell's hand-derived step backwards,
         chained through time by tf.gradients: backprop through time).
       dropout, recurrent_dropout, time_major, and the call's `mask`: as for `LSTM`.
@@ -499,13 +526,13 @@ class GRU(RecurrentLayer):
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", reset_after=True,
+                 bias_initializer="zeros",
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
-                 bias_constraint=None, return_sequences=False,
-                 return_state=False, go_backwards=False, stateful=False, batch_size=None,
-                 implementation="unroll", gradient="auto", dropout=0.0, recurrent_dropout=0.0,
-                 time_major=False, name=None):
+                 bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, return_sequences=False,
+                 return_state=False, go_backwards=False, stateful=False, unroll=False,
+                 time_major=False, reset_after=True, *, batch_size=None, implementation=None,
+                 gradient="auto", name=None):
         super().__init__(GRUCell, **constructor_arguments(locals()))
 
     def _dropped_state_step(self, x, states, dropped):
