@@ -200,17 +200,18 @@ def resolve_axes(axes, shape, layer, arg="axis", batch_axis=True):
     example on its own). A ValueError names the layer, the argument and the shape."""
     rank = shape.rank
     if rank is None:
-        raise ValueError("%s: %s %r needs an input of known rank, got shape %s" % (layer, arg, axes, shape))
+        raise ValueError("%s: %s %r needs an input of known rank, got shape %s" % (layer, arg, list(axes), shape))
     for a in axes:
         if not -rank <= a < rank:
             raise ValueError("%s: %s %d is out of range for an input of rank %d (shape %s)"
                              % (layer, arg, a, rank, shape))
     resolved = tuple(a % rank for a in axes)
+    shown = axes[0] if len(axes) == 1 else list(axes)
     if len(set(resolved)) != len(resolved):
-        raise ValueError("%s: %s %r names an axis twice (input shape %s)" % (layer, arg, tuple(axes), shape))
+        raise ValueError("%s: %s %r names an axis twice (input shape %s)" % (layer, arg, shown, shape))
     if not batch_axis and 0 in resolved:
-        raise ValueError("%s: %s %r names the batch axis 0; it must name the features' axes "
-                         "(input shape %s)" % (layer, arg, tuple(axes), shape))
+        raise ValueError("%s: %s %r names the batch axis; it must name the features' axes "
+                         "(input shape %s)" % (layer, arg, shown, shape))
     return resolved
 
 
