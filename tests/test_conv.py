@@ -197,7 +197,8 @@ def test_conv2d_rejects_kernel_larger_than_image_with_valid_padding():
 def test_from_kernel_rejects_bad_kernel_bias_and_channel_mismatch():
     with pytest.raises(ValueError, match="from_kernel: kernel must have rank 4"):
         Conv2D.from_kernel(np.ones((3, 3)))
-    with pytest.raises(ValueError, match=r"from_kernel: bias must have shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"conv2d.from_kernel: the bias and the kernel's last axis "
+                                         r"\(C_out\) must agree, got shapes \(3,\), \(2,\)"):
         Conv2D.from_kernel(np.ones((3, 3, 1, 2)), bias=np.ones(3))
     with tfcore.new_graph().as_default():
         with pytest.raises(ValueError, match="conv2d: the kernel expects 1 input channels, but .* 3"):
