@@ -411,11 +411,11 @@ def test_training_and_evaluation_branches_chain_from_the_same_state(rng):
 
 def test_wrong_rank_is_a_clear_error():
     with tfcore.new_graph().as_default():
-        with pytest.raises(ValueError, match=r"lstm: inputs must be \(batch, time, features\)"):
+        with pytest.raises(ValueError, match=r"lstm: input must have rank 3 \(batch, time, features\)"):
             LSTM(2)(tfcore.placeholder((None, 3)))
         layer = GRU(2)
         layer(tfcore.placeholder((None, 4, 3)))
-        with pytest.raises(ValueError, match=r"gru: inputs must be \(batch, time, features\)"):
+        with pytest.raises(ValueError, match=r"gru: input must have rank 3 \(batch, time, features\)"):
             layer(tfcore.placeholder((None, 4, 3, 1)))
 
 
@@ -424,7 +424,7 @@ def test_wrong_feature_size_after_the_first_call_is_a_clear_error():
         layer = LSTM(2)
         layer(tfcore.placeholder((None, 4, 3)))
         with pytest.raises(ValueError,
-                           match="lstm: inputs have 5 features, but the layer was built for 3"):
+                           match="lstm: input has 5 features, but the layer was built for 3"):
             layer(tfcore.placeholder((None, 4, 5)))
 
 
@@ -466,7 +466,7 @@ def test_bad_arguments_and_unsupported_strategy_uses_are_clear_errors():
         stateful = LSTM(2, stateful=True, batch_size=2)
         with pytest.raises(ValueError, match="initial_state is for non-stateful layers"):
             stateful(tfcore.placeholder((2, 3, 1)), initial_state=[tf.zeros((2, 2))] * 2)
-        with pytest.raises(ValueError, match="lstm: expected 2 state tensors, got 1"):
+        with pytest.raises(ValueError, match=r"lstm: initial_state must be a list of 2 state tensors \[h, c\], got a list of 1"):
             LSTM(2)(tfcore.placeholder((2, 3, 1)), initial_state=[tf.zeros((2, 2))])
         plain = LSTM(2)
         plain(tfcore.placeholder((2, 3, 1)))
