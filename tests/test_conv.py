@@ -380,3 +380,12 @@ def test_kernel_larger_than_a_feed_time_size_fails_at_run_time_naming_the_layer(
             message = r"edges: with VALID padding the kernel \(5 along axis 2\) is larger than the fed"
             with pytest.raises(tf.errors.InvalidArgumentError, match=message):
                 sess.run(y, {x: np.ones((1, 4, 4, 1))})
+
+
+def test_the_channel_count_must_be_known_along_the_data_formats_channel_axis():
+    with tfcore.new_graph().as_default():
+        with pytest.raises(ValueError, match=r"conv2d: input's size along axis 1 must be known .* got "
+                                             r"shape \(None, None, 5, 5\)"):
+            Conv2D(2, 3, data_format="channels_first")(tfcore.placeholder((None, None, 5, 5)))
+        with pytest.raises(ValueError, match=r"conv1d: input's size along axis 2 must be known"):
+            Conv1D(2, 3)(tfcore.placeholder((None, 5, None)))

@@ -54,5 +54,6 @@ def test_layer_norm_rejects_bad_arguments():
     with tfcore.new_graph().as_default():
         with pytest.raises(ValueError, match="layer_normalization: axis 0 names the batch axis"):
             LayerNormalization(axis=0)(tfcore.placeholder((None, 3)))
-        with pytest.raises(ValueError, match=r"layer_normalization: axis 3 is out of range for an input of rank 2"):
+        with pytest.raises(ValueError, match=r"layer_normalization: axis 3 is out of range for an "
+                                             r"input of rank 2"):
             LayerNormalization(axis=3)(tfcore.placeholder((None, 3)))

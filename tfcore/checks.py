@@ -188,7 +188,8 @@ def normalize_axes(value, layer, arg="axis", minimum=None):
     """
     axes = (value,) if is_int(value) else value
     if not isinstance(axes, (list, tuple)) or not axes or not all(is_int(a) for a in axes):
-        raise ValueError("%s: %s must be an int or a non-empty list of ints, got %r" % (layer, arg, value))
+        raise ValueError("%s: %s must be an int or a non-empty list of ints, got %r"
+                         % (layer, arg, value))
     if minimum is not None and (min(axes) < minimum or len(set(axes)) != len(axes)):
         raise ValueError("%s: %s must be distinct axes >= %d, got %r" % (layer, arg, minimum, value))
     return tuple(int(a) for a in axes)
@@ -200,7 +201,8 @@ def resolve_axes(axes, shape, layer, arg="axis", batch_axis=True):
     example on its own). A ValueError names the layer, the argument and the shape."""
     rank = shape.rank
     if rank is None:
-        raise ValueError("%s: %s %r needs an input of known rank, got shape %s" % (layer, arg, list(axes), shape))
+        raise ValueError("%s: %s %r needs an input of known rank, got shape %s"
+                         % (layer, arg, list(axes), shape))
     for a in axes:
         if not -rank <= a < rank:
             raise ValueError("%s: %s %d is out of range for an input of rank %d (shape %s)"
