@@ -63,7 +63,6 @@ it gives them no gradient of their own (counting them again would be wrong).
 At inference the moving statistics are constants (non-trainable): no gradient.
 """
 
-
 import numpy as np
 import tensorflow as tf
 
