@@ -2,7 +2,7 @@
 
 A layer file should show its lesson, not its validation: the checks live here,
 each one raising an error that names the layer and the argument, so the layer
-files call one line per check. Three kinds:
+files call one line per check. Four kinds:
 
 * **Hyperparameters**, checked once in the constructor: `positive_int`,
   `normalize_tuple` / `normalize_pair` (an int or n ints), `normalize_borders`
@@ -14,6 +14,11 @@ files call one line per check. Three kinds:
   inputs): `check_input` (rank and a floating dtype) and `check_window_fits`
   (a VALID window no larger than the input, statically when the size is known
   and at run time, with a clear message, when it is only known at feed time).
+* **The forms the lesson and recurrent layers share**: `check_type` (fused,
+  seed, cell), `check_list` ([query, value], states), `normalize_axes` and,
+  once the input's rank is known, `resolve_axes` (the normalisations' `axis`),
+  `known_sizes` (the sizes a layer's weights are made from, checked at build)
+  and `check_shapes_agree` (value and key; a mask and its inputs).
 * **A built layer's input shape.** A layer's weights fix some sizes of its
   input (Dense: the last axis; Conv2D: the channels). `build` records them in
   an `InputSpec`, and `Module.__call__` checks every later input against it
