@@ -362,13 +362,12 @@ def test_unknown_batch_and_time_sizes(rng):
 # -- argument and input errors ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("make,message", [
-    (lambda: Attention(score_mode="add"), "attention: score_mode must be 'dot' or 'concat', got 'add'"),
-    (lambda: Attention(dropout=1.0), r"attention: dropout must be a number in \[0, 1\)"),
-    (lambda: AdditiveAttention(dropout=-0.1), r"additive_attention: dropout must be a number in \[0, 1\)"),
+    (lambda: Attention(score_mode="add"), "attention: score_mode must be one of 'dot', 'concat', got 'add'"),
+    (lambda: Attention(dropout=1.0), r"attention: dropout must be in \[0, 1\) \(the probability"),
+    (lambda: AdditiveAttention(dropout=-0.1), r"additive_attention: dropout must be in \[0, 1\)"),
     (lambda: MultiHeadAttention(0, 2), "multi_head_attention: num_heads must be a positive int, got 0"),
     (lambda: MultiHeadAttention(2, 2.5), "multi_head_attention: key_dim must be a positive int, got 2.5"),
     (lambda: MultiHeadAttention(2, 2, value_dim=-1), "multi_head_attention: value_dim must be a positive int"),
-    (lambda: MultiHeadAttention(2, 2, dropout="0.1"), "multi_head_attention: dropout must be a number"),
     (lambda: MultiHeadAttention(2, 2, output_shape=(3, 0)), "multi_head_attention: output_shape must be"),
     (lambda: MultiHeadAttention(2, 2, attention_axes=0), "multi_head_attention: attention_axes must be"),
     (lambda: MultiHeadAttention(2, 2, attention_axes=(1, 1)), "multi_head_attention: attention_axes must be"),
@@ -379,6 +378,11 @@ def test_constructor_errors_name_the_layer(make, message):
         make()
 
 
+def test_a_non_number_dropout_is_a_type_error():
+    with pytest.raises(TypeError, match=r"multi_head_attention: dropout must be a number in \[0, 1\)"):
+        MultiHeadAttention(2, 2, dropout="0.1")
+
+
 def _call_error(call, message, shapes):
     with tfcore.new_graph().as_default():
         ps = [tfcore.placeholder(s) for s in shapes]
@@ -387,20 +391,21 @@ def _call_error(call, message, shapes):
 
 
 @pytest.mark.parametrize("call,message,shapes", [
-    (lambda ps: Attention()(ps[0]), "attention: Attention is called on a list of inputs", [(2, 3, 4)]),
-    (lambda ps: Attention()([ps[0]]), "attention: Attention takes 2 or 3 inputs", [(2, 3, 4)]),
-    (lambda ps: Attention()(ps * 4), "attention: Attention takes 2 or 3 inputs", [(2, 3, 4)]),
+    (lambda ps: Attention()(ps[0]), r"attention: inputs must be a list \[query, value\] or "
+     r"\[query, value, key\], got <tf.Tensor", [(2, 3, 4)]),
+    (lambda ps: Attention()([ps[0]]), r"attention: inputs must be a list .*, got a list of 1", [(2, 3, 4)]),
+    (lambda ps: Attention()(ps * 4), r"attention: inputs must be a list .*, got a list of 4", [(2, 3, 4)]),
     (lambda ps: Attention()(ps, mask=ps[0]), "attention: mask must be a list", [(2, 3, 4), (2, 3, 4)]),
     (lambda ps: Attention()(ps, mask=[None]), "attention: mask must be a list", [(2, 3, 4), (2, 3, 4)]),
     (lambda ps: Attention()(ps), "attention: query must have rank >= 3", [(2, 4), (2, 3, 4)]),
-    (lambda ps: Attention()(ps), "attention: query and key must have the same feature size",
+    (lambda ps: Attention()(ps), "attention: query and key must agree on the feature size",
      [(2, 3, 4), (2, 3, 5)]),
     (lambda ps: Attention()(ps), "attention: value and key must agree", [(2, 3, 4), (2, 3, 4), (2, 5, 4)]),
     (lambda ps: AdditiveAttention()(ps), "additive_attention: query, key", [(2, 3, 4), (2, 3, 4), (2, 3, 5)]),
     (lambda ps: MultiHeadAttention(2, 2)(ps[0], ps[1]), "multi_head_attention: query must have rank >= 3",
      [(2, 4), (2, 3, 4)]),
-    (lambda ps: MultiHeadAttention(2, 2)(ps[0], ps[1]), "multi_head_attention: query, value and key must "
-     "have the same rank", [(2, 3, 4), (2, 3, 4, 4)]),
+    (lambda ps: MultiHeadAttention(2, 2)(ps[0], ps[1]), r"multi_head_attention: value must have rank 3 "
+     r"\(the query's\), got shape \(2, 3, 4, 4\)", [(2, 3, 4), (2, 3, 4, 4)]),
     (lambda ps: MultiHeadAttention(2, 2, attention_axes=2)(ps[0], ps[1]),
      "multi_head_attention: attention_axes", [(2, 3, 4), (2, 3, 4)]),
     (lambda ps: MultiHeadAttention(2, 2)(ps[0], ps[1], key=ps[2]), "multi_head_attention: value and key "

@@ -195,10 +195,16 @@ def test_batch_norm_rejects_bad_arguments_naming_the_layer():
         BatchNormalization(momentum=1.5, name="bn")
     with pytest.raises(ValueError, match="bn: epsilon"):
         BatchNormalization(epsilon=0.0, name="bn")
-    with pytest.raises(TypeError, match="bn: axis"):
+    with pytest.raises(ValueError, match="bn: axis must be an int or a non-empty list of ints"):
         BatchNormalization(axis=1.5, name="bn")
-    with pytest.raises(TypeError, match="bn: axis"):
+    with pytest.raises(ValueError, match="bn: axis must be an int or a non-empty list of ints"):
         BatchNormalization(axis=[], name="bn")  # a list of axes is fine, an empty one is not
+    with pytest.raises(TypeError, match="bn: momentum must be a number in"):
+        BatchNormalization(momentum="0.9", name="bn")
+    with pytest.raises(TypeError, match="bn: fused must be True or False, got 1"):
+        BatchNormalization(fused=1, name="bn")
+    with pytest.raises(TypeError, match="bn: unbiased_moving_variance must be None, True or False"):
+        BatchNormalization(unbiased_moving_variance="yes", name="bn")
     with pytest.raises(ValueError, match="bn: fused=True needs epsilon"):
         BatchNormalization(fused=True, epsilon=1e-6, name="bn")
     with tfcore.new_graph().as_default():
@@ -212,7 +218,7 @@ def test_batch_norm_rejects_bad_arguments_naming_the_layer():
             BatchNormalization(fused=True)(tfcore.placeholder((None, 2, 2, 3), tf.float64))
         with pytest.raises(ValueError, match="axis 2 is out of range"):
             BatchNormalization(axis=2)(tfcore.placeholder((None, 3)))
-        with pytest.raises(ValueError, match="feature axis"):
+        with pytest.raises(ValueError, match="input's size along axis 1 must be known"):
             BatchNormalization()(tfcore.placeholder((None, None)))
         layer = BatchNormalization(name="bn2")
         layer(tfcore.placeholder((None, 3)))

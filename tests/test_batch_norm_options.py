@@ -74,7 +74,7 @@ def test_gamma_beta_penalties_and_initial_values(rng):
     (dict(axis=[1, -3]), (None, 2, 2, 3), "names an axis twice"),
     (dict(axis=[1, 4]), (None, 2, 2, 3), "axis 4 is out of range"),
     (dict(axis=[0, 1]), (None, 3), "leaves no axis to average over"),
-    (dict(axis=[1, 2]), (None, None, 3), "feature axis 1 of the input must have a known size"),
+    (dict(axis=[1, 2]), (None, None, 3), "input's size along axis 1 must be known"),
 ])
 def test_bad_list_axis_fails_clearly_naming_the_layer(kwargs, shape, message):
     with tfcore.new_graph().as_default(), pytest.raises(ValueError, match="bn: .*" + message):

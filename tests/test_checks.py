@@ -1,5 +1,7 @@
 """tfcore.checks: the shared argument and input checks name the layer and the argument."""
 
+import numbers
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -132,3 +134,90 @@ def test_module_call_checks_every_later_input_against_the_built_input_spec():
         with pytest.raises(ValueError, match="scale: input has 4 features, but the layer was built for 3"):
             layer(tfcore.placeholder((None, 4)))
         assert len(layer.variables) == 1  # the refused call made nothing
+
+
+# -- the checks first needed by the lesson layers and the recurrent layers ----------------------
+
+def test_check_type_passes_the_value_and_refuses_a_bool_for_an_int():
+    assert checks.check_type(np.int64(3), (numbers.Integral, type(None)), "d", "seed", "an int") == 3
+    assert checks.check_type(None, (numbers.Integral, type(None)), "d", "seed", "an int") is None
+    assert checks.check_type(False, bool, "bn", "fused", "True or False") is False
+    for bad in (True, 1.5, "3"):
+        with pytest.raises(TypeError, match="d: seed must be an int or None, got %r" % (bad,)):
+            checks.check_type(bad, (numbers.Integral, type(None)), "d", "seed", "an int or None")
+    with pytest.raises(TypeError, match="bn: fused must be True or False, got 1"):
+        checks.check_type(1, bool, "bn", "fused", "True or False")
+
+
+def test_check_list_takes_a_list_or_tuple_of_an_accepted_length():
+    assert checks.check_list((1, 2), (2, 3), "att", "inputs", "a pair") == [1, 2]
+    assert checks.check_list([], (0, 2), "att", "mask", "a pair") == []
+    with pytest.raises(ValueError, match=r"att: inputs must be \[q, v\] or \[q, v, k\], got a list of 4"):
+        checks.check_list([1] * 4, (2, 3), "att", "inputs", "[q, v] or [q, v, k]")
+    with pytest.raises(ValueError, match="att: inputs must be a pair, got 'qv'"):
+        checks.check_list("qv", (2,), "att", "inputs", "a pair")  # a string is no list
+
+
+@pytest.mark.parametrize("value,minimum,expected", [
+    (-1, None, (-1,)), (np.int32(2), None, (2,)), ([1, -1], None, (1, -1)), ((3, 1), 1, (3, 1)),
+])
+def test_normalize_axes_turns_an_int_or_ints_into_a_tuple(value, minimum, expected):
+    got = checks.normalize_axes(value, "ln", "axis", minimum=minimum)
+    assert got == expected and all(type(a) is int for a in got)
+
+
+@pytest.mark.parametrize("value,minimum,message", [
+    ("last", None, "ln: axis must be an int or a non-empty list of ints, got 'last'"),
+    ([], None, "ln: axis must be an int or a non-empty list"), (True, None, "must be an int or"),
+    ([1, 2.0], None, "must be an int or"), (0, 1, r"ln: axis must be distinct axes >= 1, got 0"),
+    ((1, 1), 1, r"ln: axis must be distinct axes >= 1, got \(1, 1\)"),
+])
+def test_normalize_axes_refuses_naming_layer_and_argument(value, minimum, message):
+    with pytest.raises(ValueError, match=message):
+        checks.normalize_axes(value, "ln", "axis", minimum=minimum)
+
+
+def test_resolve_axes_counts_negative_axes_from_the_end_in_the_order_given():
+    shape = tf.TensorShape([None, 2, 3, 4])
+    assert checks.resolve_axes((-1, 1), shape, "ln") == (3, 1)
+    assert checks.resolve_axes((0,), shape, "un") == (0,)
+    for axes, message in [((4,), r"ln: axis 4 is out of range for an input of rank 4 "
+                                 r"\(shape \(None, 2, 3, 4\)\)"),
+                          ((-5, 1), "ln: axis -5 is out of range"),
+                          ((1, -3), r"ln: axis \[1, -3\] names an axis twice"),
+                          ((-4,), "ln: axis -4 names the batch axis")]:
+        with pytest.raises(ValueError, match=message):
+            checks.resolve_axes(axes, shape, "ln", batch_axis=False)
+    with pytest.raises(ValueError, match=r"ln: axis \[-1\] needs an input of known rank"):
+        checks.resolve_axes((-1,), tf.TensorShape(None), "ln")
+
+
+def test_known_sizes_returns_python_ints_and_refuses_an_unknown_size_or_rank():
+    got = checks.known_sizes(tf.TensorShape([None, 5, 7]), (-1, 1), "d", min_rank=2)
+    assert got == (7, 5) and all(type(s) is int for s in got)
+    assert checks.known_sizes((3, 3, 1, 2), (), "c", "kernel", rank=4) == ()
+    cases = [
+        ([None, 5], dict(rank=3, layout="(batch, time, features)"),
+         r"d: input must have rank 3 \(batch, time, features\), got shape \(None, 5\)"),
+        ([None], dict(min_rank=2), r"d: input must have rank >= 2, got shape \(None,\)"),
+        (None, dict(), "d: input must have a known rank, got shape <unknown>"),
+        ([None, 2, None], dict(axes=(-1,)), r"d: input's size along axis 2 must be known \(the layer's "
+                                            r"weights are made from it\), got shape \(None, 2, None\)"),
+    ]
+    for shape, kwargs, message in cases:
+        axes = kwargs.pop("axes", ())
+        with pytest.raises(ValueError, match=message):
+            checks.known_sizes(tf.TensorShape(shape), axes, "d", **kwargs)
+
+
+def test_check_shapes_agree_lets_unknown_sizes_agree_and_names_whose_shapes():
+    checks.check_shapes_agree([(None, 3), (2, None), (2, 3)], "att", "q, k and v")
+    checks.check_shapes_agree([tf.TensorShape(None), (2, 3)], "att", "q and k")  # unknown rank
+    with pytest.raises(ValueError, match=r"att: value and key must agree on every axis but the "
+                                         r"last, got shapes \(None, 3\), \(None, 5\)"):
+        checks.check_shapes_agree([(None, 3), (None, 5)], "att", "value and key",
+                                  " on every axis but the last")
+    with pytest.raises(ValueError, match=r"got shapes \(2, None\), \(None, 3\), \(3, 3\)"):
+        checks.check_shapes_agree([(2, None), (None, 3), (3, 3)], "att", "a, b and c")  # pairs agree
+    with pytest.raises(ValueError, match=r"rnn: the mask and the inputs must agree, got shapes \(4,\)"):
+        checks.check_shapes_agree([(4,), (4, 5)], "rnn", "the mask and the inputs")  # ranks differ

@@ -197,7 +197,8 @@ def test_conv2d_rejects_kernel_larger_than_image_with_valid_padding():
 def test_from_kernel_rejects_bad_kernel_bias_and_channel_mismatch():
     with pytest.raises(ValueError, match="from_kernel: kernel must have rank 4"):
         Conv2D.from_kernel(np.ones((3, 3)))
-    with pytest.raises(ValueError, match=r"from_kernel: bias must have shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"conv2d.from_kernel: the bias and the kernel's last axis "
+                                         r"\(C_out\) must agree, got shapes \(3,\), \(2,\)"):
         Conv2D.from_kernel(np.ones((3, 3, 1, 2)), bias=np.ones(3))
     with tfcore.new_graph().as_default():
         with pytest.raises(ValueError, match="conv2d: the kernel expects 1 input channels, but .* 3"):
@@ -379,3 +380,12 @@ def test_kernel_larger_than_a_feed_time_size_fails_at_run_time_naming_the_layer(
             message = r"edges: with VALID padding the kernel \(5 along axis 2\) is larger than the fed"
             with pytest.raises(tf.errors.InvalidArgumentError, match=message):
                 sess.run(y, {x: np.ones((1, 4, 4, 1))})
+
+
+def test_the_channel_count_must_be_known_along_the_data_formats_channel_axis():
+    with tfcore.new_graph().as_default():
+        with pytest.raises(ValueError, match=r"conv2d: input's size along axis 1 must be known .* got "
+                                             r"shape \(None, None, 5, 5\)"):
+            Conv2D(2, 3, data_format="channels_first")(tfcore.placeholder((None, None, 5, 5)))
+        with pytest.raises(ValueError, match=r"conv1d: input's size along axis 2 must be known"):
+            Conv1D(2, 3)(tfcore.placeholder((None, 5, None)))

@@ -411,11 +411,11 @@ def test_training_and_evaluation_branches_chain_from_the_same_state(rng):
 
 def test_wrong_rank_is_a_clear_error():
     with tfcore.new_graph().as_default():
-        with pytest.raises(ValueError, match=r"lstm: inputs must be \(batch, time, features\)"):
+        with pytest.raises(ValueError, match=r"lstm: input must have rank 3 \(batch, time, features\)"):
             LSTM(2)(tfcore.placeholder((None, 3)))
         layer = GRU(2)
         layer(tfcore.placeholder((None, 4, 3)))
-        with pytest.raises(ValueError, match=r"gru: inputs must be \(batch, time, features\)"):
+        with pytest.raises(ValueError, match=r"gru: input must have rank 3 \(batch, time, features\)"):
             layer(tfcore.placeholder((None, 4, 3, 1)))
 
 
@@ -424,7 +424,7 @@ def test_wrong_feature_size_after_the_first_call_is_a_clear_error():
         layer = LSTM(2)
         layer(tfcore.placeholder((None, 4, 3)))
         with pytest.raises(ValueError,
-                           match="lstm: inputs have 5 features, but the layer was built for 3"):
+                           match="lstm: input has 5 features, but the layer was built for 3"):
             layer(tfcore.placeholder((None, 4, 5)))
 
 
@@ -470,7 +470,8 @@ def test_bad_arguments_and_unsupported_strategy_uses_are_clear_errors():
         stateful = LSTM(2, stateful=True, batch_size=2)
         with pytest.raises(ValueError, match="initial_state is for non-stateful layers"):
             stateful(tfcore.placeholder((2, 3, 1)), initial_state=[tf.zeros((2, 2))] * 2)
-        with pytest.raises(ValueError, match="lstm: expected 2 state tensors, got 1"):
+        with pytest.raises(ValueError, match=r"lstm: initial_state must be a list of 2 state tensors "
+                                             r"\[h, c\], got a list of 1"):
             LSTM(2)(tfcore.placeholder((2, 3, 1)), initial_state=[tf.zeros((2, 2))])
         plain = LSTM(2)
         plain(tfcore.placeholder((2, 3, 1)))
@@ -507,3 +508,25 @@ def test_the_default_strategy_is_chosen_per_call_and_computes_what_each_explicit
         got, expected = sess.run([y, y_while], {xp: x})
     assert np.abs(expected).max() > 0
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+
+
+def test_initial_states_cells_and_time_major_masks_are_checked_naming_the_layer():
+    with tfcore.new_graph().as_default():
+        with pytest.raises(ValueError, match=r"lstm: each initial state has 3 units, but the layer was "
+                                             r"built for 2 \(axis -1 of shape \(2, 3\)\)"):
+            LSTM(2)(tfcore.placeholder((2, 3, 1)), initial_state=[tf.zeros((2, 2)), tf.zeros((2, 3))])
+        with pytest.raises(ValueError, match=r"gru: each initial state must have rank 2 \(batch, units\)"):
+            GRU(2)(tfcore.placeholder((2, 3, 1)), initial_state=tf.zeros((2, 3, 2)))
+        x = tfcore.placeholder((5, 4, 3))  # (time, batch, features)
+        with pytest.raises(ValueError, match=r"gru_1: the mask and the inputs' first two axes \(time, "
+                                             r"batch\) must agree, got shapes \(4, 5\), \(5, 4\)"):
+            GRU(2, time_major=True, name="gru_1")(x, mask=tfcore.placeholder((4, 5), tf.bool))
+        GRU(2, time_major=True)(x, mask=tfcore.placeholder((5, 4), tf.bool))  # the inputs' layout
+        cell = LSTMCell(2)
+        with pytest.raises(ValueError, match=r"lstm_cell: input must have rank 2 \(batch, features\)"):
+            cell(tfcore.placeholder((None, 4, 3)))
+        cell(tfcore.placeholder((None, 3)))
+        with pytest.raises(ValueError, match="lstm_cell: input has 4 features, but the layer was built for 3"):
+            cell(tfcore.placeholder((None, 4)))
+        with pytest.raises(ValueError, match=r"lstm_cell: states must be a list of 2 state tensors \[h, c\]"):
+            cell(tfcore.placeholder((None, 3)), states=tf.zeros((1, 2)))

@@ -180,10 +180,11 @@ def test_time_major_equals_the_batch_major_layer_on_transposed_input(rng, kind):
 
 
 def test_masks_and_dropout_reject_bad_arguments():
-    with pytest.raises(ValueError, match="lstm: dropout must be a number in"):
+    with pytest.raises(ValueError, match=r"lstm: dropout must be in \[0, 1\), got 1.0"):
         LSTM(3, dropout=1.0)
-    with pytest.raises(ValueError, match="gru: recurrent_dropout must be a number in"):
+    with pytest.raises(ValueError, match=r"gru: recurrent_dropout must be in \[0, 1\)"):
         GRU(3, recurrent_dropout=-0.1)
     with tfcore.new_graph().as_default():
-        with pytest.raises(ValueError, match=r"simple_rnn: mask must be \(batch, time\)"):
+        with pytest.raises(ValueError, match=r"simple_rnn: the mask and the inputs' first two "
+                                             r"axes \(batch, time\) must agree"):
             SimpleRNN(2)(tfcore.placeholder((None, 4, 3)), mask=tfcore.placeholder((None, 5), tf.bool))

@@ -58,7 +58,7 @@ def test_rnn_passes_gradient_check(rng, make_cell):
 def test_rnn_rejects_bad_arguments():
     with pytest.raises(ValueError, match="rnn: a list of cells"):
         RNN([LSTMCell(2), LSTMCell(2)])
-    with pytest.raises(ValueError, match="rnn: cell must be a tfcore cell"):
+    with pytest.raises(TypeError, match="rnn: cell must be a tfcore cell"):
         RNN(LSTM(2))
     with pytest.raises(ValueError, match="rnn: stateful=True needs a fixed batch_size"):
         RNN(LSTMCell(2), stateful=True)

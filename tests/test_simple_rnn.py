@@ -93,5 +93,5 @@ def test_simple_rnn_rejects_bad_arguments():
     with pytest.raises(ValueError, match="simple_rnn: implementation must be one of 'unroll', 'while'"):
         SimpleRNN(3, implementation="block")
     with tfcore.new_graph().as_default():
-        with pytest.raises(ValueError, match="simple_rnn: inputs must be"):
+        with pytest.raises(ValueError, match="simple_rnn: input must have rank 3"):
             SimpleRNN(3)(tfcore.placeholder((None, 3)))

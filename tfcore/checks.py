@@ -2,7 +2,7 @@
 
 A layer file should show its lesson, not its validation: the checks live here,
 each one raising an error that names the layer and the argument, so the layer
-files call one line per check. Three kinds:
+files call one line per check. Four kinds:
 
 * **Hyperparameters**, checked once in the constructor: `positive_int`,
   `normalize_tuple` / `normalize_pair` (an int or n ints), `normalize_borders`
@@ -14,6 +14,11 @@ files call one line per check. Three kinds:
   inputs): `check_input` (rank and a floating dtype) and `check_window_fits`
   (a VALID window no larger than the input, statically when the size is known
   and at run time, with a clear message, when it is only known at feed time).
+* **The forms the lesson and recurrent layers share**: `check_type` (fused,
+  seed, cell), `check_list` ([query, value], states), `normalize_axes` and,
+  once the input's rank is known, `resolve_axes` (the normalisations' `axis`),
+  `known_sizes` (the sizes a layer's weights are made from, checked at build)
+  and `check_shapes_agree` (value and key; a mask and its inputs).
 * **A built layer's input shape.** A layer's weights fix some sizes of its
   input (Dense: the last axis; Conv2D: the channels). `build` records them in
   an `InputSpec`, and `Module.__call__` checks every later input against it
@@ -154,6 +159,102 @@ def normalize_padding(padding, layer, choices=("SAME", "VALID")):
         return padding.upper()
     raise ValueError("%s: padding must be one of %s (any case), got %r"
                      % (layer, ", ".join(repr(p) for p in choices), padding))
+
+
+# Checks first needed by the lesson layers and the recurrent layers.
+
+def check_type(value, types, layer, arg, what):
+    """`value` if it is an instance of `types`, else a TypeError "layer: arg must be `what`".
+
+    A bool passes only where `bool` is listed: True is an int in Python, but a
+    `seed=True` or an `axis=False` is a mistake.
+    """
+    types = types if isinstance(types, tuple) else (types,)
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        raise TypeError("%s: %s must be %s, got %r" % (layer, arg, what, value))
+    return value
+
+
+def check_list(value, lengths, layer, arg, what):
+    """`value` as a list, if it is a list or tuple whose length is one of `lengths`; else a
+    ValueError "layer: arg must be `what`" that says what it got."""
+    if not isinstance(value, (list, tuple)) or len(value) not in lengths:
+        got = ("a %s of %d" % (type(value).__name__, len(value))
+               if isinstance(value, (list, tuple)) else repr(value))
+        raise ValueError("%s: %s must be %s, got %s" % (layer, arg, what, got))
+    return list(value)
+
+
+def normalize_axes(value, layer, arg="axis", minimum=None):
+    """An int or a non-empty list/tuple of ints -> a tuple of Python ints (the axes a layer
+    works on; a negative one counts from the end until `resolve_axes` knows the rank).
+
+    With `minimum` (1: not the batch axis), the axes must also be distinct and >= it.
+    """
+    axes = (value,) if is_int(value) else value
+    if not isinstance(axes, (list, tuple)) or not axes or not all(is_int(a) for a in axes):
+        raise ValueError("%s: %s must be an int or a non-empty list of ints, got %r"
+                         % (layer, arg, value))
+    if minimum is not None and (min(axes) < minimum or len(set(axes)) != len(axes)):
+        raise ValueError("%s: %s must be distinct axes >= %d, got %r" % (layer, arg, minimum, value))
+    return tuple(int(a) for a in axes)
+
+
+def resolve_axes(axes, shape, layer, arg="axis", batch_axis=True):
+    """`axes` (ints, negative from the end) as distinct axes in [0, rank) of an input of `shape`,
+    in the order given; `batch_axis=False` refuses axis 0 (a layer that normalises each
+    example on its own). A ValueError names the layer, the argument and the shape."""
+    rank = shape.rank
+    if rank is None:
+        raise ValueError("%s: %s %r needs an input of known rank, got shape %s"
+                         % (layer, arg, list(axes), shape))
+    for a in axes:
+        if not -rank <= a < rank:
+            raise ValueError("%s: %s %d is out of range for an input of rank %d (shape %s)"
+                             % (layer, arg, a, rank, shape))
+    resolved = tuple(a % rank for a in axes)
+    shown = axes[0] if len(axes) == 1 else list(axes)
+    if len(set(resolved)) != len(resolved):
+        raise ValueError("%s: %s %r names an axis twice (input shape %s)" % (layer, arg, shown, shape))
+    if not batch_axis and 0 in resolved:
+        raise ValueError("%s: %s %r names the batch axis; it must name the features' axes "
+                         "(input shape %s)" % (layer, arg, shown, shape))
+    return resolved
+
+
+def known_sizes(shape, axes, layer, what="input", rank=None, min_rank=1, layout=""):
+    """The sizes of `shape` along `axes`, as Python ints: the sizes a layer's weights are made
+    from, so they must be known when it is built. The rank must be known too, and be `rank`
+    (if given) or at least `min_rank`; `layout` names the axes for the message, e.g.
+    "(batch, time, features)". `what` names the input: "input", "value", "kernel".
+    """
+    shape = tf.TensorShape(shape)
+    layout = " " + layout if layout else ""
+    if shape.rank is None or shape.rank < min_rank or (rank is not None and shape.rank != rank):
+        wanted = "a known rank" if rank is None and min_rank <= 1 else (
+            "rank %d%s" % (rank, layout) if rank is not None else "rank >= %d%s" % (min_rank, layout))
+        raise ValueError("%s: %s must have %s, got shape %s" % (layer, what, wanted, shape))
+    sizes = []
+    for axis in axes:
+        if shape[axis] is None:
+            raise ValueError("%s: %s's size along axis %d must be known (the layer's weights are "
+                             "made from it), got shape %s" % (layer, what, axis % shape.rank, shape))
+        sizes.append(int(shape[axis]))
+    return tuple(sizes)
+
+
+def check_shapes_agree(shapes, layer, names, why=""):
+    """Fail clearly unless `shapes` agree (as TensorShapes: a size known only at feed time
+    agrees with any); `names` says whose shapes they are ("value and key") and `why` on what
+    and why (" on every axis but the last (one value per key)")."""
+    shapes = [tf.TensorShape(s) for s in shapes]
+    merged = shapes[0]
+    try:
+        for shape in shapes[1:]:
+            merged = merged.merge_with(shape)
+    except ValueError:
+        raise ValueError("%s: %s must agree%s, got shapes %s"
+                         % (layer, names, why, ", ".join(str(s) for s in shapes))) from None
 
 
 def check_rank(inputs, rank, layer, layout):

@@ -64,23 +64,21 @@ so no gradient reaches a padded key.
 
 import collections.abc
 import math
-import numbers
 import string
 
-import numpy as np
 import tensorflow as tf
 
 from tfcore import activations, initializers
-from tfcore.checks import InputSpec, is_int, positive_int
+from tfcore.checks import (InputSpec, check_list, check_shapes_agree, known_sizes, normalize_axes,
+                           normalize_choice, number_in, positive_int)
 from tfcore.layers.dropout import Dropout
 from tfcore.module import Module, get_mask
 
 
-def _check_rate(layer, rate):
-    if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
-        raise ValueError("%s: dropout must be a number in [0, 1) (the probability of dropping an "
-                         "attention weight), got %r" % (layer, rate))
-    return float(rate)
+def _check_value_and_key(layer, value, key):
+    """One value per key: the two agree on every axis but the features."""
+    check_shapes_agree([value.shape[:-1], key.shape[:-1]], layer, "value and key",
+                       " on every axis but the last (one value per key)")
 
 
 def _padding_bias(mask, dtype, large):
@@ -99,7 +97,8 @@ class _AttentionDropout(Module):
 
     def __init__(self, dropout=0.0, seed=None, name=None):
         super().__init__(name=name)
-        self.dropout = _check_rate(self.name, dropout)
+        self.dropout = number_in(dropout, "[0, 1)", self.name, "dropout",
+                                 " (the probability of dropping an attention weight)")
         self.dropout_layer = Dropout(self.dropout, seed=seed, name="dropout") if self.dropout else None
 
     @property
@@ -120,18 +119,13 @@ class _DenseAttention(_AttentionDropout):
 
     def __call__(self, inputs, mask=None, training=False, return_attention_scores=False,
                  use_causal_mask=False):
-        kind = type(self).__name__
-        if not isinstance(inputs, (list, tuple)):
-            raise ValueError("%s: %s is called on a list of inputs, [query, value] or "
-                             "[query, value, key], got %r" % (self.name, kind, inputs))
-        if not 2 <= len(inputs) <= 3:
-            raise ValueError("%s: %s takes 2 or 3 inputs, [query, value] or [query, value, key], "
-                             "got %d" % (self.name, kind, len(inputs)))
-        if mask is not None:
-            if not isinstance(mask, (list, tuple)) or len(mask) == 1 or len(mask) > len(inputs):
-                raise ValueError("%s: mask must be a list [query_mask, value_mask] (each a (batch, "
-                                 "time) boolean tensor or None), got %r" % (self.name, mask))
-        return super().__call__(list(inputs), training=training, mask=list(mask or []) or None,
+        inputs = check_list(inputs, (2, 3), self.name, "inputs",
+                            "a list [query, value] or [query, value, key]")
+        if mask is not None:  # [] is no mask
+            mask = check_list(mask, (0, *range(2, len(inputs) + 1)), self.name, "mask",
+                              "a list [query_mask, value_mask] (each a (batch, time) boolean "
+                              "tensor or None)")
+        return super().__call__(inputs, training=training, mask=mask or None,
                                 return_attention_scores=return_attention_scores,
                                 use_causal_mask=use_causal_mask)
 
@@ -143,12 +137,8 @@ class _DenseAttention(_AttentionDropout):
 
     def _check_shapes(self, query, value, key):
         for what, t in (("query", query), ("value", value), ("key", key)):
-            if t.shape.rank is None or t.shape.rank < 3:
-                raise ValueError("%s: %s must have rank >= 3 (batch, time, features), got shape %s"
-                                 % (self.name, what, t.shape))
-        if not value.shape[:-1].is_compatible_with(key.shape[:-1]):
-            raise ValueError("%s: value and key must agree on every axis but the last (one value "
-                             "per key), got shapes %s and %s" % (self.name, value.shape, key.shape))
+            known_sizes(t.shape, (), self.name, what, min_rank=3, layout="(batch, time, features)")
+        _check_value_and_key(self.name, value, key)
 
     def call(self, inputs, training=False, mask=None, return_attention_scores=False,
              use_causal_mask=False):
@@ -208,10 +198,8 @@ class Attention(_DenseAttention):
 
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, name=None):
         super().__init__(dropout=dropout, seed=seed, name=name)
-        if score_mode not in ("dot", "concat"):
-            raise ValueError("%s: score_mode must be 'dot' or 'concat', got %r" % (self.name, score_mode))
         self.use_scale = bool(use_scale)
-        self.score_mode = score_mode
+        self.score_mode = normalize_choice(score_mode, ("dot", "concat"), self.name, "score_mode")
         self.scale = self.concat_score_weight = None
 
     def build(self, input_shape):
@@ -221,9 +209,8 @@ class Attention(_DenseAttention):
             self.concat_score_weight = self.add_weight("concat_score_weight", (), initializers.get("ones"))
 
     def _scores(self, query, key):
-        if query.shape[-1] is not None and key.shape[-1] is not None and query.shape[-1] != key.shape[-1]:
-            raise ValueError("%s: query and key must have the same feature size (their dot product), "
-                             "got shapes %s and %s" % (self.name, query.shape, key.shape))
+        check_shapes_agree([query.shape[-1:], key.shape[-1:]], self.name, "query and key",
+                           " on the feature size (their dot product)")
         if self.score_mode == "dot":
             scores = tf.einsum("...qd,...vd->...qv", query, key)   # S_ij = q_i . k_j
             if self.scale is not None:
@@ -253,20 +240,14 @@ class AdditiveAttention(_DenseAttention):
         self.scale = None
 
     def build(self, input_shape):
-        dim = input_shape[1][-1] if input_shape[1].rank else None
         if self.use_scale:
-            if dim is None:
-                raise ValueError("%s: the value's last dimension must be known (the size of the "
-                                 "weight `scale`), got shape %s" % (self.name, input_shape[1]))
-            self.scale = self.add_weight("scale", (dim,), initializers.get("glorot_uniform"))
+            dim = known_sizes(input_shape[1], (-1,), self.name, "value")
+            self.scale = self.add_weight("scale", dim, initializers.get("glorot_uniform"))
 
     def _scores(self, query, key):
-        sizes = {query.shape[-1], key.shape[-1]} - {None}
-        if self.scale is not None:
-            sizes.add(int(self.scale.shape[0]))
-        if len(sizes) > 1:
-            raise ValueError("%s: query, key (and the scale, sized from the value) must have the "
-                             "same feature size, got shapes %s and %s" % (self.name, query.shape, key.shape))
+        sizes = [query.shape[-1:], key.shape[-1:]] + ([self.scale.shape] if self.use_scale else [])
+        check_shapes_agree(sizes, self.name, "query, key (and the scale, sized from the value)",
+                           " on the feature size")
         # (B, Tq, 1, d) + (B, 1, Tv, d): every query with every key, then sum over d.
         pairs = tf.tanh(tf.expand_dims(query, axis=-2) + tf.expand_dims(key, axis=-3))
         if self.scale is not None:
@@ -394,12 +375,8 @@ class MultiHeadAttention(_AttentionDropout):
             dims = output_shape if isinstance(output_shape, collections.abc.Sized) else (output_shape,)
             output_shape = tuple(positive_int(d, self.name, "output_shape") for d in dims) or None
         self.output_shape = output_shape
-        if attention_axes is not None:
-            axes = attention_axes if isinstance(attention_axes, collections.abc.Sized) else (attention_axes,)
-            if not axes or not all(is_int(a) and a >= 1 for a in axes) or len(set(axes)) != len(axes):
-                raise ValueError("%s: attention_axes must be an int or a tuple of distinct axes >= 1 "
-                                 "(not the batch axis), got %r" % (self.name, attention_axes))
-            attention_axes = tuple(int(a) for a in axes)
+        if attention_axes is not None:  # not the batch axis
+            attention_axes = normalize_axes(attention_axes, self.name, "attention_axes", minimum=1)
         self.attention_axes = attention_axes
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -436,14 +413,10 @@ class MultiHeadAttention(_AttentionDropout):
     def build(self, input_shape):
         q_shape, v_shape = input_shape[0], input_shape[1]
         k_shape = input_shape[2] if len(input_shape) > 2 else v_shape
-        for what, shape in (("query", q_shape), ("value", v_shape), ("key", k_shape)):
-            if shape.rank is None or shape.rank < 3 or shape[-1] is None:
-                raise ValueError("%s: %s must have rank >= 3 (batch, ..., features) and a known "
-                                 "feature size, got shape %s" % (self.name, what, shape))
+        known_sizes(q_shape, (-1,), self.name, "query", min_rank=3, layout="(batch, ..., features)")
         rank = q_shape.rank
-        if v_shape.rank != rank or k_shape.rank != rank:
-            raise ValueError("%s: query, value and key must have the same rank, got shapes %s, %s, %s"
-                             % (self.name, q_shape, v_shape, k_shape))
+        for what, shape in (("value", v_shape), ("key", k_shape)):
+            known_sizes(shape, (-1,), self.name, what, rank=rank, layout="(the query's)")
         axes = self.attention_axes or tuple(range(1, rank - 1))
         if max(axes) > rank - 2:
             raise ValueError("%s: attention_axes %r must be axes between 1 and %d (not the batch "
@@ -480,9 +453,7 @@ class MultiHeadAttention(_AttentionDropout):
              use_causal_mask=False):
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
-        if not value.shape[:-1].is_compatible_with(key.shape[:-1]):
-            raise ValueError("%s: value and key must agree on every axis but the last (one value "
-                             "per key), got shapes %s and %s" % (self.name, value.shape, key.shape))
+        _check_value_and_key(self.name, value, key)
 
         if use_causal_mask:  # (1, T, S): query t attends to s <= t
             causal = tf.expand_dims(_lower_triangle(tf.shape(query)[1], tf.shape(value)[1]), 0)

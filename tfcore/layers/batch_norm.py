@@ -63,46 +63,25 @@ it gives them no gradient of their own (counting them again would be wrong).
 At inference the moving statistics are constants (non-trainable): no gradient.
 """
 
-import numbers
-
 import numpy as np
 import tensorflow as tf
 
 from tfcore import constraints, initializers, regularizers
-from tfcore.checks import InputSpec
+from tfcore.checks import (InputSpec, check_type, is_int, known_sizes, normalize_axes, number_in,
+                           resolve_axes)
 from tfcore.module import Module, check_gradient, smart_cond
 
 # (rank, feature axis) -> the layout FusedBatchNormV3 calls it.
 _FUSED_DATA_FORMATS = {(4, 3): "NHWC", (4, 1): "NCHW", (5, 4): "NDHWC", (5, 1): "NCDHW"}
 
 
-def _check_axis(axis, layer):
-    """An int, or a non-empty list/tuple of ints (several feature axes, as Keras allows)."""
-    def is_int(a):
-        return isinstance(a, numbers.Integral) and not isinstance(a, bool)
-    if is_int(axis):
-        return int(axis)
-    if isinstance(axis, (list, tuple)) and axis and all(is_int(a) for a in axis):
-        return tuple(int(a) for a in axis)
-    raise TypeError("%s: axis must be an int or a non-empty list of ints, got %r" % (layer, axis))
-
-
-def _normalize_axes(axis, rank, input_shape, layer):
-    """`axis` (int or ints, negative from the end) -> sorted distinct axes in [0, rank), sizes known."""
-    axes = [axis] if isinstance(axis, int) else list(axis)
-    for a in axes:
-        if not -rank <= a < rank:
-            raise ValueError("%s: axis %d is out of range for an input of rank %d" % (layer, a, rank))
-    axes = sorted(a % rank for a in axes)
-    if len(set(axes)) != len(axes):
-        raise ValueError("%s: axis %r names an axis twice (input rank %d)" % (layer, axis, rank))
-    if len(axes) == rank:
+def _feature_axes(axis, input_shape, layer):
+    """`axis` (ints, negative from the end) -> the sorted feature axes of `input_shape`."""
+    axes = tuple(sorted(resolve_axes(axis, input_shape, layer)))
+    if len(axes) == input_shape.rank:
         raise ValueError("%s: axis %r leaves no axis to average over" % (layer, axis))
-    for a in axes:
-        if input_shape[a] is None:
-            raise ValueError("%s: the feature axis %d of the input must have a known size, got shape %s"
-                             % (layer, a, input_shape))
-    return tuple(axes)
+    known_sizes(input_shape, axes, layer)  # the parameters' sizes
+    return axes
 
 
 class BatchNormalization(Module):
@@ -149,23 +128,17 @@ class BatchNormalization(Module):
                  beta_constraint=None, gamma_constraint=None, *, fused=False,
                  unbiased_moving_variance=None, gradient="auto", name=None):
         super().__init__(name=name)
-        self.axis = _check_axis(axis, self.name)
-        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) \
-                or not 0.0 <= momentum <= 1.0:
-            raise ValueError("%s: momentum must be a number in [0, 1], got %r" % (self.name, momentum))
-        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
-            raise ValueError("%s: epsilon must be a positive number, got %r" % (self.name, epsilon))
-        if not isinstance(fused, bool):
-            raise TypeError("%s: fused must be True or False, got %r" % (self.name, fused))
+        # An int, or several feature axes, as Keras allows; an int stays an int.
+        self.axis = int(axis) if is_int(axis) else normalize_axes(axis, self.name)
+        momentum = number_in(momentum, "[0, 1]", self.name, "momentum")
+        epsilon = number_in(epsilon, "(0, inf)", self.name, "epsilon")
+        check_type(fused, bool, self.name, "fused", "True or False")
+        check_type(unbiased_moving_variance, (bool, type(None)), self.name,
+                   "unbiased_moving_variance", "None, True or False")
         if fused and epsilon < 1.001e-5:
             raise ValueError(
                 "%s: fused=True needs epsilon >= 1.001e-5 (FusedBatchNormV3's minimum), got %r"
                 % (self.name, epsilon)
-            )
-        if unbiased_moving_variance not in (None, True, False):
-            raise TypeError(
-                "%s: unbiased_moving_variance must be None, True or False, got %r"
-                % (self.name, unbiased_moving_variance)
             )
         check_gradient(self.name, gradient)
         if fused and gradient == "manual":
@@ -193,13 +166,9 @@ class BatchNormalization(Module):
         self.broadcast_shape = None
 
     def build(self, input_shape):
-        rank = input_shape.rank
-        if rank is None or rank < 2:
-            raise ValueError(
-                "%s: input must have a known rank >= 2, got shape %s" % (self.name, input_shape)
-            )
-        self.input_rank = rank
-        self.axes = _normalize_axes(self.axis, rank, input_shape, self.name)
+        known_sizes(input_shape, (), self.name, min_rank=2)
+        rank = self.input_rank = input_shape.rank
+        self.axes = _feature_axes(normalize_axes(self.axis, self.name), input_shape, self.name)
         if isinstance(self.axis, int):
             self.axis = self.axes[0]
         # The input's shape with 1 on every averaged axis: how a parameter broadcasts.

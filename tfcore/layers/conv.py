@@ -51,9 +51,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore.checks import (  # noqa: F401  (check_rank, normalize_pair: re-exported)
-    channels_spec, check_group_channels, check_groups, check_input, check_rank,
-    check_strides_and_dilation, check_window_fits, implementation_and_gradient, layout_of,
-    normalize_pair, normalize_padding, normalize_tuple, positive_int)
+    channels_spec, check_group_channels, check_groups, check_input, check_rank, check_shapes_agree,
+    check_strides_and_dilation, check_window_fits, implementation_and_gradient, known_sizes,
+    layout_of, normalize_pair, normalize_padding, normalize_tuple, positive_int)
 from tfcore.layers.layout import (channels_last_shape, normalize_data_format, to_channels_last,
                                   to_data_format)
 from tfcore.layers.windows import (Window, crop, extract_patches, pad_for_window, scatter_patches,
@@ -218,15 +218,12 @@ class _Conv(Module):
         `kwargs` (implementation, gradient) go to the constructor.
         """
         kernel = np.asarray(kernel)
-        layer_name = name or cls.default_name()
-        if kernel.ndim != cls.rank + 2:
-            raise ValueError("%s.from_kernel: kernel must have rank %d %s, got shape %s"
-                             % (layer_name, cls.rank + 2, cls.kernel_layout, kernel.shape))
+        caller = "%s.from_kernel" % (name or cls.default_name())
+        known_sizes(kernel.shape, (), caller, "kernel", rank=cls.rank + 2, layout=cls.kernel_layout)
         if bias is not None:
             bias = np.asarray(bias)
-            if bias.shape != (kernel.shape[-1],):
-                raise ValueError("%s.from_kernel: bias must have shape (%d,) to match the kernel, "
-                                 "got %s" % (layer_name, kernel.shape[-1], bias.shape))
+            check_shapes_agree([bias.shape, kernel.shape[-1:]], caller,
+                               "the bias and the kernel's last axis (C_out)")
         layer = cls(
             filters=kernel.shape[-1], kernel_size=kernel.shape[:-2], strides=strides,
             padding=padding, dilation_rate=dilation_rate, activation=activation,
@@ -242,11 +239,9 @@ class _Conv(Module):
 
     def build(self, input_shape):
         # The rank is checked by `call`, on every input; here only the channel count matters.
+        channel_axis = 1 if self.data_format == "channels_first" else -1
+        (self.input_channels,) = known_sizes(input_shape, (channel_axis,), self.name)
         input_shape = channels_last_shape(input_shape, self.data_format)
-        if input_shape.rank is None or input_shape[-1] is None:
-            raise ValueError("%s: the input's channel count must be known, got shape %s (as %s)"
-                             % (self.name, input_shape, self.layout))
-        self.input_channels = int(input_shape[-1])
         self.input_spec = channels_spec(self.rank + 2, self.input_channels, self.data_format,
                                         layout_of(self.layout, self.data_format))
         check_group_channels(self.input_channels, self.groups, self.name, input_shape)

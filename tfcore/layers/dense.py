@@ -19,7 +19,7 @@ hands g = dL/da = dL/dy * activation'(a) to the backward pass above.
 
 import tensorflow as tf
 
-from tfcore.checks import InputSpec, positive_int
+from tfcore.checks import InputSpec, known_sizes, positive_int
 from tfcore.module import Module, check_gradient
 
 
@@ -57,12 +57,7 @@ class Dense(Module):
         self.input_size = None
 
     def build(self, input_shape):
-        if input_shape.rank is None or input_shape.rank < 2 or input_shape[-1] is None:
-            raise ValueError(
-                "%s: input must have rank >= 2 and a known last dimension, got shape %s"
-                % (self.name, input_shape)
-            )
-        self.input_size = int(input_shape[-1])
+        (self.input_size,) = known_sizes(input_shape, (-1,), self.name, min_rank=2)
         self.input_spec = InputSpec(axes={-1: self.input_size})  # Module.__call__ checks it
         self.add_kernel_and_bias((self.input_size, self.units), self.units)
 

@@ -70,7 +70,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcore import graph as graph_lib
-from tfcore.checks import number_in
+from tfcore.checks import check_type, number_in, positive_int
 from tfcore.module import Module, check_gradient, smart_cond
 
 MASK_WIDTHS = (1, 2, 4, 8, 16)  # the bit widths of the integer masks, narrowest first
@@ -95,8 +95,7 @@ class RandomLayer(Module):
 
     def __init__(self, seed=None, name=None):
         super().__init__(name=name)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-            raise TypeError("%s: seed must be an int or None, got %r" % (self.name, seed))
+        check_type(seed, (numbers.Integral, type(None)), self.name, "seed", "an int or None")
         self.seed = None if seed is None else int(seed)
         self.counter = None
         self.counters = []  # one per training-mode call site; counters[0] is `counter`
@@ -194,21 +193,13 @@ class Dropout(RandomLayer):
         self.gradient = check_gradient(self.name, gradient)
         rate = number_in(rate, "[0, 1)", self.name, "rate",
                          " (the probability of dropping an element)")
-        if noise_shape is not None:
-            noise_shape = tuple(noise_shape)
-            for dim in noise_shape:
-                if dim is not None and (isinstance(dim, bool) or not isinstance(dim, numbers.Integral)
-                                        or dim < 1):
-                    raise ValueError(
-                        "%s: noise_shape entries must be positive ints or None, got %r"
-                        % (self.name, noise_shape)
-                    )
         self.rate = float(rate)
         # The narrowest integer width w with rate * 2**w whole: masks compare w-bit
         # uniform integers with that threshold (see the module docstring).
         self.mask_bits = next((w for w in MASK_WIDTHS if (self.rate * 2 ** w).is_integer()), None)
-        self.noise_shape = None if noise_shape is None else tuple(
-            None if dim is None else int(dim) for dim in noise_shape)
+        self.noise_shape = None if noise_shape is None else tuple(  # None: the input's size
+            None if dim is None else positive_int(dim, self.name, "noise_shape entries")
+            for dim in noise_shape)
 
     def build(self, input_shape):
         if self.noise_shape is not None and input_shape.rank is not None \

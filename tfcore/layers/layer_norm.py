@@ -61,29 +61,9 @@ import numbers
 import tensorflow as tf
 
 from tfcore import constraints, initializers, regularizers
-from tfcore.checks import inner_shape_spec, is_int
+from tfcore.checks import (check_group_channels, check_type, inner_shape_spec, known_sizes,
+                           normalize_axes, number_in, positive_int, resolve_axes)
 from tfcore.module import Module
-
-
-def _check_axes(name, axis):
-    """An int or a non-empty list of ints -> a list of ints; else a ValueError naming the layer."""
-    axes = [axis] if isinstance(axis, numbers.Integral) else axis
-    if (not isinstance(axes, (list, tuple)) or not axes
-            or not all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axes)):
-        raise ValueError("%s: axis must be an int or a list of ints, got %r" % (name, axis))
-    return [int(a) for a in axes]
-
-
-def _resolve_axes(name, axes, input_shape):
-    """`axes` made non-negative for `input_shape`: distinct non-batch axes, or a ValueError."""
-    rank = input_shape.rank
-    if rank is None or not all(-rank <= a < rank for a in axes):
-        raise ValueError("%s: axis %r is out of range for input shape %s" % (name, axes, input_shape))
-    axes = [a % rank for a in axes]
-    if 0 in axes or len(set(axes)) != len(axes):
-        raise ValueError("%s: axis must name distinct non-batch axes, got %r for input shape %s"
-                         % (name, axes, input_shape))
-    return axes
 
 
 def _standardize(x, axes, epsilon, weights=None):
@@ -114,9 +94,7 @@ class _Affine(Module):
     def __init__(self, epsilon, center, scale, beta_initializer, gamma_initializer,
                  beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint, name):
         super().__init__(name=name)
-        if not isinstance(epsilon, numbers.Real) or epsilon < 0:
-            raise ValueError("%s: epsilon must be a number >= 0, got %r" % (self.name, epsilon))
-        self.epsilon = float(epsilon)
+        self.epsilon = number_in(epsilon, "[0, inf)", self.name, "epsilon")
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
@@ -168,14 +146,11 @@ class LayerNormalization(_Affine):
         super().__init__(epsilon, center, scale, beta_initializer, gamma_initializer,
                          beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint,
                          name)
-        self.axis = _check_axes(self.name, axis)
+        self.axis = list(normalize_axes(axis, self.name))
 
     def build(self, input_shape):
-        self.axis = _resolve_axes(self.name, self.axis, input_shape)
-        param_shape = [input_shape[a] for a in self.axis]
-        if None in param_shape:
-            raise ValueError("%s: the sizes along axis %r must be known, got input shape %s"
-                             % (self.name, self.axis, input_shape))
+        self.axis = list(resolve_axes(self.axis, input_shape, self.name, batch_axis=False))
+        param_shape = list(known_sizes(input_shape, self.axis, self.name))
         self.input_spec = inner_shape_spec(input_shape)  # Module.__call__ checks it
         # gamma / beta reshaped to broadcast against the input (Keras reshapes, in this order).
         self._broadcast = [input_shape[a] if a in self.axis else 1 for a in range(input_shape.rank)]
@@ -214,26 +189,16 @@ class GroupNormalization(_Affine):
         super().__init__(epsilon, center, scale, beta_initializer, gamma_initializer,
                          beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint,
                          name)
-        if not is_int(groups) or not (groups > 0 or groups == -1):
-            raise ValueError("%s: groups must be a positive int or -1, got %r" % (self.name, groups))
-        if not is_int(axis):
-            raise ValueError("%s: axis must be an int, got %r" % (self.name, axis))
-        self.groups, self.axis = int(groups), int(axis)
+        # -1: one group per channel (instance normalisation), as in Keras.
+        self.groups = -1 if groups == -1 else positive_int(groups, self.name, "groups (or -1)")
+        self.axis = int(check_type(axis, numbers.Integral, self.name, "axis", "an int"))
 
     def build(self, input_shape):
-        (self.axis,) = _resolve_axes(self.name, [self.axis], input_shape)
-        channels = input_shape[self.axis]
-        if channels is None:
-            raise ValueError("%s: the size along axis %d (the channels) must be known, got input "
-                             "shape %s" % (self.name, self.axis, input_shape))
+        (self.axis,) = resolve_axes([self.axis], input_shape, self.name, batch_axis=False)
+        (channels,) = known_sizes(input_shape, [self.axis], self.name)
         if self.groups == -1:
             self.groups = channels
-        if self.groups > channels:
-            raise ValueError("%s: number of groups (%d) cannot be more than the number of "
-                             "channels (%d)" % (self.name, self.groups, channels))
-        if channels % self.groups:
-            raise ValueError("%s: the number of channels (%d) must be a multiple of the number of "
-                             "groups (%d)" % (self.name, channels, self.groups))
+        check_group_channels(channels, self.groups, self.name, input_shape)
         self.input_spec = inner_shape_spec(input_shape)  # Module.__call__ checks it
         self._add_gamma_and_beta([channels])
 
@@ -271,16 +236,10 @@ class UnitNormalization(Module):
 
     def __init__(self, axis=-1, name=None):
         super().__init__(name=name)
-        self.axis = _check_axes(self.name, axis)
+        self.axis = list(normalize_axes(axis, self.name))
 
     def build(self, input_shape):
-        rank = input_shape.rank
-        if rank is None or not all(-rank <= a < rank for a in self.axis):
-            raise ValueError("%s: axis %r is out of range for input shape %s"
-                             % (self.name, self.axis, input_shape))
-        self.axis = [a % rank for a in self.axis]
-        if len(set(self.axis)) != len(self.axis):
-            raise ValueError("%s: axis must name distinct axes, got %r" % (self.name, self.axis))
+        self.axis = list(resolve_axes(self.axis, input_shape, self.name))
         self.input_spec = inner_shape_spec(input_shape)  # Module.__call__ checks it
 
     def call(self, inputs, training=False):

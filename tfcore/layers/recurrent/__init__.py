@@ -11,12 +11,11 @@ SimpleRNNCell and SimpleRNN (tfcore/layers/keras/simple_rnn.py) are built on the
 same two base classes. Import the layers from `tfcore.layers` (or from here).
 """
 
-from tfcore.layers.recurrent.cells import (GRUCell, LSTMCell, RecurrentCell, check_units,
-                                           constructor_arguments)
+from tfcore.layers.recurrent.cells import GRUCell, LSTMCell, RecurrentCell, constructor_arguments
 from tfcore.layers.recurrent.sequence import (GRU, IMPLEMENTATIONS, LSTM, RESET_STATES_COLLECTION,
                                               RNN, RecurrentLayer, reset_all_states,
                                               reset_states_ops)
 
 __all__ = ["GRU", "GRUCell", "IMPLEMENTATIONS", "LSTM", "LSTMCell", "RESET_STATES_COLLECTION",
-           "RNN", "RecurrentCell", "RecurrentLayer", "check_units", "constructor_arguments",
+           "RNN", "RecurrentCell", "RecurrentLayer", "constructor_arguments",
            "reset_all_states", "reset_states_ops"]

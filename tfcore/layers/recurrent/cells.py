@@ -25,18 +25,11 @@ tf.gradients of the loss with respect to it is None, as the gradient flows only
 to the step's inputs (x, the states, the weights).
 """
 
-import numbers
-
 import tensorflow as tf
 
 from tfcore import activations, constraints, initializers, regularizers
+from tfcore.checks import InputSpec, check_list, known_sizes, positive_int
 from tfcore.module import Module, check_gradient
-
-
-def check_units(layer_name, units):
-    """A cell's or sequence layer's `units` must be a positive int."""
-    if not isinstance(units, numbers.Integral) or isinstance(units, bool) or units <= 0:
-        raise ValueError("%s: units must be a positive int, got %r" % (layer_name, units))
 
 
 def constructor_arguments(constructor_locals):
@@ -66,7 +59,7 @@ class RecurrentCell(Module):
                  kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
                  dropout=0.0, recurrent_dropout=0.0):
         super().__init__(name=name)
-        check_units(self.name, units)
+        positive_int(units, self.name, "units")
         if dropout or recurrent_dropout:  # Keras's cell arguments, kept in its positional order
             raise ValueError("%s: tfcore's cells have no dropout (got dropout=%r, recurrent_dropout=%r); "
                              "the sequence layers apply it: LSTM/GRU/SimpleRNN(dropout=..., "
@@ -91,12 +84,9 @@ class RecurrentCell(Module):
         return [self.units] * len(self.state_names)
 
     def build(self, input_shape):
-        if input_shape.rank != 2 or input_shape[-1] is None:
-            raise ValueError(
-                "%s: a cell's input must be (batch, features) with known features, got shape %s"
-                % (self.name, input_shape)
-            )
-        self.input_size = int(input_shape[-1])
+        (self.input_size,) = known_sizes(input_shape, (-1,), self.name, rank=2,
+                                         layout="(batch, features)")
+        self.input_spec = InputSpec(ndim=2, axes={-1: self.input_size}, layout="(batch, features)")
         self._create_weights()
 
     def build_within(self, input_size, dtype):
@@ -136,14 +126,10 @@ class RecurrentCell(Module):
 
     def call(self, inputs, training=False, states=None):
         """One step: `(output, new_states)` from `inputs` (batch, features) and `states`."""
-        if inputs.shape.rank != 2:
-            raise ValueError("%s: inputs must be (batch, features), got shape %s"
-                             % (self.name, inputs.shape))
-        self._check_inner_dims(inputs, [self.input_size])
         if states is None:
             batch = inputs.shape[0] if inputs.shape[0] is not None else tf.shape(inputs)[0]
             states = self.zero_state(batch, self.dtype)
-        states = as_state_list(self.name, states, len(self.state_names))
+        states = as_state_list(self.name, states, self.state_names, "states")
         return self.step(inputs, states)
 
     def step(self, x, states):
@@ -198,14 +184,13 @@ def _broadcast_rows(t, like):
     return tf.broadcast_to(t, tf.concat([tf.shape(like)[:1], tf.shape(t)[1:]], axis=0))
 
 
-def as_state_list(layer_name, states, count):
-    """`states` (a tensor or a list) as a list of `count` tensors, or a clear error."""
+def as_state_list(layer_name, states, names, arg):
+    """`states` (a tensor or a list) as a list of tensors, one per state name, or a clear error."""
     if tf.is_tensor(states) or not isinstance(states, (list, tuple)):
         states = [states]
-    states = [tf.convert_to_tensor(s) for s in states]
-    if len(states) != count:
-        raise ValueError("%s: expected %d state tensors, got %d" % (layer_name, count, len(states)))
-    return states
+    states = check_list(states, (len(names),), layer_name, arg,
+                        "a list of %d state tensors [%s]" % (len(names), ", ".join(names)))
+    return [tf.convert_to_tensor(s) for s in states]
 
 
 def _lstm_bias_initializer(bias_initializer, units):

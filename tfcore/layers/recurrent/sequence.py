@@ -95,14 +95,14 @@ gates share one mask, the layout of Keras's implementation 2.
 is then (time, batch) too, as in Keras.
 """
 
-import numbers
-
 import tensorflow as tf
 
 from tfcore import activations, regularizers
 from tfcore import graph as graph_lib
+from tfcore.checks import (InputSpec, check_input_spec, check_shapes_agree, check_type, known_sizes,
+                           normalize_choice, number_in, positive_int)
 from tfcore.layers.recurrent.cells import (GRUCell, LSTMCell, RecurrentCell, as_state_list,
-                                           check_units, constructor_arguments)
+                                           constructor_arguments)
 from tfcore.module import Module, smart_cond
 
 RESET_STATES_COLLECTION = graph_lib.RESET_STATES_COLLECTION  # defined in tfcore/graph.py
@@ -136,13 +136,11 @@ class RecurrentLayer(Module):
         receives them here by name (`constructor_arguments`), once this layer's name is known."""
         super().__init__(name=name)
         if isinstance(cell, type):
-            check_units(self.name, cell_options.get("units"))
+            positive_int(cell_options.get("units"), self.name, "units")  # named as the layer
             cell = cell(**cell_options)
         self.activity_regularizer = regularizers.get(activity_regularizer)  # on the layer's output
-        for arg, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
-            if not isinstance(rate, numbers.Real) or isinstance(rate, bool) or not 0 <= rate < 1:
-                raise ValueError("%s: %s must be a number in [0, 1), got %r" % (self.name, arg, rate))
-        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
+        self.dropout = number_in(dropout, "[0, 1)", self.name, "dropout")
+        self.recurrent_dropout = number_in(recurrent_dropout, "[0, 1)", self.name, "recurrent_dropout")
         self.time_major = bool(time_major)
         self.zero_output_for_mask = False  # Keras's: padded steps output zeros (Bidirectional sets it)
         self.cell = cell
@@ -153,10 +151,8 @@ class RecurrentLayer(Module):
         self.stateful = bool(stateful)
         self.implementation = self._chosen_implementation(implementation, unroll)
         self.unroll = bool(unroll)
-        if batch_size is not None and (not isinstance(batch_size, numbers.Integral)
-                                       or isinstance(batch_size, bool)
-                                       or batch_size <= 0):
-            raise ValueError("%s: batch_size must be a positive int, got %r" % (self.name, batch_size))
+        if batch_size is not None:
+            positive_int(batch_size, self.name, "batch_size")
         if self.stateful and batch_size is None:
             raise ValueError(
                 "%s: stateful=True needs a fixed batch_size (row k of each batch continues row k "
@@ -173,10 +169,8 @@ class RecurrentLayer(Module):
         layouts of the same arithmetic) mean None; Keras's `unroll=True` is "unroll"."""
         if implementation in (1, 2) and not isinstance(implementation, bool):
             implementation = None
-        if implementation is not None and implementation not in self._implementations:
-            raise ValueError("%s: implementation must be one of %s (or None: chosen per call), got %r"
-                             % (self.name, ", ".join(repr(i) for i in self._implementations),
-                                implementation))
+        if implementation is not None:
+            normalize_choice(implementation, self._implementations, self.name, "implementation")
         if unroll and implementation not in (None, "unroll"):
             raise ValueError("%s: unroll=True is implementation='unroll', but implementation=%r was "
                              "asked for" % (self.name, implementation))
@@ -201,15 +195,10 @@ class RecurrentLayer(Module):
 
     # -- building ----------------------------------------------------------
     def build(self, input_shape):
-        if self.time_major and input_shape.rank == 3:
-            input_shape = tf.TensorShape([input_shape[1], input_shape[0], input_shape[2]])
-        if input_shape.rank != 3 or input_shape[-1] is None:
-            raise ValueError(
-                "%s: inputs must be (batch, time, features) with known features, got shape %s"
-                % (self.name, input_shape)
-            )
-        self._check_batch(input_shape[0])
-        self.input_size = int(input_shape[-1])
+        layout = "(time, batch, features)" if self.time_major else "(batch, time, features)"
+        (self.input_size,) = known_sizes(input_shape, (-1,), self.name, rank=3, layout=layout)
+        self.input_spec = InputSpec(ndim=3, axes={-1: self.input_size}, layout=layout)  # later calls
+        self._check_batch(input_shape[1 if self.time_major else 0])
         self.cell.build_within(self.input_size, self.dtype)
         if self.stateful:
             self.states = [
@@ -244,16 +233,10 @@ class RecurrentLayer(Module):
 
     # -- the forward pass ---------------------------------------------------
     def call(self, inputs, training=False, initial_state=None, mask=None):
-        if inputs.shape.rank != 3:
-            raise ValueError("%s: inputs must be (%s, features), got shape %s"
-                             % (self.name, "time, batch" if self.time_major else "batch, time",
-                                inputs.shape))
+        mask = self._check_mask(inputs, mask)  # in the inputs' own layout
         if self.time_major:
             inputs = tf.transpose(inputs, [1, 0, 2])
             mask = None if mask is None else tf.transpose(mask, [1, 0])
-        if inputs.shape[-1] is not None and inputs.shape[-1] != self.input_size:
-            raise ValueError("%s: inputs have %d features, but the layer was built for %d"
-                             % (self.name, inputs.shape[-1], self.input_size))
         self._check_batch(inputs.shape[0])
         if self.stateful:
             if initial_state is not None:
@@ -269,17 +252,16 @@ class RecurrentLayer(Module):
                 inputs.set_shape([self.batch_size, None, self.input_size])
             states = [s.read_value() for s in self.states]
         elif initial_state is not None:
-            states = as_state_list(self.name, initial_state, len(self.cell.state_names))
+            states = as_state_list(self.name, initial_state, self.cell.state_names, "initial_state")
+            spec = InputSpec(ndim=2, axes={-1: self.units}, unit="units", layout="(batch, units)",
+                             name="each initial state")
             for s in states:
-                if s.shape.rank != 2 or (s.shape[-1] is not None and s.shape[-1] != self.units):
-                    raise ValueError("%s: each initial state must be (batch, %d), got shape %s"
-                                     % (self.name, self.units, s.shape))
+                check_input_spec(s, spec, self.name)
         else:
             batch = inputs.shape[0] if inputs.shape[0] is not None else tf.shape(inputs)[0]
             states = self.cell.zero_state(batch, self.dtype)
 
-        outputs, last_output, states = self._run(inputs, states, self._check_mask(inputs, mask),
-                                                 training)
+        outputs, last_output, states = self._run(inputs, states, mask, training)
         if self.time_major:
             outputs = tf.transpose(outputs, [1, 0, 2])
         result = [outputs if self.return_sequences else last_output]
@@ -299,10 +281,8 @@ class RecurrentLayer(Module):
         if mask is None:
             return None
         mask = tf.convert_to_tensor(mask)
-        if mask.shape.rank != 2 or not mask.shape.is_compatible_with(inputs.shape[:2]):
-            raise ValueError("%s: mask must be (%s) like the inputs' first two axes %s, got shape %s"
-                             % (self.name, "time, batch" if self.time_major else "batch, time",
-                                inputs.shape[:2], mask.shape))
+        check_shapes_agree([mask.shape, inputs.shape[:2]], self.name, "the mask and the inputs' first "
+                           "two axes %s" % ("(time, batch)" if self.time_major else "(batch, time)"))
         return mask if mask.dtype == tf.bool else tf.cast(mask, tf.bool)
 
     def _dropout_mask(self, inputs, rate, size, training):
@@ -586,9 +566,8 @@ class RNN(RecurrentLayer):
         if isinstance(cell, (list, tuple)):
             raise ValueError("%s: a list of cells (Keras's StackedRNNCells) is not supported; stack "
                              "RNN layers with return_sequences=True instead" % layer_name)
-        if not isinstance(cell, RecurrentCell):
-            raise ValueError("%s: cell must be a tfcore cell (LSTMCell, GRUCell, SimpleRNNCell), "
-                             "got %r" % (layer_name, cell))
+        check_type(cell, RecurrentCell, layer_name, "cell", "a tfcore cell (LSTMCell, GRUCell, "
+                   "SimpleRNNCell)")
         if cell.built:
             raise ValueError("%s: cell %r is already built (used by another layer or called on its "
                              "own); give the RNN a new cell" % (layer_name, cell.name))
