@@ -302,12 +302,13 @@ def check_int(value, layer, arg):
     return int(value)
 
 
-def normalize_axes(value, layer, arg, n=None, minimum=None, allow_empty=False):
+def normalize_axes(value, layer, arg, n=None, minimum=None, allow_empty=False, why=""):
     """An int or a list/tuple of ints -> a tuple of Python ints: axes, as Keras takes them.
 
       n:           the required length (an int then stands for n copies of itself).
       minimum:     the smallest axis allowed (1: no batch axis 0, no negative axes).
       allow_empty: whether [] is accepted (it means "no axis", e.g. nothing shared).
+      why:         what the minimum means, for the message.
     """
     what = ("an int or a pair of ints" if n == 2 else "an int or a list of %d ints" % n if n
             else "an int or a list of ints" if allow_empty else "an int or a non-empty list of ints")
@@ -319,7 +320,8 @@ def normalize_axes(value, layer, arg, n=None, minimum=None, allow_empty=False):
             or not (value or allow_empty):
         raise ValueError("%s: %s must be %s, got %r" % (layer, arg, what, value))
     if minimum is not None and value and min(value) < minimum:
-        raise ValueError("%s: %s must be axes >= %d, got %r" % (layer, arg, minimum, value))
+        raise ValueError("%s: %s must be input axes >= %d%s, got %r"
+                         % (layer, arg, minimum, why, value))
     return tuple(int(v) for v in value)
 
 
