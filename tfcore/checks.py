@@ -350,8 +350,8 @@ def check_tensor_list(inputs, layer, least=1, most=None, min_rank=0):
     return list(inputs)
 
 
-# The dtype kinds `check_dtype` knows, as its messages name them.
-_DTYPE_KINDS = {"floating": "floating (float16/32/64)", "integer": "integer"}
+# The dtype kinds `check_dtype` knows, as its messages name them (article, detail).
+_DTYPE_KINDS = {"floating": ("a", " (float16/32/64)"), "integer": ("an", "")}
 
 
 def check_dtype(value, kind, layer, name, hint=""):
@@ -365,6 +365,7 @@ def check_dtype(value, kind, layer, name, hint=""):
     except TypeError:
         raise TypeError("%s: %s must be a %s dtype, got %r" % (layer, name, kind, value)) from None
     if not getattr(dtype, "is_" + kind):
-        raise TypeError("%s: %s must be a%s %s %s, got %s%s" % (
-            layer, name, "n" if kind == "integer" else "", _DTYPE_KINDS[kind], noun, dtype.name, hint))
+        article, detail = _DTYPE_KINDS[kind]
+        raise TypeError("%s: %s must be %s %s %s%s, got %s%s"
+                        % (layer, name, article, kind, noun, detail, dtype.name, hint))
     return dtype
