@@ -103,3 +103,23 @@ def test_check_dtype_of_a_tensor_or_a_dtype_argument():
     for bad in ("floaty", None):
         with pytest.raises(TypeError, match="emb: dtype must be a floating dtype, got %r" % (bad,)):
             checks.check_dtype(bad, "floating", "emb", "dtype")
+
+
+def test_resolve_axes_counts_from_the_front_and_refuses_axes_the_shape_lacks():
+    shape = tf.TensorShape([None, 4, 5])
+    got = checks.resolve_axes([-1, 1, np.int64(-3)], shape, "l", "axis")
+    assert got == (2, 1, 0) and all(type(a) is int for a in got)
+    assert checks.resolve_axes((1, -2), shape, "dot", "axes", batch=False) == (1, 1)
+    for axes, batch, message in [([3], True, r"axis \[3\]: axis 3 is not one of the axes of input, "
+                                             r"shape \(None, 4, 5\)"),
+                                 ([-4], True, r"axis \[-4\]: axis -4 is not one of the axes of input"),
+                                 ([1, 0], False, r"axis \[1, 0\]: axis 0 is not one of the axes after the "
+                                                 r"batch axis of input"),
+                                 ([-3], False, r"axis \[-3\]: axis -3 is not one of the axes after the batch")]:
+        with pytest.raises(ValueError, match="l: " + message):
+            checks.resolve_axes(axes, shape, "l", "axis", batch=batch)
+    with pytest.raises(ValueError, match=r"dot: axes \(1, 9\): axis 9 is not one of the axes after the "
+                                         r"batch axis of input 1, shape"):
+        checks.resolve_axes([9], shape, "dot", "axes", "input 1", batch=False, given=(1, 9))
+    with pytest.raises(ValueError, match=r"l: axis \[-1\] needs input of known rank, got shape <unknown>"):
+        checks.resolve_axes([-1], tf.TensorShape(None), "l", "axis")

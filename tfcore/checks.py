@@ -325,6 +325,24 @@ def normalize_axes(value, layer, arg, n=None, minimum=None, allow_empty=False, w
     return tuple(int(v) for v in value)
 
 
+def resolve_axes(axes, shape, layer, arg, name="input", batch=True, given=None):
+    """`axes` (ints; a negative one counts from the end) as the axes of `shape` they name,
+    counted from the front: a ValueError unless each is an axis of `shape` (after the batch
+    axis 0 when `batch` is False) and the rank is known. `given` is the argument as the user
+    wrote it, for the message (default: `axes`)."""
+    given = axes if given is None else given
+    rank = shape.rank
+    if rank is None:
+        raise ValueError("%s: %s %r needs %s of known rank, got shape %s"
+                         % (layer, arg, given, name, shape))
+    for axis in axes:
+        if not -rank <= axis < rank or (not batch and axis % rank == 0):
+            raise ValueError("%s: %s %r: axis %d is not one of the axes%s of %s, shape %s"
+                             % (layer, arg, given, axis, "" if batch else " after the batch axis",
+                                name, shape))
+    return tuple(int(axis) % rank for axis in axes)
+
+
 def check_min_rank(shape, minimum, layer, layout="", name="input"):
     """Fail clearly unless `shape` (a TensorShape) has a known rank >= `minimum`.
 

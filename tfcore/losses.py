@@ -86,7 +86,7 @@ default reduction is "sum". Note `tf.nn.l2_loss(t)` is sum(t^2) / 2: half of it.
 import tensorflow as tf
 
 from tfcore import activations
-from tfcore.checks import check_dtype, check_min_rank, normalize_choice, number_in
+from tfcore.checks import check_dtype, check_int, check_min_rank, normalize_choice, number_in, resolve_axes
 from tfcore.module import check_gradient, get_mask
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -180,12 +180,10 @@ def _logits_of(probabilities, from_logits, op_type):
 
 def _class_axis_last(axis, loss_name, *tensors):
     """`tensors` with the class `axis` moved to the end (a transpose: no arithmetic)."""
-    rank = tensors[0].shape.rank
+    rank, axis = tensors[0].shape.rank, check_int(axis, loss_name, "axis")
     if axis == -1 or (rank is not None and axis == rank - 1):
         return tensors
-    if rank is None or not -rank <= axis < rank:
-        raise ValueError("%s: axis=%r does not fit an input of rank %s" % (loss_name, axis, rank))
-    axis %= rank
+    (axis,) = resolve_axes([axis], tensors[0].shape, loss_name, "axis", "the inputs", given=axis)
     order = [a for a in range(rank) if a != axis] + [axis]
     return tuple(tf.transpose(t, order) for t in tensors)
 

@@ -73,7 +73,7 @@ Where these layers differ from tf-keras, on purpose:
 import tensorflow as tf
 
 from tfcore import activations, constraints, initializers, regularizers
-from tfcore.checks import InputSpec, check_min_rank, normalize_axes, number_in
+from tfcore.checks import InputSpec, check_min_rank, normalize_axes, number_in, resolve_axes
 from tfcore.module import Module
 
 
@@ -189,10 +189,7 @@ class PReLU(Module):
     def build(self, input_shape):
         check_min_rank(input_shape, 2, self.name, "(batch, ...)")
         rank = input_shape.rank
-        shared = set(self.shared_axes or ())
-        if shared and max(shared) >= rank:
-            raise ValueError("%s: shared_axes %r out of range for an input of rank %d"
-                             % (self.name, self.shared_axes, rank))
+        shared = set(resolve_axes(self.shared_axes or (), input_shape, self.name, "shared_axes"))
         param_shape = [1 if axis in shared else input_shape[axis] for axis in range(1, rank)]
         if None in param_shape:
             raise ValueError("%s: the input's sizes must be known on every axis that is not in "

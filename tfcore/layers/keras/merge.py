@@ -37,7 +37,7 @@ import string
 
 import tensorflow as tf
 
-from tfcore.checks import check_int, check_tensor_list, normalize_axes
+from tfcore.checks import check_int, check_tensor_list, normalize_axes, resolve_axes
 from tfcore.module import Module
 
 
@@ -210,14 +210,11 @@ class Dot(Module):
 
     def _axes(self, x, z):
         """The two summed axes, counted from the front, checked against the inputs."""
-        axes = list(self._axis_pair)
-        shapes = [x.shape, z.shape]
-        for i, (axis, shape) in enumerate(zip(axes, shapes)):
-            if not -shape.rank <= axis < shape.rank or axis % shape.rank == 0:
-                raise ValueError("%s: axes %r: axis %d of input %d (shape %s) is not one of its axes "
-                                 "after the batch axis" % (self.name, self.axes, axis, i, shape))
-            axes[i] = axis % shape.rank
-        sizes = [shape[axis] for axis, shape in zip(axes, shapes)]
+        axes = []
+        for i, (axis, t) in enumerate(zip(self._axis_pair, (x, z))):
+            axes += resolve_axes([axis], t.shape, self.name, "axes", "input %d" % i, batch=False,
+                                 given=self.axes)
+        sizes = [x.shape[axes[0]], z.shape[axes[1]]]
         if None not in sizes and sizes[0] != sizes[1]:
             raise ValueError("%s: the summed axes differ in size: %d (axis %d of %s) != %d (axis %d of %s)"
                              % (self.name, sizes[0], axes[0], x.shape, sizes[1], axes[1], z.shape))

@@ -41,7 +41,7 @@ one (height, width, channels), as Keras's do; integer pixels are cast to float32
 import numpy as np
 import tensorflow as tf
 
-from tfcore.checks import normalize_axes, normalize_choice, number_in, positive_int
+from tfcore.checks import normalize_axes, normalize_choice, number_in, positive_int, resolve_axes
 from tfcore.module import Module
 
 EPSILON = 1e-7  # Keras's backend.epsilon(): the smallest standard deviation divided by
@@ -105,11 +105,8 @@ class Normalization(Module):
         self.input_mean, self.input_variance = mean, variance
         self._adapted = None  # (mean, variance, count) from adapt() before the first call
 
-    def _kept_axes(self, rank):
-        kept = sorted(a % rank for a in self.axis)
-        if any(not -rank <= a < rank for a in self.axis):
-            raise ValueError("%s: axis %s is outside an input of rank %d" % (self.name, self.axis, rank))
-        return kept
+    def _kept_axes(self, shape):
+        return sorted(resolve_axes(self.axis, tf.TensorShape(shape), self.name, "axis"))
 
     def adapt(self, data, session=None):
         """Compute the mean and variance of `data` (a NumPy array, batch first) per kept position."""
@@ -117,7 +114,7 @@ class Normalization(Module):
             raise ValueError("%s: mean and variance were given; adapt is for a layer without them"
                              % self.name)
         data = np.asarray(data, dtype=np.float64)
-        kept = self._kept_axes(data.ndim)
+        kept = self._kept_axes(data.shape)
         reduce = tuple(a for a in range(data.ndim) if a not in kept)
         mean, variance = data.mean(axis=reduce), data.var(axis=reduce)
         count = int(np.prod([data.shape[a] for a in reduce]))
@@ -130,8 +127,8 @@ class Normalization(Module):
             self.set_weights(session, [mean, variance, np.int64(count)])
 
     def build(self, input_shape):
+        kept = self._kept_axes(input_shape)
         rank = input_shape.rank
-        kept = self._kept_axes(rank)
         if any(input_shape[a] is None for a in kept):
             raise ValueError("%s: the kept axes %s need known sizes, got input shape %s"
                              % (self.name, self.axis, input_shape))
