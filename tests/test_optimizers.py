@@ -294,6 +294,10 @@ def test_non_number_hyperparameter_raises_type_error():
         Adam(learning_rate="0.1")
     with pytest.raises(TypeError, match="Adam: amsgrad must be True or False, got 1"):
         Adam(amsgrad=1)
+    with tfcore.new_graph().as_default():
+        w = tfcore.variable(1.0)
+        with pytest.raises(TypeError, match="SGD: each entry of var_list must be a tf.Variable, got <tf.Tensor"):
+            SGD().minimize(tf.square(w), var_list=[w, w * 2.0])
     assert SGD(clipvalue=float("inf")).clipvalue == float("inf")  # clip_by_value(g, -inf, inf) = g
 
 

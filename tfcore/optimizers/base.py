@@ -10,7 +10,7 @@ import numbers
 import tensorflow as tf
 
 from tfcore import precision, schedules
-from tfcore.checks import normalize_choice, number_in
+from tfcore.checks import check_type, normalize_choice, number_in
 
 # Graph collections through which training code finds an optimizer's state without
 # holding the optimizer: the base learning-rate variables (what ReduceLROnPlateau or
@@ -207,8 +207,7 @@ class Optimizer:
             if not var_list:
                 raise ValueError("%s: there are no variables to train in the loss's graph" % self.name)
             for var in var_list:
-                if not isinstance(var, tf.Variable):
-                    raise TypeError("%s: var_list must hold variables, got %r" % (self.name, var))
+                check_type(var, tf.Variable, self.name, "each entry of var_list", "a tf.Variable")
             grads = tf.gradients(loss, var_list)
             missing = [v.name for v, g in zip(var_list, grads) if g is None]
             if missing:
