@@ -312,17 +312,16 @@ def normalize_axes(value, layer, arg, n=None, minimum=None, allow_empty=False, w
     """
     what = ("an int or a pair of ints" if n == 2 else "an int or a list of %d ints" % n if n
             else "an int or a list of ints" if allow_empty else "an int or a non-empty list of ints")
-    if is_int(value):
-        value = (value,) * (n or 1)
-    if not isinstance(value, (tuple, list)):
+    axes = (value,) * (n or 1) if is_int(value) else value
+    if not isinstance(axes, (tuple, list)):
         raise TypeError("%s: %s must be %s, got %r" % (layer, arg, what, value))
-    if not all(is_int(v) for v in value) or (n is not None and len(value) != n) \
-            or not (value or allow_empty):
+    if not all(is_int(v) for v in axes) or (n is not None and len(axes) != n) \
+            or not (axes or allow_empty):
         raise ValueError("%s: %s must be %s, got %r" % (layer, arg, what, value))
-    if minimum is not None and value and min(value) < minimum:
+    if minimum is not None and axes and min(axes) < minimum:
         raise ValueError("%s: %s must be input axes >= %d%s, got %r"
                          % (layer, arg, minimum, why, value))
-    return tuple(int(v) for v in value)
+    return tuple(int(v) for v in axes)
 
 
 def resolve_axes(axes, shape, layer, arg, name="input", batch=True, given=None):
