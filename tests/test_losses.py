@@ -246,7 +246,7 @@ def test_sparse_labels_with_wrong_shape_or_dtype_raise():
     with tfcore.new_graph().as_default():
         with pytest.raises(ValueError, match="sparse_softmax_cross_entropy_with_logits.*shape"):
             losses.sparse_softmax_cross_entropy_with_logits(tf.zeros((4, 3), tf.int32), tf.zeros((4, 3)))
-        with pytest.raises(TypeError, match="integer class indices"):
+        with pytest.raises(TypeError, match="labels must be an integer tensor, got float32; they are class indices"):
             losses.sparse_softmax_cross_entropy_with_logits(tf.zeros((4,)), tf.zeros((4, 3)))
 
 
@@ -256,6 +256,17 @@ def test_unknown_reduction_and_bad_epsilon_raise_value_error():
             losses.mean_squared_error(tf.zeros((2, 2)), tf.zeros((2, 2)), reduction="average")
         with pytest.raises(ValueError, match="categorical_crossentropy: epsilon"):
             losses.categorical_crossentropy(tf.zeros((2, 2)), tf.zeros((2, 2)), epsilon=0.0)
+        with pytest.raises(TypeError, match=r"categorical_crossentropy: epsilon must be a number in \(0, 0.5\)"):
+            losses.categorical_crossentropy(tf.zeros((2, 2)), tf.zeros((2, 2)), epsilon="1e-7")
+        with pytest.raises(TypeError, match=r"mean_squared_error: predictions must be a floating tensor"):
+            losses.mean_squared_error(tf.zeros((2, 2)), tf.zeros((2, 2), tf.int32))
+        with pytest.raises(TypeError, match="categorical_crossentropy: axis must be an int, got 1.0"):
+            losses.categorical_crossentropy(tf.zeros((2, 2)), tf.zeros((2, 2)), axis=1.0)
+        with pytest.raises(ValueError, match=r"categorical_crossentropy: axis 2: axis 2 is not one of the axes "
+                                             r"of the inputs, shape \(2, 2\)"):
+            losses.categorical_crossentropy(tf.zeros((2, 2)), tf.zeros((2, 2)), axis=2)
+        with pytest.raises(ValueError, match="mean_squared_error: inputs must have a known rank"):
+            losses.mean_squared_error(tf.zeros((2, 2)), tf.compat.v1.placeholder(tf.float32))
 
 
 # -- label smoothing (Keras 2: y (1 - s) + s / K, binary K = 2) ---------------

@@ -56,15 +56,15 @@ def test_merge_layers_reject_bad_inputs():
         a, b = tfcore.placeholder((None, 3)), tfcore.placeholder((None, 4))
         with pytest.raises(ValueError, match="add: inputs have incompatible shapes"):
             Add()([a, b])
-        with pytest.raises(ValueError, match="add: a merge layer is called on a list"):
+        with pytest.raises(ValueError, match="add: call it on a list of tensors, got <tf.Tensor"):
             Add()(a)
-        with pytest.raises(ValueError, match="subtract: call it on a list of at least 2"):
+        with pytest.raises(ValueError, match="subtract: call it on a list of 2 tensors"):
             Subtract()([a])
-        with pytest.raises(ValueError, match="subtract: Subtract takes exactly 2 inputs"):
+        with pytest.raises(ValueError, match="subtract: call it on a list of 2 tensors"):
             Subtract()([a, a, a])
         with pytest.raises(ValueError, match="concatenate: to concatenate along axis 1 the other"):
             Concatenate(1)([tfcore.placeholder((None, 2, 3)), tfcore.placeholder((None, 2, 4))])
         with pytest.raises(ValueError, match="concatenate: inputs must share one rank"):
             Concatenate(3)([tfcore.placeholder((None, 2, 3))] * 2)
-    with pytest.raises(ValueError, match="concatenate: axis must be an int"):
+    with pytest.raises(TypeError, match="concatenate: axis must be an int"):
         Concatenate(1.0)

@@ -279,6 +279,10 @@ def test_optimizer_refuses_a_second_graph():
     (lambda: tfcore.optimizers.Adadelta(epsilon=0.0), "epsilon"),
     (lambda: tfcore.optimizers.Adamax(beta_1=1.0), "beta_1"),
     (lambda: tfcore.optimizers.Nadam(schedule_decay=-0.1), "schedule_decay"),
+    (lambda: SGD(learning_rate=float("nan")), "learning_rate"),
+    (lambda: SGD(learning_rate=float("inf")), "learning_rate"),
+    (lambda: SGD(clipnorm=float("inf")), "clipnorm"),  # tf.clip_by_norm(g, inf) is NaN
+    (lambda: Adam(global_clipnorm=float("inf")), "global_clipnorm"),
 ])
 def test_bad_hyperparameters_raise_value_error_naming_optimizer_and_argument(make, argument):
     with pytest.raises(ValueError, match=r"^\w+: %s must be in" % argument):
@@ -288,6 +292,13 @@ def test_bad_hyperparameters_raise_value_error_naming_optimizer_and_argument(mak
 def test_non_number_hyperparameter_raises_type_error():
     with pytest.raises(TypeError, match="Adam: learning_rate"):
         Adam(learning_rate="0.1")
+    with pytest.raises(TypeError, match="Adam: amsgrad must be True or False, got 1"):
+        Adam(amsgrad=1)
+    with tfcore.new_graph().as_default():
+        w = tfcore.variable(1.0)
+        with pytest.raises(TypeError, match="SGD: each entry of var_list must be a tf.Variable, got <tf.Tensor"):
+            SGD().minimize(tf.square(w), var_list=[w, w * 2.0])
+    assert SGD(clipvalue=float("inf")).clipvalue == float("inf")  # clip_by_value(g, -inf, inf) = g
 
 
 def test_base_optimizer_is_abstract():
@@ -581,5 +592,5 @@ def test_fused_is_the_default_where_there_is_a_kernel_and_unknown_choices_are_re
     assert "implementation='readable'" in repr(Adam(implementation="readable"))
     with pytest.raises(ValueError, match="no fused kernel"):
         tfcore.optimizers.Nadam(implementation="fused")
-    with pytest.raises(ValueError, match="fused, readable"):
+    with pytest.raises(ValueError, match="SGD: implementation must be one of 'fused', 'readable', got 'fast'"):
         SGD(implementation="fast")

@@ -106,3 +106,13 @@ def test_image_layers_refuse_what_is_not_an_image():
         CenterCrop(0, 3)
     with pytest.raises(ValueError, match="interpolation"):
         Resizing(2, 2, interpolation="lanczos9")
+
+
+def test_normalization_needs_a_known_rank_to_place_its_axes():
+    with tfcore.new_graph().as_default():
+        with pytest.raises(ValueError, match=r"normalization: axis \(-1,\) needs input of known rank, "
+                                             "got shape <unknown>"):
+            Normalization()(tf.compat.v1.placeholder(tf.float32))
+        with pytest.raises(ValueError, match=r"normalization: axis \(3,\): axis 3 is not one of the axes "
+                                             r"of input, shape \(None, 2\)"):
+            Normalization(axis=3)(tfcore.placeholder((None, 2)))

@@ -55,3 +55,9 @@ def test_upsampling_rejects_bad_arguments():
     with tfcore.new_graph().as_default():
         with pytest.raises(ValueError, match="up_sampling2d: input must have rank 4"):
             UpSampling2D()(tfcore.placeholder((None, 3, 3)))
+        # Nearest copies integers as they are; bilinear weighs them, so it needs floats.
+        pixels = tf.constant(np.arange(4, dtype=np.int32).reshape(1, 2, 2, 1))
+        assert UpSampling2D(2)(pixels).dtype == tf.int32
+        with pytest.raises(TypeError, match="up_sampling2d_1: input must be a floating tensor .*, "
+                                            "got int32 .bilinear"):
+            UpSampling2D(2, interpolation="bilinear", name="up_sampling2d_1")(pixels)

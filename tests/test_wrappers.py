@@ -111,20 +111,20 @@ def test_stateful_bidirectional_carries_both_states_and_resets_them(rng):
 
 
 def test_wrappers_reject_bad_arguments():
-    with pytest.raises(ValueError, match="bidirectional: expected a tfcore recurrent layer \(LSTM, GRU, SimpleRNN\)"):
+    with pytest.raises(TypeError, match="bidirectional: layer must be a tfcore recurrent layer \(LSTM, GRU, SimpleRNN\)"):
         Bidirectional(Dense(3))
     with pytest.raises(ValueError, match="bidirectional: merge_mode must be one of"):
         Bidirectional(SimpleRNN(3), merge_mode="max")
     with pytest.raises(ValueError, match="bidirectional: backward_layer must have the opposite"):
         Bidirectional(SimpleRNN(3), backward_layer=SimpleRNN(3))
-    with pytest.raises(ValueError, match="time_distributed: expected a tfcore layer to wrap"):
+    with pytest.raises(TypeError, match="time_distributed: layer must be a tfcore layer, got <function"):
         TimeDistributed(lambda x: x)
     dense = Dense(2)
     with tfcore.new_graph().as_default():
         dense(tfcore.placeholder((None, 3)))
         with pytest.raises(ValueError, match="time_distributed: the wrapped layer 'dense' is already built"):
             TimeDistributed(dense)
-        with pytest.raises(ValueError, match="time_distributed: input must have rank >= 3"):
+        with pytest.raises(ValueError, match="time_distributed: input must have a known rank >= 3"):
             TimeDistributed(Dense(2))(tfcore.placeholder((None, 3)))
 
 

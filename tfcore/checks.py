@@ -374,3 +374,116 @@ def layout_of(layout, data_format):
         return layout
     axes = layout.strip("()").split(", ")
     return "(%s)" % ", ".join([axes[0], axes[-1]] + axes[1:-1])
+
+
+# Checks first needed by the Keras-2 catalogue, the optimizers and the losses.
+#
+# Their rule, as `number_in`'s: a value of the wrong kind (not an int, not a list, not a
+# layer, not a floating tensor) is a TypeError; a value of the right kind that breaks a
+# bound (too short a list, an axis below `minimum`) is a ValueError.
+
+
+def check_type(value, kinds, layer, arg, what):
+    """`value` if it is an instance of `kinds` (a class or a tuple of classes), else a TypeError
+    "<layer>: <arg> must be <what>, got <value>"."""
+    if not isinstance(value, kinds):
+        raise TypeError("%s: %s must be %s, got %r" % (layer, arg, what, value))
+    return value
+
+
+def check_flag(value, layer, arg):
+    """`value` as a Python bool if it is True or False (a NumPy bool too): not 0, 1 or "yes"."""
+    return bool(check_type(value, (bool, np.bool_), layer, arg, "True or False"))
+
+
+def check_int(value, layer, arg):
+    """`value` as a Python int (any sign: an axis, an offset); not a bool, not 1.0."""
+    if not is_int(value):
+        raise TypeError("%s: %s must be an int, got %r" % (layer, arg, value))
+    return int(value)
+
+
+def normalize_axes(value, layer, arg, n=None, minimum=None, allow_empty=False, why=""):
+    """An int or a list/tuple of ints -> a tuple of Python ints: axes, as Keras takes them.
+
+      n:           the required length (an int then stands for n copies of itself).
+      minimum:     the smallest axis allowed (1: no batch axis 0, no negative axes).
+      allow_empty: whether [] is accepted (it means "no axis", e.g. nothing shared).
+      why:         what the minimum means, for the message.
+    """
+    what = ("an int or a pair of ints" if n == 2 else "an int or a list of %d ints" % n if n
+            else "an int or a list of ints" if allow_empty else "an int or a non-empty list of ints")
+    axes = (value,) * (n or 1) if is_int(value) else value
+    if not isinstance(axes, (tuple, list)):
+        raise TypeError("%s: %s must be %s, got %r" % (layer, arg, what, value))
+    if not all(is_int(v) for v in axes) or (n is not None and len(axes) != n) \
+            or not (axes or allow_empty):
+        raise ValueError("%s: %s must be %s, got %r" % (layer, arg, what, value))
+    if minimum is not None and axes and min(axes) < minimum:
+        raise ValueError("%s: %s must be input axes >= %d%s, got %r"
+                         % (layer, arg, minimum, why, value))
+    return tuple(int(v) for v in axes)
+
+
+def resolve_axes(axes, shape, layer, arg, name="input", batch=True, given=None):
+    """`axes` (ints; a negative one counts from the end) as the axes of `shape` they name,
+    counted from the front: a ValueError unless each is an axis of `shape` (after the batch
+    axis 0 when `batch` is False) and the rank is known. `given` is the argument as the user
+    wrote it, for the message (default: `axes`)."""
+    given = axes if given is None else given
+    rank = shape.rank
+    if rank is None:
+        raise ValueError("%s: %s %r needs %s of known rank, got shape %s"
+                         % (layer, arg, given, name, shape))
+    for axis in axes:
+        if not -rank <= axis < rank or (not batch and axis % rank == 0):
+            raise ValueError("%s: %s %r: axis %d is not one of the axes%s of %s, shape %s"
+                             % (layer, arg, given, axis, "" if batch else " after the batch axis",
+                                name, shape))
+    return tuple(int(axis) % rank for axis in axes)
+
+
+def check_min_rank(shape, minimum, layer, layout="", name="input"):
+    """Fail clearly unless `shape` (a TensorShape) has a known rank >= `minimum`.
+
+    Unlike `check_rank`, an unknown rank fails too: the caller needs the rank
+    now (to flatten, to build weights, to count time steps). `layout` names the
+    axes, e.g. "(batch, time, ...)".
+    """
+    if shape.rank is None or shape.rank < minimum:
+        bound = " >= %d" % minimum if minimum else ""
+        raise ValueError("%s: %s must have a known rank%s%s, got shape %s"
+                         % (layer, name, bound, " " + layout if layout else "", shape))
+
+
+def check_tensor_list(inputs, layer, least=1, most=None, min_rank=0):
+    """The inputs of a layer called on a list (merges, Dot): a list or tuple of `least` to
+    `most` tensors, each of known rank >= `min_rank`. Returns them as a list."""
+    count = ("%d " % least if least == most else "" if least == 1 and most is None else
+             "at least %d " % least if most is None else "%d to %d " % (least, most))
+    if not isinstance(inputs, (list, tuple)) or not least <= len(inputs) <= (most or len(inputs)):
+        raise ValueError("%s: call it on a list of %stensors, got %r" % (layer, count, inputs))
+    for i, tensor in enumerate(inputs):
+        check_min_rank(tensor.shape, min_rank, layer, name="input %d" % i)
+    return list(inputs)
+
+
+# The dtype kinds `check_dtype` knows, as its messages name them (article, detail).
+_DTYPE_KINDS = {"floating": ("a", " (float16/32/64)"), "integer": ("an", "")}
+
+
+def check_dtype(value, kind, layer, name, hint=""):
+    """The dtype of `value` (a tensor, or a dtype argument such as "float32") if it is of
+    `kind` ("floating" or "integer"), else a TypeError naming the layer and `name`;
+    `hint` (e.g. "; cast it first") ends the message."""
+    is_tensor = tf.is_tensor(value) or isinstance(value, np.ndarray)
+    noun = "tensor" if is_tensor else "dtype"
+    try:
+        dtype = tf.as_dtype(value.dtype if is_tensor else value)
+    except TypeError:
+        raise TypeError("%s: %s must be a %s dtype, got %r" % (layer, name, kind, value)) from None
+    if not getattr(dtype, "is_" + kind):
+        article, detail = _DTYPE_KINDS[kind]
+        raise TypeError("%s: %s must be %s %s %s%s, got %s%s"
+                        % (layer, name, article, kind, noun, detail, dtype.name, hint))
+    return dtype

@@ -83,10 +83,10 @@ Sum of squares (the chapter's "L2 loss"): sum over everything of (y - p)^2. Its
 default reduction is "sum". Note `tf.nn.l2_loss(t)` is sum(t^2) / 2: half of it.
 """
 
-import numpy as np
 import tensorflow as tf
 
 from tfcore import activations
+from tfcore.checks import check_dtype, check_int, check_min_rank, normalize_choice, number_in, resolve_axes
 from tfcore.module import check_gradient, get_mask
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -114,7 +114,7 @@ def _reduce(per_example, reduction, sample_weight=None, mask=None):
         return tf.reduce_mean(per_example)  # sum(l w) / size(l): Keras's SUM_OVER_BATCH_SIZE
     if reduction == "sum":
         return tf.reduce_sum(per_example)
-    return per_example  # "none"; _check_reduction has ruled out anything else
+    return per_example  # "none"; normalize_choice has ruled out anything else
 
 
 def _travelling_mask(mask, predictions):
@@ -143,21 +143,11 @@ def _match_rank(weights, per_example, what):
     return weights
 
 
-def _check_reduction(reduction, loss_name):
-    if reduction not in _REDUCTIONS:
-        raise ValueError(
-            "%s: reduction must be one of %s, got %r" % (loss_name, ", ".join(_REDUCTIONS), reduction)
-        )
-
-
 def _float_inputs(labels, predictions, loss_name, predictions_name="predictions"):
     """Convert both to tensors of the predictions' float dtype; shapes must match, after
     (batch,) labels meet (batch, 1) predictions (`_labels_like`)."""
     predictions = tf.convert_to_tensor(predictions)
-    if not predictions.dtype.is_floating:
-        raise TypeError(
-            "%s: %s must be floating point, got %s" % (loss_name, predictions_name, predictions.dtype.name)
-        )
+    check_dtype(predictions, "floating", loss_name, predictions_name)
     labels = _labels_like(tf.cast(tf.convert_to_tensor(labels), predictions.dtype), predictions)
     if not labels.shape.is_compatible_with(predictions.shape):
         raise ValueError(
@@ -190,36 +180,20 @@ def _logits_of(probabilities, from_logits, op_type):
 
 def _class_axis_last(axis, loss_name, *tensors):
     """`tensors` with the class `axis` moved to the end (a transpose: no arithmetic)."""
-    rank = tensors[0].shape.rank
+    rank, axis = tensors[0].shape.rank, check_int(axis, loss_name, "axis")
     if axis == -1 or (rank is not None and axis == rank - 1):
         return tensors
-    if rank is None or not -rank <= axis < rank:
-        raise ValueError("%s: axis=%r does not fit an input of rank %s" % (loss_name, axis, rank))
-    axis %= rank
+    (axis,) = resolve_axes([axis], tensors[0].shape, loss_name, "axis", "the inputs", given=axis)
     order = [a for a in range(rank) if a != axis] + [axis]
     return tuple(tf.transpose(t, order) for t in tensors)
 
 
 def _last_axis(x, reduce, loss_name):
     """Reduce the class axis (the last), unless the input is rank 1 (one value per example)."""
-    if x.shape.rank is None:
-        raise ValueError("%s: inputs must have a known rank" % loss_name)
+    check_min_rank(x.shape, 0, loss_name, name="inputs")
     if x.shape.rank <= 1:
         return x
     return reduce(x, axis=-1)
-
-
-def _check_epsilon(epsilon, loss_name):
-    if not 0.0 < epsilon < 0.5:
-        raise ValueError("%s: epsilon must be in (0, 0.5), got %r" % (loss_name, epsilon))
-
-
-def _check_label_smoothing(label_smoothing, loss_name):
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float, np.integer, np.floating)):
-        raise TypeError("%s: label_smoothing must be a number in [0, 1], got %r" % (loss_name, label_smoothing))
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError("%s: label_smoothing must be in [0, 1], got %r" % (loss_name, label_smoothing))
-    return float(label_smoothing)
 
 
 def _smooth_labels(labels, label_smoothing, classes):
@@ -247,9 +221,9 @@ def softmax_cross_entropy_with_logits(labels, logits, reduction="mean", label_sm
     """
     mask = _travelling_mask(mask, logits)
     name = "softmax_cross_entropy_with_logits"
-    _check_reduction(reduction, name)
+    normalize_choice(reduction, _REDUCTIONS, name, "reduction")
     check_gradient(name, gradient)
-    label_smoothing = _check_label_smoothing(label_smoothing, name)
+    label_smoothing = number_in(label_smoothing, "[0, 1]", name, "label_smoothing")
     with tf.name_scope("softmax_cross_entropy"):
         labels, logits = _float_inputs(labels, logits, name, "logits")
         if logits.shape.rank is not None and logits.shape.rank < 1:
@@ -297,17 +271,13 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, reduction="mean", s
     """
     mask = _travelling_mask(mask, logits)
     name = "sparse_softmax_cross_entropy_with_logits"
-    _check_reduction(reduction, name)
+    normalize_choice(reduction, _REDUCTIONS, name, "reduction")
     with tf.name_scope("sparse_softmax_cross_entropy"):
         logits = tf.convert_to_tensor(logits)
         labels = tf.convert_to_tensor(labels)
-        if not logits.dtype.is_floating:
-            raise TypeError("%s: logits must be floating point, got %s" % (name, logits.dtype.name))
-        if not labels.dtype.is_integer:
-            raise TypeError(
-                "%s: labels must be integer class indices, got %s (one-hot labels go to "
-                "softmax_cross_entropy_with_logits)" % (name, labels.dtype.name)
-            )
+        check_dtype(logits, "floating", name, "logits")
+        check_dtype(labels, "integer", name, "labels", "; they are class indices here (one-hot "
+                    "labels go to softmax_cross_entropy_with_logits)")
         # Keras accepts (batch, 1) class labels as well as (batch,) (and so on for
         # longer shapes): a trailing label axis of size 1 is dropped.
         if labels.shape.rank is not None and labels.shape.rank == logits.shape.rank \
@@ -347,9 +317,9 @@ def categorical_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mea
     """
     mask = _travelling_mask(mask, probabilities)
     name = "categorical_crossentropy"
-    _check_reduction(reduction, name)
-    _check_epsilon(epsilon, name)
-    label_smoothing = _check_label_smoothing(label_smoothing, name)
+    normalize_choice(reduction, _REDUCTIONS, name, "reduction")
+    number_in(epsilon, "(0, 0.5)", name, "epsilon")
+    label_smoothing = number_in(label_smoothing, "[0, 1]", name, "label_smoothing")
     with tf.name_scope("categorical_crossentropy"):
         predictions, from_logits = _logits_of(probabilities, from_logits, "Softmax")
         labels, p = _float_inputs(labels, predictions, name, "probabilities")
@@ -379,12 +349,11 @@ def sparse_categorical_crossentropy(labels, predictions, from_logits=False, axis
     """
     mask = _travelling_mask(mask, predictions)
     name = "sparse_categorical_crossentropy"
-    _check_reduction(reduction, name)
-    _check_epsilon(epsilon, name)
+    normalize_choice(reduction, _REDUCTIONS, name, "reduction")
+    number_in(epsilon, "(0, 0.5)", name, "epsilon")
     with tf.name_scope("sparse_categorical_crossentropy"):
         logits, from_logits = _logits_of(predictions, from_logits, "Softmax")
-        if not logits.dtype.is_floating:
-            raise TypeError("%s: predictions must be floating point, got %s" % (name, logits.dtype.name))
+        check_dtype(logits, "floating", name, "predictions")
         (logits,) = _class_axis_last(axis, name, logits)
         if not from_logits:  # softmax(log p) = p / sum p: the renormalisation after clipping
             logits = tf.math.log(tf.clip_by_value(logits, epsilon, 1.0 - epsilon))
@@ -422,9 +391,9 @@ def binary_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mean", l
     `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
     """
     mask = _travelling_mask(mask, probabilities)
-    _check_reduction(reduction, name)
-    _check_epsilon(epsilon, name)
-    label_smoothing = _check_label_smoothing(label_smoothing, name)
+    normalize_choice(reduction, _REDUCTIONS, name, "reduction")
+    number_in(epsilon, "(0, 0.5)", name, "epsilon")
+    label_smoothing = number_in(label_smoothing, "[0, 1]", name, "label_smoothing")
     with tf.name_scope(name):
         predictions, from_logits = _logits_of(probabilities, from_logits, "Sigmoid")
         y, p = _float_inputs(labels, predictions, name, "logits" if from_logits else "probabilities")
@@ -467,7 +436,7 @@ def mean_absolute_error(labels, predictions, reduction="mean", sample_weight=Non
 def _mean_over_last_axis(name, elementwise, labels, predictions, reduction, sample_weight, mask):
     """The regression losses: `elementwise(y, p)`, its mean over the last axis, the reduction."""
     mask = _travelling_mask(mask, predictions)
-    _check_reduction(reduction, name)
+    normalize_choice(reduction, _REDUCTIONS, name, "reduction")
     with tf.name_scope(name):
         y, p = _float_inputs(labels, predictions, name)
         per_example = _last_axis(elementwise(y, p), tf.reduce_mean, name)
@@ -483,12 +452,11 @@ def sum_of_squares(labels, predictions, reduction="sum", sample_weight=None):
     `sample_weight`: per-example weights (module docstring).
     """
     name = "sum_of_squares"
-    _check_reduction(reduction, name)
+    normalize_choice(reduction, _REDUCTIONS, name, "reduction")
     with tf.name_scope("sum_of_squares"):
         y, p = _float_inputs(labels, predictions, name)
         squares = tf.square(y - p)
-        if squares.shape.rank is None:
-            raise ValueError("%s: inputs must have a known rank" % name)
+        check_min_rank(squares.shape, 0, name, name="inputs")
         per_example = squares
         if squares.shape.rank > 1:
             per_example = tf.reduce_sum(squares, axis=list(range(1, squares.shape.rank)))

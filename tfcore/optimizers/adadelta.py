@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from tfcore.checks import number_in
 from tfcore.optimizers.base import Optimizer
 
 
@@ -31,8 +32,8 @@ class Adadelta(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, decay=0.0, name=None, **kwargs):
         super().__init__(learning_rate, decay, name, **kwargs)
-        self.rho = self._check_number("rho", rho, low=0.0, high=1.0)
-        self.epsilon = self._check_number("epsilon", epsilon, low=0.0, low_open=True)
+        self.rho = number_in(rho, "[0, 1]", self.name, "rho")
+        self.epsilon = number_in(epsilon, "(0, inf)", self.name, "epsilon")
 
     def _create_slots(self, var):
         self._add_slot(var, "accum_grad")

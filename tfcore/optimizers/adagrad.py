@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from tfcore.checks import number_in
 from tfcore.optimizers.base import Optimizer
 
 
@@ -28,9 +29,8 @@ class Adagrad(Optimizer):
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, decay=0.0,
                  name=None, **kwargs):
         super().__init__(learning_rate, decay, name, **kwargs)
-        self.initial_accumulator_value = self._check_number(
-            "initial_accumulator_value", initial_accumulator_value, low=0.0)
-        self.epsilon = self._check_number("epsilon", epsilon, low=0.0, low_open=True)
+        self.initial_accumulator_value = number_in(initial_accumulator_value, "[0, inf)", self.name, "initial_accumulator_value")
+        self.epsilon = number_in(epsilon, "(0, inf)", self.name, "epsilon")
 
     def _create_slots(self, var):
         self._add_slot(var, "accumulator", self.initial_accumulator_value)

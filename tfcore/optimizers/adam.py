@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from tfcore.checks import check_flag, number_in
 from tfcore.optimizers.base import Optimizer
 
 
@@ -37,10 +38,10 @@ class Adam(Optimizer):
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=0.0,
                  amsgrad=False, name=None, **kwargs):
         super().__init__(learning_rate, decay, name, **kwargs)
-        self.beta_1 = self._check_number("beta_1", beta_1, low=0.0, high=1.0, high_open=True)
-        self.beta_2 = self._check_number("beta_2", beta_2, low=0.0, high=1.0, high_open=True)
-        self.epsilon = self._check_number("epsilon", epsilon, low=0.0, low_open=True)
-        self.amsgrad = self._check_flag("amsgrad", amsgrad)
+        self.beta_1 = number_in(beta_1, "[0, 1)", self.name, "beta_1")
+        self.beta_2 = number_in(beta_2, "[0, 1)", self.name, "beta_2")
+        self.epsilon = number_in(epsilon, "(0, inf)", self.name, "epsilon")
+        self.amsgrad = check_flag(amsgrad, self.name, "amsgrad")
 
     def _create_slots(self, var):
         self._add_slot(var, "adam_m")

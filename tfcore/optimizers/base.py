@@ -7,10 +7,10 @@ a rule (sgd.py, adam.py, ...) writes only its own update.
 
 import numbers
 
-import numpy as np
 import tensorflow as tf
 
 from tfcore import precision, schedules
+from tfcore.checks import check_type, normalize_choice, number_in
 
 # Graph collections through which training code finds an optimizer's state without
 # holding the optimizer: the base learning-rate variables (what ReduceLROnPlateau or
@@ -62,10 +62,10 @@ class Optimizer:
         if isinstance(learning_rate, schedules.LearningRateSchedule):
             self.learning_rate = learning_rate
         else:
-            self.learning_rate = self._check_number("learning_rate", learning_rate, low=0.0, low_open=True)
-        self.decay = self._check_number("decay", decay, low=0.0)
+            self.learning_rate = number_in(learning_rate, "(0, inf)", self.name, "learning_rate")
+        self.decay = number_in(decay, "[0, inf)", self.name, "decay")
         self.clipnorm = self._check_optional("clipnorm", clipnorm)
-        self.clipvalue = self._check_optional("clipvalue", clipvalue)
+        self.clipvalue = self._check_optional("clipvalue", clipvalue, "(0, inf]")  # inf: no clip
         self.global_clipnorm = self._check_optional("global_clipnorm", global_clipnorm)
         if self.clipnorm is not None and self.global_clipnorm is not None:
             raise ValueError("%s: give clipnorm or global_clipnorm, not both (as in Keras)" % self.name)
@@ -80,42 +80,21 @@ class Optimizer:
         self._coefficients = {}  # dtype -> this step's coefficients (lr_k, ...)
         self._learning_rate_tensor = None
 
-    # -- validation -------------------------------------------------------
-    def _check_number(self, argument, value, low=None, high=None, low_open=False, high_open=False):
-        """Return `value` as a float, or raise a ValueError naming the optimizer and argument."""
-        if not _is_number(value):
-            raise TypeError("%s: %s must be a number, got %r" % (self.name, argument, value))
-        value = float(value)
-        bad_low = low is not None and (value <= low if low_open else value < low)
-        bad_high = high is not None and (value >= high if high_open else value > high)
-        if bad_low or bad_high or value != value:
-            interval = "%s%s, %s%s" % (
-                "(" if low_open else "[", "-inf" if low is None else low,
-                "inf" if high is None else high, ")" if high_open or high is None else "]",
-            )
-            raise ValueError("%s: %s must be in %s, got %r" % (self.name, argument, interval, value))
-        return value
-
-    def _check_optional(self, argument, value):
-        """None (off) or a number > 0 (the clipping bounds)."""
-        return None if value is None else self._check_number(argument, value, low=0.0, low_open=True)
+    # -- validation (the hyperparameters' intervals: checks.number_in) ----
+    def _check_optional(self, argument, value, interval="(0, inf)"):
+        """None (off) or a number in `interval` (the clipping bounds; an infinite norm bound
+        would make inf / inf = NaN gradients)."""
+        return None if value is None else number_in(value, interval, self.name, argument)
 
     def _check_implementation(self, implementation):
         """None -> "fused" where there is a kernel, else "readable"; anything else is checked."""
         if implementation is None:
             return "fused" if self.has_fused_kernel else "readable"
-        if implementation not in IMPLEMENTATIONS:
-            raise ValueError("%s: implementation must be one of %s, got %r"
-                             % (self.name, ", ".join(IMPLEMENTATIONS), implementation))
+        normalize_choice(implementation, IMPLEMENTATIONS, self.name, "implementation")
         if implementation == "fused" and not self.has_fused_kernel:
             raise ValueError("%s: there is no fused kernel for this optimizer; use "
                              "implementation=\"readable\"" % self.name)
         return implementation
-
-    def _check_flag(self, argument, value):
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError("%s: %s must be True or False, got %r" % (self.name, argument, value))
-        return bool(value)
 
     # -- public state -----------------------------------------------------
     @property
@@ -157,7 +136,7 @@ class Optimizer:
     def set_learning_rate(self, session, value):
         """Set the base rate lr for the following steps (callbacks' hook; adds no ops)."""
         self._check_settable("set_learning_rate")
-        value = self._check_number("learning_rate", value, low=0.0, low_open=True)
+        value = number_in(value, "(0, inf)", self.name, "learning_rate")
         session.run(self._assign_learning_rate, {self._new_learning_rate: value})
 
     def _check_settable(self, what):
@@ -228,8 +207,7 @@ class Optimizer:
             if not var_list:
                 raise ValueError("%s: there are no variables to train in the loss's graph" % self.name)
             for var in var_list:
-                if not isinstance(var, tf.Variable):
-                    raise TypeError("%s: var_list must hold variables, got %r" % (self.name, var))
+                check_type(var, tf.Variable, self.name, "each entry of var_list", "a tf.Variable")
             grads = tf.gradients(loss, var_list)
             missing = [v.name for v, g in zip(var_list, grads) if g is None]
             if missing:

@@ -5,6 +5,7 @@ import warnings
 import tensorflow as tf
 
 from tfcore import schedules
+from tfcore.checks import number_in
 from tfcore.optimizers.base import OPTIMIZER_VARIABLES, Optimizer
 
 
@@ -48,10 +49,10 @@ class Nadam(Optimizer):
         if isinstance(self.learning_rate, schedules.LearningRateSchedule):
             raise ValueError("%s: learning_rate cannot be a schedule (Keras 2's legacy Nadam "
                              "refuses it too); got %r" % (self.name, self.learning_rate))
-        self.beta_1 = self._check_number("beta_1", beta_1, low=0.0, high=1.0, high_open=True)
-        self.beta_2 = self._check_number("beta_2", beta_2, low=0.0, high=1.0, high_open=True)
-        self.epsilon = self._check_number("epsilon", epsilon, low=0.0, low_open=True)
-        self.schedule_decay = self._check_number("schedule_decay", schedule_decay, low=0.0)
+        self.beta_1 = number_in(beta_1, "[0, 1)", self.name, "beta_1")
+        self.beta_2 = number_in(beta_2, "[0, 1)", self.name, "beta_2")
+        self.epsilon = number_in(epsilon, "(0, inf)", self.name, "epsilon")
+        self.schedule_decay = number_in(schedule_decay, "[0, inf)", self.name, "schedule_decay")
         self._momentum_cache = None
 
     def _create_slots(self, var):

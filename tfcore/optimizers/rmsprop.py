@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from tfcore.checks import check_flag, number_in
 from tfcore.optimizers.base import Optimizer
 
 
@@ -35,10 +36,10 @@ class RMSprop(Optimizer):
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
                  decay=0.0, name=None, **kwargs):
         super().__init__(learning_rate, decay, name, **kwargs)
-        self.rho = self._check_number("rho", rho, low=0.0, high=1.0)
-        self.momentum = self._check_number("momentum", momentum, low=0.0, high=1.0)
-        self.epsilon = self._check_number("epsilon", epsilon, low=0.0, low_open=True)
-        self.centered = self._check_flag("centered", centered)
+        self.rho = number_in(rho, "[0, 1]", self.name, "rho")
+        self.momentum = number_in(momentum, "[0, 1]", self.name, "momentum")
+        self.epsilon = number_in(epsilon, "(0, inf)", self.name, "epsilon")
+        self.centered = check_flag(centered, self.name, "centered")
         self.sparse_mode = "rows" if self.momentum > 0 else "weights"
 
     def _create_slots(self, var):

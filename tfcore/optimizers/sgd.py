@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from tfcore.checks import number_in
 from tfcore.optimizers.base import Optimizer
 
 
@@ -33,7 +34,7 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, decay=0.0, name=None,
                  **kwargs):
         super().__init__(learning_rate, decay, name, **kwargs)
-        self.momentum = self._check_number("momentum", momentum, low=0.0, high=1.0)
+        self.momentum = number_in(momentum, "[0, 1]", self.name, "momentum")
         self.nesterov = bool(nesterov)
 
     def _create_slots(self, var):

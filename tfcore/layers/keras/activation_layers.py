@@ -66,32 +66,24 @@ Where these layers differ from tf-keras, on purpose:
   alpha's shape at index axis - 1, so 0 or -1 silently share another axis) and
   a later input whose unshared sizes differ from the first one (Keras checks
   only the rank when shared_axes is None, and would broadcast a size-1 axis).
-* A bool where a number is expected is a TypeError (Keras reads True as 1.0).
+* A bool where a number is expected is a TypeError (Keras reads True as 1.0),
+  and NaN a ValueError (Keras takes it, and every output is then NaN).
 """
-
-import numbers
 
 import tensorflow as tf
 
 from tfcore import activations, constraints, initializers, regularizers
-from tfcore.checks import InputSpec
+from tfcore.checks import InputSpec, check_min_rank, normalize_axes, number_in, resolve_axes
 from tfcore.module import Module
 
 
-def _number(value, layer, arg, minimum=None, kind="layer"):
-    """`value` as a Python float, or an error naming the layer: None / a non-number, or below `minimum`.
-
-    Keras's rules: None is refused (ValueError); `minimum=0` refuses negative values.
-    """
+def _number(value, layer, arg, interval, kind):
+    """`value` as a Python float in `interval` (checks.number_in); None is refused with Keras's
+    ValueError and message."""
     if value is None:
         raise ValueError("%s: %s of a %s layer cannot be None, expecting a float"
                          % (layer, arg, kind))
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError("%s: %s of a %s layer must be a number, got %r" % (layer, arg, kind, value))
-    if minimum is not None and value < minimum:
-        raise ValueError("%s: %s of a %s layer cannot be a negative value, got %r"
-                         % (layer, arg, kind, value))
-    return float(value)
+    return number_in(value, interval, layer, arg)
 
 
 class Activation(Module):
@@ -125,11 +117,10 @@ class ReLU(Module):
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, name=None):
         super().__init__(name=name)
         if max_value is not None:
-            max_value = _number(max_value, self.name, "max_value", minimum=0.0, kind="ReLU")
+            max_value = _number(max_value, self.name, "max_value", "[0, inf]", "ReLU")
         self.max_value = max_value
-        self.negative_slope = _number(negative_slope, self.name, "negative_slope", minimum=0.0,
-                                      kind="ReLU")
-        self.threshold = _number(threshold, self.name, "threshold", minimum=0.0, kind="ReLU")
+        self.negative_slope = _number(negative_slope, self.name, "negative_slope", "[0, inf]", "ReLU")
+        self.threshold = _number(threshold, self.name, "threshold", "[0, inf]", "ReLU")
 
     def call(self, inputs, training=False):
         a, m, t = self.negative_slope, self.max_value, self.threshold
@@ -158,7 +149,7 @@ class LeakyReLU(Module):
     def __init__(self, alpha=0.3, name=None):
         super().__init__(name=name)
         # Keras only refuses None: a negative slope is accepted.
-        self.alpha = _number(alpha, self.name, "alpha", kind="LeakyReLU")
+        self.alpha = _number(alpha, self.name, "alpha", "[-inf, inf]", "LeakyReLU")
 
     def call(self, inputs, training=False):
         if self.alpha == 0:
@@ -188,26 +179,17 @@ class PReLU(Module):
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
         self.alpha_constraint = constraints.get(alpha_constraint)
-        if shared_axes is not None and not isinstance(shared_axes, (list, tuple)):
-            shared_axes = [shared_axes]
         if shared_axes is not None:
-            if not all(isinstance(a, numbers.Integral) and not isinstance(a, bool) and a >= 1
-                       for a in shared_axes):
-                raise ValueError("%s: shared_axes must be input axes >= 1 (the batch axis 0 "
-                                 "always has its own examples), got %r" % (self.name, shared_axes))
-            shared_axes = [int(a) for a in shared_axes]
+            shared_axes = list(normalize_axes(
+                shared_axes, self.name, "shared_axes", minimum=1, allow_empty=True,
+                why=" (the batch axis 0 always has its own examples)"))
         self.shared_axes = shared_axes
         self.alpha = None
 
     def build(self, input_shape):
+        check_min_rank(input_shape, 2, self.name, "(batch, ...)")
         rank = input_shape.rank
-        if rank is None or rank < 2:
-            raise ValueError("%s: input must have rank >= 2 (batch, ...), got shape %s"
-                             % (self.name, input_shape))
-        shared = set(self.shared_axes or ())
-        if shared and max(shared) >= rank:
-            raise ValueError("%s: shared_axes %r out of range for an input of rank %d"
-                             % (self.name, self.shared_axes, rank))
+        shared = set(resolve_axes(self.shared_axes or (), input_shape, self.name, "shared_axes"))
         param_shape = [1 if axis in shared else input_shape[axis] for axis in range(1, rank)]
         if None in param_shape:
             raise ValueError("%s: the input's sizes must be known on every axis that is not in "
@@ -232,7 +214,7 @@ class ELU(Module):
 
     def __init__(self, alpha=1.0, name=None):
         super().__init__(name=name)
-        self.alpha = _number(alpha, self.name, "alpha", kind="ELU")
+        self.alpha = _number(alpha, self.name, "alpha", "[-inf, inf]", "ELU")
 
     def call(self, inputs, training=False):
         return activations.elu(inputs, alpha=self.alpha)
@@ -245,7 +227,7 @@ class ThresholdedReLU(Module):
 
     def __init__(self, theta=1.0, name=None):
         super().__init__(name=name)
-        self.theta = _number(theta, self.name, "theta", minimum=0.0, kind="ThresholdedReLU")
+        self.theta = _number(theta, self.name, "theta", "[0, inf]", "ThresholdedReLU")
 
     def call(self, inputs, training=False):
         return activations.thresholded_relu(inputs, theta=self.theta)
@@ -269,12 +251,8 @@ class Softmax(Module):
 
     def __init__(self, axis=-1, robust_masking=False, name=None):
         super().__init__(name=name)
-        axes = axis if isinstance(axis, (list, tuple)) else [axis]
-        if not axes or not all(isinstance(a, numbers.Integral) and not isinstance(a, bool)
-                               for a in axes):
-            raise ValueError("%s: axis must be an int or a non-empty list of ints, got %r"
-                             % (self.name, axis))
-        self.axis = [int(a) for a in axis] if isinstance(axis, (list, tuple)) else int(axis)
+        axes = normalize_axes(axis, self.name, "axis")
+        self.axis = list(axes) if isinstance(axis, (list, tuple)) else axes[0]
         self.robust_masking = bool(robust_masking)
 
     def call(self, inputs, training=False, mask=None):

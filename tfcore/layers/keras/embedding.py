@@ -23,7 +23,7 @@ cannot be a real token, so `input_dim` should be vocabulary size + 1.
 import tensorflow as tf
 
 from tfcore import initializers
-from tfcore.checks import positive_int
+from tfcore.checks import check_dtype, positive_int
 from tfcore.module import Module
 
 
@@ -64,9 +64,7 @@ class Embedding(Module):
         self.mask_zero = bool(mask_zero)
         self.input_length = None if input_length is None else positive_int(
             input_length, self.name, "input_length")
-        self.table_dtype = tf.as_dtype(dtype)
-        if not self.table_dtype.is_floating:
-            raise ValueError("%s: dtype must be a floating dtype, got %s" % (self.name, dtype))
+        self.table_dtype = check_dtype(dtype, "floating", self.name, "dtype")
 
     def build(self, input_shape):
         self.dtype = self.table_dtype  # not the ids' dtype

@@ -11,11 +11,12 @@ carry their state over the padding steps (recurrent/sequence.py); Embedding's
 unmasked steps.
 """
 
-import numbers
-
 import tensorflow as tf
 
+from tfcore.checks import check_min_rank, number_in
 from tfcore.module import Module
+
+LAYOUT = "(batch, ..., features)"
 
 
 class Masking(Module):
@@ -29,23 +30,17 @@ class Masking(Module):
 
     def __init__(self, mask_value=0.0, name=None):
         super().__init__(name=name)
-        if not isinstance(mask_value, numbers.Real) or isinstance(mask_value, bool):
-            raise ValueError("%s: mask_value must be a number, got %r" % (self.name, mask_value))
-        self.mask_value = float(mask_value)
-
-    def _check(self, inputs):
-        if inputs.shape.rank is None or inputs.shape.rank < 2:
-            raise ValueError("%s: input must have rank >= 2 (batch, ..., features), got shape %s"
-                             % (self.name, inputs.shape))
+        # NaN is refused: it equals nothing, so it would mask nothing.
+        self.mask_value = number_in(mask_value, "[-inf, inf]", self.name, "mask_value")
 
     def compute_mask(self, inputs, mask=None):
         """m[n, t] = any feature of step t differs from mask_value (shape: input minus features)."""
         inputs = tf.convert_to_tensor(inputs)
-        self._check(inputs)
+        check_min_rank(inputs.shape, 2, self.name, LAYOUT)
         return tf.reduce_any(tf.not_equal(inputs, tf.cast(self.mask_value, inputs.dtype)), axis=-1)
 
     def call(self, inputs, training=False):
         """m[n, t] = any_f(x[n, t, f] != mask_value);  y[n, t, :] = x[n, t, :] * m[n, t]"""
-        self._check(inputs)
+        check_min_rank(inputs.shape, 2, self.name, LAYOUT)
         keep = tf.cast(self.compute_mask(inputs), inputs.dtype)
         return inputs * tf.expand_dims(keep, -1)

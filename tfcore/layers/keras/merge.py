@@ -33,22 +33,12 @@ extra axes of size 1 right after the batch axis until the ranks agree, the
 rule Keras uses, and then broadcast.
 """
 
-import numbers
 import string
 
 import tensorflow as tf
 
-from tfcore.checks import is_int
+from tfcore.checks import check_int, check_tensor_list, normalize_axes, resolve_axes
 from tfcore.module import Module
-
-
-def _check_list(layer, inputs, least):
-    if not isinstance(inputs, (list, tuple)) or len(inputs) < least:
-        raise ValueError("%s: call it on a list of at least %d tensors, got %r"
-                         % (layer, least, inputs))
-    if any(x.shape.rank is None for x in inputs):
-        raise ValueError("%s: every input needs a known rank, got shapes %s"
-                         % (layer, [x.shape for x in inputs]))
 
 
 def _broadcast_inner(layer, shapes):
@@ -65,16 +55,11 @@ def _broadcast_inner(layer, shapes):
 class _Merge(Module):
     """Shared checks of the elementwise merges; subclasses define `_merge(list of tensors)`."""
 
-    min_inputs = 1
-
-    def build(self, input_shape):
-        if not isinstance(input_shape, list):
-            raise ValueError("%s: a merge layer is called on a list of tensors, got one of shape %s"
-                             % (self.name, input_shape))
+    min_inputs, max_inputs = 1, None
 
     def call(self, inputs, training=False):
         """y = the elementwise merge of the inputs (each subclass's `_merge`), after Keras's rank rule."""
-        _check_list(self.name, inputs, self.min_inputs)
+        check_tensor_list(inputs, self.name, self.min_inputs, self.max_inputs)
         _broadcast_inner(self.name, [x.shape for x in inputs])
         rank = max(x.shape.rank for x in inputs)
         # Lower-rank inputs get size-1 axes after the batch axis, then broadcast.
@@ -115,11 +100,9 @@ class Add(_Merge):
 class Subtract(_Merge):
     """y = x_1 - x_2 (exactly two inputs)."""
 
-    min_inputs = 2
+    min_inputs = max_inputs = 2
 
     def _merge(self, inputs):
-        if len(inputs) != 2:
-            raise ValueError("%s: Subtract takes exactly 2 inputs, got %d" % (self.name, len(inputs)))
         return inputs[0] - inputs[1]
 
 
@@ -162,13 +145,11 @@ class Concatenate(Module):
 
     def __init__(self, axis=-1, name=None):
         super().__init__(name=name)
-        if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
-            raise ValueError("%s: axis must be an int, got %r" % (self.name, axis))
-        self.axis = int(axis)
+        self.axis = check_int(axis, self.name, "axis")
 
     def call(self, inputs, training=False):
         """y = [x_1 | x_2 | ... | x_k] along `axis`."""
-        _check_list(self.name, inputs, 1)
+        check_tensor_list(inputs, self.name)
         rank = inputs[0].shape.rank
         if any(x.shape.rank != rank for x in inputs) or not -rank <= self.axis < rank:
             raise ValueError("%s: inputs must share one rank that has axis %d, got shapes %s"
@@ -223,24 +204,17 @@ class Dot(Module):
 
     def __init__(self, axes, normalize=False, name=None):
         super().__init__(name=name)
-        if not is_int(axes):
-            if not isinstance(axes, (list, tuple)):
-                raise TypeError("%s: axes must be an int or a pair of ints, got %r" % (self.name, axes))
-            if len(axes) != 2 or not all(is_int(a) for a in axes):
-                raise ValueError("%s: axes must be an int or a pair of ints, got %r" % (self.name, axes))
-        self.axes = axes
+        self.axes = axes  # as given, as Keras keeps it (an int or a pair)
+        self._axis_pair = normalize_axes(axes, self.name, "axes", n=2)
         self.normalize = bool(normalize)
 
     def _axes(self, x, z):
         """The two summed axes, counted from the front, checked against the inputs."""
-        axes = [self.axes] * 2 if is_int(self.axes) else list(self.axes)
-        shapes = [x.shape, z.shape]
-        for i, (axis, shape) in enumerate(zip(axes, shapes)):
-            if not -shape.rank <= axis < shape.rank or axis % shape.rank == 0:
-                raise ValueError("%s: axes %r: axis %d of input %d (shape %s) is not one of its axes "
-                                 "after the batch axis" % (self.name, self.axes, axis, i, shape))
-            axes[i] = axis % shape.rank
-        sizes = [shape[axis] for axis, shape in zip(axes, shapes)]
+        axes = []
+        for i, (axis, t) in enumerate(zip(self._axis_pair, (x, z))):
+            axes += resolve_axes([axis], t.shape, self.name, "axes", "input %d" % i, batch=False,
+                                 given=self.axes)
+        sizes = [x.shape[axes[0]], z.shape[axes[1]]]
         if None not in sizes and sizes[0] != sizes[1]:
             raise ValueError("%s: the summed axes differ in size: %d (axis %d of %s) != %d (axis %d of %s)"
                              % (self.name, sizes[0], axes[0], x.shape, sizes[1], axes[1], z.shape))
@@ -252,11 +226,7 @@ class Dot(Module):
 
     def call(self, inputs, training=False):
         """y[n, i..., j...] = sum_k x[n, i..., k] z[n, k, j...]   (one tf.einsum)."""
-        _check_list(self.name, inputs, 2)
-        if len(inputs) != 2 or min(t.shape.rank for t in inputs) < 2:
-            raise ValueError("%s: call it on a list of 2 tensors of rank >= 2, got shapes %s"
-                             % (self.name, [t.shape for t in inputs]))
-        x, z = inputs
+        x, z = check_tensor_list(inputs, self.name, 2, 2, min_rank=2)
         ax, az = self._axes(x, z)
         if self.normalize:
             x, z = _l2_normalize(x, ax), _l2_normalize(z, az)

@@ -46,12 +46,10 @@ dropped units.
 """
 
 import math
-import numbers
 
-import numpy as np
 import tensorflow as tf
 
-from tfcore.checks import number_in
+from tfcore.checks import check_dtype, number_in
 from tfcore.layers.dropout import Dropout, RandomLayer
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -59,9 +57,7 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _check_floating(layer, inputs):
-    if not inputs.dtype.is_floating:
-        raise TypeError("%s: input must be a floating tensor (float16/32/64), got %s; cast it "
-                        "first, e.g. tf.cast(x, tf.float32)" % (layer, inputs.dtype.name))
+    check_dtype(inputs, "floating", layer, "input", "; cast it first, e.g. tf.cast(x, tf.float32)")
 
 
 class GaussianNoise(RandomLayer):
@@ -76,10 +72,7 @@ class GaussianNoise(RandomLayer):
 
     def __init__(self, stddev, seed=None, name=None):
         super().__init__(seed=seed, name=name)
-        if isinstance(stddev, (bool, np.bool_)) or not isinstance(stddev, numbers.Real) \
-                or not math.isfinite(stddev) or stddev < 0:
-            raise ValueError("%s: stddev must be a finite number >= 0, got %r" % (self.name, stddev))
-        self.stddev = float(stddev)
+        self.stddev = number_in(stddev, "[0, inf)", self.name, "stddev")
 
     def call(self, inputs, training=False):
         _check_floating(self.name, inputs)

@@ -38,12 +38,10 @@ The image layers take channels-last images, (batch, height, width, channels) or
 one (height, width, channels), as Keras's do; integer pixels are cast to float32.
 """
 
-import numbers
-
 import numpy as np
 import tensorflow as tf
 
-from tfcore.checks import normalize_choice, positive_int
+from tfcore.checks import normalize_axes, normalize_choice, number_in, positive_int, resolve_axes
 from tfcore.module import Module
 
 EPSILON = 1e-7  # Keras's backend.epsilon(): the smallest standard deviation divided by
@@ -74,10 +72,8 @@ class Rescaling(Module):
 
     def __init__(self, scale, offset=0.0, name=None):
         super().__init__(name=name)
-        for arg, value in (("scale", scale), ("offset", offset)):
-            if not isinstance(value, numbers.Real) or isinstance(value, bool):
-                raise ValueError("%s: %s must be a number, got %r" % (self.name, arg, value))
-        self.scale, self.offset = float(scale), float(offset)
+        self.scale = number_in(scale, "(-inf, inf)", self.name, "scale")
+        self.offset = number_in(offset, "(-inf, inf)", self.name, "offset")
 
     def call(self, inputs, training=False):
         """y = x * scale + offset"""
@@ -99,27 +95,18 @@ class Normalization(Module):
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, name=None):
         super().__init__(name=name)
-        if axis is None:
-            axis = ()
-        elif isinstance(axis, numbers.Integral) and not isinstance(axis, bool):
-            axis = (int(axis),)
-        elif not all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axis):
-            raise ValueError("%s: axis must be an int, a tuple of ints or None, got %r"
-                             % (self.name, axis))
-        if 0 in tuple(axis):
+        axis = () if axis is None else normalize_axes(axis, self.name, "axis", allow_empty=True)
+        if 0 in axis:  # negative axes count from the end: only 0 is sure to be the batch axis
             raise ValueError("%s: axis may not be 0, the batch axis" % self.name)
         if (mean is None) != (variance is None):
             raise ValueError("%s: give both mean and variance, or neither (then call adapt)"
                              % self.name)
-        self.axis, self.invert = tuple(int(a) for a in axis), bool(invert)
+        self.axis, self.invert = axis, bool(invert)
         self.input_mean, self.input_variance = mean, variance
         self._adapted = None  # (mean, variance, count) from adapt() before the first call
 
-    def _kept_axes(self, rank):
-        kept = sorted(a % rank for a in self.axis)
-        if any(not -rank <= a < rank for a in self.axis):
-            raise ValueError("%s: axis %s is outside an input of rank %d" % (self.name, self.axis, rank))
-        return kept
+    def _kept_axes(self, shape):
+        return sorted(resolve_axes(self.axis, tf.TensorShape(shape), self.name, "axis"))
 
     def adapt(self, data, session=None):
         """Compute the mean and variance of `data` (a NumPy array, batch first) per kept position."""
@@ -127,7 +114,7 @@ class Normalization(Module):
             raise ValueError("%s: mean and variance were given; adapt is for a layer without them"
                              % self.name)
         data = np.asarray(data, dtype=np.float64)
-        kept = self._kept_axes(data.ndim)
+        kept = self._kept_axes(data.shape)
         reduce = tuple(a for a in range(data.ndim) if a not in kept)
         mean, variance = data.mean(axis=reduce), data.var(axis=reduce)
         count = int(np.prod([data.shape[a] for a in reduce]))
@@ -140,8 +127,8 @@ class Normalization(Module):
             self.set_weights(session, [mean, variance, np.int64(count)])
 
     def build(self, input_shape):
+        kept = self._kept_axes(input_shape)
         rank = input_shape.rank
-        kept = self._kept_axes(rank)
         if any(input_shape[a] is None for a in kept):
             raise ValueError("%s: the kept axes %s need known sizes, got input shape %s"
                              % (self.name, self.axis, input_shape))

@@ -23,7 +23,7 @@ instead and the inner size inferred. A rank-1 input (batch,) becomes (batch, 1).
 import numpy as np
 import tensorflow as tf
 
-from tfcore.checks import is_int, positive_int
+from tfcore.checks import check_min_rank, check_rank, is_int, positive_int
 from tfcore.layers.layout import normalize_data_format, to_channels_last
 from tfcore.module import Module
 
@@ -43,11 +43,7 @@ class Flatten(Module):
         self.data_format = normalize_data_format(data_format, self.name)
 
     def call(self, inputs, training=False):
-        if inputs.shape.rank is None or inputs.shape.rank < 1:
-            raise ValueError(
-                "%s: input must have a known rank >= 1 (a batch axis), got shape %s"
-                % (self.name, inputs.shape)
-            )
+        check_min_rank(inputs.shape, 1, self.name, "(a batch axis)")
         if inputs.shape.rank == 1:
             return tf.expand_dims(inputs, 1)
         inputs = to_channels_last(inputs, self.data_format)
@@ -96,9 +92,7 @@ class Reshape(Module):
 
     def call(self, inputs, training=False):
         """y[n] = x[n] reshaped to target_shape (row-major order kept; -1 inferred)."""
-        if inputs.shape.rank is None or inputs.shape.rank < 1:
-            raise ValueError("%s: input must have a known rank >= 1 (a batch axis), got shape %s"
-                             % (self.name, inputs.shape))
+        check_min_rank(inputs.shape, 1, self.name, "(a batch axis)")
         inner = inputs.shape[1:]
         target = self._static_target(inner) if inner.is_fully_defined() else self.target_shape
         # The batch is read at run time, so any batch size (and an unknown one) works.
@@ -145,7 +139,5 @@ class RepeatVector(Module):
 
     def call(self, inputs, training=False):
         """y[n, t, :] = x[n, :] for t < n_copies."""
-        if inputs.shape.rank != 2:
-            raise ValueError("%s: input must have rank 2 (batch, features), got shape %s"
-                             % (self.name, inputs.shape))
+        check_rank(inputs, 2, self.name, "(batch, features)")
         return tf.tile(tf.expand_dims(inputs, 1), [1, self.n, 1])

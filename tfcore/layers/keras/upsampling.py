@@ -23,7 +23,7 @@ gradient scatters w and 1 - w back to the two source pixels.
 
 import tensorflow as tf
 
-from tfcore.checks import normalize_choice, normalize_pair, normalize_tuple, positive_int
+from tfcore.checks import check_dtype, normalize_choice, normalize_pair, normalize_tuple, positive_int
 from tfcore.layers.layout import ChannelsLastLayer, normalize_data_format
 
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -58,9 +58,9 @@ class _UpSampling(ChannelsLastLayer):
         """nearest:  y[n, i_1, ..., i_k, c] = x[n, i_1 // s_1, ..., i_k // s_k, c]
         bilinear: y[i] = (1 - w) x[floor(u)] + w x[floor(u) + 1],  u = (i + 0.5) / s - 0.5, per axis
         """
-        if not inputs.dtype.is_floating and self.interpolation == "bilinear":
-            raise TypeError("%s: bilinear interpolation needs a floating input, got %s"
-                            % (self.name, inputs.dtype.name))
+        if self.interpolation == "bilinear":
+            check_dtype(inputs, "floating", self.name, "input",
+                        " (bilinear interpolation weighs neighbours; 'nearest' takes any dtype)")
         y = inputs
         for axis, factor in enumerate(self.factors, start=1):
             if self.interpolation == "nearest":

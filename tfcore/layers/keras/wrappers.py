@@ -31,16 +31,16 @@ import copy
 
 import tensorflow as tf
 
+from tfcore.checks import check_min_rank, check_type, normalize_choice
 from tfcore.layers.recurrent import RecurrentLayer
 from tfcore.module import Module, call_takes_mask
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
-RECURRENT = "recurrent layer (LSTM, GRU, SimpleRNN)"
+RECURRENT = "a tfcore recurrent layer (LSTM, GRU, SimpleRNN)"
 
 
-def _check_unbuilt_layer(wrapper, layer, kind=Module, what="layer"):
-    if not isinstance(layer, kind):
-        raise ValueError("%s: expected a tfcore %s to wrap, got %r" % (wrapper, what, layer))
+def _check_unbuilt_layer(wrapper, layer, kind=Module, what="a tfcore layer", arg="layer"):
+    check_type(layer, kind, wrapper, arg, what)
     if layer.built:
         raise ValueError("%s: the wrapped layer %r is already built; pass a new, unbuilt layer"
                          % (wrapper, layer.name))
@@ -66,9 +66,7 @@ class TimeDistributed(Module):
 
     def call(self, inputs, training=False, mask=None):
         """y[n, t] = layer(x[n, t]), as one call on (batch * time, ...)."""
-        if inputs.shape.rank is None or inputs.shape.rank < 3:
-            raise ValueError("%s: input must have rank >= 3 (batch, time, ...), got shape %s"
-                             % (self.name, inputs.shape))
+        check_min_rank(inputs.shape, 3, self.name, "(batch, time, ...)")
         dynamic = tf.shape(inputs)
 
         def sizes(shape, first):
@@ -108,16 +106,14 @@ class Bidirectional(Module):
             raise ValueError("%s: weights (Keras's initial weights) is not taken here; build the layer, "
                              "then call set_weights(session, weights)" % self.name)
         _check_unbuilt_layer(self.name, layer, RecurrentLayer, RECURRENT)
-        if merge_mode not in MERGE_MODES:
-            raise ValueError("%s: merge_mode must be one of %s, got %r"
-                             % (self.name, ", ".join(map(repr, MERGE_MODES)), merge_mode))
-        self.merge_mode = merge_mode
+        self.merge_mode = normalize_choice(merge_mode, MERGE_MODES, self.name, "merge_mode")
         if backward_layer is None:
             backward_layer = copy.deepcopy(layer)
             backward_layer.go_backwards = not layer.go_backwards
             backward_layer.name = "backward_" + layer.name
         else:
-            _check_unbuilt_layer(self.name, backward_layer, RecurrentLayer, RECURRENT)
+            _check_unbuilt_layer(self.name, backward_layer, RecurrentLayer, RECURRENT,
+                                 "backward_layer")
             for attr in ("return_sequences", "return_state", "stateful"):
                 if getattr(layer, attr) != getattr(backward_layer, attr):
                     raise ValueError("%s: forward and backward layers must agree on %s"
