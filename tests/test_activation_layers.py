@@ -275,9 +275,9 @@ def test_bad_arguments_name_the_layer():
         ThresholdedReLU(-0.5)
     with pytest.raises(ValueError, match="activation: Unknown activation 'rleu'"):
         Activation("rleu")
-    with pytest.raises(ValueError, match="p_re_lu: shared_axes must be input axes >= 1"):
+    with pytest.raises(ValueError, match="p_re_lu: shared_axes must be distinct axes >= 1"):
         PReLU(shared_axes=[0])
-    with pytest.raises(ValueError, match="p_re_lu: shared_axes must be input axes >= 1"):
+    with pytest.raises(ValueError, match="p_re_lu: shared_axes must be distinct axes >= 1"):
         PReLU(shared_axes=-1)
     with pytest.raises(ValueError, match="softmax: axis must be an int or a non-empty list"):
         Softmax(axis=[])
@@ -285,7 +285,7 @@ def test_bad_arguments_name_the_layer():
 
 def test_bad_inputs_name_the_layer():
     with tfcore.new_graph().as_default():
-        with pytest.raises(ValueError, match=r"p_re_lu: shared_axes \[3\]: axis 3 is not one of the axes of input, shape \(None, 4, 5\)"):
+        with pytest.raises(ValueError, match=r"p_re_lu: shared_axes 3 is out of range for an input of rank 3 \(shape \(None, 4, 5\)\)"):
             PReLU(shared_axes=3)(tfcore.placeholder((None, 4, 5)))
         with pytest.raises(ValueError, match="p_re_lu: the input's sizes must be known"):
             PReLU(shared_axes=1)(tfcore.placeholder((None, 4, None)))

@@ -195,7 +195,7 @@ def test_batch_norm_rejects_bad_arguments_naming_the_layer():
         BatchNormalization(momentum=1.5, name="bn")
     with pytest.raises(ValueError, match="bn: epsilon"):
         BatchNormalization(epsilon=0.0, name="bn")
-    with pytest.raises(ValueError, match="bn: axis must be an int or a non-empty list of ints"):
+    with pytest.raises(TypeError, match="bn: axis must be an int or a non-empty list of ints"):
         BatchNormalization(axis=1.5, name="bn")
     with pytest.raises(ValueError, match="bn: axis must be an int or a non-empty list of ints"):
         BatchNormalization(axis=[], name="bn")  # a list of axes is fine, an empty one is not

@@ -166,14 +166,16 @@ def test_normalize_axes_turns_an_int_or_ints_into_a_tuple(value, minimum, expect
     assert got == expected and all(type(a) is int for a in got)
 
 
-@pytest.mark.parametrize("value,minimum,message", [
-    ("last", None, "ln: axis must be an int or a non-empty list of ints, got 'last'"),
-    ([], None, "ln: axis must be an int or a non-empty list"), (True, None, "must be an int or"),
-    ([1, 2.0], None, "must be an int or"), (0, 1, r"ln: axis must be distinct axes >= 1, got 0"),
-    ((1, 1), 1, r"ln: axis must be distinct axes >= 1, got \(1, 1\)"),
+@pytest.mark.parametrize("value,minimum,error,message", [
+    ("last", None, TypeError, "ln: axis must be an int or a non-empty list of ints, got 'last'"),
+    ([], None, ValueError, "ln: axis must be an int or a non-empty list"),
+    (True, None, TypeError, "must be an int or"),
+    ([1, 2.0], None, ValueError, "must be an int or"),
+    (0, 1, ValueError, r"ln: axis must be distinct axes >= 1, got 0"),
+    ((1, 1), 1, ValueError, r"ln: axis must be distinct axes >= 1, got \(1, 1\)"),
 ])
-def test_normalize_axes_refuses_naming_layer_and_argument(value, minimum, message):
-    with pytest.raises(ValueError, match=message):
+def test_normalize_axes_refuses_naming_layer_and_argument(value, minimum, error, message):
+    with pytest.raises(error, match=message):
         checks.normalize_axes(value, "ln", "axis", minimum=minimum)
 
 
@@ -187,8 +189,8 @@ def test_resolve_axes_counts_negative_axes_from_the_end_in_the_order_given():
                           ((1, -3), r"ln: axis \[1, -3\] names an axis twice"),
                           ((-4,), "ln: axis -4 names the batch axis")]:
         with pytest.raises(ValueError, match=message):
-            checks.resolve_axes(axes, shape, "ln", batch_axis=False)
-    with pytest.raises(ValueError, match=r"ln: axis \[-1\] needs an input of known rank"):
+            checks.resolve_axes(axes, shape, "ln", batch=False)
+    with pytest.raises(ValueError, match=r"ln: axis -1 needs an input of known rank"):
         checks.resolve_axes((-1,), tf.TensorShape(None), "ln")
 
 

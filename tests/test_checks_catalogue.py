@@ -49,8 +49,8 @@ def test_normalize_axes_turns_an_int_or_ints_into_a_tuple_of_python_ints(value, 
     ((1, 2, 3), {"n": 2}, ValueError, r"l: axis must be an int or a pair of ints, got \(1, 2, 3\)"),
     ([1, 2], {"n": 3}, ValueError, r"l: axis must be an int or a list of 3 ints"),
     ((1.0, 1), {}, ValueError, "l: axis must be an int or a non-empty list of ints"),
-    ([2, 0], {"minimum": 1, "why": " (why)"}, ValueError, r"l: axis must be input axes >= 1 \(why\), got \[2, 0\]"),
-    (-1, {"minimum": 1}, ValueError, r"l: axis must be input axes >= 1, got -1$"),
+    ([2, 0], {"minimum": 1, "why": " (why)"}, ValueError, r"l: axis must be distinct axes >= 1 \(why\), got \[2, 0\]"),
+    (-1, {"minimum": 1}, ValueError, r"l: axis must be distinct axes >= 1, got -1$"),
 ])
 def test_normalize_axes_refuses_naming_layer_and_argument(value, kwargs, error, message):
     with pytest.raises(error, match=message):
@@ -109,17 +109,17 @@ def test_resolve_axes_counts_from_the_front_and_refuses_axes_the_shape_lacks():
     shape = tf.TensorShape([None, 4, 5])
     got = checks.resolve_axes([-1, 1, np.int64(-3)], shape, "l", "axis")
     assert got == (2, 1, 0) and all(type(a) is int for a in got)
-    assert checks.resolve_axes((1, -2), shape, "dot", "axes", batch=False) == (1, 1)
-    for axes, batch, message in [([3], True, r"axis \[3\]: axis 3 is not one of the axes of input, "
-                                             r"shape \(None, 4, 5\)"),
-                                 ([-4], True, r"axis \[-4\]: axis -4 is not one of the axes of input"),
-                                 ([1, 0], False, r"axis \[1, 0\]: axis 0 is not one of the axes after the "
-                                                 r"batch axis of input"),
-                                 ([-3], False, r"axis \[-3\]: axis -3 is not one of the axes after the batch")]:
+    assert checks.resolve_axes([-2], shape, "dot", "axes", batch=False) == (1,)
+    for axes, batch, message in [([3], True, r"axis 3 is out of range for an input of rank 3 "
+                                             r"\(shape \(None, 4, 5\)\)"),
+                                 ([-4], True, r"axis -4 is out of range for an input of rank 3"),
+                                 ([1, 0], False, r"axis \[1, 0\] names the batch axis"),
+                                 ([-3], False, r"axis -3 names the batch axis"),
+                                 ([1, -2], True, r"axis \[1, -2\] names an axis twice")]:
         with pytest.raises(ValueError, match="l: " + message):
             checks.resolve_axes(axes, shape, "l", "axis", batch=batch)
-    with pytest.raises(ValueError, match=r"dot: axes \(1, 9\): axis 9 is not one of the axes after the "
-                                         r"batch axis of input 1, shape"):
+    with pytest.raises(ValueError, match=r"dot: axes 9 is out of range for input 1 of rank 3 "
+                                         r"\(shape"):
         checks.resolve_axes([9], shape, "dot", "axes", "input 1", batch=False, given=(1, 9))
-    with pytest.raises(ValueError, match=r"l: axis \[-1\] needs input of known rank, got shape <unknown>"):
+    with pytest.raises(ValueError, match=r"l: axis -1 needs an input of known rank, got shape <unknown>"):
         checks.resolve_axes([-1], tf.TensorShape(None), "l", "axis")

@@ -129,7 +129,7 @@ def test_unit_norm_passes_gradient_check(rng, axis):
 
 
 def test_unit_norm_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="unit_normalization: axis must be an int or a non-empty list"):
+    with pytest.raises(TypeError, match="unit_normalization: axis must be an int or a non-empty list"):
         UnitNormalization("last")
     with tfcore.new_graph().as_default():
         with pytest.raises(ValueError, match=r"unit_normalization: axis 2 is out of range"):

@@ -47,7 +47,7 @@ def test_layer_norm_passes_gradient_check(rng, axis):
 
 
 def test_layer_norm_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="layer_normalization: axis must be an int or a non-empty list"):
+    with pytest.raises(TypeError, match="layer_normalization: axis must be an int or a non-empty list"):
         LayerNormalization(axis="last")
     with pytest.raises(ValueError, match=r"layer_normalization: epsilon must be in \[0, inf\)"):
         LayerNormalization(epsilon=-1)

@@ -18,7 +18,11 @@ files call one line per check. Four kinds:
   seed, cell), `check_list` ([query, value], states), `normalize_axes` and,
   once the input's rank is known, `resolve_axes` (the normalisations' `axis`),
   `known_sizes` (the sizes a layer's weights are made from, checked at build)
-  and `check_shapes_agree` (value and key; a mask and its inputs).
+  and `check_shapes_agree` (value and key; a mask and its inputs); for the
+  Keras-2 catalogue, the optimizers and the losses also `check_flag`,
+  `check_int`, `check_min_rank`, `check_tensor_list` (a merge's inputs) and
+  `check_dtype`. One rule throughout, as `number_in`'s: a value of the wrong
+  kind is a TypeError, a value of the right kind out of bounds a ValueError.
 * **A built layer's input shape.** A layer's weights fix some sizes of its
   input (Dense: the last axis; Conv2D: the channels). `build` records them in
   an `InputSpec`, and `Module.__call__` checks every later input against it
@@ -185,40 +189,54 @@ def check_list(value, lengths, layer, arg, what):
     return list(value)
 
 
-def normalize_axes(value, layer, arg="axis", minimum=None):
-    """An int or a non-empty list/tuple of ints -> a tuple of Python ints (the axes a layer
-    works on; a negative one counts from the end until `resolve_axes` knows the rank).
+def normalize_axes(value, layer, arg="axis", n=None, minimum=None, allow_empty=False, why=""):
+    """An int or a list/tuple of ints -> a tuple of Python ints: axes, as Keras takes them
+    (a negative one counts from the end until `resolve_axes` knows the rank).
 
-    With `minimum` (1: not the batch axis), the axes must also be distinct and >= it.
+      n:           the required length (an int then stands for n copies of itself).
+      minimum:     the smallest axis allowed (1: not the batch axis, no negative axes);
+                   the axes must then also be distinct.
+      allow_empty: whether [] is accepted (it means "no axis", e.g. nothing shared).
+      why:         what the minimum means, for the message.
+
+    Not an int or a list: a TypeError; a list of the wrong length or contents, or an
+    axis below `minimum`: a ValueError.
     """
-    axes = (value,) if is_int(value) else value
-    if not isinstance(axes, (list, tuple)) or not axes or not all(is_int(a) for a in axes):
-        raise ValueError("%s: %s must be an int or a non-empty list of ints, got %r"
-                         % (layer, arg, value))
-    if minimum is not None and (min(axes) < minimum or len(set(axes)) != len(axes)):
-        raise ValueError("%s: %s must be distinct axes >= %d, got %r" % (layer, arg, minimum, value))
-    return tuple(int(a) for a in axes)
+    what = ("an int or a pair of ints" if n == 2 else "an int or a list of %d ints" % n if n
+            else "an int or a list of ints" if allow_empty else "an int or a non-empty list of ints")
+    axes = (value,) * (n or 1) if is_int(value) else value
+    if not isinstance(axes, (tuple, list)):
+        raise TypeError("%s: %s must be %s, got %r" % (layer, arg, what, value))
+    if not all(is_int(v) for v in axes) or (n is not None and len(axes) != n) \
+            or not (axes or allow_empty):
+        raise ValueError("%s: %s must be %s, got %r" % (layer, arg, what, value))
+    if minimum is not None and axes and (min(axes) < minimum or len(set(axes)) != len(axes)):
+        raise ValueError("%s: %s must be distinct axes >= %d%s, got %r"
+                         % (layer, arg, minimum, why, value))
+    return tuple(int(v) for v in axes)
 
 
-def resolve_axes(axes, shape, layer, arg="axis", batch_axis=True):
-    """`axes` (ints, negative from the end) as distinct axes in [0, rank) of an input of `shape`,
-    in the order given; `batch_axis=False` refuses axis 0 (a layer that normalises each
-    example on its own). A ValueError names the layer, the argument and the shape."""
+def resolve_axes(axes, shape, layer, arg="axis", name="an input", batch=True, given=None):
+    """`axes` (ints, negative from the end) as distinct axes in [0, rank) of `shape`, in the
+    order given; `batch=False` refuses axis 0 (a layer that works on each example on its
+    own). A ValueError names the layer, the argument as the user wrote it (`given`, default
+    `axes`), the input (`name`) and its shape."""
+    axes = list(axes)
+    shown = given if given is not None else (axes[0] if len(axes) == 1 else axes)
     rank = shape.rank
     if rank is None:
-        raise ValueError("%s: %s %r needs an input of known rank, got shape %s"
-                         % (layer, arg, list(axes), shape))
+        raise ValueError("%s: %s %r needs %s of known rank, got shape %s"
+                         % (layer, arg, shown, name, shape))
     for a in axes:
         if not -rank <= a < rank:
-            raise ValueError("%s: %s %d is out of range for an input of rank %d (shape %s)"
-                             % (layer, arg, a, rank, shape))
-    resolved = tuple(a % rank for a in axes)
-    shown = axes[0] if len(axes) == 1 else list(axes)
+            raise ValueError("%s: %s %d is out of range for %s of rank %d (shape %s)"
+                             % (layer, arg, a, name, rank, shape))
+    resolved = tuple(int(a) % rank for a in axes)
     if len(set(resolved)) != len(resolved):
-        raise ValueError("%s: %s %r names an axis twice (input shape %s)" % (layer, arg, shown, shape))
-    if not batch_axis and 0 in resolved:
-        raise ValueError("%s: %s %r names the batch axis; it must name the features' axes "
-                         "(input shape %s)" % (layer, arg, shown, shape))
+        raise ValueError("%s: %s %r names an axis twice (%s of shape %s)" % (layer, arg, shown, name, shape))
+    if not batch and 0 in resolved:
+        raise ValueError("%s: %s %r names the batch axis; it must name axes after it (%s of shape %s)"
+                         % (layer, arg, shown, name, shape))
     return resolved
 
 
@@ -383,14 +401,6 @@ def layout_of(layout, data_format):
 # bound (too short a list, an axis below `minimum`) is a ValueError.
 
 
-def check_type(value, kinds, layer, arg, what):
-    """`value` if it is an instance of `kinds` (a class or a tuple of classes), else a TypeError
-    "<layer>: <arg> must be <what>, got <value>"."""
-    if not isinstance(value, kinds):
-        raise TypeError("%s: %s must be %s, got %r" % (layer, arg, what, value))
-    return value
-
-
 def check_flag(value, layer, arg):
     """`value` as a Python bool if it is True or False (a NumPy bool too): not 0, 1 or "yes"."""
     return bool(check_type(value, (bool, np.bool_), layer, arg, "True or False"))
@@ -401,46 +411,6 @@ def check_int(value, layer, arg):
     if not is_int(value):
         raise TypeError("%s: %s must be an int, got %r" % (layer, arg, value))
     return int(value)
-
-
-def normalize_axes(value, layer, arg, n=None, minimum=None, allow_empty=False, why=""):
-    """An int or a list/tuple of ints -> a tuple of Python ints: axes, as Keras takes them.
-
-      n:           the required length (an int then stands for n copies of itself).
-      minimum:     the smallest axis allowed (1: no batch axis 0, no negative axes).
-      allow_empty: whether [] is accepted (it means "no axis", e.g. nothing shared).
-      why:         what the minimum means, for the message.
-    """
-    what = ("an int or a pair of ints" if n == 2 else "an int or a list of %d ints" % n if n
-            else "an int or a list of ints" if allow_empty else "an int or a non-empty list of ints")
-    axes = (value,) * (n or 1) if is_int(value) else value
-    if not isinstance(axes, (tuple, list)):
-        raise TypeError("%s: %s must be %s, got %r" % (layer, arg, what, value))
-    if not all(is_int(v) for v in axes) or (n is not None and len(axes) != n) \
-            or not (axes or allow_empty):
-        raise ValueError("%s: %s must be %s, got %r" % (layer, arg, what, value))
-    if minimum is not None and axes and min(axes) < minimum:
-        raise ValueError("%s: %s must be input axes >= %d%s, got %r"
-                         % (layer, arg, minimum, why, value))
-    return tuple(int(v) for v in axes)
-
-
-def resolve_axes(axes, shape, layer, arg, name="input", batch=True, given=None):
-    """`axes` (ints; a negative one counts from the end) as the axes of `shape` they name,
-    counted from the front: a ValueError unless each is an axis of `shape` (after the batch
-    axis 0 when `batch` is False) and the rank is known. `given` is the argument as the user
-    wrote it, for the message (default: `axes`)."""
-    given = axes if given is None else given
-    rank = shape.rank
-    if rank is None:
-        raise ValueError("%s: %s %r needs %s of known rank, got shape %s"
-                         % (layer, arg, given, name, shape))
-    for axis in axes:
-        if not -rank <= axis < rank or (not batch and axis % rank == 0):
-            raise ValueError("%s: %s %r: axis %d is not one of the axes%s of %s, shape %s"
-                             % (layer, arg, given, axis, "" if batch else " after the batch axis",
-                                name, shape))
-    return tuple(int(axis) % rank for axis in axes)
 
 
 def check_min_rank(shape, minimum, layer, layout="", name="input"):

@@ -149,7 +149,7 @@ class LayerNormalization(_Affine):
         self.axis = list(normalize_axes(axis, self.name))
 
     def build(self, input_shape):
-        self.axis = list(resolve_axes(self.axis, input_shape, self.name, batch_axis=False))
+        self.axis = list(resolve_axes(self.axis, input_shape, self.name, batch=False))
         param_shape = list(known_sizes(input_shape, self.axis, self.name))
         self.input_spec = inner_shape_spec(input_shape)  # Module.__call__ checks it
         # gamma / beta reshaped to broadcast against the input (Keras reshapes, in this order).
@@ -194,7 +194,7 @@ class GroupNormalization(_Affine):
         self.axis = int(check_type(axis, numbers.Integral, self.name, "axis", "an int"))
 
     def build(self, input_shape):
-        (self.axis,) = resolve_axes([self.axis], input_shape, self.name, batch_axis=False)
+        (self.axis,) = resolve_axes([self.axis], input_shape, self.name, batch=False)
         (channels,) = known_sizes(input_shape, [self.axis], self.name)
         if self.groups == -1:
             self.groups = channels
