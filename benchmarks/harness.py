@@ -200,15 +200,16 @@ def _start_peers(make_peer, name, device, params, x, y):
 
 def _peer_round(run_, params, data, epoch_data):
     """One block of a peer's paths (and its epoch), appended to its rounds; a failure ends it."""
-    x, y = data
+    (x, y), peer = data, run_.peer
     try:
-        times = run_.peer.time_train_on_batch(x, y, params.steps), run_.peer.time_fit(x, y, params.steps)[0]
-        epoch = run_.peer.time_epoch(*epoch_data) if params.epoch and not run_.peer.forward_only else None
+        per_call = peer.time_train_on_batch(x, y, params.steps)
+        loop = peer.time_fit(x, y, params.steps)[0]
+        epoch = peer.time_epoch(*epoch_data) if params.epoch and not peer.forward_only else None
     except Exception as err:  # noqa: BLE001  (a peer's failure is a skipped row)
         run_.fail(err)
         return
-    run_.rounds["train_on_batch"].append(times[0])
-    run_.rounds["fit"].append(times[1])
+    run_.rounds["train_on_batch"].append(per_call)
+    run_.rounds["fit"].append(loop)
     if epoch is not None:
         run_.epochs.append(epoch)
 

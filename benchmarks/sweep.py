@@ -7,9 +7,10 @@
 Each point is a whole run of the chosen models with that one parameter
 changed: the matmul peak measured around them, tfcore and each peer in turn
 (A B C A B C with `--peer keras,torch`), and (unless --no-memory) each
-framework's memory probe. The JSON's results carry their point (`"sweep": {"batch": 64}`), and its `sweep` holds one
-row per (model, framework, path, point): samples/s, % of peak, peak memory
-and memory per sample. `plot_models` draws one figure per model, a line per
+framework's memory probe. The JSON's results carry their point
+(`"sweep": {"batch": 64}`), and its `sweep` holds one row per (model,
+framework, path, point): samples/s, % of peak, peak memory and memory per
+sample. `plot_models` draws one figure per model, a line per
 framework and path.
 
 Threads: TensorFlow's eager runtime (tf-keras) fixes its thread pools when it
