@@ -109,15 +109,16 @@ def header(env, params, devices, skipped):
         "TF_USE_LEGACY_KERAS=%s (%s); XLA %s" % (
             env["TF_ENABLE_ONEDNN_OPTS"] or "unset", env["onednn_set_by"],
             env["TF_USE_LEGACY_KERAS"] or "unset",
-            "set by run.py for the tf-keras peer" if params.peer == "keras" else "no peer",
+            "set by run.py for the tf-keras peer" if "keras" in params.peers else "no tf-keras peer",
             "on" if params.xla else "off"),
         "Devices: %s%s; load average %s" % (", ".join(devices), "".join(
             "; skipped %s (%s)" % s for s in skipped),
             " ".join("%.2f" % v for v in env["load_average"] or [])),
         precision_line(env, params.precision),
-        "Method: warm-up %d steps excluded; %d rounds x %d timed steps per side, A B A B; only the "
-        "session run (tf-keras: the call) is timed, data already in host memory (%s data, feed %s)"
-        % (params.warmup, params.rounds, params.steps, params.data, params.feed),
+        "Method: warm-up %d steps excluded; %d rounds x %d timed steps per side, in turn (%s); "
+        "only the session run (a peer: the call) is timed, data already in host memory (%s data, "
+        "feed %s)" % (params.warmup, params.rounds, params.steps,
+                      ", ".join(["tfcore"] + list(params.peers)), params.data, params.feed),
     ])
 
 

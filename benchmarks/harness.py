@@ -1,4 +1,4 @@
-"""The benchmark run: each model built once per device, its step timed beside its peer's.
+"""The benchmark run: each model built once per device, its step timed beside its peers'.
 
 Method (after tf_cnn_benchmarks):
 
@@ -8,18 +8,20 @@ Method (after tf_cnn_benchmarks):
   (synthetic arrays shaped like each model's data, or the staged datasets).
 * `--warmup` steps run untimed (graph optimisation, memory allocation).
 * Only the session run of the training step is timed (`timing.py`).
-* tfcore and the tf-keras peer alternate in blocks of `--steps` steps,
-  A B A B for `--rounds` rounds, so that drift in the machine's speed (other
-  processes, clock boost) hits both sides.
+* tfcore and its peers (`--peer keras,torch`: tf-keras, PyTorch) take turns
+  in blocks of `--steps` steps, A B A B for one peer, A B C A B C for two, for
+  `--rounds` rounds, so that drift in the machine's speed (other processes,
+  clock boost) hits every side. A peer that fails is a skipped row; the others
+  go on.
 * Statistics per (model, device, framework, path): median, quartiles and
   interquartile range, min, max; samples/s = batch / median step;
   GFLOP/s = analytic training FLOPs per step / median step; percent of the
   matmul peak measured in the same run on the same device, before and after
   the models (the better of the two).
-* Ratios: tfcore / tf-keras samples per second, against the peer's faster
-  path (lower median of `train_on_batch` and `fit`), as the median, min and
-  max of the per-round ratios. With a GPU present, the GPU / CPU speed-up the
-  same way.
+* Ratios: tfcore / peer samples per second, one per peer framework, each
+  against that framework's faster path (lower median of `train_on_batch` and
+  `fit`; PyTorch's `step` and `loop`), as the median, min and max of the
+  per-round ratios. With a GPU present, the GPU / CPU speed-up the same way.
 * Readable variants (the registry's `variant_of`: the CNN with im2col
   convolutions, with hand-derived gradients) have no peer: their cost is
   their median (and fastest) step over their fast model's, timed in the same
@@ -99,8 +101,8 @@ def _start_tfcore(name, device, params, x, y):
 PEER_FRAMEWORKS = {"keras": "tf-keras", "torch": "pytorch"}  # --peer -> the rows' framework
 
 
-def peer_factory(params):
-    """(name, device, batch) -> a peer; None for --peer none.
+def peer_factory(params, peer):
+    """(name, device, batch) -> a peer of `peer` (a --peer name: keras or torch).
 
     tf-keras runs in this process (it is TensorFlow; `TF_USE_LEGACY_KERAS` was set
     before the import). PyTorch runs in a process of its own
@@ -110,26 +112,59 @@ def peer_factory(params):
     options = dict(seed=params.seed, jit_compile=params.xla, precision=params.precision)
     if params.length:
         options["length"] = params.length
-    if params.peer == "keras" and params.sweep_axis == "threads":
+    if peer == "keras" and params.sweep_axis == "threads":
         from benchmarks.isolated import IsolatedPeer  # the eager runtime's threads are fixed at start
         return lambda name, device, batch: IsolatedPeer(
             "benchmarks.peers", name, device, batch, timeout=params.peer_timeout,
             env={"TF_USE_LEGACY_KERAS": "1"}, threads=params.intra_op_threads, label="tf-keras",
             **options)
-    if params.peer == "keras":
+    if peer == "keras":
         from benchmarks import peers
         return lambda name, device, batch: peers.Peer(name, device, batch, **options)
-    if params.peer == "torch":
-        from benchmarks.isolated import IsolatedPeer
-        return lambda name, device, batch: IsolatedPeer(
-            "benchmarks.torch_peer", name, device, batch, timeout=params.peer_timeout,
-            threads=params.intra_op_threads, label="pytorch", **options)
-    return None
+    from benchmarks.isolated import IsolatedPeer
+    return lambda name, device, batch: IsolatedPeer(
+        "benchmarks.torch_peer", name, device, batch, timeout=params.peer_timeout,
+        threads=params.intra_op_threads, label="pytorch", **options)
 
 
-def _close(peer):
-    if peer is not None and hasattr(peer, "close"):
-        peer.close()
+def peer_factories(params):
+    """{framework: factory} of every --peer, in the order given ({} for --peer none)."""
+    return {PEER_FRAMEWORKS[p]: peer_factory(params, p) for p in params.peers}
+
+
+def _as_factories(make_peer):
+    """`make_peer` as {framework: factory}: one factory ("peer"), a list ("peer 1", ...), a dict.
+
+    The name is what a failure row says before the peer exists to name itself.
+    """
+    if make_peer is None:
+        return {}
+    if callable(make_peer):
+        return {"peer": make_peer}
+    if isinstance(make_peer, dict):
+        return dict(make_peer)
+    return {"peer %d" % (i + 1): f for i, f in enumerate(make_peer)}
+
+
+class PeerRun:
+    """One peer in one model's run: the peer, its first step, its rounds, or why it failed."""
+
+    def __init__(self, label):
+        self.label = label  # the framework a failure row names
+        self.peer, self.first_step, self.failure = None, None, None
+        self.rounds = {"train_on_batch": [], "fit": []}  # step times per block, per path
+        self.epochs = []  # its epoch wall times (fit, or its loop)
+
+    def fail(self, err):
+        """The peer is out of the run: its rounds are dropped, its process (if any) stopped."""
+        self.failure = err
+        self.rounds, self.epochs = {"train_on_batch": [], "fit": []}, []
+        self.close()
+
+    def close(self):
+        peer, self.peer = self.peer, None
+        if peer is not None and hasattr(peer, "close"):
+            peer.close()
 
 
 def _start_peer(make_peer, name, device, params, x, y):
@@ -138,44 +173,64 @@ def _start_peer(make_peer, name, device, params, x, y):
     peer = make_peer(name, device, batch)
     try:
         first_step = peer.first_step(x, y)
+        for _ in range(max(params.warmup - 1, 0)):
+            peer.step_once(x[:batch], None if y is None else y[:batch])
+        peer.time_fit(x, y, max(params.warmup, 2))  # trace fit's own step function
     except Exception:
-        _close(peer)
+        if hasattr(peer, "close"):
+            peer.close()
         raise
-    for _ in range(max(params.warmup - 1, 0)):
-        peer.step_once(x[:batch], None if y is None else y[:batch])
-    peer.time_fit(x, y, max(params.warmup, 2))  # trace fit's own step function
     return peer, first_step
 
 
-def _peer_round(peer, params, data, epoch_data, rounds, epochs):
-    """One block of the peer's paths (and its epoch), appended to `rounds` and `epochs`."""
-    x, y = data
-    rounds["train_on_batch"].append(peer.time_train_on_batch(x, y, params.steps))
-    rounds["fit"].append(peer.time_fit(x, y, params.steps)[0])
-    if params.epoch and not peer.forward_only:
-        epochs["keras"].append(peer.time_epoch(*epoch_data))
+def _start_peers(make_peer, name, device, params, x, y):
+    """A PeerRun per peer, each started in turn; one that cannot start has its `failure`."""
+    runs = []
+    if get(name).peer is None:  # a readable variant has no twin
+        return runs
+    for label, factory in _as_factories(make_peer).items():
+        run_ = PeerRun(label)
+        try:
+            run_.peer, run_.first_step = _start_peer(factory, name, device, params, x, y)
+        except Exception as err:  # noqa: BLE001  (a peer's failure is a skipped row)
+            run_.fail(err)
+        runs.append(run_)
+    return runs
 
 
-def _alternate(ours, peer, params, data, epoch_data, in_graph):
-    """The A B A B rounds: step times per path, epoch wall times per way of running it, and
-    the peer's failure (an exception, or None): a peer that fails loses all its rounds."""
-    rounds = {"tfcore": [], "train_on_batch": [], "fit": []}
-    epochs = {"tfcore": [], "tfcore_fast": [], "tfcore_in_graph": [], "keras": []}
-    failure = None
+def _peer_round(run_, params, data, epoch_data):
+    """One block of a peer's paths (and its epoch), appended to its rounds; a failure ends it."""
+    (x, y), peer = data, run_.peer
+    try:
+        per_call = peer.time_train_on_batch(x, y, params.steps)
+        loop = peer.time_fit(x, y, params.steps)[0]
+        epoch = peer.time_epoch(*epoch_data) if params.epoch and not peer.forward_only else None
+    except Exception as err:  # noqa: BLE001  (a peer's failure is a skipped row)
+        run_.fail(err)
+        return
+    run_.rounds["train_on_batch"].append(per_call)
+    run_.rounds["fit"].append(loop)
+    if epoch is not None:
+        run_.epochs.append(epoch)
+
+
+def _alternate(ours, runs, params, data, epoch_data, in_graph):
+    """The rounds, tfcore then each live peer in turn (A B C A B C): tfcore's step times and
+    epoch wall times per way of running it; each peer's land in its PeerRun (a peer that
+    fails loses all its rounds, and the others go on)."""
+    rounds = {"tfcore": []}
+    epochs = {"tfcore": [], "tfcore_fast": [], "tfcore_in_graph": []}
     for _ in range(params.rounds):
         rounds["tfcore"].append(ours.time_steps(params.steps))
-        if peer is not None and failure is None:
-            try:
-                _peer_round(peer, params, data, epoch_data, rounds, epochs)
-            except Exception as err:  # noqa: BLE001  (a peer's failure is a skipped row)
-                failure = err
-                rounds["train_on_batch"], rounds["fit"], epochs["keras"] = [], [], []
+        for run_ in runs:
+            if run_.peer is not None:
+                _peer_round(run_, params, data, epoch_data)
         if params.epoch and not ours.forward_only:
             epochs["tfcore"].append(ours.time_epoch(*epoch_data))
             epochs["tfcore_fast"].append(ours.time_epoch_fast(*epoch_data))
             if in_graph:
                 epochs["tfcore_in_graph"].append(ours.run_epoch_in_graph()[0])
-    return rounds, epochs, failure
+    return rounds, epochs
 
 
 def _entry(name, device, framework, path, batch, rounds, flops, peak, first_step=None, epoch=None):
@@ -190,14 +245,14 @@ def _entry(name, device, framework, path, batch, rounds, flops, peak, first_step
     return entry
 
 
-def _entries(ours, peer, name, device, params, peak, timed, first_steps, rows):
-    """The result entries of one model on one device: tfcore's, then the peer's two paths."""
-    rounds, epochs = timed[:2]
+def _entries(ours, runs, name, device, params, peak, timed, first_step, rows):
+    """The result entries of one model on one device: tfcore's, then each peer's two paths."""
+    rounds, epochs = timed
     batch, flops = params.batch_for(name), ours.flops
     peak_gflops = peak["tf_gflops"] if peak else None
     path = "session.run (%s)" % params.feed
     first = _entry(name, device, "tfcore", path, batch, rounds["tfcore"], flops, peak_gflops,
-                   first_steps[0], timing.epoch_doc(rows, batch, epochs["tfcore"]))
+                   first_step, timing.epoch_doc(rows, batch, epochs["tfcore"]))
     first["epoch_step_loop"] = timing.epoch_doc(rows, batch, epochs["tfcore_fast"])
     first["epoch_in_graph"] = timing.epoch_doc(rows, batch, epochs["tfcore_in_graph"])
     first["graph_ops_per_step"] = ours.graph_ops
@@ -207,52 +262,49 @@ def _entries(ours, peer, name, device, params, peak, timed, first_steps, rows):
     first["cores_busy"] = float(np.median(ours.cpu_times[-len(first["step_times_s"]):])
                                 / first["median_s"])
     entries = [first]
-    if rounds["train_on_batch"]:  # the peer's per-call path, then its loop (fit) path
-        step_path, loop_path = peer.paths
-        entries.append(_entry(name, device, peer.framework, step_path, batch, rounds["train_on_batch"],
-                              flops, peak_gflops, first_steps[1]))
-        entries.append(_entry(name, device, peer.framework, loop_path, batch, rounds["fit"], flops,
-                              peak_gflops, None, timing.epoch_doc(rows, batch, epochs["keras"])))
+    for run_ in runs:  # each peer's per-call path, then its loop (fit) path
+        if run_.failure is not None:
+            continue
+        step_path, loop_path = run_.peer.paths
+        framework = run_.peer.framework
+        entries.append(_entry(name, device, framework, step_path, batch,
+                              run_.rounds["train_on_batch"], flops, peak_gflops, run_.first_step))
+        entries.append(_entry(name, device, framework, loop_path, batch, run_.rounds["fit"], flops,
+                              peak_gflops, None, timing.epoch_doc(rows, batch, run_.epochs)))
     return entries
 
 
-def _failure(name, device, params, err):
+def _failure(name, device, framework, err):
     """The skipped row of a peer that could not run: which, where, and why."""
-    return {"model": name, "device": device, "framework": PEER_FRAMEWORKS.get(params.peer, "peer"),
+    return {"model": name, "device": device, "framework": framework,
             "why": str(err) or type(err).__name__}
 
 
 def bench_model(name, device, params, peak, make_peer=None):
-    """Time model `name` on `device` (and its peer, alternating).
+    """Time model `name` on `device` and its peers, in turn.
 
-    Returns (result entries, failures): a peer that cannot be built or fails
-    during its rounds is one failure ({model, device, framework, why}), and
-    tfcore's rows are still measured.
+    `make_peer`: a factory (name, device, batch) -> peer, a list of them, or a
+    {framework: factory} dict. Returns (result entries, failures): each peer that
+    cannot be built or fails during its rounds is one failure ({model, device,
+    framework, why}), and tfcore's rows and the other peers' are still measured.
     """
     batch, rows = params.batch_for(name), epoch_rows(name, params)
     x, y = load_data(name, max(rows, batch * (params.steps + params.warmup)), params)
     epoch_data = (x[:rows], None if y is None else y[:rows])
     ours, first_step = _start_tfcore(name, device, params, x, y)
-    peer, peer_first, failures = None, None, []
-    if make_peer is not None and get(name).peer is not None:  # a readable variant has no twin
-        try:
-            peer, peer_first = _start_peer(make_peer, name, device, params, x, y)
-        except Exception as err:  # noqa: BLE001  (a peer's failure is a skipped row)
-            failures.append(_failure(name, device, params, err))
+    runs = _start_peers(make_peer, name, device, params, x, y)
     in_graph = (params.epoch and not ours.forward_only and get(name).in_graph_epoch
                 and params.feed != "dataset")
     if in_graph:
         ours.build_epoch_in_graph(*epoch_data)
         ours.run_epoch_in_graph()  # warm-up: the first run optimises the loop graph
-    traced = _trace(ours, peer, name, device, params, x, y)
-    timed = _alternate(ours, peer, params, (x, y), epoch_data, in_graph)
-    if timed[2] is not None:
-        failures.append(_failure(name, device, params, timed[2]))
-        _close(peer)
-        peer = None
+    traced = _trace(ours, runs, name, device, params, x, y)
+    timed = _alternate(ours, runs, params, (x, y), epoch_data, in_graph)
+    failures = [_failure(name, device, r.label, r.failure) for r in runs if r.failure is not None]
     ours.close()
-    entries = _entries(ours, peer, name, device, params, peak, timed, (first_step, peer_first), rows)
-    _close(peer)
+    entries = _entries(ours, runs, name, device, params, peak, timed, first_step, rows)
+    for run_ in runs:
+        run_.close()
     entries[0]["trace_files"] = traced
     if params.memory or params.sweep_axis:
         from benchmarks import memory
@@ -261,14 +313,14 @@ def bench_model(name, device, params, peak, make_peer=None):
     return entries, failures
 
 
-def _trace(ours, peer, name, device, params, x, y):
+def _trace(ours, runs, name, device, params, x, y):
     """--trace: one extra, untimed, traced step per framework (benchmarks/trace.py); the files."""
     if not params.trace:
         return []
     from benchmarks import trace
 
     files = trace.trace_tfcore(ours, params.trace)
-    if peer is not None:
+    for peer in (r.peer for r in runs if r.peer is not None):
         try:
             files += trace.trace_peer(peer, name, device, x, y, params.trace)
         except Exception as err:  # noqa: BLE001  (the timing may still work; say why)
@@ -290,7 +342,8 @@ def _point(entry):
 
 
 def _comparison(model, device, ours, peers):
-    """tfcore / peer for one (model, device, sweep point): step, epoch and first-step ratios."""
+    """tfcore / one peer framework for one (model, device, sweep point): step, epoch and
+    first-step ratios, against that framework's faster path (`peers`: its entries)."""
     best = min(peers, key=lambda e: e["median_s"])
     per_round = [p / o for o, p in zip(ours["round_medians_s"], best["round_medians_s"])]
     doc = {"model": model, "device": device, "sweep": ours.get("sweep"),
@@ -310,14 +363,16 @@ def _comparison(model, device, ours, peers):
 
 
 def compare(entries):
-    """tfcore / tf-keras samples-per-second ratios per (model, device), against the faster peer path."""
+    """tfcore / peer samples-per-second ratios: one per (model, device, sweep point, peer
+    framework), each against that framework's faster path, in the entries' order."""
     out = []
     keys = list(dict.fromkeys((e["model"], e["device"], _point(e)) for e in entries))
     for model, device, point in keys:
         group = [e for e in entries if (e["model"], e["device"], _point(e)) == (model, device, point)]
         ours = [e for e in group if e["framework"] == "tfcore"]
-        peers = [e for e in group if e["framework"] != "tfcore"]
-        if ours and peers:
+        frameworks = dict.fromkeys(e["framework"] for e in group if e["framework"] != "tfcore")
+        for framework in frameworks if ours else ():
+            peers = [e for e in group if e["framework"] == framework]
             out.append(_comparison(model, device, ours[0], peers))
     return out
 
@@ -407,8 +462,9 @@ def bench_device(device, params, make_peer, say):
 def run(params, say=print, command=None, make_peer=None):
     """Run the benchmark described by validated `params`; return the result document.
 
-    `make_peer` (name, device, batch) -> peer overrides `peer_factory(params)` (tests
-    run fake peers through it). Under `--sweep` every device runs every point.
+    `make_peer` (a factory (name, device, batch) -> peer, a list of them, or a
+    {framework: factory} dict) overrides `peer_factories(params)` (tests run fake
+    peers through it). Under `--sweep` every device runs every point.
     """
     from benchmarks import sweep
 
@@ -423,7 +479,7 @@ def run(params, say=print, command=None, make_peer=None):
             if point:
                 say("sweep point %s" % sweep.label(point))
             peak, found, failed = bench_device(device, point_params,
-                                               make_peer or peer_factory(point_params), say)
+                                               make_peer or peer_factories(point_params), say)
             for e in found + failed:
                 e["sweep"] = point
             peaks[device + (" " + sweep.label(point) if point else "")] = peak

@@ -67,8 +67,9 @@ FLAGS = (
          "the environment already sets it", choices=("auto", "on", "off")),
     Flag("data", "synthetic", "synthetic (random arrays shaped like each model's data; offline) "
          "or real (the staged datasets)", choices=("synthetic", "real")),
-    Flag("peer", None, "keras (tf-keras, Keras 2), torch (PyTorch, eager; the [peers] extra) or none "
-         "(default keras where tf-keras is installed)", choices=("keras", "torch", "none")),
+    Flag("peer", None, "the frameworks timed beside tfcore, comma-separated, alternating A B C A B C: "
+         "keras (tf-keras, Keras 2), torch (PyTorch, eager; the [peers] extra), all (every one "
+         "installed) or none (default keras where tf-keras is installed)"),
     Flag("feed", "resident", "how tfcore's timed step gets its batch: feed_dict (session.run with a "
          "feed dict), callable (Session.make_callable: the same feed, less Python per run) or "
          "dataset (a tf.data iterator over the same arrays, prefetched) or resident (the arrays "
@@ -133,6 +134,7 @@ Params = dataclasses.make_dataclass(
     "Params",
     [(f.name, object, dataclasses.field(default=f.default)) for f in FLAGS] + [
         ("models", list, dataclasses.field(default_factory=list)),  # the --model names, resolved
+        ("peers", list, dataclasses.field(default_factory=list)),  # the --peer names, resolved
         ("intra_op_threads", int, 0),  # --threads, parsed
         ("inter_op_threads", int, 0),
         ("sweep_axis", str, None),  # --sweep, parsed (benchmarks/sweep.py)
@@ -276,15 +278,41 @@ def _check_batch(params):
                           % (", ".join(params.models), MODELS[params.models[0]].description))
 
 
+# --peer NAME -> (is it installed?, what a missing one needs); looked up when validating.
+PEERS = {
+    "keras": (lambda: keras_installed(), "tf-keras: pip install 'tf-keras>=2.21,<2.22'"),
+    "torch": (lambda: torch_installed(), "PyTorch, which is not installed: pip install -e "
+              "'.[peers]' (a CPU-only build avoids the large CUDA wheels: see PyTorch's install "
+              "selector)"),
+}
+
+
 def _check_peer(params):
+    """--peer resolved to `params.peers` (in the order given) and written back as 'a,b' or 'none'."""
     if params.peer is None:
-        params.peer = "keras" if keras_installed() else "none"
-    elif params.peer == "keras" and not keras_installed():
-        raise ParamsError("--peer keras needs tf-keras: pip install 'tf-keras>=2.21,<2.22' "
-                          "(or pass --peer none)")
-    elif params.peer == "torch" and not torch_installed():
-        raise ParamsError("--peer torch needs PyTorch, which is not installed: pip install -e '.[peers]' "
-                          "(a CPU-only build avoids the large CUDA wheels: see PyTorch's install selector)")
+        names = ["keras"] if keras_installed() else []
+    else:
+        given = params.peer.split(",") if isinstance(params.peer, str) else list(params.peer)
+        names = [str(n).strip() for n in given if str(n).strip()]
+        bad = [n for n in names if n not in PEERS and n not in ("all", "none")]
+        if bad or not names:
+            raise ParamsError("--peer: %s; give keras, torch (comma-separated), all or none"
+                              % ("unknown peer(s) %s" % ", ".join(map(repr, bad)) if bad
+                                 else "no peer named (got %r)" % (params.peer,)))
+        alone = [n for n in ("all", "none") if n in names]
+        if alone and len(names) > 1:
+            raise ParamsError("--peer: '%s' cannot be combined with other peers" % alone[0])
+        if len(set(names)) != len(names):
+            raise ParamsError("--peer: a peer is named twice (%s)" % ",".join(names))
+        if names == ["all"]:
+            names = [n for n, (installed, _) in PEERS.items() if installed()]
+        names = [n for n in names if n != "none"]
+    for name in names:
+        if not PEERS[name][0]():
+            raise ParamsError("--peer %s needs %s; or leave %s out of --peer (--peer none: no peer)"
+                              % (name, PEERS[name][1], name))
+    params.peers = names
+    params.peer = ",".join(names) or "none"
 
 
 def _check_devices(params):

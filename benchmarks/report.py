@@ -17,13 +17,15 @@ if __name__ == "__main__":  # `python benchmarks/report.py`: the repository's ro
 
 SCHEMA = "tfcore-benchmark/1"
 RATIO_MEANING = ("Ratios \"x peer\" = the peer's median step time / tfcore's (= tfcore's samples/s / "
-                 "the peer's): > 1 means tfcore is faster, < 1 the peer")
+                 "the peer's), one per peer framework, against its faster path, on that path's "
+                 "row: > 1 means tfcore is faster, < 1 the peer")
 
 # The documented fields of the JSON document (tests check them).
 JSON_FIELDS = {
     "schema": "the format's name and version",
     "command": "the command line that produced the file",
-    "ratio_meaning": "what the ratios mean: peer time / tfcore time, > 1 = tfcore faster",
+    "ratio_meaning": "what the ratios mean: peer time / tfcore time, one per peer framework against "
+                     "its faster path, > 1 = tfcore faster",
     "environment": "TF version and build info, CPU, its ISA features (AVX2, AVX-512F, AVX512_BF16, "
                    "AMX; null where unknown), cores, threads, oneDNN and Keras switches, load",
     "params": "every parameter of the run",
@@ -34,8 +36,12 @@ JSON_FIELDS = {
     "results": "one entry per (model, device, framework, path, sweep point); see RESULT_FIELDS",
     "failures": "peers that could not run (crashed, stopped at --peer-timeout, raised): "
                 "{model, device, framework, why, sweep}; their rows are skipped",
-    "comparisons": "peer step time / tfcore's per model, device and sweep point (median, min, max "
-                   "of per-round ratios; > 1 = tfcore faster), against the peer's faster path",
+    "comparisons": "peer step time / tfcore's, one per model, device, sweep point and peer "
+                   "framework (`peer`: tf-keras, pytorch), each against that framework's faster "
+                   "path (`peer_path`): ratio_median, ratio_min, ratio_max of the per-round "
+                   "ratios (> 1 = tfcore faster), ratio_per_round, ratio_of_medians, and where "
+                   "measured epoch_ratio, epoch_step_loop_ratio, epoch_in_graph_ratio, "
+                   "first_step_ratio. Files written before --peer took a list hold one peer",
     "sweep": "null, or {axis, values, left_out: {model: why}, points: [{model, device, framework, "
              "path, AXIS, samples_per_s, percent_of_peak, peak_memory_bytes, "
              "memory_per_sample_bytes}]}",
@@ -45,10 +51,10 @@ JSON_FIELDS = {
     "speedups": "GPU / CPU per model and framework, where both were run",
 }
 RESULT_FIELDS = {
-    "model": "model name", "device": "device string", "framework": "tfcore or tf-keras",
-    "path": "session.run (feed), train_on_batch, fit, predict_on_batch, predict",
+    "model": "model name", "device": "device string", "framework": "tfcore, tf-keras or pytorch",
+    "path": "session.run (feed), train_on_batch, fit, predict_on_batch, predict; PyTorch's step, loop",
     "batch_size": "rows per step", "step_times_s": "every timed step, seconds, in order",
-    "round_medians_s": "the median of each A B A B block",
+    "round_medians_s": "the median of each block (tfcore and its peers take turns: A B C A B C)",
     "median_s": "median step time", "q1_s": "first quartile", "q3_s": "third quartile",
     "iqr_s": "q3 - q1", "min_s": "fastest step", "max_s": "slowest step",
     "samples_per_s": "batch_size / median_s",
@@ -128,11 +134,18 @@ def table_rows(doc):
     return rows if doc.get("sweep") else [r[:2] + r[3:] for r in rows]
 
 
+def _comparison_of(comps, e):
+    """The comparison made against entry `e` (a peer framework's faster path), or None."""
+    return comps.get((e["model"], e["device"], _point(e), e["framework"], e["path"]))
+
+
 def _table_rows(doc):
-    comps = {(c["model"], c["device"], _point(c)): c for c in doc["comparisons"]}
+    # Each ratio sits on the row of the peer path it was measured against: a row per framework.
+    comps = {(c["model"], c["device"], _point(c), c["peer"], c["peer_path"]): c
+             for c in doc["comparisons"]}
     rows = []
     for e in doc["results"]:
-        c = comps.get((e["model"], e["device"], _point(e))) if e["framework"] == "tfcore" else None
+        c = _comparison_of(comps, e)
         percent = "err>peak" if e.get("measurement_error") else _fmt(e["percent_of_peak"], "%.1f")
         rows.append([e["model"], e["device"].replace("/device:", ""), _sweep_text(e), e["framework"],
                      e["path"], str(e["batch_size"]), "%.2f" % (1e3 * e["median_s"]),
@@ -375,24 +388,27 @@ def _mib(entry):
 
 
 def summary_rows(doc):
-    """One row per (model, device, sweep point) with tfcore's row: the figures the docs quote."""
-    comps = {(c["model"], c["device"], _point(c)): c for c in doc["comparisons"]}
+    """One row per tfcore row (model, device, sweep point) and peer framework it was compared
+    with (one row, peer columns '-', where none was): the figures the docs quote."""
+    comps = doc["comparisons"]
     rows = []
     for e in (e for e in doc["results"] if e["framework"] == "tfcore"):
-        c = comps.get((e["model"], e["device"], _point(e)))
+        where = (e["model"], e["device"], _point(e))
         peers = [p for p in doc["results"] if p["framework"] != "tfcore"
-                 and (p["model"], p["device"], _point(p)) == (e["model"], e["device"], _point(e))]
-        best = next((p for p in peers if c and p["path"] == c["peer_path"]), None)
-        first = next((p["first_step_s"] for p in peers if p["first_step_s"]), None)
+                 and (p["model"], p["device"], _point(p)) == where]
         percent = "err>peak" if e.get("measurement_error") else _fmt(e["percent_of_peak"], "%.1f%%")
-        rows.append(["%s (%d)%s" % (e["model"], e["batch_size"], (" " + _sweep_text(e)) if e.get("sweep")
-                                   else ""), e["device"].replace("/device:", ""),
-                     "{:,.0f}".format(e["samples_per_s"]),
-                     "-" if best is None else "%s %s: {:,.0f}".format(best["samples_per_s"])
-                     % (best["framework"], best["path"]),
-                     _ratio_texts(c)[0], percent,
-                     "%.2f / %s" % (e["first_step_s"], _fmt(first, "%.2f")),
-                     "%s / %s" % (_mib(e), _mib(best) if best else "-")])
+        for c in [c for c in comps if (c["model"], c["device"], _point(c)) == where] or [None]:
+            mine = [p for p in peers if c and p["framework"] == c["peer"]]
+            best = next((p for p in mine if p["path"] == c["peer_path"]), None)
+            first = next((p["first_step_s"] for p in mine if p["first_step_s"]), None)
+            rows.append(["%s (%d)%s" % (e["model"], e["batch_size"], (" " + _sweep_text(e))
+                                        if e.get("sweep") else ""),
+                         e["device"].replace("/device:", ""), "{:,.0f}".format(e["samples_per_s"]),
+                         "-" if best is None else "%s %s: {:,.0f}".format(best["samples_per_s"])
+                         % (best["framework"], best["path"]),
+                         _ratio_texts(c)[0], percent,
+                         "%.2f / %s" % (e["first_step_s"], _fmt(first, "%.2f")),
+                         "%s / %s" % (_mib(e), _mib(best) if best else "-")])
     return rows
 
 

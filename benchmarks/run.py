@@ -9,6 +9,8 @@
                                                   reported beside its fast model (slow)
     python benchmarks/run.py --peer torch         PyTorch twins, each in its own process (a crash or
                                                   a hang is a skipped row: benchmarks/isolated.py)
+    python benchmarks/run.py --peer keras,torch   both peers, alternating tfcore, tf-keras, PyTorch
+                                                  (--peer all: every peer installed)
     python benchmarks/run.py --memory             + each framework's peak host memory per step
     python benchmarks/run.py --sweep batch=32,64  every point, every framework (also threads=,
                                                   length=); one plot per model
@@ -53,7 +55,7 @@ def set_process_switches(params):
         os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if params.onednn == "on" else "0"
         source = "set by run.py (--onednn %s)" % params.onednn
     os.environ["TFCORE_BENCH_ONEDNN_SOURCE"] = source
-    if params.peer == "keras":
+    if "keras" in params.peers:
         os.environ["TF_USE_LEGACY_KERAS"] = "1"
     if params.xla:
         flags = os.environ.get("TF_XLA_FLAGS", "")
@@ -64,7 +66,7 @@ def set_process_switches(params):
 
 def main(argv=None):
     params = params_lib.parse(argv)
-    if "tensorflow" in sys.modules and params.peer == "keras" \
+    if "tensorflow" in sys.modules and "keras" in params.peers \
             and os.environ.get("TF_USE_LEGACY_KERAS") != "1":
         sys.exit("run.py: TensorFlow is already imported without TF_USE_LEGACY_KERAS=1; "
                  "run the benchmark in a fresh process or pass --peer none")

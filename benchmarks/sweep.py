@@ -5,11 +5,12 @@
     --sweep length=10,50,200           the recurrent models' sequence length
 
 Each point is a whole run of the chosen models with that one parameter
-changed: the matmul peak measured around them, tfcore and each peer in A B A B
-rounds, and (unless --no-memory) each framework's memory probe. The JSON's
-results carry their point (`"sweep": {"batch": 64}`), and its `sweep` holds one
-row per (model, framework, path, point): samples/s, % of peak, peak memory
-and memory per sample. `plot_models` draws one figure per model, a line per
+changed: the matmul peak measured around them, tfcore and each peer in turn
+(A B C A B C with `--peer keras,torch`), and (unless --no-memory) each
+framework's memory probe. The JSON's results carry their point
+(`"sweep": {"batch": 64}`), and its `sweep` holds one row per (model,
+framework, path, point): samples/s, % of peak, peak memory and memory per
+sample. `plot_models` draws one figure per model, a line per
 framework and path.
 
 Threads: TensorFlow's eager runtime (tf-keras) fixes its thread pools when it
@@ -144,7 +145,8 @@ def plot_models(doc, stem):
             ax.minorticks_off()
             ax.set_ylabel(title)
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
+            if ax.get_lines():  # no memory measured: an empty panel, without an empty legend
+                ax.legend(fontsize=7)
         fig.suptitle("%s on %s: %s sweep" % (model, device.replace("/device:", ""), axis))
         fig.tight_layout()
         path = "%s-sweep-%s%s.png" % (stem, model, "" if len(set(r["device"] for r in rows)) == 1
