@@ -23,7 +23,7 @@ from tfcore.layers import Dense
 
 
 def network():
-    """The one zero-initialised layer; returns `forward(x, training) -> logits`, the layer its `layer`."""
+    """The one zero-initialised layer; returns `forward(x, training) -> logits` (`forward.layer`)."""
     layer = Dense(1, kernel_initializer="zeros", bias_initializer="zeros", name="logistic")
 
     def forward(x, training):

@@ -39,12 +39,12 @@ def network(hidden=50):
 
 
 def mean_loss(y, p):
-    """The objective divided by the batch size: the squared error per example, which `fit` reports."""
+    """The objective over the batch size: the squared error per example, which `fit` reports."""
     return tf.identity(losses.sum_of_squares(y, p) / tf.cast(tf.shape(y)[0], tf.float32), name="loss")
 
 
 def build(features=3, hidden=50, learning_rate=0.025, seed=0, device=None):
-    """The graph: Dense(50, tanh) -> Dense(1, sigmoid); the sum of squares is minimised, its mean reported."""
+    """The graph: Dense(50, tanh) -> Dense(1, sigmoid); minimises the sum of squares, reports its mean."""
     graph = tfcore.new_graph(seed=seed)
     with graph.as_default(), common.device_scope(device):
         x = tfcore.placeholder((None, features), name="x")
