@@ -30,8 +30,8 @@ from tfcore.train import NonFiniteLossError
 
 # The models a worker can train: model_fn(x, y, learning_rate) -> (predictions, loss, objective, optimizer).
 MODELS = {
-    "logistic": lambda x, y, learning_rate: logistic_regression.network(x, y, learning_rate)[:4],
-    "mlp": lambda x, y, learning_rate: mlp.network(x, y, learning_rate=learning_rate),
+    "logistic": logistic_regression.worker_model,
+    "mlp": mlp.worker_model,
 }
 
 

@@ -10,6 +10,8 @@ loss settles near 0.26; scikit-learn's LogisticRegression on the same data
 scores about the same accuracy.
 """
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 
@@ -20,32 +22,51 @@ from tfcore.data import classification
 from tfcore.layers import Dense
 
 
-def network(x, y, learning_rate=0.025):
-    """The model on given placeholders: (probability, loss, objective, optimizer, layer).
-
-    The objective the optimizer minimises is the loss itself (a mean). Used by
-    `build` and by the parameter-server demo (models/cluster.py).
-    """
+def network():
+    """The one zero-initialised layer; returns `forward(x, training) -> logits` (`forward.layer`)."""
     layer = Dense(1, kernel_initializer="zeros", bias_initializer="zeros", name="logistic")
-    logits = layer(x)
-    probability = tf.sigmoid(logits, name="probability")
-    loss = losses.sigmoid_cross_entropy_with_logits(y, logits)
-    return probability, loss, loss, optimizers.SGD(learning_rate), layer
+
+    def forward(x, training):
+        return layer(x)
+
+    forward.layer = layer
+    return forward
+
+
+def probability(logits):
+    """p(y = 1 | x) = sigmoid(z): the model's predictions."""
+    return tf.sigmoid(logits, name="probability")
 
 
 def build(features=2, learning_rate=0.025, seed=0, device=None):
-    """The graph: x -> Dense(1) with zero-initialised weight and bias -> sigmoid."""
+    """The graph: x -> Dense(1) with zero-initialised weight and bias -> sigmoid.
+
+    The loss and the accuracy read the logits z (the accuracy's threshold is z > 0,
+    which is p > 0.5); `model.layer` is the Dense layer, for its weights.
+    """
     graph = tfcore.new_graph(seed=seed)
     with graph.as_default(), common.device_scope(device):
         x = tfcore.placeholder((None, features), name="x")
         y = tfcore.placeholder((None, 1), name="y")
-        probability, loss, _, optimizer, layer = network(x, y, learning_rate)
-        train_op = optimizer.minimize(loss)
-        accuracy = metrics.accuracy(y, probability, kind="binary")
-        model = train.TrainGraph(graph, x, y, probability, loss, train_op,
-                                 metrics={"accuracy": accuracy})
-    model.layer = layer
+        forward = network()
+        model = train.assemble(
+            graph, x, y, forward, losses.sigmoid_cross_entropy_with_logits,
+            optimizers.SGD(learning_rate),
+            metrics={"accuracy": functools.partial(metrics.accuracy, kind="binary", threshold=0.0)},
+            switch=None, output=probability)
+    model.layer = forward.layer
     return model
+
+
+def worker_model(x, y, learning_rate=0.025):
+    """(probability, loss, objective, optimizer) on given placeholders; the objective is the loss.
+
+    The parameter-server demo's model (models/cluster.py): its worker builds its own graph.
+    """
+    logits = network()(x, False)
+    p = probability(logits)
+    loss = losses.sigmoid_cross_entropy_with_logits(y, logits)
+    return p, loss, loss, optimizers.SGD(learning_rate)
 
 
 def sklearn_baseline(x_train, y_train, x_test, y_test):

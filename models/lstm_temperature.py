@@ -32,19 +32,27 @@ from tfcore.data.global_temp import parse_month
 from tfcore.layers import LSTM, Dense
 
 
+def network(batch_size=20, units=8, implementation="block"):
+    """The layers, made once; returns `forward(x, training) -> prediction`."""
+    lstm = LSTM(units, stateful=True, batch_size=batch_size, implementation=implementation)
+    output = Dense(1)
+
+    def forward(x, training):
+        return output(lstm(x, training=training))
+
+    return forward
+
+
 def build(batch_size=20, window=20, units=8, learning_rate=1e-3, decay=1e-4, seed=0,
           device=None, implementation="block"):
-    """The graph: a stateful LSTM(8) over the window, then Dense(1)."""
+    """The graph: a stateful LSTM(8) over the window, then Dense(1); MSE, Adam."""
     graph = tfcore.new_graph(seed=seed)
     with graph.as_default(), common.device_scope(device):
         x = tfcore.placeholder((batch_size, window, 1), name="window")
         y = tfcore.placeholder((batch_size, 1), name="next_value")
-        h = LSTM(units, stateful=True, batch_size=batch_size, implementation=implementation)(x)
-        prediction = Dense(1)(h)
-        loss = losses.mean_squared_error(y, prediction)
-        train_op = optimizers.Adam(learning_rate, decay=decay).minimize(loss)
-        model = train.TrainGraph(graph, x, y, prediction, loss, train_op)
-    return model
+        return train.assemble(graph, x, y, network(batch_size, units, implementation),
+                              losses.mean_squared_error, optimizers.Adam(learning_rate, decay=decay),
+                              switch=None)
 
 
 def prepare(data_dir=None, start="1880-01", end="2016-12", keep=1600, window=20, train_windows=1400):

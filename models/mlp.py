@@ -13,6 +13,8 @@ The reported `loss` is the mean squared error per example (the objective
 divided by the batch size), so epochs with a smaller last batch compare fairly.
 """
 
+import functools
+
 import tensorflow as tf
 
 import tfcore
@@ -23,29 +25,42 @@ from tfcore.data import classification
 from tfcore.layers import Dense
 
 
-def network(x, y, hidden=50, learning_rate=0.025):
-    """The model on given placeholders: (p, mean loss, sum-of-squares objective, optimizer).
+def network(hidden=50):
+    """The layers, made once; returns `forward(x, training) -> p`."""
+    layers = [Dense(hidden, activation="tanh", name="hidden"),
+              Dense(1, activation="sigmoid", name="output")]
 
-    Used by `build` and by the parameter-server demo (models/cluster.py).
-    """
-    h = Dense(hidden, activation="tanh", name="hidden")(x)
-    p = Dense(1, activation="sigmoid", name="output")(h)
-    objective = losses.sum_of_squares(y, p)
-    loss = tf.identity(objective / tf.cast(tf.shape(x)[0], tf.float32), name="loss")
-    return p, loss, objective, optimizers.SGD(learning_rate)
+    def forward(x, training):
+        for layer in layers:
+            x = layer(x)
+        return x
+
+    return forward
+
+
+def mean_loss(y, p):
+    """The objective over the batch size: the squared error per example, which `fit` reports."""
+    return tf.identity(losses.sum_of_squares(y, p) / tf.cast(tf.shape(y)[0], tf.float32), name="loss")
 
 
 def build(features=3, hidden=50, learning_rate=0.025, seed=0, device=None):
-    """The graph: Dense(50, tanh) -> Dense(1, sigmoid), sum-of-squares objective."""
+    """The graph: Dense(50, tanh) -> Dense(1, sigmoid); minimises the sum of squares, reports its mean."""
     graph = tfcore.new_graph(seed=seed)
     with graph.as_default(), common.device_scope(device):
         x = tfcore.placeholder((None, features), name="x")
         y = tfcore.placeholder((None, 1), name="y")
-        p, loss, objective, optimizer = network(x, y, hidden, learning_rate)
-        train_op = optimizer.minimize(objective)
-        model = train.TrainGraph(graph, x, y, p, loss, train_op,
-                                 metrics={"accuracy": metrics.accuracy(y, p, kind="binary")})
-    return model
+        return train.assemble(graph, x, y, network(hidden), mean_loss, optimizers.SGD(learning_rate),
+                              metrics={"accuracy": functools.partial(metrics.accuracy, kind="binary")},
+                              switch=None, objective=losses.sum_of_squares)
+
+
+def worker_model(x, y, learning_rate=0.025, hidden=50):
+    """(p, mean loss, sum-of-squares objective, optimizer) on given placeholders.
+
+    The parameter-server demo's model (models/cluster.py): its worker builds its own graph.
+    """
+    p = network(hidden)(x, False)
+    return p, mean_loss(y, p), losses.sum_of_squares(y, p), optimizers.SGD(learning_rate)
 
 
 def main(argv=None):

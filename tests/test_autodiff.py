@@ -427,16 +427,14 @@ def _model_gradients(build, dtype):
     return mine, theirs, feed
 
 
-def _network(module, batch, features, classes, loss_of=None, **options):
-    """A model's `network` on placeholders of a small batch; returns (graph, loss, x, y)."""
+def _network(module, batch, features, classes, loss_of, **options):
+    """A model's `network` on placeholders of a small batch and the objective its optimizer
+    minimises; returns (graph, loss, x, y)."""
     graph = tfcore.new_graph(seed=0)
     with graph.as_default():
         x = tfcore.placeholder((batch,) + features, name="x")
         y = tfcore.placeholder((batch, classes), name="y")
-        if loss_of is None:
-            loss = module.network(x, y, **options)[2]  # the objective the optimizer minimises
-        else:
-            loss = loss_of(module.network(**options)(x, training=True), y)
+        loss = loss_of(module.network(**options)(x, training=True), y)
     return graph, loss, x, y
 
 
@@ -449,8 +447,9 @@ def _cnn_loss(logits, y):
 
 
 MODELS = {
-    "logistic_regression": lambda: _network(logistic_regression, 5, (2,), 1),
-    "mlp": lambda: _network(mlp, 5, (3,), 1),
+    "logistic_regression": lambda: _network(logistic_regression, 5, (2,), 1,
+                                            lambda z, y: losses.sigmoid_cross_entropy_with_logits(y, z)),
+    "mlp": lambda: _network(mlp, 5, (3,), 1, lambda p, y: losses.sum_of_squares(y, p)),
     "mnist_cnn (dropout)": lambda: _network(mnist_cnn, 2, (28, 28, 1), 10, _cnn_loss),
     "mnist_cnn (batchnorm)": lambda: _network(mnist_cnn, 2, (28, 28, 1), 10, _cnn_loss, batchnorm=True),
     "lstm_temperature (unrolled cells)": lambda: _trained_loss(lstm_temperature.build(

@@ -149,6 +149,38 @@ def test_a_built_layer_refuses_a_later_integer_input_and_shape_layers_move_integ
             np.testing.assert_array_equal(sess.run(flat), np.arange(12).reshape(2, 6))
 
 
+def _functional(layers):
+    """A `tfcore.port.Functional` replaying ids -> layers[0] -> ... in a chain (Keras's config)."""
+    from tfcore.port import Functional
+
+    names = ["ids"] + [layer.name for layer in layers]
+    entries = [{"class_name": "InputLayer", "name": "ids", "inbound_nodes": []}] + [
+        {"class_name": type(layer).__name__, "name": name, "inbound_nodes": [[[before, 0, 0, {}]]]}
+        for layer, before, name in zip(layers, names, names[1:])]
+    config = {"layers": entries, "input_layers": [["ids", 0, 0]], "output_layers": [[names[-1], 0, 0]]}
+    return Functional(config, dict(zip(names[1:], layers)))
+
+
+@pytest.mark.parametrize("container", [tfcore.Sequential, _functional], ids=["sequential", "functional"])
+def test_a_container_of_layers_built_elsewhere_takes_the_ids_its_embedding_takes(container):
+    # At the container's first call its layers already hold float weights: `integer_inputs`
+    # keeps the container from refusing the ids (its first layer, an Embedding, takes them).
+    from tfcore.layers import Embedding, Flatten
+
+    graph = tfcore.new_graph(seed=0)
+    with graph.as_default():
+        layers = [Embedding(10, 4), Flatten(), Dense(2)]
+        ids = tf.compat.v1.placeholder(tf.int32, (None, 3))
+        direct = ids
+        for layer in layers:
+            direct = layer(direct)
+        through = container(layers)(ids)
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            got, expected = sess.run([through, direct], {ids: [[1, 2, 3], [9, 0, 4]]})
+    np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize("method", ["get_weights", "set_weights"])
 def test_get_and_set_weights_on_a_layer_never_called_say_so(method):
     from tfcore.layers import Dense

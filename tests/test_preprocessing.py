@@ -60,6 +60,27 @@ def test_normalization_adapt_after_building_assigns_the_weights(rng):
         layer.adapt(data)
 
 
+def test_an_adapted_normalization_takes_integer_features(rng):
+    # Its float weights (mean, variance) would refuse ids but for `integer_inputs` (module.py).
+    data = rng.randint(0, 50, (30, 4)).astype(np.int32)
+    layer = Normalization()
+    layer.adapt(data)
+    got = run(layer, data)
+    assert got.dtype == np.float32 and len(layer.variables) == 3
+    np.testing.assert_allclose(got, (data - data.mean(0)) / data.std(0), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("make", [lambda: Resizing(3, 3, interpolation="nearest"),
+                                  lambda: CenterCrop(2, 2)], ids=["resizing", "center_crop"])
+def test_image_layers_take_integer_pixels(rng, make):
+    # No weights, so nothing to refuse them (module.py's first-call rule): pixels become float32.
+    pixels = rng.randint(0, 256, (2, 6, 6, 1)).astype(np.uint8)
+    expected = run(make(), pixels.astype(np.float32))
+    got = run(make(), pixels)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_normalization_refuses_bad_arguments():
     with pytest.raises(ValueError, match="both mean and variance"):
         Normalization(mean=1.0)

@@ -120,9 +120,13 @@ def test_a_users_type_checker_reads_the_hints(mypy, tmp_path):
                     "graph.new_graph(seed='seven')\n"
                     "EarlyStopping(patience=3, mode=None)\n"
                     "devices: list[str] = graph.available_devices()\n"
-                    "ok: bool = gradcheck.check_gradients(lambda x: x, {'x': [1.0]}).ok\n")
+                    "ok: bool = gradcheck.check_gradients(lambda x: x, {'x': [1.0]}).ok\n"
+                    # names tfcore exports lazily (tfcore/lazy.py) keep their types too
+                    "import tfcore\n"
+                    "tfcore.new_graph(seed='eight')\n")
     result = mypy(str(user))
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
-    assert [line.split(":")[1] for line in errors] == ["3", "4"], result.stdout
+    assert [line.split(":")[1] for line in errors] == ["3", "4", "8"], result.stdout
     assert '"new_graph" has incompatible type "str"' in errors[0]
     assert '"EarlyStopping" has incompatible type "None"' in errors[1]
+    assert '"new_graph" has incompatible type "str"' in errors[2]

@@ -31,14 +31,17 @@ Every layer is written by hand from TensorFlow ops, every gradient comes from
 
 # `import tfcore` changes nothing in the process: no file descriptor, no environment
 # variable, no TensorFlow mode. Each command sets up its own process (tfcore.quiet).
-import importlib.util
+import pkgutil
+from typing import TYPE_CHECKING
+
+from tfcore import lazy
 
 # Nothing below imports TensorFlow until a name is used: `python -m tfcore` lists the
 # course's chapters and answers a mistyped chapter in a fraction of a second instead
 # of the seconds TensorFlow's import takes, and a command's main() can still set
 # TensorFlow's environment (TF_CPP_MIN_LOG_LEVEL) before that import. The first use
 # of `tfcore.session` (or `from tfcore import session`) imports tfcore.graph, and so
-# TensorFlow, through the module-level `__getattr__` below (PEP 562).
+# TensorFlow; `tfcore.losses` imports its submodule the same way (tfcore/lazy.py).
 _FROM = {
     "GradientCheckError": "gradcheck", "check_gradients": "gradcheck",
     "available_devices": "graph", "constant": "graph", "interactive_session": "graph",
@@ -49,24 +52,22 @@ _FROM = {
 }
 _SUBMODULES = ("activations", "autodiff", "callbacks", "constraints", "data", "export", "gradcheck",
                "graph", "initializers", "inspect", "layers", "learn", "losses", "metrics", "module",
-               "optimizers", "parallel", "port", "precision", "regularizers", "schedules", "train")
+               "optimizers", "parallel", "port", "precision", "quiet", "reference", "regularizers",
+               "schedules", "train")
 __all__ = sorted(_FROM) + list(_SUBMODULES)
 
+# Every submodule loads on first use, the listed ones and the helpers (tfcore.cli, ...).
+__getattr__, __dir__ = lazy.exports(
+    __name__, {name: "tfcore." + module for name, module in _FROM.items()},
+    submodules=[m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")])
 
-def __getattr__(name):
-    """`tfcore.X`: a function or class of the list above, or a submodule (`tfcore.losses`)."""
-    if name in _FROM:
-        value = getattr(importlib.import_module("tfcore." + _FROM[name]), name)
-    elif not name.startswith("_") and importlib.util.find_spec("tfcore." + name) is not None:
-        value = importlib.import_module("tfcore." + name)
-    else:
-        raise AttributeError("module 'tfcore' has no attribute %r" % name)
-    globals()[name] = value  # once imported, a plain attribute
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_FROM))
-
+if TYPE_CHECKING:  # a type checker runs no __getattr__: it reads the names where they are defined
+    from tfcore.gradcheck import GradientCheckError, check_gradients
+    from tfcore.graph import (available_devices, constant, interactive_session, new_graph,
+                              placeholder, placeholder_with_default, resolve_device, session,
+                              session_config, variable)
+    from tfcore.module import Module, smart_cond
+    from tfcore.recomputation import recompute
+    from tfcore.sequential import Sequential
 
 __version__ = "0.1.0"

@@ -25,9 +25,10 @@ order and layouts and weights can be copied across in either direction.
 Integer inputs (ids, counts, masks). Whether a layer takes them is decided
 once, on its first call, after `build`: a layer that then holds floating
 weights refuses an integer input by name (cast it), unless it declares
-`integer_inputs = True` (Embedding); any other layer (no weights of its own
-yet, such as a custom Module whose sublayers build inside `call`, or Flatten)
-takes them. Every later call follows the first call's decision, so a module
+`integer_inputs = True` (Embedding, Normalization, and the containers Sequential
+and a ported model, whose layers may be built before them); any other layer (no
+weights yet, such as a custom Module whose sublayers build inside `call`, or
+Flatten) takes them. Every later call follows the first call's decision, so a module
 whose training pass took ids takes them in its inference pass too.
 """
 

@@ -195,7 +195,9 @@ class Functional(_Ported, Module):
     def submodules(self):
         return list(self.layers)
 
-    integer_inputs = True  # each input goes to its own first layer, which checks it
+    # Each input goes to its own first layer, which checks it. Needed, as on Sequential:
+    # layers built before the model's first call would make their weights refuse ids.
+    integer_inputs = True
 
     def call(self, inputs, training=False):
         inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]

@@ -28,7 +28,9 @@ class Sequential(Module):
     """`Sequential([Dense(64, activation="relu"), Dense(10)])`: call the layers in order."""
 
     # The container computes nothing itself: its first layer checks the input's dtype
-    # (an Embedding takes integer ids, a Dense refuses them).
+    # (an Embedding takes integer ids, a Dense refuses them). Needed, not just said: its
+    # `variables` are its layers', so a stack of layers already built elsewhere holds float
+    # weights at its first call, and module.py's first-call rule would refuse the ids.
     integer_inputs = True
 
     def __init__(self, layers=None, name=None):

@@ -15,7 +15,10 @@ inference differ:
     switch=None           one pass         out = network(x, False): nothing differs
     devices=[d0, d1, ...] the placeholder pass split over towers (`tfcore.parallel.build`)
 
-and `predictions = output(out)` (e.g. a softmax over logits).
+and `predictions = output(out)` (e.g. a softmax over logits). The optimizer
+minimises the loss, or `objective(y, out_t)` when given: the chapter's MLP
+minimises the sum of squares over the batch and reports its mean per example,
+so that a smaller last batch compares fairly.
 """
 
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -185,7 +188,8 @@ LossFn = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 def assemble(graph: tf.Graph, inputs: tf.Tensor, targets: tf.Tensor, network: Network,
              loss_fn: LossFn, optimizer: Any, metrics: Optional[Dict[str, LossFn]] = None,
              switch: Optional[str] = "passes", devices: Optional[Sequence[str]] = None,
-             output: Optional[Callable[[tf.Tensor], tf.Tensor]] = None) -> TrainGraph:
+             output: Optional[Callable[[tf.Tensor], tf.Tensor]] = None,
+             objective: Optional[LossFn] = None) -> TrainGraph:
     """A `TrainGraph` from a network, a loss and an optimizer (see the module docstring).
 
     Call it inside `with graph.as_default():` after making the placeholders.
@@ -201,6 +205,10 @@ def assemble(graph: tf.Graph, inputs: tf.Tensor, targets: tf.Tensor, network: Ne
       devices: one device per tower (`tfcore.parallel.tower_devices(n)`); towers
         read the switch from a placeholder, so they need `switch="placeholder"`.
       output: `output(outputs) -> predictions` (default: the outputs themselves).
+      objective: `objective(targets, outputs) -> scalar`, what the optimizer
+        minimises when it is not the reported loss (default: the loss). Towers
+        average their losses by their share of the batch, which is right for a
+        mean only, so they take no objective.
     """
     if switch not in SWITCHES:
         raise ValueError("assemble: switch must be 'passes', 'placeholder' or None, got %r"
@@ -208,6 +216,9 @@ def assemble(graph: tf.Graph, inputs: tf.Tensor, targets: tf.Tensor, network: Ne
     if devices is not None and switch != "placeholder":
         raise ValueError("assemble: towers (devices=...) read the training switch from a "
                          "placeholder; pass switch='placeholder', got %r" % (switch,))
+    if devices is not None and objective is not None:
+        raise ValueError("assemble: towers (devices=...) minimise the mean of their losses; "
+                         "they take no objective")
     metrics, output = dict(metrics or {}), output or (lambda outputs: outputs)
     with graph.as_default():
         if devices is not None:
@@ -218,22 +229,25 @@ def assemble(graph: tf.Graph, inputs: tf.Tensor, targets: tf.Tensor, network: Ne
             model.predictions = output(model.predictions)
             return model
         if switch == "passes":
-            return _two_passes(graph, inputs, targets, network, loss_fn, optimizer, metrics, output)
+            return _two_passes(graph, inputs, targets, network, loss_fn, optimizer, metrics, output,
+                               objective)
         training = None if switch is None else \
             tf.compat.v1.placeholder_with_default(False, (), name="training")
         outputs = network(inputs, False if training is None else training)
         predictions = output(outputs)
         loss = loss_fn(targets, outputs)
-        return TrainGraph(graph, inputs, targets, predictions, loss, optimizer.minimize(loss),
+        train_op = optimizer.minimize(loss if objective is None else objective(targets, outputs))
+        return TrainGraph(graph, inputs, targets, predictions, loss, train_op,
                           metrics={k: fn(targets, outputs) for k, fn in metrics.items()},
                           training=training)
 
 
-def _two_passes(graph, inputs, targets, network, loss_fn, optimizer, metrics, output):
-    """The training pass (its loss minimised) and the inference pass, on the same layers."""
+def _two_passes(graph, inputs, targets, network, loss_fn, optimizer, metrics, output, objective):
+    """The training pass (its loss or objective minimised) and the inference pass, on the same layers."""
     train_outputs = network(inputs, True)
     train_loss = loss_fn(targets, train_outputs)
-    train_op = optimizer.minimize(train_loss)
+    train_op = optimizer.minimize(
+        train_loss if objective is None else objective(targets, train_outputs))
     outputs = network(inputs, False)
     return TrainGraph(
         graph, inputs, targets, output(outputs), loss_fn(targets, outputs), train_op,

@@ -20,20 +20,25 @@
 (and `python -m tfcore.learn list`) does not.
 """
 
-import importlib
+from typing import TYPE_CHECKING
 
-# Imported at first use (PEP 562), like tfcore's own names: `python -m tfcore` reads
-# the chapters through tfcore.learn.course without importing the checker, and so
+from tfcore import lazy
+
+# Imported at first use (tfcore/lazy.py), like tfcore's own names: `python -m tfcore`
+# reads the chapters through tfcore.learn.course without importing the checker, and so
 # without TensorFlow, so the chapter list and usage errors answer at once.
-_FROM = {"check": "checker", "CheckResult": "checker", "EXERCISES": "exercises", "chapters": "course", "find_chapter": "course",
-         "run_chapter": "course", "check_chapter": "course", "regenerate": "course"}
+_FROM = {"check": "checker", "CheckResult": "checker", "EXERCISES": "exercises",
+         "chapters": "course", "find_chapter": "course", "run_chapter": "course",
+         "check_chapter": "course", "regenerate": "course"}
 
-__all__ = list(_FROM)
+_SUBMODULES = ("course", "exercises", "oracles", "mistakes", "checker", "sandbox", "grade")
+__all__ = list(_FROM) + list(_SUBMODULES)
 
+__getattr__, __dir__ = lazy.exports(
+    __name__, {name: "tfcore.learn." + module for name, module in _FROM.items()},
+    submodules=_SUBMODULES)
 
-def __getattr__(name):
-    if name not in _FROM:
-        raise AttributeError("module 'tfcore.learn' has no attribute %r" % name)
-    value = getattr(importlib.import_module("tfcore.learn." + _FROM[name]), name)
-    globals()[name] = value
-    return value
+if TYPE_CHECKING:  # a type checker runs no __getattr__: it reads the names where they are defined
+    from tfcore.learn.checker import CheckResult, check
+    from tfcore.learn.course import chapters, check_chapter, find_chapter, regenerate, run_chapter
+    from tfcore.learn.exercises import EXERCISES

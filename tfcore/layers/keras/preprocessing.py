@@ -68,8 +68,6 @@ class Rescaling(Module):
       offset: added after scaling, e.g. -1 with scale 1/127.5 for [-1, 1].
     """
 
-    integer_inputs = True  # raw pixels are its input
-
     def __init__(self, scale, offset=0.0, name=None):
         super().__init__(name=name)
         self.scale = number_in(scale, "(-inf, inf)", self.name, "scale")
@@ -91,6 +89,8 @@ class Normalization(Module):
       invert: undo a normalisation instead: y = mean + x * max(sqrt(variance), 1e-7).
     """
 
+    # Adapted, it holds float weights (mean, variance), which would make it refuse the
+    # integer features it casts (module.py's first-call rule).
     integer_inputs = True
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, name=None):
@@ -186,8 +186,6 @@ def _central_window(images, height, width):
 
 class _ImageLayer(Module):
     """Channels-last images, one (H, W, C) or a batch (N, H, W, C); integer pixels become float32."""
-
-    integer_inputs = True
 
     def __init__(self, height, width, name=None):
         super().__init__(name=name)
