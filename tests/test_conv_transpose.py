@@ -189,8 +189,8 @@ def test_conv1d_and_conv3d_transpose_reject_bad_arguments():
         Conv1DTranspose(0, 3)
     with pytest.raises(ValueError, match=r"conv3d_transpose: output_padding \(1, 3, 0\) must be"):
         Conv3DTranspose(2, 3, strides=(2, 3, 1), output_padding=(1, 3, 0))
-    with pytest.raises(ValueError, match="conv3d_transpose: dilation_rate must be 1"):
-        Conv3DTranspose(2, 3, dilation_rate=(1, 2, 1))
+    with pytest.warns(UserWarning, match=r"conv3d_transpose: dilation_rate=\(1, 2, 1\) has no effect"):
+        assert Conv3DTranspose(2, 3, dilation_rate=(1, 2, 1)).dilation_rate == (1, 1, 1)
     with pytest.raises(ValueError, match="conv3d_transpose: kernel_size must be"):
         Conv3DTranspose(2, (3, 3))
     with tfcore.new_graph().as_default():

@@ -46,6 +46,16 @@ def test_conv3d_transpose_equals_keras(rng, shape, filters, kernel, strides, pad
                        keras.layers.Conv3DTranspose(filters, kernel, **kwargs), x, rng)
 
 
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_conv3d_transpose_with_a_dilation_rate_computes_what_keras_does(rng, padding):
+    # Keras 2 accepts the rate (strides 1) and ignores it; a ported model must compute the same.
+    x = rng.randn(2, 3, 4, 2, 2).astype(np.float32)
+    kwargs = dict(padding=padding, dilation_rate=(1, 2, 2))
+    with pytest.warns(UserWarning, match="has no effect"):
+        ours = Conv3DTranspose(2, 2, **kwargs)
+    compare_with_keras(ours, keras.layers.Conv3DTranspose(2, 2, **kwargs), x, rng)
+
+
 def random_transpose_arguments(rng, rank):
     """Kernel, strides, padding, output_padding (or None), use_bias, data_format, input shape."""
     kernel = tuple(int(k) for k in rng.randint(1, 5, size=rank))

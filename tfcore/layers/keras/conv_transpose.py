@@ -60,9 +60,12 @@ Dilation (d > 1, strides 1; for images the same rate on both axes, as in Keras)
 uses `tf.nn.atrous_conv2d_transpose`, as Keras's Conv2DTranspose does:
 TensorFlow's CPU kernel of `Conv2DBackpropInput` refuses dilation rates above
 1, so Keras 2's own Conv1DTranspose fails on CPU with a dilation that tfcore's
-computes. Keras 2's Conv3DTranspose accepts a dilation rate but ignores it,
-so tfcore's refuses rates other than 1.
+computes. Keras 2's Conv3DTranspose accepts a dilation rate (with strides 1)
+but ignores it; tfcore's does the same, so a ported model computes the same
+numbers, and warns.
 """
+
+import warnings
 
 import tensorflow as tf
 
@@ -245,8 +248,9 @@ class Conv3DTranspose(_ConvTranspose):
     """The transpose of a Conv3D over NDHWC volumes: output (batch, D_out, H_out, W_out, filters).
 
     Args: as `_ConvTranspose`; kernel_size, strides and output_padding are an int or a
-    triple. dilation_rate must be 1: Keras 2 accepts other rates but ignores them (its
-    output size and `tf.nn.conv3d_transpose` call leave them out), so tfcore refuses them.
+    triple. dilation_rate: Keras 2 accepts rates above 1 (with strides 1) but ignores them
+    (its output size and `tf.nn.conv3d_transpose` call leave them out); tfcore does the
+    same, so the numbers are Keras's, and warns that the rate has no effect.
 
     Weights, in Keras's order and layout: kernel (kd, kh, kw, filters, C_in), bias (filters,).
     """
@@ -256,9 +260,9 @@ class Conv3DTranspose(_ConvTranspose):
 
     def _check_dilation(self):
         if max(self.dilation_rate) > 1:
-            raise ValueError(
-                "%s: dilation_rate must be 1, got %r (Keras 2's Conv3DTranspose accepts a rate "
-                "but ignores it)" % (self.name, self.dilation_rate))
+            warnings.warn("%s: dilation_rate=%r has no effect: Keras 2's Conv3DTranspose ignores "
+                          "it, and tfcore computes what Keras does" % (self.name, self.dilation_rate))
+            self.dilation_rate = (1, 1, 1)
 
     def _transpose(self, x, kernel, out_shape):
         return tf.nn.conv3d_transpose(x, kernel, out_shape, strides=[1, *self.strides, 1],
