@@ -19,13 +19,15 @@ tfcore's blocks exactly as it calls an in-process peer. Each call waits at most
 
 Memory. On `__init__` the child starts the framework's runtime (the module's
 `warm_runtime(device)`: one tiny op, so thread pools and kernels libraries are
-loaded), then records its resident set (RSS) before it builds anything and resets the kernel's high-water mark (`VmHWM`, by writing 5 to
+loaded), then records its resident set (RSS) before it builds anything and
+resets the kernel's high-water mark (`VmHWM`, by writing 5 to
 /proc/self/clear_refs); `memory()` then returns the high-water mark minus that
 baseline: the peak host memory of everything built and run since (the model,
 its optimizer state, the framework's per-step buffers and caches). Where the
 mark cannot be reset (not Linux), the peak since process start (`ru_maxrss`) is
-used and the method says so. `benchmarks/memory.py` runs the same probe for
-every framework.
+used and the method says so. `start_peer` is that sequence; `benchmarks/memory.py`
+runs it for every framework in a child forked per model (or, without fork, in
+one of these processes per model).
 
 Messages are length-prefixed pickles over the child's stdin/stdout (the child
 moves its own stdout to stderr first, so a library's prints cannot corrupt

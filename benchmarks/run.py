@@ -9,7 +9,8 @@
                                                   reported beside its fast model (slow)
     python benchmarks/run.py --peer torch         PyTorch twins, each in its own process (a crash or
                                                   a hang is a skipped row: benchmarks/isolated.py)
-    python benchmarks/run.py --memory             + each framework's peak host memory per step
+    python benchmarks/run.py --no-memory          without each framework's peak host memory per
+                                                  step (measured by default, after the timing)
     python benchmarks/run.py --sweep batch=32,64  every point, every framework (also threads=,
                                                   length=); one plot per model
     python benchmarks/run.py --overwrite          replace saved results even with a run that
