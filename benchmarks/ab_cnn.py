@@ -39,6 +39,10 @@ for `mnist_cnn_bn` only):
                 transposes between the layers, oneDNN's NCHW path
   relugrad-f32  (with --precision mixed_bfloat16) ReluGrad on the rewrite's deny
                 list, so it runs in float32 between two casts
+  stated-relu   the readable relu alone: max(0, x) (not fusable), derivative dy * [x > 0]
+                (Greater, Cast, Mul) instead of one ReluGrad
+  relu-stated-grad
+                tf.nn.relu forward (fusable), the stated derivative dy * [y > 0] backward
   dense-bn-fused
                 the Dense layer's batch norm through FusedBatchNormV3 on a
                 (batch, 1, 1, 512) view, so Grappler can fuse it with its ReLU as it
@@ -126,7 +130,8 @@ def bn_network(conv, pool, normalize, first, dense_norm=None):
     relu = activations.relu
     layers = [conv(16), normalize(), relu, conv(16), normalize(), relu, pool(),
               conv(32), normalize(), relu, pool(), conv(64), normalize(), relu, pool()]
-    head = [Flatten(), Dense(512), (dense_norm or BatchNormalization)(), relu, Dense(10)]
+    head = ([Flatten(), Dense(512), BatchNormalization(), relu, Dense(10)] if dense_norm is None
+            else [Flatten(), Dense(512), dense_norm(), relu, Flatten(), Dense(10)])
 
     def forward(x, training):
         x = tf.transpose(x, [0, 3, 1, 2]) if first else x
@@ -185,15 +190,16 @@ def nchw():
 
 
 class DenseBatchNorm(BatchNormalization):
-    """The Dense layer's batch norm through FusedBatchNormV3 on a (batch, 1, 1, C) view."""
+    """The Dense layer's batch norm through FusedBatchNormV3 on a (batch, 1, 1, C) view; the
+    output stays 4-D, so the ReLU after it meets the kernel directly and can fuse with it
+    (a Flatten after the ReLU goes back to 2-D)."""
 
     def build(self, input_shape):
         super().build(tf.TensorShape([input_shape[0], 1, 1, input_shape[-1]]))
         self.input_spec = None
 
     def call(self, inputs, training=False):
-        y = super().call(tf.reshape(inputs, [-1, 1, 1, inputs.shape[-1]]), training)
-        return tf.reshape(y, tf.shape(inputs))
+        return super().call(tf.reshape(inputs, [-1, 1, 1, inputs.shape[-1]]), training)
 
 
 def dense_bn_fused():
@@ -207,16 +213,27 @@ def dense_bn_fused():
 @contextlib.contextmanager
 def relugrad_float32():
     """ReluGrad on the mixed-precision rewrite's deny list (read when a session first runs)."""
-    names = ("TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_INFERLIST_REMOVE",
-             "TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_DENYLIST_ADD")
-    saved = {n: os.environ.get(n) for n in names}
-    for n in names:
-        os.environ[n] = precision.FLOAT32_OPS + ",ReluGrad"
+    # An op must sit in one list only, or the rewrite refuses the lists and converts nothing
+    # ("Op present in multiple lists: ReluGrad"): out of every other list, into the deny list.
+    # (Moving FusedBatchNorm(Grad)V3 to the allow list too, so they would not follow ReluGrad
+    # to float32, aborts the process: oneDNN's kernel takes float32 statistics only.)
+    prefix = "TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_"
+    lists = {"INFERLIST_REMOVE": precision.FLOAT32_OPS + ",ReluGrad", "ALLOWLIST_REMOVE": "ReluGrad",
+             "CLEARLIST_REMOVE": "ReluGrad", "DENYLIST_ADD": precision.FLOAT32_OPS + ",ReluGrad"}
+    saved = {prefix + n: os.environ.get(prefix + n) for n in lists}
+    os.environ.update({prefix + n: v for n, v in lists.items()})
     try:
         yield
     finally:
         for n, v in saved.items():
             os.environ.pop(n) if v is None else os.environ.__setitem__(n, v)
+
+
+@tf.custom_gradient
+def relu_with_stated_gradient(x):
+    """tf.nn.relu forward (one Relu, which Grappler can fuse), the stated derivative backward."""
+    y = tf.nn.relu(x)
+    return y, lambda dy: dy * tf.cast(y > 0, dy.dtype)
 
 
 VARIANTS = {
@@ -233,6 +250,8 @@ VARIANTS = {
     "nchw": nchw,
     "dense-bn-fused": dense_bn_fused,
     "relugrad-f32": contextlib.nullcontext,  # the session's first runs: step_function
+    "stated-relu": lambda: relu_as(activations._relu),
+    "relu-stated-grad": lambda: relu_as(relu_with_stated_gradient),
 }
 BN_VARIANTS = ("channels-first", "nchw", "dense-bn-fused")
 
