@@ -1,6 +1,7 @@
-"""Levers 8, 15, 16, 18, 19 and 33 of NOTES.md: a model's step built in variants, A B C ... in one process.
+"""Levers 8, 15, 16, 18, 19, 33 and 35-38 of NOTES.md: a model's step built in variants, A B C ... in one process.
 
     python benchmarks/ab_cnn.py MODEL [--rounds 4] [--steps 6] [--variants tfcore,float-masks,...]
+                                      [--precision mixed_bfloat16]
 
 MODEL is a trainable model of the registry (`benchmarks/registry.py`); NOTES.md's
 levers measured the MNIST CNN and its batch-norm variant (`[bn]` then, the `_bn` model now),
@@ -203,10 +204,8 @@ class DenseBatchNorm(BatchNormalization):
 
 
 def dense_bn_fused():
-    from tfcore.layers import AvgPool2D as Pool
-
     return cnn_bn_network(bn_network(
-        lambda f: Conv2D(f, 3, padding="SAME"), lambda: Pool(2, padding="SAME"),
+        lambda f: Conv2D(f, 3, padding="SAME"), lambda: AvgPool2D(2, padding="SAME"),
         lambda: BatchNormalization(fused=True), first=False, dense_norm=DenseBatchNorm))
 
 
@@ -226,7 +225,10 @@ def relugrad_float32():
         yield
     finally:
         for n, v in saved.items():
-            os.environ.pop(n) if v is None else os.environ.__setitem__(n, v)
+            if v is None:
+                os.environ.pop(n)
+            else:
+                os.environ[n] = v
 
 
 @tf.custom_gradient
