@@ -29,7 +29,7 @@ Variants (each changes one thing while the graph is built; tfcore itself is not 
                 what any dropout or activation trick could reach
 
 The batch-norm CNN's levers 36-38 (NOTES.md, seventh session; all but relugrad-f32
-for `mnist_cnn_bn` only):
+for the batch-norm CNN only, the registry's `_bn` model):
   channels-first
                 tfcore's own data_format="channels_first" in every Conv2D, AvgPool2D
                 (and axis=1 in BatchNormalization): the input transposed to NCHW once,
@@ -124,7 +124,7 @@ def byte_masks():
 
 
 def bn_network(conv, pool, normalize, first, dense_norm=None):
-    """The CNN-BN's layers (models/mnist_cnn.network's list) with the given conv, pool and
+    """The CNN-BN's layers (the list of the CNN's `network` in models/) with the given conv, pool and
     batch norm makers; `first` computes NCHW between the input and Flatten."""
     from tfcore.layers import Dense, Flatten
 
@@ -165,15 +165,14 @@ class NCHWAvgPool2D(AvgPool2D):
 
 @contextlib.contextmanager
 def cnn_bn_network(network):
-    """models.mnist_cnn builds `network(...)` instead of its own (for the batch-norm CNN)."""
-    from models import mnist_cnn
-
-    own = mnist_cnn.network
-    mnist_cnn.network = lambda batchnorm, *args: network
+    """The model's builder hands `network` to `train.assemble` instead of its own forward."""
+    assemble = train.assemble
+    train.assemble = lambda graph, x, y, forward, *args, **kwargs: assemble(
+        graph, x, y, network, *args, **kwargs)
     try:
         yield
     finally:
-        mnist_cnn.network = own
+        train.assemble = assemble
 
 
 def channels_first():
@@ -281,7 +280,7 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--steps", type=int, default=6)
     p.add_argument("--variants", default=",".join(v for v in VARIANTS if v not in BN_VARIANTS),
-                   help="comma-separated, from: %s (%s: mnist_cnn_bn only)"
+                   help="comma-separated, from: %s (%s: the batch-norm CNN only)"
                         % (", ".join(VARIANTS), ", ".join(BN_VARIANTS)))
     p.add_argument("--precision", default="float32", choices=precision.POLICIES[:2],
                    help="every variant's graph under this policy (mixed_bfloat16: TF's oneDNN "
@@ -291,8 +290,8 @@ def main(argv=None):
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
         p.error("unknown variant(s) %s; choose from %s" % (", ".join(unknown), ", ".join(VARIANTS)))
-    if args.model != "mnist_cnn_bn" and set(names) & set(BN_VARIANTS):
-        p.error("%s: variants of the batch-norm CNN; pass mnist_cnn_bn"
+    if not args.model.endswith("_bn") and set(names) & set(BN_VARIANTS):
+        p.error("%s: variants of the batch-norm CNN; pass the registry's _bn model"
                 % ", ".join(sorted(set(names) & set(BN_VARIANTS))))
     if "mixed_bfloat16" in names or args.precision != "float32":  # the loss stays float32
         precision.keep_loss_in_float32()
