@@ -307,7 +307,9 @@ def mapped_file_pages():
     with open("/proc/self/maps") as maps, open("/proc/self/pagemap", "rb") as pagemap:
         for line in maps.read().splitlines():
             fields = line.split()
-            if len(fields) < 6 or not fields[5].startswith("/") or not fields[1].startswith("r"):
+            # Readable file mappings; not devices (a driver's mapped registers are not memory).
+            if len(fields) < 6 or not fields[5].startswith("/") or fields[5].startswith("/dev/") \
+                    or not fields[1].startswith("r"):
                 continue
             start, end = (int(v, 16) for v in fields[0].split("-"))
             pagemap.seek(start // page * 8)
