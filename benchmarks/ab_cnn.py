@@ -261,7 +261,9 @@ def step_function(variant, params, first_batch, policy="float32"):
     """The training step of `params.models[0]` built under `variant` (and precision `policy`):
     a callable of (x, y), run once on `first_batch` (the session's rewrites happen then)."""
     name = params.models[0]
-    with VARIANTS[variant](), precision.policy(policy):
+    # float32 enters no block: the mixed_bfloat16 variant's own block must stay innermost.
+    chosen = precision.policy(policy) if policy != "float32" else contextlib.nullcontext()
+    with chosen, VARIANTS[variant]():
         model = MODELS[name].build(params, None, params.batch_for(name))
     session = tfcore.session(graph=model.graph, config=tfcore.session_config(xla=variant == "xla"))
     train.initialize(model, session)
