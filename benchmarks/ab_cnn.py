@@ -205,7 +205,8 @@ class DenseBatchNorm(BatchNormalization):
 def dense_bn_fused():
     return cnn_bn_network(bn_network(
         lambda f: Conv2D(f, 3, padding="SAME"), lambda: AvgPool2D(2, padding="SAME"),
-        lambda: BatchNormalization(fused=True), first=False, dense_norm=DenseBatchNorm))
+        lambda: BatchNormalization(fused=True), first=False,
+        dense_norm=lambda: DenseBatchNorm(fused=True)))
 
 
 @contextlib.contextmanager
