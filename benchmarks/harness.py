@@ -241,7 +241,7 @@ def _entry(name, device, framework, path, batch, rounds, flops, peak, first_step
     entry.update(timing.summarize(times, batch, flops, peak))
     entry["first_step_s"] = first_step
     entry["epoch"] = epoch
-    entry["memory"] = None  # --memory: the framework's probe (benchmarks/memory.py)
+    entry["memory"] = None  # the framework's probe (benchmarks/memory.py), unless --no-memory
     return entry
 
 
@@ -306,10 +306,6 @@ def bench_model(name, device, params, peak, make_peer=None):
     for run_ in runs:
         run_.close()
     entries[0]["trace_files"] = traced
-    if params.memory or params.sweep_axis:
-        from benchmarks import memory
-
-        memory.attach(entries, name, device, params, (x, y))
     return entries, failures
 
 
@@ -456,6 +452,13 @@ def bench_device(device, params, make_peer, say):
     for entry in found:
         entry.update(timing.summarize(entry["step_times_s"], entry["batch_size"],
                                       entry["train_flops_per_step"], peak["tf_gflops"]))
+    if params.memory:  # after the timing: the probes' processes never overlap a timed step
+        from benchmarks import memory
+
+        began = time.perf_counter()
+        memory.attach(found, device, params, load_data)
+        say("%s: peak host memory per step measured in %.0f s (a fresh process per model and "
+            "framework: benchmarks/memory.py)" % (device, time.perf_counter() - began))
     return peak, found, failed
 
 

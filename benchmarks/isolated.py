@@ -19,13 +19,15 @@ tfcore's blocks exactly as it calls an in-process peer. Each call waits at most
 
 Memory. On `__init__` the child starts the framework's runtime (the module's
 `warm_runtime(device)`: one tiny op, so thread pools and kernels libraries are
-loaded), then records its resident set (RSS) before it builds anything and resets the kernel's high-water mark (`VmHWM`, by writing 5 to
+loaded), then records its resident set (RSS) before it builds anything and
+resets the kernel's high-water mark (`VmHWM`, by writing 5 to
 /proc/self/clear_refs); `memory()` then returns the high-water mark minus that
 baseline: the peak host memory of everything built and run since (the model,
 its optimizer state, the framework's per-step buffers and caches). Where the
 mark cannot be reset (not Linux), the peak since process start (`ru_maxrss`) is
-used and the method says so. `benchmarks/memory.py` runs the same probe for
-every framework.
+used and the method says so. `start_peer` is that sequence; `benchmarks/memory.py`
+runs it for every framework in a child forked per model (or, without fork, in
+one of these processes per model).
 
 Messages are length-prefixed pickles over the child's stdin/stdout (the child
 moves its own stdout to stderr first, so a library's prints cannot corrupt
@@ -118,6 +120,21 @@ class MemoryBaseline:
 # The child
 # ---------------------------------------------------------------------------
 
+def start_peer(module, name, device, batch_size, threads=0, **options):
+    """(module.Peer(...), the memory baseline taken just before it is built).
+
+    The framework's runtime starts first (the module's `warm_runtime`: its thread
+    pools and kernel libraries, with `threads` intra-op threads where the module
+    has `set_threads`), so the baseline holds the runtime and the peak the model.
+    """
+    if threads and hasattr(module, "set_threads"):
+        module.set_threads(threads)
+    if hasattr(module, "warm_runtime"):  # the runtime's one-time start, not the model's
+        module.warm_runtime(device)
+    baseline = MemoryBaseline()
+    return module.Peer(name, device, batch_size, **options), baseline
+
+
 def serve(module_name, stdin=None):
     """The child's loop: build `module_name`.Peer on `__init__`, answer calls until EOF."""
     module = importlib.import_module(module_name)  # first: PyTorch before anything else
@@ -136,13 +153,7 @@ def serve(module_name, stdin=None):
                 arrays[args[0]] = args[1]
                 result = None
             elif method == "__init__":
-                threads = kwargs.pop("threads", 0)
-                if threads and hasattr(module, "set_threads"):
-                    module.set_threads(threads)
-                if hasattr(module, "warm_runtime"):  # the runtime's one-time start, not the model's
-                    module.warm_runtime(args[1])
-                baseline = MemoryBaseline()
-                peer = module.Peer(*args, **kwargs)
+                peer, baseline = start_peer(module, *args, **kwargs)
                 result = {k: getattr(peer, k) for k in ("framework", "paths", "forward_only",
                                                         "build_seconds")}
             elif method == "__memory__":
@@ -173,31 +184,25 @@ def _signal_name(code):
         return "signal %d" % -code
 
 
-class IsolatedPeer:
-    """`module`.Peer(name, device, batch_size, **options) in a child process, called by proxy.
+class Child:
+    """`python -m MODULE ARGS...` in a child process, called by proxy with deadlines.
 
-    Every method of an in-process peer the harness calls is forwarded; any
-    failure raises `PeerFailed` naming the framework, what happened and the
-    child's last stderr lines. `env` adds environment variables for the child
-    (e.g. TF_USE_LEGACY_KERAS=1); `threads` (> 0) is passed to the module's
-    `set_threads` before the peer is built.
+    Messages go as in `serve`; every call waits at most `timeout` seconds for its
+    answer. Any failure (the child died, hung or answered with an error) stops the
+    child and raises `PeerFailed` naming `label`, what happened and the child's
+    last stderr lines. `env` adds environment variables for the child.
     """
 
-    def __init__(self, module, name, device, batch_size, timeout=300, env=None, threads=0,
-                 label=None, **options):
+    def __init__(self, module, args=(), timeout=300, env=None, label=None):
         self.label, self.timeout = label or module, timeout
-        self._stored, self._log = {}, tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()
         child_env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             [str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]), **(env or {}))
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.isolated", module], cwd=str(ROOT), env=child_env,
+            [sys.executable, "-m", module, *args], cwd=str(ROOT), env=child_env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log)
         self._replies = queue.Queue()
         threading.Thread(target=self._read_replies, daemon=True).start()
-        info = self._call("__init__", name, device, batch_size, threads=threads, **options)
-        self.name, self.device, self.batch_size = name, device, batch_size
-        self.framework, self.paths = info["framework"], tuple(info["paths"])
-        self.forward_only, self.build_seconds = info["forward_only"], info["build_seconds"]
 
     def _read_replies(self):
         while True:
@@ -209,26 +214,18 @@ class IsolatedPeer:
             if message is None:
                 return
 
-    def _ref(self, array):
-        """The array, sent to the child once; later calls pass a reference to it."""
-        if array is None or not hasattr(array, "shape"):
-            return array
-        key = id(array)
-        if key not in self._stored:
-            self._stored[key] = array  # kept alive, so its id is not reused
-            self._call("__store__", key, array)
-        return _Stored(key)
-
-    def _call(self, method, *args, **kwargs):
+    def _call(self, method, *args, wait=None, **kwargs):
+        """The child's answer to `method`(*args, **kwargs), within `wait` s (default `timeout`)."""
         if self._process is None:
             raise PeerFailed("%s: its process was already stopped" % self.label)
+        timeout = self.timeout if wait is None else wait
         try:
             _send(self._process.stdin, (method, list(args), kwargs))
-            reply = self._replies.get(timeout=self.timeout)
+            reply = self._replies.get(timeout=timeout)
         except (BrokenPipeError, OSError):
             reply = None
         except queue.Empty:
-            self._fail("no answer to %s within %d s (--peer-timeout); stopped" % (method, self.timeout))
+            self._fail("no answer to %s within %d s (--peer-timeout); stopped" % (method, timeout))
         if reply is None:
             self._fail("its process died during %s" % method)
         if reply[0] == "error":
@@ -251,6 +248,55 @@ class IsolatedPeer:
         self._log.close()
         raise PeerFailed("%s: %s%s" % (self.label, what, "; its last words: " + " | ".join(tail)
                                        if tail else ""))
+
+    @property
+    def alive(self):
+        """Whether the child still runs (a failed call stops it)."""
+        return self._process is not None
+
+    def close(self):
+        """End the child (EOF on its stdin), killing it if it does not exit within 30 s."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            process.stdin.close()
+            process.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            process.kill()
+            process.wait()
+        self._log.close()
+
+
+class IsolatedPeer(Child):
+    """`module`.Peer(name, device, batch_size, **options) in a child process, called by proxy.
+
+    Every method of an in-process peer the harness calls is forwarded; any
+    failure raises `PeerFailed` naming the framework, what happened and the
+    child's last stderr lines. `env` adds environment variables for the child
+    (e.g. TF_USE_LEGACY_KERAS=1); `threads` (> 0) is passed to the module's
+    `set_threads` before the peer is built.
+    """
+
+    def __init__(self, module, name, device, batch_size, timeout=300, env=None, threads=0,
+                 label=None, **options):
+        super().__init__("benchmarks.isolated", [module], timeout=timeout, env=env,
+                         label=label or module)
+        self._stored = {}
+        info = self._call("__init__", name, device, batch_size, threads=threads, **options)
+        self.name, self.device, self.batch_size = name, device, batch_size
+        self.framework, self.paths = info["framework"], tuple(info["paths"])
+        self.forward_only, self.build_seconds = info["forward_only"], info["build_seconds"]
+
+    def _ref(self, array):
+        """The array, sent to the child once; later calls pass a reference to it."""
+        if array is None or not hasattr(array, "shape"):
+            return array
+        key = id(array)
+        if key not in self._stored:
+            self._stored[key] = array  # kept alive, so its id is not reused
+            self._call("__store__", key, array)
+        return _Stored(key)
 
     # The in-process peer's interface (benchmarks/peers.py, torch_peer.py), forwarded.
     def reset(self):
@@ -277,19 +323,6 @@ class IsolatedPeer:
     def memory(self):
         """{peak_bytes, baseline_bytes, method}: the child's peak memory since it began building."""
         return self._call("__memory__")
-
-    def close(self):
-        """End the child (EOF on its stdin), killing it if it does not exit within 30 s."""
-        process, self._process = self._process, None
-        if process is None:
-            return
-        try:
-            process.stdin.close()
-            process.wait(timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            process.kill()
-            process.wait()
-        self._log.close()
 
 
 if __name__ == "__main__":

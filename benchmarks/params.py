@@ -41,6 +41,7 @@ class Flag:
     choices: tuple = None
     action: str = None  # "store_true" for switches
     minimum: int = None  # an int flag's lowest valid value
+    former: str = None  # a switch's former spelling, still accepted: it asks for the default
 
 
 FLAGS = (
@@ -87,9 +88,10 @@ FLAGS = (
     Flag("steps_per_run", 0, "training steps per session run in the epoch timed through "
          "tfcore.train.fit (its steps_per_run=); 0 (default) = the whole epoch in one run, "
          "1 = one run per batch", type=int, minimum=0),
-    Flag("memory", False, "also measure each framework's peak host memory per step: its step built "
-         "and run once more in a process of its own (benchmarks/memory.py; ~10-25 s per model and "
-         "framework, so opt-in; a --sweep always measures it)", type=bool, action="store_true"),
+    Flag("memory", True, "skip the peak host memory per step, which each framework's step, built "
+         "and run once more in a fresh process per model, measures after the timing (benchmarks/"
+         "memory.py; ~15-40 s for the default run, more under load)", type=bool,
+         action="store_false", former="--memory"),
     Flag("peer_timeout", 300, "seconds a framework's own process (PyTorch, the memory probes) may "
          "take for one call before it is stopped and its row skipped with the reason", type=int,
          minimum=1),
@@ -165,6 +167,9 @@ def parser():
         dashed = flag.name.replace("_", "-")
         if flag.action == "store_false":  # a switch that is on by default: --no-NAME
             p.add_argument("--no-" + dashed, dest=flag.name, action="store_false", help=flag.help)
+            if flag.former:  # e.g. --memory, opt-in before it became the default
+                p.add_argument(flag.former, dest=flag.name, action="store_true",
+                               help="the default, accepted for older commands")
         elif flag.action == "store_true":
             p.add_argument("--" + dashed, dest=flag.name, action="store_true", help=flag.help)
         else:

@@ -256,8 +256,8 @@ def markdown_table(doc):
                       peak["numpy_gflops"], "; float32 %.1f GFLOP/s (TF)" % peak["float32_tf_gflops"]
                       if "float32_tf_gflops" in peak else ""))
     out += ["", doc.get("ratio_meaning", RATIO_MEANING) + ". Peak memory: each framework's step "
-            "built and run in a process of its own, its high-water mark above the baseline before "
-            "the build (benchmarks/memory.py).", ""]
+            "built and run again after the timing in a fresh process of its own, its high-water "
+            "mark above the baseline before the build (benchmarks/memory.py).", ""]
     out += _markdown(columns(doc), table_rows(doc))
     out += [""] + ["- " + line for line in notes(doc)] if notes(doc) else []
     for title, cols, rows in _extra_tables(doc):
@@ -383,7 +383,7 @@ SUMMARY_COLUMNS = ["model (batch)", "device", "tfcore samples/s", "peer: its fas
 def _mib(entry):
     memory = (entry or {}).get("memory")
     if not memory:
-        return "-"  # not measured (no --memory)
+        return "-"  # not measured (--no-memory)
     return "n/a" if "peak_bytes" not in memory else "%.0f" % (memory["peak_bytes"] / 2 ** 20)
 
 

@@ -11,7 +11,8 @@
                                                   a hang is a skipped row: benchmarks/isolated.py)
     python benchmarks/run.py --peer keras,torch   both peers, alternating tfcore, tf-keras, PyTorch
                                                   (--peer all: every peer installed)
-    python benchmarks/run.py --memory             + each framework's peak host memory per step
+    python benchmarks/run.py --no-memory          without each framework's peak host memory per
+                                                  step (measured by default, after the timing)
     python benchmarks/run.py --sweep batch=32,64  every point, every framework (also threads=,
                                                   length=); one plot per model
     python benchmarks/run.py --overwrite          replace saved results even with a run that

@@ -42,6 +42,12 @@ def set_threads(threads):
     torch.set_num_threads(threads)
 
 
+def preload():
+    """What a memory probe process imports once (benchmarks/memory.py): torch.optim.Adam's first
+    step imports torch._dynamo (5-6 s here), which starts no thread, so its children inherit it."""
+    import torch._dynamo  # noqa: F401
+
+
 def warm_runtime(device):
     """PyTorch's runtime started by one tiny Adam step: a memory probe's baseline.
 

@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 
+POOL = []  # buffers kept across peers of one process (Peer's `pooled`)
+
 
 def _misbehave(behaviour):
     if behaviour == "segfault":
@@ -26,10 +28,15 @@ class Peer:
     framework, paths, forward_only = "fake", ("step", "loop"), False
 
     def __init__(self, name, device, batch_size, behaviour=None, at="first_step", allocate_mb=0,
-                 **unused):
+                 pooled=False, **unused):
+        if isinstance(allocate_mb, dict):  # MiB per step for each model name
+            allocate_mb = allocate_mb.get(name, 0)
         self.batch_size, self.behaviour, self.at, self.allocate_mb = batch_size, behaviour, at, allocate_mb
         self.build_seconds = 0.001
-        self.kept = []
+        # pooled: like an allocator that keeps what it once held, the buffers outlive the
+        # peer (a module-level pool) and a later peer in the same process reuses them.
+        self.kept = POOL if pooled else []
+        self.steps = 0
         if at == "__init__":
             _misbehave(behaviour)
 
@@ -52,8 +59,9 @@ class Peer:
 
     def step_once(self, xb, yb):
         self._check("step_once")
-        if self.allocate_mb:  # touched pages: resident memory the probe must see
+        if self.allocate_mb and len(self.kept) <= self.steps:  # touched pages the probe must see
             self.kept.append(np.ones(self.allocate_mb * 2 ** 20, np.uint8))
+        self.steps += 1
 
     def time_train_on_batch(self, x, y, steps):
         self._check("time_train_on_batch")

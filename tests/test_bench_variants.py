@@ -27,7 +27,7 @@ def quiet(*args, **kwargs):
 
 def small_params(**options):
     defaults = dict(warmup=1, steps=2, rounds=1, peer="none", json="", markdown="", plot="",
-                    peak_size=128, epoch=False, device="cpu")
+                    peak_size=128, epoch=False, device="cpu", memory=False)
     defaults.update(options)
     return make_params(**defaults)
 

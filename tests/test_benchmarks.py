@@ -30,7 +30,7 @@ def quiet(*args, **kwargs):
 
 def small_params(**options):
     defaults = dict(warmup=1, steps=2, rounds=1, peer="none", json="", markdown="", plot="",
-                    peak_size=128, epoch=False)
+                    peak_size=128, epoch=False, memory=False)
     defaults.update(options)
     return make_params(**defaults)
 

@@ -27,7 +27,8 @@ def quiet(*args, **kwargs):
 
 def small_params(**options):
     defaults = dict(model="logistic_regression", device="cpu", warmup=1, steps=2, rounds=2,
-                    peer="none", json="", markdown="", plot="", peak_size=128, epoch=False)
+                    peer="none", json="", markdown="", plot="", peak_size=128, epoch=False,
+                    memory=False)
     defaults.update(options)
     return make_params(**defaults)
 
@@ -153,13 +154,16 @@ def test_a_sweep_times_every_point_and_framework_and_plots_one_figure_per_model(
 
     probed = []
 
-    def fake_attach(entries, name, device, params, data):  # the probe itself is tested above
-        probed.append((name, params.batch_for(name), data[0].shape[1:]))
+    def fake_attach(entries, device, params, load):  # the probes: tests/test_benchmarks_memory.py
+        for name in dict.fromkeys(e["model"] for e in entries):
+            probed.append((name, params.batch_for(name), load(name, 1, params)[0].shape[1:]))
         for e in entries:
-            e["memory"] = {"peak_bytes": 2 ** 20 * params.batch_for(name), "per_sample_bytes": 2 ** 20}
+            batch = params.batch_for(e["model"])
+            e["memory"] = {"peak_bytes": 2 ** 20 * batch, "per_sample_bytes": 2 ** 20}
 
     monkeypatch.setattr(memory, "attach", fake_attach)
-    params = small_params(sweep="batch=4,8", model="mlp", plot=str(tmp_path / "p.png"), rounds=1)
+    params = small_params(sweep="batch=4,8", model="mlp", plot=str(tmp_path / "p.png"), rounds=1,
+                          memory=True)
     doc = harness.run(params, say=quiet, make_peer=fake_peer())
     assert [(e["framework"], e["batch_size"], e["sweep"]) for e in doc["results"]] == [
         ("tfcore", 4, {"batch": 4}), ("fake", 4, {"batch": 4}), ("fake", 4, {"batch": 4}),
@@ -175,10 +179,7 @@ def test_a_sweep_times_every_point_and_framework_and_plots_one_figure_per_model(
     assert str(tmp_path / "p-sweep-mlp.png") in written and (tmp_path / "p-sweep-mlp.png").stat().st_size
 
 
-def test_a_length_sweep_builds_the_recurrent_model_at_each_length(monkeypatch):
-    from benchmarks import memory
-
-    monkeypatch.setattr(memory, "attach", lambda *args: None)
+def test_a_length_sweep_builds_the_recurrent_model_at_each_length():
     params = small_params(sweep="length=5,12,19", model="lstm_temperature", rounds=1)
     doc = harness.run(params, say=quiet)
     assert [e["sweep"] for e in doc["results"]] == [{"length": 5}, {"length": 12}, {"length": 19}]

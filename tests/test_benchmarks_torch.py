@@ -17,7 +17,7 @@ EXTRA_TORCH_PARAMETERS = {"lstm_temperature": 4 * 8}
 
 def _params(**options):
     defaults = dict(warmup=1, steps=2, rounds=1, peer="torch", json="", markdown="", plot="",
-                    peak_size=128, epoch=False, device="cpu")
+                    peak_size=128, epoch=False, device="cpu", memory=False)
     defaults.update(options)
     return make_params(**defaults)
 
