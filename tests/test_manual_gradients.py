@@ -499,7 +499,8 @@ def test_bad_gradient_arguments_are_clear_errors_naming_the_layer():
     with pytest.raises(ValueError, match="batch_normalization: gradient='manual' .* fused=False"):
         BatchNormalization(fused=True, gradient="manual")
     with pytest.raises(ValueError, match="lstm: gradient='manual' .*'unroll' or 'while'"):
-        LSTM(2, gradient="manual")  # the default implementation is the fused "block"
+        LSTM(2, gradient="manual", implementation="block")
+    assert LSTM(2, gradient="manual").implementation is None  # chosen per call: never the block
 
 
 def test_manual_step_hides_its_intermediates_from_tf_gradients(rng):
