@@ -11,6 +11,21 @@ import numpy as np
 POOL = []  # buffers kept across peers of one process (Peer's `pooled`)
 
 
+def quiet(*args, **kwargs):
+    """A `say` that prints nothing (the harness's progress lines)."""
+
+
+def small_params(**options):
+    """The smallest real run's parameters (logistic regression, 2 rounds of 2 steps, no peer)."""
+    from benchmarks.params import make_params
+
+    defaults = dict(model="logistic_regression", device="cpu", warmup=1, steps=2, rounds=2,
+                    peer="none", json="", markdown="", plot="", peak_size=128, epoch=False,
+                    memory=False)
+    defaults.update(options)
+    return make_params(**defaults)
+
+
 def _misbehave(behaviour):
     if behaviour == "segfault":
         ctypes.string_at(0)  # reads address 0: SIGSEGV, as libtriton's crash

@@ -15,22 +15,11 @@ import pytest
 
 from benchmarks import harness, isolated, report, sweep, timing
 from benchmarks.params import make_params
+from tests.bench_fake_peers import quiet, small_params
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RUN_PY = ROOT / "benchmarks" / "run.py"
 FAKE = "tests.bench_fake_peers"
-
-
-def quiet(*args, **kwargs):
-    pass
-
-
-def small_params(**options):
-    defaults = dict(model="logistic_regression", device="cpu", warmup=1, steps=2, rounds=2,
-                    peer="none", json="", markdown="", plot="", peak_size=128, epoch=False,
-                    memory=False)
-    defaults.update(options)
-    return make_params(**defaults)
 
 
 def fake_peer(timeout=60, **behaviour):

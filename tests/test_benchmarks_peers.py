@@ -17,20 +17,9 @@ import pytest
 from benchmarks import harness, isolated, params as params_lib, report, sweep, timing
 from benchmarks.params import ParamsError, make_params, parse
 from tests import bench_fake_peers
+from tests.bench_fake_peers import quiet, small_params
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def quiet(*args, **kwargs):
-    pass
-
-
-def small_params(**options):
-    defaults = dict(model="logistic_regression", device="cpu", warmup=1, steps=2, rounds=2,
-                    peer="none", json="", markdown="", plot="", peak_size=128, epoch=False,
-                    memory=False)
-    defaults.update(options)
-    return make_params(**defaults)
 
 
 class RecordingPeer(bench_fake_peers.Peer):
