@@ -139,3 +139,36 @@ def test_binary_label_smoothing_equals_keras(rng, s, from_logits):
         _keras(keras.losses.BinaryCrossentropy(from_logits=from_logits, label_smoothing=s), labels, predictions),
     )
 
+
+
+@pytest.mark.parametrize("name", ["binary_crossentropy", "categorical_crossentropy",
+                                  "sparse_categorical_crossentropy", "mean_squared_error",
+                                  "mean_absolute_error"])
+def test_loss_functions_take_keras_2s_arguments_in_its_order(name):
+    import inspect
+
+    ours = [p.name for p in inspect.signature(getattr(losses, name)).parameters.values()
+            if p.kind == p.POSITIONAL_OR_KEYWORD]
+    theirs = [p.name for p in inspect.signature(getattr(keras.losses, name)).parameters.values()]
+    assert ours[2:len(theirs)] == theirs[2:]  # (labels, predictions) are Keras's (y_true, y_pred)
+
+
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_sparse_categorical_crossentropy_ignore_class_and_float_labels_equal_keras(rng, from_logits):
+    logits = rng.randn(6, 4).astype(np.float32)
+    labels = rng.randint(0, 3, 6).astype(np.float32)  # float class numbers, as fit passes them
+    labels[:2] = 3  # the ignored class, twice
+    p = logits if from_logits else tf.nn.softmax(logits).numpy()
+    want_mean = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits, ignore_class=3)(
+        labels, p).numpy()
+    want_each = keras.losses.sparse_categorical_crossentropy(labels, p, from_logits, -1, 3).numpy()
+    graph = tfcore.new_graph()
+    with graph.as_default():
+        mean = losses.sparse_categorical_crossentropy(labels, tf.constant(p), from_logits, -1, 3)
+        each = losses.sparse_categorical_crossentropy(labels[:, None], tf.constant(p), from_logits, -1,
+                                                      3, reduction="none")
+    with tfcore.session(graph=graph) as sess:
+        got_mean, got_each = sess.run([mean, each])
+    assert (want_each[:2] == 0).all() and want_each[2:].min() > 0
+    np.testing.assert_allclose(got_mean, want_mean, rtol=1e-6)
+    np.testing.assert_allclose(got_each, want_each, rtol=1e-6, atol=1e-7)

@@ -303,9 +303,14 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, reduction="mean", s
         return _reduce(per_example, reduction, sample_weight, mask)
 
 
-def categorical_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mean", label_smoothing=0.0,
-                             *, from_logits=False, axis=-1, sample_weight=None, mask=None):
+def categorical_crossentropy(labels, probabilities, from_logits=False, label_smoothing=0.0, axis=-1,
+                             *, epsilon=1e-7, reduction="mean", sample_weight=None, mask=None):
     """Cross-entropy of one-hot `labels` against `probabilities` (a softmax output), as Keras 2's.
+
+    Keras 2's arguments in its order (from_logits, label_smoothing, axis); tfcore's
+    own (epsilon, reduction, sample_weight, mask) are keywords. Unlike Keras's
+    function, which returns one loss per example, the default reduction is the batch
+    mean (what `assemble` and `fit` minimise); `reduction="none"` gives Keras's.
 
     Keras 2 semantics: the probabilities are renormalised to sum to 1 and clipped
     to [epsilon, 1 - epsilon] so that log never sees 0; but the output of a
@@ -336,19 +341,34 @@ def categorical_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mea
         return _reduce(per_example, reduction, sample_weight, mask)
 
 
-def sparse_categorical_crossentropy(labels, predictions, from_logits=False, axis=-1, epsilon=1e-7,
-                                    reduction="mean", sample_weight=None, mask=None):
+def sparse_categorical_crossentropy(labels, predictions, from_logits=False, axis=-1, ignore_class=None,
+                                    *, epsilon=1e-7, reduction="mean", sample_weight=None, mask=None):
     """Cross-entropy of integer class `labels` against probabilities (or logits), as Keras 2's.
 
     From probabilities p (a softmax output): -log(clip(p)_c / sum_k clip(p)_k), Keras 2's
     arithmetic (clip to [epsilon, 1 - epsilon], log, then a softmax cross-entropy of
     log p). A Softmax op's output is read back as logits (`_logits_of`), as are the
     inputs with `from_logits=True`: `sparse_softmax_cross_entropy_with_logits`.
-    `axis`: the class axis of `predictions`.
+    `axis`: the class axis of `predictions`. Labels may be floats holding class
+    numbers (Keras casts them to ints; so does this).
+    `ignore_class`: Keras's: a label equal to it adds nothing, and the mean is over the
+    other examples (it joins `mask`).
     `sample_weight`, `mask`: Keras 2's per-example weights and mask (module docstring).
+    Keras 2's arguments come first, in its order; the rest are keywords.
     """
     mask = _travelling_mask(mask, predictions)
     name = "sparse_categorical_crossentropy"
+    labels = tf.convert_to_tensor(labels)
+    if labels.dtype.is_floating:  # class numbers held in floats, as fit often passes them
+        labels = tf.cast(labels, tf.int64)
+    if ignore_class is not None:
+        check_int(ignore_class, name, "ignore_class")
+        rank = tf.convert_to_tensor(predictions).shape.rank
+        if labels.shape.rank is not None and labels.shape.rank == rank and labels.shape[-1] == 1:
+            labels = tf.squeeze(labels, axis=-1)  # (batch, 1) labels: the mask is per example
+        valid = tf.not_equal(labels, tf.cast(ignore_class, labels.dtype))
+        labels = tf.where(valid, labels, tf.zeros_like(labels))  # any class: its loss is masked
+        mask = valid if mask is None else tf.logical_and(valid, tf.cast(mask, tf.bool))
     normalize_choice(reduction, _REDUCTIONS, name, "reduction")
     number_in(epsilon, "(0, 0.5)", name, "epsilon")
     with tf.name_scope("sparse_categorical_crossentropy"):
@@ -379,10 +399,12 @@ def _sigmoid_cross_entropy(y, z):
     return tf.maximum(z, tf.zeros_like(z)) - z * y + tf.math.log1p(tf.exp(-abs_z))
 
 
-def binary_crossentropy(labels, probabilities, epsilon=1e-7, reduction="mean", label_smoothing=0.0,
-                        *, from_logits=False, axis=-1, sample_weight=None, mask=None,
+def binary_crossentropy(labels, probabilities, from_logits=False, label_smoothing=0.0, axis=-1,
+                        *, epsilon=1e-7, reduction="mean", sample_weight=None, mask=None,
                         name="binary_crossentropy"):
     """Binary cross-entropy of `labels` against `probabilities` (a sigmoid output), Keras 2 style.
+
+    Arguments and reduction as `categorical_crossentropy`'s (Keras 2's order first).
 
     Elementwise, then the mean over `axis` (Keras's; the last by default). A Sigmoid
     op's output is read back as logits (`_logits_of`), as are the inputs with
