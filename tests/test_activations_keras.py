@@ -121,6 +121,16 @@ def test_elu_alpha_argument_equals_keras(rng):
                       _inputs(rng, np.float32)[:4])
 
 
+@pytest.mark.parametrize("alpha,max_value,threshold", [
+    (0.1, None, 0.0), (0.0, 6.0, 0.0), (0.0, 2.5, 0.0), (0.0, None, 0.7), (0.2, 3.0, 0.5),
+    (0.3, None, 1.5)])
+def test_relu_keras_arguments_equal_keras(alpha, max_value, threshold, rng):
+    # Keras's activation relu(x, alpha, max_value, threshold), positionally, values and gradients.
+    _compare_function(lambda t: activations.relu(t, alpha, max_value, threshold),
+                      lambda t: keras.activations.relu(t, alpha, max_value, threshold),
+                      _inputs(rng, np.float32))
+
+
 # exponential: a Dense with random weights would overflow; it gets the same
 # comparison on small inputs below.
 @pytest.mark.parametrize("name", [n for n in KERAS_NAMES if n not in OVERFLOWS])

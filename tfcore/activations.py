@@ -97,8 +97,12 @@ def linear(x):
     return x
 
 
-def relu(x):
-    """max(x, 0); relu'(x) = [x > 0]."""
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    """max(x, 0); relu'(x) = [x > 0]. Keras 2's options: below `threshold` a slope `alpha`,
+    above it x, capped at `max_value` (the ReLU layer's `negative_slope`, `max_value`,
+    `threshold`; `_keras_relu`)."""
+    if alpha != 0 or max_value is not None or threshold != 0:
+        return _keras_relu(x, alpha, max_value, threshold)
     x = tf.convert_to_tensor(x)
     if _fused():
         # One Relu op: Grappler folds Conv2D + BiasAdd + Relu into _FusedConv2D, and
@@ -276,6 +280,27 @@ def leaky_relu(x, alpha=0.2):
         # One LeakyRelu op (its alpha attribute is a float32: 0.2 -> 0.2000000030).
         return tf.nn.leaky_relu(x, alpha=alpha)
     return tf.where(x > 0, x, alpha * x)
+
+
+def _keras_relu(x, a, m, t):
+    """Keras 2's relu(x, alpha=a, max_value=m, threshold=t), built from the plain ones so each
+    kink keeps its derivative: x [x > t] (or relu, or relu6), min(., m), - a relu(t - x)."""
+    x = tf.convert_to_tensor(x)
+    if a != 0 and m is None and t == 0:
+        return leaky_relu(x, alpha=a)  # one LeakyRelu op; slope a at 0
+    if t != 0:
+        y = thresholded_relu(x, theta=t)  # x [x > t]
+    elif m == 6:
+        y, m = relu6(x), None  # relu6 already clips at 6 (derivative 0 there)
+    else:
+        y = relu(x)
+    if m is not None:
+        # Keras's clip_by_value(y, 0, m) is minimum then maximum; y >= 0 already, so only
+        # the minimum acts. Its gradient passes where y <= m: 1 at y = m.
+        y = tf.minimum(y, tf.constant(m, y.dtype))
+    if a != 0:
+        y = y - a * relu(t - x)  # a (x - t) below the threshold
+    return y
 
 
 def relu6(x):

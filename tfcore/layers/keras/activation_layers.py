@@ -123,22 +123,7 @@ class ReLU(Module):
         self.threshold = _number(threshold, self.name, "threshold", "[0, inf]", "ReLU")
 
     def call(self, inputs, training=False):
-        a, m, t = self.negative_slope, self.max_value, self.threshold
-        if a != 0 and m is None and t == 0:
-            return activations.leaky_relu(inputs, alpha=a)  # one LeakyRelu op; slope a at 0
-        if t != 0:
-            y = activations.thresholded_relu(inputs, theta=t)  # x [x > t]
-        elif m == 6:
-            y, m = activations.relu6(inputs), None  # relu6 already clips at 6 (derivative 0 there)
-        else:
-            y = activations.relu(inputs)
-        if m is not None:
-            # Keras's clip_by_value(y, 0, m) is minimum then maximum; y >= 0 already, so
-            # only the minimum acts. Its gradient passes where y <= m: 1 at y = m.
-            y = tf.minimum(y, tf.constant(m, y.dtype))
-        if a != 0:
-            y = y - a * activations.relu(t - inputs)  # a (x - t) below the threshold
-        return y
+        return activations.relu(inputs, self.negative_slope, self.max_value, self.threshold)
 
 
 class LeakyReLU(Module):
